@@ -1,0 +1,120 @@
+import { LiquidError } from 'liquidjs';
+import { TEMPLATE_LIMITS, createTemplateEngine } from './template-engine.js';
+import type { TemplateContext } from './template-context.js';
+import { TemplateError, TemplateErrorCode, type TemplateErrorDetails } from './template-error.js';
+import { FilterArgumentError } from './template-filters.js';
+
+const engine = createTemplateEngine();
+
+/** Renders one template string; throws TemplateError. */
+export function renderTemplate(template: string, context: TemplateContext): string {
+  return renderString(template, context, undefined);
+}
+
+/**
+ * Renders every string inside plain objects and arrays (values only, never keys) and returns a new value of the same
+ * shape; numbers, booleans, null and other objects pass through unchanged. For HTTP bodies, headers, SQL, args.
+ */
+export function renderDeep<T>(value: T, context: TemplateContext): T {
+  return renderAt(value, context, undefined) as T;
+}
+
+function renderAt(value: unknown, context: TemplateContext, path: string | undefined): unknown {
+  if (typeof value === 'string') return renderString(value, context, path);
+  if (Array.isArray(value)) return value.map((item, index) => renderAt(item, context, `${path ?? ''}[${index}]`));
+  if (isPlainObject(value)) {
+    // fromEntries defines own properties, so a `__proto__` key stays data and never becomes a prototype.
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, renderAt(item, context, childPath(path, key))]),
+    );
+  }
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function childPath(parent: string | undefined, key: string): string {
+  const step = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `[${JSON.stringify(key)}]`;
+  if (parent === undefined) return step;
+  return step.startsWith('[') ? `${parent}${step}` : `${parent}.${step}`;
+}
+
+function renderString(template: string, context: TemplateContext, path: string | undefined): string {
+  // Nothing to render: skip the parser (request bodies are mostly plain strings).
+  if (!template.includes('{{') && !template.includes('{%')) return template;
+  try {
+    return engine.parseAndRenderSync(template, context) as string;
+  } catch (error) {
+    throw toTemplateError(error, template, path);
+  }
+}
+
+function toTemplateError(error: unknown, template: string, path: string | undefined): TemplateError {
+  const cause = rootCause(error);
+  const at = { template, path, ...position(error) };
+  const fail = (code: TemplateErrorCode, problem: string, identifier?: string): TemplateError =>
+    new TemplateError(problem, { ...at, code, identifier } satisfies TemplateErrorDetails, error);
+
+  if (cause instanceof FilterArgumentError) {
+    return fail(TemplateErrorCode.InvalidFilterArgument, cause.message, cause.filter);
+  }
+  const variable = undefinedVariable(cause);
+  if (variable !== undefined) {
+    return fail(TemplateErrorCode.UnknownVariable, `unknown variable '${variable}'`, variable);
+  }
+
+  const message = stripPosition(cause.message);
+  const filter = /^undefined filter: (.+)$/.exec(message)?.[1];
+  if (filter !== undefined) return fail(TemplateErrorCode.UnknownFilter, `unknown filter '${filter}'`, filter);
+  const tag = /^tag "(.+)" not found$/.exec(message)?.[1];
+  if (tag !== undefined) return fail(TemplateErrorCode.UnknownTag, `unknown tag '${tag}'`, tag);
+
+  const limit = limitProblem(message);
+  if (limit !== undefined) return fail(TemplateErrorCode.LimitExceeded, limit);
+  if (isSyntaxError(error)) return fail(TemplateErrorCode.SyntaxError, `syntax error: ${message}`);
+  return fail(TemplateErrorCode.RenderFailed, `render failed: ${message}`);
+}
+
+function rootCause(error: unknown): Error {
+  let current: unknown = error;
+  while (LiquidError.is(current) && current.originalError !== undefined) current = current.originalError;
+  return current instanceof Error ? current : new Error(String(current));
+}
+
+// LiquidJS raises an internal error carrying `variableName`; it names the first missing segment (`params.x` in
+// `params.x.y`).
+function undefinedVariable(cause: Error): string | undefined {
+  const name = (cause as { variableName?: unknown }).variableName;
+  return cause.name === 'InternalUndefinedVariableError' && typeof name === 'string' ? name : undefined;
+}
+
+function limitProblem(message: string): string | undefined {
+  switch (message) {
+    case 'parse length limit exceeded':
+      return `template is longer than the limit of ${TEMPLATE_LIMITS.parseLimit} characters`;
+    case 'template render limit exceeded':
+      return `template took longer than the render limit of ${TEMPLATE_LIMITS.renderLimit} ms`;
+    case 'memory alloc limit exceeded':
+      return `template exceeded the memory limit of ${TEMPLATE_LIMITS.memoryLimit} units`;
+    default:
+      return undefined;
+  }
+}
+
+function isSyntaxError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TokenizationError' || error.name === 'ParseError');
+}
+
+function position(error: unknown): { line?: number; column?: number } {
+  if (!LiquidError.is(error)) return {};
+  const [line, column] = error.token.getPosition();
+  return { line, column };
+}
+
+function stripPosition(message: string): string {
+  return message.replace(/, line:\d+, col:\d+$/, '');
+}
