@@ -1,0 +1,303 @@
+import { z } from 'zod';
+import { ISO_DURATION_PATTERN } from './iso-duration.js';
+import { MAX_TASKS_PER_DAG } from './limits.js';
+import { DEFAULT_TRIGGER_RULE, TRIGGER_RULES } from '../../runs/domain/trigger-rules.js';
+
+/**
+ * The DAG document (DESIGN §2): the single source of its TypeScript types and of the JSON Schema served at
+ * /api/v1/schemas/dag.json. This schema checks structure and field values; rules that span fields or tasks
+ * (unknown or cyclic dependencies, cron and timezone syntax, startDate required for a cron schedule, endDate after
+ * startDate) live in validateDagDocument, which is what callers should use.
+ */
+
+/** Keywords merged into the exported JSON Schema (zod copies registry metadata into it). */
+type SchemaMeta = { id?: string; title?: string; description?: string; examples?: unknown[]; pattern?: string };
+
+/** Documentation for the JSON Schema export; a registry of our own, so ids cannot clash with other modules'. */
+const docs = z.registry<SchemaMeta>();
+function doc<T extends z.ZodType>(schema: T, meta: SchemaMeta): T {
+  docs.add(schema as z.ZodType, meta);
+  return schema;
+}
+
+export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,250}$/;
+const ID_MESSAGE = 'must be 1-250 characters of letters, digits, "_", "." or "-"';
+
+export const BUILTIN_TASK_TYPES = ['shell', 'http', 'sql', 'noop', 'external_task'] as const;
+export type BuiltinTaskType = (typeof BUILTIN_TASK_TYPES)[number];
+
+/** An id that is not a built-in type name; a lookahead keeps the rule expressible in JSON Schema. */
+const CUSTOM_TYPE_PATTERN = new RegExp(`^(?!(?:${BUILTIN_TASK_TYPES.join('|')})$)[A-Za-z0-9_.-]{1,250}$`);
+
+export { TRIGGER_RULES, type TriggerRule } from '../../runs/domain/trigger-rules.js';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** States of another DAG's task (or run) that an external_task sensor can wait for or fail on. */
+export const EXTERNAL_TASK_STATES = ['success', 'failed', 'upstream_failed', 'skipped', 'removed'] as const;
+export type ExternalTaskState = (typeof EXTERNAL_TASK_STATES)[number];
+
+/** Upper bound for every duration in seconds (366 days): keeps date arithmetic far from overflow. */
+export const MAX_DURATION_SEC = 366 * 86_400;
+const INT32_MAX = 2_147_483_647;
+
+/** Ids of DAGs, tasks, pools and queues. */
+export const idSchema = z.string().regex(ID_PATTERN, { error: ID_MESSAGE });
+const httpUrl = doc(z.url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' }), {
+  pattern: '^https?://',
+});
+export const isoDateTimeSchema = doc(
+  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a UTC offset, e.g. 2024-01-01T00:00:00Z' }),
+  { examples: ['2024-01-01T00:00:00Z'] },
+);
+const jsonValue = doc(z.json(), { id: 'JsonValue', description: 'Any JSON value.' });
+const jsonObject = z.record(z.string(), jsonValue);
+const datasetUri = doc(z.string().min(1).max(1000), {
+  description: 'Dataset identifier, usually a URI such as s3://bucket/key or warehouse.events.',
+});
+const nonEmpty = z.string().min(1);
+const retries = z.int().min(0).max(100);
+const delaySec = z.number().min(0).max(MAX_DURATION_SEC);
+const timeoutSec = z.number().positive().max(MAX_DURATION_SEC);
+const poolSlots = z.int().min(1).max(INT32_MAX);
+const priorityWeight = z.int().min(-INT32_MAX).max(INT32_MAX);
+
+const datasetScheduleSchema = doc(
+  z.strictObject({
+    datasets: z.array(datasetUri).min(1),
+    mode: z.enum(['all', 'any']).default('all'),
+  }),
+  {
+    id: 'DatasetSchedule',
+    description: "Run once every dataset ('all') or any dataset ('any') has been updated since the last run.",
+  },
+);
+
+const scheduleSchema = doc(
+  z
+    .union([nonEmpty, datasetScheduleSchema], {
+      error: 'must be a cron or preset string, null, or a dataset condition {"datasets": [...], "mode": "all"}',
+    })
+    .nullable()
+    .default(null),
+  {
+    description:
+      'Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @yearly, @once), a dataset condition, ' +
+      'or null (manual only).',
+  },
+);
+
+const defaultArgsSchema = doc(
+  z
+    .strictObject({
+      retries: retries.default(0),
+      retryDelaySec: delaySec.default(300),
+      retryExponentialBackoff: z.boolean().default(false),
+      maxRetryDelaySec: doc(delaySec.optional(), { description: 'Cap on the backoff delay; absent = no cap.' }),
+      executionTimeoutSec: doc(timeoutSec.optional(), { description: 'Hard timeout per attempt; absent = none.' }),
+      pool: idSchema.default('default_pool'),
+      queue: idSchema.default('default'),
+      owner: nonEmpty.max(250).optional(),
+      priorityWeight: priorityWeight.default(1),
+      poolSlots: poolSlots.default(1),
+    })
+    .prefault({}),
+  { id: 'DefaultArgs', description: 'Task settings that every task inherits unless it sets its own.' },
+);
+
+const slaCallbackSchema = doc(
+  z.discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('webhook'),
+      url: httpUrl,
+      secret: doc(nonEmpty.optional(), { description: 'Key for the HMAC signature of the request body.' }),
+    }),
+    z.strictObject({ type: z.literal('slack'), webhookUrl: httpUrl }),
+    z.strictObject({ type: z.literal('email'), to: z.array(z.email({ error: 'must be an email address' })).min(1) }),
+  ]),
+  { id: 'SlaCallback' },
+);
+
+const taskCommonShape = {
+  taskId: idSchema,
+  dependsOn: doc(z.array(idSchema).default(() => []), { description: 'Ids of the tasks that must run first.' }),
+  triggerRule: z.enum(TRIGGER_RULES).default(DEFAULT_TRIGGER_RULE),
+  retries: retries.optional(),
+  retryDelaySec: delaySec.optional(),
+  retryExponentialBackoff: z.boolean().optional(),
+  maxRetryDelaySec: delaySec.optional(),
+  executionTimeoutSec: timeoutSec.optional(),
+  pool: idSchema.optional(),
+  poolSlots: poolSlots.optional(),
+  queue: idSchema.optional(),
+  priorityWeight: priorityWeight.optional(),
+  sla: doc(
+    z.string().regex(ISO_DURATION_PATTERN, {
+      error: 'must be an ISO 8601 duration such as PT30M, PT2H or P1D (weeks, days, hours, minutes, seconds)',
+    }),
+    { description: "Allowed time after the run's data-interval end.", examples: ['PT2H'] },
+  ).optional(),
+  outlets: doc(z.array(datasetUri).optional(), { description: 'Datasets this task updates when it succeeds.' }),
+  xcomPull: doc(z.array(idSchema).optional(), {
+    description: 'Upstream tasks (direct or transitive) whose XCom this task receives.',
+  }),
+  doc: z.string().optional(),
+};
+
+export const shellTaskSchema = doc(
+  z.strictObject({
+    ...taskCommonShape,
+    type: z.literal('shell'),
+    command: nonEmpty,
+    env: z.record(z.string(), z.string()).optional(),
+    cwd: nonEmpty.optional(),
+  }),
+  { id: 'ShellTask' },
+);
+
+export const httpTaskSchema = doc(
+  z.strictObject({
+    ...taskCommonShape,
+    type: z.literal('http'),
+    request: z.strictObject({
+      method: z.enum(HTTP_METHODS),
+      url: httpUrl,
+      headers: z.record(z.string(), z.string()).optional(),
+      body: jsonValue.optional(),
+      expectStatus: doc(z.array(z.int().min(100).max(599)).min(1).optional(), {
+        description: 'Statuses that count as success; absent = any 2xx.',
+      }),
+    }),
+  }),
+  { id: 'HttpTask' },
+);
+
+export const sqlTaskSchema = doc(
+  z.strictObject({
+    ...taskCommonShape,
+    type: z.literal('sql'),
+    sql: nonEmpty,
+    connection: doc(nonEmpty.optional(), { description: 'Connection id or database URL.' }),
+  }),
+  { id: 'SqlTask' },
+);
+
+export const noopTaskSchema = doc(z.strictObject({ ...taskCommonShape, type: z.literal('noop') }), { id: 'NoopTask' });
+
+export const externalTaskSchema = doc(
+  z.strictObject({
+    ...taskCommonShape,
+    type: z.literal('external_task'),
+    externalDagId: idSchema,
+    externalTaskId: doc(idSchema.nullable().default(null), { description: 'null = wait for the whole run.' }),
+    executionDeltaSec: doc(z.int().optional(), {
+      description: "Offset subtracted from this run's logical date to find the other run; absent = same date.",
+    }),
+    allowedStates: z.array(z.enum(EXTERNAL_TASK_STATES)).min(1).default(() => ['success' as const]),
+    failedStates: z.array(z.enum(EXTERNAL_TASK_STATES)).default(() => ['failed' as const, 'upstream_failed' as const]),
+    timeoutSec: doc(timeoutSec.optional(), { description: 'Give up (fail) after this long; absent = no timeout.' }),
+    pokeIntervalSec: z.number().min(1).max(MAX_DURATION_SEC).default(60),
+  }),
+  { id: 'ExternalTask', description: 'Waits, without a worker slot, for a task or run of another DAG.' },
+);
+
+export const customTaskSchema = doc(
+  z.strictObject({
+    ...taskCommonShape,
+    type: z.string().regex(CUSTOM_TYPE_PATTERN, {
+      error: `must be a custom type name: ${ID_MESSAGE}, not a built-in type`,
+    }),
+    args: jsonObject.optional(),
+  }),
+  { id: 'CustomTask', description: 'Any other type runs on a worker that leases it from its queue.' },
+);
+
+const builtinTaskSchemas = {
+  shell: shellTaskSchema,
+  http: httpTaskSchema,
+  sql: sqlTaskSchema,
+  noop: noopTaskSchema,
+  external_task: externalTaskSchema,
+} as const;
+
+/** The schema a task of this `type` must satisfy: the built-in one of that name, otherwise the custom-task schema. */
+export function taskSchemaForType(type: string): z.ZodObject {
+  return (BUILTIN_TASK_TYPES as readonly string[]).includes(type)
+    ? builtinTaskSchemas[type as BuiltinTaskType]
+    : customTaskSchema;
+}
+
+export const taskSchema = z.union([
+  shellTaskSchema,
+  httpTaskSchema,
+  sqlTaskSchema,
+  noopTaskSchema,
+  externalTaskSchema,
+  customTaskSchema,
+]);
+
+export const dagDocumentSchema = doc(
+  z.strictObject({
+    dagId: idSchema,
+    description: z.string().optional(),
+    schedule: scheduleSchema,
+    timezone: doc(nonEmpty.default('UTC'), { description: 'IANA time zone the schedule is evaluated in.' }),
+    startDate: doc(isoDateTimeSchema.nullable().default(null), {
+      description: 'First interval starts at the first tick at or after this instant; required with a cron schedule.',
+    }),
+    endDate: doc(isoDateTimeSchema.nullable().default(null), { description: 'No interval ends after this instant.' }),
+    catchup: z.boolean().default(true),
+    maxActiveRuns: z.int().min(1).max(1000).default(16),
+    maxActiveTasks: z.int().min(1).max(10_000).default(16),
+    params: jsonObject.default(() => ({})),
+    tags: z.array(nonEmpty.max(100)).default(() => []),
+    defaultArgs: defaultArgsSchema,
+    slaCallbacks: z.array(slaCallbackSchema).default(() => []),
+    tasks: z.array(taskSchema).min(1).max(MAX_TASKS_PER_DAG),
+  }),
+  { title: 'Weft DAG document', description: 'A workflow: its schedule, defaults and tasks (DESIGN §2).' },
+);
+
+/** A DAG document as validated and normalised (every default applied); what is stored and hashed. */
+export type DagDocument = z.output<typeof dagDocumentSchema>;
+/** A DAG document as authors write it (defaulted fields optional). */
+export type DagDocumentInput = z.input<typeof dagDocumentSchema>;
+export type DagTask = z.output<typeof taskSchema>;
+export type ShellTask = z.output<typeof shellTaskSchema>;
+export type HttpTask = z.output<typeof httpTaskSchema>;
+export type SqlTask = z.output<typeof sqlTaskSchema>;
+export type NoopTask = z.output<typeof noopTaskSchema>;
+export type ExternalTask = z.output<typeof externalTaskSchema>;
+export type CustomTask = z.output<typeof customTaskSchema>;
+export type DefaultArgs = z.output<typeof defaultArgsSchema>;
+export type SlaCallback = z.output<typeof slaCallbackSchema>;
+export type DatasetSchedule = z.output<typeof datasetScheduleSchema>;
+
+type BuiltinTaskByType = {
+  shell: ShellTask;
+  http: HttpTask;
+  sql: SqlTask;
+  noop: NoopTask;
+  external_task: ExternalTask;
+};
+
+/** Narrows a task to a built-in type (a plain `task.type === 'shell'` cannot, as custom types are any string). */
+export function isTaskOfType<T extends BuiltinTaskType>(task: DagTask, type: T): task is BuiltinTaskByType[T] {
+  return task.type === type;
+}
+
+export const DAG_JSON_SCHEMA_ID = 'https://weft.dev/schemas/dag.json';
+
+export type DagJsonSchema = { $schema: string; $id: string; title: string; [keyword: string]: unknown };
+
+let cachedJsonSchema: string | undefined;
+
+/** JSON Schema (draft 2020-12) of the document as authors write it; a fresh copy on each call. */
+export function dagJsonSchema(): DagJsonSchema {
+  cachedJsonSchema ??= JSON.stringify({
+    $id: DAG_JSON_SCHEMA_ID,
+    ...z.toJSONSchema(dagDocumentSchema, { target: 'draft-2020-12', io: 'input', metadata: docs }),
+  });
+  return JSON.parse(cachedJsonSchema) as DagJsonSchema;
+}

@@ -1,0 +1,168 @@
+import { dagDocumentSchema, ID_PATTERN, isoDateTimeSchema, type DagDocument } from './dag-document.schema.js';
+import { formatIssuePath, type DagValidationIssue } from './dag-validation-issue.js';
+import { isRecord, translateSchemaIssues } from './schema-issues.js';
+import { didYouMean } from './suggest.js';
+import { detectCycles, formatCycle, upstreamChecker, type TaskGraphNode } from './task-graph.js';
+
+export type { DagValidationIssue } from './dag-validation-issue.js';
+export { detectCycle, detectCycles, topologicalOrder } from './task-graph.js';
+
+/** Schedule and timezone syntax belong to the scheduler; each check returns a reason, or null when all is well. */
+export type DagValidationChecks = {
+  validateSchedule(expr: string): string | null;
+  validateTimezone(tz: string): string | null;
+};
+
+export type DagValidationResult = { ok: true; dag: DagDocument } | { ok: false; errors: DagValidationIssue[] };
+
+/**
+ * Validates a DAG document and returns it normalised (defaults applied), or every problem found: the schema's
+ * complaints and the rules that span fields and tasks are all reported together, so one round trip fixes a file.
+ * The cross-field rules read the raw input leniently, skipping whatever the schema already rejected.
+ */
+export function validateDagDocument(input: unknown, checks: DagValidationChecks): DagValidationResult {
+  const parsed = dagDocumentSchema.safeParse(input);
+  const errors = parsed.success ? [] : translateSchemaIssues(parsed.error.issues, input);
+  if (isRecord(input)) {
+    errors.push(...documentRuleIssues(input, checks));
+    if (Array.isArray(input.tasks)) errors.push(...taskRuleIssues(input.tasks));
+  }
+  if (parsed.success && errors.length === 0) return { ok: true, dag: parsed.data };
+  return { ok: false, errors: unique(errors.length > 0 ? errors : [{ path: '', message: 'invalid DAG document' }]) };
+}
+
+function documentRuleIssues(doc: Record<string, unknown>, checks: DagValidationChecks): DagValidationIssue[] {
+  const issues: DagValidationIssue[] = [];
+  const { schedule, timezone, startDate, endDate } = doc;
+  if (typeof schedule === 'string' && schedule !== '') {
+    const reason = checks.validateSchedule(schedule);
+    if (reason !== null) issues.push({ path: 'schedule', message: reason });
+    if (startDate === undefined || startDate === null) {
+      issues.push({
+        path: 'startDate',
+        message: `required when schedule is a cron or preset expression ('${schedule}')`,
+      });
+    }
+  }
+  if (typeof timezone === 'string' && timezone !== '') {
+    const reason = checks.validateTimezone(timezone);
+    if (reason !== null) issues.push({ path: 'timezone', message: reason });
+  }
+  const start = instant(startDate);
+  const end = instant(endDate);
+  if (start !== undefined && end !== undefined && end <= start) {
+    issues.push({ path: 'endDate', message: `must be after startDate (${String(startDate)})` });
+  }
+  return issues;
+}
+
+function instant(value: unknown): number | undefined {
+  return isoDateTimeSchema.safeParse(value).success ? Date.parse(value as string) : undefined;
+}
+
+type TaskView = {
+  index: number;
+  taskId: string | undefined;
+  dependsOn: Array<{ at: number; id: string }>;
+  xcomPull: Array<{ at: number; id: string }>;
+  task: Record<string, unknown>;
+};
+
+/** Rules across tasks: duplicate ids, dependencies on unknown tasks or on itself, cycles, xcomPull, sensor states. */
+function taskRuleIssues(rawTasks: readonly unknown[]): DagValidationIssue[] {
+  const issues: DagValidationIssue[] = [];
+  const views = rawTasks.flatMap((task, index): TaskView[] => {
+    if (!isRecord(task)) return [];
+    const taskId = typeof task.taskId === 'string' ? task.taskId : undefined;
+    return [{ index, task, taskId, dependsOn: idList(task.dependsOn), xcomPull: idList(task.xcomPull) }];
+  });
+
+  const firstIndex = new Map<string, number>();
+  for (const view of views) {
+    if (view.taskId === undefined) continue;
+    const first = firstIndex.get(view.taskId);
+    if (first === undefined) firstIndex.set(view.taskId, view.index);
+    else {
+      issues.push({
+        path: `tasks[${view.index}].taskId`,
+        message: `duplicate taskId '${view.taskId}' (already used by tasks[${first}])`,
+      });
+    }
+  }
+  const ids = [...firstIndex.keys()];
+
+  const graph: TaskGraphNode[] = [];
+  for (const view of views) {
+    const where = (at: number) => formatIssuePath(['tasks', view.index, 'dependsOn', at]);
+    const listed = new Set<string>();
+    const upstream: string[] = [];
+    for (const { at, id } of view.dependsOn) {
+      if (id === view.taskId) issues.push({ path: where(at), message: `task '${id}' cannot depend on itself` });
+      else if (listed.has(id)) issues.push({ path: where(at), message: `'${id}' is listed more than once` });
+      else if (firstIndex.has(id)) upstream.push(id);
+      else if (ID_PATTERN.test(id)) {
+        issues.push({ path: where(at), message: `unknown task '${id}' in dependsOn${didYouMean(id, ids)}` });
+      }
+      listed.add(id);
+    }
+    if (view.taskId !== undefined && firstIndex.get(view.taskId) === view.index) {
+      graph.push({ taskId: view.taskId, dependsOn: upstream });
+    }
+  }
+
+  for (const cycle of detectCycles(graph)) {
+    issues.push({ path: 'tasks', message: `cycle detected: ${formatCycle(cycle)}` });
+  }
+
+  const isUpstream = upstreamChecker(graph);
+  for (const view of views) {
+    const taskId = view.taskId;
+    if (taskId === undefined) continue;
+    for (const { at, id } of view.xcomPull) {
+      const path = formatIssuePath(['tasks', view.index, 'xcomPull', at]);
+      if (!firstIndex.has(id)) {
+        if (ID_PATTERN.test(id)) {
+          issues.push({ path, message: `unknown task '${id}' in xcomPull${didYouMean(id, ids)}` });
+        }
+      } else if (!isUpstream(id, taskId)) {
+        issues.push({
+          path,
+          message:
+            `'${id}' is not upstream of '${taskId}'; ` +
+            `xcomPull may only name tasks that '${taskId}' depends on, directly or transitively`,
+        });
+      }
+    }
+    issues.push(...sensorStateIssues(view));
+  }
+  return issues;
+}
+
+/** An external_task sensor cannot treat one state as both success and failure (defaults included). */
+function sensorStateIssues({ task, index }: TaskView): DagValidationIssue[] {
+  if (task.type !== 'external_task') return [];
+  const allowed = Array.isArray(task.allowedStates) ? task.allowedStates : ['success'];
+  const failed = Array.isArray(task.failedStates) ? task.failedStates : ['failed', 'upstream_failed'];
+  const field = Array.isArray(task.failedStates) ? 'failedStates' : 'allowedStates';
+  return allowed
+    .filter((state) => typeof state === 'string' && failed.includes(state))
+    .map((state) => ({
+      path: formatIssuePath(['tasks', index, field]),
+      message: `state '${String(state)}' cannot be in both allowedStates and failedStates`,
+    }));
+}
+
+function idList(value: unknown): Array<{ at: number; id: string }> {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((id: unknown, at) => (typeof id === 'string' ? [{ at, id }] : []));
+}
+
+function unique(issues: DagValidationIssue[]): DagValidationIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
