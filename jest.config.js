@@ -10,11 +10,18 @@ const swc = {
   module: { type: 'es6' },
 };
 
+const esmOnly = ['cookie', 'content-disposition'];
+
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
-  transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swc],
+    // ESM-only packages that CommonJS dependencies require() (Fastify's inject() needs cookie, @fastify/static
+    // needs content-disposition): compiled to CommonJS for Jest on Node 20.
+    [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: ['@swc/jest', { ...swc, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   testEnvironment: 'node',
 };
 
@@ -25,8 +32,8 @@ export default {
       ...common,
       displayName: 'int',
       testMatch: ['<rootDir>/test/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },
   ],
 };

@@ -1,0 +1,98 @@
+import { Command } from 'commander';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { createApp } from '../bootstrap.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded.js';
+import { migrate } from '../database/migrator.js';
+import { createLogger } from '../logging/logger.js';
+
+type Role = 'start' | 'api' | 'scheduler';
+
+/** Resolves the database: DATABASE_URL when set, otherwise the embedded PostgreSQL under WEFT_HOME. */
+async function openDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+  if (config.databaseUrl) {
+    logger.info({ database: redactUrl(config.databaseUrl) }, 'using PostgreSQL from DATABASE_URL');
+    return { url: config.databaseUrl };
+  }
+  const embedded = await startEmbeddedPostgres(config.home, config.embeddedPgPort, (m) => logger.info(m));
+  return { url: embedded.url, embedded };
+}
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+async function run(role: Role): Promise<void> {
+  const t0 = performance.now();
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, config.logPretty);
+  const db = await openDatabase(config, logger);
+  let app: Awaited<ReturnType<typeof createApp>> | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await app?.close();
+    // The embedded database goes last, after everything that uses it has stopped.
+    await db.embedded?.stop();
+    logger.flush();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  try {
+    const applied = await migrate(db.url, (m) => logger.info(m));
+    logger.info({ applied: applied.length }, 'database schema is up to date');
+    app = await createApp({ config, databaseUrl: db.url, logger, watchDagsFolder: role !== 'api' });
+    if (role === 'scheduler') {
+      logger.warn('the scheduler role parses the DAG folder only; run creation arrives with the scheduling core (issue #3)');
+    } else {
+      await app.listen({ port: config.port, host: config.host });
+      logger.info({ port: config.port, role, startupMs: Math.round(performance.now() - t0) }, `Weft ${role} ready on http://localhost:${config.port}`);
+    }
+    if (role === 'start') {
+      logger.warn('the scheduler loop and the built-in worker are not implemented yet (issues #3, #4): runs are not created or executed');
+    }
+  } catch (err) {
+    logger.error(err instanceof Error ? err.message : String(err));
+    await app?.close().catch(() => undefined);
+    await db.embedded?.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+async function migrateOnly(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, config.logPretty);
+  const db = await openDatabase(config, logger);
+  try {
+    const applied = await migrate(db.url, (m) => logger.info(m));
+    logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
+  } finally {
+    await db.embedded?.stop();
+  }
+}
+
+const program = new Command('weft').description('Weft workflow orchestrator').showHelpAfterError();
+program.command('start').description('API + scheduler + built-in worker in one process (embedded database unless DATABASE_URL is set)').action(() => run('start'));
+program.command('api').description('the HTTP API only').action(() => run('api'));
+program.command('scheduler').description('the scheduler (DAG folder processing)').action(() => run('scheduler'));
+program
+  .command('worker')
+  .description('the built-in local worker')
+  .action(() => {
+    console.error('weft worker: the built-in worker is not implemented yet (issue #4); no tasks would run, so it refuses to start');
+    process.exit(2);
+  });
+program.command('db').description('database tasks').command('migrate').description('apply pending migrations and exit').action(migrateOnly);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+}

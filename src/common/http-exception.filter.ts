@@ -1,0 +1,53 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { DomainError, ERROR_TABLE } from './errors.js';
+
+export type ErrorBody = { statusCode: number; error: string; message: string; details?: unknown };
+
+/** The one translation from errors to HTTP responses: `{statusCode, error, message, details?}`. */
+export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof DomainError) {
+    const { status, error } = ERROR_TABLE[exception.code];
+    return { statusCode: status, error, message: exception.message, details: exception.details };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const res = exception.getResponse();
+    const message = typeof res === 'string' ? res : String((res as { message?: unknown }).message ?? exception.message);
+    return { statusCode: status, error: httpError(status), message };
+  }
+  // Fastify's own errors (body too large, bad JSON, bad content type) carry a statusCode.
+  const fastifyStatus = (exception as { statusCode?: unknown })?.statusCode;
+  if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+    return { statusCode: fastifyStatus, error: httpError(fastifyStatus), message: (exception as Error).message };
+  }
+  return { statusCode: 500, error: 'Internal Server Error', message: 'internal error' };
+}
+
+function httpError(status: number): string {
+  const known: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    409: 'Conflict',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+    429: 'Too Many Requests',
+    503: 'Service Unavailable',
+  };
+  return known[status] ?? 'Error';
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const body = toErrorBody(exception);
+    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    void reply.status(body.statusCode).send(body);
+  }
+}

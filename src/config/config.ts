@@ -1,0 +1,74 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v === 'true' || v === '1' || v === 'on');
+
+/** ~/.weft for a user; /var/lib/weft for root, whose home the embedded PostgreSQL (run as `postgres`) cannot enter. */
+function defaultHome(): string {
+  return process.getuid?.() === 0 ? '/var/lib/weft' : join(homedir(), '.weft');
+}
+
+/** Every setting Weft reads from the environment, with laptop-friendly defaults (docs/configuration.md). */
+const schema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  WEFT_HOME: z.string().min(1).default(defaultHome()),
+  WEFT_EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+  WEFT_DAGS_FOLDER: z.string().min(1).optional(),
+  WEFT_DAGS_FOLDER_INTERVAL_SEC: int(1, 86400).default(30),
+  WEFT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WEFT_LOG_PRETTY: bool.optional(),
+  WEFT_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  /** Unset: Weft starts its embedded PostgreSQL under `home`. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  home: string;
+  embeddedPgPort: number;
+  dagsFolder: string | undefined;
+  dagsFolderIntervalSec: number;
+  logLevel: z.infer<typeof schema>['WEFT_LOG_LEVEL'];
+  logPretty: boolean;
+  bodyLimitBytes: number;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(`invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/** Reads and validates the environment once at start; a bad value names its variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as in most shells' `FOO= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })));
+  }
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    databaseUrl: c.DATABASE_URL,
+    databasePoolSize: c.DATABASE_POOL_SIZE,
+    home: c.WEFT_HOME,
+    embeddedPgPort: c.WEFT_EMBEDDED_PG_PORT,
+    dagsFolder: c.WEFT_DAGS_FOLDER,
+    dagsFolderIntervalSec: c.WEFT_DAGS_FOLDER_INTERVAL_SEC,
+    logLevel: c.WEFT_LOG_LEVEL,
+    logPretty: c.WEFT_LOG_PRETTY ?? Boolean(process.stdout.isTTY),
+    bodyLimitBytes: c.WEFT_BODY_LIMIT_BYTES,
+  };
+}
+
+/** Nest injection token for the validated Config. */
+export const CONFIG = Symbol('CONFIG');

@@ -1,0 +1,86 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { paginationSchema, parseInput } from '../common/validation.js';
+import { dagJsonSchema } from './domain/dag-document.schema.js';
+import { DagsService } from './dags.service.js';
+
+const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+const listQuery = paginationSchema.extend({
+  paused: boolParam.optional(),
+  active: boolParam.optional(),
+  tag: z.string().min(1).optional(),
+  dagIdPrefix: z.string().min(1).optional(),
+});
+const patchBody = z.strictObject({ isPaused: z.boolean() });
+const versionParam = z.coerce.number().int().min(1);
+
+@ApiTags('dags')
+@Controller('api/v1')
+export class DagsController {
+  constructor(private readonly dags: DagsService) {}
+
+  @Post('dags')
+  @ApiOperation({
+    operationId: 'upsertDag',
+    summary: 'Register or update a DAG; a new version is created only when the content changes',
+  })
+  async upsert(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    const result = await this.dags.register(body);
+    void reply.status(result.created ? 201 : 200);
+    return result;
+  }
+
+  @Get('dags')
+  @ApiOperation({ operationId: 'listDags', summary: 'List DAGs' })
+  list(@Query() query: unknown) {
+    return this.dags.list(parseInput(listQuery, query));
+  }
+
+  @Get('dags/:dagId')
+  @ApiOperation({ operationId: 'getDag', summary: 'A DAG with its latest document' })
+  async get(@Param('dagId') dagId: string) {
+    const { dag, document } = await this.dags.get(dagId);
+    return { ...dag, document };
+  }
+
+  @Patch('dags/:dagId')
+  @ApiOperation({ operationId: 'patchDag', summary: 'Pause or unpause a DAG' })
+  patch(@Param('dagId') dagId: string, @Body() body: unknown) {
+    return this.dags.setPaused(dagId, parseInput(patchBody, body).isPaused);
+  }
+
+  @Delete('dags/:dagId')
+  @HttpCode(204)
+  @ApiOperation({ operationId: 'deleteDag', summary: 'Delete a DAG with its versions and runs' })
+  async delete(@Param('dagId') dagId: string): Promise<void> {
+    await this.dags.delete(dagId);
+  }
+
+  @Get('dags/:dagId/versions')
+  @ApiOperation({ operationId: 'listDagVersions', summary: 'Versions of a DAG, newest first' })
+  versions(@Param('dagId') dagId: string, @Query() query: unknown) {
+    const { limit, offset } = parseInput(paginationSchema, query);
+    return this.dags.versions(dagId, limit, offset);
+  }
+
+  @Get('dags/:dagId/versions/:version')
+  @ApiOperation({ operationId: 'getDagVersion', summary: 'One version of a DAG' })
+  version(@Param('dagId') dagId: string, @Param('version') version: string) {
+    return this.dags.version(dagId, parseInput(versionParam, version, 'version'));
+  }
+
+  @Get('importErrors')
+  @ApiOperation({ operationId: 'listImportErrors', summary: 'DAG-folder files that failed to parse or validate' })
+  importErrors(@Query() query: unknown) {
+    const { limit, offset } = parseInput(paginationSchema, query);
+    return this.dags.importErrors(limit, offset);
+  }
+
+  @Get('schemas/dag.json')
+  @ApiOperation({ operationId: 'getDagJsonSchema', summary: 'JSON Schema of the DAG document' })
+  schema() {
+    return dagJsonSchema();
+  }
+}

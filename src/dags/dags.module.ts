@@ -1,0 +1,17 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { DagFolderService } from './dag-folder.service.js';
+import { DagsController } from './dags.controller.js';
+import { DagsRepository } from './dags.repository.js';
+import { DagsService } from './dags.service.js';
+
+@Module({})
+export class DagsModule {
+  static forRoot(opts: { watchFolder: boolean }): DynamicModule {
+    return {
+      module: DagsModule,
+      controllers: [DagsController],
+      providers: [DagsRepository, DagsService, ...(opts.watchFolder ? [DagFolderService] : [])],
+      exports: [DagsService],
+    };
+  }
+}

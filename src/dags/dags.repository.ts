@@ -1,0 +1,201 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { ConflictError } from '../common/errors.js';
+import type { DagDocument } from './domain/dag-document.schema.js';
+
+export type DagSource = { kind: 'api' } | { kind: 'folder'; fileloc: string };
+
+export type DagRecord = {
+  dagId: string;
+  description: string | null;
+  owner: string | null;
+  tags: string[];
+  schedule: unknown;
+  timezone: string;
+  isPaused: boolean;
+  isActive: boolean;
+  source: 'api' | 'folder';
+  fileloc: string | null;
+  latestVersion: number;
+  maxActiveRuns: number;
+  maxActiveTasks: number;
+  nextDagrunLogicalDate: Date | null;
+  nextDagrunCreateAfter: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export type DagVersionRecord = { dagId: string; version: number; contentHash: string; document: DagDocument; createdAt: Date };
+
+export type DagListFilter = { limit: number; offset: number; paused?: boolean; active?: boolean; tag?: string; dagIdPrefix?: string };
+
+const dagSelect = {
+  dagId: true,
+  description: true,
+  owner: true,
+  tags: true,
+  schedule: true,
+  timezone: true,
+  isPaused: true,
+  isActive: true,
+  source: true,
+  fileloc: true,
+  latestVersion: true,
+  maxActiveRuns: true,
+  maxActiveTasks: true,
+  nextDagrunLogicalDate: true,
+  nextDagrunCreateAfter: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.DagSelect;
+
+/** The only code that reads or writes the dags, dag_versions and dag_import_errors tables. */
+@Injectable()
+export class DagsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Registers `doc` in one transaction: the DAG row is locked (FOR UPDATE) so concurrent registrations of one
+   * DAG serialise, and a version is added only when the content hash differs from the latest version's.
+   */
+  async upsert(
+    doc: DagDocument,
+    contentHash: string,
+    source: DagSource,
+  ): Promise<{ dag: DagRecord; version: number; created: boolean; changed: boolean }> {
+    return this.prisma.$transaction(async (tx) => {
+      const inserted = await tx.$executeRaw`
+        INSERT INTO dags (dag_id, latest_version, source, fileloc, is_paused, updated_at)
+        VALUES (${doc.dagId}, 0, ${source.kind}::"DagSource", ${source.kind === 'folder' ? source.fileloc : null}, false, now())
+        ON CONFLICT (dag_id) DO NOTHING`;
+      const [current] = await tx.$queryRaw<{ source: string; fileloc: string | null; is_active: boolean; latest_version: number }[]>`
+        SELECT source, fileloc, is_active, latest_version FROM dags WHERE dag_id = ${doc.dagId} FOR UPDATE`;
+      if (!current) throw new Error(`dag ${doc.dagId} vanished inside its registration transaction`);
+      assertOwnership(doc.dagId, current, source);
+
+      const latest = await tx.dagVersion.findUnique({
+        where: { dagId_version: { dagId: doc.dagId, version: current.latest_version } },
+        select: { contentHash: true },
+      });
+      const changed = latest?.contentHash !== contentHash;
+      const version = changed ? current.latest_version + 1 : current.latest_version;
+      if (changed) {
+        await tx.dagVersion.create({
+          data: { dagId: doc.dagId, version, contentHash, document: doc as unknown as Prisma.InputJsonValue },
+        });
+      }
+      const dag = await tx.dag.update({
+        where: { dagId: doc.dagId },
+        data: {
+          latestVersion: version,
+          isActive: true,
+          source: source.kind,
+          fileloc: source.kind === 'folder' ? source.fileloc : null,
+          description: doc.description ?? null,
+          owner: doc.defaultArgs.owner ?? null,
+          tags: doc.tags,
+          schedule: (doc.schedule ?? null) as Prisma.InputJsonValue,
+          timezone: doc.timezone,
+          maxActiveRuns: doc.maxActiveRuns,
+          maxActiveTasks: doc.maxActiveTasks,
+        },
+        select: dagSelect,
+      });
+      return { dag, version, created: inserted === 1, changed };
+    });
+  }
+
+  findDag(dagId: string): Promise<DagRecord | null> {
+    return this.prisma.dag.findUnique({ where: { dagId }, select: dagSelect });
+  }
+
+  async findVersion(dagId: string, version: number): Promise<DagVersionRecord | null> {
+    const v = await this.prisma.dagVersion.findUnique({ where: { dagId_version: { dagId, version } } });
+    return v && { dagId: v.dagId, version: v.version, contentHash: v.contentHash, document: v.document as DagDocument, createdAt: v.createdAt };
+  }
+
+  async listDags(f: DagListFilter): Promise<{ items: DagRecord[]; total: number }> {
+    const where: Prisma.DagWhereInput = {
+      ...(f.paused !== undefined && { isPaused: f.paused }),
+      ...(f.active !== undefined && { isActive: f.active }),
+      ...(f.tag !== undefined && { tags: { has: f.tag } }),
+      ...(f.dagIdPrefix !== undefined && { dagId: { startsWith: f.dagIdPrefix } }),
+    };
+    const [items, total] = await this.prisma.$transaction([
+      this.prisma.dag.findMany({ where, select: dagSelect, orderBy: { dagId: 'asc' }, skip: f.offset, take: f.limit }),
+      this.prisma.dag.count({ where }),
+    ]);
+    return { items, total };
+  }
+
+  async listVersions(dagId: string, limit: number, offset: number): Promise<{ items: DagVersionRecord[]; total: number }> {
+    const [rows, total] = await this.prisma.$transaction([
+      this.prisma.dagVersion.findMany({ where: { dagId }, orderBy: { version: 'desc' }, skip: offset, take: limit }),
+      this.prisma.dagVersion.count({ where: { dagId } }),
+    ]);
+    return {
+      items: rows.map((v) => ({ dagId: v.dagId, version: v.version, contentHash: v.contentHash, document: v.document as DagDocument, createdAt: v.createdAt })),
+      total,
+    };
+  }
+
+  async setPaused(dagId: string, isPaused: boolean): Promise<DagRecord | null> {
+    const { count } = await this.prisma.dag.updateMany({ where: { dagId }, data: { isPaused } });
+    return count ? this.findDag(dagId) : null;
+  }
+
+  /** Deletes the DAG with its versions, runs and everything under them (foreign keys cascade). */
+  async delete(dagId: string): Promise<boolean> {
+    const { count } = await this.prisma.dag.deleteMany({ where: { dagId } });
+    return count > 0;
+  }
+
+  /** Folder DAGs whose file is no longer among `filelocs` become inactive; returns their ids. */
+  async deactivateMissingFolderDags(folder: string, filelocs: string[]): Promise<string[]> {
+    const gone = await this.prisma.dag.findMany({
+      where: { source: 'folder', isActive: true, fileloc: { startsWith: folder, notIn: filelocs } },
+      select: { dagId: true },
+    });
+    if (gone.length) {
+      await this.prisma.dag.updateMany({ where: { dagId: { in: gone.map((d) => d.dagId) }, isActive: true }, data: { isActive: false } });
+    }
+    return gone.map((d) => d.dagId);
+  }
+
+  async recordImportError(fileloc: string, message: string, details: unknown): Promise<void> {
+    const data = { message, details: (details ?? null) as Prisma.InputJsonValue };
+    await this.prisma.dagImportError.upsert({ where: { fileloc }, create: { fileloc, ...data }, update: data });
+  }
+
+  async clearImportErrors(filelocs: string[]): Promise<void> {
+    await this.prisma.dagImportError.deleteMany({ where: { fileloc: { in: filelocs } } });
+  }
+
+  async clearImportErrorsOutside(folder: string, filelocs: string[]): Promise<void> {
+    await this.prisma.dagImportError.deleteMany({ where: { fileloc: { startsWith: folder, notIn: filelocs } } });
+  }
+
+  async listImportErrors(limit: number, offset: number) {
+    const [items, total] = await this.prisma.$transaction([
+      this.prisma.dagImportError.findMany({ orderBy: { fileloc: 'asc' }, skip: offset, take: limit }),
+      this.prisma.dagImportError.count(),
+    ]);
+    return { items, total };
+  }
+}
+
+/** A DAG defined by a folder file is owned by that file while the file exists. */
+function assertOwnership(
+  dagId: string,
+  current: { source: string; fileloc: string | null; is_active: boolean; latest_version: number },
+  source: DagSource,
+): void {
+  if (current.latest_version === 0 || !current.is_active || current.source !== 'folder') return;
+  if (source.kind === 'api') {
+    throw new ConflictError(`DAG '${dagId}' is defined by the DAG folder file ${current.fileloc}; change that file instead`, 'dag_owned_by_folder');
+  }
+  if (source.fileloc !== current.fileloc) {
+    throw new ConflictError(`DAG '${dagId}' is already defined by ${current.fileloc}`, 'duplicate_dag_id');
+  }
+}

