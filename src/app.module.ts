@@ -4,12 +4,18 @@ import { DatabaseModule } from './database/database.module.js';
 import { DATABASE_URL } from './database/database.tokens.js';
 import { DagsModule } from './dags/dags.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LeasesModule } from './leases/leases.module.js';
+import { RunsModule } from './runs/runs.module.js';
+import { SchedulerModule } from './scheduler/scheduler.module.js';
+import { Clock } from './common/clock.js';
 
 export type AppOptions = {
   config: Config;
   databaseUrl: string;
-  /** Watch WEFT_DAGS_FOLDER in this process (the API role of `weft start`, or `weft scheduler`). */
+  /** Watch WEFT_DAGS_FOLDER in this process (`weft start`, `weft scheduler`). */
   watchDagsFolder: boolean;
+  /** Run the scheduler loop in this process (`weft start`, `weft scheduler`). */
+  runScheduler: boolean;
 };
 
 @Global()
@@ -21,8 +27,9 @@ class CoreModule {
       providers: [
         { provide: CONFIG, useValue: opts.config },
         { provide: DATABASE_URL, useValue: opts.databaseUrl },
+        Clock,
       ],
-      exports: [CONFIG, DATABASE_URL],
+      exports: [CONFIG, DATABASE_URL, Clock],
     };
   }
 }
@@ -32,7 +39,15 @@ export class AppModule {
   static forRoot(opts: AppOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(opts), DatabaseModule, HealthModule, DagsModule.forRoot({ watchFolder: opts.watchDagsFolder })],
+      imports: [
+        CoreModule.forRoot(opts),
+        DatabaseModule,
+        HealthModule,
+        DagsModule.forRoot({ watchFolder: opts.watchDagsFolder }),
+        RunsModule,
+        LeasesModule,
+        SchedulerModule.forRoot({ enabled: opts.runScheduler }),
+      ],
     };
   }
 }

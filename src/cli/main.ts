@@ -47,15 +47,10 @@ async function run(role: Role): Promise<void> {
   try {
     const applied = await migrate(db.url, (m) => logger.info(m));
     logger.info({ applied: applied.length }, 'database schema is up to date');
-    app = await createApp({ config, databaseUrl: db.url, logger, watchDagsFolder: role !== 'api' });
-    if (role === 'scheduler') {
-      logger.warn('the scheduler role parses the DAG folder only; run creation arrives with the scheduling core (issue #3)');
-    } else {
+    app = await createApp({ config, databaseUrl: db.url, logger, watchDagsFolder: role !== 'api', runScheduler: role !== 'api' });
+    if (role !== 'scheduler') {
       await app.listen({ port: config.port, host: config.host });
       logger.info({ port: config.port, role, startupMs: Math.round(performance.now() - t0) }, `Weft ${role} ready on http://localhost:${config.port}`);
-    }
-    if (role === 'start') {
-      logger.warn('the scheduler loop and the built-in worker are not implemented yet (issues #3, #4): runs are not created or executed');
     }
   } catch (err) {
     logger.error(err instanceof Error ? err.message : String(err));
@@ -80,7 +75,7 @@ async function migrateOnly(): Promise<void> {
 const program = new Command('weft').description('Weft workflow orchestrator').showHelpAfterError();
 program.command('start').description('API + scheduler + built-in worker in one process (embedded database unless DATABASE_URL is set)').action(() => run('start'));
 program.command('api').description('the HTTP API only').action(() => run('api'));
-program.command('scheduler').description('the scheduler (DAG folder processing)').action(() => run('scheduler'));
+program.command('scheduler').description('the scheduler loop and the DAG-folder processor (no HTTP)').action(() => run('scheduler'));
 program
   .command('worker')
   .description('the built-in local worker')

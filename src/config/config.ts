@@ -23,6 +23,13 @@ const schema = z.object({
   WEFT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WEFT_LOG_PRETTY: bool.optional(),
   WEFT_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+  WEFT_LEASE_TTL_SEC: int(5, 3600).default(60),
+  WEFT_HEARTBEAT_INTERVAL_SEC: int(1, 1200).default(15),
+  WEFT_LEASE_MAX_WAIT_SEC: int(0, 30).default(30),
+  WEFT_MAX_XCOM_BYTES: int(16, 16 * 1024 * 1024).default(64 * 1024),
+  WEFT_SCHEDULER_TICK_MS: int(10, 3_600_000).default(1000),
+  WEFT_SCHEDULER_DAGS_PER_TICK: int(1, 100_000).default(1000),
+  WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: int(1, 100_000).default(1000),
 });
 
 export type Config = {
@@ -38,6 +45,13 @@ export type Config = {
   logLevel: z.infer<typeof schema>['WEFT_LOG_LEVEL'];
   logPretty: boolean;
   bodyLimitBytes: number;
+  leaseTtlSec: number;
+  heartbeatIntervalSec: number;
+  leaseMaxWaitSec: number;
+  maxXcomBytes: number;
+  schedulerTickMs: number;
+  schedulerDagsPerTick: number;
+  schedulerRunsPerDagPerTick: number;
 };
 
 export class ConfigError extends Error {
@@ -67,6 +81,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.WEFT_LOG_LEVEL,
     logPretty: c.WEFT_LOG_PRETTY ?? Boolean(process.stdout.isTTY),
     bodyLimitBytes: c.WEFT_BODY_LIMIT_BYTES,
+    leaseTtlSec: c.WEFT_LEASE_TTL_SEC,
+    heartbeatIntervalSec: c.WEFT_HEARTBEAT_INTERVAL_SEC,
+    leaseMaxWaitSec: c.WEFT_LEASE_MAX_WAIT_SEC,
+    maxXcomBytes: c.WEFT_MAX_XCOM_BYTES,
+    schedulerTickMs: c.WEFT_SCHEDULER_TICK_MS,
+    schedulerDagsPerTick: c.WEFT_SCHEDULER_DAGS_PER_TICK,
+    schedulerRunsPerDagPerTick: c.WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK,
   };
 }
 

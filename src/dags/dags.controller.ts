@@ -15,6 +15,10 @@ const listQuery = paginationSchema.extend({
 });
 const patchBody = z.strictObject({ isPaused: z.boolean() });
 const versionParam = z.coerce.number().int().min(1);
+const previewQuery = z.strictObject({
+  after: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with offset' }).transform((s) => new Date(s)).optional(),
+  count: z.coerce.number().int().min(1).max(1000).default(10),
+});
 
 @ApiTags('dags')
 @Controller('api/v1')
@@ -69,6 +73,13 @@ export class DagsController {
   @ApiOperation({ operationId: 'getDagVersion', summary: 'One version of a DAG' })
   version(@Param('dagId') dagId: string, @Param('version') version: string) {
     return this.dags.version(dagId, parseInput(versionParam, version, 'version'));
+  }
+
+  @Get('dags/:dagId/schedulePreview')
+  @ApiOperation({ operationId: 'getSchedulePreview', summary: 'The next data intervals, exactly as the scheduler will create them' })
+  schedulePreview(@Param('dagId') dagId: string, @Query() query: unknown) {
+    const { after, count } = parseInput(previewQuery, query);
+    return this.dags.schedulePreview(dagId, after ?? null, count);
   }
 
   @Get('importErrors')

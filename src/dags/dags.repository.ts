@@ -99,6 +99,8 @@ export class DagsRepository {
           timezone: doc.timezone,
           maxActiveRuns: doc.maxActiveRuns,
           maxActiveTasks: doc.maxActiveTasks,
+          // A changed time-based schedule is re-evaluated by the next scheduler tick (epoch = due now).
+          ...(changed && { nextDagrunCreateAfter: typeof doc.schedule === 'string' ? new Date(0) : null, nextDagrunLogicalDate: null }),
         },
         select: dagSelect,
       });

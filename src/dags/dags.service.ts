@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundError, ValidationError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
-import { validateSchedule, validateTimezone } from '../scheduler/domain/schedule.js';
+import { nextIntervals, validateSchedule, validateTimezone, type RunInterval } from '../scheduler/domain/index.js';
 import { dagContentHash } from './domain/content-hash.js';
 import { checkDocumentSize } from './domain/limits.js';
 import { validateDagDocument } from './domain/validate-dag.js';
@@ -62,6 +62,17 @@ export class DagsService {
     const v = await this.repo.findVersion(dagId, version);
     if (!v) throw new NotFoundError('DAG version', `${dagId}@${version}`);
     return v;
+  }
+
+  /**
+   * The next data intervals of the DAG's schedule after `after` (a logical date; from the first interval when
+   * absent), computed by the same functions the scheduler uses. Manual and dataset schedules have none.
+   */
+  async schedulePreview(dagId: string, after: Date | null, count: number): Promise<{ items: RunInterval[] }> {
+    const { document: doc } = await this.get(dagId);
+    if (typeof doc.schedule !== 'string' || !doc.startDate) return { items: [] };
+    const window = { timezone: doc.timezone, startDate: new Date(doc.startDate), endDate: doc.endDate ? new Date(doc.endDate) : null };
+    return { items: nextIntervals(doc.schedule, window, after, count) };
   }
 
   async importErrors(limit: number, offset: number) {

@@ -1,6 +1,31 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import pg from 'pg';
+import { CONFIG, type Config } from '../config/config.js';
+import { DATABASE_URL } from './database.tokens.js';
+import { PG_POOL } from './pg.js';
 import { PrismaService } from './prisma.service.js';
 
 @Global()
-@Module({ providers: [PrismaService], exports: [PrismaService] })
-export class DatabaseModule {}
+@Module({
+  providers: [
+    {
+      provide: PG_POOL,
+      inject: [DATABASE_URL, CONFIG],
+      useFactory: (url: string, config: Config) => {
+        const pool = new pg.Pool({ connectionString: url, max: config.databasePoolSize });
+        // An idle connection dropped by the server must not crash the process; the pool replaces it.
+        pool.on('error', () => undefined);
+        return pool;
+      },
+    },
+    PrismaService,
+  ],
+  exports: [PG_POOL, PrismaService],
+})
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,17 +1,14 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { DATABASE_URL } from './database.tokens.js';
-import { CONFIG, type Config } from '../config/config.js';
+import { PG_POOL } from './pg.js';
 
-/** The Prisma client over node-postgres (driver adapter: no native query engine). */
+/** The Prisma client over the process's pg pool (driver adapter: no native query engine). */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
-  constructor(@Inject(DATABASE_URL) url: string, @Inject(CONFIG) config: Config) {
-    super({ adapter: new PrismaPg({ connectionString: url, max: config.databasePoolSize }) });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.$disconnect();
+export class PrismaService extends PrismaClient {
+  constructor(@Inject(PG_POOL) pool: pg.Pool) {
+    // The pool is owned by DatabaseModule, which ends it on shutdown.
+    super({ adapter: new PrismaPg(pool, { disposeExternalPool: false }) });
   }
 }

@@ -7,14 +7,23 @@ import { createTestDatabase, type TestDatabase } from './pg-admin.js';
 export type TestApp = { app: NestFastifyApplication; db: TestDatabase; close(): Promise<void> };
 
 /** Boots the real application on a fresh database (no listening socket: requests go through inject()). */
-export async function startTestApp(env: Record<string, string> = {}, opts: { watchDagsFolder?: boolean } = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+/**
+ * The scheduler loop is off unless asked for: tests drive time through `tick(now)` so they are deterministic.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: { watchDagsFolder?: boolean; runScheduler?: boolean; databaseUrl?: string } = {},
+): Promise<TestApp> {
+  const db: TestDatabase = opts.databaseUrl
+    ? { url: opts.databaseUrl, name: new URL(opts.databaseUrl).pathname.slice(1), drop: async () => undefined }
+    : await createTestDatabase();
   const config = loadConfig({ WEFT_LOG_LEVEL: process.env.WEFT_TEST_LOG_LEVEL ?? 'silent', WEFT_LOG_PRETTY: 'false', ...env });
   const app = await createApp({
     config,
     databaseUrl: db.url,
     logger: createLogger(config.logLevel, false),
     watchDagsFolder: opts.watchDagsFolder ?? Boolean(env.WEFT_DAGS_FOLDER),
+    runScheduler: opts.runScheduler ?? false,
   });
   return {
     app,

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "task_instances" ADD COLUMN     "execution_timeout_sec" INTEGER;

@@ -1,0 +1,31 @@
+import pg from 'pg';
+
+/** Injection token of the process's one pg.Pool, shared by Prisma's adapter and the hand-written SQL. */
+export const PG_POOL = Symbol('PG_POOL');
+
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * Runs `fn` in one transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it throws.
+ * Hot paths (run creation, completion, downstream evaluation, lease claims) use this with parameterised SQL,
+ * which costs a fraction of a Prisma round trip.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** PostgreSQL error code of a failed query (e.g. 23505 unique violation), if any. */
+export function pgErrorCode(err: unknown): string | undefined {
+  return (err as { code?: string })?.code;
+}

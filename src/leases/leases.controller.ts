@@ -1,0 +1,102 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { idSchema } from '../dags/domain/dag-document.schema.js';
+import { paginationSchema, parseInput } from '../common/validation.js';
+import { LeasesService } from './leases.service.js';
+import { TaskDataService } from './task-data.service.js';
+
+const leaseBody = z.strictObject({
+  queues: z.array(idSchema).min(1).max(100),
+  capacity: z.int().min(1).max(100).default(1),
+  waitSeconds: z.number().min(0).max(30).default(0),
+  taskTypes: z.array(idSchema).max(100).optional(),
+  hostname: z.string().max(255).optional(),
+});
+const completeBody = z.strictObject({
+  status: z.enum(['success', 'failed']),
+  xcom: z.record(z.string().min(1).max(250), z.json()).optional(),
+  error: z.string().max(65_536).optional(),
+  retryable: z.boolean().optional(),
+});
+const logLine = z.union([z.string(), z.strictObject({ line: z.string(), stream: z.enum(['stdout', 'stderr']).default('stdout') })]);
+const logsBody = z.strictObject({ lines: z.array(logLine).min(1).max(10_000) });
+const logsQuery = paginationSchema.extend({ tryNumber: z.coerce.number().int().min(1).optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000) });
+const leaseId = z.uuid({ error: 'must be a lease id (UUID)' });
+
+@ApiTags('leases')
+@Controller('api/v1')
+export class LeasesController {
+  constructor(
+    private readonly leases: LeasesService,
+    private readonly data: TaskDataService,
+  ) {}
+
+  @Post('workers/:workerId/lease')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'leaseTasks',
+    summary: 'Long-poll for up to `capacity` tasks; answers at once when one is eligible, or empty after waitSeconds',
+  })
+  async lease(@Param('workerId') workerId: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    const req = parseInput(leaseBody, body);
+    parseInput(idSchema, workerId, 'workerId');
+    // A client that hangs up ends its wait (and nothing is claimed for it afterwards).
+    const gone = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    return { leases: await this.leases.lease(workerId, req, gone.signal) };
+  }
+
+  @Post('leases/:leaseId/heartbeat')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'heartbeatLease', summary: 'Extend a lease; 409 when it is no longer the live attempt' })
+  heartbeat(@Param('leaseId') id: string) {
+    return this.leases.heartbeat(parseInput(leaseId, id, 'leaseId'));
+  }
+
+  @Post('leases/:leaseId/complete')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'completeLease', summary: 'Report the outcome of the attempt; idempotent for the same payload' })
+  complete(@Param('leaseId') id: string, @Body() body: unknown) {
+    return this.leases.complete(parseInput(leaseId, id, 'leaseId'), this.data.checkXcom(parseInput(completeBody, body)));
+  }
+
+  @Post('leases/:leaseId/logs')
+  @HttpCode(204)
+  @ApiOperation({ operationId: 'appendLeaseLogs', summary: 'Append log lines to the attempt' })
+  async logs(@Param('leaseId') id: string, @Body() body: unknown): Promise<void> {
+    const { lines } = parseInput(logsBody, body);
+    await this.leases.appendLogs(
+      parseInput(leaseId, id, 'leaseId'),
+      lines.map((l) => (typeof l === 'string' ? { line: l, stream: 'stdout' } : l)),
+    );
+  }
+
+  @Get('workers')
+  @ApiOperation({ operationId: 'listWorkers', summary: 'Workers seen by the lease API, with their running leases' })
+  workers(@Query() query: unknown) {
+    const { limit, offset } = parseInput(paginationSchema, query);
+    return this.data.workers(limit, offset);
+  }
+
+  @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/logs')
+  @ApiOperation({ operationId: 'getTaskLogs', summary: 'Log lines of a task instance (one try, or all)' })
+  taskLogs(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Query() query: unknown) {
+    return this.data.logs(dagId, runId, taskId, parseInput(logsQuery, query));
+  }
+
+  @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries')
+  @ApiOperation({ operationId: 'listXcomEntries', summary: 'XCom values published by a task instance' })
+  xcoms(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string) {
+    return this.data.xcoms(dagId, runId, taskId);
+  }
+
+  @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries/:key')
+  @ApiOperation({ operationId: 'getXcomEntry', summary: 'One XCom value' })
+  xcom(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Param('key') key: string) {
+    return this.data.xcom(dagId, runId, taskId, key);
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { RunsModule } from '../runs/runs.module.js';
+import { LeasesController } from './leases.controller.js';
+import { LeasesRepository } from './leases.repository.js';
+import { LeasesService } from './leases.service.js';
+import { QueueWakeups } from './queue-wakeups.service.js';
+import { ReapExpiredLeasesJob } from './reap-expired-leases.job.js';
+import { TaskDataRepository } from './task-data.repository.js';
+import { TaskDataService } from './task-data.service.js';
+
+@Module({
+  imports: [RunsModule],
+  controllers: [LeasesController],
+  providers: [LeasesRepository, LeasesService, QueueWakeups, ReapExpiredLeasesJob, TaskDataRepository, TaskDataService],
+  exports: [LeasesService, ReapExpiredLeasesJob],
+})
+export class LeasesModule {}

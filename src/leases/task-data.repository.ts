@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { PG_POOL } from '../database/pg.js';
+
+export type XcomEntry = { key: string; value: unknown; tryNumber: number; createdAt: Date };
+export type LogLine = { tryNumber: number; line: string; stream: string; at: Date };
+export type WorkerView = {
+  workerId: string;
+  hostname: string | null;
+  queues: string[];
+  taskTypes: string[];
+  capacity: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  runningLeases: number;
+};
+
+/** Reads of what attempts produce (XCom, logs) and of the workers seen. */
+@Injectable()
+export class TaskDataRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async taskInstanceId(dagId: string, runId: string, taskId: string): Promise<number | null> {
+    const { rows } = await this.pool.query<{ id: number }>(
+      'SELECT id FROM task_instances WHERE dag_id = $1 AND run_id = $2 AND task_id = $3',
+      [dagId, runId, taskId],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  async xcoms(taskInstanceId: number): Promise<XcomEntry[]> {
+    const { rows } = await this.pool.query<XcomEntry>(
+      `SELECT key, value, try_number AS "tryNumber", created_at AS "createdAt" FROM xcom WHERE task_instance_id = $1 ORDER BY key`,
+      [taskInstanceId],
+    );
+    return rows;
+  }
+
+  async logs(taskInstanceId: number, tryNumber: number | undefined, limit: number, offset: number): Promise<{ items: LogLine[]; total: number }> {
+    const params = [taskInstanceId, tryNumber ?? null];
+    const cond = 'task_instance_id = $1 AND ($2::int IS NULL OR try_number = $2)';
+    const [items, total] = await Promise.all([
+      this.pool.query<LogLine>(
+        `SELECT try_number AS "tryNumber", line, stream, at FROM task_logs WHERE ${cond} ORDER BY id LIMIT $3 OFFSET $4`,
+        [...params, limit, offset],
+      ),
+      this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_logs WHERE ${cond}`, params),
+    ]);
+    return { items: items.rows, total: total.rows[0]!.n };
+  }
+
+  async workers(limit: number, offset: number): Promise<{ items: WorkerView[]; total: number }> {
+    const [items, total] = await Promise.all([
+      this.pool.query<WorkerView>(
+        `SELECT w.id AS "workerId", w.hostname, w.queues, w.task_types AS "taskTypes", w.capacity,
+           w.first_seen AS "firstSeen", w.last_seen AS "lastSeen",
+           (SELECT count(*)::int FROM leases l WHERE l.worker_id = w.id) AS "runningLeases"
+         FROM workers w ORDER BY w.last_seen DESC LIMIT $1 OFFSET $2`,
+        [limit, offset],
+      ),
+      this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM workers'),
+    ]);
+    return { items: items.rows, total: total.rows[0]!.n };
+  }
+}

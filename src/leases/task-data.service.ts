@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, NotFoundError } from '../common/errors.js';
+import type { Page } from '../common/validation.js';
+import { CONFIG, type Config } from '../config/config.js';
+import { TaskDataRepository, type LogLine, type WorkerView, type XcomEntry } from './task-data.repository.js';
+
+@Injectable()
+export class TaskDataService {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly repo: TaskDataRepository,
+  ) {}
+
+  /** XCom is for small values: a completion over the limit is refused (413) before anything is written. */
+  checkXcom<T extends { xcom?: Record<string, unknown> }>(req: T): T {
+    if (!req.xcom) return req;
+    const size = Buffer.byteLength(JSON.stringify(req.xcom));
+    if (size > this.config.maxXcomBytes) {
+      throw new DomainError('PAYLOAD_TOO_LARGE', `xcom: ${size} bytes is over the limit of ${this.config.maxXcomBytes} bytes (WEFT_MAX_XCOM_BYTES)`, [
+        { path: 'xcom', message: `over ${this.config.maxXcomBytes} bytes` },
+      ]);
+    }
+    return req;
+  }
+
+  async xcoms(dagId: string, runId: string, taskId: string): Promise<{ items: XcomEntry[]; totalEntries: number }> {
+    const items = await this.repo.xcoms(await this.ti(dagId, runId, taskId));
+    return { items, totalEntries: items.length };
+  }
+
+  async xcom(dagId: string, runId: string, taskId: string, key: string): Promise<XcomEntry> {
+    const entry = (await this.repo.xcoms(await this.ti(dagId, runId, taskId))).find((x) => x.key === key);
+    if (!entry) throw new NotFoundError('XCom entry', `${dagId}/${runId}/${taskId}/${key}`);
+    return entry;
+  }
+
+  async logs(dagId: string, runId: string, taskId: string, q: { tryNumber?: number; limit: number; offset: number }): Promise<Page<LogLine>> {
+    const { items, total } = await this.repo.logs(await this.ti(dagId, runId, taskId), q.tryNumber, q.limit, q.offset);
+    return { items, totalEntries: total, limit: q.limit, offset: q.offset };
+  }
+
+  async workers(limit: number, offset: number): Promise<Page<WorkerView>> {
+    const { items, total } = await this.repo.workers(limit, offset);
+    return { items, totalEntries: total, limit, offset };
+  }
+
+  private async ti(dagId: string, runId: string, taskId: string): Promise<number> {
+    const id = await this.repo.taskInstanceId(dagId, runId, taskId);
+    if (id === null) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`);
+    return id;
+  }
+}

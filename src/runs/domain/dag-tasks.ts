@@ -1,0 +1,40 @@
+import type { DagDocument, DagTask } from '../../dags/domain/dag-document.schema.js';
+import { indexTaskGraph, type TaskGraphIndex } from './task-graph.js';
+import type { RetryPolicy } from './retry.js';
+
+/** What a task instance needs from its DAG version: the task's own settings over the DAG's defaultArgs. */
+export type TaskSettings = {
+  taskId: string;
+  taskType: string;
+  queue: string;
+  pool: string;
+  poolSlots: number;
+  priorityWeight: number;
+  retries: number;
+  retry: Omit<RetryPolicy, 'tryNumber'>;
+  executionTimeoutSec: number | null;
+};
+
+export function taskSettings(doc: DagDocument, task: DagTask): TaskSettings {
+  const d = doc.defaultArgs;
+  return {
+    taskId: task.taskId,
+    taskType: task.type,
+    queue: task.queue ?? d.queue,
+    pool: task.pool ?? d.pool,
+    poolSlots: task.poolSlots ?? d.poolSlots,
+    priorityWeight: task.priorityWeight ?? d.priorityWeight,
+    retries: task.retries ?? d.retries,
+    retry: {
+      retryDelaySec: task.retryDelaySec ?? d.retryDelaySec,
+      retryExponentialBackoff: task.retryExponentialBackoff ?? d.retryExponentialBackoff,
+      maxRetryDelaySec: task.maxRetryDelaySec ?? d.maxRetryDelaySec,
+    },
+    executionTimeoutSec: task.executionTimeoutSec ?? d.executionTimeoutSec ?? null,
+  };
+}
+
+/** The dependency graph of a DAG version, indexed once (versions are immutable, so callers may cache it). */
+export function dagGraphIndex(doc: DagDocument): TaskGraphIndex {
+  return indexTaskGraph(new Map(doc.tasks.map((t) => [t.taskId, { upstream: t.dependsOn, triggerRule: t.triggerRule }])));
+}

@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { Clock } from '../common/clock.js';
+import { ConflictError, NotFoundError, ValidationError } from '../common/errors.js';
+import type { Page } from '../common/validation.js';
+import { inTransaction, PG_POOL } from '../database/pg.js';
+import { manualInterval } from '../scheduler/domain/index.js';
+import { manualRunId, RUN_ID_PATTERN } from './domain/run-id.js';
+import { RunEngine } from './run-engine.service.js';
+import { DagSchedulingRepository, RunsRepository, type RunFilter, type RunRow, type TaskInstanceRow, type TryRow } from './runs.repository.js';
+
+export type TriggerRequest = { logicalDate?: Date; conf?: Record<string, unknown>; runId?: string };
+export type TaskInstanceView = TaskInstanceRow & { durationSec: number | null; tries: TryRow[] };
+
+/** Runs and task instances: triggering, reading. Shared by REST, GraphQL and the scheduler. */
+@Injectable()
+export class RunsService {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly clock: Clock,
+    private readonly runs: RunsRepository,
+    private readonly dags: DagSchedulingRepository,
+    private readonly engine: RunEngine,
+  ) {}
+
+  /**
+   * Creates a manual run (queued; started at once if the DAG has room under maxActiveRuns and is not paused).
+   * The same runId again returns the existing run instead of a duplicate.
+   */
+  async trigger(dagId: string, req: TriggerRequest): Promise<{ run: RunRow; created: boolean }> {
+    const now = this.clock.now();
+    const logicalDate = req.logicalDate ?? now;
+    const runId = req.runId ?? manualRunId(logicalDate);
+    if (!RUN_ID_PATTERN.test(runId)) {
+      throw new ValidationError([{ path: 'runId', message: 'must be 1-250 characters of letters, digits, "_", ".", ":", "+" or "-"' }]);
+    }
+    return inTransaction(this.pool, async (db) => {
+      const dag = await this.dags.lockDag(db, dagId);
+      if (!dag) throw new NotFoundError('DAG', dagId);
+      const existing = await this.runs.findRunByRunId(db, dagId, runId);
+      if (existing) return { run: existing, created: false };
+      const run = await this.engine.createRun(db, {
+        dagId,
+        runId,
+        dagVersionId: dag.versionId,
+        runType: 'manual',
+        ...manualInterval(logicalDate),
+        conf: req.conf ?? {},
+      });
+      if (!run) {
+        const clash = await this.runs.findRunByLogicalDate(db, dagId, logicalDate);
+        throw new ConflictError(
+          `DAG '${dagId}' already has a run at logical date ${logicalDate.toISOString()} (${clash?.runId ?? 'unknown'})`,
+          'logical_date_taken',
+        );
+      }
+      const started = await this.engine.startQueuedRuns(db, dag, now);
+      return { run: started.find((r) => r.id === run.id) ?? run, created: true };
+    });
+  }
+
+  /**
+   * Starts the DAG's queued runs that fit under maxActiveRuns, under the DAG's row lock. `wait: false` skips a
+   * DAG another scheduler holds (it will start them itself).
+   */
+  async startQueuedRuns(dagId: string, now: Date, opts: { wait: boolean } = { wait: true }): Promise<number> {
+    return inTransaction(this.pool, async (db) => {
+      const dag = opts.wait ? await this.dags.lockDag(db, dagId) : await this.dags.tryLockDag(db, dagId);
+      if (!dag) return 0;
+      return (await this.engine.startQueuedRuns(db, dag, now)).length;
+    });
+  }
+
+  async list(filter: RunFilter): Promise<Page<RunRow>> {
+    await this.requireDag(filter.dagId);
+    const { items, total } = await this.runs.listRuns(filter);
+    return { items, totalEntries: total, limit: filter.limit, offset: filter.offset };
+  }
+
+  async get(dagId: string, runId: string): Promise<RunRow> {
+    const run = await this.runs.findRunByRunId(this.pool, dagId, runId);
+    if (!run) throw new NotFoundError('DAG run', `${dagId}/${runId}`);
+    return run;
+  }
+
+  async taskInstances(dagId: string, runId: string): Promise<TaskInstanceView[]> {
+    const run = await this.get(dagId, runId);
+    const tis = await this.runs.taskInstances(run.id);
+    const tries = await this.runs.tries(tis.map((t) => t.id));
+    return tis.map((ti) => view(ti, tries.get(ti.id) ?? []));
+  }
+
+  async taskInstance(dagId: string, runId: string, taskId: string): Promise<TaskInstanceView> {
+    const run = await this.get(dagId, runId);
+    const ti = await this.runs.taskInstance(run.id, taskId);
+    if (!ti) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`);
+    const tries = await this.runs.tries([ti.id]);
+    return view(ti, tries.get(ti.id) ?? []);
+  }
+
+  private async requireDag(dagId: string): Promise<void> {
+    if (!(await this.dags.exists(this.pool, dagId))) throw new NotFoundError('DAG', dagId);
+  }
+}
+
+function view(ti: TaskInstanceRow, tries: TryRow[]): TaskInstanceView {
+  const durationSec = ti.startDate && ti.endDate ? (ti.endDate.getTime() - ti.startDate.getTime()) / 1000 : null;
+  return { ...ti, durationSec, tries };
+}

@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LeasesModule } from '../leases/leases.module.js';
+import { RunsModule } from '../runs/runs.module.js';
+import { CreateDueRunsJob } from './create-due-runs.job.js';
+import { RequeueRetriesJob } from './requeue-retries.job.js';
+import { SCHEDULER_ENABLED, SchedulerService } from './scheduler.service.js';
+import { StartQueuedRunsJob } from './start-queued-runs.job.js';
+
+@Module({})
+export class SchedulerModule {
+  /** The jobs are always available (tests and benchmarks call tick()); the loop runs only when enabled. */
+  static forRoot(opts: { enabled: boolean }): DynamicModule {
+    return {
+      module: SchedulerModule,
+      imports: [RunsModule, LeasesModule],
+      providers: [
+        { provide: SCHEDULER_ENABLED, useValue: opts.enabled },
+        CreateDueRunsJob,
+        RequeueRetriesJob,
+        StartQueuedRunsJob,
+        SchedulerService,
+      ],
+      exports: [SchedulerService],
+    };
+  }
+}

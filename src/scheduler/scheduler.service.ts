@@ -1,0 +1,65 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { CONFIG, type Config } from '../config/config.js';
+import { ReapExpiredLeasesJob } from '../leases/reap-expired-leases.job.js';
+import { CreateDueRunsJob } from './create-due-runs.job.js';
+import { RequeueRetriesJob } from './requeue-retries.job.js';
+import { StartQueuedRunsJob } from './start-queued-runs.job.js';
+
+export const SCHEDULER_ENABLED = Symbol('SCHEDULER_ENABLED');
+
+/**
+ * The scheduler loop: one tick runs every periodic job once, then waits `schedulerTickMs`. Ticks never overlap
+ * within a process, and every job is safe with other schedulers running the same jobs on the same database.
+ */
+@Injectable()
+export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('scheduler');
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private current: Promise<void> | null = null;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(SCHEDULER_ENABLED) private readonly enabled: boolean,
+    private readonly clock: Clock,
+    private readonly createDueRuns: CreateDueRunsJob,
+    private readonly startQueuedRuns: StartQueuedRunsJob,
+    private readonly requeueRetries: RequeueRetriesJob,
+    private readonly reapExpiredLeases: ReapExpiredLeasesJob,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.enabled) return;
+    this.logger.log(`scheduler loop started (tick every ${this.config.schedulerTickMs} ms)`);
+    this.schedule(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.current;
+  }
+
+  /** One pass of every job; exposed for tests and benchmarks, which drive time themselves. */
+  async tick(now: Date = this.clock.now()): Promise<{ created: number; started: number; requeued: number; reaped: number }> {
+    const created = await this.createDueRuns.run(now);
+    const reaped = await this.reapExpiredLeases.run(now);
+    const requeued = await this.requeueRetries.run(now);
+    const started = await this.startQueuedRuns.run(now);
+    return { created, started, requeued, reaped };
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.current = this.tick()
+        .then(() => undefined)
+        .catch((err: unknown) => this.logger.error(`scheduler tick failed: ${(err as Error).stack ?? String(err)}`))
+        .finally(() => {
+          this.current = null;
+          this.schedule(this.config.schedulerTickMs);
+        });
+    }, delayMs);
+  }
+}
