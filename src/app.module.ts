@@ -5,6 +5,7 @@ import { DATABASE_URL } from './database/database.tokens.js';
 import { DagsModule } from './dags/dags.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LeasesModule } from './leases/leases.module.js';
+import { PoolsModule } from './pools/pools.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { Clock } from './common/clock.js';
@@ -46,6 +47,7 @@ export class AppModule {
         DagsModule.forRoot({ watchFolder: opts.watchDagsFolder }),
         RunsModule,
         LeasesModule,
+        PoolsModule,
         SchedulerModule.forRoot({ enabled: opts.runScheduler }),
       ],
     };

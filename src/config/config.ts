@@ -27,6 +27,8 @@ const schema = z.object({
   WEFT_HEARTBEAT_INTERVAL_SEC: int(1, 1200).default(15),
   WEFT_LEASE_MAX_WAIT_SEC: int(0, 30).default(30),
   WEFT_MAX_XCOM_BYTES: int(16, 16 * 1024 * 1024).default(64 * 1024),
+  WEFT_QUEUED_TIMEOUT_SEC: int(0, 30 * 86400).default(3600),
+  WEFT_QUEUED_TIMEOUT_FAIL: bool.default(false),
   WEFT_SCHEDULER_TICK_MS: int(10, 3_600_000).default(1000),
   WEFT_SCHEDULER_DAGS_PER_TICK: int(1, 100_000).default(1000),
   WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: int(1, 100_000).default(1000),
@@ -49,6 +51,9 @@ export type Config = {
   heartbeatIntervalSec: number;
   leaseMaxWaitSec: number;
   maxXcomBytes: number;
+  /** 0 = off. */
+  queuedTimeoutSec: number;
+  queuedTimeoutFail: boolean;
   schedulerTickMs: number;
   schedulerDagsPerTick: number;
   schedulerRunsPerDagPerTick: number;
@@ -85,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatIntervalSec: c.WEFT_HEARTBEAT_INTERVAL_SEC,
     leaseMaxWaitSec: c.WEFT_LEASE_MAX_WAIT_SEC,
     maxXcomBytes: c.WEFT_MAX_XCOM_BYTES,
+    queuedTimeoutSec: c.WEFT_QUEUED_TIMEOUT_SEC,
+    queuedTimeoutFail: c.WEFT_QUEUED_TIMEOUT_FAIL,
     schedulerTickMs: c.WEFT_SCHEDULER_TICK_MS,
     schedulerDagsPerTick: c.WEFT_SCHEDULER_DAGS_PER_TICK,
     schedulerRunsPerDagPerTick: c.WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -19,10 +19,14 @@ const completeBody = z.strictObject({
   xcom: z.record(z.string().min(1).max(250), z.json()).optional(),
   error: z.string().max(65_536).optional(),
   retryable: z.boolean().optional(),
+  /** Complete-and-lease-next: the worker's next leases come back in the same response. */
+  next: leaseBody.partial({ queues: true }).optional(),
 });
 const logLine = z.union([z.string(), z.strictObject({ line: z.string(), stream: z.enum(['stdout', 'stderr']).default('stdout') })]);
 const logsBody = z.strictObject({ lines: z.array(logLine).min(1).max(10_000) });
 const logsQuery = paginationSchema.extend({ tryNumber: z.coerce.number().int().min(1).optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000) });
+const xcomBody = z.strictObject({ value: z.json() });
+const xcomKey = z.string().min(1).max(250);
 const leaseId = z.uuid({ error: 'must be a lease id (UUID)' });
 
 @ApiTags('leases')
@@ -61,7 +65,8 @@ export class LeasesController {
   @HttpCode(200)
   @ApiOperation({ operationId: 'completeLease', summary: 'Report the outcome of the attempt; idempotent for the same payload' })
   complete(@Param('leaseId') id: string, @Body() body: unknown) {
-    return this.leases.complete(parseInput(leaseId, id, 'leaseId'), this.data.checkXcom(parseInput(completeBody, body)));
+    const { next, ...outcome } = this.data.checkXcom(parseInput(completeBody, body));
+    return this.leases.completeAndLeaseNext(parseInput(leaseId, id, 'leaseId'), outcome, next);
   }
 
   @Post('leases/:leaseId/logs')
@@ -83,15 +88,40 @@ export class LeasesController {
   }
 
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/logs')
-  @ApiOperation({ operationId: 'getTaskLogs', summary: 'Log lines of a task instance (one try, or all)' })
+  @ApiOperation({ operationId: 'getTaskLogs', summary: 'Log lines of a task instance, all tries (or ?tryNumber=n)' })
   taskLogs(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Query() query: unknown) {
     return this.data.logs(dagId, runId, taskId, parseInput(logsQuery, query));
+  }
+
+  @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/tries/:tryNumber/logs')
+  @ApiOperation({ operationId: 'getTaskTryLogs', summary: 'Log lines of one try of a task instance' })
+  taskTryLogs(
+    @Param('dagId') dagId: string,
+    @Param('runId') runId: string,
+    @Param('taskId') taskId: string,
+    @Param('tryNumber') tryNumber: string,
+    @Query() query: unknown,
+  ) {
+    return this.data.logs(dagId, runId, taskId, parseInput(logsQuery, { ...(query as object), tryNumber }));
   }
 
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries')
   @ApiOperation({ operationId: 'listXcomEntries', summary: 'XCom values published by a task instance' })
   xcoms(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string) {
     return this.data.xcoms(dagId, runId, taskId);
+  }
+
+  @Put('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries/:key')
+  @ApiOperation({ operationId: 'setXcomEntry', summary: 'Set one XCom value of a task instance (operators fixing data by hand)' })
+  setXcom(
+    @Param('dagId') dagId: string,
+    @Param('runId') runId: string,
+    @Param('taskId') taskId: string,
+    @Param('key') key: string,
+    @Body() body: unknown,
+  ) {
+    const { value } = this.data.checkXcomValue(parseInput(xcomBody, body));
+    return this.data.setXcom(dagId, runId, taskId, parseInput(xcomKey, key, 'key'), value);
   }
 
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries/:key')

@@ -4,6 +4,7 @@ import { LeasesController } from './leases.controller.js';
 import { LeasesRepository } from './leases.repository.js';
 import { LeasesService } from './leases.service.js';
 import { QueueWakeups } from './queue-wakeups.service.js';
+import { QueuedTooLongJob } from './queued-too-long.job.js';
 import { ReapExpiredLeasesJob } from './reap-expired-leases.job.js';
 import { TaskDataRepository } from './task-data.repository.js';
 import { TaskDataService } from './task-data.service.js';
@@ -11,7 +12,7 @@ import { TaskDataService } from './task-data.service.js';
 @Module({
   imports: [RunsModule],
   controllers: [LeasesController],
-  providers: [LeasesRepository, LeasesService, QueueWakeups, ReapExpiredLeasesJob, TaskDataRepository, TaskDataService],
-  exports: [LeasesService, ReapExpiredLeasesJob],
+  providers: [LeasesRepository, LeasesService, QueueWakeups, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataRepository, TaskDataService],
+  exports: [LeasesService, ReapExpiredLeasesJob, QueuedTooLongJob],
 })
 export class LeasesModule {}

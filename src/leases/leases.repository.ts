@@ -161,12 +161,23 @@ export class LeasesRepository {
   }
 
   /** The attempt a (possibly finished) lease ran, for idempotent completions after the lease row is gone. */
-  async findTryByLease(db: Queryable, leaseId: string): Promise<{ taskInstanceId: number; tryNumber: number; state: string; completionHash: string | null } | null> {
+  async findTryByLease(
+    db: Queryable,
+    leaseId: string,
+  ): Promise<{ taskInstanceId: number; tryNumber: number; state: string; completionHash: string | null; runState: string } | null> {
     const { rows } = await db.query(
-      `SELECT task_instance_id AS "taskInstanceId", try_number AS "tryNumber", state, completion_hash AS "completionHash"
-       FROM task_instance_tries WHERE lease_id = $1`,
+      `SELECT t.task_instance_id AS "taskInstanceId", t.try_number AS "tryNumber", t.state,
+         t.completion_hash AS "completionHash", r.state AS "runState"
+       FROM task_instance_tries t
+       JOIN task_instances ti ON ti.id = t.task_instance_id JOIN dag_runs r ON r.id = ti.dag_run_id
+       WHERE t.lease_id = $1`,
       [leaseId],
     );
+    return rows[0] ?? null;
+  }
+
+  async workerSubscription(db: Queryable, workerId: string): Promise<{ queues: string[]; taskTypes: string[] } | null> {
+    const { rows } = await db.query('SELECT queues, task_types AS "taskTypes" FROM workers WHERE id = $1', [workerId]);
     return rows[0] ?? null;
   }
 

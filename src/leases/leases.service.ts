@@ -179,6 +179,26 @@ export class LeasesService {
     return { taskState: result.taskState, runState: result.runState, duplicate: false };
   }
 
+  /** Complete, then (when asked) lease the same worker's next tasks in the same round trip. */
+  async completeAndLeaseNext(
+    leaseId: string,
+    req: CompleteRequest,
+    next?: Partial<LeaseRequest>,
+  ): Promise<CompleteResult & { leases?: Lease[] }> {
+    const workerId = next ? (await this.leases.findLease(this.pool, leaseId))?.workerId : undefined;
+    const result = await this.complete(leaseId, req);
+    if (!next || !workerId) return result;
+    const seen = await this.leases.workerSubscription(this.pool, workerId);
+    const leases = await this.lease(workerId, {
+      queues: next.queues ?? seen?.queues ?? [],
+      capacity: next.capacity ?? 1,
+      waitSeconds: next.waitSeconds ?? 0,
+      taskTypes: next.taskTypes ?? seen?.taskTypes,
+      hostname: next.hostname,
+    });
+    return { ...result, leases };
+  }
+
   async appendLogs(leaseId: string, lines: { line: string; stream: string }[]): Promise<void> {
     const lease = await this.leases.findLease(this.pool, leaseId);
     if (!lease) throw await this.staleLease(leaseId);
@@ -188,11 +208,7 @@ export class LeasesService {
   private async repeatedCompletion(leaseId: string, hash: string): Promise<CompleteResult> {
     const attempt = await this.leases.findTryByLease(this.pool, leaseId);
     if (attempt?.completionHash === hash) {
-      const run = await this.pool.query<{ state: string }>(
-        'SELECT r.state FROM dag_runs r JOIN task_instances ti ON ti.dag_run_id = r.id WHERE ti.id = $1',
-        [attempt.taskInstanceId],
-      );
-      return { taskState: attempt.state, runState: run.rows[0]?.state ?? 'unknown', duplicate: true };
+      return { taskState: attempt.state, runState: attempt.runState, duplicate: true };
     }
     throw await this.staleLease(leaseId);
   }

@@ -36,6 +36,18 @@ export class TaskDataRepository {
     return rows;
   }
 
+  /** An operator's value: recorded against the task instance's current try. */
+  async setXcom(taskInstanceId: number, key: string, value: unknown): Promise<XcomEntry> {
+    const { rows } = await this.pool.query<XcomEntry>(
+      `INSERT INTO xcom (task_instance_id, dag_id, run_id, task_id, try_number, key, value)
+       SELECT id, dag_id, run_id, task_id, try_number, $2, $3::jsonb FROM task_instances WHERE id = $1
+       ON CONFLICT (task_instance_id, key) DO UPDATE SET value = EXCLUDED.value, created_at = now()
+       RETURNING key, value, try_number AS "tryNumber", created_at AS "createdAt"`,
+      [taskInstanceId, key, JSON.stringify(value)],
+    );
+    return rows[0]!;
+  }
+
   async logs(taskInstanceId: number, tryNumber: number | undefined, limit: number, offset: number): Promise<{ items: LogLine[]; total: number }> {
     const params = [taskInstanceId, tryNumber ?? null];
     const cond = 'task_instance_id = $1 AND ($2::int IS NULL OR try_number = $2)';

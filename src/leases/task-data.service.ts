@@ -23,6 +23,15 @@ export class TaskDataService {
     return req;
   }
 
+  checkXcomValue<T extends { value: unknown }>(req: T): T {
+    this.checkXcom({ xcom: { value: req.value } });
+    return req;
+  }
+
+  async setXcom(dagId: string, runId: string, taskId: string, key: string, value: unknown): Promise<XcomEntry> {
+    return this.repo.setXcom(await this.ti(dagId, runId, taskId), key, value);
+  }
+
   async xcoms(dagId: string, runId: string, taskId: string): Promise<{ items: XcomEntry[]; totalEntries: number }> {
     const items = await this.repo.xcoms(await this.ti(dagId, runId, taskId));
     return { items, totalEntries: items.length };

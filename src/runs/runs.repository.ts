@@ -263,6 +263,22 @@ export class RunsRepository {
     );
   }
 
+  /** Task instances queued since before `before` (oldest first). */
+  async queuedSince(db: Queryable, before: Date, limit: number): Promise<TaskInstanceRow[]> {
+    const { rows } = await db.query<TaskInstanceRow>(
+      `SELECT ${TI_COLUMNS} FROM task_instances WHERE state = 'queued' AND queued_at < $1 ORDER BY queued_at LIMIT $2`,
+      [before, limit],
+    );
+    return rows;
+  }
+
+  async failQueued(db: Queryable, id: number, error: string, now: Date): Promise<void> {
+    await db.query(
+      `UPDATE task_instances SET state = 'failed', end_date = $3, updated_at = $3, last_error = $2 WHERE id = $1 AND state = 'queued'`,
+      [id, error, now],
+    );
+  }
+
   /** Up-for-retry tasks whose delay has passed go back to queued; SKIP LOCKED lets schedulers share the work. */
   async requeueDueRetries(db: Queryable, now: Date, limit: number): Promise<number> {
     const { rows } = await db.query<{ queue: string }>(

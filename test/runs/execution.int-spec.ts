@@ -306,7 +306,7 @@ describe('claim order and limits', () => {
   });
 
   it('never exceeds a pool’s slots, counting tasks that take several', async () => {
-    await db.query(`INSERT INTO pools (name, slots, updated_at) VALUES ('tiny', 3, now())`);
+    await api.ok('POST', '/api/v1/pools', { name: 'tiny', slots: 3 });
     await api.registerDag(
       dag('pooled', [
         { taskId: 'big', pool: 'tiny', poolSlots: 2 },

@@ -48,10 +48,12 @@ export function isCancelReason(value: unknown): value is CancelReason {
 export function cancelledResult(signal: AbortSignal): ExecutionResult {
   const reason: unknown = signal.reason;
   if (isCancelReason(reason)) return { status: 'failed', error: `cancelled: ${reason}`, retryable: CANCEL_RETRYABLE[reason] };
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
+  // Duck-typed: a DOMException is not an Error in every realm (Jest's vm contexts among them).
+  const { name, message } = (typeof reason === 'object' && reason !== null ? reason : {}) as { name?: unknown; message?: unknown };
+  if (name === 'TimeoutError') {
     return { status: 'failed', error: 'cancelled: execution_timeout', retryable: CANCEL_RETRYABLE.execution_timeout };
   }
-  const text = reason instanceof Error ? reason.message : typeof reason === 'string' && reason ? reason : 'aborted';
+  const text = typeof message === 'string' && message ? message : typeof reason === 'string' && reason ? reason : 'aborted';
   return { status: 'failed', error: `cancelled: ${text}`, retryable: true };
 }
 
@@ -71,6 +73,8 @@ export function withinXcomLimit(xcom: Record<string, unknown>, limits: Execution
   return { status: 'success', xcom };
 }
 
+/** Duck-typed, as errors from Node's internals are not `instanceof Error` in every realm (Jest's vm contexts among them). */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const message = (err as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' ? message : String(err);
 }

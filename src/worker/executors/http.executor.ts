@@ -53,7 +53,7 @@ export class HttpExecutor implements TaskExecutor<HttpTaskPayload> {
     try {
       response = await fetch(url, { ...init, method, signal });
     } catch (err) {
-      return interrupted() ?? failed(`${target} failed: ${networkError(err)}`, true);
+      return interrupted() ?? failed(`${target} failed: ${networkError(err).replaceAll(url.href, redactUrl(url))}`, true);
     }
 
     // Read at most what could still fit; JSON may shrink when re-serialised, hence the slack.
@@ -108,6 +108,15 @@ function prepare(task: HttpTaskPayload): Prepared {
   } catch (err) {
     return { invalid: `request.headers: ${errorMessage(err)}` };
   }
+  // fetch refuses URLs with credentials; send them the way curl does, as Basic authentication.
+  if (url.username || url.password) {
+    if (!headers.has('authorization')) {
+      const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      headers.set('authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
+    }
+    url.username = '';
+    url.password = '';
+  }
   let body: string | undefined;
   if (request.body !== undefined) {
     if (method === 'GET' || method === 'HEAD') return { invalid: `a ${method} request cannot have a body` };
@@ -152,9 +161,9 @@ function decode(bytes: Buffer, contentType: string | null, ctx: ExecutionContext
 
 /** Undici reports network failures as "fetch failed" with the real reason (ECONNREFUSED, ENOTFOUND…) as the cause. */
 function networkError(err: unknown): string {
-  const cause = (err as { cause?: unknown })?.cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.message === 'string') {
+    const code = typeof cause.code === 'string' ? cause.code : undefined;
     return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
   }
   return errorMessage(err);

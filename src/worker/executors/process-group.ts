@@ -18,9 +18,9 @@ export class ProcessGroup {
 
   /** Whether any live (non-zombie) process is still in the group. */
   async alive(): Promise<boolean> {
-    if (this.pgid === undefined) return false;
-    if (process.platform === 'linux') return linuxGroupAlive(this.pgid);
-    return this.signal(0);
+    if (this.pgid === undefined || !this.signal(0)) return false;
+    // The signal reaches zombies too; on Linux, tell them apart through /proc.
+    return process.platform === 'linux' ? linuxGroupAlive(this.pgid) : true;
   }
 
   /** SIGTERM to every member, SIGKILL after the grace period; resolves once the group is gone (or cannot be killed). */

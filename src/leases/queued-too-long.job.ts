@@ -1,0 +1,57 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import pg from 'pg';
+import { CONFIG, type Config } from '../config/config.js';
+import { inTransaction, PG_POOL } from '../database/pg.js';
+import { RunEngine } from '../runs/run-engine.service.js';
+import { RunsRepository } from '../runs/runs.repository.js';
+import { RunsService } from '../runs/runs.service.js';
+import { assertTaskTransition } from '../runs/domain/task-state.js';
+
+/**
+ * The first of the three clocks (DESIGN §5): a task queued longer than WEFT_QUEUED_TIMEOUT_SEC means no worker
+ * serves its queue (or its pool is full). It is reported in the log, and with WEFT_QUEUED_TIMEOUT_FAIL it fails
+ * (downstream tasks are evaluated as for any failure).
+ */
+@Injectable()
+export class QueuedTooLongJob {
+  private readonly logger = new Logger('queued-timeout');
+  private readonly reported = new Set<number>();
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly runs: RunsRepository,
+    private readonly engine: RunEngine,
+    private readonly runsService: RunsService,
+  ) {}
+
+  async run(now: Date): Promise<number> {
+    if (!this.config.queuedTimeoutSec) return 0;
+    const before = new Date(now.getTime() - this.config.queuedTimeoutSec * 1000);
+    const stale = await this.runs.queuedSince(this.pool, before, 500);
+    let handled = 0;
+    for (const ti of stale) {
+      if (!this.config.queuedTimeoutFail) {
+        if (this.reported.has(ti.id)) continue;
+        this.reported.add(ti.id);
+        this.logger.warn(`${ti.dagId}/${ti.runId}/${ti.taskId} queued on '${ti.queue}' since ${ti.queuedAt?.toISOString()}: no worker has leased it`);
+        handled++;
+        continue;
+      }
+      const finished = await inTransaction(this.pool, async (db) => {
+        const run = await this.runs.tryLockRun(db, ti.dagRunId);
+        const locked = run && (await this.runs.lockTaskInstance(db, ti.id));
+        if (!run || !locked || locked.state !== 'queued') return null;
+        assertTaskTransition('queued', 'failed');
+        await this.runs.failQueued(db, ti.id, `queued for more than ${this.config.queuedTimeoutSec}s without a worker`, now);
+        const runState = await this.engine.evaluate(db, run, [ti.taskId], now);
+        return runState !== run.state ? run.dagId : '';
+      });
+      if (finished === null) continue;
+      handled++;
+      if (finished) await this.runsService.startQueuedRuns(finished, now);
+    }
+    if (this.reported.size > 10_000) this.reported.clear();
+    return handled;
+  }
+}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NotFoundError } from '../common/errors.js';
+import type { Page } from '../common/validation.js';
+import { PoolsRepository, type PoolView } from './pools.repository.js';
+
+export const DEFAULT_POOL = 'default_pool';
+
+/** Pools cap concurrently running tasks across all DAGs; the lease claim enforces them. */
+@Injectable()
+export class PoolsService {
+  constructor(private readonly repo: PoolsRepository) {}
+
+  async list(limit: number, offset: number): Promise<Page<PoolView>> {
+    const { items, total } = await this.repo.list(limit, offset);
+    return { items, totalEntries: total, limit, offset };
+  }
+
+  async get(name: string): Promise<PoolView> {
+    const pool = await this.repo.get(name);
+    if (!pool) throw new NotFoundError('pool', name);
+    return pool;
+  }
+
+  async create(p: { name: string; slots: number; description?: string }): Promise<PoolView> {
+    if (!(await this.repo.create(p.name, p.slots, p.description ?? null))) {
+      throw new ConflictError(`pool '${p.name}' already exists`, 'pool_exists');
+    }
+    return this.get(p.name);
+  }
+
+  async update(name: string, patch: { slots?: number; description?: string | null }): Promise<PoolView> {
+    if (!(await this.repo.update(name, patch))) throw new NotFoundError('pool', name);
+    return this.get(name);
+  }
+
+  async delete(name: string): Promise<void> {
+    if (name === DEFAULT_POOL) throw new ConflictError(`'${DEFAULT_POOL}' cannot be deleted`, 'default_pool');
+    const outcome = await this.repo.delete(name);
+    if (outcome === 'missing') throw new NotFoundError('pool', name);
+    if (outcome === 'in_use') throw new ConflictError(`pool '${name}' is in use by running or queued tasks`, 'pool_in_use');
+  }
+}
