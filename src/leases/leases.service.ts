@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { Clock } from '../common/clock.js';
 import { ConflictError, DomainError, NotFoundError } from '../common/errors.js';
@@ -47,8 +47,10 @@ export type CompleteResult = { taskState: string; runState: string; duplicate: b
  * lease row exists only while its attempt is the live one.
  */
 @Injectable()
-export class LeasesService {
+export class LeasesService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('leases');
+  /** Aborted when the process starts shutting down: waiting polls answer at once, with nothing. */
+  private readonly draining = new AbortController();
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
@@ -65,25 +67,32 @@ export class LeasesService {
    * Claims up to `capacity` tasks; when none is eligible, holds the request until one is queued on a listed
    * queue (NOTIFY wake-up) or `waitSeconds` pass, then answers with what it has (possibly nothing).
    */
-  async lease(workerId: string, req: LeaseRequest, signal?: AbortSignal): Promise<Lease[]> {
+  async lease(workerId: string, req: LeaseRequest, clientGone?: AbortSignal): Promise<Lease[]> {
     const deadline = Date.now() + req.waitSeconds * 1000;
+    const signal = clientGone ? AbortSignal.any([clientGone, this.draining.signal]) : this.draining.signal;
     for (;;) {
+      if (signal.aborted) return [];
       await this.wakeups.ensureListening();
       // Subscribe before looking, so work queued between the look and the wait still wakes us.
       const controller = new AbortController();
       const onAbort = () => controller.abort();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       const woken = this.wakeups.wait(req.queues, Math.max(0, deadline - Date.now()), controller.signal);
       try {
         const leases = await this.claimOnce(workerId, req);
-        if (leases.length || Date.now() >= deadline || signal?.aborted) return leases;
+        if (leases.length || Date.now() >= deadline || signal.aborted) return leases;
         await woken;
-        if (Date.now() >= deadline || signal?.aborted) return this.claimOnce(workerId, req);
+        if (signal.aborted) return [];
+        if (Date.now() >= deadline) return this.claimOnce(workerId, req);
       } finally {
         controller.abort();
-        signal?.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
       }
     }
+  }
+
+  beforeApplicationShutdown(): void {
+    this.draining.abort();
   }
 
   private async claimOnce(workerId: string, req: LeaseRequest): Promise<Lease[]> {

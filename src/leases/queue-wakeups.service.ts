@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { DATABASE_URL } from '../database/database.tokens.js';
-import { QUEUED_CHANNEL } from '../runs/runs.repository.js';
+import { QUEUED_CHANNEL, SLOT_FREED } from '../runs/runs.repository.js';
 
 /**
  * Wakes waiting lease requests when work is queued. Every queueing transaction sends NOTIFY on commit; one
@@ -19,8 +19,9 @@ export class QueueWakeups implements OnApplicationShutdown {
 
   constructor(@Inject(DATABASE_URL) private readonly url: string) {}
 
-  /** Resolves true when any of `queues` receives work, false when `ms` pass or `signal` aborts. */
-  async wait(queues: string[], ms: number, signal?: AbortSignal): Promise<boolean> {
+  /** Resolves true when any of `queues` receives work (or a slot frees), false when `ms` pass or `signal` aborts. */
+  async wait(queueNames: string[], ms: number, signal?: AbortSignal): Promise<boolean> {
+    const queues = [...queueNames, SLOT_FREED];
     await this.ensureListening();
     return new Promise((resolve) => {
       const done = (woken: boolean) => {

@@ -92,8 +92,13 @@ const TI_COLUMNS = `id, dag_run_id AS "dagRunId", dag_id AS "dagId", run_id AS "
   queued_at AS "queuedAt", start_date AS "startDate", end_date AS "endDate", next_retry_at AS "nextRetryAt",
   last_error AS "lastError"`;
 
-/** Channel that wakes waiting lease requests: the payload is the queue that received work. */
+/**
+ * Channel that wakes waiting lease requests: the payload is the queue that received work, or SLOT_FREED when a
+ * pool or maxActiveTasks slot opened for work that was already queued (on any queue).
+ */
 export const QUEUED_CHANNEL = 'weft_task_queued';
+/** Not a valid queue name (ids exclude '*'), so it cannot clash with one. */
+export const SLOT_FREED = '*';
 
 /**
  * The only code that reads and writes dag_runs and task_instances. Methods that take a `Queryable` run inside

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createTestDatabase, type TestDatabase } from './pg-admin.js';
 
-export type TestApp = { app: NestFastifyApplication; db: TestDatabase; close(): Promise<void> };
+export type TestApp = { app: NestFastifyApplication; db: TestDatabase; close(): Promise<void>; listen(): Promise<string> };
 
 /** Boots the real application on a fresh database (no listening socket: requests go through inject()). */
 /**
@@ -28,6 +28,12 @@ export async function startTestApp(
   return {
     app,
     db,
+    /** Serves real HTTP on a free loopback port; returns the base URL. */
+    listen: async () => {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.getHttpServer().address() as { port: number };
+      return `http://127.0.0.1:${port}`;
+    },
     close: async () => {
       await app.close();
       await db.drop();

@@ -13,6 +13,7 @@ const routes: Record<string, Handler> = {
   '/empty': (_req, _body, res) => res.writeHead(204).end(),
   '/missing': (_req, _body, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('no such thing here'),
   '/unavailable': (_req, _body, res) => res.writeHead(503).end('try later'),
+  '/error-page': (_req, _body, res) => res.writeHead(500, { 'content-type': 'text/html' }).end(`<html>\n  <p>${'oops '.repeat(1000)}</p>\n</html>`),
   '/big': (_req, _body, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: 'x'.repeat(5000) })),
   '/echo': (req, body, res) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -84,6 +85,14 @@ describe(HttpExecutor.name, () => {
       error: `GET ${base}/unavailable answered 503 Service Unavailable (expected 2xx): try later`,
       retryable: true,
     });
+  });
+
+  it('quotes only the start of a long error body', async () => {
+    const { ctx } = testContext();
+    const result = await sut.execute({ request: { method: 'GET', url: `${base}/error-page` } }, ctx);
+    expect(result.error).toMatch(new RegExp(`^GET ${base}/error-page answered 500 Internal Server Error \\(expected 2xx\\): <html> <p>[ops ]+…$`));
+    expect(result.error!.length).toBeLessThan(600);
+    expect(result.retryable).toBe(true);
   });
 
   it('uses expectStatus instead of 2xx when given', async () => {

@@ -1,5 +1,4 @@
 import { cancelledResult, errorMessage, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
-import { cutText } from './line-splitter.js';
 
 export type HttpTaskPayload = {
   request: { method: string; url: string; headers?: Record<string, string>; body?: unknown; expectStatus?: number[] };
@@ -11,7 +10,7 @@ export type HttpExecutorOptions = {
 };
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 300_000;
-/** How much of an unexpected response's body the error quotes. */
+/** How much of an unexpected response's body is read and quoted in the error. */
 const ERROR_BODY_PREVIEW_BYTES = 500;
 /**
  * Statuses outside 5xx that are worth another attempt: the server asked the client to come back later. Other 4xx
@@ -36,7 +35,14 @@ export class HttpExecutor implements TaskExecutor<HttpTaskPayload> {
     const prepared = prepare(task);
     if ('invalid' in prepared) return failed(`invalid http task: ${prepared.invalid}`, false);
     if (ctx.signal.aborted) return cancelledResult(ctx.signal);
-    const { method, url, init, expectStatus } = prepared;
+    try {
+      return await this.send(prepared, ctx);
+    } catch (err) {
+      return failed(`http task failed unexpectedly: ${errorMessage(err)}`, true);
+    }
+  }
+
+  private async send({ method, url, init, expectStatus }: PreparedRequest, ctx: ExecutionContext): Promise<ExecutionResult> {
 
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = AbortSignal.any([ctx.signal, timeout]);
@@ -56,8 +62,9 @@ export class HttpExecutor implements TaskExecutor<HttpTaskPayload> {
       return interrupted() ?? failed(`${target} failed: ${networkError(err).replaceAll(url.href, redactUrl(url))}`, true);
     }
 
-    // Read at most what could still fit; JSON may shrink when re-serialised, hence the slack.
-    const readLimit = 2 * ctx.limits.maxXcomBytes + 1024;
+    const ok = expectStatus ? expectStatus.includes(response.status) : response.status >= 200 && response.status < 300;
+    // Read at most what could still fit (JSON may shrink when re-serialised, hence the slack), or a preview on failure.
+    const readLimit = ok ? 2 * ctx.limits.maxXcomBytes + 1024 : ERROR_BODY_PREVIEW_BYTES;
     let body: { bytes: Buffer; complete: boolean };
     try {
       body = await readBody(response, readLimit);
@@ -66,9 +73,8 @@ export class HttpExecutor implements TaskExecutor<HttpTaskPayload> {
     }
     ctx.log(`← ${response.status} ${response.statusText} (${Date.now() - started} ms${body.complete ? `, ${body.bytes.length} bytes` : ''})`);
 
-    const ok = expectStatus ? expectStatus.includes(response.status) : response.status >= 200 && response.status < 300;
     if (!ok) {
-      const preview = cutText(body.bytes.subarray(0, ERROR_BODY_PREVIEW_BYTES + 1).toString('utf8'), ERROR_BODY_PREVIEW_BYTES).trim();
+      const preview = previewOf(body);
       const expected = expectStatus ? `expected ${expectStatus.join(', ')}` : 'expected 2xx';
       return failed(
         `${target} answered ${response.status} ${response.statusText} (${expected})${preview ? `: ${preview}` : ''}`,
@@ -83,7 +89,8 @@ export class HttpExecutor implements TaskExecutor<HttpTaskPayload> {
   }
 }
 
-type Prepared = { method: string; url: URL; init: RequestInit; expectStatus?: number[] } | { invalid: string };
+type PreparedRequest = { method: string; url: URL; init: RequestInit; expectStatus?: number[] };
+type Prepared = PreparedRequest | { invalid: string };
 
 function prepare(task: HttpTaskPayload): Prepared {
   const request = task?.request;
@@ -145,6 +152,12 @@ async function readBody(response: Response, limit: number): Promise<{ bytes: Buf
       return { bytes: Buffer.concat(chunks, length), complete: false };
     }
   }
+}
+
+/** The start of a body for an error message: whitespace collapsed, '…' when there was more. */
+function previewOf(body: { bytes: Buffer; complete: boolean }): string {
+  const text = body.bytes.subarray(0, ERROR_BODY_PREVIEW_BYTES).toString('utf8').replace(/\uFFFD+$/, '').replace(/\s+/g, ' ').trim();
+  return text && (body.complete && body.bytes.length <= ERROR_BODY_PREVIEW_BYTES ? text : `${text}…`);
 }
 
 function decode(bytes: Buffer, contentType: string | null, ctx: ExecutionContext): unknown {

@@ -58,8 +58,8 @@ export class SqlExecutor implements TaskExecutor<SqlTaskPayload> {
     }
   }
 
-  private resolve(connection: string | undefined): Target | { problem: string } {
-    if (connection === undefined || connection.trim() === '') {
+  private resolve(connection: unknown): Target | { problem: string } {
+    if (typeof connection !== 'string' || connection.trim() === '') {
       return { problem: 'sql task has no connection: give a connection id (read from WEFT_CONN_<ID> on the worker) or a postgres:// URL' };
     }
     if (POSTGRES_URL.test(connection)) return target(connection, 'the connection URL');
