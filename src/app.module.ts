@@ -9,6 +9,7 @@ import { PoolsModule } from './pools/pools.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { Clock } from './common/clock.js';
+import { AuditModule } from './audit/audit.module.js';
 
 export type AppOptions = {
   config: Config;
@@ -44,6 +45,7 @@ export class AppModule {
         CoreModule.forRoot(opts),
         DatabaseModule,
         HealthModule,
+        AuditModule,
         DagsModule.forRoot({ watchFolder: opts.watchDagsFolder }),
         RunsModule,
         LeasesModule,

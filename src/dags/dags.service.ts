@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { NotFoundError, ValidationError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
 import { nextIntervals, validateSchedule, validateTimezone, type RunInterval } from '../scheduler/domain/index.js';
@@ -13,7 +14,10 @@ export type RegisterResult = { dag: DagRecord; version: number; created: boolean
 /** DAG registry rules, shared by REST, GraphQL and the DAG-folder processor. */
 @Injectable()
 export class DagsService {
-  constructor(private readonly repo: DagsRepository) {}
+  constructor(
+    private readonly repo: DagsRepository,
+    private readonly audit: AuditService,
+  ) {}
 
   /** Validates fully before writing anything; a rejected document leaves the database untouched. */
   validate(input: unknown, byteLength?: number): DagDocument {
@@ -26,7 +30,11 @@ export class DagsService {
 
   async register(input: unknown, source: DagSource = { kind: 'api' }, byteLength?: number): Promise<RegisterResult> {
     const doc = this.validate(input, byteLength);
-    return this.repo.upsert(doc, dagContentHash(doc), source);
+    const result = await this.repo.upsert(doc, dagContentHash(doc), source);
+    if (result.changed) {
+      await this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version: result.version, source: source.kind } });
+    }
+    return result;
   }
 
   async get(dagId: string): Promise<{ dag: DagRecord; document: DagDocument }> {
@@ -45,11 +53,13 @@ export class DagsService {
   async setPaused(dagId: string, isPaused: boolean): Promise<DagRecord> {
     const dag = await this.repo.setPaused(dagId, isPaused);
     if (!dag) throw new NotFoundError('DAG', dagId);
+    await this.audit.record({ action: isPaused ? 'pause_dag' : 'unpause_dag', target: dagId });
     return dag;
   }
 
   async delete(dagId: string): Promise<void> {
     if (!(await this.repo.delete(dagId))) throw new NotFoundError('DAG', dagId);
+    await this.audit.record({ action: 'delete_dag', target: dagId });
   }
 
   async versions(dagId: string, limit: number, offset: number): Promise<Page<DagVersionRecord>> {

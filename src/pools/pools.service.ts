@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
 import { PoolsRepository, type PoolView } from './pools.repository.js';
@@ -8,7 +9,10 @@ export const DEFAULT_POOL = 'default_pool';
 /** Pools cap concurrently running tasks across all DAGs; the lease claim enforces them. */
 @Injectable()
 export class PoolsService {
-  constructor(private readonly repo: PoolsRepository) {}
+  constructor(
+    private readonly repo: PoolsRepository,
+    private readonly audit: AuditService,
+  ) {}
 
   async list(limit: number, offset: number): Promise<Page<PoolView>> {
     const { items, total } = await this.repo.list(limit, offset);
@@ -25,11 +29,13 @@ export class PoolsService {
     if (!(await this.repo.create(p.name, p.slots, p.description ?? null))) {
       throw new ConflictError(`pool '${p.name}' already exists`, 'pool_exists');
     }
+    await this.audit.record({ action: 'create_pool', target: p.name, details: { slots: p.slots } });
     return this.get(p.name);
   }
 
   async update(name: string, patch: { slots?: number; description?: string | null }): Promise<PoolView> {
     if (!(await this.repo.update(name, patch))) throw new NotFoundError('pool', name);
+    await this.audit.record({ action: 'update_pool', target: name, details: patch });
     return this.get(name);
   }
 
@@ -38,5 +44,6 @@ export class PoolsService {
     const outcome = await this.repo.delete(name);
     if (outcome === 'missing') throw new NotFoundError('pool', name);
     if (outcome === 'in_use') throw new ConflictError(`pool '${name}' is in use by running or queued tasks`, 'pool_in_use');
+    await this.audit.record({ action: 'delete_pool', target: name });
   }
 }

@@ -3,7 +3,8 @@ import type { Queryable } from '../database/pg.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 import { dagGraphIndex, taskSettings, type TaskSettings } from './domain/dag-tasks.js';
 import { deriveRunState } from './domain/derive-run-state.js';
-import { initialReadyTasks, resolveDownstream, type TaskStateChange } from './domain/resolve.js';
+import { resolveDownstream, resolvePending, type TaskStateChange } from './domain/resolve.js';
+import { selectTasks } from './domain/select-tasks.js';
 import { nextRetryAt, shouldRetry } from './domain/retry.js';
 import { assertRunTransition, type RunState } from './domain/run-state.js';
 import type { TaskGraphIndex } from './domain/task-graph.js';
@@ -50,21 +51,86 @@ export class RunEngine {
    */
   async startQueuedRuns(db: Queryable, dag: { dagId: string; isPaused: boolean; maxActiveRuns: number }, now: Date): Promise<RunRow[]> {
     if (dag.isPaused) return [];
-    const running = await this.runs.countRunsInState(db, dag.dagId, 'running');
+    const running = await this.runs.countActiveScheduleRuns(db, dag.dagId);
     const free = dag.maxActiveRuns - running;
     if (free <= 0) return [];
     const started: RunRow[] = [];
     for (const run of await this.runs.queuedRuns(db, dag.dagId, free)) {
-      assertRunTransition('queued', 'running');
-      if (!(await this.runs.setRunState(db, run.id, 'queued', 'running', now))) continue;
-      const { index } = await this.version(db, run.dagVersionId);
-      await this.applyChanges(db, run, initialReadyTasks(index), now);
-      const runningRun: RunRow = { ...run, state: 'running', startDate: now };
-      started.push(runningRun);
-      // A run whose tasks are all decided at once (say, every task skipped) finishes here.
-      await this.evaluate(db, runningRun, [], now);
+      const runningRun = await this.startRun(db, run, now);
+      if (runningRun) started.push(runningRun);
     }
     return started;
+  }
+
+  /**
+   * queued → running: every task still in `none` whose dependencies are met is queued (the roots of a new run;
+   * after a clear, whatever the cleared tasks wait for). The caller holds the lock that guards the run limit.
+   */
+  async startRun(db: Queryable, run: RunRow, now: Date): Promise<RunRow | null> {
+    assertRunTransition('queued', 'running');
+    if (!(await this.runs.setRunState(db, run.id, 'queued', 'running', now))) return null;
+    const runningRun: RunRow = { ...run, state: 'running', startDate: run.startDate ?? now };
+    await this.reevaluate(db, runningRun, now);
+    return runningRun;
+  }
+
+  /**
+   * Clears task instances for another attempt: a running one has its attempt fenced first (its worker's next
+   * call gets 409). A finished run goes back to queued, so it restarts under its DAG's (or backfill's) limit;
+   * a running run re-evaluates at once.
+   */
+  async resetTasks(db: Queryable, run: RunRow, tis: TaskInstanceRow[], now: Date, reason: string): Promise<RunState> {
+    const { settings } = await this.version(db, run.dagVersionId);
+    for (const ti of tis) {
+      if (ti.state === 'none') continue;
+      assertTaskTransition(ti.state, 'none');
+      if (ti.state === 'running') await this.runs.fenceAttempt(db, ti, reason, now);
+    }
+    const changed = tis.filter((ti) => ti.state !== 'none');
+    await this.runs.resetTaskInstances(db, changed.map((ti) => ({ id: ti.id, retries: settings.get(ti.taskId)?.retries ?? 0 })), now);
+    await this.runs.bumpClearNumber(db, run.id);
+    if (run.state === 'success' || run.state === 'failed') {
+      assertRunTransition(run.state, 'queued');
+      await this.runs.setRunState(db, run.id, run.state, 'queued', now);
+      return 'queued';
+    }
+    if (run.state === 'running') return this.reevaluate(db, run, now);
+    return run.state;
+  }
+
+  /**
+   * An operator sets task instances to success or failed. Running attempts are fenced. Tasks downstream that
+   * never ran because of the old outcome (upstream_failed, skipped) are reset, then the run is re-evaluated,
+   * so marking a failed task success lets its downstream run.
+   */
+  async markTasks(db: Queryable, run: RunRow, all: TaskInstanceRow[], targets: TaskInstanceRow[], to: 'success' | 'failed', now: Date): Promise<RunState> {
+    const { index } = await this.version(db, run.dagVersionId);
+    const marked = targets.filter((ti) => ti.state !== to);
+    for (const ti of marked) {
+      assertTaskTransition(ti.state, to);
+      if (ti.state === 'running') await this.runs.fenceAttempt(db, ti, `attempt ended: marked ${to} by an operator`, now);
+    }
+    await this.runs.setTaskStates(db, marked.map((ti) => ti.id), to, now);
+    const markedIds = new Set(marked.map((ti) => ti.taskId));
+    const downstream = selectTasks(index, markedIds, { downstream: true });
+    const unrun = all.filter((ti) => downstream.has(ti.taskId) && !markedIds.has(ti.taskId) && (ti.state === 'upstream_failed' || ti.state === 'skipped'));
+    for (const ti of unrun) assertTaskTransition(ti.state, 'none');
+    // Their try count is untouched: max_tries stays what it was.
+    await this.runs.resetTaskInstances(db, unrun.map((ti) => ({ id: ti.id, retries: Math.max(0, ti.maxTries - 1 - ti.tryNumber) })), now);
+    let current = run;
+    if (run.state === 'success' || run.state === 'failed') {
+      assertRunTransition(run.state, 'running');
+      await this.runs.setRunState(db, run.id, run.state, 'running', now);
+      current = { ...run, state: 'running' };
+    }
+    return current.state === 'running' ? this.reevaluate(db, current, now) : current.state;
+  }
+
+  /** Evaluates every task still in `none` against the current states, then the run's own state. */
+  private async reevaluate(db: Queryable, run: RunRow, now: Date): Promise<RunState> {
+    const { index } = await this.version(db, run.dagVersionId);
+    await this.applyChanges(db, run, resolvePending(index, await this.runs.taskStates(db, run.id)), now);
+    return this.evaluate(db, run, [], now);
   }
 
   /**

@@ -86,6 +86,10 @@ const RUN_COLUMNS = `id, dag_id AS "dagId", run_id AS "runId", dag_version_id AS
   run_after AS "runAfter", conf, backfill_id AS "backfillId", clear_number AS "clearNumber", queued_at AS "queuedAt",
   start_date AS "startDate", end_date AS "endDate"`;
 
+/** Runs of an active backfill are started by the backfill (under its own maxActiveRuns), not by the DAG. */
+const NOT_IN_ACTIVE_BACKFILL = `(backfill_id IS NULL OR backfill_id NOT IN (
+  SELECT id FROM backfills WHERE completed_at IS NULL AND canceled_at IS NULL))`;
+
 const TI_COLUMNS = `id, dag_run_id AS "dagRunId", dag_id AS "dagId", run_id AS "runId", task_id AS "taskId", state,
   try_number AS "tryNumber", max_tries AS "maxTries", task_type AS "taskType", queue, pool, pool_slots AS "poolSlots",
   priority_weight AS "priorityWeight", logical_date AS "logicalDate", scheduled_at AS "scheduledAt",
@@ -169,16 +173,78 @@ export class RunsRepository {
     return rowCount === 1;
   }
 
-  async countRunsInState(db: Queryable, dagId: string, state: RunState): Promise<number> {
-    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = $1 AND state = $2`, [dagId, state]);
+  /** Running runs that count against the DAG's maxActiveRuns: those of an active backfill count against its own. */
+  async countActiveScheduleRuns(db: Queryable, dagId: string): Promise<number> {
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = $1 AND state = 'running' AND ${NOT_IN_ACTIVE_BACKFILL}`,
+      [dagId],
+    );
     return rows[0]!.n;
   }
 
-  /** Queued runs of a DAG in the order they may start: oldest logical date first. */
+  /** Queued runs of a DAG in the order they may start: oldest logical date first (active backfills start their own). */
   async queuedRuns(db: Queryable, dagId: string, limit: number): Promise<RunRow[]> {
     const { rows } = await db.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1 AND state = 'queued' ORDER BY logical_date LIMIT $2`,
+      `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1 AND state = 'queued' AND ${NOT_IN_ACTIVE_BACKFILL}
+       ORDER BY logical_date LIMIT $2`,
       [dagId, limit],
+    );
+    return rows;
+  }
+
+  /** Every task instance of a run, locked (the caller holds the run lock): for clear and mark. */
+  async lockTaskInstancesOfRun(db: Queryable, dagRunId: number): Promise<TaskInstanceRow[]> {
+    const { rows } = await db.query<TaskInstanceRow>(
+      `SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = $1 ORDER BY id FOR UPDATE`,
+      [dagRunId],
+    );
+    return rows;
+  }
+
+  /**
+   * Ends the live attempt of a task instance from outside (clear, mark): its lease row goes, so the worker's
+   * next heartbeat or completion gets 409 and its output is discarded.
+   */
+  async fenceAttempt(db: Queryable, ti: TaskInstanceRow, reason: string, now: Date): Promise<void> {
+    await db.query('DELETE FROM leases WHERE task_instance_id = $1', [ti.id]);
+    await db.query(
+      `UPDATE task_instance_tries SET state = 'failed', end_date = $3, error = $4
+       WHERE task_instance_id = $1 AND try_number = $2 AND end_date IS NULL`,
+      [ti.id, ti.tryNumber, now, reason],
+    );
+  }
+
+  /** Back to none for a new attempt, with the task's full retries again (Airflow: max_tries = try_number + retries). */
+  async resetTaskInstances(db: Queryable, items: { id: number; retries: number }[], now: Date): Promise<void> {
+    if (!items.length) return;
+    await db.query(
+      `UPDATE task_instances ti SET state = 'none', start_date = NULL, end_date = NULL, scheduled_at = NULL,
+         queued_at = NULL, next_retry_at = NULL, next_poke_at = NULL, last_error = NULL,
+         max_tries = ti.try_number + r.retries + 1, updated_at = $3
+       FROM unnest($1::int[], $2::int[]) AS r(id, retries) WHERE ti.id = r.id`,
+      [items.map((i) => i.id), items.map((i) => i.retries), now],
+    );
+  }
+
+  async setTaskStates(db: Queryable, ids: number[], state: TaskState, now: Date): Promise<void> {
+    if (!ids.length) return;
+    await db.query(
+      `UPDATE task_instances SET state = $2, end_date = $3, updated_at = $3, next_retry_at = NULL WHERE id = ANY($1::int[])`,
+      [ids, state, now],
+    );
+  }
+
+  async bumpClearNumber(db: Queryable, dagRunId: number): Promise<void> {
+    await db.query('UPDATE dag_runs SET clear_number = clear_number + 1 WHERE id = $1', [dagRunId]);
+  }
+
+  async runsForClear(db: Queryable, f: { dagId: string; runIds?: string[]; logicalDateGte?: Date; logicalDateLte?: Date }): Promise<RunRow[]> {
+    const { rows } = await db.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1
+         AND ($2::text[] IS NULL OR run_id = ANY($2::text[]))
+         AND ($3::timestamptz IS NULL OR logical_date >= $3) AND ($4::timestamptz IS NULL OR logical_date <= $4)
+       ORDER BY logical_date`,
+      [f.dagId, f.runIds ?? null, f.logicalDateGte ?? null, f.logicalDateLte ?? null],
     );
     return rows;
   }

@@ -1,0 +1,19 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { paginationSchema, parseInput } from '../common/validation.js';
+import { AuditService } from './audit.service.js';
+
+const query = paginationSchema.extend({ action: z.string().min(1).optional(), target: z.string().min(1).optional() });
+
+@ApiTags('audit')
+@Controller('api/v1/auditLog')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'listAuditLog', summary: 'Administrative changes, newest first' })
+  list(@Query() q: unknown) {
+    return this.audit.list(parseInput(query, q));
+  }
+}

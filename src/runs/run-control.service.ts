@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
+import { NotFoundError, ValidationError } from '../common/errors.js';
+import { inTransaction, PG_POOL } from '../database/pg.js';
+import { selectTasks } from './domain/select-tasks.js';
+import { assertRunTransition, type RunState } from './domain/run-state.js';
+import { assertTaskTransition, FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
+import { RunEngine } from './run-engine.service.js';
+import { DagSchedulingRepository, RunsRepository, type RunRow, type TaskInstanceRow } from './runs.repository.js';
+import { RunsService } from './runs.service.js';
+
+export type ClearRequest = {
+  taskIds?: string[];
+  includeDownstream?: boolean;
+  includeUpstream?: boolean;
+  /** Only task instances in these states (after up/downstream expansion), e.g. failed and upstream_failed. */
+  states?: TaskState[];
+  runIds?: string[];
+  logicalDateGte?: Date;
+  logicalDateLte?: Date;
+  dryRun: boolean;
+};
+
+export type AffectedTask = { runId: string; taskId: string; state: TaskState; tryNumber: number };
+
+/** Operators' changes to runs that already exist: clear, mark task instances, mark runs (Airflow's run control). */
+@Injectable()
+export class RunControlService {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly clock: Clock,
+    private readonly runs: RunsRepository,
+    private readonly dags: DagSchedulingRepository,
+    private readonly engine: RunEngine,
+    private readonly runsService: RunsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Resets the selected task instances to `none` so they run again with a new try number. With dryRun (the
+   * default) nothing changes and the answer lists exactly what would be cleared.
+   */
+  async clear(dagId: string, req: ClearRequest): Promise<{ dryRun: boolean; taskInstances: AffectedTask[] }> {
+    if (!(await this.dags.exists(this.pool, dagId))) throw new NotFoundError('DAG', dagId);
+    const now = this.clock.now();
+    const affected: AffectedTask[] = [];
+    for (const candidate of await this.runs.runsForClear(this.pool, { dagId, ...req })) {
+      const picked = await inTransaction(this.pool, async (db) => {
+        const run = await this.runs.lockRun(db, candidate.id);
+        if (!run) return [];
+        const all = await this.runs.lockTaskInstancesOfRun(db, run.id);
+        const selected = await this.select(db, run, all, req.taskIds, req);
+        const chosen = all.filter((ti) => selected.has(ti.taskId) && (!req.states || req.states.includes(ti.state)) && ti.state !== 'none');
+        if (!req.dryRun && chosen.length) {
+          await this.engine.resetTasks(db, run, chosen, now, 'attempt ended: task cleared by an operator');
+          await this.audit.record({ action: 'clear', target: `${dagId}/${run.runId}`, details: { taskIds: chosen.map((t) => t.taskId) } }, db);
+        }
+        return chosen.map((ti) => ({ runId: run.runId, taskId: ti.taskId, state: ti.state, tryNumber: ti.tryNumber }));
+      });
+      affected.push(...picked);
+    }
+    if (!req.dryRun && affected.length) await this.runsService.startQueuedRuns(dagId, now);
+    return { dryRun: req.dryRun, taskInstances: affected };
+  }
+
+  /** PATCH a task instance's state (with its upstream/downstream when asked). */
+  async markTask(
+    dagId: string,
+    runId: string,
+    taskId: string,
+    req: { newState: 'success' | 'failed'; includeUpstream?: boolean; includeDownstream?: boolean; dryRun: boolean },
+  ): Promise<{ dryRun: boolean; taskInstances: AffectedTask[]; runState: RunState }> {
+    const now = this.clock.now();
+    const run0 = await this.runs.findRunByRunId(this.pool, dagId, runId);
+    if (!run0) throw new NotFoundError('DAG run', `${dagId}/${runId}`);
+    const result = await inTransaction(this.pool, async (db) => {
+      const run = (await this.runs.lockRun(db, run0.id))!;
+      const all = await this.runs.lockTaskInstancesOfRun(db, run.id);
+      if (!all.some((ti) => ti.taskId === taskId)) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`);
+      const selected = await this.select(db, run, all, [taskId], req);
+      const targets = all.filter((ti) => selected.has(ti.taskId) && ti.state !== req.newState && ti.state !== 'removed');
+      const affected = targets.map((ti) => ({ runId, taskId: ti.taskId, state: ti.state, tryNumber: ti.tryNumber }));
+      if (req.dryRun || !targets.length) return { affected, runState: run.state, previous: run.state };
+      const runState = await this.engine.markTasks(db, run, all, targets, req.newState, now);
+      await this.audit.record({ action: `mark_${req.newState}`, target: `${dagId}/${runId}`, details: { taskIds: targets.map((t) => t.taskId) } }, db);
+      return { affected, runState, previous: run.state };
+    });
+    if (result.runState !== result.previous) await this.runsService.startQueuedRuns(dagId, now);
+    return { dryRun: req.dryRun, taskInstances: result.affected, runState: result.runState };
+  }
+
+  /**
+   * Marks a whole run. success: every unfinished task instance becomes success. failed: running ones fail and
+   * the ones that have not started are skipped (as Airflow does). Live attempts are fenced.
+   */
+  async markRun(dagId: string, runId: string, to: 'success' | 'failed'): Promise<RunRow> {
+    const now = this.clock.now();
+    const run0 = await this.runs.findRunByRunId(this.pool, dagId, runId);
+    if (!run0) throw new NotFoundError('DAG run', `${dagId}/${runId}`);
+    await inTransaction(this.pool, async (db) => {
+      const run = (await this.runs.lockRun(db, run0.id))!;
+      if (run.state === to) return;
+      if (!['queued', 'running', 'success', 'failed'].includes(run.state)) throw new ValidationError([{ path: 'state', message: `cannot mark a ${run.state} run` }]);
+      assertRunTransition(run.state, to);
+      const unfinished = (await this.runs.lockTaskInstancesOfRun(db, run.id)).filter((ti) => !FINISHED_TASK_STATES.has(ti.state));
+      for (const ti of unfinished) {
+        if (ti.state === 'running') await this.runs.fenceAttempt(db, ti, `attempt ended: run marked ${to} by an operator`, now);
+      }
+      // Attempts that started (running, up_for_retry) take the run's outcome; the rest never run.
+      const attempted = (ti: TaskInstanceRow) => ti.state === 'running' || ti.state === 'up_for_retry';
+      const targetOf = (ti: TaskInstanceRow): TaskState => (to === 'success' ? 'success' : attempted(ti) ? 'failed' : 'skipped');
+      for (const state of ['success', 'failed', 'skipped'] as const) {
+        const group = unfinished.filter((ti) => targetOf(ti) === state);
+        for (const ti of group) assertTaskTransition(ti.state, state);
+        await this.runs.setTaskStates(db, group.map((ti) => ti.id), state, now);
+      }
+      await this.runs.setRunState(db, run.id, run.state, to, now);
+      await this.audit.record({ action: `mark_run_${to}`, target: `${dagId}/${runId}` }, db);
+    });
+    await this.runsService.startQueuedRuns(dagId, now);
+    return this.runsService.get(dagId, runId);
+  }
+
+  private async select(
+    db: pg.PoolClient,
+    run: RunRow,
+    all: TaskInstanceRow[],
+    taskIds: string[] | undefined,
+    opts: { includeDownstream?: boolean; includeUpstream?: boolean },
+  ): Promise<Set<string>> {
+    const { index } = await this.engine.version(db, run.dagVersionId);
+    const seeds = taskIds ?? all.map((ti) => ti.taskId);
+    return selectTasks(index, seeds, { downstream: opts.includeDownstream, upstream: opts.includeUpstream });
+  }
+}
