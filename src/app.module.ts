@@ -10,6 +10,7 @@ import { RunsModule } from './runs/runs.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { Clock } from './common/clock.js';
 import { AuditModule } from './audit/audit.module.js';
+import { BackfillsModule } from './backfills/backfills.module.js';
 
 export type AppOptions = {
   config: Config;
@@ -50,6 +51,7 @@ export class AppModule {
         RunsModule,
         LeasesModule,
         PoolsModule,
+        BackfillsModule,
         SchedulerModule.forRoot({ enabled: opts.runScheduler }),
       ],
     };

@@ -36,6 +36,7 @@ const schema = z.object({
   WEFT_WORKER_QUEUES: z.string().regex(/^[A-Za-z0-9_.-]{1,250}(,[A-Za-z0-9_.-]{1,250})*$/, 'a comma-separated list of queue names').default('default'),
   WEFT_WORKER_CONCURRENCY: int(1, 1000).default(4),
   WEFT_WORKER_SHUTDOWN_GRACE_SEC: int(0, 3600).default(30),
+  WEFT_BACKFILL_MAX_RUNS: int(1, 1_000_000).default(10_000),
   WEFT_SCHEDULER_TICK_MS: int(10, 3_600_000).default(1000),
   WEFT_SCHEDULER_DAGS_PER_TICK: int(1, 100_000).default(1000),
   WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: int(1, 100_000).default(1000),
@@ -71,6 +72,7 @@ export type Config = {
   /** 0 = off. */
   queuedTimeoutSec: number;
   queuedTimeoutFail: boolean;
+  backfillMaxRuns: number;
   schedulerTickMs: number;
   schedulerDagsPerTick: number;
   schedulerRunsPerDagPerTick: number;
@@ -116,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerShutdownGraceSec: c.WEFT_WORKER_SHUTDOWN_GRACE_SEC,
     queuedTimeoutSec: c.WEFT_QUEUED_TIMEOUT_SEC,
     queuedTimeoutFail: c.WEFT_QUEUED_TIMEOUT_FAIL,
+    backfillMaxRuns: c.WEFT_BACKFILL_MAX_RUNS,
     schedulerTickMs: c.WEFT_SCHEDULER_TICK_MS,
     schedulerDagsPerTick: c.WEFT_SCHEDULER_DAGS_PER_TICK,
     schedulerRunsPerDagPerTick: c.WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK,

@@ -439,6 +439,14 @@ export class DagSchedulingRepository {
     return rowCount === 1;
   }
 
+  async currentVersionId(db: Queryable, dagId: string): Promise<number | null> {
+    const { rows } = await db.query<{ id: number }>(
+      'SELECT v.id FROM dags d JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version WHERE d.dag_id = $1',
+      [dagId],
+    );
+    return rows[0]?.id ?? null;
+  }
+
   /** Locks a DAG row (waiting for other holders): taken before creating or starting runs of that DAG. */
   async lockDag(db: Queryable, dagId: string): Promise<DagSchedulingRow | null> {
     const { rows } = await db.query<DagSchedulingRow>(

@@ -6,6 +6,7 @@ import type { Page } from '../common/validation.js';
 import { inTransaction, PG_POOL } from '../database/pg.js';
 import { manualInterval } from '../scheduler/domain/index.js';
 import { manualRunId, RUN_ID_PATTERN } from './domain/run-id.js';
+import { BackfillDriver } from '../backfills/backfill-driver.service.js';
 import { RunEngine } from './run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository, type RunFilter, type RunRow, type TaskInstanceRow, type TryRow } from './runs.repository.js';
 
@@ -21,6 +22,7 @@ export class RunsService {
     private readonly runs: RunsRepository,
     private readonly dags: DagSchedulingRepository,
     private readonly engine: RunEngine,
+    private readonly backfillDriver: BackfillDriver,
   ) {}
 
   /**
@@ -64,11 +66,13 @@ export class RunsService {
    * DAG another scheduler holds (it will start them itself).
    */
   async startQueuedRuns(dagId: string, now: Date, opts: { wait: boolean } = { wait: true }): Promise<number> {
-    return inTransaction(this.pool, async (db) => {
+    const started = await inTransaction(this.pool, async (db) => {
       const dag = opts.wait ? await this.dags.lockDag(db, dagId) : await this.dags.tryLockDag(db, dagId);
       if (!dag) return 0;
       return (await this.engine.startQueuedRuns(db, dag, now)).length;
     });
+    // A finished run may have been a backfill's: its next date can start now.
+    return started + (await this.backfillDriver.driveForDag(dagId, now));
   }
 
   async list(filter: RunFilter): Promise<Page<RunRow>> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { CONFIG, type Config } from '../config/config.js';
+import { BackfillDriver } from '../backfills/backfill-driver.service.js';
 import { QueuedTooLongJob } from '../leases/queued-too-long.job.js';
 import { ReapExpiredLeasesJob } from '../leases/reap-expired-leases.job.js';
 import { CreateDueRunsJob } from './create-due-runs.job.js';
@@ -29,6 +30,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly requeueRetries: RequeueRetriesJob,
     private readonly reapExpiredLeases: ReapExpiredLeasesJob,
     private readonly queuedTooLong: QueuedTooLongJob,
+    private readonly backfills: BackfillDriver,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -44,13 +46,16 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** One pass of every job; exposed for tests and benchmarks, which drive time themselves. */
-  async tick(now: Date = this.clock.now()): Promise<{ created: number; started: number; requeued: number; reaped: number; queuedTooLong: number }> {
+  async tick(
+    now: Date = this.clock.now(),
+  ): Promise<{ created: number; started: number; requeued: number; reaped: number; queuedTooLong: number; backfillRunsStarted: number }> {
     const created = await this.createDueRuns.run(now);
     const reaped = await this.reapExpiredLeases.run(now);
     const requeued = await this.requeueRetries.run(now);
     const queuedTooLong = await this.queuedTooLong.run(now);
     const started = await this.startQueuedRuns.run(now);
-    return { created, started, requeued, reaped, queuedTooLong };
+    const backfillRunsStarted = await this.backfills.driveAll(now);
+    return { created, started, requeued, reaped, queuedTooLong, backfillRunsStarted };
   }
 
   private schedule(delayMs: number): void {

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { RunsModule } from '../runs/runs.module.js';
+import { BackfillsController } from './backfills.controller.js';
+import { BackfillsService } from './backfills.service.js';
+
+@Module({ imports: [RunsModule], controllers: [BackfillsController], providers: [BackfillsService] })
+export class BackfillsModule {}
