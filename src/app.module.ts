@@ -11,6 +11,7 @@ import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { Clock } from './common/clock.js';
 import { AuditModule } from './audit/audit.module.js';
 import { BackfillsModule } from './backfills/backfills.module.js';
+import { DatasetsModule } from './datasets/datasets.module.js';
 
 export type AppOptions = {
   config: Config;
@@ -52,6 +53,7 @@ export class AppModule {
         LeasesModule,
         PoolsModule,
         BackfillsModule,
+        DatasetsModule,
         SchedulerModule.forRoot({ enabled: opts.runScheduler }),
       ],
     };

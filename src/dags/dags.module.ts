@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import { DagFolderService } from './dag-folder.service.js';
 import { DagsController } from './dags.controller.js';
 import { DagsRepository } from './dags.repository.js';
@@ -10,7 +11,7 @@ export class DagsModule {
     return {
       module: DagsModule,
       controllers: [DagsController],
-      providers: [DagsRepository, DagsService, ...(opts.watchFolder ? [DagFolderService] : [])],
+      providers: [DagsRepository, DagsService, DatasetsRepository, ...(opts.watchFolder ? [DagFolderService] : [])],
       exports: [DagsService],
     };
   }

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
+import { prismaQueryable } from '../database/pg.js';
+import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ConflictError } from '../common/errors.js';
 import type { DagDocument } from './domain/dag-document.schema.js';
@@ -53,7 +55,10 @@ const dagSelect = {
 /** The only code that reads or writes the dags, dag_versions and dag_import_errors tables. */
 @Injectable()
 export class DagsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly datasets: DatasetsRepository,
+  ) {}
 
   /**
    * Registers `doc` in one transaction: the DAG row is locked (FOR UPDATE) so concurrent registrations of one
@@ -84,6 +89,12 @@ export class DagsRepository {
         await tx.dagVersion.create({
           data: { dagId: doc.dagId, version, contentHash, document: doc as unknown as Prisma.InputJsonValue },
         });
+      }
+      if (changed) {
+        // Dataset lineage follows the latest version, in the same transaction.
+        const outlets = doc.tasks.flatMap((t) => (t.outlets ?? []).map((uri) => ({ taskId: t.taskId, uri })));
+        const consumes = doc.schedule && typeof doc.schedule === 'object' ? doc.schedule.datasets : [];
+        await this.datasets.syncReferences(prismaQueryable(tx), doc.dagId, outlets, consumes);
       }
       const dag = await tx.dag.update({
         where: { dagId: doc.dagId },

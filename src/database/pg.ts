@@ -29,3 +29,18 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
 export function pgErrorCode(err: unknown): string | undefined {
   return (err as { code?: string })?.code;
 }
+
+type PrismaTx = { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> };
+
+/**
+ * Lets a repository method written for pg run inside a Prisma interactive transaction (values stay bound
+ * parameters; nothing is interpolated into the SQL text).
+ */
+export function prismaQueryable(tx: PrismaTx): Queryable {
+  return {
+    query: async (text: string, values: unknown[] = []) => {
+      const rows = await tx.$queryRawUnsafe<unknown[]>(text, ...values);
+      return { rows, rowCount: rows.length };
+    },
+  } as unknown as Queryable;
+}

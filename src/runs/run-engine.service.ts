@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Queryable } from '../database/pg.js';
+import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 import { dagGraphIndex, taskSettings, type TaskSettings } from './domain/dag-tasks.js';
 import { deriveRunState } from './domain/derive-run-state.js';
@@ -27,7 +28,10 @@ export class RunEngine {
   /** DAG versions are immutable, so their parsed graph is cached by id (bounded). */
   private readonly versions = new Map<number, VersionInfo>();
 
-  constructor(private readonly runs: RunsRepository) {}
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly datasets: DatasetsRepository,
+  ) {}
 
   async version(db: Queryable, versionId: number): Promise<VersionInfo> {
     const cached = this.versions.get(versionId);
@@ -154,6 +158,9 @@ export class RunEngine {
     }
     assertTaskTransition(ti.state, to);
     await this.runs.finishAttempt(db, ti, to, now, { error: outcome.error ?? null, nextRetryAt: retryAt });
+    if (to === 'success' && task?.outlets.length) {
+      await this.datasets.recordEvents(db, task.outlets, { dagId: run.dagId, runId: run.runId, taskId: ti.taskId, tryNumber: ti.tryNumber }, {}, now);
+    }
     const runState = FINISHED_TASK_STATES.has(to) ? await this.evaluate(db, run, [ti.taskId], now) : run.state;
     return { state: to, runState };
   }

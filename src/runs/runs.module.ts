@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { RunEngine } from './run-engine.service.js';
 import { BackfillDriver } from '../backfills/backfill-driver.service.js';
 import { BackfillsRepository } from '../backfills/backfills.repository.js';
+import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import { RunControlService } from './run-control.service.js';
 import { RunControlController, RunsController } from './runs.controller.js';
 import { DagSchedulingRepository, RunsRepository } from './runs.repository.js';
@@ -9,7 +10,7 @@ import { RunsService } from './runs.service.js';
 
 @Module({
   controllers: [RunsController, RunControlController],
-  providers: [RunsRepository, DagSchedulingRepository, RunEngine, RunsService, RunControlService, BackfillsRepository, BackfillDriver],
-  exports: [RunsRepository, DagSchedulingRepository, RunEngine, RunsService, BackfillsRepository, BackfillDriver],
+  providers: [DatasetsRepository, RunsRepository, DagSchedulingRepository, RunEngine, RunsService, RunControlService, BackfillsRepository, BackfillDriver],
+  exports: [DatasetsRepository, RunsRepository, DagSchedulingRepository, RunEngine, RunsService, BackfillsRepository, BackfillDriver],
 })
 export class RunsModule {}

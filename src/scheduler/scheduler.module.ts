@@ -1,7 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LeasesModule } from '../leases/leases.module.js';
 import { RunsModule } from '../runs/runs.module.js';
+import { CreateDatasetRunsJob } from './create-dataset-runs.job.js';
 import { CreateDueRunsJob } from './create-due-runs.job.js';
+import { PokeSensorsJob } from './poke-sensors.job.js';
+import { SensorsRepository } from './sensors.repository.js';
 import { RequeueRetriesJob } from './requeue-retries.job.js';
 import { SCHEDULER_ENABLED, SchedulerService } from './scheduler.service.js';
 import { StartQueuedRunsJob } from './start-queued-runs.job.js';
@@ -16,6 +19,9 @@ export class SchedulerModule {
       providers: [
         { provide: SCHEDULER_ENABLED, useValue: opts.enabled },
         CreateDueRunsJob,
+        CreateDatasetRunsJob,
+        PokeSensorsJob,
+        SensorsRepository,
         RequeueRetriesJob,
         StartQueuedRunsJob,
         SchedulerService,

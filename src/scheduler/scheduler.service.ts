@@ -4,7 +4,9 @@ import { CONFIG, type Config } from '../config/config.js';
 import { BackfillDriver } from '../backfills/backfill-driver.service.js';
 import { QueuedTooLongJob } from '../leases/queued-too-long.job.js';
 import { ReapExpiredLeasesJob } from '../leases/reap-expired-leases.job.js';
+import { CreateDatasetRunsJob } from './create-dataset-runs.job.js';
 import { CreateDueRunsJob } from './create-due-runs.job.js';
+import { PokeSensorsJob } from './poke-sensors.job.js';
 import { RequeueRetriesJob } from './requeue-retries.job.js';
 import { StartQueuedRunsJob } from './start-queued-runs.job.js';
 
@@ -31,6 +33,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly reapExpiredLeases: ReapExpiredLeasesJob,
     private readonly queuedTooLong: QueuedTooLongJob,
     private readonly backfills: BackfillDriver,
+    private readonly createDatasetRuns: CreateDatasetRunsJob,
+    private readonly pokeSensors: PokeSensorsJob,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -48,14 +52,25 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   /** One pass of every job; exposed for tests and benchmarks, which drive time themselves. */
   async tick(
     now: Date = this.clock.now(),
-  ): Promise<{ created: number; started: number; requeued: number; reaped: number; queuedTooLong: number; backfillRunsStarted: number }> {
+  ): Promise<{
+    created: number;
+    datasetRuns: number;
+    sensorsFinished: number;
+    started: number;
+    requeued: number;
+    reaped: number;
+    queuedTooLong: number;
+    backfillRunsStarted: number;
+  }> {
     const created = await this.createDueRuns.run(now);
+    const datasetRuns = await this.createDatasetRuns.run(now);
+    const sensorsFinished = await this.pokeSensors.run(now);
     const reaped = await this.reapExpiredLeases.run(now);
     const requeued = await this.requeueRetries.run(now);
     const queuedTooLong = await this.queuedTooLong.run(now);
     const started = await this.startQueuedRuns.run(now);
     const backfillRunsStarted = await this.backfills.driveAll(now);
-    return { created, started, requeued, reaped, queuedTooLong, backfillRunsStarted };
+    return { created, datasetRuns, sensorsFinished, started, requeued, reaped, queuedTooLong, backfillRunsStarted };
   }
 
   private schedule(delayMs: number): void {

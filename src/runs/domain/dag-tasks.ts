@@ -13,6 +13,8 @@ export type TaskSettings = {
   retries: number;
   retry: Omit<RetryPolicy, 'tryNumber'>;
   executionTimeoutSec: number | null;
+  /** Datasets the task updates when it succeeds. */
+  outlets: string[];
 };
 
 export function taskSettings(doc: DagDocument, task: DagTask): TaskSettings {
@@ -31,6 +33,7 @@ export function taskSettings(doc: DagDocument, task: DagTask): TaskSettings {
       maxRetryDelaySec: task.maxRetryDelaySec ?? d.maxRetryDelaySec,
     },
     executionTimeoutSec: task.executionTimeoutSec ?? d.executionTimeoutSec ?? null,
+    outlets: task.outlets ?? [],
   };
 }
 

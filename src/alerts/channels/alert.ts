@@ -1,0 +1,75 @@
+import type { SlaCallback } from '../../dags/domain/dag-document.schema.js';
+
+export const ALERT_KINDS = ['sla_miss', 'sla_warning', 'task_failed', 'run_failed'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * What every channel delivers; the webhook body is exactly this object as JSON. It is built once when the alert is
+ * recorded and stored with the delivery, so that a retry sends the same bytes: receivers deduplicate on `deliveryId`.
+ */
+export type AlertMessage = {
+  kind: AlertKind;
+  dagId: string;
+  runId: string;
+  /** Absent when the alert is about the whole run. */
+  taskId?: string;
+  /** ISO 8601. */
+  logicalDate: string;
+  /** One human sentence, e.g. "load did not finish within 1h after the data interval ended". */
+  summary: string;
+  /** Kind-specific facts (SLA, expected and actual times…); shown as-is in Slack and email. */
+  details: { [key: string]: JsonValue };
+  /** ISO 8601: when the condition was detected, not when this delivery is attempted. */
+  occurredAt: string;
+  /** Unique per alert and callback, the same on every retry. */
+  deliveryId: string;
+};
+
+/** A callback as the DAG document declares it (`slaCallbacks`). */
+export type AlertCallback = SlaCallback;
+
+/**
+ * The outcome of one delivery attempt. `retryable` says whether the same message may succeed later (server or network
+ * trouble); a non-retryable failure repeats identically (bad address, rejected credentials, 404…).
+ */
+export type DeliveryResult = { ok: true; warning?: string } | { ok: false; error: string; retryable: boolean };
+
+/** One delivery mechanism; `send` never throws: every failure comes back as a `DeliveryResult`. */
+export interface AlertChannel<C extends AlertCallback> {
+  send(callback: C, message: AlertMessage): Promise<DeliveryResult>;
+}
+
+export function deliveryFailed(error: string, retryable: boolean): DeliveryResult {
+  return { ok: false, error, retryable };
+}
+
+const KIND_TITLES: Record<AlertKind, string> = {
+  sla_miss: 'SLA missed',
+  sla_warning: 'SLA at risk',
+  task_failed: 'Task failed',
+  run_failed: 'Run failed',
+};
+
+/** "SLA missed: etl.load (2024-01-15T00:00:00.000Z)": the Slack header and the email subject. */
+export function alertTitle(message: AlertMessage): string {
+  const target = message.taskId ? `${message.dagId}.${message.taskId}` : message.dagId;
+  return `${KIND_TITLES[message.kind]}: ${target} (${message.logicalDate})`;
+}
+
+/** The labelled facts every human-readable channel shows, in display order; the task only when there is one. */
+export function alertFields(message: AlertMessage): { label: string; value: string }[] {
+  return [
+    { label: 'DAG', value: message.dagId },
+    { label: 'Run', value: message.runId },
+    ...(message.taskId ? [{ label: 'Task', value: message.taskId }] : []),
+    { label: 'Logical date', value: message.logicalDate },
+    { label: 'Occurred at', value: message.occurredAt },
+  ];
+}
+
+export function errorMessage(err: unknown): string {
+  const message = (err as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' ? message : String(err);
+}

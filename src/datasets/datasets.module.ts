@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { RunsModule } from '../runs/runs.module.js';
+import { DatasetsController } from './datasets.controller.js';
+import { DatasetsService } from './datasets.service.js';
+
+@Module({ imports: [RunsModule], controllers: [DatasetsController], providers: [DatasetsService] })
+export class DatasetsModule {}

@@ -1,0 +1,61 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import pg from 'pg';
+import { Clock } from '../common/clock.js';
+import { inTransaction, PG_POOL } from '../database/pg.js';
+import { DatasetsRepository } from '../datasets/datasets.repository.js';
+import { RunEngine } from '../runs/run-engine.service.js';
+import { DagSchedulingRepository } from '../runs/runs.repository.js';
+
+/**
+ * Creates a run for each DAG scheduled on datasets once its condition holds: every listed dataset updated since
+ * its last dataset-triggered run (`all`), or any of them (`any`). The updates it consumes leave the queue in the
+ * same transaction and travel in the run's conf (`datasetEvents`). One DAG at a time under its row lock.
+ */
+@Injectable()
+export class CreateDatasetRunsJob {
+  private readonly logger = new Logger('scheduler');
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly clock: Clock,
+    private readonly dags: DagSchedulingRepository,
+    private readonly datasets: DatasetsRepository,
+    private readonly engine: RunEngine,
+  ) {}
+
+  async run(now: Date): Promise<number> {
+    let created = 0;
+    for (const dagId of await this.datasets.dagsWithQueuedUpdates(this.pool, 1000)) {
+      created += await inTransaction(this.pool, async (db) => {
+        const dag = await this.dags.tryLockDag(db, dagId);
+        if (!dag || !dag.isActive || dag.isPaused) return 0;
+        const { doc } = await this.engine.version(db, dag.versionId);
+        if (!doc.schedule || typeof doc.schedule !== 'object') return 0;
+        const updates = await this.datasets.queuedUpdates(db, dagId);
+        const updated = new Set(updates.map((u) => u.uri));
+        const ready = doc.schedule.mode === 'any' ? doc.schedule.datasets.some((u) => updated.has(u)) : doc.schedule.datasets.every((u) => updated.has(u));
+        if (!ready) return 0;
+        const events = await this.datasets.eventsSince(db, updates);
+        // Logical dates are unique per DAG: a run created in the same millisecond as another takes the next one.
+        const logicalDate = new Date(Math.max(now.getTime(), this.clock.now().getTime()));
+        const run = await this.engine.createRun(db, {
+          dagId,
+          runId: `dataset_triggered__${logicalDate.toISOString().replace('Z', '+00:00')}`,
+          dagVersionId: dag.versionId,
+          runType: 'dataset_triggered',
+          logicalDate,
+          dataIntervalStart: new Date(Math.min(...updates.map((u) => u.since.getTime()))),
+          dataIntervalEnd: logicalDate,
+          runAfter: logicalDate,
+          conf: { datasetEvents: events.map((e) => ({ ...e, timestamp: e.timestamp.toISOString() })) },
+        });
+        if (!run) return 0;
+        await this.datasets.consume(db, dagId, updates.map((u) => u.datasetId));
+        await this.engine.startQueuedRuns(db, dag, now);
+        this.logger.log(`dataset-triggered run ${run.runId} of ${dagId} (${events.length} event(s))`);
+        return 1;
+      });
+    }
+    return created;
+  }
+}

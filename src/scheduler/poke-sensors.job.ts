@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { inTransaction, PG_POOL } from '../database/pg.js';
+import type { ExternalTask } from '../dags/domain/dag-document.schema.js';
+import { RunEngine } from '../runs/run-engine.service.js';
+import { RunsRepository } from '../runs/runs.repository.js';
+import { RunsService } from '../runs/runs.service.js';
+import { assertTaskTransition } from '../runs/domain/task-state.js';
+import { evaluateExternalTask } from './domain/external-task.js';
+import { SensorsRepository } from './sensors.repository.js';
+
+/**
+ * Evaluates `external_task` sensors. They wait in `scheduled` (never `queued`), so they hold no worker and no
+ * pool slot; each due poke reads the other DAG's runs for the matching data interval and either finishes the
+ * sensor (success / failed, with downstream evaluation) or schedules the next poke.
+ */
+@Injectable()
+export class PokeSensorsJob {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly sensors: SensorsRepository,
+    private readonly runs: RunsRepository,
+    private readonly engine: RunEngine,
+    private readonly runsService: RunsService,
+  ) {}
+
+  async run(now: Date): Promise<number> {
+    let finished = 0;
+    const finishedDags = new Set<string>();
+    for (const due of await this.sensors.dueSensors(this.pool, now, 500)) {
+      const outcome = await inTransaction(this.pool, async (db) => {
+        const run = await this.runs.tryLockRun(db, due.dagRunId);
+        const ti = run && (await this.runs.lockTaskInstance(db, due.id));
+        if (!run || !ti || ti.state !== 'scheduled') return null;
+        const { doc } = await this.engine.version(db, run.dagVersionId);
+        const task = doc.tasks.find((t) => t.taskId === ti.taskId) as ExternalTask | undefined;
+        if (!task) return null;
+        const deltaMs = (task.executionDeltaSec ?? 0) * 1000;
+        const window = { start: new Date(run.dataIntervalStart.getTime() - deltaMs), end: new Date(run.dataIntervalEnd.getTime() - deltaMs) };
+        const external = await this.sensors.externalStates(db, task.externalDagId, task.externalTaskId, window);
+        const verdict = evaluateExternalTask(task, external, { scheduledAt: ti.scheduledAt ?? now, now });
+        if (verdict.state === 'waiting') {
+          await this.sensors.nextPoke(db, ti.id, new Date(now.getTime() + task.pokeIntervalSec * 1000));
+          return null;
+        }
+        assertTaskTransition('scheduled', verdict.state);
+        await this.sensors.finish(db, ti.id, verdict.state, verdict.reason, now);
+        const runState = await this.engine.evaluate(db, run, [ti.taskId], now);
+        return runState !== run.state ? run.dagId : '';
+      });
+      if (outcome === null) continue;
+      finished++;
+      if (outcome) finishedDags.add(outcome);
+    }
+    for (const dagId of finishedDags) await this.runsService.startQueuedRuns(dagId, now);
+    return finished;
+  }
+}
