@@ -12,6 +12,7 @@ import { Clock } from './common/clock.js';
 import { AuditModule } from './audit/audit.module.js';
 import { BackfillsModule } from './backfills/backfills.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
+import { AlertsModule } from './alerts/alerts.module.js';
 
 export type AppOptions = {
   config: Config;
@@ -54,6 +55,7 @@ export class AppModule {
         PoolsModule,
         BackfillsModule,
         DatasetsModule,
+        AlertsModule,
         SchedulerModule.forRoot({ enabled: opts.runScheduler }),
       ],
     };

@@ -37,6 +37,12 @@ const schema = z.object({
   WEFT_WORKER_CONCURRENCY: int(1, 1000).default(4),
   WEFT_WORKER_SHUTDOWN_GRACE_SEC: int(0, 3600).default(30),
   WEFT_BACKFILL_MAX_RUNS: int(1, 1_000_000).default(10_000),
+  WEFT_SMTP_HOST: z.string().min(1).optional(),
+  WEFT_SMTP_PORT: int(1, 65535).default(587),
+  WEFT_SMTP_SECURE: bool.default(false),
+  WEFT_SMTP_USER: z.string().min(1).optional(),
+  WEFT_SMTP_PASSWORD: z.string().min(1).optional(),
+  WEFT_SMTP_FROM: z.string().min(3).default('Weft <weft@localhost>'),
   WEFT_SCHEDULER_TICK_MS: int(10, 3_600_000).default(1000),
   WEFT_SCHEDULER_DAGS_PER_TICK: int(1, 100_000).default(1000),
   WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: int(1, 100_000).default(1000),
@@ -73,6 +79,8 @@ export type Config = {
   queuedTimeoutSec: number;
   queuedTimeoutFail: boolean;
   backfillMaxRuns: number;
+  /** Email alerts; without a host, email callbacks fail with a clear error. */
+  smtp: { host?: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   schedulerTickMs: number;
   schedulerDagsPerTick: number;
   schedulerRunsPerDagPerTick: number;
@@ -119,6 +127,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuedTimeoutSec: c.WEFT_QUEUED_TIMEOUT_SEC,
     queuedTimeoutFail: c.WEFT_QUEUED_TIMEOUT_FAIL,
     backfillMaxRuns: c.WEFT_BACKFILL_MAX_RUNS,
+    smtp: {
+      host: c.WEFT_SMTP_HOST,
+      port: c.WEFT_SMTP_PORT,
+      secure: c.WEFT_SMTP_SECURE,
+      user: c.WEFT_SMTP_USER,
+      password: c.WEFT_SMTP_PASSWORD,
+      from: c.WEFT_SMTP_FROM,
+    },
     schedulerTickMs: c.WEFT_SCHEDULER_TICK_MS,
     schedulerDagsPerTick: c.WEFT_SCHEDULER_DAGS_PER_TICK,
     schedulerRunsPerDagPerTick: c.WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AlertsService } from '../alerts/alerts.service.js';
 import type { Queryable } from '../database/pg.js';
 import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
@@ -31,6 +32,7 @@ export class RunEngine {
   constructor(
     private readonly runs: RunsRepository,
     private readonly datasets: DatasetsRepository,
+    private readonly alerts: AlertsService,
   ) {}
 
   async version(db: Queryable, versionId: number): Promise<VersionInfo> {
@@ -158,6 +160,19 @@ export class RunEngine {
     }
     assertTaskTransition(ti.state, to);
     await this.runs.finishAttempt(db, ti, to, now, { error: outcome.error ?? null, nextRetryAt: retryAt });
+    if (to === 'failed') {
+      const { doc } = await this.version(db, run.dagVersionId);
+      await this.alerts.enqueueFailure(db, doc, 'task_failed', `${ti.id}:${ti.tryNumber}`, {
+        dagId: run.dagId,
+        runId: run.runId,
+        taskId: ti.taskId,
+        logicalDate: run.logicalDate,
+        dagVersionId: run.dagVersionId,
+        summary: `${ti.taskId} failed on try ${ti.tryNumber} of ${ti.maxTries}${outcome.error ? `: ${outcome.error}` : ''}`,
+        details: { tryNumber: ti.tryNumber, maxTries: ti.maxTries, error: outcome.error ?? null },
+        occurredAt: now,
+      });
+    }
     if (to === 'success' && task?.outlets.length) {
       await this.datasets.recordEvents(db, task.outlets, { dagId: run.dagId, runId: run.runId, taskId: ti.taskId, tryNumber: ti.tryNumber }, {}, now);
     }
@@ -180,6 +195,19 @@ export class RunEngine {
     if (derived === 'running') return derived;
     assertRunTransition('running', derived);
     await this.runs.setRunState(db, run.id, 'running', derived, now);
+    if (derived === 'failed') {
+      const { doc } = await this.version(db, run.dagVersionId);
+      const failedTasks = [...states].filter(([, s]) => s === 'failed').map(([id]) => id);
+      await this.alerts.enqueueFailure(db, doc, 'run_failed', `${run.id}:${run.clearNumber}`, {
+        dagId: run.dagId,
+        runId: run.runId,
+        logicalDate: run.logicalDate,
+        dagVersionId: run.dagVersionId,
+        summary: `run ${run.runId} failed (failed tasks: ${failedTasks.join(', ') || 'none'})`,
+        details: { failedTasks },
+        occurredAt: now,
+      });
+    }
     return derived;
   }
 

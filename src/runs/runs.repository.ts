@@ -127,15 +127,16 @@ export class RunsRepository {
     if (!created) return null;
     await db.query(
       `INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, task_type, queue, pool, pool_slots,
-         priority_weight, max_tries, execution_timeout_sec, logical_date, updated_at)
+         priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, updated_at)
        SELECT $1, $2, $3, t.task_id, t.task_type, t.queue, t.pool, t.pool_slots, t.priority_weight, t.max_tries,
-         t.timeout, $4, now()
-       FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::int[])
-         AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout)`,
+         t.timeout, $14::timestamptz + make_interval(secs => t.sla), $4, now()
+       FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::int[], $13::float8[])
+         AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout, sla)`,
       [created.id, run.dagId, run.runId, run.logicalDate,
         tasks.map((t) => t.taskId), tasks.map((t) => t.taskType), tasks.map((t) => t.queue), tasks.map((t) => t.pool),
         tasks.map((t) => t.poolSlots), tasks.map((t) => t.priorityWeight), tasks.map((t) => t.retries + 1),
-        tasks.map((t) => (t.executionTimeoutSec === null ? null : Math.ceil(t.executionTimeoutSec)))],
+        tasks.map((t) => (t.executionTimeoutSec === null ? null : Math.ceil(t.executionTimeoutSec))),
+        tasks.map((t) => t.slaSec), run.dataIntervalEnd],
     );
     return created;
   }

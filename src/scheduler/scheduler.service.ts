@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { CONFIG, type Config } from '../config/config.js';
+import { AlertsService } from '../alerts/alerts.service.js';
 import { BackfillDriver } from '../backfills/backfill-driver.service.js';
 import { QueuedTooLongJob } from '../leases/queued-too-long.job.js';
 import { ReapExpiredLeasesJob } from '../leases/reap-expired-leases.job.js';
@@ -35,6 +36,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly backfills: BackfillDriver,
     private readonly createDatasetRuns: CreateDatasetRunsJob,
     private readonly pokeSensors: PokeSensorsJob,
+    private readonly alerts: AlertsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,6 +63,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     reaped: number;
     queuedTooLong: number;
     backfillRunsStarted: number;
+    slaMisses: number;
+    alertsAttempted: number;
   }> {
     const created = await this.createDueRuns.run(now);
     const datasetRuns = await this.createDatasetRuns.run(now);
@@ -70,7 +74,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const queuedTooLong = await this.queuedTooLong.run(now);
     const started = await this.startQueuedRuns.run(now);
     const backfillRunsStarted = await this.backfills.driveAll(now);
-    return { created, datasetRuns, sensorsFinished, started, requeued, reaped, queuedTooLong, backfillRunsStarted };
+    const slaMisses = await this.alerts.checkSlas(now);
+    const alertsAttempted = await this.alerts.deliverDue(now);
+    return { created, datasetRuns, sensorsFinished, started, requeued, reaped, queuedTooLong, backfillRunsStarted, slaMisses, alertsAttempted };
   }
 
   private schedule(delayMs: number): void {

@@ -70,6 +70,7 @@ export async function startSmtpServer(options: SMTPServerOptions = {}) {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    disableReverseLookup: true,
     ...options,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];

@@ -37,9 +37,11 @@ export class EmailChannel implements AlertChannel<EmailCallback> {
   private readonly from: string;
   private readonly server: string;
   private readonly secrets: string[];
+  private readonly timeoutMs: number;
 
   constructor(config: SmtpConfig) {
     const timeout = config.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
+    this.timeoutMs = timeout;
     this.from = config.from;
     this.server = `${config.host}:${config.port}`;
     this.secrets = secretForms(config);
@@ -76,7 +78,8 @@ export class EmailChannel implements AlertChannel<EmailCallback> {
       });
     } catch (err) {
       const { error, retryable } = classifySmtpError(err as NodemailerError);
-      return deliveryFailed(this.redact(`SMTP ${this.server}: ${error}`), retryable);
+      const timedOut = (err as NodemailerError).code === 'ETIMEDOUT' ? ` (timed out after ${this.timeoutMs} ms)` : '';
+      return deliveryFailed(this.redact(`SMTP ${this.server}: ${error}${timedOut}`), retryable);
     }
     // Some recipients accepted: retrying would send them a second copy, so this counts as delivered.
     if (info.rejected.length > 0) {

@@ -28,11 +28,18 @@ export async function postOnce({ url: rawUrl, body, headers, timeoutMs }: HttpPo
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return deliveryFailed('the callback URL must be http or https', false);
   const target = `POST ${redactUrl(url)}`;
+  const sent = { ...headers };
+  // fetch refuses URLs with credentials (and would quote them in its error); send them as curl does, as Basic auth.
+  if (url.username || url.password) {
+    sent.authorization = `Basic ${Buffer.from(`${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
   const timeout = AbortSignal.timeout(timeoutMs);
 
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: timeout });
+    response = await fetch(url, { method: 'POST', headers: sent, body, redirect: 'manual', signal: timeout });
   } catch (err) {
     if (timeout.aborted) return deliveryFailed(`${target} timed out after ${timeoutMs} ms`, true);
     return deliveryFailed(`${target} failed: ${networkError(err)}`, true);
@@ -46,6 +53,14 @@ export async function postOnce({ url: rawUrl, body, headers, timeoutMs }: HttpPo
   const retryable = response.status >= 500 || RETRYABLE_CLIENT_STATUSES.has(response.status);
   const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
   return deliveryFailed(`${target} answered ${response.status} ${response.statusText}${redirect}${preview ? `: ${preview}` : ''}`, retryable);
+}
+
+function decodeUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** Origin only: no credentials, path or query. */

@@ -254,6 +254,9 @@ export const dagDocumentSchema = doc(
     tags: z.array(nonEmpty.max(100)).default(() => []),
     defaultArgs: defaultArgsSchema,
     slaCallbacks: z.array(slaCallbackSchema).default(() => []),
+    onFailureCallbacks: doc(z.array(slaCallbackSchema).default(() => []), {
+      description: 'Notified when a task fails for good (after its retries) and when a run fails.',
+    }),
     tasks: z.array(taskSchema).min(1).max(MAX_TASKS_PER_DAG),
   }),
   { title: 'Weft DAG document', description: 'A workflow: its schedule, defaults and tasks (DESIGN §2).' },

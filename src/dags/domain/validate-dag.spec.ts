@@ -135,6 +135,7 @@ describe(validateDagDocument.name, () => {
             poolSlots: 1,
           },
           slaCallbacks: [],
+          onFailureCallbacks: [],
           tasks: [{ taskId: 'only', type: 'noop', dependsOn: [], triggerRule: 'all_success' }],
         },
       });

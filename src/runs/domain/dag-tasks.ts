@@ -1,4 +1,5 @@
 import type { DagDocument, DagTask } from '../../dags/domain/dag-document.schema.js';
+import { parseIsoDurationSeconds } from '../../dags/domain/iso-duration.js';
 import { indexTaskGraph, type TaskGraphIndex } from './task-graph.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -15,6 +16,8 @@ export type TaskSettings = {
   executionTimeoutSec: number | null;
   /** Datasets the task updates when it succeeds. */
   outlets: string[];
+  /** Allowed time after the run's data-interval end (the task's `sla`), in seconds. */
+  slaSec: number | null;
 };
 
 export function taskSettings(doc: DagDocument, task: DagTask): TaskSettings {
@@ -34,6 +37,7 @@ export function taskSettings(doc: DagDocument, task: DagTask): TaskSettings {
     },
     executionTimeoutSec: task.executionTimeoutSec ?? d.executionTimeoutSec ?? null,
     outlets: task.outlets ?? [],
+    slaSec: task.sla ? parseIsoDurationSeconds(task.sla) : null,
   };
 }
 

@@ -1,0 +1,32 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { paginationSchema, parseInput } from '../common/validation.js';
+import { idSchema } from '../dags/domain/dag-document.schema.js';
+import { AlertsService } from './alerts.service.js';
+
+const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with offset' }).transform((s) => new Date(s));
+const missesQuery = paginationSchema.extend({ dagId: idSchema.optional(), since: isoDate.optional() });
+const deliveriesQuery = paginationSchema.extend({
+  dagId: idSchema.optional(),
+  kind: z.enum(['sla_miss', 'sla_warning', 'task_failed', 'run_failed']).optional(),
+  state: z.enum(['pending', 'delivered', 'failed']).optional(),
+});
+
+@ApiTags('alerts')
+@Controller('api/v1')
+export class AlertsController {
+  constructor(private readonly alerts: AlertsService) {}
+
+  @Get('slaMisses')
+  @ApiOperation({ operationId: 'listSlaMisses', summary: 'SLA misses (one per task instance) with their alert deliveries' })
+  slaMisses(@Query() query: unknown) {
+    return this.alerts.listSlaMisses(parseInput(missesQuery, query));
+  }
+
+  @Get('alertDeliveries')
+  @ApiOperation({ operationId: 'listAlertDeliveries', summary: 'Alert deliveries (SLA misses, failures) and their outcome' })
+  deliveries(@Query() query: unknown) {
+    return this.alerts.listDeliveries(parseInput(deliveriesQuery, query));
+  }
+}

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { RunsModule } from '../runs/runs.module.js';
+import { AlertsController } from './alerts.controller.js';
+
+@Module({ imports: [RunsModule], controllers: [AlertsController] })
+export class AlertsModule {}

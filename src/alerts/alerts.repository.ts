@@ -1,0 +1,168 @@
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { PG_POOL, type Queryable } from '../database/pg.js';
+import type { DagDocument } from '../dags/domain/dag-document.schema.js';
+import type { AlertMessage } from './channels/alert.js';
+
+export type NewDelivery = {
+  dedupeKey: string;
+  dagId: string;
+  dagVersionId: number;
+  callbackList: 'sla' | 'failure';
+  callbackIndex: number;
+  channel: string;
+  message: AlertMessage;
+  slaMissId?: number | null;
+};
+
+export type DueDelivery = {
+  id: number;
+  dagVersionId: number;
+  callbackList: 'sla' | 'failure';
+  callbackIndex: number;
+  message: AlertMessage;
+  attempts: number;
+};
+
+export type NewSlaMiss = {
+  id: number;
+  taskInstanceId: number;
+  dagId: string;
+  runId: string;
+  taskId: string;
+  logicalDate: Date;
+  deadline: Date;
+  detectedAt: Date;
+  dagVersionId: number;
+  state: string;
+};
+
+export type SlaMissView = {
+  id: number;
+  dagId: string;
+  runId: string;
+  taskId: string;
+  logicalDate: Date;
+  deadline: Date;
+  detectedAt: Date;
+  deliveries: { channel: string; state: string; attempts: number; lastError: string | null; deliveredAt: Date | null }[];
+};
+
+/** sla_misses and alert_deliveries: detection writes both in one transaction; delivery claims rows with SKIP LOCKED. */
+@Injectable()
+export class AlertsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  /**
+   * Records a miss for every task instance past its SLA deadline that has not succeeded in time. The unique
+   * task_instance_id makes this exactly-once however many schedulers run it at the same moment: only the
+   * transaction whose insert wins gets the row back (and creates its deliveries).
+   */
+  async recordSlaMisses(db: Queryable, now: Date, limit: number): Promise<NewSlaMiss[]> {
+    const { rows } = await db.query<NewSlaMiss>(
+      `WITH candidates AS (
+         SELECT ti.id, ti.dag_id, ti.run_id, ti.task_id, ti.logical_date, ti.sla_deadline, ti.state, r.dag_version_id
+         FROM task_instances ti JOIN dag_runs r ON r.id = ti.dag_run_id
+         WHERE ti.sla_deadline <= $1 AND ti.state <> 'removed'
+           AND NOT (ti.state IN ('success', 'skipped') AND ti.end_date <= ti.sla_deadline)
+           AND NOT EXISTS (SELECT 1 FROM sla_misses m WHERE m.task_instance_id = ti.id)
+         ORDER BY ti.sla_deadline LIMIT $2),
+       missed AS (
+         INSERT INTO sla_misses (task_instance_id, dag_id, run_id, task_id, logical_date, deadline, detected_at)
+         SELECT id, dag_id, run_id, task_id, logical_date, sla_deadline, $1 FROM candidates
+         ON CONFLICT (task_instance_id) DO NOTHING
+         RETURNING *)
+       SELECT m.id, m.task_instance_id AS "taskInstanceId", m.dag_id AS "dagId", m.run_id AS "runId", m.task_id AS "taskId",
+         m.logical_date AS "logicalDate", m.deadline, m.detected_at AS "detectedAt", c.dag_version_id AS "dagVersionId", c.state::text AS state
+       FROM missed m JOIN candidates c ON c.id = m.task_instance_id`,
+      [now, limit],
+    );
+    return rows;
+  }
+
+  async versionDocument(db: Queryable, versionId: number): Promise<DagDocument> {
+    const { rows } = await db.query<{ document: DagDocument }>('SELECT document FROM dag_versions WHERE id = $1', [versionId]);
+    if (!rows[0]) throw new Error(`dag version ${versionId} not found`);
+    return rows[0].document;
+  }
+
+  async insertDeliveries(db: Queryable, items: NewDelivery[]): Promise<void> {
+    if (!items.length) return;
+    await db.query(
+      `INSERT INTO alert_deliveries (dedupe_key, kind, dag_id, dag_version_id, callback_list, callback_index, message, sla_miss_id, channel,
+         next_attempt_at)
+       SELECT *, (m->>'occurredAt')::timestamptz
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::int[], $9::text[]) AS x(k, kind, d, v, l, i, m, s, c)
+       ON CONFLICT (dedupe_key) DO NOTHING`,
+      [
+        items.map((i) => i.dedupeKey),
+        items.map((i) => i.message.kind),
+        items.map((i) => i.dagId),
+        items.map((i) => i.dagVersionId),
+        items.map((i) => i.callbackList),
+        items.map((i) => i.callbackIndex),
+        items.map((i) => JSON.stringify(i.message)),
+        items.map((i) => i.slaMissId ?? null),
+        items.map((i) => i.channel),
+      ],
+    );
+  }
+
+  /**
+   * Claims due deliveries: their next attempt is pushed out by `leaseSec` in the claiming transaction, so a
+   * delivery in flight is not picked up again by another scheduler; the outcome is written afterwards.
+   */
+  async claimDue(now: Date, leaseSec: number, limit: number): Promise<DueDelivery[]> {
+    const { rows } = await this.pool.query<DueDelivery>(
+      `UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt_at = $1::timestamptz + make_interval(secs => $2)
+       WHERE id IN (SELECT id FROM alert_deliveries WHERE state = 'pending' AND next_attempt_at <= $1
+                    ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING id, dag_version_id AS "dagVersionId", callback_list AS "callbackList", callback_index AS "callbackIndex",
+         message, attempts`,
+      [now, leaseSec, limit],
+    );
+    return rows;
+  }
+
+  async recordOutcome(id: number, outcome: { state: 'pending' | 'delivered' | 'failed'; error: string | null; nextAttemptAt: Date | null; now: Date }): Promise<void> {
+    await this.pool.query(
+      `UPDATE alert_deliveries SET state = $2::"DeliveryState", last_error = $3, next_attempt_at = coalesce($4, next_attempt_at),
+         delivered_at = CASE WHEN $2::"DeliveryState" = 'delivered' THEN $5::timestamptz ELSE delivered_at END
+       WHERE id = $1`,
+      [id, outcome.state, outcome.error, outcome.nextAttemptAt, outcome.now],
+    );
+  }
+
+  async listSlaMisses(f: { dagId?: string; since?: Date; limit: number; offset: number }): Promise<{ items: SlaMissView[]; total: number }> {
+    const cond = `($1::text IS NULL OR m.dag_id = $1) AND ($2::timestamptz IS NULL OR m.detected_at >= $2)`;
+    const params = [f.dagId ?? null, f.since ?? null];
+    const [items, total] = await Promise.all([
+      this.pool.query<SlaMissView>(
+        `SELECT m.id, m.dag_id AS "dagId", m.run_id AS "runId", m.task_id AS "taskId", m.logical_date AS "logicalDate",
+           m.deadline, m.detected_at AS "detectedAt",
+           coalesce((SELECT json_agg(json_build_object('channel', d.channel, 'state', d.state, 'attempts', d.attempts,
+                       'lastError', d.last_error, 'deliveredAt', d.delivered_at) ORDER BY d.callback_index)
+                     FROM alert_deliveries d WHERE d.sla_miss_id = m.id), '[]') AS deliveries
+         FROM sla_misses m WHERE ${cond} ORDER BY m.id DESC LIMIT $3 OFFSET $4`,
+        [...params, f.limit, f.offset],
+      ),
+      this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sla_misses m WHERE ${cond}`, params),
+    ]);
+    return { items: items.rows, total: total.rows[0]!.n };
+  }
+
+  async listDeliveries(f: { dagId?: string; kind?: string; state?: string; limit: number; offset: number }) {
+    const cond = `($1::text IS NULL OR dag_id = $1) AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR state::text = $3)`;
+    const params = [f.dagId ?? null, f.kind ?? null, f.state ?? null];
+    const [items, total] = await Promise.all([
+      this.pool.query(
+        `SELECT id, kind, dag_id AS "dagId", callback_list AS "callbackList", callback_index AS "callbackIndex", channel, message, state,
+           attempts, next_attempt_at AS "nextAttemptAt", last_error AS "lastError", delivered_at AS "deliveredAt", created_at AS "createdAt"
+         FROM alert_deliveries WHERE ${cond} ORDER BY id DESC LIMIT $4 OFFSET $5`,
+        [...params, f.limit, f.offset],
+      ),
+      this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM alert_deliveries WHERE ${cond}`, params),
+    ]);
+    return { items: items.rows, total: total.rows[0]!.n };
+  }
+}

@@ -1,0 +1,140 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import pg from 'pg';
+import { CONFIG, type Config } from '../config/config.js';
+import { inTransaction, PG_POOL, type Queryable } from '../database/pg.js';
+import type { DagDocument, SlaCallback } from '../dags/domain/dag-document.schema.js';
+import { AlertsRepository, type NewDelivery } from './alerts.repository.js';
+import type { AlertKind, AlertMessage, JsonValue } from './channels/alert.js';
+import { MAX_DELIVERY_ATTEMPTS, nextDeliveryAttemptAt } from './channels/backoff.js';
+import { createAlertDelivery, type AlertDelivery } from './channels/deliver.js';
+
+type AlertContext = {
+  dagId: string;
+  runId: string;
+  taskId?: string;
+  logicalDate: Date;
+  dagVersionId: number;
+  summary: string;
+  details: { [key: string]: JsonValue };
+  occurredAt: Date;
+};
+
+/**
+ * Alerts: SLA misses and failures become one delivery per callback, written in the transaction that detects
+ * them; a periodic job delivers them with retries and backoff (webhook with an HMAC signature, Slack, email).
+ */
+@Injectable()
+export class AlertsService implements OnApplicationShutdown {
+  private readonly logger = new Logger('alerts');
+  private delivery: AlertDelivery | null = null;
+  private readonly docs = new Map<number, DagDocument>();
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly repo: AlertsRepository,
+  ) {}
+
+  /** A task failed for good, or a run failed: the DAG's onFailureCallbacks are notified. */
+  async enqueueFailure(db: Queryable, doc: DagDocument, kind: Extract<AlertKind, 'task_failed' | 'run_failed'>, key: string, ctx: AlertContext): Promise<void> {
+    await this.repo.insertDeliveries(db, this.deliveries(doc.onFailureCallbacks, 'failure', `${kind}:${key}`, kind, ctx));
+  }
+
+  /** One SLA-checker pass: records new misses (exactly once each) and their deliveries in one transaction. */
+  async checkSlas(now: Date): Promise<number> {
+    return inTransaction(this.pool, async (db) => {
+      const misses = await this.repo.recordSlaMisses(db, now, 500);
+      for (const m of misses) {
+        const doc = await this.document(db, m.dagVersionId);
+        const task = doc.tasks.find((t) => t.taskId === m.taskId);
+        const ctx: AlertContext = {
+          dagId: m.dagId,
+          runId: m.runId,
+          taskId: m.taskId,
+          logicalDate: m.logicalDate,
+          dagVersionId: m.dagVersionId,
+          summary: `${m.taskId} did not finish within ${task?.sla ?? 'its SLA'} after the data interval ended (deadline ${m.deadline.toISOString()})`,
+          details: { sla: task?.sla ?? null, deadline: m.deadline.toISOString(), taskState: m.state },
+          occurredAt: m.detectedAt,
+        };
+        const items = this.deliveries(doc.slaCallbacks, 'sla', `sla:${m.taskInstanceId}`, 'sla_miss', ctx).map((d) => ({ ...d, slaMissId: m.id }));
+        await this.repo.insertDeliveries(db, items);
+        this.logger.warn(`SLA missed: ${m.dagId}/${m.runId}/${m.taskId} (deadline ${m.deadline.toISOString()})`);
+      }
+      return misses.length;
+    });
+  }
+
+  /** One delivery pass: due deliveries are claimed (SKIP LOCKED), attempted, and their outcome recorded. */
+  async deliverDue(now: Date): Promise<number> {
+    const due = await this.repo.claimDue(now, 300, 50);
+    for (const d of due) {
+      const doc = await this.document(this.pool, d.dagVersionId);
+      const callback = (d.callbackList === 'sla' ? doc.slaCallbacks : doc.onFailureCallbacks)[d.callbackIndex];
+      const result = callback
+        ? await this.channels().deliver(callback, d.message)
+        : ({ ok: false, error: 'the callback no longer exists in that DAG version', retryable: false } as const);
+      if (result.ok) {
+        await this.repo.recordOutcome(d.id, { state: 'delivered', error: null, nextAttemptAt: null, now: new Date() });
+        continue;
+      }
+      const giveUp = !result.retryable || d.attempts >= MAX_DELIVERY_ATTEMPTS;
+      this.logger.warn(`alert delivery ${d.id} (${d.message.kind}) attempt ${d.attempts} failed: ${result.error}${giveUp ? ' (giving up)' : ''}`);
+      await this.repo.recordOutcome(d.id, {
+        state: giveUp ? 'failed' : 'pending',
+        error: result.error,
+        nextAttemptAt: giveUp ? null : nextDeliveryAttemptAt(d.attempts, new Date()),
+        now: new Date(),
+      });
+    }
+    return due.length;
+  }
+
+  async listSlaMisses(f: { dagId?: string; since?: Date; limit: number; offset: number }) {
+    const { items, total } = await this.repo.listSlaMisses(f);
+    return { items, totalEntries: total, limit: f.limit, offset: f.offset };
+  }
+
+  async listDeliveries(f: { dagId?: string; kind?: string; state?: string; limit: number; offset: number }) {
+    const { items, total } = await this.repo.listDeliveries(f);
+    return { items, totalEntries: total, limit: f.limit, offset: f.offset };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.delivery?.close();
+  }
+
+  private deliveries(callbacks: SlaCallback[], list: 'sla' | 'failure', key: string, kind: AlertKind, ctx: AlertContext): NewDelivery[] {
+    return callbacks.map((cb, i) => {
+      const message: AlertMessage = {
+        kind,
+        dagId: ctx.dagId,
+        runId: ctx.runId,
+        ...(ctx.taskId ? { taskId: ctx.taskId } : {}),
+        logicalDate: ctx.logicalDate.toISOString(),
+        summary: ctx.summary,
+        details: ctx.details,
+        occurredAt: ctx.occurredAt.toISOString(),
+        deliveryId: `${key}:${list}:${i}`,
+      };
+      return { dedupeKey: message.deliveryId, dagId: ctx.dagId, dagVersionId: ctx.dagVersionId, callbackList: list, callbackIndex: i, channel: cb.type, message };
+    });
+  }
+
+  private channels(): AlertDelivery {
+    const s = this.config.smtp;
+    this.delivery ??= createAlertDelivery({
+      smtp: s.host ? { host: s.host, port: s.port, secure: s.secure, user: s.user, password: s.password, from: s.from } : undefined,
+    });
+    return this.delivery;
+  }
+
+  private async document(db: Queryable, versionId: number): Promise<DagDocument> {
+    const cached = this.docs.get(versionId);
+    if (cached) return cached;
+    const doc = await this.repo.versionDocument(db, versionId);
+    if (this.docs.size > 200) this.docs.clear();
+    this.docs.set(versionId, doc);
+    return doc;
+  }
+}
