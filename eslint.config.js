@@ -22,6 +22,13 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'process', 'console', 'URL', 'Buffer', 'fetch', 'AbortController', 'AbortSignal', 'performance',
+          'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'queueMicrotask', 'structuredClone',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
   },
 );

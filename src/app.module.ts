@@ -10,9 +10,11 @@ import { RunsModule } from './runs/runs.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { Clock } from './common/clock.js';
 import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { BackfillsModule } from './backfills/backfills.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
 import { AlertsModule } from './alerts/alerts.module.js';
+import { GraphqlModule } from './graphql/graphql.module.js';
 
 export type AppOptions = {
   config: Config;
@@ -42,6 +44,8 @@ class CoreModule {
 @Module({})
 export class AppModule {
   static forRoot(opts: AppOptions): DynamicModule {
+    // One DagsModule instance, shared with GraphQL (a dynamic module is keyed by its object).
+    const dags = DagsModule.forRoot({ watchFolder: opts.watchDagsFolder });
     return {
       module: AppModule,
       imports: [
@@ -49,7 +53,8 @@ export class AppModule {
         DatabaseModule,
         HealthModule,
         AuditModule,
-        DagsModule.forRoot({ watchFolder: opts.watchDagsFolder }),
+        AuthModule,
+        dags,
         RunsModule,
         LeasesModule,
         PoolsModule,
@@ -57,6 +62,7 @@ export class AppModule {
         DatasetsModule,
         AlertsModule,
         SchedulerModule.forRoot({ enabled: opts.runScheduler }),
+        GraphqlModule.forRoot({ dags }),
       ],
     };
   }

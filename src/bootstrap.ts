@@ -4,7 +4,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
+import { requestContext } from './auth/request-context.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
+import { parseSafeJson, UnsafeJsonError } from './common/safe-json.js';
 import { PinoNestLogger } from './logging/logger.js';
 
 /** Builds the HTTP application (not listening yet); shared by the CLI and the tests. */
@@ -24,8 +26,28 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(opts), adapter, {
     logger: new PinoNestLogger(opts.logger),
     abortOnError: false,
+    // Weft installs its own JSON parser (depth and NUL checks) below.
+    bodyParser: false,
   });
   app.useGlobalFilters(new AllExceptionsFilter());
+  const fastify = app.getHttpAdapter().getInstance();
+  // One request context per request (API key, request id) for the audit trail and lease ownership.
+  fastify.addHook('onRequest', (req, _reply, done) => requestContext.run({ requestId: String(req.id) }, done));
+  fastify.addHook('onSend', async (_req, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('x-frame-options', 'DENY');
+    void reply.header('referrer-policy', 'no-referrer');
+  });
+  // JSON bodies: depth and NUL checks before anything else sees them (413 for size comes from bodyLimit).
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? undefined : parseSafeJson(body as string, opts.config.maxJsonDepth));
+    } catch (err) {
+      const message = err instanceof UnsafeJsonError ? err.message : `malformed JSON body: ${(err as Error).message}`;
+      done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
+    }
+  });
 
   const document = SwaggerModule.createDocument(
     app,

@@ -3,10 +3,10 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { paginationSchema, parseInput } from '../common/validation.js';
 import { idSchema } from '../dags/domain/dag-document.schema.js';
+import { CanRead } from '../auth/roles.decorator.js';
 import { AlertsService } from './alerts.service.js';
+import { slaMissFilter } from './domain/alert-inputs.js';
 
-const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with offset' }).transform((s) => new Date(s));
-const missesQuery = paginationSchema.extend({ dagId: idSchema.optional(), since: isoDate.optional() });
 const deliveriesQuery = paginationSchema.extend({
   dagId: idSchema.optional(),
   kind: z.enum(['sla_miss', 'sla_warning', 'task_failed', 'run_failed']).optional(),
@@ -14,6 +14,7 @@ const deliveriesQuery = paginationSchema.extend({
 });
 
 @ApiTags('alerts')
+@CanRead()
 @Controller('api/v1')
 export class AlertsController {
   constructor(private readonly alerts: AlertsService) {}
@@ -21,7 +22,7 @@ export class AlertsController {
   @Get('slaMisses')
   @ApiOperation({ operationId: 'listSlaMisses', summary: 'SLA misses (one per task instance) with their alert deliveries' })
   slaMisses(@Query() query: unknown) {
-    return this.alerts.listSlaMisses(parseInput(missesQuery, query));
+    return this.alerts.listSlaMisses(parseInput(slaMissFilter, query));
   }
 
   @Get('alertDeliveries')

@@ -2,11 +2,13 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { paginationSchema, parseInput } from '../common/validation.js';
+import { AdminOnly } from '../auth/roles.decorator.js';
 import { AuditService } from './audit.service.js';
 
 const query = paginationSchema.extend({ action: z.string().min(1).optional(), target: z.string().min(1).optional() });
 
 @ApiTags('audit')
+@AdminOnly()
 @Controller('api/v1/auditLog')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { currentActor } from '../auth/request-context.js';
 import type { Queryable } from '../database/pg.js';
 import type { Page } from '../common/validation.js';
 import { AuditRepository, type AuditEntry, type AuditRow } from './audit.repository.js';
@@ -11,8 +12,15 @@ import { AuditRepository, type AuditEntry, type AuditRow } from './audit.reposit
 export class AuditService {
   constructor(private readonly repo: AuditRepository) {}
 
+  /** Written in the caller's transaction when given; the actor is the request's API key unless stated. */
   record(entry: AuditEntry, db: Queryable | null = null): Promise<void> {
-    return this.repo.insert(db, entry);
+    const who = currentActor();
+    return this.repo.insert(db, {
+      ...entry,
+      actor: entry.actor ?? who.actor,
+      apiKeyId: entry.apiKeyId ?? who.apiKeyId,
+      details: { ...entry.details, ...(who.requestId ? { requestId: who.requestId } : {}) },
+    });
   }
 
   async list(f: { action?: string; target?: string; limit: number; offset: number }): Promise<Page<AuditRow>> {

@@ -3,5 +3,5 @@ import { RunsModule } from '../runs/runs.module.js';
 import { BackfillsController } from './backfills.controller.js';
 import { BackfillsService } from './backfills.service.js';
 
-@Module({ imports: [RunsModule], controllers: [BackfillsController], providers: [BackfillsService] })
+@Module({ imports: [RunsModule], controllers: [BackfillsController], providers: [BackfillsService], exports: [BackfillsService] })
 export class BackfillsModule {}

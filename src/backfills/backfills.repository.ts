@@ -157,6 +157,20 @@ export class BackfillsRepository {
     return rows;
   }
 
+  /** Items of several backfills in one query, by backfill id. */
+  async itemsOfBackfills(ids: number[]): Promise<Map<number, BackfillItem[]>> {
+    const { rows } = await this.pool.query<BackfillItem & { backfillId: number }>(
+      `SELECT b.backfill_id AS "backfillId", b.sort_ordinal AS "sortOrdinal", b.logical_date AS "logicalDate", b.status,
+         b.reprocess, b.dag_run_id AS "dagRunId", r.run_id AS "runId", r.state AS "runState", b.skip_reason AS "skipReason"
+       FROM backfill_runs b LEFT JOIN dag_runs r ON r.id = b.dag_run_id
+       WHERE b.backfill_id = ANY($1::int[]) ORDER BY b.backfill_id, b.sort_ordinal`,
+      [ids],
+    );
+    const byBackfill = new Map<number, BackfillItem[]>(ids.map((id) => [id, []]));
+    for (const { backfillId, ...item } of rows) byBackfill.get(backfillId)?.push(item);
+    return byBackfill;
+  }
+
   async list(f: { dagId?: string; limit: number; offset: number }): Promise<{ items: BackfillRow[]; total: number }> {
     const [items, total] = await Promise.all([
       this.pool.query<BackfillRow>(`SELECT ${COLUMNS} FROM backfills WHERE ($1::text IS NULL OR dag_id = $1) ORDER BY id DESC LIMIT $2 OFFSET $3`, [

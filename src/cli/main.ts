@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { hostname } from 'node:os';
+import { ApiKeysService } from '../auth/api-keys.service.js';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { createApp } from '../bootstrap.js';
@@ -34,6 +36,7 @@ async function run(role: Role): Promise<void> {
   const db = await openDatabase(config, logger);
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   let worker: LocalWorker | undefined;
+  let builtinKeyId: string | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -41,6 +44,7 @@ async function run(role: Role): Promise<void> {
     logger.info({ signal }, 'shutting down');
     // The worker finishes (or hands back) its tasks while the API can still accept their completions.
     await worker?.stop(config.workerShutdownGraceSec * 1000);
+    if (builtinKeyId) await app?.get(ApiKeysService).revoke(builtinKeyId).catch(() => undefined);
     await app?.close();
     // The embedded database goes last, after everything that uses it has stopped.
     await db.embedded?.stop();
@@ -53,13 +57,30 @@ async function run(role: Role): Promise<void> {
     const applied = await migrate(db.url, (m) => logger.info(m));
     logger.info({ applied: applied.length }, 'database schema is up to date');
     app = await createApp({ config, databaseUrl: db.url, logger, watchDagsFolder: role !== 'api', runScheduler: role !== 'api' });
+    const keys = app.get(ApiKeysService);
+    if (!config.authEnabled) {
+      logger.warn('WEFT_AUTH=off: every endpoint is open to anyone who can reach this port. For local experiments only.');
+    } else {
+      const admin = await keys.ensureAdminKey(config.adminApiKey, config.home);
+      if (admin.key) {
+        // Printed once, on the first start only; it is also in the file (owner-only).
+        process.stdout.write(`\nWeft admin API key (shown once, also written to ${admin.file}):\n  ${admin.key}\n\n`);
+      }
+    }
     if (role !== 'scheduler') {
       await app.listen({ port: config.port, host: config.host });
       logger.info({ port: config.port, role, startupMs: Math.round(performance.now() - t0) }, `Weft ${role} ready on http://localhost:${config.port}`);
     }
     if (role === 'start' && config.builtinWorker) {
       const { port } = app.getHttpServer().address() as { port: number };
-      worker = createLocalWorker(config, `http://127.0.0.1:${port}`, logger);
+      // The built-in worker authenticates like any worker: with WEFT_API_KEY, or a worker key of its own.
+      let apiKey = config.apiKey;
+      if (!apiKey && config.authEnabled) {
+        const own = await keys.create({ name: `built-in worker ${hostname()}-${process.pid}`, role: 'worker' });
+        apiKey = own.key;
+        builtinKeyId = own.id;
+      }
+      worker = createLocalWorker({ ...config, apiKey }, `http://127.0.0.1:${port}`, logger);
       worker.start();
     }
   } catch (err) {

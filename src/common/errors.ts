@@ -1,6 +1,7 @@
 /**
- * Domain errors carry a code; ERROR_TABLE is the one place that maps a code to an HTTP status (and, later,
- * a GraphQL error code). Services throw these; transports translate them once at the edge.
+ * Domain errors carry a code; ERROR_TABLE is the one place that maps a code to an HTTP status and a GraphQL
+ * error code (`extensions.code`). Services throw these; each transport translates them once at its edge
+ * (common/http-exception.filter.ts for REST, graphql/format-error.ts for GraphQL).
  */
 export type ErrorCode =
   | 'VALIDATION_FAILED'
@@ -13,17 +14,32 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'UNAVAILABLE';
 
-export const ERROR_TABLE: Record<ErrorCode, { status: number; error: string }> = {
-  VALIDATION_FAILED: { status: 400, error: 'Bad Request' },
-  UNAUTHENTICATED: { status: 401, error: 'Unauthorized' },
-  FORBIDDEN: { status: 403, error: 'Forbidden' },
-  NOT_FOUND: { status: 404, error: 'Not Found' },
-  CONFLICT: { status: 409, error: 'Conflict' },
-  INVALID_TRANSITION: { status: 409, error: 'Conflict' },
-  PAYLOAD_TOO_LARGE: { status: 413, error: 'Payload Too Large' },
-  RATE_LIMITED: { status: 429, error: 'Too Many Requests' },
-  UNAVAILABLE: { status: 503, error: 'Service Unavailable' },
+export type ErrorMapping = { status: number; error: string; graphqlCode: string };
+
+export const ERROR_TABLE: Record<ErrorCode, ErrorMapping> = {
+  VALIDATION_FAILED: { status: 400, error: 'Bad Request', graphqlCode: 'BAD_USER_INPUT' },
+  UNAUTHENTICATED: { status: 401, error: 'Unauthorized', graphqlCode: 'UNAUTHENTICATED' },
+  FORBIDDEN: { status: 403, error: 'Forbidden', graphqlCode: 'FORBIDDEN' },
+  NOT_FOUND: { status: 404, error: 'Not Found', graphqlCode: 'NOT_FOUND' },
+  CONFLICT: { status: 409, error: 'Conflict', graphqlCode: 'CONFLICT' },
+  INVALID_TRANSITION: { status: 409, error: 'Conflict', graphqlCode: 'CONFLICT' },
+  PAYLOAD_TOO_LARGE: { status: 413, error: 'Payload Too Large', graphqlCode: 'PAYLOAD_TOO_LARGE' },
+  RATE_LIMITED: { status: 429, error: 'Too Many Requests', graphqlCode: 'RATE_LIMITED' },
+  UNAVAILABLE: { status: 503, error: 'Service Unavailable', graphqlCode: 'SERVICE_UNAVAILABLE' },
 };
+
+/** Anything that is not a DomainError (a bug, a lost connection): never shown to clients beyond this. */
+export const INTERNAL_ERROR: ErrorMapping & { message: string } = {
+  status: 500,
+  error: 'Internal Server Error',
+  graphqlCode: 'INTERNAL_SERVER_ERROR',
+  message: 'internal error',
+};
+
+/** The code of an HTTP status that framework exceptions (e.g. a guard's ForbiddenException) carry, if the table has one. */
+export function errorCodeForStatus(status: number): ErrorCode | undefined {
+  return (Object.keys(ERROR_TABLE) as ErrorCode[]).find((code) => ERROR_TABLE[code].status === status);
+}
 
 export type ErrorDetail = { path: string; message: string };
 

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DomainError, ERROR_TABLE } from './errors.js';
+import { DomainError, ERROR_TABLE, INTERNAL_ERROR } from './errors.js';
 
 export type ErrorBody = { statusCode: number; error: string; message: string; details?: unknown };
 
@@ -21,7 +21,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
     return { statusCode: fastifyStatus, error: httpError(fastifyStatus), message: (exception as Error).message };
   }
-  return { statusCode: 500, error: 'Internal Server Error', message: 'internal error' };
+  return { statusCode: INTERNAL_ERROR.status, error: INTERNAL_ERROR.error, message: INTERNAL_ERROR.message };
 }
 
 function httpError(status: number): string {
@@ -45,6 +45,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    // GraphQL resolvers' errors go on to the GraphQL module's formatError, which maps them through the same table.
+    if (host.getType() !== 'http') throw exception;
     const body = toErrorBody(exception);
     if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     const reply = host.switchToHttp().getResponse<FastifyReply>();

@@ -19,6 +19,11 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, prefi
   return parsed.data;
 }
 
+/** An ISO 8601 date-time with offset, parsed into a Date: REST bodies and queries, and GraphQL DateTime arguments. */
+export const isoDateTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time with offset' })
+  .transform((s) => new Date(s));
+
 export const paginationSchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),

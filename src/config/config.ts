@@ -43,6 +43,12 @@ const schema = z.object({
   WEFT_SMTP_USER: z.string().min(1).optional(),
   WEFT_SMTP_PASSWORD: z.string().min(1).optional(),
   WEFT_SMTP_FROM: z.string().min(3).default('Weft <weft@localhost>'),
+  WEFT_AUTH: z.enum(['on', 'off']).default('on'),
+  WEFT_ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEFT_RATE_LIMIT_PER_SEC: z.coerce.number().min(0).max(1_000_000).default(500),
+  WEFT_RATE_LIMIT_BURST: int(1, 1_000_000).default(1000),
+  WEFT_MAX_POLLS_PER_WORKER: int(1, 1000).default(8),
+  WEFT_MAX_JSON_DEPTH: int(2, 1000).default(64),
   WEFT_SCHEDULER_TICK_MS: int(10, 3_600_000).default(1000),
   WEFT_SCHEDULER_DAGS_PER_TICK: int(1, 100_000).default(1000),
   WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: int(1, 100_000).default(1000),
@@ -79,6 +85,13 @@ export type Config = {
   queuedTimeoutSec: number;
   queuedTimeoutFail: boolean;
   backfillMaxRuns: number;
+  /** WEFT_AUTH=off: no API keys (local experiments only; logged loudly). */
+  authEnabled: boolean;
+  adminApiKey: string | undefined;
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+  maxPollsPerWorker: number;
+  maxJsonDepth: number;
   /** Email alerts; without a host, email callbacks fail with a clear error. */
   smtp: { host?: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   schedulerTickMs: number;
@@ -127,6 +140,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuedTimeoutSec: c.WEFT_QUEUED_TIMEOUT_SEC,
     queuedTimeoutFail: c.WEFT_QUEUED_TIMEOUT_FAIL,
     backfillMaxRuns: c.WEFT_BACKFILL_MAX_RUNS,
+    authEnabled: c.WEFT_AUTH === 'on',
+    adminApiKey: c.WEFT_ADMIN_API_KEY,
+    rateLimitPerSec: c.WEFT_RATE_LIMIT_PER_SEC,
+    rateLimitBurst: c.WEFT_RATE_LIMIT_BURST,
+    maxPollsPerWorker: c.WEFT_MAX_POLLS_PER_WORKER,
+    maxJsonDepth: c.WEFT_MAX_JSON_DEPTH,
     smtp: {
       host: c.WEFT_SMTP_HOST,
       port: c.WEFT_SMTP_PORT,

@@ -4,15 +4,12 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { paginationSchema, parseInput } from '../common/validation.js';
 import { dagJsonSchema } from './domain/dag-document.schema.js';
+import { dagListFilter } from './domain/dag-inputs.js';
+import { AdminOnly, CanOperate, CanRead, Public } from '../auth/roles.decorator.js';
 import { DagsService } from './dags.service.js';
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
-const listQuery = paginationSchema.extend({
-  paused: boolParam.optional(),
-  active: boolParam.optional(),
-  tag: z.string().min(1).optional(),
-  dagIdPrefix: z.string().min(1).optional(),
-});
+const listQuery = dagListFilter.extend({ paused: boolParam.optional(), active: boolParam.optional() });
 const patchBody = z.strictObject({ isPaused: z.boolean() });
 const versionParam = z.coerce.number().int().min(1);
 const previewQuery = z.strictObject({
@@ -26,6 +23,7 @@ export class DagsController {
   constructor(private readonly dags: DagsService) {}
 
   @Post('dags')
+  @AdminOnly()
   @ApiOperation({
     operationId: 'upsertDag',
     summary: 'Register or update a DAG; a new version is created only when the content changes',
@@ -37,12 +35,14 @@ export class DagsController {
   }
 
   @Get('dags')
+  @CanRead()
   @ApiOperation({ operationId: 'listDags', summary: 'List DAGs' })
   list(@Query() query: unknown) {
     return this.dags.list(parseInput(listQuery, query));
   }
 
   @Get('dags/:dagId')
+  @CanRead()
   @ApiOperation({ operationId: 'getDag', summary: 'A DAG with its latest document' })
   async get(@Param('dagId') dagId: string) {
     const { dag, document } = await this.dags.get(dagId);
@@ -50,12 +50,14 @@ export class DagsController {
   }
 
   @Patch('dags/:dagId')
+  @CanOperate()
   @ApiOperation({ operationId: 'patchDag', summary: 'Pause or unpause a DAG' })
   patch(@Param('dagId') dagId: string, @Body() body: unknown) {
     return this.dags.setPaused(dagId, parseInput(patchBody, body).isPaused);
   }
 
   @Delete('dags/:dagId')
+  @AdminOnly()
   @HttpCode(204)
   @ApiOperation({ operationId: 'deleteDag', summary: 'Delete a DAG with its versions and runs' })
   async delete(@Param('dagId') dagId: string): Promise<void> {
@@ -63,6 +65,7 @@ export class DagsController {
   }
 
   @Get('dags/:dagId/versions')
+  @CanRead()
   @ApiOperation({ operationId: 'listDagVersions', summary: 'Versions of a DAG, newest first' })
   versions(@Param('dagId') dagId: string, @Query() query: unknown) {
     const { limit, offset } = parseInput(paginationSchema, query);
@@ -70,12 +73,14 @@ export class DagsController {
   }
 
   @Get('dags/:dagId/versions/:version')
+  @CanRead()
   @ApiOperation({ operationId: 'getDagVersion', summary: 'One version of a DAG' })
   version(@Param('dagId') dagId: string, @Param('version') version: string) {
     return this.dags.version(dagId, parseInput(versionParam, version, 'version'));
   }
 
   @Get('dags/:dagId/schedulePreview')
+  @CanRead()
   @ApiOperation({ operationId: 'getSchedulePreview', summary: 'The next data intervals, exactly as the scheduler will create them' })
   schedulePreview(@Param('dagId') dagId: string, @Query() query: unknown) {
     const { after, count } = parseInput(previewQuery, query);
@@ -83,6 +88,7 @@ export class DagsController {
   }
 
   @Get('importErrors')
+  @CanRead()
   @ApiOperation({ operationId: 'listImportErrors', summary: 'DAG-folder files that failed to parse or validate' })
   importErrors(@Query() query: unknown) {
     const { limit, offset } = parseInput(paginationSchema, query);
@@ -90,6 +96,7 @@ export class DagsController {
   }
 
   @Get('schemas/dag.json')
+  @Public()
   @ApiOperation({ operationId: 'getDagJsonSchema', summary: 'JSON Schema of the DAG document' })
   schema() {
     return dagJsonSchema();

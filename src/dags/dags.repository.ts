@@ -153,6 +153,40 @@ export class DagsRepository {
     };
   }
 
+  /**
+   * One page of versions (newest first) for each of several DAGs, with each DAG's total, in two queries whatever
+   * the number of DAGs (GraphQL batches nested dag → versions with it).
+   */
+  async listVersionsOfDags(
+    dagIds: string[],
+    limit: number,
+    offset: number,
+  ): Promise<Map<string, { items: DagVersionRecord[]; total: number }>> {
+    const [rows, totals] = await this.prisma.$transaction([
+      this.prisma.$queryRaw<VersionRow[]>`
+        SELECT v.dag_id, v.version, v.content_hash, v.document, v.created_at
+        FROM unnest(${dagIds}::text[]) AS d(dag_id)
+        CROSS JOIN LATERAL (
+          SELECT * FROM dag_versions WHERE dag_id = d.dag_id ORDER BY version DESC LIMIT ${limit} OFFSET ${offset}
+        ) v
+        ORDER BY v.dag_id, v.version DESC`,
+      this.prisma.dagVersion.groupBy({ by: ['dagId'], where: { dagId: { in: dagIds } }, _count: { _all: true } }),
+    ]);
+    const byDag = new Map(dagIds.map((id) => [id, { items: [] as DagVersionRecord[], total: 0 }]));
+    for (const t of totals) byDag.get(t.dagId)!.total = t._count._all;
+    for (const r of rows) byDag.get(r.dag_id)?.items.push(versionRecord(r));
+    return byDag;
+  }
+
+  /** The latest version of each of several DAGs, in one query. */
+  async latestVersionsOfDags(dagIds: string[]): Promise<Map<string, DagVersionRecord>> {
+    const rows = await this.prisma.$queryRaw<VersionRow[]>`
+      SELECT v.dag_id, v.version, v.content_hash, v.document, v.created_at
+      FROM dags d JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
+      WHERE d.dag_id = ANY(${dagIds}::text[])`;
+    return new Map(rows.map((r) => [r.dag_id, versionRecord(r)]));
+  }
+
   async setPaused(dagId: string, isPaused: boolean): Promise<DagRecord | null> {
     const { count } = await this.prisma.dag.updateMany({ where: { dagId }, data: { isPaused } });
     return count ? this.findDag(dagId) : null;
@@ -196,6 +230,12 @@ export class DagsRepository {
     ]);
     return { items, total };
   }
+}
+
+type VersionRow = { dag_id: string; version: number; content_hash: string; document: unknown; created_at: Date };
+
+function versionRecord(r: VersionRow): DagVersionRecord {
+  return { dagId: r.dag_id, version: r.version, contentHash: r.content_hash, document: r.document as DagDocument, createdAt: r.created_at };
 }
 
 /** A DAG defined by a folder file is owned by that file while the file exists. */

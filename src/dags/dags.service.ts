@@ -42,7 +42,7 @@ export class DagsService {
     if (!dag) throw new NotFoundError('DAG', dagId);
     const version = await this.repo.findVersion(dagId, dag.latestVersion);
     if (!version) throw new NotFoundError('DAG version', `${dagId}@${dag.latestVersion}`);
-    return { dag, document: version.document };
+    return { dag, document: redactSecrets(version.document) };
   }
 
   async list(filter: DagListFilter): Promise<Page<DagRecord>> {
@@ -65,13 +65,30 @@ export class DagsService {
   async versions(dagId: string, limit: number, offset: number): Promise<Page<DagVersionRecord>> {
     if (!(await this.repo.findDag(dagId))) throw new NotFoundError('DAG', dagId);
     const { items, total } = await this.repo.listVersions(dagId, limit, offset);
-    return { items, totalEntries: total, limit, offset };
+    return { items: items.map((v) => ({ ...v, document: redactSecrets(v.document) })), totalEntries: total, limit, offset };
   }
 
   async version(dagId: string, version: number): Promise<DagVersionRecord> {
     const v = await this.repo.findVersion(dagId, version);
     if (!v) throw new NotFoundError('DAG version', `${dagId}@${version}`);
-    return v;
+    return { ...v, document: redactSecrets(v.document) };
+  }
+
+  /** A page of versions for each of several DAGs that exist (GraphQL's nested dag → versions), by DAG id. */
+  async versionsOfDags(dagIds: string[], limit: number, offset: number): Promise<Map<string, Page<DagVersionRecord>>> {
+    const pages = await this.repo.listVersionsOfDags(dagIds, limit, offset);
+    return new Map(
+      [...pages].map(([dagId, { items, total }]) => [
+        dagId,
+        { items: items.map((v) => ({ ...v, document: redactSecrets(v.document) })), totalEntries: total, limit, offset },
+      ]),
+    );
+  }
+
+  /** The latest document of each of several DAGs, by DAG id. */
+  async latestDocuments(dagIds: string[]): Promise<Map<string, DagDocument>> {
+    const versions = await this.repo.latestVersionsOfDags(dagIds);
+    return new Map([...versions].map(([dagId, v]) => [dagId, redactSecrets(v.document)]));
   }
 
   /**
@@ -89,4 +106,10 @@ export class DagsService {
     const { items, total } = await this.repo.listImportErrors(limit, offset);
     return { items, totalEntries: total, limit, offset };
   }
+}
+
+/** Webhook signing secrets stay in the stored document (deliveries need them) but are never returned. */
+export function redactSecrets(doc: DagDocument): DagDocument {
+  const redact = (cbs: DagDocument['slaCallbacks']) => cbs.map((cb) => (cb.type === 'webhook' && cb.secret ? { ...cb, secret: '***' } : cb));
+  return { ...doc, slaCallbacks: redact(doc.slaCallbacks), onFailureCallbacks: redact(doc.onFailureCallbacks) };
 }

@@ -1,14 +1,12 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
 import { paginationSchema, parseInput } from '../common/validation.js';
+import { CanOperate, CanRead } from '../auth/roles.decorator.js';
 import { DatasetsService } from './datasets.service.js';
-
-const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with offset' }).transform((s) => new Date(s));
-const eventsQuery = paginationSchema.extend({ uri: z.string().min(1).optional(), since: isoDate.optional(), until: isoDate.optional() });
-const postBody = z.strictObject({ uri: z.string().min(1).max(1000), extra: z.record(z.string(), z.json()).default({}) });
+import { datasetEventFilter, postDatasetEventInput } from './domain/dataset-inputs.js';
 
 @ApiTags('datasets')
+@CanRead()
 @Controller('api/v1/datasets')
 export class DatasetsController {
   constructor(private readonly datasets: DatasetsService) {}
@@ -23,13 +21,14 @@ export class DatasetsController {
   @Get('events')
   @ApiOperation({ operationId: 'listDatasetEvents', summary: 'Dataset updates, newest first (filter by uri and time)' })
   events(@Query() query: unknown) {
-    return this.datasets.events(parseInput(eventsQuery, query));
+    return this.datasets.events(parseInput(datasetEventFilter, query));
   }
 
   @Post('events')
+  @CanOperate()
   @ApiOperation({ operationId: 'postDatasetEvent', summary: 'Record an update made outside Weft; DAGs scheduled on the dataset react' })
   post(@Body() body: unknown) {
-    const { uri, extra } = parseInput(postBody, body);
+    const { uri, extra } = parseInput(postDatasetEventInput, body);
     return this.datasets.postEvent(uri, extra);
   }
 }

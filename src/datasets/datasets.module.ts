@@ -3,5 +3,5 @@ import { RunsModule } from '../runs/runs.module.js';
 import { DatasetsController } from './datasets.controller.js';
 import { DatasetsService } from './datasets.service.js';
 
-@Module({ imports: [RunsModule], controllers: [DatasetsController], providers: [DatasetsService] })
+@Module({ imports: [RunsModule], controllers: [DatasetsController], providers: [DatasetsService], exports: [DatasetsService] })
 export class DatasetsModule {}

@@ -4,8 +4,10 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { idSchema } from '../dags/domain/dag-document.schema.js';
 import { paginationSchema, parseInput } from '../common/validation.js';
+import { CanOperate, CanRead, WorkerApi } from '../auth/roles.decorator.js';
 import { LeasesService } from './leases.service.js';
 import { TaskDataService } from './task-data.service.js';
+import { xcomKey, xcomValueInput } from './domain/xcom-inputs.js';
 
 const leaseBody = z.strictObject({
   queues: z.array(idSchema).min(1).max(100),
@@ -25,8 +27,6 @@ const completeBody = z.strictObject({
 const logLine = z.union([z.string(), z.strictObject({ line: z.string(), stream: z.enum(['stdout', 'stderr']).default('stdout') })]);
 const logsBody = z.strictObject({ lines: z.array(logLine).min(1).max(10_000) });
 const logsQuery = paginationSchema.extend({ tryNumber: z.coerce.number().int().min(1).optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000) });
-const xcomBody = z.strictObject({ value: z.json() });
-const xcomKey = z.string().min(1).max(250);
 const leaseId = z.uuid({ error: 'must be a lease id (UUID)' });
 
 @ApiTags('leases')
@@ -38,6 +38,7 @@ export class LeasesController {
   ) {}
 
   @Post('workers/:workerId/lease')
+  @WorkerApi()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'leaseTasks',
@@ -55,6 +56,7 @@ export class LeasesController {
   }
 
   @Post('leases/:leaseId/heartbeat')
+  @WorkerApi()
   @HttpCode(200)
   @ApiOperation({ operationId: 'heartbeatLease', summary: 'Extend a lease; 409 when it is no longer the live attempt' })
   heartbeat(@Param('leaseId') id: string) {
@@ -62,6 +64,7 @@ export class LeasesController {
   }
 
   @Post('leases/:leaseId/complete')
+  @WorkerApi()
   @HttpCode(200)
   @ApiOperation({ operationId: 'completeLease', summary: 'Report the outcome of the attempt; idempotent for the same payload' })
   complete(@Param('leaseId') id: string, @Body() body: unknown) {
@@ -70,6 +73,7 @@ export class LeasesController {
   }
 
   @Post('leases/:leaseId/logs')
+  @WorkerApi()
   @HttpCode(204)
   @ApiOperation({ operationId: 'appendLeaseLogs', summary: 'Append log lines to the attempt' })
   async logs(@Param('leaseId') id: string, @Body() body: unknown): Promise<void> {
@@ -81,6 +85,7 @@ export class LeasesController {
   }
 
   @Get('workers')
+  @CanRead()
   @ApiOperation({ operationId: 'listWorkers', summary: 'Workers seen by the lease API, with their running leases' })
   workers(@Query() query: unknown) {
     const { limit, offset } = parseInput(paginationSchema, query);
@@ -88,12 +93,14 @@ export class LeasesController {
   }
 
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/logs')
+  @CanRead()
   @ApiOperation({ operationId: 'getTaskLogs', summary: 'Log lines of a task instance, all tries (or ?tryNumber=n)' })
   taskLogs(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Query() query: unknown) {
     return this.data.logs(dagId, runId, taskId, parseInput(logsQuery, query));
   }
 
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/tries/:tryNumber/logs')
+  @CanRead()
   @ApiOperation({ operationId: 'getTaskTryLogs', summary: 'Log lines of one try of a task instance' })
   taskTryLogs(
     @Param('dagId') dagId: string,
@@ -106,12 +113,14 @@ export class LeasesController {
   }
 
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries')
+  @CanRead()
   @ApiOperation({ operationId: 'listXcomEntries', summary: 'XCom values published by a task instance' })
   xcoms(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string) {
     return this.data.xcoms(dagId, runId, taskId);
   }
 
   @Put('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries/:key')
+  @CanOperate()
   @ApiOperation({ operationId: 'setXcomEntry', summary: 'Set one XCom value of a task instance (operators fixing data by hand)' })
   setXcom(
     @Param('dagId') dagId: string,
@@ -120,11 +129,12 @@ export class LeasesController {
     @Param('key') key: string,
     @Body() body: unknown,
   ) {
-    const { value } = this.data.checkXcomValue(parseInput(xcomBody, body));
+    const { value } = this.data.checkXcomValue(parseInput(xcomValueInput, body));
     return this.data.setXcom(dagId, runId, taskId, parseInput(xcomKey, key, 'key'), value);
   }
 
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries/:key')
+  @CanRead()
   @ApiOperation({ operationId: 'getXcomEntry', summary: 'One XCom value' })
   xcom(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Param('key') key: string) {
     return this.data.xcom(dagId, runId, taskId, key);

@@ -13,6 +13,6 @@ import { TaskDataService } from './task-data.service.js';
   imports: [RunsModule],
   controllers: [LeasesController],
   providers: [LeasesRepository, LeasesService, QueueWakeups, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataRepository, TaskDataService],
-  exports: [LeasesService, ReapExpiredLeasesJob, QueuedTooLongJob],
+  exports: [LeasesService, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataService],
 })
 export class LeasesModule {}

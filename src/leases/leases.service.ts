@@ -11,6 +11,8 @@ import { RunsRepository } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { buildTemplateContext } from '../templating/domain/template-context.js';
 import { TemplateError } from '../templating/domain/template-error.js';
+import type { ApiKeyRow } from '../auth/api-keys.repository.js';
+import { requestContext } from '../auth/request-context.js';
 import { renderTaskPayload } from './domain/render-task.js';
 import { LeasesRepository, type ClaimedTask } from './leases.repository.js';
 import { QueueWakeups } from './queue-wakeups.service.js';
@@ -51,6 +53,8 @@ export class LeasesService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('leases');
   /** Aborted when the process starts shutting down: waiting polls answer at once, with nothing. */
   private readonly draining = new AbortController();
+  /** Open lease requests per worker id in this process (WEFT_MAX_POLLS_PER_WORKER). */
+  private readonly polls = new Map<string, number>();
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
@@ -68,6 +72,23 @@ export class LeasesService implements BeforeApplicationShutdown {
    * queue (NOTIFY wake-up) or `waitSeconds` pass, then answers with what it has (possibly nothing).
    */
   async lease(workerId: string, req: LeaseRequest, clientGone?: AbortSignal): Promise<Lease[]> {
+    const key = requestContext.getStore()?.apiKey;
+    checkWorkerScope(key, req);
+    const polling = this.polls.get(workerId) ?? 0;
+    if (polling >= this.config.maxPollsPerWorker) {
+      throw new DomainError('RATE_LIMITED', `worker '${workerId}' already has ${polling} lease requests open (WEFT_MAX_POLLS_PER_WORKER)`);
+    }
+    this.polls.set(workerId, polling + 1);
+    try {
+      return await this.leaseLoop(workerId, req, key?.id ?? null, clientGone);
+    } finally {
+      const left = (this.polls.get(workerId) ?? 1) - 1;
+      if (left) this.polls.set(workerId, left);
+      else this.polls.delete(workerId);
+    }
+  }
+
+  private async leaseLoop(workerId: string, req: LeaseRequest, apiKeyId: string | null, clientGone?: AbortSignal): Promise<Lease[]> {
     const deadline = Date.now() + req.waitSeconds * 1000;
     const signal = clientGone ? AbortSignal.any([clientGone, this.draining.signal]) : this.draining.signal;
     for (;;) {
@@ -79,11 +100,11 @@ export class LeasesService implements BeforeApplicationShutdown {
       signal.addEventListener('abort', onAbort, { once: true });
       const woken = this.wakeups.wait(req.queues, Math.max(0, deadline - Date.now()), controller.signal);
       try {
-        const leases = await this.claimOnce(workerId, req);
+        const leases = await this.claimOnce(workerId, req, apiKeyId);
         if (leases.length || Date.now() >= deadline || signal.aborted) return leases;
         await woken;
         if (signal.aborted) return [];
-        if (Date.now() >= deadline) return this.claimOnce(workerId, req);
+        if (Date.now() >= deadline) return this.claimOnce(workerId, req, apiKeyId);
       } finally {
         controller.abort();
         signal.removeEventListener('abort', onAbort);
@@ -95,7 +116,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     this.draining.abort();
   }
 
-  private async claimOnce(workerId: string, req: LeaseRequest): Promise<Lease[]> {
+  private async claimOnce(workerId: string, req: LeaseRequest, apiKeyId: string | null): Promise<Lease[]> {
     const now = this.clock.now();
     const claimed = await inTransaction(this.pool, (db) =>
       this.leases.claim(db, {
@@ -104,7 +125,7 @@ export class LeasesService implements BeforeApplicationShutdown {
         taskTypes: req.taskTypes?.length ? req.taskTypes : null,
         capacity: req.capacity,
         leaseTtlSec: this.config.leaseTtlSec,
-        apiKeyId: null,
+        apiKeyId,
         hostname: req.hostname ?? null,
         now,
       }),
@@ -156,6 +177,7 @@ export class LeasesService implements BeforeApplicationShutdown {
 
   /** Extends the lease; 409 when it is no longer the live attempt (the worker must stop the task). */
   async heartbeat(leaseId: string): Promise<{ leaseExpiresAt: Date; cancelRequested: boolean }> {
+    await this.checkOwner(leaseId);
     const now = this.clock.now();
     const hb = await this.leases.heartbeat(this.pool, leaseId, now, this.config.leaseTtlSec);
     if (hb) return { leaseExpiresAt: hb.expiresAt, cancelRequested: hb.cancelRequested };
@@ -170,6 +192,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     const hash = createHash('sha256').update(canonicalJson(req)).digest('hex');
     const now = this.clock.now();
     const lease = await this.leases.findLease(this.pool, leaseId);
+    if (lease) this.assertOwner(lease.apiKeyId);
     if (!lease) return this.repeatedCompletion(leaseId, hash);
     const result = await inTransaction(this.pool, async (db) => {
       // Lock order everywhere: run, then task instance, then lease.
@@ -211,7 +234,21 @@ export class LeasesService implements BeforeApplicationShutdown {
   async appendLogs(leaseId: string, lines: { line: string; stream: string }[]): Promise<void> {
     const lease = await this.leases.findLease(this.pool, leaseId);
     if (!lease) throw await this.staleLease(leaseId);
+    this.assertOwner(lease.apiKeyId);
     await this.leases.appendLogs(this.pool, lease.taskInstanceId, lease.tryNumber, lines, this.clock.now());
+  }
+
+  /** A lease belongs to the key that took it; no other key may heartbeat, log to or complete it. */
+  private async checkOwner(leaseId: string): Promise<void> {
+    const lease = await this.leases.findLease(this.pool, leaseId);
+    if (lease) this.assertOwner(lease.apiKeyId);
+  }
+
+  private assertOwner(owner: string | null): void {
+    const caller = requestContext.getStore()?.apiKey;
+    if (owner && caller && caller.id !== owner) {
+      throw new DomainError('FORBIDDEN', 'this lease belongs to another API key', { reason: 'not_lease_owner' });
+    }
   }
 
   private async repeatedCompletion(leaseId: string, hash: string): Promise<CompleteResult> {
@@ -229,5 +266,19 @@ export class LeasesService implements BeforeApplicationShutdown {
       return new ConflictError(`lease ${leaseId} was already completed with a different result`, 'already_completed');
     }
     return new ConflictError(`lease ${leaseId} is no longer the live attempt (expired, cleared or marked)`, 'lease_lost');
+  }
+}
+
+/** A worker key limited to queues or task types may lease only those. */
+function checkWorkerScope(key: ApiKeyRow | undefined, req: LeaseRequest): void {
+  if (!key || key.role !== 'worker') return;
+  if (key.queues.length) {
+    const outside = req.queues.filter((q) => !key.queues.includes(q));
+    if (outside.length) throw new DomainError('FORBIDDEN', `this worker key may not lease from queue(s) ${outside.join(', ')}`, [{ path: 'queues', message: 'outside the key\'s queues' }]);
+  }
+  if (key.taskTypes.length) {
+    if (!req.taskTypes?.length) req.taskTypes = key.taskTypes;
+    const outside = req.taskTypes.filter((t) => !key.taskTypes.includes(t));
+    if (outside.length) throw new DomainError('FORBIDDEN', `this worker key may not lease task type(s) ${outside.join(', ')}`, [{ path: 'taskTypes', message: 'outside the key\'s task types' }]);
   }
 }

@@ -36,6 +36,18 @@ export class TaskDataRepository {
     return rows;
   }
 
+  /** XCom entries of several task instances in one query, by task instance id. */
+  async xcomsOfTaskInstances(taskInstanceIds: number[]): Promise<Map<number, XcomEntry[]>> {
+    const { rows } = await this.pool.query<XcomEntry & { taskInstanceId: number }>(
+      `SELECT task_instance_id AS "taskInstanceId", key, value, try_number AS "tryNumber", created_at AS "createdAt"
+       FROM xcom WHERE task_instance_id = ANY($1::int[]) ORDER BY task_instance_id, key`,
+      [taskInstanceIds],
+    );
+    const byTi = new Map<number, XcomEntry[]>(taskInstanceIds.map((id) => [id, []]));
+    for (const { taskInstanceId, ...entry } of rows) byTi.get(taskInstanceId)?.push(entry);
+    return byTi;
+  }
+
   /** An operator's value: recorded against the task instance's current try. */
   async setXcom(taskInstanceId: number, key: string, value: unknown): Promise<XcomEntry> {
     const { rows } = await this.pool.query<XcomEntry>(

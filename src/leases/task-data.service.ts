@@ -37,6 +37,11 @@ export class TaskDataService {
     return { items, totalEntries: items.length };
   }
 
+  /** XCom entries of task instances already loaded (GraphQL's nested field), by task instance id. */
+  xcomsOfTaskInstances(taskInstanceIds: number[]): Promise<Map<number, XcomEntry[]>> {
+    return this.repo.xcomsOfTaskInstances(taskInstanceIds);
+  }
+
   async xcom(dagId: string, runId: string, taskId: string, key: string): Promise<XcomEntry> {
     const entry = (await this.repo.xcoms(await this.ti(dagId, runId, taskId))).find((x) => x.key === key);
     if (!entry) throw new NotFoundError('XCom entry', `${dagId}/${runId}/${taskId}/${key}`);

@@ -2,56 +2,23 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from 
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { paginationSchema, parseInput } from '../common/validation.js';
+import { parseInput } from '../common/validation.js';
 import { RUN_STATES } from './domain/run-state.js';
-import { TASK_STATES } from './domain/task-state.js';
+import { clearTasksInput, markRunInput, markTaskInput, runListFilter, triggerRunInput } from './domain/run-inputs.js';
+import { CanOperate, CanRead } from '../auth/roles.decorator.js';
 import { RunControlService } from './run-control.service.js';
 import { RunsService } from './runs.service.js';
 
-const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with offset' }).transform((s) => new Date(s));
-const triggerBody = z.strictObject({
-  logicalDate: isoDate.optional(),
-  conf: z.record(z.string(), z.json()).optional(),
-  runId: z.string().min(1).max(250).optional(),
-});
-const listQuery = paginationSchema.extend({
+const listQuery = runListFilter.extend({
   state: z
     .string()
     .transform((s) => s.split(','))
     .pipe(z.array(z.enum(RUN_STATES)))
     .optional(),
-  logicalDateGte: isoDate.optional(),
-  logicalDateLte: isoDate.optional(),
-  runType: z.enum(['scheduled', 'manual', 'backfill', 'dataset_triggered']).optional(),
 });
-
-const patchRunBody = z.strictObject({ state: z.enum(['success', 'failed']) });
-const markBody = z.strictObject({
-  newState: z.enum(['success', 'failed']),
-  includeUpstream: z.boolean().default(false),
-  includeDownstream: z.boolean().default(false),
-  dryRun: z.boolean().default(false),
-});
-const clearBody = z
-  .strictObject({
-    taskIds: z.array(z.string().min(1)).min(1).optional(),
-    includeDownstream: z.boolean().default(false),
-    includeUpstream: z.boolean().default(false),
-    states: z.array(z.enum(TASK_STATES)).min(1).optional(),
-    onlyFailed: z.boolean().default(false),
-    runIds: z.array(z.string().min(1)).min(1).optional(),
-    startDate: isoDate.optional(),
-    endDate: isoDate.optional(),
-    dryRun: z.boolean().default(true),
-  })
-  .transform(({ onlyFailed, startDate, endDate, states, ...rest }) => ({
-    ...rest,
-    states: onlyFailed ? (['failed', 'upstream_failed'] as const).slice() : states,
-    logicalDateGte: startDate,
-    logicalDateLte: endDate,
-  }));
 
 @ApiTags('dagRuns')
+@CanOperate()
 @Controller('api/v1/dags/:dagId')
 export class RunControlController {
   constructor(private readonly control: RunControlService) {}
@@ -63,31 +30,33 @@ export class RunControlController {
     summary: 'Reset task instances so they run again (dryRun defaults to true and lists what would be cleared)',
   })
   clear(@Param('dagId') dagId: string, @Body() body: unknown) {
-    return this.control.clear(dagId, parseInput(clearBody, body));
+    return this.control.clear(dagId, parseInput(clearTasksInput, body));
   }
 
   @Patch('dagRuns/:runId/taskInstances/:taskId')
   @ApiOperation({ operationId: 'patchTaskInstance', summary: 'Mark a task instance (and optionally its up/downstream) success or failed' })
   mark(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Body() body: unknown) {
-    return this.control.markTask(dagId, runId, taskId, parseInput(markBody, body));
+    return this.control.markTask(dagId, runId, taskId, parseInput(markTaskInput, body));
   }
 
   @Patch('dagRuns/:runId')
   @ApiOperation({ operationId: 'patchDagRun', summary: 'Mark a whole run success or failed' })
   markRun(@Param('dagId') dagId: string, @Param('runId') runId: string, @Body() body: unknown) {
-    return this.control.markRun(dagId, runId, parseInput(patchRunBody, body).state);
+    return this.control.markRun(dagId, runId, parseInput(markRunInput, body).state);
   }
 }
 
 @ApiTags('dagRuns')
+@CanRead()
 @Controller('api/v1/dags/:dagId/dagRuns')
 export class RunsController {
   constructor(private readonly runs: RunsService) {}
 
   @Post()
+  @CanOperate()
   @ApiOperation({ operationId: 'triggerDagRun', summary: 'Trigger a run; the same runId again returns the existing run' })
   async trigger(@Param('dagId') dagId: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    const { run, created } = await this.runs.trigger(dagId, parseInput(triggerBody, body));
+    const { run, created } = await this.runs.trigger(dagId, parseInput(triggerRunInput, body));
     void reply.status(created ? 201 : 200);
     return run;
   }

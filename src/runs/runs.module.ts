@@ -13,6 +13,6 @@ import { RunsService } from './runs.service.js';
 @Module({
   controllers: [RunsController, RunControlController],
   providers: [AlertsRepository, AlertsService, DatasetsRepository, RunsRepository, DagSchedulingRepository, RunEngine, RunsService, RunControlService, BackfillsRepository, BackfillDriver],
-  exports: [AlertsService, DatasetsRepository, RunsRepository, DagSchedulingRepository, RunEngine, RunsService, BackfillsRepository, BackfillDriver],
+  exports: [AlertsService, DatasetsRepository, RunsRepository, DagSchedulingRepository, RunEngine, RunsService, RunControlService, BackfillsRepository, BackfillDriver],
 })
 export class RunsModule {}

@@ -399,6 +399,15 @@ export class RunsRepository {
     return rows;
   }
 
+  /** Task instances of several runs in one query (GraphQL batches nested run → taskInstances with it). */
+  async taskInstancesOfRuns(dagRunIds: number[]): Promise<TaskInstanceRow[]> {
+    const { rows } = await this.pool.query<TaskInstanceRow>(
+      `SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = ANY($1::int[]) ORDER BY dag_run_id, id`,
+      [dagRunIds],
+    );
+    return rows;
+  }
+
   async taskInstance(dagRunId: number, taskId: string): Promise<TaskInstanceRow | null> {
     const { rows } = await this.pool.query<TaskInstanceRow>(
       `SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = $1 AND task_id = $2`,

@@ -94,6 +94,15 @@ export class RunsService {
     return tis.map((ti) => view(ti, tries.get(ti.id) ?? []));
   }
 
+  /** Task instances (with their tries) of several runs, by run id, in two queries whatever the number of runs. */
+  async taskInstancesOfRuns(dagRunIds: number[]): Promise<Map<number, TaskInstanceView[]>> {
+    const tis = await this.runs.taskInstancesOfRuns(dagRunIds);
+    const tries = await this.runs.tries(tis.map((t) => t.id));
+    const byRun = new Map<number, TaskInstanceView[]>(dagRunIds.map((id) => [id, []]));
+    for (const ti of tis) byRun.get(ti.dagRunId)?.push(view(ti, tries.get(ti.id) ?? []));
+    return byRun;
+  }
+
   async taskInstance(dagId: string, runId: string, taskId: string): Promise<TaskInstanceView> {
     const run = await this.get(dagId, runId);
     const ti = await this.runs.taskInstance(run.id, taskId);

@@ -1,22 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { describe, expect, it } from '@jest/globals';
 import { Api, dag } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, useTestApp } from '../support/app.js';
 
-let t: TestApp;
-let api: Api;
-let db: pg.Client;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  api = new Api(t.app);
-  db = new pg.Client({ connectionString: t.db.url });
-  await db.connect();
-});
-afterAll(async () => {
-  await db.end();
-  await t.close();
-});
+const ctx = useTestApp();
+const api = new Api(() => ctx.t.app);
 
 const daily = (dagId: string, extra: Record<string, unknown> = {}) =>
   dag(dagId, [{ taskId: 'a' }, { taskId: 'b', dependsOn: ['a'] }], { schedule: '@daily', startDate: '2030-01-01T00:00:00Z', ...extra });
@@ -25,7 +12,7 @@ const daily = (dagId: string, extra: Record<string, unknown> = {}) =>
 async function runBackfill(api: Api, id: number, queue: string): Promise<number> {
   let max = 0;
   for (let i = 0; i < 500; i++) {
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE backfill_id = $1 AND state IN ('queued', 'running')`, [id]);
+    const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE backfill_id = $1 AND state IN ('queued', 'running')`, [id]);
     max = Math.max(max, rows[0].n);
     const leases = await api.lease(`bf-${queue}`, { queues: [queue], capacity: 2 });
     for (const l of leases) await api.complete(l.leaseId, { status: 'success' });
@@ -54,7 +41,7 @@ describe('backfills', () => {
 
     const max = await runBackfill(api, id, 'bf30');
     expect(max).toBe(3);
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       `SELECT logical_date, run_type, state FROM dag_runs WHERE dag_id = 'bf30' ORDER BY start_date, logical_date`,
     );
     expect(rows).toHaveLength(30);
@@ -65,7 +52,7 @@ describe('backfills', () => {
 
     const again = await api.ok('POST', '/api/v1/backfills', { dagId: 'bf30', fromDate: '2024-01-01T00:00:00Z', toDate: '2024-01-30T00:00:00Z' });
     expect(again).toMatchObject({ state: 'completed', counts: { skipped: 30 } });
-    expect((await db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = 'bf30'`)).rows[0].n).toBe(30);
+    expect((await ctx.db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = 'bf30'`)).rows[0].n).toBe(30);
   });
 
   it('reprocesses failed runs with reprocessBehavior failed, newest first with runBackwards', async () => {
@@ -86,7 +73,7 @@ describe('backfills', () => {
     });
     expect(second.items.filter((i: any) => i.status === 'started').map((i: any) => i.runId.slice(10, 20))).toEqual(['2024-01-04']);
     await runBackfill(api, second.id, 'bf_re');
-    const { rows } = await db.query(`SELECT state, count(*)::int AS n FROM dag_runs WHERE dag_id = 'bf_re' GROUP BY state`);
+    const { rows } = await ctx.db.query(`SELECT state, count(*)::int AS n FROM dag_runs WHERE dag_id = 'bf_re' GROUP BY state`);
     expect(rows).toEqual([{ state: 'success', n: 4 }]);
     const tries = await api.ok('GET', `/api/v1/dags/bf_re/dagRuns/${encodeURIComponent('backfill__2024-01-02T00:00:00+00:00')}/taskInstances/a`);
     expect(tries.tries.map((x: any) => x.state)).toEqual(['failed', 'success']);
@@ -98,7 +85,7 @@ describe('backfills', () => {
     const bf = await api.ok('POST', '/api/v1/backfills', { dagId: 'bf_sched', fromDate: '2024-01-03T00:00:00Z', toDate: '2024-01-08T00:00:00Z' });
     expect(bf.counts).toMatchObject({ skipped: 3 });
     await api.tick(new Date('2024-01-10T00:00:01Z'));
-    const { rows } = await db.query(`SELECT count(*)::int AS n, count(DISTINCT logical_date)::int AS d FROM dag_runs WHERE dag_id = 'bf_sched'`);
+    const { rows } = await ctx.db.query(`SELECT count(*)::int AS n, count(DISTINCT logical_date)::int AS d FROM dag_runs WHERE dag_id = 'bf_sched'`);
     expect(rows[0]).toEqual({ n: 9, d: 9 });
   });
 
@@ -113,7 +100,7 @@ describe('backfills', () => {
     const canceled = await api.ok('POST', `/api/v1/backfills/${bf.id}/cancel`);
     expect(canceled).toMatchObject({ state: 'canceled', counts: { skipped: 6, running: 2 } });
     await api.drain('bf_ctl');
-    expect((await db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = 'bf_ctl'`)).rows[0].n).toBe(4);
+    expect((await ctx.db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = 'bf_ctl'`)).rows[0].n).toBe(4);
     expect((await api.call('POST', `/api/v1/backfills/${bf.id}/unpause`)).status).toBe(409);
   });
 
@@ -136,7 +123,7 @@ describe('backfills', () => {
         startDate: '2030-01-01T00:00:00Z',
       }),
     );
-    const first = await startTestApp({}, { databaseUrl: t.db.url });
+    const first = await startTestApp({}, { databaseUrl: ctx.t.db.url });
     const a = new Api(first.app);
     const bf = await a.ok('POST', '/api/v1/backfills', { dagId: 'bf_restart', fromDate: '2024-01-01T00:00:00Z', toDate: '2024-01-12T00:00:00Z', maxActiveRuns: 3 });
     // Some progress, then a lease is left dangling and the process goes away.
@@ -144,7 +131,7 @@ describe('backfills', () => {
     await a.lease('x', { queues: ['bf_restart'], capacity: 1 });
     await first.app.close();
 
-    const second = await startTestApp({}, { databaseUrl: t.db.url });
+    const second = await startTestApp({}, { databaseUrl: ctx.t.db.url });
     const b = new Api(second.app);
     try {
       // The dangling lease expires and is retried after the restart.
@@ -153,7 +140,7 @@ describe('backfills', () => {
         await b.tick(new Date(Date.now() + 120_000));
         for (const l of await b.lease('y', { queues: ['bf_restart'], capacity: 3 })) await b.complete(l.leaseId, { status: 'success' });
       }
-      const { rows } = await db.query(
+      const { rows } = await ctx.db.query(
         `SELECT count(*)::int AS n, count(DISTINCT logical_date)::int AS d, count(*) FILTER (WHERE state = 'success')::int AS ok
          FROM dag_runs WHERE dag_id = 'bf_restart'`,
       );

@@ -1,22 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { describe, expect, it } from '@jest/globals';
 import { Api, dag } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 
-let t: TestApp;
-let api: Api;
-let db: pg.Client;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  api = new Api(t.app);
-  db = new pg.Client({ connectionString: t.db.url });
-  await db.connect();
-});
-afterAll(async () => {
-  await db.end();
-  await t.close();
-});
+const ctx = useTestApp();
+const api = new Api(() => ctx.t.app);
 
 describe('datasets', () => {
   it('runs an any-mode consumer once per update and an all-mode consumer once both are updated', async () => {

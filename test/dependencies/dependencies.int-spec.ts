@@ -1,22 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { describe, expect, it } from '@jest/globals';
 import { Api, dag } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 
-let t: TestApp;
-let api: Api;
-let db: pg.Client;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  api = new Api(t.app);
-  db = new pg.Client({ connectionString: t.db.url });
-  await db.connect();
-});
-afterAll(async () => {
-  await db.end();
-  await t.close();
-});
+const ctx = useTestApp();
+const api = new Api(() => ctx.t.app);
 
 describe('external_task: daily_summary waits for the 24 hourly_etl runs of its day', () => {
   it('runs in order, and the waiting sensor holds no worker or pool slot', async () => {
@@ -59,7 +46,7 @@ describe('external_task: daily_summary waits for the 24 hourly_etl runs of its d
     expect(await api.taskStates('daily_summary', daily.runId)).toEqual({ wait_hourly: 'success', summarize: 'queued' });
     await api.drain('daily_summary');
     expect((await api.run('daily_summary', daily.runId)).state).toBe('success');
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       `SELECT (SELECT max(end_date) FROM task_instances WHERE dag_id = 'hourly_etl') < (SELECT start_date FROM task_instances WHERE dag_id = 'daily_summary' AND task_id = 'summarize') AS ordered`,
     );
     expect(rows[0].ordered).toBe(true);

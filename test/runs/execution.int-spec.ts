@@ -1,22 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { describe, expect, it } from '@jest/globals';
 import { Api, dag } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { useTestApp } from '../support/app.js';
 
-let t: TestApp;
-let api: Api;
-let db: pg.Client;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  api = new Api(t.app);
-  db = new pg.Client({ connectionString: t.db.url });
-  await db.connect();
-});
-afterAll(async () => {
-  await db.end();
-  await t.close();
-});
+const ctx = useTestApp();
+const api = new Api(() => ctx.t.app);
 
 describe('dependencies and upstream_failed', () => {
   it('a diamond whose middle task fails marks the join upstream_failed in the failing transaction', async () => {
@@ -135,7 +122,7 @@ describe('retries', () => {
         break;
       }
       expect(res.body.taskState).toBe('up_for_retry');
-      const { rows } = await db.query(
+      const { rows } = await ctx.db.query(
         `SELECT next_retry_at, end_date FROM task_instances WHERE dag_id = 'flaky' AND run_id = $1`,
         [run.runId],
       );
@@ -182,7 +169,7 @@ describe('lease protocol', () => {
     const hb = await api.call('POST', `/api/v1/leases/${lease.leaseId}/heartbeat`);
     expect(hb.status).toBe(409);
     // y was queued exactly once.
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM task_instances WHERE dag_id = 'idem' AND task_id = 'y' AND state = 'queued'`);
+    const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM task_instances WHERE dag_id = 'idem' AND task_id = 'y' AND state = 'queued'`);
     expect(rows[0].n).toBe(1);
   });
 

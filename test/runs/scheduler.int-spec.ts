@@ -1,22 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { describe, expect, it } from '@jest/globals';
 import { Api, dag } from '../support/api.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, useTestApp } from '../support/app.js';
 
-let t: TestApp;
-let api: Api;
-let db: pg.Client;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  api = new Api(t.app);
-  db = new pg.Client({ connectionString: t.db.url });
-  await db.connect();
-});
-afterAll(async () => {
-  await db.end();
-  await t.close();
-});
+const ctx = useTestApp();
+const api = new Api(() => ctx.t.app);
 
 async function runs(dagId: string): Promise<{ logicalDate: string; state: string; runType: string }[]> {
   const { items } = await api.ok('GET', `/api/v1/dags/${dagId}/dagRuns?limit=1000`);
@@ -109,7 +96,7 @@ describe('manual runs', () => {
     const clash = await api.call('POST', '/api/v1/dags/manual/dagRuns', { runId: 'other', logicalDate: '2024-05-01T00:00:00Z' });
     expect(clash.status).toBe(409);
     expect(clash.body.message).toMatch(/my-run/);
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = 'manual'`);
+    const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = 'manual'`);
     expect(rows[0].n).toBe(1);
   });
 
@@ -146,7 +133,7 @@ describe('DAG versions', () => {
 
 describe('several schedulers on one database', () => {
   it('create each due run exactly once and never exceed maxActiveRuns', async () => {
-    const others = await Promise.all([1, 2].map(() => startTestApp({}, { databaseUrl: t.db.url })));
+    const others = await Promise.all([1, 2].map(() => startTestApp({}, { databaseUrl: ctx.t.db.url })));
     try {
       const schedulers = [api, ...others.map((o) => new Api(o.app))];
       for (let i = 0; i < 5; i++) {
@@ -156,7 +143,7 @@ describe('several schedulers on one database', () => {
       for (let round = 0; round < 3; round++) {
         await Promise.all(schedulers.map((s) => s.tick(now)));
       }
-      const { rows } = await db.query(
+      const { rows } = await ctx.db.query(
         `SELECT dag_id, count(*)::int AS runs, count(DISTINCT logical_date)::int AS dates,
            count(*) FILTER (WHERE state = 'running')::int AS running
          FROM dag_runs WHERE dag_id LIKE 'race\\_%' GROUP BY dag_id ORDER BY dag_id`,

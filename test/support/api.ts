@@ -6,7 +6,16 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 /** Thin helpers over the real HTTP API (Fastify inject: the full request pipeline without a socket). */
 export class Api {
-  constructor(readonly app: NestFastifyApplication) {}
+  private readonly appOf: () => NestFastifyApplication;
+
+  /** Takes the app, or a function returning it (for handles created before beforeAll ran). */
+  constructor(app: NestFastifyApplication | (() => NestFastifyApplication)) {
+    this.appOf = typeof app === 'function' ? app : () => app;
+  }
+
+  get app(): NestFastifyApplication {
+    return this.appOf();
+  }
 
   async call(method: Method, url: string, payload?: unknown): Promise<{ status: number; body: any }> {
     const res = await this.app.inject({ method, url, payload: payload as object });

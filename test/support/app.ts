@@ -1,4 +1,6 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pg from 'pg';
 import { createApp } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -17,7 +19,8 @@ export async function startTestApp(
   const db: TestDatabase = opts.databaseUrl
     ? { url: opts.databaseUrl, name: new URL(opts.databaseUrl).pathname.slice(1), drop: async () => undefined }
     : await createTestDatabase();
-  const config = loadConfig({ WEFT_LOG_LEVEL: process.env.WEFT_TEST_LOG_LEVEL ?? 'silent', WEFT_LOG_PRETTY: 'false', ...env });
+  // Authentication is off unless a test turns it on (test/security covers it).
+  const config = loadConfig({ WEFT_LOG_LEVEL: process.env.WEFT_TEST_LOG_LEVEL ?? 'silent', WEFT_LOG_PRETTY: 'false', WEFT_AUTH: 'off', ...env });
   const app = await createApp({
     config,
     databaseUrl: db.url,
@@ -37,6 +40,41 @@ export async function startTestApp(
     close: async () => {
       await app.close();
       await db.drop();
+    },
+  };
+}
+
+export type TestAppHandle = {
+  /** The running app (available inside tests, after beforeAll). */
+  readonly t: TestApp;
+  /** A connection to the app's database for assertions. */
+  readonly db: pg.Client;
+};
+
+/**
+ * The usual test-file setup: one app on a fresh database for the whole file and a pg client on that database,
+ * both closed after the file.
+ */
+export function useTestApp(env: Record<string, string> = {}, opts: Parameters<typeof startTestApp>[1] = {}): TestAppHandle {
+  let app: TestApp | undefined;
+  let client: pg.Client | undefined;
+  beforeAll(async () => {
+    app = await startTestApp(env, opts);
+    client = new pg.Client({ connectionString: app.db.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    await app?.close();
+  });
+  return {
+    get t() {
+      if (!app) throw new Error('the test app is available inside tests only');
+      return app;
+    },
+    get db() {
+      if (!client) throw new Error('the test database is available inside tests only');
+      return client;
     },
   };
 }

@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { PG_POOL, type Queryable } from '../database/pg.js';
+
+export type Role = 'admin' | 'operator' | 'viewer' | 'worker';
+
+export type ApiKeyRow = {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Role;
+  queues: string[];
+  taskTypes: string[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+};
+
+const COLUMNS = `id, name, prefix, role, queues, task_types AS "taskTypes", created_at AS "createdAt",
+  last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`;
+
+/** api_keys: only hashes are stored; a key is found by the hash of what the client sends. */
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async insert(db: Queryable | null, k: { name: string; prefix: string; keyHash: string; role: Role; queues: string[]; taskTypes: string[] }): Promise<ApiKeyRow> {
+    const { rows } = await (db ?? this.pool).query<ApiKeyRow>(
+      `INSERT INTO api_keys (id, name, prefix, key_hash, role, queues, task_types)
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [k.name, k.prefix, k.keyHash, k.role, k.queues, k.taskTypes],
+    );
+    return rows[0]!;
+  }
+
+  async findActiveByHash(keyHash: string): Promise<ApiKeyRow | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [keyHash]);
+    return rows[0] ?? null;
+  }
+
+  async findByHash(db: Queryable, keyHash: string): Promise<ApiKeyRow | null> {
+    const { rows } = await db.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`, [keyHash]);
+    return rows[0] ?? null;
+  }
+
+  async touch(id: string, now: Date): Promise<void> {
+    await this.pool.query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [id, now]);
+  }
+
+  async list(limit: number, offset: number): Promise<{ items: ApiKeyRow[]; total: number }> {
+    const [items, total] = await Promise.all([
+      this.pool.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at DESC LIMIT $1 OFFSET $2`, [limit, offset]),
+      this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys'),
+    ]);
+    return { items: items.rows, total: total.rows[0]!.n };
+  }
+
+  async revoke(id: string, now: Date): Promise<ApiKeyRow | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>(
+      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, now],
+    );
+    return rows[0] ?? null;
+  }
+
+  async countActiveAdmins(db: Queryable): Promise<number> {
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL`);
+    return rows[0]!.n;
+  }
+}

@@ -1,0 +1,94 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
+import { NotFoundError } from '../common/errors.js';
+import type { Page } from '../common/validation.js';
+import { inTransaction, PG_POOL } from '../database/pg.js';
+import { ApiKeysRepository, type ApiKeyRow, type Role } from './api-keys.repository.js';
+
+const KEY_PREFIX = 'weft_';
+/** Advisory lock that keeps replicas starting at once from each creating a first admin key. */
+const FIRST_ADMIN_LOCK = 7_260_001;
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/**
+ * API keys. A key is 32 random bytes (so a fast hash is enough: there is nothing to brute-force), shown once at
+ * creation and stored only as its SHA-256; listings show its first characters so people can tell keys apart.
+ */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly clock: Clock,
+    private readonly repo: ApiKeysRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(req: { name: string; role: Role; queues?: string[]; taskTypes?: string[] }): Promise<ApiKeyRow & { key: string }> {
+    const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const row = await inTransaction(this.pool, async (db) => {
+      const created = await this.repo.insert(db, {
+        name: req.name,
+        prefix: key.slice(0, 12),
+        keyHash: hashKey(key),
+        role: req.role,
+        queues: req.queues ?? [],
+        taskTypes: req.taskTypes ?? [],
+      });
+      await this.audit.record({ action: 'create_api_key', target: created.id, details: { name: req.name, role: req.role } }, db);
+      return created;
+    });
+    return { ...row, key };
+  }
+
+  /** The key a request presents, if it exists and is not revoked; last use is recorded at most once a minute. */
+  async authenticate(key: string): Promise<ApiKeyRow | null> {
+    const row = await this.repo.findActiveByHash(hashKey(key));
+    if (!row) return null;
+    const now = this.clock.now();
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) void this.repo.touch(row.id, now).catch(() => undefined);
+    return row;
+  }
+
+  async list(limit: number, offset: number): Promise<Page<ApiKeyRow>> {
+    const { items, total } = await this.repo.list(limit, offset);
+    return { items, totalEntries: total, limit, offset };
+  }
+
+  async revoke(id: string): Promise<ApiKeyRow> {
+    const row = await this.repo.revoke(id, this.clock.now());
+    if (!row) throw new NotFoundError('API key', id);
+    await this.audit.record({ action: 'revoke_api_key', target: id, details: { name: row.name } });
+    return row;
+  }
+
+  /**
+   * First start: when no admin key exists, create one — from WEFT_ADMIN_API_KEY when given (automation, tests),
+   * otherwise a new random key written to `<home>/admin-api-key` (owner-only) and returned so it can be printed once.
+   */
+  async ensureAdminKey(seed: string | undefined, home: string): Promise<{ created: boolean; key?: string; file?: string }> {
+    return inTransaction(this.pool, async (db) => {
+      await db.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ADMIN_LOCK]);
+      if (seed) {
+        if (await this.repo.findByHash(db, hashKey(seed))) return { created: false };
+        await this.repo.insert(db, { name: 'admin (WEFT_ADMIN_API_KEY)', prefix: seed.slice(0, 12), keyHash: hashKey(seed), role: 'admin', queues: [], taskTypes: [] });
+        return { created: true };
+      }
+      if ((await this.repo.countActiveAdmins(db)) > 0) return { created: false };
+      const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+      await this.repo.insert(db, { name: 'admin (first start)', prefix: key.slice(0, 12), keyHash: hashKey(key), role: 'admin', queues: [], taskTypes: [] });
+      await mkdir(home, { recursive: true });
+      const file = join(home, 'admin-api-key');
+      await writeFile(file, `${key}\n`, { mode: 0o600 });
+      await chmod(file, 0o600);
+      return { created: true, key, file };
+    });
+  }
+}

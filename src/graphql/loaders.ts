@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import DataLoader from 'dataloader';
+import type { Page } from '../common/validation.js';
+import { BackfillsService, type BackfillView } from '../backfills/backfills.service.js';
+import type { DagDocument } from '../dags/domain/dag-document.schema.js';
+import type { DagVersionRecord } from '../dags/dags.repository.js';
+import { DagsService } from '../dags/dags.service.js';
+import type { XcomEntry } from '../leases/task-data.repository.js';
+import { TaskDataService } from '../leases/task-data.service.js';
+import { RunsService, type TaskInstanceView } from '../runs/runs.service.js';
+
+type BackfillProgress = Pick<BackfillView, 'counts' | 'items'>;
+
+/**
+ * The DataLoaders of one GraphQL operation: nested fields (run → task instances → tries, dag → versions, …) are
+ * gathered per tick and loaded with one batched service call, so the SQL round trips of a query do not grow with
+ * the number of rows. Caches live only as long as the operation.
+ */
+export class RequestLoaders {
+  readonly taskInstancesOfRun: DataLoader<number, TaskInstanceView[]>;
+  readonly xcomsOfTaskInstance: DataLoader<number, XcomEntry[]>;
+  readonly backfillProgress: DataLoader<number, BackfillProgress>;
+  readonly latestDocument: DataLoader<string, DagDocument | null>;
+  /** One loader per page size asked for: `versions(limit, offset)` may differ between fields of a query. */
+  private readonly versionPages = new Map<string, DataLoader<string, Page<DagVersionRecord>>>();
+
+  constructor(private readonly services: { runs: RunsService; dags: DagsService; backfills: BackfillsService; taskData: TaskDataService }) {
+    this.taskInstancesOfRun = byKey((ids) => services.runs.taskInstancesOfRuns(ids), () => []);
+    this.xcomsOfTaskInstance = byKey((ids) => services.taskData.xcomsOfTaskInstances(ids), () => []);
+    this.backfillProgress = byKey((ids) => services.backfills.progressOf(ids));
+    this.latestDocument = byKey((ids) => services.dags.latestDocuments(ids), () => null);
+  }
+
+  versionsOfDag(limit: number, offset: number): DataLoader<string, Page<DagVersionRecord>> {
+    const key = `${limit}:${offset}`;
+    let loader = this.versionPages.get(key);
+    if (!loader) {
+      loader = byKey(
+        (dagIds) => this.services.dags.versionsOfDags(dagIds, limit, offset),
+        () => ({ items: [], totalEntries: 0, limit, offset }),
+      );
+      this.versionPages.set(key, loader);
+    }
+    return loader;
+  }
+}
+
+/**
+ * A loader over a batch call that answers with a map; a key it has no entry for gets `missing()`, or fails (as an
+ * internal error) when there is no sensible default.
+ */
+function byKey<K, V>(load: (keys: K[]) => Promise<Map<K, V>>, missing?: () => V): DataLoader<K, V> {
+  return new DataLoader<K, V>(async (keys) => {
+    const found = await load([...keys]);
+    return keys.map((k) => {
+      if (found.has(k)) return found.get(k)!;
+      return missing ? missing() : new Error(`batch load returned nothing for ${String(k)}`);
+    });
+  });
+}
+
+/** Hands out the loaders of an operation, keyed by its context object (created per HTTP request or per subscription event). */
+@Injectable()
+export class GraphqlLoaders {
+  private readonly byContext = new WeakMap<object, RequestLoaders>();
+
+  constructor(
+    private readonly runs: RunsService,
+    private readonly dags: DagsService,
+    private readonly backfills: BackfillsService,
+    private readonly taskData: TaskDataService,
+  ) {}
+
+  for(context: object): RequestLoaders {
+    let loaders = this.byContext.get(context);
+    if (!loaders) {
+      loaders = new RequestLoaders({ runs: this.runs, dags: this.dags, backfills: this.backfills, taskData: this.taskData });
+      this.byContext.set(context, loaders);
+    }
+    return loaders;
+  }
+}

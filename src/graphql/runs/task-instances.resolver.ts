@@ -1,0 +1,71 @@
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
+import { parseInput } from '../../common/validation.js';
+import { xcomKey, xcomValueInput } from '../../leases/domain/xcom-inputs.js';
+import { TaskDataService } from '../../leases/task-data.service.js';
+import { markTaskInput } from '../../runs/domain/run-inputs.js';
+import { RunControlService } from '../../runs/run-control.service.js';
+import type { TaskInstanceView } from '../../runs/runs.service.js';
+import { RunsService } from '../../runs/runs.service.js';
+import type { GraphqlContext } from '../context.js';
+import { GraphqlLoaders } from '../loaders.js';
+import { JSONScalar } from '../scalars.js';
+import { MarkTaskInstanceInput, MarkTaskInstancePayload, TaskInstance, XComEntry } from './run.types.js';
+
+/** Task instances and their XCom: the same service calls and input schemas as REST's .../taskInstances and .../xcomEntries. */
+@Resolver(() => TaskInstance)
+export class TaskInstancesResolver {
+  constructor(
+    private readonly runs: RunsService,
+    private readonly control: RunControlService,
+    private readonly taskData: TaskDataService,
+    private readonly loaders: GraphqlLoaders,
+  ) {}
+
+  @Query(() => [TaskInstance], { nullable: true, description: 'Task instances of a run, with their tries' })
+  @CanRead()
+  taskInstances(@Args('dagId', { type: () => ID }) dagId: string, @Args('runId') runId: string) {
+    return this.runs.taskInstances(dagId, runId);
+  }
+
+  @Query(() => TaskInstance, { nullable: true, description: 'One task instance with its tries' })
+  @CanRead()
+  taskInstance(@Args('dagId', { type: () => ID }) dagId: string, @Args('runId') runId: string, @Args('taskId') taskId: string) {
+    return this.runs.taskInstance(dagId, runId, taskId);
+  }
+
+  @Query(() => [XComEntry], { nullable: true, description: 'XCom values published by a task instance, by key' })
+  @CanRead()
+  async xcomEntries(@Args('dagId', { type: () => ID }) dagId: string, @Args('runId') runId: string, @Args('taskId') taskId: string) {
+    return (await this.taskData.xcoms(dagId, runId, taskId)).items;
+  }
+
+  @ResolveField(() => [XComEntry], { name: 'xcomEntries', description: 'XCom values of this task instance, by key (batched)' })
+  xcomEntriesOf(@Parent() ti: TaskInstanceView, @Context() ctx: GraphqlContext) {
+    return this.loaders.for(ctx).xcomsOfTaskInstance.load(ti.id);
+  }
+
+  @Mutation(() => MarkTaskInstancePayload, { description: 'Mark a task instance (and optionally its up/downstream) success or failed' })
+  @CanOperate()
+  markTaskInstance(
+    @Args('dagId', { type: () => ID }) dagId: string,
+    @Args('runId') runId: string,
+    @Args('taskId') taskId: string,
+    @Args('input', { type: () => MarkTaskInstanceInput }) input: MarkTaskInstanceInput,
+  ) {
+    return this.control.markTask(dagId, runId, taskId, parseInput(markTaskInput, input));
+  }
+
+  @Mutation(() => XComEntry, { description: 'Set one XCom value of a task instance (operators fixing data by hand)' })
+  @CanOperate()
+  setXcomEntry(
+    @Args('dagId', { type: () => ID }) dagId: string,
+    @Args('runId') runId: string,
+    @Args('taskId') taskId: string,
+    @Args('key') key: string,
+    @Args('value', { type: () => JSONScalar, nullable: true }) value: unknown,
+  ) {
+    const checked = this.taskData.checkXcomValue(parseInput(xcomValueInput, { value }));
+    return this.taskData.setXcom(dagId, runId, taskId, parseInput(xcomKey, key, 'key'), checked.value);
+  }
+}
