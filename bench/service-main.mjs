@@ -1,0 +1,82 @@
+// The Weft service under test, in its own process (so its CPU time and RSS are its own): the BUILT app (dist/
+// of the bench's build snapshot, lib/build.mjs), listening on a loopback port, scheduler loop off (the bench drives ticks with a fixed "now").
+// Started by lib/service.mjs with an IPC channel; answers { id, cmd, args } with { id, ok, result | error }.
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { buildPath, fromBuild } from './lib/weft.mjs';
+
+const { createApp } = await fromBuild('dist/bootstrap.js');
+const { loadConfig } = await fromBuild('dist/config/config.js');
+const { createLogger } = await fromBuild('dist/logging/logger.js');
+const { SchedulerService } = await fromBuild('dist/scheduler/scheduler.service.js');
+const { CreateDueRunsJob } = await fromBuild('dist/scheduler/create-due-runs.job.js');
+
+// Count the SQL statements the service sends (the pg the service itself loads, resolved from dist/): the
+// number of round trips per operation is what its latency and CPU cost mostly follow.
+const pgClient = createRequire(buildPath('dist/bootstrap.js'))('pg').Client;
+const sent = new Map();
+const originalQuery = pgClient.prototype.query;
+pgClient.prototype.query = function countedQuery(config, ...rest) {
+  const text = typeof config === 'string' ? config : config?.text;
+  if (text) {
+    const key = text.trim().replace(/\s+/g, ' ').slice(0, 60);
+    sent.set(key, (sent.get(key) ?? 0) + 1);
+  }
+  return originalQuery.call(this, config, ...rest);
+};
+
+const config = loadConfig({
+  HOST: '127.0.0.1',
+  PORT: '0',
+  WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'warn',
+  WEFT_LOG_PRETTY: 'false',
+  WEFT_BUILTIN_WORKER: 'false',
+  // One tick may create every due interval of a DAG (the 1,000- and 10,000-run workloads).
+  WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: '10000',
+  ...JSON.parse(process.env.WEFT_BENCH_ENV ?? '{}'),
+});
+const app = await createApp({
+  config,
+  databaseUrl: process.env.DATABASE_URL,
+  logger: createLogger(config.logLevel, false),
+  watchDagsFolder: false,
+  runScheduler: false,
+});
+await app.listen({ port: 0, host: '127.0.0.1' });
+const { port } = app.getHttpServer().address();
+
+const commands = {
+  cpu: () => ({ ...process.cpuUsage(), rss: process.memoryUsage().rss }),
+  /** Statements sent since the last reset: total and the most frequent, by their first 60 characters. */
+  queries: ({ reset = true } = {}) => {
+    const total = [...sent.values()].reduce((a, b) => a + b, 0);
+    const top = [...sent].sort((a, b) => b[1] - a[1]).slice(0, 40);
+    if (reset) sent.clear();
+    return { total, top };
+  },
+  tick: async ({ now }) => {
+    const t0 = performance.now();
+    const result = await app.get(SchedulerService).tick(new Date(now));
+    return { ms: performance.now() - t0, ...result };
+  },
+  createDueRuns: async ({ now }) => {
+    const t0 = performance.now();
+    const created = await app.get(CreateDueRunsJob).run(new Date(now));
+    return { ms: performance.now() - t0, created };
+  },
+  close: async () => {
+    await app.close();
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+};
+
+process.on('message', async ({ id, cmd, args }) => {
+  try {
+    process.send({ id, ok: true, result: await commands[cmd](args ?? {}) });
+  } catch (err) {
+    process.send({ id, ok: false, error: String(err?.stack ?? err) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.send({ ready: true, port });

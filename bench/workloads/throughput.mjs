@@ -1,0 +1,95 @@
+// Workload 2 (and 5, footprint under load): N no-op tasks through the HTTP lease API by 10 worker loops.
+// The queue is prefilled by one scheduler tick: an hourly DAG of 20 independent no-op tasks, R runs due
+// (R × 20 = N), all started (maxActiveRuns = R, maxActiveTasks and pool slots out of the way).
+// Each worker loop: lease up to `capacity` → complete each task in turn → lease again; with `next`, the last
+// completion of a batch carries `next: {capacity}` and its response holds the next batch (one round trip less).
+// Ten loops means ten requests in flight at any time, as in the peer HTTP floor (lease.mjs, 10 workers).
+import { foreignCpu, machineCpuS, rssPeakSampler } from '../lib/proc.mjs';
+import { count, dagDoc, hourNow, hoursBefore, independentTasks, now, sleep, withService } from './common.mjs';
+
+export const THROUGHPUT_CONFIGS = [
+  { name: 'single', capacity: 1, next: false },
+  { name: 'single_next', capacity: 1, next: true },
+  { name: 'batch10', capacity: 10, next: false },
+  { name: 'batch10_next', capacity: 10, next: true },
+  { name: 'batch50', capacity: 50, next: false },
+  { name: 'batch50_next', capacity: 50, next: true },
+];
+/** Footprint under load: batch10_next plus 50 long-pollers waiting on a queue that never gets work. */
+export const FOOTPRINT_CONFIG = { name: 'batch10_next+50_longpollers', capacity: 10, next: true, idlePollers: 50 };
+
+const TASKS_PER_RUN = 20;
+const WORKERS = 10;
+
+export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
+  const runs = Math.max(1, Math.round((cfg.tasks ?? ctx.sizes.throughputTasks) / TASKS_PER_RUN));
+  const total = runs * TASKS_PER_RUN;
+  return withService(ctx, async ({ svc, api, sql }) => {
+    const rssIdle = svc.rssMb();
+    await api.setPoolSlots('default_pool', 1_000_000);
+    const at = hourNow();
+    await api.registerDag(dagDoc('tp', independentTasks(TASKS_PER_RUN), {
+      schedule: '@hourly', startDate: hoursBefore(at, runs), maxActiveRuns: Math.min(runs, 1000), maxActiveTasks: 10_000,
+    }));
+    const prefill = await svc.call('tick', { now: at.toISOString() });
+    const queued = await count(sql, `SELECT count(*)::int n FROM task_instances WHERE state = 'queued'`);
+    if (queued !== total) throw new Error(`prefill queued ${queued} of ${total} tasks`);
+    await sql.query('VACUUM ANALYZE');
+
+    let stopIdle = false;
+    const idle = Array.from({ length: cfg.idlePollers ?? 0 }, async (_, i) => {
+      while (!stopIdle) await api.lease(`idle${i}`, { queues: ['idle'], capacity: 1, waitSeconds: 1 });
+    });
+    if (cfg.idlePollers) await sleep(200);
+
+    let done = 0, leaseCalls = 0, emptyLeases = 0;
+    const lease = async (w) => {
+      leaseCalls++;
+      const ls = await api.lease(w, { queues: ['tp'], capacity: cfg.capacity, waitSeconds: 0 });
+      if (!ls.length) emptyLeases++;
+      return ls;
+    };
+    const foreign = foreignCpu();
+    const rssPeak = rssPeakSampler(svc.pid);
+    await svc.call('queries');
+    const m0 = machineCpuS(), c0 = process.cpuUsage(), s0 = await svc.cpuUs();
+    const t0 = now();
+    await Promise.all(Array.from({ length: WORKERS }, async (_, i) => {
+      const w = `w${i}`;
+      let batch = await lease(w);
+      while (batch.length) {
+        let nextBatch = null;
+        for (let k = 0; k < batch.length; k++) {
+          const last = k === batch.length - 1;
+          if (cfg.next && last) {
+            leaseCalls++;
+            nextBatch = (await api.complete(batch[k].leaseId, { status: 'success', next: { capacity: cfg.capacity } })).leases ?? [];
+            if (!nextBatch.length) emptyLeases++;
+          } else {
+            await api.complete(batch[k].leaseId);
+          }
+          done++;
+        }
+        batch = cfg.next ? nextBatch : await lease(w);
+      }
+    }));
+    const secs = (now() - t0) / 1000;
+    const s1 = await svc.cpuUs(), c1 = process.cpuUsage(c0), m1 = machineCpuS();
+    const peak = rssPeak();
+    const queries = await svc.call('queries');
+    const foreignS = foreign();
+    stopIdle = true;
+    await Promise.all(idle);
+    const left = await count(sql, `SELECT count(*)::int n FROM task_instances WHERE state <> 'success'`);
+    const serverCpuS = (s1 - s0) / 1e6, clientCpuS = (c1.user + c1.system) / 1e6, busy = m1.busy - m0.busy;
+    const r2 = (x) => Math.round(x * 100) / 100;
+    return ctx.record({
+      workload: 'throughput', variant: cfg.name, rep, capacity: cfg.capacity, next: cfg.next, workers: WORKERS,
+      idle_longpollers: cfg.idlePollers ?? 0, tasks: total, done, left, secs: +secs.toFixed(3), tasks_per_s: Math.round(done / secs),
+      server_cpu_ms_per_task: +((serverCpuS * 1000) / done).toFixed(3), client_cpu_ms_per_task: +((clientCpuS * 1000) / done).toFixed(3),
+      cpu_s: { server: r2(serverCpuS), client: r2(clientCpuS), machine_busy: r2(busy), rest_pg_etc: r2(busy - serverCpuS - clientCpuS) },
+      sql_statements_per_task: +(queries.total / done).toFixed(2), lease_calls: leaseCalls, empty_leases: emptyLeases, prefill_tick_ms: +prefill.ms.toFixed(1),
+      service_rss_idle_mb: rssIdle, service_rss_peak_mb: peak, foreign_cpu_s: foreignS,
+    });
+  }, { cpuProfDir });
+}
