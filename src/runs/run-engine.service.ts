@@ -51,6 +51,13 @@ export class RunEngine {
     return this.runs.insertRun(db, run, [...settings.values()]);
   }
 
+  /** Many queued runs of one DAG version at once (the scheduler's catch-up); returns how many were new. */
+  async createRuns(db: Queryable, runs: NewRun[]): Promise<number> {
+    if (!runs.length) return 0;
+    const { settings } = await this.version(db, runs[0]!.dagVersionId);
+    return this.runs.insertRuns(db, runs, [...settings.values()]);
+  }
+
   /**
    * Starts the DAG's oldest queued runs while fewer than maxActiveRuns are running. The caller holds the DAG's
    * row lock, which is what keeps concurrent schedulers and API replicas from exceeding the limit.

@@ -141,6 +141,43 @@ export class RunsRepository {
     return created;
   }
 
+  /**
+   * Set-based creation for the scheduler's catch-up: every run of one DAG version and all their task instances in
+   * two statements (one round trip), skipping dates that already have a run. Returns how many runs were created.
+   */
+  async insertRuns(db: Queryable, runs: NewRun[], tasks: TaskSettings[]): Promise<number> {
+    if (!runs.length) return 0;
+    const { rows } = await db.query<{ n: number }>(
+      `WITH new_runs AS (
+         INSERT INTO dag_runs (dag_id, run_id, dag_version_id, run_type, state, logical_date, data_interval_start,
+           data_interval_end, run_after, conf, backfill_id, queued_at, updated_at)
+         SELECT $1, r.run_id, $2, $3::"RunType", 'queued', r.logical_date, r.start, r.end_, r.run_after, r.conf, NULL, now(), now()
+         FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
+           AS r(run_id, logical_date, start, end_, run_after, conf)
+         ON CONFLICT DO NOTHING
+         RETURNING id, run_id, logical_date, data_interval_end),
+       new_tis AS (
+         INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, task_type, queue, pool, pool_slots,
+           priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, updated_at)
+         SELECT r.id, $1, r.run_id, t.task_id, t.task_type, t.queue, t.pool, t.pool_slots, t.priority_weight, t.max_tries,
+           t.timeout, r.data_interval_end + make_interval(secs => t.sla), r.logical_date, now()
+         FROM new_runs r
+         CROSS JOIN unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::int[], $17::int[], $18::float8[])
+           AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout, sla)
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM new_runs)::int AS n, (SELECT count(*) FROM new_tis)::int AS tis`,
+      [
+        runs[0]!.dagId, runs[0]!.dagVersionId, runs[0]!.runType,
+        runs.map((r) => r.runId), runs.map((r) => r.logicalDate), runs.map((r) => r.dataIntervalStart),
+        runs.map((r) => r.dataIntervalEnd), runs.map((r) => r.runAfter), runs.map((r) => JSON.stringify(r.conf)),
+        tasks.map((t) => t.taskId), tasks.map((t) => t.taskType), tasks.map((t) => t.queue), tasks.map((t) => t.pool),
+        tasks.map((t) => t.poolSlots), tasks.map((t) => t.priorityWeight), tasks.map((t) => t.retries + 1),
+        tasks.map((t) => (t.executionTimeoutSec === null ? null : Math.ceil(t.executionTimeoutSec))), tasks.map((t) => t.slaSec),
+      ],
+    );
+    return rows[0]!.n;
+  }
+
   async findRunByRunId(db: Queryable, dagId: string, runId: string): Promise<RunRow | null> {
     const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1 AND run_id = $2`, [dagId, runId]);
     return rows[0] ?? null;

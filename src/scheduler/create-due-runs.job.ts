@@ -41,18 +41,17 @@ export class CreateDueRunsJob {
         const last = await this.runs.latestScheduledLogicalDate(db, dag.dagId);
         const limit = this.config.schedulerRunsPerDagPerTick;
         const due = dueIntervals(schedule, { ...window, catchup: doc.catchup }, last, now, limit);
-        let made = 0;
-        for (const interval of due) {
-          const run = await this.engine.createRun(db, {
+        const made = await this.engine.createRuns(
+          db,
+          due.map((interval) => ({
             dagId: dag.dagId,
             runId: scheduledRunId(interval.logicalDate),
             dagVersionId: dag.versionId,
-            runType: 'scheduled',
+            runType: 'scheduled' as const,
             ...interval,
             conf: {},
-          });
-          if (run) made++;
-        }
+          })),
+        );
         const cursor = due.at(-1)?.logicalDate ?? last;
         const [next] = nextIntervals(schedule, window, cursor, 1);
         // A full batch means more may be due: come back on the next tick instead of waiting for `next`.
