@@ -30,8 +30,8 @@ const only = new Set(argv.only ? String(argv.only).split(',') : ALL);
 if (argv['no-peers']) only.delete('peers');
 const tag = String(argv.tag ?? `${quick ? 'quick' : 'full'}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 const sizes = quick
-  ? { throughputTasks: 1000, latencyTasks: 50, chains: 10, chains40: 1, tickDags: 50 }
-  : { throughputTasks: 20000, latencyTasks: 500, chains: 50, chains40: 10, tickDags: 1000 };
+  ? { throughputTasks: 1000, latencyTasks: 50, chains: 10, chains40: 1, tickDags: 50, dueRuns: [200] }
+  : { throughputTasks: 20000, latencyTasks: 500, chains: 50, chains40: 10, tickDags: 1000, dueRuns: [1000, 10000] };
 if (argv.tasks) sizes.throughputTasks = Number(argv.tasks);
 const wall0 = Date.now();
 

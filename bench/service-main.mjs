@@ -42,6 +42,9 @@ const app = await createApp({
   watchDagsFolder: false,
   runScheduler: false,
 });
+// Seed the admin key as `weft start` does (services that have API keys; WEFT_ADMIN_API_KEY comes from the bench).
+const keys = await fromBuild('dist/auth/api-keys.service.js').catch(() => null);
+if (keys && config.authEnabled && config.adminApiKey) await app.get(keys.ApiKeysService).ensureAdminKey(config.adminApiKey, config.home);
 await app.listen({ port: 0, host: '127.0.0.1' });
 const { port } = app.getHttpServer().address();
 

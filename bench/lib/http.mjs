@@ -2,12 +2,13 @@
 // comparison measures the servers, not two different clients.
 import http from 'node:http';
 
-export function httpClient(baseUrl, { maxSockets = 64 } = {}) {
+export function httpClient(baseUrl, { maxSockets = 64, apiKey } = {}) {
   const { hostname, port } = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const auth = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   function request(method, path, obj) {
     const body = obj === undefined ? undefined : JSON.stringify(obj);
-    const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers = body === undefined ? { ...auth } : { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     return new Promise((resolve, reject) => {
       const req = http.request({ host: hostname, port, path, method, agent, headers }, (res) => {
         const chunks = [];

@@ -38,6 +38,18 @@ export function machineCpuS() {
   return { busy: (total - idle) / HZ, total: total / HZ };
 }
 
+/**
+ * A PostgreSQL backend serving someone else's database (its title reads `postgres: 15/main: user DB host(port) …`).
+ * Backends of this run's databases, the peer scripts' (`bench_*`), `postgres` and the server's own background
+ * processes count as ours: they serve the benchmark, or cannot be told apart.
+ */
+function otherUsersBackend(cmd) {
+  const m = cmd.match(/^postgres: [^:]+: \S+ (\S+) /);
+  if (!m) return false;
+  const db = m[1];
+  return !(db.startsWith(`weft_bench_${process.pid}_`) || db.startsWith('bench_') || db === 'postgres');
+}
+
 function snapshot() {
   const procs = new Map();
   for (const d of fs.readdirSync('/proc')) {
@@ -54,15 +66,15 @@ function snapshot() {
   };
   const foreign = new Map();
   for (const [pid, p] of procs) {
-    if (ours(pid) || p.cmd.startsWith('postgres')) continue;
+    if (ours(pid) || (p.cmd.startsWith('postgres') && !otherUsersBackend(p.cmd))) continue;
     foreign.set(`${pid}:${p.start}`, p.cpu);
   }
   return foreign;
 }
 
 /**
- * CPU seconds used by processes outside this benchmark's process tree (PostgreSQL excluded: its backends serve
- * us too) between start() and the returned function's call. A lower bound: processes that exited meanwhile are
+ * CPU seconds used by processes outside this benchmark's process tree, PostgreSQL backends of other databases
+ * included (other users' tests), between start() and the returned function's call. A lower bound: processes that exited meanwhile are
  * not counted. The machine is shared; a high value flags a disturbed measurement.
  */
 export function foreignCpu() {

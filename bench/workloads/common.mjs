@@ -1,4 +1,5 @@
 // Helpers shared by the Weft workloads: a fresh database with the service booted on it, DAG documents, time.
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { client, freshDb } from '../lib/db.mjs';
 import { weftApi } from '../lib/http.mjs';
@@ -12,16 +13,27 @@ const HOUR = 3600e3;
 export const hourNow = () => new Date(Math.floor(Date.now() / HOUR) * HOUR);
 export const hoursBefore = (t, h) => new Date(t.getTime() - h * HOUR).toISOString();
 
-/** Runs `fn` with a fresh database, the service on it and an API client; tears all three down after. */
+/**
+ * The service runs as in production, with API keys on (WEFT_AUTH defaults to on): setup calls use the admin key
+ * the bench seeds, worker loops a worker-role key created over the API (the admin key on a service that has no
+ * key API). The per-key rate limit is switched off: it would cap the load generator, not measure the service.
+ */
+export const SERVICE_ENV = { WEFT_ADMIN_API_KEY: `bench-admin-${randomBytes(16).toString('hex')}`, WEFT_RATE_LIMIT_PER_SEC: '0' };
+
+/** Runs `fn` with a fresh database, the service on it and API clients (admin, worker); tears all down after. */
 export async function withService(ctx, fn, opts = {}) {
   const db = await freshDb();
-  const svc = await startService(db.url, { env: opts.env, cpuProfDir: opts.cpuProfDir });
-  const api = weftApi(svc.url, { maxSockets: opts.maxSockets ?? 256 });
+  const svc = await startService(db.url, { env: { ...SERVICE_ENV, ...opts.env }, cpuProfDir: opts.cpuProfDir });
+  const maxSockets = opts.maxSockets ?? 256;
+  const api = weftApi(svc.url, { maxSockets, apiKey: SERVICE_ENV.WEFT_ADMIN_API_KEY });
+  const keyRes = await api.post('/api/v1/apiKeys', { name: 'bench workers', role: 'worker' });
+  const worker = keyRes.status < 300 && keyRes.body?.key ? weftApi(svc.url, { maxSockets, apiKey: keyRes.body.key }) : api;
   const sql = await client(db.url);
   try {
-    return await fn({ svc, api, sql, db });
+    return await fn({ svc, api, worker, sql, db });
   } finally {
     api.close();
+    worker.close();
     await sql.end().catch(() => undefined);
     await svc.close();
     await db.drop();

@@ -2,12 +2,15 @@
 // `weft start` (API + scheduler loop + built-in worker long-polling), both on an external PostgreSQL, so the
 // embedded database is not counted. Under load: see FOOTPRINT_CONFIG in throughput.mjs.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import { freshDb } from '../lib/db.mjs';
 import { rssMb } from '../lib/proc.mjs';
 import { startService } from '../lib/service.mjs';
 import { buildPath } from '../lib/weft.mjs';
-import { sleep } from './common.mjs';
+import { SERVICE_ENV, sleep } from './common.mjs';
 
 
 const freePort = () => new Promise((resolve, reject) => {
@@ -19,14 +22,16 @@ export async function footprintIdle(ctx, rep) {
   const SETTLE_MS = ctx.quick ? 1000 : 3000;
   const db = await freshDb();
   try {
-    const svc = await startService(db.url);
+    const svc = await startService(db.url, { env: SERVICE_ENV });
     await sleep(SETTLE_MS);
     const serviceIdle = svc.rssMb();
     await svc.close();
 
     const port = await freePort();
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-bench-home-'));
     const child = spawn(process.execPath, [buildPath('bin/weft.js'), 'start'], {
-      env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', WEFT_LOG_LEVEL: 'warn', WEFT_LOG_PRETTY: 'false' },
+      env: { ...process.env, ...SERVICE_ENV, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', WEFT_HOME: home,
+        WEFT_LOG_LEVEL: 'warn', WEFT_LOG_PRETTY: 'false' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     try {
@@ -47,6 +52,7 @@ export async function footprintIdle(ctx, rep) {
       const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
       await exited;
       clearTimeout(timer);
+      fs.rmSync(home, { recursive: true, force: true });
     }
   } finally {
     await db.drop();

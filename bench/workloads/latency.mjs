@@ -48,13 +48,13 @@ const nextLogicalDate = () => new Date(Date.UTC(2020, 0, 1) + ++logicalSeq * 100
 
 export async function dispatchLatency(ctx, rep, { next = false } = {}) {
   const n = ctx.sizes.latencyTasks;
-  await withService(ctx, async ({ svc, api }) => {
+  await withService(ctx, async ({ svc, api, worker }) => {
     await api.registerDag(dagDoc('lat', [noop('only')], { maxActiveRuns: 1000 }));
     let waiter = null;
     const hand = (l, t) => { const w = waiter; waiter = null; w?.(t); };
     // As the floor does, the next trigger waits for the completion; with `next` the completion request is
     // itself the next wait, so the task in hand is what counts.
-    const stop = startPollers(api, 'lat', next ? { next, onTask: hand } : { afterComplete: hand });
+    const stop = startPollers(worker, 'lat', next ? { next, onTask: hand } : { afterComplete: hand });
     await sleep(300);
     const lat = [], triggerRtt = [];
     for (let i = 0; i < 20; i++) await once(); // warm-up, not recorded
@@ -82,13 +82,13 @@ export async function dispatchLatency(ctx, rep, { next = false } = {}) {
 }
 
 export async function chainLatency(ctx, rep, { steps, taskMs, chains, next = false }) {
-  await withService(ctx, async ({ api }) => {
+  await withService(ctx, async ({ api, worker }) => {
     const names = steps === 5 ? ['A', 'B', 'C', 'D', 'E'] : Array.from({ length: steps }, (_, i) => `S${String(i).padStart(2, '0')}`);
     const tasks = chainTasks(steps, (i) => names[i]);
     await api.registerDag(dagDoc('chain', tasks, { maxActiveRuns: 1000 }));
     let hand = {}, sent = {}, finish = null;
     const last = names.at(-1);
-    const stop = startPollers(api, 'chain', {
+    const stop = startPollers(worker, 'chain', {
       next, taskMs,
       onTask: (l, t) => { hand[l.taskId] = t; if (l.taskId === last) { const f = finish; finish = null; f?.(); } },
       beforeComplete: (l, t) => { sent[l.taskId] = t; },

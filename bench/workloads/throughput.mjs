@@ -24,7 +24,7 @@ const WORKERS = 10;
 export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
   const runs = Math.max(1, Math.round((cfg.tasks ?? ctx.sizes.throughputTasks) / TASKS_PER_RUN));
   const total = runs * TASKS_PER_RUN;
-  return withService(ctx, async ({ svc, api, sql }) => {
+  return withService(ctx, async ({ svc, api, worker, sql }) => {
     const rssIdle = svc.rssMb();
     await api.setPoolSlots('default_pool', 1_000_000);
     const at = hourNow();
@@ -38,14 +38,14 @@ export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
 
     let stopIdle = false;
     const idle = Array.from({ length: cfg.idlePollers ?? 0 }, async (_, i) => {
-      while (!stopIdle) await api.lease(`idle${i}`, { queues: ['idle'], capacity: 1, waitSeconds: 1 });
+      while (!stopIdle) await worker.lease(`idle${i}`, { queues: ['idle'], capacity: 1, waitSeconds: 1 });
     });
     if (cfg.idlePollers) await sleep(200);
 
     let done = 0, leaseCalls = 0, emptyLeases = 0;
     const lease = async (w) => {
       leaseCalls++;
-      const ls = await api.lease(w, { queues: ['tp'], capacity: cfg.capacity, waitSeconds: 0 });
+      const ls = await worker.lease(w, { queues: ['tp'], capacity: cfg.capacity, waitSeconds: 0 });
       if (!ls.length) emptyLeases++;
       return ls;
     };
@@ -63,10 +63,10 @@ export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
           const last = k === batch.length - 1;
           if (cfg.next && last) {
             leaseCalls++;
-            nextBatch = (await api.complete(batch[k].leaseId, { status: 'success', next: { capacity: cfg.capacity } })).leases ?? [];
+            nextBatch = (await worker.complete(batch[k].leaseId, { status: 'success', next: { capacity: cfg.capacity } })).leases ?? [];
             if (!nextBatch.length) emptyLeases++;
           } else {
-            await api.complete(batch[k].leaseId);
+            await worker.complete(batch[k].leaseId);
           }
           done++;
         }
