@@ -9,6 +9,7 @@
 //          --configs=single,batch10_next,… (throughput variants)  --tasks=N (throughput size)  --tag=NAME
 //          --ref=GITREF (build that commit in a temporary folder instead of the work tree)  --no-build (work tree's dist/ as is)
 //          --profile (CPU profile of the service during single-task throughput, summarised by profile-summary.mjs)
+//          --drop-event-triggers (diagnostic: the databases without the events-outbox triggers, to tell their cost apart)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,6 +35,7 @@ const sizes = quick
   : { throughputTasks: 20000, latencyTasks: 500, chains: 50, chains40: 10, tickDags: 1000, dueRuns: [1000, 10000] };
 if (argv.tasks) sizes.throughputTasks = Number(argv.tasks);
 const wall0 = Date.now();
+if (argv['drop-event-triggers']) process.env.WEFT_BENCH_DROP_EVENT_TRIGGERS = '1';
 
 // ---- build: the bench measures the built service; see lib/build.mjs ----
 const { prepareBuild } = await import('./lib/build.mjs');

@@ -15,14 +15,20 @@ const { CreateDueRunsJob } = await fromBuild('dist/scheduler/create-due-runs.job
 // number of round trips per operation is what its latency and CPU cost mostly follow.
 const pgClient = createRequire(buildPath('dist/bootstrap.js'))('pg').Client;
 const sent = new Map();
+/** Milliseconds from send to result, per statement (bench/probe-hot-path.mjs shows them). */
+const took = new Map();
 const originalQuery = pgClient.prototype.query;
 pgClient.prototype.query = function countedQuery(config, ...rest) {
   const text = typeof config === 'string' ? config : config?.text;
-  if (text) {
-    const key = text.trim().replace(/\s+/g, ' ').slice(0, 60);
-    sent.set(key, (sent.get(key) ?? 0) + 1);
+  if (!text) return originalQuery.call(this, config, ...rest);
+  const key = text.trim().replace(/\s+/g, ' ').slice(0, 60);
+  sent.set(key, (sent.get(key) ?? 0) + 1);
+  const t0 = performance.now();
+  const result = originalQuery.call(this, config, ...rest);
+  if (result && typeof result.then === 'function') {
+    result.then(() => took.set(key, (took.get(key) ?? 0) + performance.now() - t0), () => undefined);
   }
-  return originalQuery.call(this, config, ...rest);
+  return result;
 };
 
 const config = loadConfig({
@@ -54,8 +60,12 @@ const commands = {
   queries: ({ reset = true } = {}) => {
     const total = [...sent.values()].reduce((a, b) => a + b, 0);
     const top = [...sent].sort((a, b) => b[1] - a[1]).slice(0, 40);
-    if (reset) sent.clear();
-    return { total, top };
+    const ms = Object.fromEntries(top.map(([key]) => [key, +(took.get(key) ?? 0).toFixed(2)]));
+    if (reset) {
+      sent.clear();
+      took.clear();
+    }
+    return { total, top, ms };
   },
   tick: async ({ now }) => {
     const t0 = performance.now();

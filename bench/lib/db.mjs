@@ -52,6 +52,19 @@ async function ensureTemplate() {
   const name = `${PREFIX}tpl`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   await migrate(conn(name));
+  // Diagnostic (run.mjs --drop-event-triggers): without the events-outbox triggers, to tell their cost apart.
+  if (process.env.WEFT_BENCH_DROP_EVENT_TRIGGERS) {
+    const c = await client(conn(name));
+    try {
+      await c.query(`DO $$ DECLARE t record; BEGIN
+        FOR t IN SELECT tgname, tgrelid::regclass AS rel FROM pg_trigger
+                 WHERE NOT tgisinternal AND (tgname LIKE '%\\_events\\_%' OR tgname = 'event_flushes_number_at_commit') LOOP
+          EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
+        END LOOP; END $$`);
+    } finally {
+      await c.end();
+    }
+  }
   template = name;
   return name;
 }

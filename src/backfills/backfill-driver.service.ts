@@ -4,8 +4,9 @@ import { inTransaction, PG_POOL } from '../database/pg.js';
 import { backfillRunId } from '../runs/domain/run-id.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository } from '../runs/runs.repository.js';
+import type { RunInterval } from '../scheduler/domain/data-interval.js';
 import { intervalsBetween } from '../scheduler/domain/intervals-between.js';
-import { BackfillsRepository } from './backfills.repository.js';
+import { BackfillsRepository, type BackfillItem } from './backfills.repository.js';
 
 /**
  * Starts a backfill's next dates while it has room under its maxActiveRuns, under the backfill's row lock, so
@@ -37,7 +38,10 @@ export class BackfillDriver {
     return started;
   }
 
-  /** Returns the number of runs started. */
+  /**
+   * Returns the number of runs started. New dates are created and started set-based (a handful of statements
+   * however many fit under the backfill's maxActiveRuns); reprocessed dates (existing runs cleared) one by one.
+   */
   async drive(backfillId: number, now: Date): Promise<number> {
     return inTransaction(this.pool, async (db) => {
       const b = await this.backfills.tryLockActive(db, backfillId);
@@ -49,47 +53,63 @@ export class BackfillDriver {
         const versionId = await this.dags.currentVersionId(db, b.dagId);
         if (versionId === null) return 0;
         const { doc } = await this.engine.version(db, versionId);
-        for (const item of items) {
-          if (item.reprocess && item.dagRunId !== null) {
-            const run = await this.runs.lockRun(db, item.dagRunId);
-            if (!run || run.state === 'queued' || run.state === 'running') {
-              await this.backfills.markItem(db, b.id, item.sortOrdinal, 'skipped', null, run ? `run ${run.runId} is ${run.state}` : 'run was deleted');
-              continue;
-            }
-            await this.engine.resetTasks(db, run, await this.runs.lockTaskInstancesOfRun(db, run.id), now, 'attempt ended: reprocessed by a backfill');
-            await this.backfills.setRunBackfill(db, run.id, b.id);
-            await this.engine.startRun(db, { ...run, state: 'queued', backfillId: b.id }, now);
-          } else {
-            const [interval] = typeof doc.schedule === 'string' ? intervalsBetween(doc.schedule, doc.timezone, item.logicalDate, item.logicalDate, 1) : [];
-            const run = interval
-              ? await this.engine.createRun(db, {
-                  dagId: b.dagId,
-                  runId: backfillRunId(item.logicalDate),
-                  dagVersionId: versionId,
-                  runType: 'backfill',
-                  ...interval,
-                  conf: b.conf,
-                  backfillId: b.id,
-                })
-              : null;
-            if (!run) {
-              await this.backfills.markItem(db, b.id, item.sortOrdinal, 'skipped', null, interval ? 'a run for this date was created meanwhile' : 'no longer a date of the schedule');
-              continue;
-            }
-            await this.engine.startRun(db, run, now);
-            await this.backfills.markItem(db, b.id, item.sortOrdinal, 'started', run.id, null);
-            started++;
+        const marks: Parameters<BackfillsRepository['markItems']>[2] = [];
+        const skip = (item: BackfillItem, reason: string) => marks.push({ sortOrdinal: item.sortOrdinal, status: 'skipped', dagRunId: null, skipReason: reason });
+        const reprocessed = items.filter((item) => item.reprocess && item.dagRunId !== null);
+        for (const item of reprocessed) {
+          const run = await this.runs.lockRun(db, item.dagRunId!);
+          if (!run || run.state === 'queued' || run.state === 'running') {
+            skip(item, run ? `run ${run.runId} is ${run.state}` : 'run was deleted');
             continue;
           }
-          await this.backfills.markItem(db, b.id, item.sortOrdinal, 'started', item.dagRunId, null);
+          await this.engine.resetTasks(db, run, await this.runs.lockTaskInstancesOfRun(db, run.id), now, 'attempt ended: reprocessed by a backfill');
+          await this.backfills.setRunBackfill(db, run.id, b.id);
+          await this.engine.startRun(db, { ...run, state: 'queued', backfillId: b.id }, now);
+          marks.push({ sortOrdinal: item.sortOrdinal, status: 'started', dagRunId: item.dagRunId, skipReason: null });
           started++;
         }
+        const fresh = items.filter((item) => !reprocessed.includes(item));
+        const intervals = typeof doc.schedule === 'string' ? scheduleIntervals(doc.schedule, doc.timezone, fresh.map((i) => i.logicalDate)) : new Map<number, RunInterval>();
+        const wanted = fresh.filter((item) => intervals.has(item.logicalDate.getTime()));
+        for (const item of fresh) if (!intervals.has(item.logicalDate.getTime())) skip(item, 'no longer a date of the schedule');
+        const created = await this.engine.createRuns(
+          db,
+          wanted.map((item) => ({
+            dagId: b.dagId,
+            runId: backfillRunId(item.logicalDate),
+            dagVersionId: versionId,
+            runType: 'backfill' as const,
+            ...intervals.get(item.logicalDate.getTime())!,
+            conf: b.conf,
+            backfillId: b.id,
+          })),
+        );
+        const byDate = new Map(created.map((run) => [run.logicalDate.getTime(), run]));
+        for (const item of wanted) {
+          const run = byDate.get(item.logicalDate.getTime());
+          if (!run) skip(item, 'a run for this date was created meanwhile');
+          else marks.push({ sortOrdinal: item.sortOrdinal, status: 'started', dagRunId: run.id, skipReason: null });
+        }
+        started += (await this.engine.startRuns(db, created, now, created.map((r) => r.id))).length;
+        await this.backfills.markItems(db, b.id, marks);
       }
-      if (!(await this.backfills.nextPending(db, b.id, 1)).length && (await this.backfills.countActiveRuns(db, b.id)) === 0) {
+      // Runs just started are active: the backfill cannot be complete yet.
+      if (!started && !(await this.backfills.nextPending(db, b.id, 1)).length && (await this.backfills.countActiveRuns(db, b.id)) === 0) {
         await this.backfills.complete(db, b.id, now);
         this.logger.log(`backfill ${b.id} of ${b.dagId} completed`);
       }
       return started;
     });
   }
+}
+
+/** The schedule's interval at each of `dates`, by time (a date that is no longer a date of the schedule has none). */
+function scheduleIntervals(schedule: string, timezone: string, dates: Date[]): Map<number, RunInterval> {
+  if (!dates.length) return new Map();
+  const times = dates.map((d) => d.getTime());
+  const wanted = new Set(times);
+  const from = new Date(Math.min(...times));
+  const to = new Date(Math.max(...times));
+  const found = intervalsBetween(schedule, timezone, from, to, Number.MAX_SAFE_INTEGER).filter((i) => wanted.has(i.logicalDate.getTime()));
+  return new Map(found.map((i) => [i.logicalDate.getTime(), i]));
 }

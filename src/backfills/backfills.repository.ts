@@ -129,6 +129,17 @@ export class BackfillsRepository {
     );
   }
 
+  /** Several items at once (a drive that started many dates). */
+  async markItems(db: Queryable, id: number, marks: { sortOrdinal: number; status: 'started' | 'skipped'; dagRunId: number | null; skipReason: string | null }[]): Promise<void> {
+    if (!marks.length) return;
+    await db.query(
+      `UPDATE backfill_runs b SET status = m.status, dag_run_id = coalesce(m.run_id, b.dag_run_id), skip_reason = m.reason
+       FROM unnest($2::int[], $3::text[], $4::int[], $5::text[]) AS m(ord, status, run_id, reason)
+       WHERE b.backfill_id = $1 AND b.sort_ordinal = m.ord`,
+      [id, marks.map((m) => m.sortOrdinal), marks.map((m) => m.status), marks.map((m) => m.dagRunId), marks.map((m) => m.skipReason)],
+    );
+  }
+
   async setRunBackfill(db: Queryable, dagRunId: number, backfillId: number): Promise<void> {
     await db.query('UPDATE dag_runs SET backfill_id = $2 WHERE id = $1', [dagRunId, backfillId]);
   }

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../database/pg.js';
-import { QUEUED_CHANNEL, SLOT_FREED } from '../runs/runs.repository.js';
 
 export type ClaimRequest = {
   workerId: string;
@@ -33,6 +32,8 @@ export type ClaimedTask = {
   dataIntervalStart: Date;
   dataIntervalEnd: Date;
   conf: Record<string, unknown>;
+  /** When the task instance was queued (dispatch-latency metric). */
+  queuedAt: Date | null;
 };
 
 export type LeaseRow = {
@@ -47,106 +48,32 @@ export type LeaseRow = {
   dagRunId: number;
 };
 
-type Candidate = { id: number; dag_id: string; pool: string; pool_slots: number; max_active_tasks: number };
-
-/** Claim ordering: higher priority first, then the oldest logical date, then creation order. */
-const CANDIDATES_SQL = `
-  SELECT ti.id, ti.dag_id, ti.pool, ti.pool_slots, d.max_active_tasks
-  FROM task_instances ti JOIN dags d ON d.dag_id = ti.dag_id
-  WHERE ti.state = 'queued' AND ti.queue = ANY($1::text[]) AND ($2::text[] IS NULL OR ti.task_type = ANY($2::text[]))
-  ORDER BY ti.priority_weight DESC, ti.logical_date, ti.id
-  LIMIT $3
-  FOR UPDATE OF ti SKIP LOCKED`;
-
 /** The lease tables: claims, heartbeats, fencing and reaping. Locking SQL is written out and commented. */
 @Injectable()
 export class LeasesRepository {
   constructor(@Inject(PG_POOL) readonly pool: pg.Pool) {}
 
   /**
-   * Claims up to `capacity` queued task instances in one transaction.
-   * - Candidate rows are locked FOR UPDATE SKIP LOCKED, so concurrent claimers never take the same task and never
-   *   wait for each other's candidates.
-   * - Pool slots: the pool rows of the candidates are locked (in name order) before occupancy is read, so two
-   *   claimers cannot both fill the last slot of a pool.
-   * - maxActiveTasks: a transaction-scoped advisory lock per DAG (in id order, after the pools) serialises
-   *   claimers of one DAG while they count its running tasks. Fixed lock order prevents deadlocks.
+   * Claims up to `capacity` queued task instances: one statement, `weft_claim_tasks` (migration `claim_path`, where
+   * its locking is explained), run outside any transaction so its own commit ends it at once. Pools and
+   * maxActiveTasks hold under concurrent claimers through the function's advisory locks; candidates are taken FOR
+   * UPDATE SKIP LOCKED. `blocked` says a pool or DAG limit held queued work back (the caller then also waits for a
+   * slot to free up).
    */
-  async claim(db: Queryable, req: ClaimRequest): Promise<ClaimedTask[]> {
-    const { rows: candidates } = await db.query<Candidate>(CANDIDATES_SQL, [req.queues, req.taskTypes, req.capacity * 4]);
-    if (!candidates.length) return [];
-
-    const poolNames = [...new Set(candidates.map((c) => c.pool))].sort();
-    const { rows: pools } = await db.query<{ name: string; slots: number }>(
-      `SELECT name, slots FROM pools WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
-      [poolNames],
-    );
-    const { rows: used } = await db.query<{ pool: string; used: number }>(
-      `SELECT pool, sum(pool_slots)::int AS used FROM leases WHERE pool = ANY($1::text[]) GROUP BY pool`,
-      [poolNames],
-    );
-    const free = new Map(pools.map((p) => [p.name, p.slots]));
-    for (const u of used) free.set(u.pool, (free.get(u.pool) ?? 0) - u.used);
-
-    const dagIds = [...new Set(candidates.map((c) => c.dag_id))].sort();
-    for (const dagId of dagIds) await db.query(`SELECT pg_advisory_xact_lock(hashtext('weft.dag.active:' || $1))`, [dagId]);
-    const { rows: active } = await db.query<{ dag_id: string; n: number }>(
-      `SELECT dag_id, count(*)::int AS n FROM task_instances WHERE state = 'running' AND dag_id = ANY($1::text[]) GROUP BY dag_id`,
-      [dagIds],
-    );
-    const running = new Map(active.map((a) => [a.dag_id, a.n]));
-
-    const chosen: Candidate[] = [];
-    for (const c of candidates) {
-      if (chosen.length >= req.capacity) break;
-      const poolFree = free.get(c.pool);
-      if (poolFree === undefined || poolFree < c.pool_slots) continue; // unknown or full pool: stays queued
-      if ((running.get(c.dag_id) ?? 0) >= c.max_active_tasks) continue;
-      free.set(c.pool, poolFree - c.pool_slots);
-      running.set(c.dag_id, (running.get(c.dag_id) ?? 0) + 1);
-      chosen.push(c);
-    }
-    if (!chosen.length) return [];
-
-    await db.query(
-      `INSERT INTO workers (id, hostname, queues, task_types, capacity, last_seen) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, queues = EXCLUDED.queues,
-         task_types = EXCLUDED.task_types, capacity = EXCLUDED.capacity, last_seen = EXCLUDED.last_seen`,
-      [req.workerId, req.hostname, req.queues, req.taskTypes ?? [], req.capacity, req.now],
-    );
-    type Started = Omit<ClaimedTask, 'leaseId' | 'leaseExpiresAt' | 'deadlineAt'> & { pool: string; poolSlots: number; timeoutSec: number | null };
-    const { rows: started } = await db.query<Started>(
-      `UPDATE task_instances ti SET state = 'running', try_number = ti.try_number + 1, start_date = $2, end_date = NULL,
-         updated_at = $2, last_error = NULL
-       FROM dag_runs r
-       WHERE ti.id = ANY($1::int[]) AND r.id = ti.dag_run_id
-       RETURNING ti.id AS "taskInstanceId", ti.dag_run_id AS "dagRunId", ti.dag_id AS "dagId", ti.run_id AS "runId",
-         ti.task_id AS "taskId", ti.task_type AS "taskType", ti.queue, ti.try_number AS "tryNumber",
-         ti.max_tries AS "maxTries", ti.pool, ti.pool_slots AS "poolSlots", ti.execution_timeout_sec AS "timeoutSec",
-         r.dag_version_id AS "dagVersionId",
-         r.logical_date AS "logicalDate", r.data_interval_start AS "dataIntervalStart",
-         r.data_interval_end AS "dataIntervalEnd", r.conf`,
-      [chosen.map((c) => c.id), req.now],
-    );
-    const expiresAt = new Date(req.now.getTime() + req.leaseTtlSec * 1000);
-    const claimed: ClaimedTask[] = [];
-    for (const { timeoutSec, ...t } of started) {
-      const deadlineAt = timeoutSec === null ? null : new Date(req.now.getTime() + timeoutSec * 1000);
-      const { rows } = await db.query<{ id: string }>(
-        `INSERT INTO leases (id, task_instance_id, try_number, worker_id, api_key_id, queue, pool, pool_slots,
-           acquired_at, heartbeat_at, expires_at, deadline_at)
-         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id`,
-        [t.taskInstanceId, t.tryNumber, req.workerId, req.apiKeyId, t.queue, t.pool, t.poolSlots, req.now, expiresAt, deadlineAt],
-      );
-      const leaseId = rows[0]!.id;
-      await db.query(
-        `INSERT INTO task_instance_tries (task_instance_id, try_number, state, worker_id, hostname, lease_id, start_date)
-         VALUES ($1, $2, 'running', $3, $4, $5, $6)`,
-        [t.taskInstanceId, t.tryNumber, req.workerId, req.hostname, leaseId, req.now],
-      );
-      claimed.push({ ...t, leaseId, leaseExpiresAt: expiresAt, deadlineAt });
-    }
-    return claimed;
+  async claim(db: Queryable, req: ClaimRequest): Promise<{ tasks: ClaimedTask[]; blocked: boolean }> {
+    const { rows } = await db.query<ClaimedTask & { blocked: boolean }>({
+      name: 'weft_claim_tasks',
+      text: `SELECT lease_id AS "leaseId", task_instance_id AS "taskInstanceId", dag_run_id AS "dagRunId", dag_id AS "dagId",
+         run_id AS "runId", task_id AS "taskId", task_type AS "taskType", queue, try_number AS "tryNumber",
+         max_tries AS "maxTries", queued_at AS "queuedAt", lease_expires_at AS "leaseExpiresAt", deadline_at AS "deadlineAt",
+         dag_version_id AS "dagVersionId", logical_date AS "logicalDate", data_interval_start AS "dataIntervalStart",
+         data_interval_end AS "dataIntervalEnd", conf, blocked
+       FROM weft_claim_tasks($1, $2, $3, $4, $5, $6, $7, $8)`,
+      values: [req.workerId, req.queues, req.taskTypes, req.capacity, req.leaseTtlSec, req.apiKeyId, req.hostname, req.now],
+    });
+    const blocked = rows.some((r) => r.blocked);
+    const tasks = rows.filter((r) => r.leaseId !== null).map(({ blocked: _, ...t }) => t);
+    return { tasks, blocked };
   }
 
   async findLease(db: Queryable, leaseId: string, lock = false): Promise<LeaseRow | null> {
@@ -177,11 +104,6 @@ export class LeasesRepository {
     return rows[0] ?? null;
   }
 
-  async workerSubscription(db: Queryable, workerId: string): Promise<{ queues: string[]; taskTypes: string[] } | null> {
-    const { rows } = await db.query('SELECT queues, task_types AS "taskTypes" FROM workers WHERE id = $1', [workerId]);
-    return rows[0] ?? null;
-  }
-
   /** Extends a live lease; null when it is gone or already expired (the reaper owns it then). */
   async heartbeat(db: Queryable, leaseId: string, now: Date, ttlSec: number): Promise<{ expiresAt: Date; cancelRequested: boolean } | null> {
     const { rows } = await db.query<{ expiresAt: Date; cancelRequested: boolean }>(
@@ -190,25 +112,6 @@ export class LeasesRepository {
       [leaseId, now, new Date(now.getTime() + ttlSec * 1000)],
     );
     return rows[0] ?? null;
-  }
-
-  /**
-   * Ends a lease. Its pool slot (and its DAG's maxActiveTasks slot) is free from this commit on, so workers
-   * waiting for tasks that were held back by that limit are woken (SLOT_FREED), whatever queue they wait on.
-   */
-  async deleteLease(db: Queryable, leaseId: string): Promise<void> {
-    await db.query(
-      `WITH gone AS (
-         DELETE FROM leases l USING task_instances ti WHERE l.id = $1 AND ti.id = l.task_instance_id
-         RETURNING l.pool, ti.dag_id)
-       SELECT pg_notify($2, $3) FROM gone
-       WHERE EXISTS (SELECT 1 FROM task_instances q WHERE q.state = 'queued' AND (q.pool = gone.pool OR q.dag_id = gone.dag_id))`,
-      [leaseId, QUEUED_CHANNEL, SLOT_FREED],
-    );
-  }
-
-  async setCompletionHash(db: Queryable, leaseId: string, hash: string): Promise<void> {
-    await db.query('UPDATE task_instance_tries SET completion_hash = $2 WHERE lease_id = $1', [leaseId, hash]);
   }
 
   /** Leases past their expiry or execution deadline (unlocked: the reaper locks run, task, lease in order). */

@@ -6,6 +6,7 @@ import { ConflictError, DomainError, NotFoundError } from '../common/errors.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { canonicalJson } from '../dags/domain/content-hash.js';
 import { inTransaction, PG_POOL } from '../database/pg.js';
+import { LruCache } from '../runs/domain/lru-cache.js';
 import { RunEngine, type AttemptOutcome } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
@@ -13,9 +14,17 @@ import { buildTemplateContext } from '../templating/domain/template-context.js';
 import { TemplateError } from '../templating/domain/template-error.js';
 import type { ApiKeyRow } from '../auth/api-keys.repository.js';
 import { requestContext } from '../auth/request-context.js';
+import { Lifecycle } from '../lifecycle/lifecycle.js';
+import { attemptFields } from '../logging/log-fields.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { renderTaskPayload } from './domain/render-task.js';
+import { shareToPassOn } from './domain/waiters.js';
 import { LeasesRepository, type ClaimedTask } from './leases.repository.js';
 import { QueueWakeups } from './queue-wakeups.service.js';
+import { TaskLogsService } from './task-logs.service.js';
+
+/** How often a request whose work a pool or DAG limit holds back looks again, besides freed-slot wake-ups. */
+const LIMIT_RECHECK_MS = 1000;
 
 export type LeaseRequest = { queues: string[]; capacity: number; waitSeconds: number; taskTypes?: string[]; hostname?: string };
 
@@ -51,8 +60,11 @@ export type CompleteResult = { taskState: string; runState: string; duplicate: b
 @Injectable()
 export class LeasesService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('leases');
-  /** Aborted when the process starts shutting down: waiting polls answer at once, with nothing. */
-  private readonly draining = new AbortController();
+  /**
+   * Attempts claimed in this process, by lease id, for the one-statement completion (completeQuietly); a lease
+   * completed through another replica, or pushed out of this bounded cache, completes the general way.
+   */
+  private readonly claimedHere = new LruCache<string, { dagVersionId: number; taskId: string; tryNumber: number; maxTries: number }>(100_000);
   /** Open lease requests per worker id in this process (WEFT_MAX_POLLS_PER_WORKER). */
   private readonly polls = new Map<string, number>();
 
@@ -65,6 +77,9 @@ export class LeasesService implements BeforeApplicationShutdown {
     private readonly engine: RunEngine,
     private readonly wakeups: QueueWakeups,
     private readonly runsService: RunsService,
+    private readonly lifecycle: Lifecycle,
+    private readonly metrics: MetricsService,
+    private readonly taskLogs: TaskLogsService,
   ) {}
 
   /**
@@ -74,6 +89,9 @@ export class LeasesService implements BeforeApplicationShutdown {
   async lease(workerId: string, req: LeaseRequest, clientGone?: AbortSignal): Promise<Lease[]> {
     const key = requestContext.getStore()?.apiKey;
     checkWorkerScope(key, req);
+    // A draining replica takes no new long polls; the worker retries (through the load balancer, another replica).
+    if (this.lifecycle.draining) throw new DomainError('UNAVAILABLE', 'this API replica is shutting down; retry the lease request');
+    req.waitSeconds = Math.min(req.waitSeconds, this.config.leaseMaxWaitSec);
     const polling = this.polls.get(workerId) ?? 0;
     if (polling >= this.config.maxPollsPerWorker) {
       throw new DomainError('RATE_LIMITED', `worker '${workerId}' already has ${polling} lease requests open (WEFT_MAX_POLLS_PER_WORKER)`);
@@ -90,52 +108,72 @@ export class LeasesService implements BeforeApplicationShutdown {
 
   private async leaseLoop(workerId: string, req: LeaseRequest, apiKeyId: string | null, clientGone?: AbortSignal): Promise<Lease[]> {
     const deadline = Date.now() + req.waitSeconds * 1000;
-    const signal = clientGone ? AbortSignal.any([clientGone, this.draining.signal]) : this.draining.signal;
+    // A shutdown (Lifecycle drain) answers every waiting poll at once, with nothing.
+    const drain = this.lifecycle.drainSignal;
+    const signal = clientGone ? AbortSignal.any([clientGone, drain]) : drain;
+    const filtered = Boolean(req.taskTypes?.length);
+    // What the wake-up that started this round expects this request to take (see shareToPassOn).
+    let share = 0;
+    let wokenBy: string | null = null;
+    let blocked = false;
     for (;;) {
       if (signal.aborted) return [];
       await this.wakeups.ensureListening();
       // Subscribe before looking, so work queued between the look and the wait still wakes us.
-      const controller = new AbortController();
-      const onAbort = () => controller.abort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      const woken = this.wakeups.wait(req.queues, Math.max(0, deadline - Date.now()), controller.signal);
+      const ticket = this.wakeups.subscribe(req.queues, req.capacity, blocked);
       try {
-        const leases = await this.claimOnce(workerId, req, apiKeyId);
-        if (leases.length || Date.now() >= deadline || signal.aborted) return leases;
-        await woken;
-        if (signal.aborted) return [];
-        if (Date.now() >= deadline) return this.claimOnce(workerId, req, apiKeyId);
+        const claim = await this.claimOnce(workerId, req, apiKeyId);
+        const claimed = claim.leases.length;
+        this.wakeups.passOn(wokenBy, shareToPassOn({ share, claimed, capacity: req.capacity, filtered }));
+        if (claimed || Date.now() >= deadline || signal.aborted) {
+          // Woken while this claim was under way: it may not have seen that work, so others get a look.
+          if (ticket.waiter.woken) this.wakeups.passOn(ticket.waiter.wokenBy, ticket.waiter.share);
+          return claim.leases;
+        }
+        blocked = claim.blocked;
+        // Held back by a pool or DAG limit: freed slots wake us, and we look again now and then regardless
+        // (completions announce freed slots only while a limit is nearly reached).
+        const wait = Math.max(0, deadline - Date.now());
+        await ticket.wait(blocked ? Math.min(wait, LIMIT_RECHECK_MS) : wait, signal);
+        if (signal.aborted) {
+          // Gone (client or shutdown) after a wake-up: the work it was woken for goes to the next waiter.
+          this.wakeups.passOn(ticket.waiter.wokenBy, ticket.waiter.share);
+          return [];
+        }
+        share = ticket.waiter.share;
+        wokenBy = ticket.waiter.wokenBy;
       } finally {
-        controller.abort();
-        signal.removeEventListener('abort', onAbort);
+        ticket.cancel();
       }
     }
   }
 
+  /** An app closed without the CLI's drain (tests, embedding) still answers its waiting polls first. */
   beforeApplicationShutdown(): void {
-    this.draining.abort();
+    this.lifecycle.beginDrain();
   }
 
-  private async claimOnce(workerId: string, req: LeaseRequest, apiKeyId: string | null): Promise<Lease[]> {
+  private async claimOnce(workerId: string, req: LeaseRequest, apiKeyId: string | null): Promise<{ leases: Lease[]; blocked: boolean }> {
     const now = this.clock.now();
-    const claimed = await inTransaction(this.pool, (db) =>
-      this.leases.claim(db, {
-        workerId,
-        queues: req.queues,
-        taskTypes: req.taskTypes?.length ? req.taskTypes : null,
-        capacity: req.capacity,
-        leaseTtlSec: this.config.leaseTtlSec,
-        apiKeyId,
-        hostname: req.hostname ?? null,
-        now,
-      }),
-    );
+    const { tasks, blocked } = await this.leases.claim(this.pool, {
+      workerId,
+      queues: req.queues,
+      taskTypes: req.taskTypes?.length ? req.taskTypes : null,
+      capacity: req.capacity,
+      leaseTtlSec: this.config.leaseTtlSec,
+      apiKeyId,
+      hostname: req.hostname ?? null,
+      now,
+    });
     const leases: Lease[] = [];
-    for (const c of claimed) {
+    for (const c of tasks) {
+      this.claimedHere.set(c.leaseId, { dagVersionId: c.dagVersionId, taskId: c.taskId, tryNumber: c.tryNumber, maxTries: c.maxTries });
+      this.metrics.leasesGranted.inc({ queue: c.queue });
+      if (c.queuedAt) this.metrics.dispatchLatency.observe({ queue: c.queue }, Math.max(0, now.getTime() - c.queuedAt.getTime()) / 1000);
       const lease = await this.render(c);
       if (lease) leases.push(lease);
     }
-    return leases;
+    return { leases, blocked };
   }
 
   /** Renders a claimed task; a template error fails the attempt (not retryable: the same input fails again). */
@@ -169,7 +207,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     } catch (err) {
       if (!(err instanceof TemplateError) && task) throw err;
       const error = `rendering the task failed: ${(err as Error).message}`;
-      this.logger.warn(`${c.dagId}/${c.runId}/${c.taskId} try ${c.tryNumber}: ${error}`);
+      this.logger.warn({ msg: `${c.dagId}/${c.runId}/${c.taskId} try ${c.tryNumber}: ${error}`, ...attemptFields(c) });
       await this.complete(c.leaseId, { status: 'failed', error, retryable: false });
       return null;
     }
@@ -189,26 +227,86 @@ export class LeasesService implements BeforeApplicationShutdown {
    * The same payload again answers as before; anything for an attempt that is no longer live is a 409.
    */
   async complete(leaseId: string, req: CompleteRequest): Promise<CompleteResult> {
+    return (await this.completeAttempt(leaseId, req)).result;
+  }
+
+  /**
+   * complete(), and the worker that held the lease with its subscription (for complete-and-lease-next; none for a
+   * repeated completion). Statements: lock the attempt (run, task instance, lease), [XCom], the attempt's end with
+   * the run's task states, [the evaluation's changes], between BEGIN and COMMIT.
+   */
+  private async completeAttempt(
+    leaseId: string,
+    req: CompleteRequest,
+  ): Promise<{ result: CompleteResult; workerId?: string; worker?: { queues: string[]; taskTypes: string[] } | null }> {
     const hash = createHash('sha256').update(canonicalJson(req)).digest('hex');
     const now = this.clock.now();
-    const lease = await this.leases.findLease(this.pool, leaseId);
-    if (lease) this.assertOwner(lease.apiKeyId);
-    if (!lease) return this.repeatedCompletion(leaseId, hash);
-    const result = await inTransaction(this.pool, async (db) => {
-      // Lock order everywhere: run, then task instance, then lease.
-      const run = await this.runs.lockRun(db, lease.dagRunId);
-      const ti = await this.runs.lockTaskInstance(db, lease.taskInstanceId);
-      const live = await this.leases.findLease(db, leaseId, true);
-      if (!run || !ti || !live || ti.state !== 'running' || ti.tryNumber !== live.tryNumber) return null;
-      await this.leases.deleteLease(db, leaseId);
+    const quiet = await this.completeQuietly(leaseId, req, hash, now);
+    if (quiet) return quiet;
+    const done = await inTransaction(this.pool, async (db) => {
+      const attempt = await this.runs.lockAttempt(db, leaseId);
+      if (!attempt) return null;
+      const { run, ti, lease } = attempt;
+      this.assertOwner(lease.apiKeyId);
+      if (ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
       if (req.status === 'success' && req.xcom) await this.leases.insertXcom(db, { ...ti, taskInstanceId: ti.id }, req.xcom);
-      await this.leases.setCompletionHash(db, leaseId, hash);
-      const outcome = await this.engine.finishAttempt(db, run, ti, req, now);
-      return { taskState: outcome.state, runState: outcome.runState, dagId: run.dagId, runFinished: outcome.runState !== run.state };
+      const outcome = await this.engine.finishAttempt(db, run, ti, req, now, { id: leaseId, completionHash: hash });
+      return {
+        taskState: outcome.state,
+        runState: outcome.runState,
+        dagId: run.dagId,
+        taskId: ti.taskId,
+        startDate: ti.startDate,
+        runFinished: outcome.runState !== run.state,
+        workerId: lease.workerId,
+        worker: attempt.worker,
+      };
     });
-    if (!result) return this.repeatedCompletion(leaseId, hash);
-    if (result.runFinished) await this.runsService.startQueuedRuns(result.dagId, now);
-    return { taskState: result.taskState, runState: result.runState, duplicate: false };
+    if (!done) return { result: await this.repeatedCompletion(leaseId, hash) };
+    if (done.startDate) {
+      const seconds = Math.max(0, now.getTime() - done.startDate.getTime()) / 1000;
+      this.metrics.taskDuration.observe({ dag_id: done.dagId, task_id: done.taskId, state: done.taskState }, seconds);
+    }
+    if (done.runFinished) await this.runsService.startQueuedRuns(done.dagId, now);
+    return { result: { taskState: done.taskState, runState: done.runState, duplicate: false }, workerId: done.workerId, worker: done.worker };
+  }
+
+  /**
+   * The one-statement completion (weft_finish_quietly) of an attempt this process claimed, when nothing needs
+   * evaluating: it goes up for retry, or it succeeded on a task nothing depends on while its run has other work.
+   * Null when it does not apply (the transaction of completeAttempt does it all).
+   */
+  private async completeQuietly(
+    leaseId: string,
+    req: CompleteRequest,
+    hash: string,
+    now: Date,
+  ): Promise<{ result: CompleteResult; workerId?: string; worker?: { queues: string[]; taskTypes: string[] } | null } | null> {
+    const mine = this.claimedHere.get(leaseId);
+    if (!mine) return null;
+    this.claimedHere.delete(leaseId);
+    if (req.status === 'success' && req.xcom && Object.keys(req.xcom).length) return null;
+    const end = await this.engine.quietEnd(this.pool, mine, req, now);
+    if (!end) return null;
+    const r = await this.runs.finishQuietly(this.pool, {
+      leaseId,
+      callerKeyId: requestContext.getStore()?.apiKey?.id ?? null,
+      tryNumber: mine.tryNumber,
+      to: end.to,
+      now,
+      error: req.error ?? null,
+      nextRetryAt: end.retryAt,
+      completionHash: hash,
+    });
+    if (r.outcome !== 'done') {
+      if (r.outcome === 'forbidden') throw notLeaseOwner();
+      return r.outcome === 'stale' ? { result: await this.repeatedCompletion(leaseId, hash) } : null;
+    }
+    if (r.startDate) {
+      const seconds = Math.max(0, now.getTime() - r.startDate.getTime()) / 1000;
+      this.metrics.taskDuration.observe({ dag_id: r.dagId, task_id: mine.taskId, state: end.to }, seconds);
+    }
+    return { result: { taskState: end.to, runState: r.runState, duplicate: false }, workerId: r.workerId, worker: r.worker };
   }
 
   /** Complete, then (when asked) lease the same worker's next tasks in the same round trip. */
@@ -217,15 +315,15 @@ export class LeasesService implements BeforeApplicationShutdown {
     req: CompleteRequest,
     next?: Partial<LeaseRequest>,
   ): Promise<CompleteResult & { leases?: Lease[] }> {
-    const workerId = next ? (await this.leases.findLease(this.pool, leaseId))?.workerId : undefined;
-    const result = await this.complete(leaseId, req);
+    const { result, workerId, worker } = await this.completeAttempt(leaseId, req);
     if (!next || !workerId) return result;
-    const seen = await this.leases.workerSubscription(this.pool, workerId);
+    // Draining: the completion counts, but no new work is handed out here.
+    if (this.lifecycle.draining) return { ...result, leases: [] };
     const leases = await this.lease(workerId, {
-      queues: next.queues ?? seen?.queues ?? [],
+      queues: next.queues ?? worker?.queues ?? [],
       capacity: next.capacity ?? 1,
       waitSeconds: next.waitSeconds ?? 0,
-      taskTypes: next.taskTypes ?? seen?.taskTypes,
+      taskTypes: next.taskTypes ?? worker?.taskTypes,
       hostname: next.hostname,
     });
     return { ...result, leases };
@@ -235,7 +333,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     const lease = await this.leases.findLease(this.pool, leaseId);
     if (!lease) throw await this.staleLease(leaseId);
     this.assertOwner(lease.apiKeyId);
-    await this.leases.appendLogs(this.pool, lease.taskInstanceId, lease.tryNumber, lines, this.clock.now());
+    await this.taskLogs.append(lease.taskInstanceId, lease.tryNumber, lines, this.clock.now());
   }
 
   /** A lease belongs to the key that took it; no other key may heartbeat, log to or complete it. */
@@ -246,9 +344,7 @@ export class LeasesService implements BeforeApplicationShutdown {
 
   private assertOwner(owner: string | null): void {
     const caller = requestContext.getStore()?.apiKey;
-    if (owner && caller && caller.id !== owner) {
-      throw new DomainError('FORBIDDEN', 'this lease belongs to another API key', { reason: 'not_lease_owner' });
-    }
+    if (owner && caller && caller.id !== owner) throw notLeaseOwner();
   }
 
   private async repeatedCompletion(leaseId: string, hash: string): Promise<CompleteResult> {
@@ -267,6 +363,10 @@ export class LeasesService implements BeforeApplicationShutdown {
     }
     return new ConflictError(`lease ${leaseId} is no longer the live attempt (expired, cleared or marked)`, 'lease_lost');
   }
+}
+
+function notLeaseOwner(): DomainError {
+  return new DomainError('FORBIDDEN', 'this lease belongs to another API key', { reason: 'not_lease_owner' });
 }
 
 /** A worker key limited to queues or task types may lease only those. */

@@ -1,41 +1,90 @@
-import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
+import { CONFIG, type Config } from '../config/config.js';
 import { DATABASE_URL } from '../database/database.tokens.js';
 import { QUEUED_CHANNEL, SLOT_FREED } from '../runs/runs.repository.js';
+import { parseQueuedPayload, Waiter, WaiterRegistry } from './domain/waiters.js';
+
+/** One waiting lease request's subscription: taken before it claims, so work queued meanwhile still wakes it. */
+export class WakeTicket {
+  private readonly woken: Promise<void>;
+  private resolveWoken!: () => void;
+  readonly waiter: Waiter;
+
+  constructor(
+    private readonly registry: WaiterRegistry,
+    queues: readonly string[],
+    capacity: number,
+    slotWaiter: boolean,
+  ) {
+    this.woken = new Promise((resolve) => (this.resolveWoken = resolve));
+    this.waiter = new Waiter(queues, capacity, slotWaiter, () => this.resolveWoken());
+    registry.add(this.waiter);
+  }
+
+  /** Resolves true once woken (at once if it already was), false when `ms` pass or `signal` aborts. */
+  async wait(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.waiter.woken) return true;
+    if (signal?.aborted) return false;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const result = await Promise.race([
+      this.woken.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+        onAbort = () => resolve(false);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    return result;
+  }
+
+  cancel(): void {
+    this.registry.remove(this.waiter);
+  }
+}
 
 /**
- * Wakes waiting lease requests when work is queued. Every queueing transaction sends NOTIFY on commit; one
- * LISTEN connection per process turns that into in-process events, so a wait ends within milliseconds on every
- * replica, whichever replica queued the task.
+ * Wakes waiting lease requests when work is queued. Every queueing transaction sends NOTIFY on commit (payload
+ * `<queue>:<tasks queued>`); one LISTEN connection per process turns that into wake-ups of as many waiters of that
+ * queue as the tasks need (WaiterRegistry), so a wait ends within milliseconds on every replica, whichever replica
+ * queued the task, and idle waiters are not woken for work they would not get.
  */
 @Injectable()
 export class QueueWakeups implements OnApplicationShutdown {
   private readonly logger = new Logger('lease-wakeups');
-  private readonly events = new EventEmitter().setMaxListeners(0);
+  private readonly waiters = new WaiterRegistry();
   private client: pg.Client | null = null;
   private connecting: Promise<void> | null = null;
   private closed = false;
 
-  constructor(@Inject(DATABASE_URL) private readonly url: string) {}
+  constructor(
+    @Inject(DATABASE_URL) private readonly url: string,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
 
-  /** Resolves true when any of `queues` receives work (or a slot frees), false when `ms` pass or `signal` aborts. */
-  async wait(queueNames: string[], ms: number, signal?: AbortSignal): Promise<boolean> {
-    const queues = [...queueNames, SLOT_FREED];
-    await this.ensureListening();
-    return new Promise((resolve) => {
-      const done = (woken: boolean) => {
-        clearTimeout(timer);
-        for (const q of queues) this.events.off(q, onQueued);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(woken);
-      };
-      const onQueued = () => done(true);
-      const onAbort = () => done(false);
-      const timer = setTimeout(() => done(false), ms);
-      for (const q of queues) this.events.on(q, onQueued);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+  /**
+   * Registers a waiting request (before it claims: see WakeTicket). `slotWaiter`: its last claim was held back by
+   * a pool or DAG limit, so freed slots wake it too.
+   */
+  subscribe(queues: readonly string[], capacity: number, slotWaiter: boolean): WakeTicket {
+    return new WakeTicket(this.waiters, queues, capacity, slotWaiter);
+  }
+
+  /** Hands `n` tasks of `queue` on to this process's next waiters (see shareToPassOn). */
+  passOn(queue: string | null, n: number): void {
+    if (queue !== null && n > 0) this.waiters.queued(queue, n);
+  }
+
+  private onPayload(payload: string): void {
+    if (payload === SLOT_FREED) {
+      this.waiters.slotFreed();
+      return;
+    }
+    const { queue, n } = parseQueuedPayload(payload);
+    this.waiters.queued(queue, n);
   }
 
   /** Connects the LISTEN session before a waiter checks for work, so no notification can fall in between. */
@@ -46,18 +95,26 @@ export class QueueWakeups implements OnApplicationShutdown {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: this.config.databaseConnectTimeoutSec * 1000 });
     client.on('notification', (n) => {
-      if (n.payload) this.events.emit(n.payload);
+      if (n.payload) this.onPayload(n.payload);
     });
-    client.on('error', (err) => {
-      this.logger.warn(`LISTEN connection lost (${err.message}); reconnecting on next wait`);
+    const lost = (reason: string) => {
+      if (this.client !== client || this.closed) return;
+      this.logger.warn(`LISTEN connection lost (${reason}); reconnecting on next wait`);
       this.client = null;
       // Waiters fall back to their timeout and re-check; wake everyone so none sleeps through lost notifications.
-      for (const name of this.events.eventNames()) this.events.emit(name);
-    });
-    await client.connect();
-    await client.query(`LISTEN ${QUEUED_CHANNEL}`);
+      this.waiters.all();
+    };
+    client.on('error', (err) => lost(err.message));
+    client.on('end', () => lost('connection ended'));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${QUEUED_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     this.client = client;
   }
 

@@ -5,6 +5,7 @@ import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 import { dagGraphIndex, taskSettings, type TaskSettings } from './domain/dag-tasks.js';
 import { deriveRunState } from './domain/derive-run-state.js';
+import { LruCache } from './domain/lru-cache.js';
 import { resolveDownstream, resolvePending, type TaskStateChange } from './domain/resolve.js';
 import { selectTasks } from './domain/select-tasks.js';
 import { nextRetryAt, shouldRetry } from './domain/retry.js';
@@ -12,6 +13,9 @@ import { assertRunTransition, type RunState } from './domain/run-state.js';
 import type { TaskGraphIndex } from './domain/task-graph.js';
 import { assertTaskTransition, FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
 import { RunsRepository, type NewRun, type RunRow, type TaskInstanceRow } from './runs.repository.js';
+
+/** Parsed DAG versions kept in memory (see RunEngine.versions). */
+const VERSION_CACHE_SIZE = 4096;
 
 /** Task types the scheduler evaluates itself; they never occupy a worker or pool slot. */
 const SENSOR_TASK_TYPES = new Set(['external_task']);
@@ -26,8 +30,12 @@ export type AttemptOutcome = { status: 'success' | 'failed'; error?: string | nu
  */
 @Injectable()
 export class RunEngine {
-  /** DAG versions are immutable, so their parsed graph is cached by id (bounded). */
-  private readonly versions = new Map<number, VersionInfo>();
+  /**
+   * DAG versions are immutable, so their parsed graph is cached by id, least recently used out: sized above the
+   * number of DAGs a scheduler tick visits (WEFT_SCHEDULER_DAGS_PER_TICK, 1,000 by default), so a tick over every
+   * DAG does not reload and re-index each document.
+   */
+  private readonly versions = new LruCache<number, VersionInfo>(VERSION_CACHE_SIZE);
 
   constructor(
     private readonly runs: RunsRepository,
@@ -40,7 +48,6 @@ export class RunEngine {
     if (cached) return cached;
     const doc = await this.runs.loadVersionDocument(db, versionId);
     const info = { doc, index: dagGraphIndex(doc), settings: new Map(doc.tasks.map((t) => [t.taskId, taskSettings(doc, t)])) };
-    if (this.versions.size >= 500) this.versions.delete(this.versions.keys().next().value!);
     this.versions.set(versionId, info);
     return info;
   }
@@ -51,9 +58,9 @@ export class RunEngine {
     return this.runs.insertRun(db, run, [...settings.values()]);
   }
 
-  /** Many queued runs of one DAG version at once (the scheduler's catch-up); returns how many were new. */
-  async createRuns(db: Queryable, runs: NewRun[]): Promise<number> {
-    if (!runs.length) return 0;
+  /** Many queued runs of one DAG version, type and backfill at once (catch-up, backfills); returns those created. */
+  async createRuns(db: Queryable, runs: NewRun[]): Promise<RunRow[]> {
+    if (!runs.length) return [];
     const { settings } = await this.version(db, runs[0]!.dagVersionId);
     return this.runs.insertRuns(db, runs, [...settings.values()]);
   }
@@ -62,29 +69,63 @@ export class RunEngine {
    * Starts the DAG's oldest queued runs while fewer than maxActiveRuns are running. The caller holds the DAG's
    * row lock, which is what keeps concurrent schedulers and API replicas from exceeding the limit.
    */
-  async startQueuedRuns(db: Queryable, dag: { dagId: string; isPaused: boolean; maxActiveRuns: number }, now: Date): Promise<RunRow[]> {
+  async startQueuedRuns(
+    db: Queryable,
+    dag: { dagId: string; isPaused: boolean; maxActiveRuns: number },
+    now: Date,
+    createdIds: number[] = [],
+  ): Promise<RunRow[]> {
     if (dag.isPaused) return [];
-    const running = await this.runs.countActiveScheduleRuns(db, dag.dagId);
-    const free = dag.maxActiveRuns - running;
-    if (free <= 0) return [];
-    const started: RunRow[] = [];
-    for (const run of await this.runs.queuedRuns(db, dag.dagId, free)) {
-      const runningRun = await this.startRun(db, run, now);
-      if (runningRun) started.push(runningRun);
-    }
-    return started;
+    return this.startRuns(db, await this.runs.startableRuns(db, dag.dagId, dag.maxActiveRuns), now, createdIds);
+  }
+
+  /** queued → running for one run (see startRuns); null when it was no longer queued. */
+  async startRun(db: Queryable, run: RunRow, now: Date): Promise<RunRow | null> {
+    const [started] = await this.startRuns(db, [run], now);
+    return started ?? null;
   }
 
   /**
-   * queued → running: every task still in `none` whose dependencies are met is queued (the roots of a new run;
-   * after a clear, whatever the cleared tasks wait for). The caller holds the lock that guards the run limit.
+   * queued → running, set-based: in every run, each task still in `none` whose dependencies are met is queued
+   * (the roots of a new run; after a clear, whatever the cleared tasks wait for). Three statements whatever the
+   * number of runs: the task states of the runs that have any, then the run and task changes with their NOTIFYs.
+   * The caller holds the runs' row locks (startableRuns) or otherwise the lock that guards their run limit.
+   * `createdIds`: runs created in this transaction, whose tasks are all in `none` without looking.
    */
-  async startRun(db: Queryable, run: RunRow, now: Date): Promise<RunRow | null> {
+  async startRuns(db: Queryable, runs: RunRow[], now: Date, createdIds: Iterable<number> = []): Promise<RunRow[]> {
+    const queued = runs.filter((r) => r.state === 'queued');
+    if (!queued.length) return [];
     assertRunTransition('queued', 'running');
-    if (!(await this.runs.setRunState(db, run.id, 'queued', 'running', now))) return null;
-    const runningRun: RunRow = { ...run, state: 'running', startDate: run.startDate ?? now };
-    await this.reevaluate(db, runningRun, now);
-    return runningRun;
+    const created = new Set(createdIds);
+    const unknown = queued.filter((r) => !created.has(r.id)).map((r) => r.id);
+    const started = unknown.length ? await this.runs.startedTaskStates(db, unknown) : new Map<number, Map<string, TaskState>>();
+    const changes: Parameters<RunsRepository['applyEvaluation']>[1] = [];
+    const finishing: RunRow[] = [];
+    // A run that never started has every task in `none`: its changes are the same for every run of its version.
+    const fresh = new Map<number, { changes: TaskStateChange[]; finishes: boolean }>();
+    for (const run of queued) {
+      const { index } = await this.version(db, run.dagVersionId);
+      const known = started.get(run.id);
+      let plan = known ? undefined : fresh.get(run.dagVersionId);
+      if (!plan) {
+        const states = new Map(index.topologicalOrder.map((taskId) => [taskId, known?.get(taskId) ?? ('none' as TaskState)]));
+        const pending = resolvePending(index, states);
+        for (const c of pending) states.set(c.taskId, c.to === 'scheduled' ? 'queued' : c.to);
+        plan = { changes: pending, finishes: deriveRunState(states, index.leaves) !== 'running' };
+        if (!known) fresh.set(run.dagVersionId, plan);
+      }
+      for (const c of plan.changes) changes.push(await this.placeChange(db, run, c));
+      if (plan.finishes) finishing.push(run);
+    }
+    await this.runs.applyEvaluation(db, changes, queued.map((r) => ({ id: r.id, from: 'queued' as const, to: 'running' as const })), now);
+    const result = queued.map((run): RunRow => ({ ...run, state: 'running', startDate: run.startDate ?? now }));
+    // Rare: a run with nothing left to do (every task already finished) ends at once, with its alerts.
+    for (const run of finishing) {
+      const state = await this.evaluate(db, { ...run, state: 'running', startDate: run.startDate ?? now }, [], now);
+      const i = result.findIndex((r) => r.id === run.id);
+      result[i] = { ...result[i]!, state };
+    }
+    return result;
   }
 
   /**
@@ -142,13 +183,15 @@ export class RunEngine {
   /** Evaluates every task still in `none` against the current states, then the run's own state. */
   private async reevaluate(db: Queryable, run: RunRow, now: Date): Promise<RunState> {
     const { index } = await this.version(db, run.dagVersionId);
-    await this.applyChanges(db, run, resolvePending(index, await this.runs.taskStates(db, run.id)), now);
-    return this.evaluate(db, run, [], now);
+    const states = await this.runs.taskStates(db, run.id);
+    return this.evaluateWith(db, run, states, resolvePending(index, states), now);
   }
 
   /**
    * Records the outcome of the task instance's current attempt (locked by the caller, run row first) and, when
-   * the task is done, evaluates its downstream tasks and the run in the same transaction.
+   * the task is done, evaluates its downstream tasks and the run in the same transaction. With `lease`, that live
+   * lease ends in the same statement (its pool and maxActiveTasks slot free up) and the attempt keeps the
+   * completion's hash (a repeated completion is recognised by it).
    */
   async finishAttempt(
     db: Queryable,
@@ -156,17 +199,20 @@ export class RunEngine {
     ti: TaskInstanceRow,
     outcome: AttemptOutcome,
     now: Date,
+    lease?: { id: string; completionHash: string | null },
   ): Promise<{ state: TaskState; runState: RunState }> {
     const { settings } = await this.version(db, run.dagVersionId);
     const task = settings.get(ti.taskId);
-    let to: TaskState = outcome.status;
-    let retryAt: Date | null = null;
-    if (outcome.status === 'failed' && outcome.retryable !== false && task && shouldRetry(ti.tryNumber, ti.maxTries - 1)) {
-      to = 'up_for_retry';
-      retryAt = nextRetryAt({ tryNumber: ti.tryNumber, ...task.retry }, now);
-    }
+    const { to, retryAt } = attemptEnd(task, ti, outcome, now);
     assertTaskTransition(ti.state, to);
-    await this.runs.finishAttempt(db, ti, to, now, { error: outcome.error ?? null, nextRetryAt: retryAt });
+    const finished = FINISHED_TASK_STATES.has(to);
+    // The run's other task states come back with the write (read after the run lock, so they are current).
+    const states = await this.runs.finishAttempt(db, ti, to, now, {
+      error: outcome.error ?? null,
+      nextRetryAt: retryAt,
+      lease: lease ?? null,
+      readStates: finished,
+    });
     if (to === 'failed') {
       const { doc } = await this.version(db, run.dagVersionId);
       await this.alerts.enqueueFailure(db, doc, 'task_failed', `${ti.id}:${ti.tryNumber}`, {
@@ -183,8 +229,31 @@ export class RunEngine {
     if (to === 'success' && task?.outlets.length) {
       await this.datasets.recordEvents(db, task.outlets, { dagId: run.dagId, runId: run.runId, taskId: ti.taskId, tryNumber: ti.tryNumber }, {}, now);
     }
-    const runState = FINISHED_TASK_STATES.has(to) ? await this.evaluate(db, run, [ti.taskId], now) : run.state;
-    return { state: to, runState };
+    if (!states) return { state: to, runState: run.state };
+    states.set(ti.taskId, to);
+    const { index } = await this.version(db, run.dagVersionId);
+    return { state: to, runState: await this.evaluateWith(db, run, states, resolveDownstream(index, states, [ti.taskId]), now) };
+  }
+
+  /**
+   * How a running attempt ends without any evaluation (LeasesService's one-statement completion), or null when it
+   * needs one: it goes up for retry, or it succeeded on a task nothing depends on and with no dataset outlets (the
+   * run's state may still change: weft_finish_quietly checks that another task of the run is unfinished).
+   */
+  async quietEnd(
+    db: Queryable,
+    a: { dagVersionId: number; taskId: string; tryNumber: number; maxTries: number },
+    outcome: AttemptOutcome,
+    now: Date,
+  ): Promise<{ to: 'success' | 'up_for_retry'; retryAt: Date | null } | null> {
+    const { settings, index } = await this.version(db, a.dagVersionId);
+    const task = settings.get(a.taskId);
+    if (!task) return null;
+    const end = attemptEnd(task, a, outcome, now);
+    assertTaskTransition('running', end.to);
+    if (end.to === 'up_for_retry') return { to: end.to, retryAt: end.retryAt };
+    if (end.to === 'success' && !task.outlets.length && !index.downstream.get(a.taskId)?.length) return { to: end.to, retryAt: null };
+    return null;
   }
 
   /**
@@ -194,15 +263,22 @@ export class RunEngine {
   async evaluate(db: Queryable, run: RunRow, finishedTaskIds: string[], now: Date): Promise<RunState> {
     const { index } = await this.version(db, run.dagVersionId);
     const states = await this.runs.taskStates(db, run.id);
-    const changes = resolveDownstream(index, states, finishedTaskIds);
-    await this.applyChanges(db, run, changes, now);
+    return this.evaluateWith(db, run, states, resolveDownstream(index, states, finishedTaskIds), now);
+  }
+
+  /**
+   * Applies `changes` (resolved against `states`, the run's current task states) and derives the run's state from
+   * the result, writing both in one statement; a failed run raises its alert.
+   */
+  private async evaluateWith(db: Queryable, run: RunRow, states: Map<string, TaskState>, changes: TaskStateChange[], now: Date): Promise<RunState> {
+    const { index } = await this.version(db, run.dagVersionId);
+    const writes = [];
+    for (const c of changes) writes.push(await this.placeChange(db, run, c));
     for (const c of changes) states.set(c.taskId, c.to === 'scheduled' ? 'queued' : c.to);
-    if (run.state !== 'running') return run.state;
-    const derived = deriveRunState(states, index.leaves);
-    if (derived === 'running') return derived;
-    assertRunTransition('running', derived);
-    await this.runs.setRunState(db, run.id, 'running', derived, now);
-    if (derived === 'failed') {
+    const derived = run.state === 'running' ? deriveRunState(states, index.leaves) : run.state;
+    if (derived !== run.state) assertRunTransition('running', derived);
+    await this.runs.applyEvaluation(db, writes, derived !== run.state ? [{ id: run.id, from: 'running', to: derived }] : [], now);
+    if (derived === 'failed' && run.state === 'running') {
       const { doc } = await this.version(db, run.dagVersionId);
       const failedTasks = [...states].filter(([, s]) => s === 'failed').map(([id]) => id);
       await this.alerts.enqueueFailure(db, doc, 'run_failed', `${run.id}:${run.clearNumber}`, {
@@ -218,25 +294,29 @@ export class RunEngine {
     return derived;
   }
 
-  private async applyChanges(db: Queryable, run: RunRow, changes: TaskStateChange[], now: Date): Promise<void> {
+  /**
+   * Where a resolved change lands: a task made ready is queued for a worker, or scheduled when the scheduler
+   * evaluates it itself (sensors); upstream_failed and skipped finish it without an attempt.
+   */
+  private async placeChange(db: Queryable, run: RunRow, c: TaskStateChange): Promise<{ dagRunId: number; taskId: string; to: 'queued' | 'scheduled' | 'upstream_failed' | 'skipped' }> {
+    assertTaskTransition(c.from, c.to);
+    if (c.to !== 'scheduled') return { dagRunId: run.id, taskId: c.taskId, to: c.to };
     const { settings } = await this.version(db, run.dagVersionId);
-    const toQueue: string[] = [];
-    const sensors: string[] = [];
-    const upstreamFailed: string[] = [];
-    const skipped: string[] = [];
-    for (const c of changes) {
-      assertTaskTransition(c.from, c.to);
-      if (c.to === 'upstream_failed') upstreamFailed.push(c.taskId);
-      else if (c.to === 'skipped') skipped.push(c.taskId);
-      else if (SENSOR_TASK_TYPES.has(settings.get(c.taskId)?.taskType ?? '')) sensors.push(c.taskId);
-      else {
-        assertTaskTransition('scheduled', 'queued');
-        toQueue.push(c.taskId);
-      }
-    }
-    await this.runs.finishUnrunTasks(db, run.id, upstreamFailed, 'upstream_failed', now);
-    await this.runs.finishUnrunTasks(db, run.id, skipped, 'skipped', now);
-    await this.runs.scheduleSensorTasks(db, run.id, sensors, now);
-    await this.runs.queueTasks(db, run.id, toQueue, now);
+    if (SENSOR_TASK_TYPES.has(settings.get(c.taskId)?.taskType ?? '')) return { dagRunId: run.id, taskId: c.taskId, to: 'scheduled' };
+    assertTaskTransition('scheduled', 'queued');
+    return { dagRunId: run.id, taskId: c.taskId, to: 'queued' };
   }
+}
+
+/** The state an attempt ends in: a retryable failure with tries left goes up for retry, after its delay. */
+function attemptEnd(
+  task: TaskSettings | undefined,
+  attempt: { tryNumber: number; maxTries: number },
+  outcome: AttemptOutcome,
+  now: Date,
+): { to: TaskState; retryAt: Date | null } {
+  if (outcome.status === 'failed' && outcome.retryable !== false && task && shouldRetry(attempt.tryNumber, attempt.maxTries - 1)) {
+    return { to: 'up_for_retry', retryAt: nextRetryAt({ tryNumber: attempt.tryNumber, ...task.retry }, now) };
+  }
+  return { to: outcome.status, retryAt: null };
 }

@@ -8,6 +8,8 @@ import { clearTasksInput, markRunInput, markTaskInput, runListFilter, triggerRun
 import { CanOperate, CanRead } from '../auth/roles.decorator.js';
 import { RunControlService } from './run-control.service.js';
 import { RunsService } from './runs.service.js';
+import { ApiContract } from '../openapi/contract.js';
+import { clearResult, dagRun, dagRunPage, markTaskResult, taskInstance, taskInstanceList } from '../openapi/schemas/runs.js';
 
 const listQuery = runListFilter.extend({
   state: z
@@ -29,18 +31,21 @@ export class RunControlController {
     operationId: 'clearTaskInstances',
     summary: 'Reset task instances so they run again (dryRun defaults to true and lists what would be cleared)',
   })
+  @ApiContract({ body: clearTasksInput, responses: { 200: clearResult } })
   clear(@Param('dagId') dagId: string, @Body() body: unknown) {
     return this.control.clear(dagId, parseInput(clearTasksInput, body));
   }
 
   @Patch('dagRuns/:runId/taskInstances/:taskId')
   @ApiOperation({ operationId: 'patchTaskInstance', summary: 'Mark a task instance (and optionally its up/downstream) success or failed' })
+  @ApiContract({ body: markTaskInput, responses: { 200: markTaskResult }, errors: { 409: 'The transition is not allowed from the current state' } })
   mark(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Body() body: unknown) {
     return this.control.markTask(dagId, runId, taskId, parseInput(markTaskInput, body));
   }
 
   @Patch('dagRuns/:runId')
   @ApiOperation({ operationId: 'patchDagRun', summary: 'Mark a whole run success or failed' })
+  @ApiContract({ body: markRunInput, responses: { 200: dagRun }, errors: { 409: 'The transition is not allowed from the current state' } })
   markRun(@Param('dagId') dagId: string, @Param('runId') runId: string, @Body() body: unknown) {
     return this.control.markRun(dagId, runId, parseInput(markRunInput, body).state);
   }
@@ -55,6 +60,7 @@ export class RunsController {
   @Post()
   @CanOperate()
   @ApiOperation({ operationId: 'triggerDagRun', summary: 'Trigger a run; the same runId again returns the existing run' })
+  @ApiContract({ body: triggerRunInput, responses: { 200: dagRun, 201: dagRun }, errors: { 409: 'Another run has this logical date (`details.reason`: logical_date_taken)' } })
   async trigger(@Param('dagId') dagId: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const { run, created } = await this.runs.trigger(dagId, parseInput(triggerRunInput, body));
     void reply.status(created ? 201 : 200);
@@ -63,18 +69,21 @@ export class RunsController {
 
   @Get()
   @ApiOperation({ operationId: 'listDagRuns', summary: 'Runs of a DAG, newest logical date first' })
+  @ApiContract({ query: listQuery, responses: { 200: dagRunPage } })
   list(@Param('dagId') dagId: string, @Query() query: unknown) {
     return this.runs.list({ dagId, ...parseInput(listQuery, query) });
   }
 
   @Get(':runId')
   @ApiOperation({ operationId: 'getDagRun', summary: 'One run' })
+  @ApiContract({ responses: { 200: dagRun } })
   get(@Param('dagId') dagId: string, @Param('runId') runId: string) {
     return this.runs.get(dagId, runId);
   }
 
   @Get(':runId/taskInstances')
   @ApiOperation({ operationId: 'listTaskInstances', summary: 'Task instances of a run, with their tries' })
+  @ApiContract({ responses: { 200: taskInstanceList } })
   async taskInstances(@Param('dagId') dagId: string, @Param('runId') runId: string) {
     const items = await this.runs.taskInstances(dagId, runId);
     return { items, totalEntries: items.length };
@@ -82,6 +91,7 @@ export class RunsController {
 
   @Get(':runId/taskInstances/:taskId')
   @ApiOperation({ operationId: 'getTaskInstance', summary: 'One task instance with its tries' })
+  @ApiContract({ responses: { 200: taskInstance } })
   taskInstance(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string) {
     return this.runs.taskInstance(dagId, runId, taskId);
   }

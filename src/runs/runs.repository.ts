@@ -4,7 +4,7 @@ import { PG_POOL, type Queryable } from '../database/pg.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 import type { TaskSettings } from './domain/dag-tasks.js';
 import type { RunState } from './domain/run-state.js';
-import type { TaskState } from './domain/task-state.js';
+import { UNFINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
 
 export type RunRow = {
   id: number;
@@ -81,20 +81,47 @@ export type RunFilter = {
   offset: number;
 };
 
-const RUN_COLUMNS = `id, dag_id AS "dagId", run_id AS "runId", dag_version_id AS "dagVersionId", run_type AS "runType",
-  state, logical_date AS "logicalDate", data_interval_start AS "dataIntervalStart", data_interval_end AS "dataIntervalEnd",
-  run_after AS "runAfter", conf, backfill_id AS "backfillId", clear_number AS "clearNumber", queued_at AS "queuedAt",
-  start_date AS "startDate", end_date AS "endDate"`;
+/** Column → property of a run row (RUN_COLUMNS selects them; `columns` with a table alias and a prefix, for joins). */
+const RUN_FIELDS: [string, keyof RunRow][] = [
+  ['id', 'id'], ['dag_id', 'dagId'], ['run_id', 'runId'], ['dag_version_id', 'dagVersionId'], ['run_type', 'runType'],
+  ['state', 'state'], ['logical_date', 'logicalDate'], ['data_interval_start', 'dataIntervalStart'],
+  ['data_interval_end', 'dataIntervalEnd'], ['run_after', 'runAfter'], ['conf', 'conf'], ['backfill_id', 'backfillId'],
+  ['clear_number', 'clearNumber'], ['queued_at', 'queuedAt'], ['start_date', 'startDate'], ['end_date', 'endDate'],
+];
+
+function columns(fields: [string, string][], table?: string, prefix = ''): string {
+  return fields.map(([column, prop]) => `${table ? `${table}.` : ''}${column} AS "${prefix}${prop}"`).join(', ');
+}
+
+/** The properties of `row` named with `prefix`, without it (for rows of a join selected with `columns`). */
+function unprefix<T>(row: Record<string, unknown>, prefix: string, fields: [string, string][]): T {
+  return Object.fromEntries(fields.map(([, prop]) => [prop, row[`${prefix}${prop}`]])) as T;
+}
+
+const RUN_COLUMNS = columns(RUN_FIELDS);
 
 /** Runs of an active backfill are started by the backfill (under its own maxActiveRuns), not by the DAG. */
 const NOT_IN_ACTIVE_BACKFILL = `(backfill_id IS NULL OR backfill_id NOT IN (
   SELECT id FROM backfills WHERE completed_at IS NULL AND canceled_at IS NULL))`;
 
-const TI_COLUMNS = `id, dag_run_id AS "dagRunId", dag_id AS "dagId", run_id AS "runId", task_id AS "taskId", state,
-  try_number AS "tryNumber", max_tries AS "maxTries", task_type AS "taskType", queue, pool, pool_slots AS "poolSlots",
-  priority_weight AS "priorityWeight", logical_date AS "logicalDate", scheduled_at AS "scheduledAt",
-  queued_at AS "queuedAt", start_date AS "startDate", end_date AS "endDate", next_retry_at AS "nextRetryAt",
-  last_error AS "lastError"`;
+const TI_FIELDS: [string, keyof TaskInstanceRow][] = [
+  ['id', 'id'], ['dag_run_id', 'dagRunId'], ['dag_id', 'dagId'], ['run_id', 'runId'], ['task_id', 'taskId'], ['state', 'state'],
+  ['try_number', 'tryNumber'], ['max_tries', 'maxTries'], ['task_type', 'taskType'], ['queue', 'queue'], ['pool', 'pool'],
+  ['pool_slots', 'poolSlots'], ['priority_weight', 'priorityWeight'], ['logical_date', 'logicalDate'],
+  ['scheduled_at', 'scheduledAt'], ['queued_at', 'queuedAt'], ['start_date', 'startDate'], ['end_date', 'endDate'],
+  ['next_retry_at', 'nextRetryAt'], ['last_error', 'lastError'],
+];
+
+const TI_COLUMNS = columns(TI_FIELDS);
+
+/** A live attempt as a completion finds it: its run, task instance and lease, all three locked. */
+export type LockedAttempt = {
+  run: RunRow;
+  ti: TaskInstanceRow;
+  lease: { id: string; tryNumber: number; workerId: string; apiKeyId: string | null };
+  /** The lease's worker's subscription, for complete-and-lease-next. */
+  worker: { queues: string[]; taskTypes: string[] } | null;
+};
 
 /**
  * Channel that wakes waiting lease requests: the payload is the queue that received work, or SLOT_FREED when a
@@ -112,50 +139,31 @@ export const SLOT_FREED = '*';
 export class RunsRepository {
   constructor(@Inject(PG_POOL) readonly pool: pg.Pool) {}
 
-  /** Inserts a queued run and its task instances; null when the DAG already has a run at that logical date or id. */
+  /**
+   * Inserts a queued run and its task instances in one statement; null when the DAG already has a run at that
+   * logical date or id.
+   */
   async insertRun(db: Queryable, run: NewRun, tasks: TaskSettings[]): Promise<RunRow | null> {
-    const { rows } = await db.query<RunRow>(
-      `INSERT INTO dag_runs (dag_id, run_id, dag_version_id, run_type, state, logical_date, data_interval_start,
-         data_interval_end, run_after, conf, backfill_id, queued_at, updated_at)
-       VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, now(), now())
-       ON CONFLICT DO NOTHING
-       RETURNING ${RUN_COLUMNS}`,
-      [run.dagId, run.runId, run.dagVersionId, run.runType, run.logicalDate, run.dataIntervalStart,
-        run.dataIntervalEnd, run.runAfter, JSON.stringify(run.conf), run.backfillId ?? null],
-    );
-    const created = rows[0];
-    if (!created) return null;
-    await db.query(
-      `INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, task_type, queue, pool, pool_slots,
-         priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, updated_at)
-       SELECT $1, $2, $3, t.task_id, t.task_type, t.queue, t.pool, t.pool_slots, t.priority_weight, t.max_tries,
-         t.timeout, $14::timestamptz + make_interval(secs => t.sla), $4, now()
-       FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::int[], $13::float8[])
-         AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout, sla)`,
-      [created.id, run.dagId, run.runId, run.logicalDate,
-        tasks.map((t) => t.taskId), tasks.map((t) => t.taskType), tasks.map((t) => t.queue), tasks.map((t) => t.pool),
-        tasks.map((t) => t.poolSlots), tasks.map((t) => t.priorityWeight), tasks.map((t) => t.retries + 1),
-        tasks.map((t) => (t.executionTimeoutSec === null ? null : Math.ceil(t.executionTimeoutSec))),
-        tasks.map((t) => t.slaSec), run.dataIntervalEnd],
-    );
-    return created;
+    const [created] = await this.insertRuns(db, [run], tasks);
+    return created ?? null;
   }
 
   /**
-   * Set-based creation for the scheduler's catch-up: every run of one DAG version and all their task instances in
-   * two statements (one round trip), skipping dates that already have a run. Returns how many runs were created.
+   * Set-based creation (the scheduler's catch-up, backfills, triggers): runs of one DAG version, of one type and
+   * backfill, and all their task instances in one statement, skipping dates or run ids that already have a run.
+   * Returns the runs created.
    */
-  async insertRuns(db: Queryable, runs: NewRun[], tasks: TaskSettings[]): Promise<number> {
-    if (!runs.length) return 0;
-    const { rows } = await db.query<{ n: number }>(
+  async insertRuns(db: Queryable, runs: NewRun[], tasks: TaskSettings[]): Promise<RunRow[]> {
+    if (!runs.length) return [];
+    const { rows } = await db.query<RunRow>(
       `WITH new_runs AS (
          INSERT INTO dag_runs (dag_id, run_id, dag_version_id, run_type, state, logical_date, data_interval_start,
            data_interval_end, run_after, conf, backfill_id, queued_at, updated_at)
-         SELECT $1, r.run_id, $2, $3::"RunType", 'queued', r.logical_date, r.start, r.end_, r.run_after, r.conf, NULL, now(), now()
+         SELECT $1, r.run_id, $2, $3::"RunType", 'queued', r.logical_date, r.start, r.end_, r.run_after, r.conf, $19, now(), now()
          FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
            AS r(run_id, logical_date, start, end_, run_after, conf)
          ON CONFLICT DO NOTHING
-         RETURNING id, run_id, logical_date, data_interval_end),
+         RETURNING *),
        new_tis AS (
          INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, task_type, queue, pool, pool_slots,
            priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, updated_at)
@@ -163,9 +171,8 @@ export class RunsRepository {
            t.timeout, r.data_interval_end + make_interval(secs => t.sla), r.logical_date, now()
          FROM new_runs r
          CROSS JOIN unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::int[], $17::int[], $18::float8[])
-           AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout, sla)
-         RETURNING 1)
-       SELECT (SELECT count(*) FROM new_runs)::int AS n, (SELECT count(*) FROM new_tis)::int AS tis`,
+           AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout, sla))
+       SELECT ${RUN_COLUMNS} FROM new_runs ORDER BY logical_date`,
       [
         runs[0]!.dagId, runs[0]!.dagVersionId, runs[0]!.runType,
         runs.map((r) => r.runId), runs.map((r) => r.logicalDate), runs.map((r) => r.dataIntervalStart),
@@ -173,9 +180,10 @@ export class RunsRepository {
         tasks.map((t) => t.taskId), tasks.map((t) => t.taskType), tasks.map((t) => t.queue), tasks.map((t) => t.pool),
         tasks.map((t) => t.poolSlots), tasks.map((t) => t.priorityWeight), tasks.map((t) => t.retries + 1),
         tasks.map((t) => (t.executionTimeoutSec === null ? null : Math.ceil(t.executionTimeoutSec))), tasks.map((t) => t.slaSec),
+        runs[0]!.backfillId ?? null,
       ],
     );
-    return rows[0]!.n;
+    return rows;
   }
 
   async findRunByRunId(db: Queryable, dagId: string, runId: string): Promise<RunRow | null> {
@@ -211,23 +219,30 @@ export class RunsRepository {
     return rowCount === 1;
   }
 
-  /** Running runs that count against the DAG's maxActiveRuns: those of an active backfill count against its own. */
-  async countActiveScheduleRuns(db: Queryable, dagId: string): Promise<number> {
-    const { rows } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = $1 AND state = 'running' AND ${NOT_IN_ACTIVE_BACKFILL}`,
-      [dagId],
-    );
-    return rows[0]!.n;
-  }
-
-  /** Queued runs of a DAG in the order they may start: oldest logical date first (active backfills start their own). */
-  async queuedRuns(db: Queryable, dagId: string, limit: number): Promise<RunRow[]> {
+  /**
+   * The DAG's queued runs that may start now, locked, oldest logical date first: as many as maxActiveRuns leaves
+   * room for beside its running runs (runs of an active backfill count against the backfill's own limit, and the
+   * backfill starts them). The caller holds the DAG's row lock, which serialises everything that starts its runs.
+   */
+  async startableRuns(db: Queryable, dagId: string, maxActiveRuns: number): Promise<RunRow[]> {
     const { rows } = await db.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1 AND state = 'queued' AND ${NOT_IN_ACTIVE_BACKFILL}
-       ORDER BY logical_date LIMIT $2`,
-      [dagId, limit],
+       ORDER BY logical_date
+       LIMIT greatest(0, $2 - (SELECT count(*) FROM dag_runs WHERE dag_id = $1 AND state = 'running' AND ${NOT_IN_ACTIVE_BACKFILL}))
+       FOR UPDATE`,
+      [dagId, maxActiveRuns],
     );
     return rows;
+  }
+
+  /** Whether the DAG has queued runs or active backfills: anything startQueuedRuns could start. */
+  async pendingStarts(db: Queryable, dagId: string): Promise<{ queuedRuns: boolean; activeBackfills: boolean }> {
+    const { rows } = await db.query<{ queuedRuns: boolean; activeBackfills: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM dag_runs WHERE dag_id = $1 AND state = 'queued') AS "queuedRuns",
+         EXISTS (SELECT 1 FROM backfills WHERE dag_id = $1 AND completed_at IS NULL AND canceled_at IS NULL) AS "activeBackfills"`,
+      [dagId],
+    );
+    return rows[0]!;
   }
 
   /** Every task instance of a run, locked (the caller holds the run lock): for clear and mark. */
@@ -311,40 +326,57 @@ export class RunsRepository {
     return new Map(rows.map((r) => [r.task_id, r.state]));
   }
 
+  /** Task states other than `none` of several runs (a run that never started has none): for starting runs. */
+  async startedTaskStates(db: Queryable, dagRunIds: number[]): Promise<Map<number, Map<string, TaskState>>> {
+    const { rows } = await db.query<{ dag_run_id: number; task_id: string; state: TaskState }>(
+      `SELECT dag_run_id, task_id, state FROM task_instances WHERE dag_run_id = ANY($1::int[]) AND state <> 'none'`,
+      [dagRunIds],
+    );
+    const byRun = new Map<number, Map<string, TaskState>>();
+    for (const r of rows) {
+      let states = byRun.get(r.dag_run_id);
+      if (!states) byRun.set(r.dag_run_id, (states = new Map()));
+      states.set(r.task_id, r.state);
+    }
+    return byRun;
+  }
+
   /**
-   * Moves tasks whose dependencies are met from none to queued (through scheduled) and tells waiting workers;
-   * returns the queues that received work.
+   * Writes an evaluation in one statement: task instances of one or more runs leave `none` (queued, scheduled for
+   * sensors, or finished without an attempt: upstream_failed, skipped), runs change state (guarded by their
+   * current state), and waiting workers are told how many tasks each queue received (NOTIFY on commit).
+   * Both kinds of change were checked against the transition tables by the caller, which holds the run locks.
+   * (`state::text`: the guard must not be an index condition; with statistics that think `none` is rare, the
+   * planner would otherwise scan every task instance in `none` instead of finding each row by (run, task).)
    */
-  async queueTasks(db: Queryable, dagRunId: number, taskIds: string[], now: Date): Promise<string[]> {
-    if (!taskIds.length) return [];
-    const { rows } = await db.query<{ queue: string }>(
-      `UPDATE task_instances SET state = 'queued', scheduled_at = $3, queued_at = $3, updated_at = $3
-       WHERE dag_run_id = $1 AND task_id = ANY($2::text[]) AND state = 'none'
-       RETURNING queue`,
-      [dagRunId, taskIds, now],
-    );
-    const queues = [...new Set(rows.map((r) => r.queue))];
-    for (const queue of queues) await db.query('SELECT pg_notify($1, $2)', [QUEUED_CHANNEL, queue]);
-    return queues;
-  }
-
-  /** Tasks evaluated by the scheduler itself (sensors) wait in `scheduled` until they are poked. */
-  async scheduleSensorTasks(db: Queryable, dagRunId: number, taskIds: string[], now: Date): Promise<void> {
-    if (!taskIds.length) return;
+  async applyEvaluation(
+    db: Queryable,
+    changes: { dagRunId: number; taskId: string; to: 'queued' | 'scheduled' | 'upstream_failed' | 'skipped' }[],
+    runStates: { id: number; from: RunState; to: RunState }[],
+    now: Date,
+  ): Promise<void> {
+    if (!changes.length && !runStates.length) return;
     await db.query(
-      `UPDATE task_instances SET state = 'scheduled', scheduled_at = $3, next_poke_at = $3, updated_at = $3
-       WHERE dag_run_id = $1 AND task_id = ANY($2::text[]) AND state = 'none'`,
-      [dagRunId, taskIds, now],
-    );
-  }
-
-  /** Finishes tasks that will never run (upstream_failed or skipped) without an attempt. */
-  async finishUnrunTasks(db: Queryable, dagRunId: number, taskIds: string[], to: 'upstream_failed' | 'skipped', now: Date): Promise<void> {
-    if (!taskIds.length) return;
-    await db.query(
-      `UPDATE task_instances SET state = $3, end_date = $4, updated_at = $4
-       WHERE dag_run_id = $1 AND task_id = ANY($2::text[]) AND state = 'none'`,
-      [dagRunId, taskIds, to, now],
+      `WITH changed AS (
+         UPDATE task_instances ti SET state = c.to_state::"TaskState", updated_at = $4,
+           scheduled_at = CASE WHEN c.to_state IN ('queued', 'scheduled') THEN $4 ELSE ti.scheduled_at END,
+           queued_at = CASE WHEN c.to_state = 'queued' THEN $4 ELSE ti.queued_at END,
+           next_poke_at = CASE WHEN c.to_state = 'scheduled' THEN $4 ELSE ti.next_poke_at END,
+           end_date = CASE WHEN c.to_state IN ('upstream_failed', 'skipped') THEN $4 ELSE ti.end_date END
+         FROM unnest($1::int[], $2::text[], $3::text[]) AS c(run_id, task_id, to_state)
+         WHERE ti.dag_run_id = c.run_id AND ti.task_id = c.task_id AND ti.state::text = 'none'
+         RETURNING ti.queue, ti.state),
+       runs AS (
+         UPDATE dag_runs r SET state = x.to_state::"RunState", updated_at = $4,
+           start_date = CASE WHEN x.to_state = 'running' THEN coalesce(r.start_date, $4) ELSE r.start_date END,
+           end_date = CASE WHEN x.to_state IN ('success', 'failed') THEN $4 ELSE NULL END
+         FROM unnest($5::int[], $6::text[], $7::text[]) AS x(id, from_state, to_state)
+         WHERE r.id = x.id AND r.state = x.from_state::"RunState")
+       SELECT pg_notify($8, queue || ':' || count(*)) FROM changed WHERE state = 'queued' GROUP BY queue`,
+      [
+        changes.map((c) => c.dagRunId), changes.map((c) => c.taskId), changes.map((c) => c.to), now,
+        runStates.map((r) => r.id), runStates.map((r) => r.from), runStates.map((r) => r.to), QUEUED_CHANNEL,
+      ],
     );
   }
 
@@ -353,23 +385,91 @@ export class RunsRepository {
     return rows[0] ?? null;
   }
 
-  /** Records the end of the current attempt on the task instance and on its try row. */
+  /**
+   * Locks a live attempt by its lease id for its completion: the run, then the task instance, then the lease (the
+   * lock order everywhere; FOR UPDATE OF takes them in the order listed), in one statement. Null when the lease is
+   * gone (finished, reaped or fenced).
+   */
+  async lockAttempt(db: Queryable, leaseId: string): Promise<LockedAttempt | null> {
+    const { rows } = await db.query<Record<string, unknown>>({
+      name: 'weft_lock_attempt',
+      text: `SELECT ${columns(RUN_FIELDS, 'r', 'r.')}, ${columns(TI_FIELDS, 'ti', 'ti.')},
+         l.id AS "l.id", l.try_number AS "l.tryNumber", l.worker_id AS "l.workerId", l.api_key_id AS "l.apiKeyId",
+         w.queues AS "w.queues", w.task_types AS "w.taskTypes"
+       FROM leases l
+       JOIN task_instances ti ON ti.id = l.task_instance_id
+       JOIN dag_runs r ON r.id = ti.dag_run_id
+       LEFT JOIN workers w ON w.id = l.worker_id
+       WHERE l.id = $1
+       FOR UPDATE OF r, ti, l`,
+      values: [leaseId],
+    });
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      run: unprefix<RunRow>(row, 'r.', RUN_FIELDS),
+      ti: unprefix<TaskInstanceRow>(row, 'ti.', TI_FIELDS),
+      lease: { id: row['l.id'] as string, tryNumber: row['l.tryNumber'] as number, workerId: row['l.workerId'] as string, apiKeyId: row['l.apiKeyId'] as string | null },
+      worker: row['w.queues'] ? { queues: row['w.queues'] as string[], taskTypes: row['w.taskTypes'] as string[] } : null,
+    };
+  }
+
+  /**
+   * Records the end of the current attempt (weft_end_attempt, migration `claim_path`): the task instance and its
+   * try row, and with `lease` the end of that lease (its completion hash kept on the try; SLOT_FREED when its pool
+   * or DAG was near its limit with work queued behind it). With `readStates`, the same statement returns the run's
+   * task states as they were before this write (the caller holds the run lock, so they are current; the finished
+   * task's own entry is the caller's to set).
+   */
   async finishAttempt(
     db: Queryable,
     ti: TaskInstanceRow,
     to: TaskState,
     now: Date,
-    opts: { error: string | null; nextRetryAt: Date | null },
-  ): Promise<void> {
-    await db.query(
-      `UPDATE task_instances SET state = $2, end_date = $3, updated_at = $3, next_retry_at = $4, last_error = $5
-       WHERE id = $1`,
-      [ti.id, to, now, opts.nextRetryAt, opts.error],
-    );
-    await db.query(
-      `UPDATE task_instance_tries SET state = $3, end_date = $4, error = $5 WHERE task_instance_id = $1 AND try_number = $2`,
-      [ti.id, ti.tryNumber, to, now, opts.error],
-    );
+    opts: { error: string | null; nextRetryAt: Date | null; lease: { id: string; completionHash: string | null } | null; readStates: boolean },
+  ): Promise<Map<string, TaskState> | null> {
+    const { rows } = await db.query<{ task_id: string | null; state: TaskState | null }>({
+      name: 'weft_end_attempt',
+      text: `SELECT NULL AS task_id, NULL AS state FROM weft_end_attempt($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       UNION ALL
+       SELECT task_id, state FROM task_instances WHERE dag_run_id = $11 AND $12`,
+      values: [
+        ti.id, ti.tryNumber, to, now, opts.error, opts.nextRetryAt, opts.lease?.id ?? null, opts.lease?.completionHash ?? null,
+        QUEUED_CHANNEL, SLOT_FREED, ti.dagRunId, opts.readStates,
+      ],
+    });
+    if (!opts.readStates) return null;
+    return new Map(rows.filter((r) => r.task_id !== null).map((r) => [r.task_id!, r.state!]));
+  }
+
+  /**
+   * A completion that needs no evaluation, in one statement outside any transaction (weft_finish_quietly, where the
+   * outcomes are explained): `to` is success (the task has no downstream) or up_for_retry.
+   */
+  async finishQuietly(
+    db: Queryable,
+    a: { leaseId: string; callerKeyId: string | null; tryNumber: number; to: 'success' | 'up_for_retry'; now: Date; error: string | null; nextRetryAt: Date | null; completionHash: string },
+  ): Promise<
+    | { outcome: 'stale' | 'forbidden' | 'evaluate' }
+    | { outcome: 'done'; runState: RunState; dagId: string; startDate: Date | null; workerId: string; worker: { queues: string[]; taskTypes: string[] } | null }
+  > {
+    const { rows } = await db.query<{ outcome: string; runState: RunState; dagId: string; startDate: Date | null; workerId: string; queues: string[] | null; taskTypes: string[] | null }>({
+      name: 'weft_finish_quietly',
+      text: `SELECT outcome, run_state AS "runState", dag_id AS "dagId", start_date AS "startDate", worker_id AS "workerId",
+         worker_queues AS queues, worker_task_types AS "taskTypes"
+       FROM weft_finish_quietly($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      values: [a.leaseId, a.callerKeyId, a.tryNumber, a.to, a.now, a.error, a.nextRetryAt, a.completionHash, [...UNFINISHED_TASK_STATES], QUEUED_CHANNEL, SLOT_FREED],
+    });
+    const r = rows[0]!;
+    if (r.outcome !== 'done') return { outcome: r.outcome as 'stale' | 'forbidden' | 'evaluate' };
+    return {
+      outcome: 'done',
+      runState: r.runState,
+      dagId: r.dagId,
+      startDate: r.startDate,
+      workerId: r.workerId,
+      worker: r.queues ? { queues: r.queues, taskTypes: r.taskTypes ?? [] } : null,
+    };
   }
 
   /** Task instances queued since before `before` (oldest first). */
@@ -390,16 +490,17 @@ export class RunsRepository {
 
   /** Up-for-retry tasks whose delay has passed go back to queued; SKIP LOCKED lets schedulers share the work. */
   async requeueDueRetries(db: Queryable, now: Date, limit: number): Promise<number> {
-    const { rows } = await db.query<{ queue: string }>(
-      `UPDATE task_instances SET state = 'queued', queued_at = $1, updated_at = $1, next_retry_at = NULL
-       WHERE id IN (
-         SELECT id FROM task_instances WHERE state = 'up_for_retry' AND next_retry_at <= $1
-         ORDER BY next_retry_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING queue`,
-      [now, limit],
+    const { rows } = await db.query<{ n: number }>(
+      `WITH requeued AS (
+         UPDATE task_instances SET state = 'queued', queued_at = $1, updated_at = $1, next_retry_at = NULL
+         WHERE id IN (
+           SELECT id FROM task_instances WHERE state = 'up_for_retry' AND next_retry_at <= $1
+           ORDER BY next_retry_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING queue)
+       SELECT count(*)::int AS n, pg_notify($3, queue || ':' || count(*)) FROM requeued GROUP BY queue`,
+      [now, limit, QUEUED_CHANNEL],
     );
-    for (const queue of new Set(rows.map((r) => r.queue))) await db.query('SELECT pg_notify($1, $2)', [QUEUED_CHANNEL, queue]);
-    return rows.length;
+    return rows.reduce((n, r) => n + r.n, 0);
   }
 
   async loadVersionDocument(db: Queryable, versionId: number): Promise<DagDocument> {
@@ -411,19 +512,18 @@ export class RunsRepository {
   // ---- reads for the API ----
 
   async listRuns(f: RunFilter): Promise<{ items: RunRow[]; total: number }> {
-    const where = ['dag_id = $1'];
-    const params: unknown[] = [f.dagId];
-    if (f.state?.length) where.push(`state = ANY($${params.push(f.state)}::"RunState"[])`);
-    if (f.logicalDateGte) where.push(`logical_date >= $${params.push(f.logicalDateGte)}`);
-    if (f.logicalDateLte) where.push(`logical_date <= $${params.push(f.logicalDateLte)}`);
-    if (f.runType) where.push(`run_type = $${params.push(f.runType)}`);
-    const cond = where.join(' AND ');
+    // One fixed statement: an absent filter is a NULL parameter that matches everything.
+    const where = `dag_id = $1 AND ($2::"RunState"[] IS NULL OR state = ANY($2::"RunState"[]))
+      AND ($3::timestamptz IS NULL OR logical_date >= $3) AND ($4::timestamptz IS NULL OR logical_date <= $4)
+      AND ($5::"RunType" IS NULL OR run_type = $5::"RunType")`;
+    const params = [f.dagId, f.state?.length ? f.state : null, f.logicalDateGte ?? null, f.logicalDateLte ?? null, f.runType ?? null];
     const [items, total] = await Promise.all([
-      this.pool.query<RunRow>(
-        `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE ${cond} ORDER BY logical_date DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, f.limit, f.offset],
-      ),
-      this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag_runs WHERE ${cond}`, params),
+      this.pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM dag_runs WHERE ${where} ORDER BY logical_date DESC LIMIT $6 OFFSET $7`, [
+        ...params,
+        f.limit,
+        f.offset,
+      ]),
+      this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag_runs WHERE ${where}`, params),
     ]);
     return { items: items.rows, total: total.rows[0]!.n };
   }

@@ -39,8 +39,6 @@ export class RunsService {
     return inTransaction(this.pool, async (db) => {
       const dag = await this.dags.lockDag(db, dagId);
       if (!dag) throw new NotFoundError('DAG', dagId);
-      const existing = await this.runs.findRunByRunId(db, dagId, runId);
-      if (existing) return { run: existing, created: false };
       const run = await this.engine.createRun(db, {
         dagId,
         runId,
@@ -50,29 +48,37 @@ export class RunsService {
         conf: req.conf ?? {},
       });
       if (!run) {
+        // Not created: the same runId again answers with the existing run; another run at that date is a conflict.
+        const existing = await this.runs.findRunByRunId(db, dagId, runId);
+        if (existing) return { run: existing, created: false };
         const clash = await this.runs.findRunByLogicalDate(db, dagId, logicalDate);
         throw new ConflictError(
           `DAG '${dagId}' already has a run at logical date ${logicalDate.toISOString()} (${clash?.runId ?? 'unknown'})`,
           'logical_date_taken',
         );
       }
-      const started = await this.engine.startQueuedRuns(db, dag, now);
+      const started = await this.engine.startQueuedRuns(db, dag, now, [run.id]);
       return { run: started.find((r) => r.id === run.id) ?? run, created: true };
     });
   }
 
   /**
    * Starts the DAG's queued runs that fit under maxActiveRuns, under the DAG's row lock. `wait: false` skips a
-   * DAG another scheduler holds (it will start them itself).
+   * DAG another scheduler holds (it will start them itself). Called whenever a run ends; a DAG without queued runs
+   * or active backfills (the common case) costs one statement. A run queued by a transaction that commits just
+   * after that look, having found no room while the ended run still counted, waits for the scheduler's next tick
+   * (StartQueuedRunsJob).
    */
   async startQueuedRuns(dagId: string, now: Date, opts: { wait: boolean } = { wait: true }): Promise<number> {
-    const started = await inTransaction(this.pool, async (db) => {
+    const pending = await this.runs.pendingStarts(this.pool, dagId);
+    if (!pending.queuedRuns && !pending.activeBackfills) return 0;
+    const started = !pending.queuedRuns ? 0 : await inTransaction(this.pool, async (db) => {
       const dag = opts.wait ? await this.dags.lockDag(db, dagId) : await this.dags.tryLockDag(db, dagId);
       if (!dag) return 0;
       return (await this.engine.startQueuedRuns(db, dag, now)).length;
     });
     // A finished run may have been a backfill's: its next date can start now.
-    return started + (await this.backfillDriver.driveForDag(dagId, now));
+    return started + (pending.activeBackfills ? await this.backfillDriver.driveForDag(dagId, now) : 0);
   }
 
   async list(filter: RunFilter): Promise<Page<RunRow>> {

@@ -41,7 +41,7 @@ export class CreateDueRunsJob {
         const last = await this.runs.latestScheduledLogicalDate(db, dag.dagId);
         const limit = this.config.schedulerRunsPerDagPerTick;
         const due = dueIntervals(schedule, { ...window, catchup: doc.catchup }, last, now, limit);
-        const made = await this.engine.createRuns(
+        const createdRuns = await this.engine.createRuns(
           db,
           due.map((interval) => ({
             dagId: dag.dagId,
@@ -57,8 +57,8 @@ export class CreateDueRunsJob {
         // A full batch means more may be due: come back on the next tick instead of waiting for `next`.
         const createAfter = due.length >= limit ? now : next?.runAfter;
         await this.dags.setNextDagrun(db, dag.dagId, next && createAfter ? { logicalDate: next.logicalDate, createAfter } : null);
-        await this.engine.startQueuedRuns(db, dag, now);
-        return made;
+        await this.engine.startQueuedRuns(db, dag, now, createdRuns.map((r) => r.id));
+        return createdRuns.length;
       });
       if (result === null) break;
       created += result;

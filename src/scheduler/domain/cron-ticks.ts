@@ -2,6 +2,9 @@ import { CronExpressionParser } from 'cron-parser';
 import type { CronSchedule } from './schedule.js';
 import { firstTransitionAfter, offsetAt, resolveWallTime, wallClockAt, type WallTimeResolution } from './timezone.js';
 
+/** Zone names that are UTC at every instant. */
+const FIXED_UTC = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu', 'Universal', 'Zulu', 'UCT', 'GMT', 'Etc/GMT', 'Etc/GMT0', 'Etc/GMT+0', 'Etc/GMT-0', 'Etc/Greenwich', 'GMT0', 'GMT+0', 'GMT-0', 'Greenwich']);
+
 /** Returns the first tick strictly after an instant (ms). */
 export type TickAfter = (after: number) => number;
 
@@ -16,17 +19,67 @@ const MAX_STEPS = 10_000;
  * sees a DST change); this file decides which instants those are, following the schedule's DstPolicy.
  */
 export function cronTicker(schedule: CronSchedule, timezone: string): TickAfter {
-  const wallTicks = CronExpressionParser.parse(schedule.expression, { tz: 'UTC', currentDate: new Date(0) });
-  const wallTickAfter = (wall: number): number => {
-    wallTicks.reset(new Date(wall));
-    return wallTicks.next().getTime();
-  };
+  const wallTickAfter = periodicWallTicks(schedule.expression) ?? cronParserWallTicks(schedule.expression);
+  // UTC has no offset changes, so both policies are the wall ticks themselves (the zone lookups cost more than
+  // the tick arithmetic: a catch-up over thousands of intervals is dominated by them otherwise).
+  if (FIXED_UTC.has(timezone)) return (after) => wallTickAfter(after);
   switch (schedule.dstPolicy) {
     case 'elapsed':
       return (after) => elapsedTickAfter(timezone, wallTickAfter, after);
     case 'wall-clock':
       return (after) => wallClockTickAfter(timezone, wallTickAfter, after);
   }
+}
+
+/** The matching wall times of any expression, from cron-parser (which runs in UTC over wall-clock values). */
+function cronParserWallTicks(expression: string): (wall: number) => number {
+  const wallTicks = CronExpressionParser.parse(expression, { tz: 'UTC', currentDate: new Date(0) });
+  // Walking consecutive ticks (a catch-up, a backfill) continues from the last one without a reset.
+  let last = Number.NaN;
+  return (wall) => {
+    if (wall !== last) wallTicks.reset(new Date(wall));
+    last = wallTicks.next().getTime();
+    return last;
+  };
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * The wall ticks of the most common schedules by arithmetic: `M * * * *` (hourly, @hourly), `M H * * *` (daily,
+ * @daily) and `*\/N * * * *` with N dividing 60. Wall-clock values are plain UTC milliseconds, so the ticks are
+ * the multiples of the period after an offset; cron-parser gives the same ticks two orders of magnitude slower,
+ * which a catch-up or a backfill over thousands of intervals feels. Null for any other expression.
+ */
+export function periodicWallTicks(expression: string): ((wall: number) => number) | null {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 5 || fields[2] !== '*' || fields[3] !== '*' || fields[4] !== '*') return null;
+  const [minute, hour] = fields as [string, string];
+  const int = (v: string, max: number): number | null => (/^\d{1,2}$/.test(v) && Number(v) <= max ? Number(v) : null);
+  let period: number;
+  let offset: number;
+  const step = /^\*\/(\d{1,2})$/.exec(minute);
+  if (step && hour === '*') {
+    const n = Number(step[1]);
+    if (n < 1 || 60 % n !== 0) return null;
+    period = n * MINUTE;
+    offset = 0;
+  } else {
+    const m = int(minute, 59);
+    if (m === null) return null;
+    if (hour === '*') {
+      period = HOUR;
+      offset = m * MINUTE;
+    } else {
+      const h = int(hour, 23);
+      if (h === null) return null;
+      period = DAY;
+      offset = h * HOUR + m * MINUTE;
+    }
+  }
+  return (wall) => offset + (Math.floor((wall - offset) / period) + 1) * period;
 }
 
 /**

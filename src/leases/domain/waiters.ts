@@ -1,0 +1,126 @@
+/**
+ * Lease requests waiting in a long poll, and which of them a notification wakes. A notification that n tasks were
+ * queued on a queue wakes the longest-waiting requests on it until their capacities cover n, not every waiter:
+ * the others would only run an empty claim. Waiters held back by a pool or DAG limit wait for freed slots instead.
+ */
+export class Waiter {
+  /** How many of the tasks of the notification that woke this waiter it is expected to take; 0 while asleep. */
+  share = 0;
+  /** The queue whose notification woke it (null: woken by a freed slot or a broadcast). */
+  wokenBy: string | null = null;
+
+  constructor(
+    readonly queues: readonly string[],
+    readonly capacity: number,
+    /** Its last claim was held back by a pool or DAG limit: freed slots wake it too. */
+    readonly slotWaiter: boolean,
+    private readonly onWake: () => void,
+  ) {}
+
+  get woken(): boolean {
+    return this.share > 0;
+  }
+
+  /** @internal Called by the registry once, when it removes the waiter. */
+  wake(share: number, queue: string | null): void {
+    this.share = share;
+    this.wokenBy = queue;
+    this.onWake();
+  }
+}
+
+export class WaiterRegistry {
+  /** Per queue, in arrival order (a Set iterates in insertion order). */
+  private readonly byQueue = new Map<string, Set<Waiter>>();
+  private readonly slotWaiters = new Set<Waiter>();
+
+  get size(): number {
+    const all = new Set<Waiter>(this.slotWaiters);
+    for (const set of this.byQueue.values()) for (const w of set) all.add(w);
+    return all.size;
+  }
+
+  add(w: Waiter): void {
+    for (const q of w.queues) {
+      let set = this.byQueue.get(q);
+      if (!set) this.byQueue.set(q, (set = new Set()));
+      set.add(w);
+    }
+    if (w.slotWaiter) this.slotWaiters.add(w);
+  }
+
+  remove(w: Waiter): void {
+    for (const q of w.queues) {
+      const set = this.byQueue.get(q);
+      if (!set) continue;
+      set.delete(w);
+      if (!set.size) this.byQueue.delete(q);
+    }
+    this.slotWaiters.delete(w);
+  }
+
+  /**
+   * `n` tasks were queued on `queue` (Infinity when the count is unknown): wakes waiters on it, longest-waiting
+   * first, until their capacities cover n. Returns how many it woke.
+   */
+  queued(queue: string, n: number): number {
+    const set = this.byQueue.get(queue);
+    let left = n;
+    let woken = 0;
+    for (const w of set ? [...set] : []) {
+      if (left <= 0) break;
+      const share = Math.min(w.capacity, left);
+      left -= share;
+      this.remove(w);
+      w.wake(share, queue);
+      woken++;
+    }
+    return woken;
+  }
+
+  /** A pool or DAG slot opened: wakes every waiter whose work a limit held back. */
+  slotFreed(): number {
+    const woken = [...this.slotWaiters];
+    for (const w of woken) {
+      this.remove(w);
+      w.wake(w.capacity, null);
+    }
+    return woken.length;
+  }
+
+  /** Notifications may have been lost (the LISTEN connection dropped): every waiter looks again. */
+  all(): number {
+    const woken = new Set<Waiter>(this.slotWaiters);
+    for (const set of this.byQueue.values()) for (const w of set) woken.add(w);
+    for (const w of woken) {
+      this.remove(w);
+      w.wake(w.capacity, null);
+    }
+    return woken.size;
+  }
+}
+
+/**
+ * After a claim made for a wake-up of `share` tasks, how many of them to hand on to the next waiters of the queue:
+ * - the claim came back full: it may have been answered by other work, so the whole share;
+ * - it filters by task type and took fewer than its share: the rest, which other waiters may be able to take.
+ * A claim without a filter that came back short saw the queue drained (or held back by limits): nothing.
+ * (A wake-up that arrives while the request is already claiming, for a request that then answers with tasks, is
+ * handed on whole by the caller: that claim may not have seen the new work.)
+ */
+export function shareToPassOn(o: { share: number; claimed: number; capacity: number; filtered: boolean }): number {
+  if (o.share <= 0) return 0;
+  if (o.claimed >= o.capacity) return o.share;
+  if (o.filtered && o.claimed < o.share) return o.share - o.claimed;
+  return 0;
+}
+
+/** NOTIFY payloads on the queued channel: `<queue>:<count>`, or a bare queue name (count unknown). */
+export function parseQueuedPayload(payload: string): { queue: string; n: number } {
+  const i = payload.lastIndexOf(':');
+  if (i > 0) {
+    const n = Number(payload.slice(i + 1));
+    if (Number.isInteger(n) && n > 0) return { queue: payload.slice(0, i), n };
+  }
+  return { queue: payload, n: Infinity };
+}

@@ -1,0 +1,208 @@
+import { describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { Api, dag } from '../support/api.js';
+import { useTestApp } from '../support/app.js';
+
+const ctx = useTestApp({ WEFT_QUEUED_TIMEOUT_SEC: '0' });
+const api = new Api(() => ctx.t.app);
+
+/**
+ * Pools and maxActiveTasks under concurrent claimers, checked at the database: claimers on connections of their
+ * own call weft_claim_tasks (the claim the lease API makes) while others end attempts, and a sampler reads the
+ * committed usage all along. Whatever the interleaving, no committed state may exceed a limit.
+ */
+type Claimed = { leaseId: string; taskInstanceId: number };
+
+async function connect(n: number): Promise<pg.Client[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const c = new pg.Client({ connectionString: ctx.t.db.url });
+      await c.connect();
+      return c;
+    }),
+  );
+}
+
+async function claim(c: pg.Client, worker: string, queue: string, capacity: number): Promise<Claimed[]> {
+  const { rows } = await c.query<Claimed & { blocked: boolean }>(
+    `SELECT lease_id AS "leaseId", task_instance_id AS "taskInstanceId", blocked
+     FROM weft_claim_tasks($1, $2, NULL, $3, 60, NULL, NULL, now())`,
+    [worker, [queue], capacity],
+  );
+  return rows.filter((r) => r.leaseId !== null);
+}
+
+/** Ends an attempt as a completion does (lease row gone, task finished), in one transaction. */
+async function finish(c: pg.Client, t: Claimed): Promise<void> {
+  await c.query(
+    `WITH gone AS (DELETE FROM leases WHERE id = $1)
+     UPDATE task_instances SET state = 'success', end_date = now() WHERE id = $2`,
+    [t.leaseId, t.taskInstanceId],
+  );
+}
+
+/** Polls `sql` (one number) until stopped; returns the largest value seen. */
+function sampler(c: pg.Client, sql: string, params: unknown[]) {
+  let stop = false;
+  let max = 0;
+  let samples = 0;
+  const loop = (async () => {
+    while (!stop) {
+      const { rows } = await c.query<{ n: number }>(sql, params);
+      max = Math.max(max, rows[0]!.n);
+      samples++;
+    }
+  })();
+  return async () => {
+    stop = true;
+    await loop;
+    return { max, samples };
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `claimers` loops claim up to a random capacity, hold what they got a few ms, then end it; until the queue is
+ * drained. Returns the number of tasks run.
+ */
+async function churn(clients: pg.Client[], queue: string, maxCapacity: number): Promise<number> {
+  let ran = 0;
+  await Promise.all(
+    clients.map(async (c, i) => {
+      let idle = 0;
+      while (idle < 20) {
+        const got = await claim(c, `w${i}`, queue, 1 + Math.floor(Math.random() * maxCapacity));
+        if (!got.length) {
+          idle++;
+          await sleep(2);
+          continue;
+        }
+        idle = 0;
+        await sleep(Math.random() * 4);
+        for (const t of got) await finish(c, t);
+        ran += got.length;
+      }
+    }),
+  );
+  return ran;
+}
+
+describe('claim limits under concurrent claimers', () => {
+  it('never exceeds a small pool, counting tasks that take several slots', async () => {
+    await api.ok('POST', '/api/v1/pools', { name: 'narrow', slots: 5 });
+    const tasks = Array.from({ length: 60 }, (_, i) => ({ taskId: `t${i}`, pool: 'narrow', poolSlots: i % 3 === 0 ? 2 : 1 }));
+    await api.registerDag(dag('narrow_pool', tasks, { maxActiveTasks: 1000 }));
+    await api.trigger('narrow_pool');
+    const clients = await connect(9);
+    try {
+      const stop = sampler(clients[8]!, `SELECT coalesce(sum(pool_slots), 0)::int AS n FROM leases WHERE pool = 'narrow'`, []);
+      const ran = await churn(clients.slice(0, 8), 'narrow_pool', 3);
+      const { max, samples } = await stop();
+      expect(ran).toBe(60);
+      expect(samples).toBeGreaterThan(10);
+      expect(max).toBeLessThanOrEqual(5);
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+  });
+
+  it("never exceeds a DAG's maxActiveTasks", async () => {
+    const tasks = Array.from({ length: 60 }, (_, i) => ({ taskId: `t${i}` }));
+    await api.registerDag(dag('capped_dag', tasks, { maxActiveTasks: 3 }));
+    await api.trigger('capped_dag');
+    const clients = await connect(9);
+    try {
+      const stop = sampler(clients[8]!, `SELECT count(*)::int AS n FROM task_instances WHERE dag_id = $1 AND state = 'running'`, ['capped_dag']);
+      const ran = await churn(clients.slice(0, 8), 'capped_dag', 4);
+      const { max } = await stop();
+      expect(ran).toBe(60);
+      expect(max).toBeLessThanOrEqual(3);
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+  });
+
+  it('fills a large pool to its last slot and no further, from far below its limit (shared mode) to full (exact mode)', async () => {
+    await api.ok('POST', '/api/v1/pools', { name: 'wide', slots: 150 });
+    const tasks = Array.from({ length: 220 }, (_, i) => ({ taskId: `t${i}`, pool: 'wide' }));
+    await api.registerDag(dag('wide_pool', tasks, { maxActiveTasks: 1000 }));
+    await api.trigger('wide_pool');
+    const clients = await connect(9);
+    try {
+      const stop = sampler(clients[8]!, `SELECT coalesce(sum(pool_slots), 0)::int AS n FROM leases WHERE pool = 'wide'`, []);
+      // Phase 1: claim and hold, until no claimer gets anything more.
+      const held: Claimed[][] = clients.slice(0, 8).map(() => []);
+      await Promise.all(
+        clients.slice(0, 8).map(async (c, i) => {
+          for (let idle = 0; idle < 5; ) {
+            const got = await claim(c, `h${i}`, 'wide_pool', 1 + Math.floor(Math.random() * 12));
+            held[i]!.push(...got);
+            idle = got.length ? 0 : idle + 1;
+          }
+        }),
+      );
+      const full = await clients[0]!.query(`SELECT coalesce(sum(pool_slots), 0)::int AS n FROM leases WHERE pool = 'wide'`);
+      expect(full.rows[0].n).toBe(150);
+      // Phase 2: release and claim concurrently until the queue is drained.
+      await Promise.all(clients.slice(0, 8).map(async (c, i) => { for (const t of held[i]!) await finish(c, t); }));
+      const ran = await churn(clients.slice(0, 8), 'wide_pool', 12);
+      const { max } = await stop();
+      expect(150 + ran).toBe(220);
+      expect(max).toBe(150);
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+  });
+
+  it('a claim held back by a limit says so, and takes work of other DAGs behind it', async () => {
+    await api.ok('POST', '/api/v1/pools', { name: 'one_slot', slots: 1 });
+    await api.registerDag(dag('mixed', [{ taskId: 'a', pool: 'one_slot', priorityWeight: 10 }, { taskId: 'b', pool: 'one_slot', priorityWeight: 9 }, { taskId: 'c', priorityWeight: 1 }]));
+    await api.trigger('mixed');
+    const [c] = await connect(1);
+    try {
+      const first = await c!.query(`SELECT task_instance_id, blocked FROM weft_claim_tasks('x', '{mixed}', NULL, 1, 60, NULL, NULL, now())`);
+      expect(first.rows).toEqual([expect.objectContaining({ blocked: false })]);
+      // b is held back by the full pool; c (default_pool), lower in the order, is taken instead.
+      const second = await c!.query(`SELECT ti.task_id, r.blocked FROM weft_claim_tasks('x', '{mixed}', NULL, 2, 60, NULL, NULL, now()) r JOIN task_instances ti ON ti.id = r.task_instance_id`);
+      expect(second.rows).toEqual([{ task_id: 'c', blocked: true }]);
+      const third = await c!.query(`SELECT lease_id, blocked FROM weft_claim_tasks('x', '{mixed}', NULL, 1, 60, NULL, NULL, now())`);
+      expect(third.rows).toEqual([{ lease_id: null, blocked: true }]);
+    } finally {
+      await c!.end();
+    }
+  });
+});
+
+describe('wake-ups of waiting lease requests', () => {
+  it('n queued tasks wake as many waiters as they need; the others keep waiting', async () => {
+    await api.registerDag(dag('wake_two', [{ taskId: 'a' }, { taskId: 'b' }]));
+    const started = Date.now();
+    const waiting = [1, 2, 3].map((i) => api.lease(`ww${i}`, { queues: ['wake_two'], capacity: 1, waitSeconds: 3 }));
+    await sleep(300);
+    await api.trigger('wake_two');
+    const got = await Promise.all(waiting);
+    expect(got.map((l) => l.length).sort()).toEqual([0, 1, 1]);
+    expect(got.flat().map((l) => l.taskId).sort()).toEqual(['a', 'b']);
+    // The two were answered at once; only the third waited its full time.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    for (const l of got.flat()) await api.complete(l.leaseId, { status: 'success' });
+  });
+
+  it('a request held back by a full pool gets the task when the slot frees', async () => {
+    await api.ok('POST', '/api/v1/pools', { name: 'single_slot', slots: 1 });
+    await api.registerDag(dag('wake_slot', [{ taskId: 'first', pool: 'single_slot' }, { taskId: 'second', pool: 'single_slot' }]));
+    await api.trigger('wake_slot');
+    const [first] = await api.lease('ws1', { queues: ['wake_slot'], capacity: 1 });
+    expect(first.taskId).toBe('first');
+    const waiting = api.lease('ws2', { queues: ['wake_slot'], capacity: 1, waitSeconds: 10 });
+    await sleep(300);
+    const freed = Date.now();
+    await api.complete(first.leaseId, { status: 'success' });
+    const [second] = await waiting;
+    expect(second.taskId).toBe('second');
+    // Woken by the freed slot, not by its periodic look (1 s) or its timeout.
+    expect(Date.now() - freed).toBeLessThan(900);
+    await api.complete(second.leaseId, { status: 'success' });
+  });
+});
