@@ -36,6 +36,9 @@ export const INTERNAL_ERROR: ErrorMapping & { message: string } = {
   message: 'internal error',
 };
 
+/** What a client is told when PostgreSQL cannot be reached (503; see database-unavailable.ts). */
+export const DATABASE_UNAVAILABLE = 'the database is unavailable; retry shortly';
+
 /** The code of an HTTP status that framework exceptions (e.g. a guard's ForbiddenException) carry, if the table has one. */
 export function errorCodeForStatus(status: number): ErrorCode | undefined {
   return (Object.keys(ERROR_TABLE) as ErrorCode[]).find((code) => ERROR_TABLE[code].status === status);

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DomainError, ERROR_TABLE, INTERNAL_ERROR } from './errors.js';
+import { isDatabaseUnavailable } from './database-unavailable.js';
+import { DATABASE_UNAVAILABLE, DomainError, ERROR_TABLE, INTERNAL_ERROR } from './errors.js';
 
 export type ErrorBody = { statusCode: number; error: string; message: string; details?: unknown };
 
@@ -15,6 +16,11 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const res = exception.getResponse();
     const message = typeof res === 'string' ? res : String((res as { message?: unknown }).message ?? exception.message);
     return { statusCode: status, error: httpError(status), message };
+  }
+  // PostgreSQL unreachable: 503, and the caller may retry (the service recovers when the database is back).
+  if (isDatabaseUnavailable(exception)) {
+    const { status, error } = ERROR_TABLE.UNAVAILABLE;
+    return { statusCode: status, error, message: DATABASE_UNAVAILABLE };
   }
   // Fastify's own errors (body too large, bad JSON, bad content type) carry a statusCode.
   const fastifyStatus = (exception as { statusCode?: unknown })?.statusCode;
@@ -48,8 +54,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
     // GraphQL resolvers' errors go on to the GraphQL module's formatError, which maps them through the same table.
     if (host.getType() !== 'http') throw exception;
     const body = toErrorBody(exception);
-    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (body.statusCode === 503) {
+      // Debug only: during an outage every request says the same (readiness and the scheduler report it once).
+      this.logger.debug(`${body.message}: ${exception instanceof Error ? exception.message : String(exception)}`);
+      void reply.header('retry-after', '5');
+    } else if (body.statusCode >= 500) {
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    }
     void reply.status(body.statusCode).send(body);
   }
 }

@@ -1,7 +1,8 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { HttpException } from '@nestjs/common';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { DomainError, ERROR_TABLE, errorCodeForStatus, INTERNAL_ERROR } from '../common/errors.js';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
+import { DATABASE_UNAVAILABLE, DomainError, ERROR_TABLE, errorCodeForStatus, INTERNAL_ERROR } from '../common/errors.js';
 
 /**
  * The one translation from errors to GraphQL errors: `extensions: {code, statusCode, details?}`, from the same
@@ -31,6 +32,10 @@ export function formatGraphqlError(
   // The GraphQL layer's own verdicts on the request (syntax, unknown fields, argument types): Apollo's codes.
   if (original instanceof GraphQLError && formatted.extensions?.code !== INTERNAL_ERROR.graphqlCode) {
     return { message: formatted.message, ...where, extensions: { code: formatted.extensions?.code ?? 'BAD_REQUEST', statusCode: 400 } };
+  }
+  if (isDatabaseUnavailable(original)) {
+    const { graphqlCode, status } = ERROR_TABLE.UNAVAILABLE;
+    return { message: DATABASE_UNAVAILABLE, ...where, extensions: { code: graphqlCode, statusCode: status } };
   }
   onInternal(original);
   return { message: INTERNAL_ERROR.message, ...where, extensions: { code: INTERNAL_ERROR.graphqlCode, statusCode: INTERNAL_ERROR.status } };

@@ -2,7 +2,9 @@ import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/roles.decorator.js';
-import { HealthService } from './health.service.js';
+import { HealthService, type Readiness } from './health.service.js';
+import { ApiContract } from '../openapi/contract.js';
+import { health, readiness } from '../openapi/schemas/admin.js';
 
 @ApiTags('health')
 @Public()
@@ -13,13 +15,15 @@ export class HealthController {
   @Get()
   @HttpCode(200)
   @ApiOperation({ operationId: 'getHealth', summary: 'Liveness: the process answers' })
+  @ApiContract({ responses: { 200: health } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: database reachable and migrations applied' })
-  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+  @ApiContract({ responses: { 200: readiness, 503: readiness } })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
     const report = await this.health.readiness();
     void reply.status(report.status === 'ok' ? 200 : 503);
     return report;

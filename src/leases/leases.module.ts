@@ -8,11 +8,13 @@ import { QueuedTooLongJob } from './queued-too-long.job.js';
 import { ReapExpiredLeasesJob } from './reap-expired-leases.job.js';
 import { TaskDataRepository } from './task-data.repository.js';
 import { TaskDataService } from './task-data.service.js';
+import { TaskLogsRepository } from './task-logs.repository.js';
+import { TaskLogsService } from './task-logs.service.js';
 
 @Module({
   imports: [RunsModule],
   controllers: [LeasesController],
-  providers: [LeasesRepository, LeasesService, QueueWakeups, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataRepository, TaskDataService],
+  providers: [LeasesRepository, LeasesService, QueueWakeups, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataRepository, TaskDataService, TaskLogsRepository, TaskLogsService],
   exports: [LeasesService, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataService],
 })
 export class LeasesModule {}

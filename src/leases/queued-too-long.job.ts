@@ -6,6 +6,7 @@ import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { assertTaskTransition } from '../runs/domain/task-state.js';
+import { runFields } from '../logging/log-fields.js';
 
 /**
  * The first of the three clocks (DESIGN §5): a task queued longer than WEFT_QUEUED_TIMEOUT_SEC means no worker
@@ -34,7 +35,12 @@ export class QueuedTooLongJob {
       if (!this.config.queuedTimeoutFail) {
         if (this.reported.has(ti.id)) continue;
         this.reported.add(ti.id);
-        this.logger.warn(`${ti.dagId}/${ti.runId}/${ti.taskId} queued on '${ti.queue}' since ${ti.queuedAt?.toISOString()}: no worker has leased it`);
+        this.logger.warn({
+          msg: `${ti.dagId}/${ti.runId}/${ti.taskId} queued on '${ti.queue}' since ${ti.queuedAt?.toISOString()}: no worker has leased it`,
+          ...runFields(ti),
+          taskId: ti.taskId,
+          queue: ti.queue,
+        });
         handled++;
         continue;
       }

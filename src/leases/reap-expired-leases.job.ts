@@ -5,6 +5,7 @@ import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { LeasesRepository } from './leases.repository.js';
+import { attemptFields } from '../logging/log-fields.js';
 
 /**
  * Ends attempts whose lease expired (no heartbeat) or whose execution deadline passed, as failed attempts (the
@@ -36,13 +37,13 @@ export class ReapExpiredLeasesJob {
         const ti = await this.runs.lockTaskInstance(db, lease.taskInstanceId);
         const stillDue = lease.expiresAt <= now || (lease.deadlineAt !== null && lease.deadlineAt <= now);
         if (!ti || !stillDue || ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
-        await this.leases.deleteLease(db, lease.id);
         const error =
           candidate.reason === 'timeout'
             ? `execution timeout: the attempt ran past its deadline ${lease.deadlineAt?.toISOString()}`
             : `lease expired at ${lease.expiresAt.toISOString()} without a heartbeat (worker ${lease.workerId})`;
-        const result = await this.engine.finishAttempt(db, run, ti, { status: 'failed', error }, now);
-        this.logger.warn(`${ti.dagId}/${ti.runId}/${ti.taskId} try ${ti.tryNumber}: ${error} -> ${result.state}`);
+        // The lease row ends in the same statement as the attempt (its pool slot frees with it).
+        const result = await this.engine.finishAttempt(db, run, ti, { status: 'failed', error }, now, { id: lease.id, completionHash: null });
+        this.logger.warn({ msg: `${ti.dagId}/${ti.runId}/${ti.taskId} try ${ti.tryNumber}: ${error} -> ${result.state}`, ...attemptFields(ti) });
         return { dagId: run.dagId, runFinished: result.runState !== run.state };
       });
       if (!outcome) continue;

@@ -1,33 +1,54 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { requestContext } from '../auth/request-context.js';
 
-/** Structured JSON logs (pino); pretty output when attached to a terminal. */
-export function createLogger(level: string, pretty: boolean): Logger {
-  return pino({
+/**
+ * Structured JSON logs (pino); pretty output when attached to a terminal. Every line written while serving a
+ * request carries its `requestId` (the X-Request-Id the caller sent, or a fresh UUID, echoed in the answer).
+ */
+export function createLogger(level: string, pretty: boolean, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level,
     base: { service: 'weft' },
     redact: { paths: ['req.headers.authorization', '*.password', '*.apiKey'], censor: '[redacted]' },
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
-  });
+    mixin: () => {
+      const requestId = requestContext.getStore()?.requestId;
+      return requestId ? { requestId } : {};
+    },
+  };
+  if (destination) return pino(options, destination);
+  return pino({ ...options, ...(pretty ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}) });
 }
 
-/** Routes Nest's own log calls into pino with the Nest context as a field. */
+/**
+ * Routes Nest's own log calls into pino with the Nest context as a field. A message may be an object
+ * `{ msg, ...fields }` (e.g. `attemptFields(ti)` from log-fields.ts): its fields become fields of the line.
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    this.write('info', message, { context });
   }
   error(message: unknown, trace?: string, context?: string): void {
-    this.logger.error({ context, trace }, String(message));
+    this.write('error', message, { context, trace });
   }
   warn(message: unknown, context?: string): void {
-    this.logger.warn({ context }, String(message));
+    this.write('warn', message, { context });
   }
   debug(message: unknown, context?: string): void {
-    this.logger.debug({ context }, String(message));
+    this.write('debug', message, { context });
   }
   verbose(message: unknown, context?: string): void {
-    this.logger.trace({ context }, String(message));
+    this.write('trace', message, { context });
+  }
+
+  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, base: Record<string, unknown>): void {
+    if (message && typeof message === 'object' && !(message instanceof Error)) {
+      const { msg, ...fields } = message as Record<string, unknown>;
+      this.logger[level]({ ...base, ...fields }, String(msg ?? ''));
+    } else {
+      this.logger[level](base, String(message));
+    }
   }
 }

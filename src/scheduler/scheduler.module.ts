@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LeasesModule } from '../leases/leases.module.js';
+import { RetentionModule } from '../retention/retention.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { CreateDatasetRunsJob } from './create-dataset-runs.job.js';
 import { CreateDueRunsJob } from './create-due-runs.job.js';
@@ -15,7 +16,7 @@ export class SchedulerModule {
   static forRoot(opts: { enabled: boolean }): DynamicModule {
     return {
       module: SchedulerModule,
-      imports: [RunsModule, LeasesModule],
+      imports: [RunsModule, LeasesModule, RetentionModule],
       providers: [
         { provide: SCHEDULER_ENABLED, useValue: opts.enabled },
         CreateDueRunsJob,

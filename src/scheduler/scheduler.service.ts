@@ -10,6 +10,10 @@ import { CreateDueRunsJob } from './create-due-runs.job.js';
 import { PokeSensorsJob } from './poke-sensors.job.js';
 import { RequeueRetriesJob } from './requeue-retries.job.js';
 import { StartQueuedRunsJob } from './start-queued-runs.job.js';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
+import { Lifecycle } from '../lifecycle/lifecycle.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { RetentionJob } from '../retention/retention.job.js';
 
 export const SCHEDULER_ENABLED = Symbol('SCHEDULER_ENABLED');
 
@@ -23,6 +27,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private current: Promise<void> | null = null;
+  /** Consecutive failed ticks: an outage is logged when it starts and when it ends, not once per tick. */
+  private failures = 0;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -37,7 +43,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly createDatasetRuns: CreateDatasetRunsJob,
     private readonly pokeSensors: PokeSensorsJob,
     private readonly alerts: AlertsService,
-  ) {}
+    private readonly retention: RetentionJob,
+    private readonly metrics: MetricsService,
+    lifecycle: Lifecycle,
+  ) {
+    // A drain stops the loop between ticks; the tick in progress finishes (awaited on shutdown).
+    lifecycle.drainSignal.addEventListener('abort', () => this.stopLoop(), { once: true });
+  }
 
   onApplicationBootstrap(): void {
     if (!this.enabled) return;
@@ -46,9 +58,19 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.drained();
+  }
+
+  /** Stops the loop between ticks; resolves when the tick (and retention batch) in progress has finished. */
+  async drained(): Promise<void> {
+    this.stopLoop();
+    await this.current;
+    await this.retention.stop();
+  }
+
+  private stopLoop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.current;
   }
 
   /** One pass of every job; exposed for tests and benchmarks, which drive time themselves. */
@@ -66,6 +88,15 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     slaMisses: number;
     alertsAttempted: number;
   }> {
+    const endTimer = this.metrics.schedulerTick.startTimer();
+    try {
+      return await this.runJobs(now);
+    } finally {
+      endTimer();
+    }
+  }
+
+  private async runJobs(now: Date) {
     const created = await this.createDueRuns.run(now);
     const datasetRuns = await this.createDatasetRuns.run(now);
     const sensorsFinished = await this.pokeSensors.run(now);
@@ -76,15 +107,31 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const backfillRunsStarted = await this.backfills.driveAll(now);
     const slaMisses = await this.alerts.checkSlas(now);
     const alertsAttempted = await this.alerts.deliverDue(now);
+    this.metrics.leasesExpired.inc(reaped);
+    this.metrics.slaMisses.inc(slaMisses);
     return { created, datasetRuns, sensorsFinished, started, requeued, reaped, queuedTooLong, backfillRunsStarted, slaMisses, alertsAttempted };
+  }
+
+  private tickFailed(err: unknown): void {
+    this.failures++;
+    this.metrics.schedulerTickFailures.inc();
+    if (!isDatabaseUnavailable(err)) {
+      this.logger.error(`scheduler tick failed: ${(err as Error).stack ?? String(err)}`);
+    } else if (this.failures === 1) {
+      this.logger.error(`scheduler tick failed: database unavailable (${(err as Error).message}); retrying every tick until it is back`);
+    }
   }
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.current = this.tick()
-        .then(() => undefined)
-        .catch((err: unknown) => this.logger.error(`scheduler tick failed: ${(err as Error).stack ?? String(err)}`))
+        .then(() => {
+          if (this.failures) this.logger.log(`scheduler recovered after ${this.failures} failed tick(s)`);
+          this.failures = 0;
+          if (!this.stopped) this.retention.maybeStart(this.clock.now());
+        })
+        .catch((err: unknown) => this.tickFailed(err))
         .finally(() => {
           this.current = null;
           this.schedule(this.config.schedulerTickMs);

@@ -1,0 +1,28 @@
+import { describe, expect, it } from '@jest/globals';
+import { isDatabaseUnavailable } from './database-unavailable.js';
+
+describe(isDatabaseUnavailable.name, () => {
+  it.each([
+    ['a refused socket', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    ['an aggregate of refused sockets (IPv4 and IPv6)', Object.assign(new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })]), {})],
+    ['a server shutting down', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
+    ['a server starting up', Object.assign(new Error('the database system is starting up'), { code: '57P03' })],
+    ['a connection exception', Object.assign(new Error('connection failure'), { code: '08006' })],
+    ['a dropped connection (pg)', new Error('Connection terminated unexpectedly')],
+    ['a pool connect timeout (pg)', new Error('timeout exceeded when trying to connect')],
+    ['Prisma: server unreachable', Object.assign(new Error("Can't reach database server"), { code: 'P1001' })],
+    ['a driver adapter error', Object.assign(new Error('x'), { cause: { kind: 'DatabaseNotReachable' } })],
+    ['a wrapped adapter error', Object.assign(new Error('x'), { meta: { driverAdapterError: { cause: { kind: 'ConnectionClosed' } } } })],
+  ])('recognises %s', (_what, err) => {
+    expect(isDatabaseUnavailable(err)).toBe(true);
+  });
+
+  it.each([
+    ['a unique violation', Object.assign(new Error('duplicate key'), { code: '23505' })],
+    ['a syntax error', Object.assign(new Error('syntax error'), { code: '42601' })],
+    ['a plain bug', new TypeError('x is undefined')],
+    ['nothing', undefined],
+  ])('leaves %s alone', (_what, err) => {
+    expect(isDatabaseUnavailable(err)).toBe(false);
+  });
+});

@@ -1,0 +1,114 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
+import { sample } from '../support/metrics.js';
+import { waitFor } from '../support/wait.js';
+
+const BIN = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let proc: ChildProcess | undefined;
+let db: TestDatabase | undefined;
+afterAll(async () => {
+  proc?.kill('SIGKILL');
+  await db?.drop();
+});
+
+describe('the CLI roles on SIGTERM', () => {
+  it('turns readiness red, answers a waiting long poll empty, refuses new ones and exits 0 within the grace', async () => {
+    db = await createTestDatabase();
+    const port = await freePort();
+    const graceSec = 10;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WEFT_AUTH: 'off',
+      WEFT_LOG_PRETTY: 'false',
+      WEFT_LOG_LEVEL: 'info',
+      WEFT_SHUTDOWN_GRACE_SEC: String(graceSec),
+      WEFT_SHUTDOWN_READINESS_DELAY_SEC: '1',
+    };
+    proc = spawn(process.execPath, [BIN, 'api'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout!.on('data', (d) => (output += d));
+    proc.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => proc!.once('exit', (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${base}/health/ready`).catch(() => null))?.ok, `/health/ready (output: ${output})`, 60_000, 100);
+
+    const lease = (waitSeconds: number) =>
+      fetch(`${base}/api/v1/workers/w1/lease`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ queues: ['nothing_here'], waitSeconds }),
+      });
+    const polling = lease(30);
+    const inFlight = async () => sample(await (await fetch(`${base}/metrics`)).text(), 'weft_http_requests_in_flight') ?? 0;
+    // The scrape itself is one request in flight; the poll is the other.
+    await waitFor(async () => (await inFlight()) >= 2, 'the long poll to be waiting');
+
+    const signalledAt = Date.now();
+    proc.kill('SIGTERM');
+    const answer = await polling;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ leases: [] });
+    expect(Date.now() - signalledAt).toBeLessThan(2000);
+
+    // During the readiness delay the process still answers: readiness is red and no new long poll is taken.
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'unavailable', error: 'shutting down' });
+    const refused = await lease(30);
+    expect(refused.status).toBe(503);
+
+    expect(await exited).toBe(0);
+    const tookMs = Date.now() - signalledAt;
+    expect(tookMs).toBeLessThan(graceSec * 1000);
+    expect(tookMs).toBeGreaterThanOrEqual(1000);
+    expect(output).toMatch(/shutting down: draining/);
+    expect(output).toMatch(/"msg":"stopped"/);
+    proc = undefined;
+  });
+
+  it('weft scheduler serves health and metrics on WEFT_SCHEDULER_HTTP_PORT and stops between ticks with exit 0', async () => {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: db!.url,
+      HOST: '127.0.0.1',
+      WEFT_AUTH: 'off',
+      WEFT_LOG_PRETTY: 'false',
+      WEFT_SCHEDULER_HTTP_PORT: String(port),
+      WEFT_SCHEDULER_TICK_MS: '100',
+    };
+    proc = spawn(process.execPath, [BIN, 'scheduler'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout!.on('data', (d) => (output += d));
+    proc.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => proc!.once('exit', (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${base}/health/ready`).catch(() => null))?.ok, `scheduler /health/ready (output: ${output})`, 60_000, 100);
+    await waitFor(
+      async () => (sample(await (await fetch(`${base}/metrics`)).text(), 'weft_scheduler_tick_duration_seconds_count') ?? 0) >= 3,
+      'scheduler ticks in its metrics',
+    );
+    expect((await fetch(`${base}/api/v1/dags`)).status).toBe(404);
+
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/"msg":"stopped"/);
+    proc = undefined;
+  });
+});
