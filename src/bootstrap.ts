@@ -1,13 +1,18 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
 import { requestContext } from './auth/request-context.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
 import { parseSafeJson, UnsafeJsonError } from './common/safe-json.js';
+import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { PinoNestLogger } from './logging/logger.js';
+import { Lifecycle } from './lifecycle/lifecycle.js';
+import { instrumentHttp } from './metrics/http-instrumentation.js';
+import { MetricsService } from './metrics/metrics.service.js';
 
 /** Builds the HTTP application (not listening yet); shared by the CLI and the tests. */
 export async function createApp(opts: AppOptions & { logger: Logger }): Promise<NestFastifyApplication> {
@@ -19,8 +24,10 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
     ),
     bodyLimit: opts.config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
-    // Keep-alive sockets of workers would otherwise hold close() open; waiting long polls are answered before
-    // the server closes (LeasesService.beforeApplicationShutdown), so nothing in flight is cut.
+    // Unique across replicas when the caller (or a proxy) sends no X-Request-Id; echoed in the answer.
+    genReqId: () => randomUUID(),
+    // Keep-alive sockets of workers would otherwise hold close() open. Nothing in flight is cut: a shutdown drains
+    // first (waiting long polls answer empty) and waits for requests in flight (Lifecycle) before it closes.
     forceCloseConnections: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(opts), adapter, {
@@ -33,7 +40,9 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
   const fastify = app.getHttpAdapter().getInstance();
   // One request context per request (API key, request id) for the audit trail and lease ownership.
   fastify.addHook('onRequest', (req, _reply, done) => requestContext.run({ requestId: String(req.id) }, done));
-  fastify.addHook('onSend', async (_req, reply) => {
+  instrumentHttp(fastify, app.get(Lifecycle), app.get(MetricsService));
+  fastify.addHook('onSend', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
     void reply.header('x-content-type-options', 'nosniff');
     void reply.header('x-frame-options', 'DENY');
     void reply.header('referrer-policy', 'no-referrer');
@@ -49,14 +58,7 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
     }
   });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Weft')
-      .setDescription('Workflow orchestrator API')
-      .setVersion('0.1.0')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'api/v1/openapi.json' });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -6,6 +6,8 @@ import { idSchema } from '../dags/domain/dag-document.schema.js';
 import { CanRead } from '../auth/roles.decorator.js';
 import { AlertsService } from './alerts.service.js';
 import { slaMissFilter } from './domain/alert-inputs.js';
+import { ApiContract } from '../openapi/contract.js';
+import { alertDeliveryPage, slaMissPage } from '../openapi/schemas/admin.js';
 
 const deliveriesQuery = paginationSchema.extend({
   dagId: idSchema.optional(),
@@ -21,12 +23,14 @@ export class AlertsController {
 
   @Get('slaMisses')
   @ApiOperation({ operationId: 'listSlaMisses', summary: 'SLA misses (one per task instance) with their alert deliveries' })
+  @ApiContract({ query: slaMissFilter, responses: { 200: slaMissPage } })
   slaMisses(@Query() query: unknown) {
     return this.alerts.listSlaMisses(parseInput(slaMissFilter, query));
   }
 
   @Get('alertDeliveries')
   @ApiOperation({ operationId: 'listAlertDeliveries', summary: 'Alert deliveries (SLA misses, failures) and their outcome' })
+  @ApiContract({ query: deliveriesQuery, responses: { 200: alertDeliveryPage } })
   deliveries(@Query() query: unknown) {
     return this.alerts.listDeliveries(parseInput(deliveriesQuery, query));
   }

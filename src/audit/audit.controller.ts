@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { paginationSchema, parseInput } from '../common/validation.js';
 import { AdminOnly } from '../auth/roles.decorator.js';
 import { AuditService } from './audit.service.js';
+import { ApiContract } from '../openapi/contract.js';
+import { auditPage } from '../openapi/schemas/admin.js';
 
 const query = paginationSchema.extend({ action: z.string().min(1).optional(), target: z.string().min(1).optional() });
 
@@ -15,6 +17,7 @@ export class AuditController {
 
   @Get()
   @ApiOperation({ operationId: 'listAuditLog', summary: 'Administrative changes, newest first' })
+  @ApiContract({ query, responses: { 200: auditPage } })
   list(@Query() q: unknown) {
     return this.audit.list(parseInput(query, q));
   }

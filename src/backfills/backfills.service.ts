@@ -99,7 +99,7 @@ export class BackfillsService {
     return new Map(ids.map((id) => [id, progress(items.get(id) ?? [])]));
   }
 
-  async list(f: { dagId?: string; limit: number; offset: number }): Promise<Page<BackfillRow & { state: string }>> {
+  async list(f: { dagId?: string; limit: number; offset: number }): Promise<Page<BackfillRow & { state: BackfillView['state'] }>> {
     const { items, total } = await this.repo.list(f);
     return { items: items.map((b) => ({ ...b, state: stateOf(b) })), totalEntries: total, limit: f.limit, offset: f.offset };
   }

@@ -7,6 +7,8 @@ import { dagJsonSchema } from './domain/dag-document.schema.js';
 import { dagListFilter } from './domain/dag-inputs.js';
 import { AdminOnly, CanOperate, CanRead, Public } from '../auth/roles.decorator.js';
 import { DagsService } from './dags.service.js';
+import { ApiContract } from '../openapi/contract.js';
+import { dag, dagDocument, dagJsonSchemaDoc, dagPage, dagVersion, dagVersionPage, dagWithDocument, importErrorPage, registerDagResult, schedulePreview } from '../openapi/schemas/dags.js';
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 const listQuery = dagListFilter.extend({ paused: boolParam.optional(), active: boolParam.optional() });
@@ -28,6 +30,7 @@ export class DagsController {
     operationId: 'upsertDag',
     summary: 'Register or update a DAG; a new version is created only when the content changes',
   })
+  @ApiContract({ body: dagDocument, responses: { 200: registerDagResult, 201: registerDagResult }, errors: { 409: 'The DAG id is defined by a DAG-folder file' } })
   async upsert(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const result = await this.dags.register(body);
     void reply.status(result.created ? 201 : 200);
@@ -37,6 +40,7 @@ export class DagsController {
   @Get('dags')
   @CanRead()
   @ApiOperation({ operationId: 'listDags', summary: 'List DAGs' })
+  @ApiContract({ query: listQuery, responses: { 200: dagPage } })
   list(@Query() query: unknown) {
     return this.dags.list(parseInput(listQuery, query));
   }
@@ -44,6 +48,7 @@ export class DagsController {
   @Get('dags/:dagId')
   @CanRead()
   @ApiOperation({ operationId: 'getDag', summary: 'A DAG with its latest document' })
+  @ApiContract({ responses: { 200: dagWithDocument } })
   async get(@Param('dagId') dagId: string) {
     const { dag, document } = await this.dags.get(dagId);
     return { ...dag, document };
@@ -52,6 +57,7 @@ export class DagsController {
   @Patch('dags/:dagId')
   @CanOperate()
   @ApiOperation({ operationId: 'patchDag', summary: 'Pause or unpause a DAG' })
+  @ApiContract({ body: patchBody, responses: { 200: dag } })
   patch(@Param('dagId') dagId: string, @Body() body: unknown) {
     return this.dags.setPaused(dagId, parseInput(patchBody, body).isPaused);
   }
@@ -60,6 +66,7 @@ export class DagsController {
   @AdminOnly()
   @HttpCode(204)
   @ApiOperation({ operationId: 'deleteDag', summary: 'Delete a DAG with its versions and runs' })
+  @ApiContract({ responses: { 204: null } })
   async delete(@Param('dagId') dagId: string): Promise<void> {
     await this.dags.delete(dagId);
   }
@@ -67,6 +74,7 @@ export class DagsController {
   @Get('dags/:dagId/versions')
   @CanRead()
   @ApiOperation({ operationId: 'listDagVersions', summary: 'Versions of a DAG, newest first' })
+  @ApiContract({ query: paginationSchema, responses: { 200: dagVersionPage } })
   versions(@Param('dagId') dagId: string, @Query() query: unknown) {
     const { limit, offset } = parseInput(paginationSchema, query);
     return this.dags.versions(dagId, limit, offset);
@@ -75,6 +83,7 @@ export class DagsController {
   @Get('dags/:dagId/versions/:version')
   @CanRead()
   @ApiOperation({ operationId: 'getDagVersion', summary: 'One version of a DAG' })
+  @ApiContract({ responses: { 200: dagVersion } })
   version(@Param('dagId') dagId: string, @Param('version') version: string) {
     return this.dags.version(dagId, parseInput(versionParam, version, 'version'));
   }
@@ -82,6 +91,7 @@ export class DagsController {
   @Get('dags/:dagId/schedulePreview')
   @CanRead()
   @ApiOperation({ operationId: 'getSchedulePreview', summary: 'The next data intervals, exactly as the scheduler will create them' })
+  @ApiContract({ query: previewQuery, responses: { 200: schedulePreview } })
   schedulePreview(@Param('dagId') dagId: string, @Query() query: unknown) {
     const { after, count } = parseInput(previewQuery, query);
     return this.dags.schedulePreview(dagId, after ?? null, count);
@@ -90,6 +100,7 @@ export class DagsController {
   @Get('importErrors')
   @CanRead()
   @ApiOperation({ operationId: 'listImportErrors', summary: 'DAG-folder files that failed to parse or validate' })
+  @ApiContract({ query: paginationSchema, responses: { 200: importErrorPage } })
   importErrors(@Query() query: unknown) {
     const { limit, offset } = parseInput(paginationSchema, query);
     return this.dags.importErrors(limit, offset);
@@ -98,6 +109,7 @@ export class DagsController {
   @Get('schemas/dag.json')
   @Public()
   @ApiOperation({ operationId: 'getDagJsonSchema', summary: 'JSON Schema of the DAG document' })
+  @ApiContract({ responses: { 200: dagJsonSchemaDoc } })
   schema() {
     return dagJsonSchema();
   }

@@ -4,6 +4,8 @@ import { paginationSchema, parseInput } from '../common/validation.js';
 import { CanOperate, CanRead } from '../auth/roles.decorator.js';
 import { DatasetsService } from './datasets.service.js';
 import { datasetEventFilter, postDatasetEventInput } from './domain/dataset-inputs.js';
+import { ApiContract } from '../openapi/contract.js';
+import { datasetEvent, datasetEventPage, datasetPage } from '../openapi/schemas/admin.js';
 
 @ApiTags('datasets')
 @CanRead()
@@ -13,6 +15,7 @@ export class DatasetsController {
 
   @Get()
   @ApiOperation({ operationId: 'listDatasets', summary: 'Datasets with their producing tasks and consuming DAGs' })
+  @ApiContract({ query: paginationSchema, responses: { 200: datasetPage } })
   list(@Query() query: unknown) {
     const { limit, offset } = parseInput(paginationSchema, query);
     return this.datasets.list(limit, offset);
@@ -20,6 +23,7 @@ export class DatasetsController {
 
   @Get('events')
   @ApiOperation({ operationId: 'listDatasetEvents', summary: 'Dataset updates, newest first (filter by uri and time)' })
+  @ApiContract({ query: datasetEventFilter, responses: { 200: datasetEventPage } })
   events(@Query() query: unknown) {
     return this.datasets.events(parseInput(datasetEventFilter, query));
   }
@@ -27,6 +31,7 @@ export class DatasetsController {
   @Post('events')
   @CanOperate()
   @ApiOperation({ operationId: 'postDatasetEvent', summary: 'Record an update made outside Weft; DAGs scheduled on the dataset react' })
+  @ApiContract({ body: postDatasetEventInput, responses: { 201: datasetEvent } })
   post(@Body() body: unknown) {
     const { uri, extra } = parseInput(postDatasetEventInput, body);
     return this.datasets.postEvent(uri, extra);

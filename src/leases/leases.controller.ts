@@ -8,6 +8,8 @@ import { CanOperate, CanRead, WorkerApi } from '../auth/roles.decorator.js';
 import { LeasesService } from './leases.service.js';
 import { TaskDataService } from './task-data.service.js';
 import { xcomKey, xcomValueInput } from './domain/xcom-inputs.js';
+import { ApiContract } from '../openapi/contract.js';
+import { completeResult, heartbeatResult, leaseBatch, logLinePage, workerPage, xcomEntry, xcomEntryList } from '../openapi/schemas/leases.js';
 
 const leaseBody = z.strictObject({
   queues: z.array(idSchema).min(1).max(100),
@@ -44,6 +46,7 @@ export class LeasesController {
     operationId: 'leaseTasks',
     summary: 'Long-poll for up to `capacity` tasks; answers at once when one is eligible, or empty after waitSeconds',
   })
+  @ApiContract({ body: leaseBody, responses: { 200: leaseBatch } })
   async lease(@Param('workerId') workerId: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const req = parseInput(leaseBody, body);
     parseInput(idSchema, workerId, 'workerId');
@@ -59,6 +62,7 @@ export class LeasesController {
   @WorkerApi()
   @HttpCode(200)
   @ApiOperation({ operationId: 'heartbeatLease', summary: 'Extend a lease; 409 when it is no longer the live attempt' })
+  @ApiContract({ responses: { 200: heartbeatResult }, errors: { 409: 'The lease is no longer the live attempt (`details.reason`: lease_lost): stop the task' } })
   heartbeat(@Param('leaseId') id: string) {
     return this.leases.heartbeat(parseInput(leaseId, id, 'leaseId'));
   }
@@ -67,6 +71,7 @@ export class LeasesController {
   @WorkerApi()
   @HttpCode(200)
   @ApiOperation({ operationId: 'completeLease', summary: 'Report the outcome of the attempt; idempotent for the same payload' })
+  @ApiContract({ body: completeBody, responses: { 200: completeResult }, errors: { 409: 'Stale attempt (`details.reason`: lease_lost, already_completed): the result is discarded' } })
   complete(@Param('leaseId') id: string, @Body() body: unknown) {
     const { next, ...outcome } = this.data.checkXcom(parseInput(completeBody, body));
     return this.leases.completeAndLeaseNext(parseInput(leaseId, id, 'leaseId'), outcome, next);
@@ -76,6 +81,7 @@ export class LeasesController {
   @WorkerApi()
   @HttpCode(204)
   @ApiOperation({ operationId: 'appendLeaseLogs', summary: 'Append log lines to the attempt' })
+  @ApiContract({ body: logsBody, responses: { 204: null }, errors: { 409: 'The lease is no longer the live attempt' } })
   async logs(@Param('leaseId') id: string, @Body() body: unknown): Promise<void> {
     const { lines } = parseInput(logsBody, body);
     await this.leases.appendLogs(
@@ -87,6 +93,7 @@ export class LeasesController {
   @Get('workers')
   @CanRead()
   @ApiOperation({ operationId: 'listWorkers', summary: 'Workers seen by the lease API, with their running leases' })
+  @ApiContract({ query: paginationSchema, responses: { 200: workerPage } })
   workers(@Query() query: unknown) {
     const { limit, offset } = parseInput(paginationSchema, query);
     return this.data.workers(limit, offset);
@@ -95,6 +102,7 @@ export class LeasesController {
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/logs')
   @CanRead()
   @ApiOperation({ operationId: 'getTaskLogs', summary: 'Log lines of a task instance, all tries (or ?tryNumber=n)' })
+  @ApiContract({ query: logsQuery, responses: { 200: logLinePage } })
   taskLogs(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Query() query: unknown) {
     return this.data.logs(dagId, runId, taskId, parseInput(logsQuery, query));
   }
@@ -102,6 +110,7 @@ export class LeasesController {
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/tries/:tryNumber/logs')
   @CanRead()
   @ApiOperation({ operationId: 'getTaskTryLogs', summary: 'Log lines of one try of a task instance' })
+  @ApiContract({ query: logsQuery.omit({ tryNumber: true }), responses: { 200: logLinePage } })
   taskTryLogs(
     @Param('dagId') dagId: string,
     @Param('runId') runId: string,
@@ -115,6 +124,7 @@ export class LeasesController {
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries')
   @CanRead()
   @ApiOperation({ operationId: 'listXcomEntries', summary: 'XCom values published by a task instance' })
+  @ApiContract({ responses: { 200: xcomEntryList } })
   xcoms(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string) {
     return this.data.xcoms(dagId, runId, taskId);
   }
@@ -122,6 +132,7 @@ export class LeasesController {
   @Put('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries/:key')
   @CanOperate()
   @ApiOperation({ operationId: 'setXcomEntry', summary: 'Set one XCom value of a task instance (operators fixing data by hand)' })
+  @ApiContract({ body: xcomValueInput, responses: { 200: xcomEntry } })
   setXcom(
     @Param('dagId') dagId: string,
     @Param('runId') runId: string,
@@ -136,6 +147,7 @@ export class LeasesController {
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries/:key')
   @CanRead()
   @ApiOperation({ operationId: 'getXcomEntry', summary: 'One XCom value' })
+  @ApiContract({ responses: { 200: xcomEntry } })
   xcom(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Param('key') key: string) {
     return this.data.xcom(dagId, runId, taskId, key);
   }

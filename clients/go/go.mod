@@ -1,0 +1,3 @@
+module weft.dev/client
+
+go 1.19

@@ -1,0 +1,39 @@
+"""Example worker: runs tasks of type ``py_step``. Its result extends the ``chain`` it finds in its upstream tasks'
+XCom (the TypeScript and Go examples do the same for ``ts_step`` and ``go_step``; see clients/README.md).
+
+    WEFT_API_URL=http://127.0.0.1:8080 WEFT_API_KEY=... python3 examples/chain_worker.py
+"""
+import logging
+import os
+
+from weft_worker import Worker
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+worker = Worker(
+    base_url=os.environ.get("WEFT_API_URL", "http://127.0.0.1:8080"),
+    api_key=os.environ.get("WEFT_API_KEY"),
+    worker_id=os.environ.get("WEFT_WORKER_ID"),
+    queues=os.environ.get("WEFT_WORKER_QUEUES", "default").split(","),
+    wait_seconds=int(os.environ.get("WEFT_WAIT_SECONDS", "20")),
+)
+
+
+@worker.handle("py_step")
+def step(ctx):
+    args = ctx.lease.task.get("args") or {}
+    if args.get("hangOnFirstTry") and ctx.lease.try_number == 1:
+        ctx.log("first try: hanging until stopped")
+        while ctx.sleep(1):
+            pass
+    upstream = [x.get("return_value") for x in ctx.lease.upstream_xcom.values()]
+    upstream = [r for r in upstream if isinstance(r, dict) and isinstance(r.get("chain"), list)]
+    longest = max(upstream, key=lambda r: len(r["chain"]), default={"chain": [], "total": 0})
+    total = longest["total"] + float(args.get("add", 1))
+    ctx.log("try %d: total %s" % (ctx.lease.try_number, total))
+    ctx.push_xcom("greeting", "hello from Python")
+    return {"language": "py", "chain": longest["chain"] + ["py"], "total": total}
+
+
+if __name__ == "__main__":
+    worker.run()

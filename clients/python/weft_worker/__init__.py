@@ -1,0 +1,267 @@
+"""A Weft worker on top of the generated client (weft_client).
+
+Register a handler per task type, then run(). The worker long-polls for tasks (the HTTP timeout is above
+wait_seconds), runs each handler in a thread, heartbeats in the background, tells a handler to stop when its lease
+is lost or its cancellation was requested, reports success (the return value as XCom ``return_value``) or failure,
+asks for its next task in the completion request (complete-and-lease-next) and stops gracefully on SIGTERM/SIGINT.
+
+Python threads cannot be killed: a handler stops by checking ``ctx.cancelled`` (or sleeping with ``ctx.sleep``).
+"""
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+
+import weft_client
+from weft_client.api.leases_api import LeasesApi
+from weft_client.models import CompleteLeaseRequest, CompleteLeaseRequestNext, LeaseTasksRequest, AppendLeaseLogsRequest
+from weft_client.rest import ApiException
+
+__all__ = ["Worker", "TaskContext", "TaskFailure"]
+
+log = logging.getLogger("weft_worker")
+
+
+class TaskFailure(Exception):
+    """Raise to fail the attempt; retryable=False (the default here) means no retry. Other exceptions are retried."""
+
+    def __init__(self, message, retryable=False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class TaskContext:
+    """What a handler gets: the lease (a weft_client Lease), cancellation, logs and extra XCom."""
+
+    def __init__(self, lease):
+        self.lease = lease
+        self.xcom = {}
+        self.cancel_reason = None
+        self._cancelled = threading.Event()
+        self._lines = []
+        self._lock = threading.Lock()
+
+    @property
+    def cancelled(self):
+        return self._cancelled.is_set()
+
+    def sleep(self, seconds):
+        """Sleeps; returns False (early) when the task must stop."""
+        return not self._cancelled.wait(seconds)
+
+    def log(self, line, stream="stdout"):
+        with self._lock:
+            self._lines.append({"line": str(line), "stream": stream})
+
+    def push_xcom(self, key, value):
+        self.xcom[key] = value
+
+    def _cancel(self, reason):
+        if not self._cancelled.is_set():
+            self.cancel_reason = reason
+            self._cancelled.set()
+
+    def _take_lines(self):
+        with self._lock:
+            lines, self._lines = self._lines, []
+        return lines
+
+
+class _Shutdown(Exception):
+    pass
+
+
+class Worker:
+    def __init__(self, base_url, api_key=None, worker_id=None, queues=("default",), concurrency=1, wait_seconds=20,
+                 shutdown_grace=10.0):
+        config = weft_client.Configuration(host=base_url.rstrip("/"))
+        if api_key:
+            config.access_token = api_key
+        self.api = LeasesApi(weft_client.ApiClient(config))
+        self.worker_id = worker_id or "%s-%d" % (socket.gethostname(), os.getpid())
+        self.queues = list(queues)
+        self.concurrency = concurrency
+        self.wait_seconds = wait_seconds
+        self.shutdown_grace = shutdown_grace
+        self._handlers = {}
+        self._running = {}
+        self._lock = threading.Lock()
+        self._slot_freed = threading.Event()
+        self._stopping = threading.Event()
+        self._polling = False
+
+    def handle(self, task_type, handler=None):
+        """Registers handler(ctx) for a task type; usable as a decorator: @worker.handle("my_type")."""
+        if handler is None:
+            return lambda fn: self.handle(task_type, fn) or fn
+        self._handlers[task_type] = handler
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        self._slot_freed.set()
+
+    def run(self, install_signal_handlers=True):
+        """Leases and runs tasks until stop() or SIGTERM/SIGINT; then lets running tasks finish (or cancels them)."""
+        if not self._handlers:
+            raise ValueError("register at least one handler before run()")
+        if install_signal_handlers:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, self._on_signal)
+        backoff = 0.0
+        try:
+            while not self._stopping.is_set():
+                free = self.concurrency - len(self._running)
+                if free <= 0:
+                    self._slot_freed.wait(1.0)
+                    self._slot_freed.clear()
+                    continue
+                try:
+                    self._polling = True
+                    leases = self._lease(free).leases
+                    backoff = 0.0
+                except _Shutdown:
+                    break
+                except Exception as err:  # network trouble, 5xx, 429: back off and ask again
+                    if self._stopping.is_set():
+                        break
+                    backoff = min(max(backoff * 2, 0.5), 10.0)
+                    log.warning("lease request failed (%s); retrying in %.1f s", _short(err), backoff)
+                    time.sleep(backoff)
+                    continue
+                finally:
+                    self._polling = False
+                self._start(leases)
+        finally:
+            self._drain()
+
+    def _on_signal(self, signum, frame):
+        self.stop()
+        if self._polling:  # interrupt the long poll instead of waiting for it to end
+            raise _Shutdown()
+
+    def _request(self, capacity, wait_seconds):
+        return dict(queues=self.queues, capacity=capacity, wait_seconds=wait_seconds,
+                    task_types=sorted(self._handlers), hostname=socket.gethostname())
+
+    def _lease(self, capacity):
+        body = LeaseTasksRequest(**self._request(capacity, self.wait_seconds))
+        # The server holds the request up to wait_seconds: the read timeout is longer.
+        return self.api.lease_tasks(self.worker_id, body, _request_timeout=(10, self.wait_seconds + 15))
+
+    def _start(self, leases):
+        for lease in leases or []:
+            ctx = TaskContext(lease)
+            thread = threading.Thread(target=self._execute, args=(ctx,), name="weft-%s" % lease.task_id, daemon=True)
+            with self._lock:
+                self._running[lease.lease_id] = (ctx, thread)
+            thread.start()
+
+    def _drain(self):
+        deadline = time.monotonic() + self.shutdown_grace
+        for ctx, thread in list(self._running.values()):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        for ctx, thread in list(self._running.values()):
+            ctx._cancel("shutdown")
+        for ctx, thread in list(self._running.values()):
+            thread.join()
+
+    def _execute(self, ctx):
+        lease = ctx.lease
+        done = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(ctx, done), daemon=True)
+        beat.start()
+        try:
+            handler = self._handlers.get(lease.task_type)
+            if handler is None:
+                raise RuntimeError("no handler for task type %r" % lease.task_type)
+            value = handler(ctx)
+            if ctx.cancelled:
+                outcome = self._cancelled_outcome(ctx)
+            else:
+                if value is not None:
+                    ctx.xcom["return_value"] = value
+                outcome = dict(status="success", xcom=ctx.xcom or None)
+        except Exception as err:
+            if ctx.cancelled:
+                outcome = self._cancelled_outcome(ctx)
+            else:
+                retryable = err.retryable if isinstance(err, TaskFailure) else True
+                outcome = dict(status="failed", error=_short(err), retryable=retryable)
+        finally:
+            done.set()
+            beat.join()
+        self._flush(ctx)
+        try:
+            if ctx.cancel_reason == "lease_lost":
+                log.warning("%s try %s: lease lost, result discarded", lease.task_id, lease.try_number)
+            else:
+                self._complete(ctx, outcome)
+        finally:
+            with self._lock:
+                self._running.pop(lease.lease_id, None)
+            self._slot_freed.set()
+
+    @staticmethod
+    def _cancelled_outcome(ctx):
+        return dict(status="failed", error="cancelled: %s" % ctx.cancel_reason,
+                    retryable=ctx.cancel_reason != "cancel_requested")
+
+    def _heartbeat(self, ctx, done):
+        lease = ctx.lease
+        ttl = (lease.lease_expires_at - datetime.now(timezone.utc)).total_seconds()
+        every = max(0.5, min(float(lease.heartbeat_interval_sec), ttl / 3.0))
+        deadline = lease.execution_deadline
+        while not done.wait(every):
+            if deadline is not None and datetime.now(timezone.utc) >= deadline:
+                ctx._cancel("execution_timeout")
+            try:
+                if self.api.heartbeat_lease(lease.lease_id, _request_timeout=(5, every * 2)).cancel_requested:
+                    ctx._cancel("cancel_requested")
+            except ApiException as err:
+                if err.status in (404, 409):
+                    ctx._cancel("lease_lost")
+                    return
+                log.warning("heartbeat failed: %s", _short(err))
+            except Exception as err:
+                log.warning("heartbeat failed: %s", _short(err))
+            self._flush(ctx)
+
+    def _flush(self, ctx):
+        lines = ctx._take_lines()
+        if lines:
+            try:
+                self.api.append_lease_logs(ctx.lease.lease_id, AppendLeaseLogsRequest(lines=lines), _request_timeout=(5, 30))
+            except Exception as err:
+                log.warning("sending logs failed: %s", _short(err))
+
+    def _complete(self, ctx, outcome):
+        lease = ctx.lease
+        nxt = None if self._stopping.is_set() else CompleteLeaseRequestNext(**self._request(1, 0))
+        body = CompleteLeaseRequest(next=nxt, **outcome)
+        for attempt in range(1, 6):
+            try:
+                result = self.api.complete_lease(lease.lease_id, body, _request_timeout=(10, 30))
+                # The finished task's slot goes to the next one (registered before this one is released).
+                self._start(result.leases)
+                return
+            except ApiException as err:
+                if err.status is not None and err.status < 500:
+                    log.warning("%s try %s: completion refused: %s", lease.task_id, lease.try_number, _short(err))
+                    return
+                failure = err
+            except Exception as err:  # the same payload again is idempotent
+                failure = err
+            time.sleep(attempt)
+        log.error("%s: completion failed: %s", lease.task_id, _short(failure))
+
+
+def _short(err):
+    if isinstance(err, ApiException):
+        body = err.body.decode() if isinstance(err.body, bytes) else err.body
+        return "HTTP %s %s" % (err.status, body)
+    return str(err) or type(err).__name__

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { anyJson, jsonObject, named, page, timestamp } from '../contract.js';
+
+export const lease = named('Lease', z.object({
+  leaseId: z.uuid(),
+  dagId: z.string(),
+  runId: z.string(),
+  taskId: z.string(),
+  taskType: z.string(),
+  queue: z.string(),
+  tryNumber: z.int().describe('1 for the first attempt; with dag/run/task, the idempotency key of the attempt'),
+  maxTries: z.int(),
+  leaseExpiresAt: timestamp.describe('The lease is reaped (a failed attempt) unless heartbeats extend it'),
+  heartbeatIntervalSec: z.int().describe('Heartbeat at least this often'),
+  executionDeadline: timestamp.nullable().describe('Hard execution timeout of the attempt; null = none'),
+  logicalDate: timestamp,
+  dataIntervalStart: timestamp,
+  dataIntervalEnd: timestamp,
+  params: jsonObject,
+  conf: jsonObject,
+  upstreamXcom: z.record(z.string(), jsonObject).describe('XCom of the tasks in `xcomPull`: task id → key → value'),
+  task: jsonObject.describe('The task\'s work fields with every template rendered (command, request, sql, args, …)'),
+}), {
+  example: {
+    leaseId: '0b6c8a9e-3f1d-4d2a-9a57-6f1f3c2b8e41', dagId: 'daily_sales', runId: 'scheduled__2024-01-15T00:00:00.000Z', taskId: 'load', taskType: 'load_rows', queue: 'default',
+    tryNumber: 1, maxTries: 3, leaseExpiresAt: '2024-01-16T02:01:00.000Z', heartbeatIntervalSec: 15, executionDeadline: null,
+    logicalDate: '2024-01-15T00:00:00.000Z', dataIntervalStart: '2024-01-15T00:00:00.000Z', dataIntervalEnd: '2024-01-16T00:00:00.000Z',
+    params: {}, conf: {}, upstreamXcom: { extract: { return_value: { rows: 42 } } }, task: { taskId: 'load', type: 'load_rows', args: { rows: '42' } },
+  },
+});
+
+export const leaseBatch = named('LeaseBatch', z.object({ leases: z.array(lease).describe('Empty when the wait ended with nothing eligible') }));
+
+export const heartbeatResult = named('HeartbeatResult', z.object({
+  leaseExpiresAt: timestamp,
+  cancelRequested: z.boolean().describe('Stop the task and complete it (failed) as soon as possible'),
+}), { example: { leaseExpiresAt: '2024-01-16T02:01:15.000Z', cancelRequested: false } });
+
+export const completeResult = named('CompleteResult', z.object({
+  taskState: z.string(),
+  runState: z.string(),
+  duplicate: z.boolean().describe('The same completion was already accepted; nothing changed'),
+  leases: z.array(lease).optional().describe('With `next`: the worker\'s next leases'),
+}), { example: { taskState: 'success', runState: 'running', duplicate: false, leases: [] } });
+
+export const worker = named('Worker', z.object({
+  workerId: z.string(),
+  hostname: z.string().nullable(),
+  queues: z.array(z.string()),
+  taskTypes: z.array(z.string()),
+  capacity: z.int(),
+  firstSeen: timestamp,
+  lastSeen: timestamp,
+  runningLeases: z.int(),
+}));
+
+export const workerPage = page('WorkerPage', worker);
+
+export const logLine = named('LogLine', z.object({ tryNumber: z.int(), line: z.string(), stream: z.string(), at: timestamp }));
+
+export const logLinePage = page('LogLinePage', logLine);
+
+export const xcomEntry = named('XcomEntry', z.object({ key: z.string(), value: anyJson, tryNumber: z.int(), createdAt: timestamp }));
+
+export const xcomEntryList = named('XcomEntryList', z.object({ items: z.array(xcomEntry), totalEntries: z.int() }));
