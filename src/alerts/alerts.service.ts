@@ -4,9 +4,12 @@ import { CONFIG, type Config } from '../config/config.js';
 import { inTransaction, PG_POOL, type Queryable } from '../database/pg.js';
 import type { DagDocument, SlaCallback } from '../dags/domain/dag-document.schema.js';
 import { AlertsRepository, type NewDelivery } from './alerts.repository.js';
-import type { AlertKind, AlertMessage, JsonValue } from './channels/alert.js';
+import { deliveryFailed, type AlertKind, type AlertMessage, type JsonValue } from './channels/alert.js';
 import { MAX_DELIVERY_ATTEMPTS, nextDeliveryAttemptAt } from './channels/backoff.js';
 import { createAlertDelivery, type AlertDelivery } from './channels/deliver.js';
+import { runFields } from '../logging/log-fields.js';
+import { SecretsService } from '../secrets/secrets.service.js';
+import { resolveCallback } from './domain/resolve-callback.js';
 
 type AlertContext = {
   dagId: string;
@@ -33,6 +36,7 @@ export class AlertsService implements OnApplicationShutdown {
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(CONFIG) private readonly config: Config,
     private readonly repo: AlertsRepository,
+    private readonly secrets: SecretsService,
   ) {}
 
   /** A task failed for good, or a run failed: the DAG's onFailureCallbacks are notified. */
@@ -59,7 +63,7 @@ export class AlertsService implements OnApplicationShutdown {
         };
         const items = this.deliveries(doc.slaCallbacks, 'sla', `sla:${m.taskInstanceId}`, 'sla_miss', ctx).map((d) => ({ ...d, slaMissId: m.id }));
         await this.repo.insertDeliveries(db, items);
-        this.logger.warn(`SLA missed: ${m.dagId}/${m.runId}/${m.taskId} (deadline ${m.deadline.toISOString()})`);
+        this.logger.warn({ msg: `SLA missed: ${m.dagId}/${m.runId}/${m.taskId} (deadline ${m.deadline.toISOString()})`, ...runFields(m), taskId: m.taskId });
       }
       return misses.length;
     });
@@ -71,9 +75,8 @@ export class AlertsService implements OnApplicationShutdown {
     for (const d of due) {
       const doc = await this.document(this.pool, d.dagVersionId);
       const callback = (d.callbackList === 'sla' ? doc.slaCallbacks : doc.onFailureCallbacks)[d.callbackIndex];
-      const result = callback
-        ? await this.channels().deliver(callback, d.message)
-        : ({ ok: false, error: 'the callback no longer exists in that DAG version', retryable: false } as const);
+      const ready = callback ? resolveCallback(callback, this.secrets) : ({ ok: false, error: 'the callback no longer exists in that DAG version' } as const);
+      const result = ready.ok ? await this.channels().deliver(ready.callback, d.message) : deliveryFailed(ready.error, false);
       if (result.ok) {
         await this.repo.recordOutcome(d.id, { state: 'delivered', error: null, nextAttemptAt: null, now: new Date() });
         continue;

@@ -1,17 +1,11 @@
 import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
 import { paginationSchema, parseInput } from '../common/validation.js';
-import { idSchema } from '../dags/domain/dag-document.schema.js';
 import { ApiKeysService } from './api-keys.service.js';
+import { apiKeyId, createApiKeyInput } from './domain/api-key-inputs.js';
 import { AdminOnly } from './roles.decorator.js';
-
-const createBody = z.strictObject({
-  name: z.string().min(1).max(200),
-  role: z.enum(['admin', 'operator', 'viewer', 'worker']),
-  queues: z.array(idSchema).max(100).optional(),
-  taskTypes: z.array(idSchema).max(100).optional(),
-});
+import { ApiContract } from '../openapi/contract.js';
+import { apiKey, apiKeyPage, createdApiKey } from '../openapi/schemas/admin.js';
 
 @ApiTags('apiKeys')
 @AdminOnly()
@@ -21,12 +15,14 @@ export class ApiKeysController {
 
   @Post()
   @ApiOperation({ operationId: 'createApiKey', summary: 'Create a key; the key itself is in this answer only' })
+  @ApiContract({ body: createApiKeyInput, responses: { 201: createdApiKey } })
   create(@Body() body: unknown) {
-    return this.keys.create(parseInput(createBody, body));
+    return this.keys.create(parseInput(createApiKeyInput, body));
   }
 
   @Get()
   @ApiOperation({ operationId: 'listApiKeys', summary: 'Keys (never the key itself) with role, scope and last use' })
+  @ApiContract({ query: paginationSchema, responses: { 200: apiKeyPage } })
   list(@Query() query: unknown) {
     const { limit, offset } = parseInput(paginationSchema, query);
     return this.keys.list(limit, offset);
@@ -34,7 +30,8 @@ export class ApiKeysController {
 
   @Delete(':id')
   @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke a key (it stops working at once)' })
+  @ApiContract({ responses: { 200: apiKey } })
   revoke(@Param('id') id: string) {
-    return this.keys.revoke(parseInput(z.uuid({ error: 'must be a key id (UUID)' }), id, 'id'));
+    return this.keys.revoke(parseInput(apiKeyId, id, 'id'));
   }
 }

@@ -38,6 +38,11 @@ export class ApiKeysRepository {
     return rows[0] ?? null;
   }
 
+  async findActiveById(id: string): Promise<ApiKeyRow | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1 AND revoked_at IS NULL`, [id]);
+    return rows[0] ?? null;
+  }
+
   async findByHash(db: Queryable, keyHash: string): Promise<ApiKeyRow | null> {
     const { rows } = await db.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`, [keyHash]);
     return rows[0] ?? null;

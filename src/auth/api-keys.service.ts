@@ -57,6 +57,11 @@ export class ApiKeysService {
     return row;
   }
 
+  /** The key with this id if it is still valid (long-lived sessions, such as subscriptions, re-check their key). */
+  async stillActive(id: string): Promise<ApiKeyRow | null> {
+    return this.repo.findActiveById(id);
+  }
+
   async list(limit: number, offset: number): Promise<Page<ApiKeyRow>> {
     const { items, total } = await this.repo.list(limit, offset);
     return { items, totalEntries: total, limit, offset };

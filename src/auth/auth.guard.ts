@@ -7,7 +7,7 @@ import { ApiKeysService } from './api-keys.service.js';
 import type { Role } from './api-keys.repository.js';
 import { RateLimiter } from './rate-limiter.js';
 import { requestContext } from './request-context.js';
-import { PUBLIC_KEY, ROLES_KEY, roleAllows } from './roles.decorator.js';
+import { PUBLIC_KEY, PUBLIC_WHEN_KEY, ROLES_KEY, roleAllows } from './roles.decorator.js';
 
 /**
  * Every request: `Authorization: Bearer <key>` → the key's role must satisfy the endpoint's @Roles (admin-only
@@ -28,6 +28,7 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) || !this.config.authEnabled) return true;
+    if (this.reflector.getAllAndOverride<((c: Config) => boolean) | undefined>(PUBLIC_WHEN_KEY, targets)?.(this.config)) return true;
     const { req, reply } = this.transport(context);
     const header = req?.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;

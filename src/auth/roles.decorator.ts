@@ -1,8 +1,10 @@
 import { SetMetadata } from '@nestjs/common';
+import type { Config } from '../config/config.js';
 import type { Role } from './api-keys.repository.js';
 
 export const ROLES_KEY = 'weft:roles';
 export const PUBLIC_KEY = 'weft:public';
+export const PUBLIC_WHEN_KEY = 'weft:public-when';
 
 /**
  * Who may call an endpoint. Roles nest: admin ⊇ operator ⊇ viewer; `worker` is the lease API only (admins may use
@@ -10,6 +12,8 @@ export const PUBLIC_KEY = 'weft:public';
  */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
+/** Public when the configuration says so (e.g. WEFT_METRICS_PUBLIC); otherwise the endpoint's @Roles apply. */
+export const PublicWhen = (when: (config: Config) => boolean) => SetMetadata(PUBLIC_WHEN_KEY, when);
 
 /** Read endpoints. */
 export const CanRead = () => Roles('viewer');

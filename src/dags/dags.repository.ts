@@ -119,6 +119,40 @@ export class DagsRepository {
     });
   }
 
+  /**
+   * Versions stored before secrets were encrypted at rest: each one holding a plaintext webhook secret is rewritten as
+   * `rewrite` says (null: left as it is), in one transaction. The rows are locked (FOR UPDATE) so that replicas starting together rewrite
+   * each row once; the jsonpath picks rows with a webhook `secret` lacking the `enc:v1:` prefix.
+   */
+  async rewritePlaintextSecretVersions(rewrite: (doc: DagDocument) => { document: DagDocument; contentHash: string } | null): Promise<number> {
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ id: number; document: DagDocument }[]>`
+        SELECT id, document FROM dag_versions
+        WHERE document @? '$.slaCallbacks[*] ? (@.type == "webhook" && exists(@.secret) && !(@.secret starts with "enc:v1:"))'
+           OR document @? '$.onFailureCallbacks[*] ? (@.type == "webhook" && exists(@.secret) && !(@.secret starts with "enc:v1:"))'
+        ORDER BY id
+        FOR UPDATE`;
+      let rewritten = 0;
+      for (const row of rows) {
+        const next = rewrite(row.document);
+        if (!next) continue;
+        await tx.dagVersion.update({ where: { id: row.id }, data: { document: next.document as unknown as Prisma.InputJsonValue, contentHash: next.contentHash } });
+        rewritten++;
+      }
+      return rewritten;
+    });
+  }
+
+  /** The key ids (`enc:v1:<key id>:…`) of every encrypted webhook secret stored, each once. */
+  async storedSecretKeyIds(): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ key_id: string }[]>`
+      SELECT DISTINCT substring(cb->>'secret' FROM '^enc:v1:([0-9a-f]{8}):') AS key_id
+      FROM dag_versions v
+      CROSS JOIN LATERAL jsonb_array_elements(coalesce(v.document->'slaCallbacks', '[]') || coalesce(v.document->'onFailureCallbacks', '[]')) AS cb
+      WHERE cb->>'secret' LIKE 'enc:v1:%'`;
+    return rows.map((r) => r.key_id).filter(Boolean);
+  }
+
   findDag(dagId: string): Promise<DagRecord | null> {
     return this.prisma.dag.findUnique({ where: { dagId }, select: dagSelect });
   }

@@ -8,6 +8,8 @@ import { checkDocumentSize } from './domain/limits.js';
 import { validateDagDocument } from './domain/validate-dag.js';
 import type { DagDocument } from './domain/dag-document.schema.js';
 import { DagsRepository, type DagListFilter, type DagRecord, type DagSource, type DagVersionRecord } from './dags.repository.js';
+import { SecretsService } from '../secrets/secrets.service.js';
+import { mapWebhookSecrets, redactWebhookSecrets, sealWebhookSecrets } from './domain/webhook-secrets.js';
 
 export type RegisterResult = { dag: DagRecord; version: number; created: boolean; changed: boolean };
 
@@ -17,6 +19,7 @@ export class DagsService {
   constructor(
     private readonly repo: DagsRepository,
     private readonly audit: AuditService,
+    private readonly secrets: SecretsService,
   ) {}
 
   /** Validates fully before writing anything; a rejected document leaves the database untouched. */
@@ -30,11 +33,40 @@ export class DagsService {
 
   async register(input: unknown, source: DagSource = { kind: 'api' }, byteLength?: number): Promise<RegisterResult> {
     const doc = this.validate(input, byteLength);
-    const result = await this.repo.upsert(doc, dagContentHash(doc), source);
+    // Webhook secrets are stored encrypted; the hash sees their fingerprints, so the same document hashes the same.
+    const stored = sealWebhookSecrets(doc, (s) => this.secrets.encrypt(s));
+    const result = await this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source);
     if (result.changed) {
       await this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version: result.version, source: source.kind } });
     }
     return result;
+  }
+
+  /**
+   * Encrypts the webhook secrets of versions stored in plaintext (before encryption at rest) and rehashes them the
+   * way register does, so the next registration of the same document adds no version. Run at every start; cheap
+   * when there is nothing to do. Returns the number of versions rewritten.
+   */
+  async encryptPlaintextSecrets(): Promise<number> {
+    return this.repo.rewritePlaintextSecretVersions((stored) => {
+      // A version may mix both forms if an older replica wrote it during a rolling upgrade. One that also holds a
+      // secret of another key cannot be rehashed: it is left as it is (foreignSecretKeyIds reports that key).
+      let plain: DagDocument;
+      try {
+        plain = mapWebhookSecrets(stored, (s) => this.secrets.decrypt(s));
+      } catch {
+        return null;
+      }
+      return { document: sealWebhookSecrets(stored, (s) => this.secrets.encrypt(s)), contentHash: dagContentHash(plain, (s) => this.secrets.fingerprint(s)) };
+    });
+  }
+
+  /**
+   * Key ids of stored secrets that this process's secrets key cannot decrypt: not empty when replicas (or this
+   * process and an earlier start) use different keys, which fails those DAGs' signed webhook deliveries.
+   */
+  async foreignSecretKeyIds(): Promise<string[]> {
+    return (await this.repo.storedSecretKeyIds()).filter((id) => id !== this.secrets.keyId);
   }
 
   async get(dagId: string): Promise<{ dag: DagRecord; document: DagDocument }> {
@@ -42,7 +74,7 @@ export class DagsService {
     if (!dag) throw new NotFoundError('DAG', dagId);
     const version = await this.repo.findVersion(dagId, dag.latestVersion);
     if (!version) throw new NotFoundError('DAG version', `${dagId}@${dag.latestVersion}`);
-    return { dag, document: redactSecrets(version.document) };
+    return { dag, document: redactWebhookSecrets(version.document) };
   }
 
   async list(filter: DagListFilter): Promise<Page<DagRecord>> {
@@ -65,13 +97,13 @@ export class DagsService {
   async versions(dagId: string, limit: number, offset: number): Promise<Page<DagVersionRecord>> {
     if (!(await this.repo.findDag(dagId))) throw new NotFoundError('DAG', dagId);
     const { items, total } = await this.repo.listVersions(dagId, limit, offset);
-    return { items: items.map((v) => ({ ...v, document: redactSecrets(v.document) })), totalEntries: total, limit, offset };
+    return { items: items.map((v) => ({ ...v, document: redactWebhookSecrets(v.document) })), totalEntries: total, limit, offset };
   }
 
   async version(dagId: string, version: number): Promise<DagVersionRecord> {
     const v = await this.repo.findVersion(dagId, version);
     if (!v) throw new NotFoundError('DAG version', `${dagId}@${version}`);
-    return { ...v, document: redactSecrets(v.document) };
+    return { ...v, document: redactWebhookSecrets(v.document) };
   }
 
   /** A page of versions for each of several DAGs that exist (GraphQL's nested dag → versions), by DAG id. */
@@ -80,7 +112,7 @@ export class DagsService {
     return new Map(
       [...pages].map(([dagId, { items, total }]) => [
         dagId,
-        { items: items.map((v) => ({ ...v, document: redactSecrets(v.document) })), totalEntries: total, limit, offset },
+        { items: items.map((v) => ({ ...v, document: redactWebhookSecrets(v.document) })), totalEntries: total, limit, offset },
       ]),
     );
   }
@@ -88,7 +120,7 @@ export class DagsService {
   /** The latest document of each of several DAGs, by DAG id. */
   async latestDocuments(dagIds: string[]): Promise<Map<string, DagDocument>> {
     const versions = await this.repo.latestVersionsOfDags(dagIds);
-    return new Map([...versions].map(([dagId, v]) => [dagId, redactSecrets(v.document)]));
+    return new Map([...versions].map(([dagId, v]) => [dagId, redactWebhookSecrets(v.document)]));
   }
 
   /**
@@ -106,10 +138,4 @@ export class DagsService {
     const { items, total } = await this.repo.listImportErrors(limit, offset);
     return { items, totalEntries: total, limit, offset };
   }
-}
-
-/** Webhook signing secrets stay in the stored document (deliveries need them) but are never returned. */
-export function redactSecrets(doc: DagDocument): DagDocument {
-  const redact = (cbs: DagDocument['slaCallbacks']) => cbs.map((cb) => (cb.type === 'webhook' && cb.secret ? { ...cb, secret: '***' } : cb));
-  return { ...doc, slaCallbacks: redact(doc.slaCallbacks), onFailureCallbacks: redact(doc.onFailureCallbacks) };
 }

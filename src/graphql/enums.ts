@@ -1,4 +1,5 @@
 import { registerEnumType } from '@nestjs/graphql';
+import { API_KEY_ROLES } from '../auth/domain/api-key-inputs.js';
 import { RUN_STATES } from '../runs/domain/run-state.js';
 import { RUN_TYPES } from '../runs/domain/run-inputs.js';
 import { TASK_STATES } from '../runs/domain/task-state.js';
@@ -37,3 +38,9 @@ registerEnumType(BackfillStateEnum, { name: 'BackfillState' });
 
 export const BackfillItemStatusEnum = enumOf(['pending', 'started', 'skipped'] as const);
 registerEnumType(BackfillItemStatusEnum, { name: 'BackfillItemStatus' });
+
+export const ApiKeyRoleEnum = enumOf(API_KEY_ROLES);
+registerEnumType(ApiKeyRoleEnum, {
+  name: 'ApiKeyRole',
+  description: 'What a key may do: admin (everything), operator (run control and read), viewer (read), worker (the lease API)',
+});

@@ -141,6 +141,10 @@ describe('bad input: a 4xx naming the problem, nothing written', () => {
     ['a NUL byte', () => call('POST', '/api/v1/dags', ADMIN, undefined, '{"dagId": "nul\\u0000", "tasks": [{"taskId": "a", "type": "noop"}]}'), 400, /NUL/],
     ['right-to-left characters in an id', () => call('POST', '/api/v1/dags', ADMIN, dag('evil\u202Egnp.exe', [{ taskId: 'a' }])), 400, /dagId/],
     ['a task id with SQL', () => call('POST', '/api/v1/dags', ADMIN, dag('bad5', [{ taskId: "a' OR '1'='1" }])), 400, /taskId/],
+    ['a cycle of two tasks', () => call('POST', '/api/v1/dags', ADMIN, dag('bad6', [{ taskId: 'a', dependsOn: ['b'] }, { taskId: 'b', dependsOn: ['a'] }])), 400, /cycle/],
+    ['duplicate task ids', () => call('POST', '/api/v1/dags', ADMIN, dag('bad7', [{ taskId: 'a' }, { taskId: 'a' }])), 400, /duplicate/i],
+    ['an unknown dependency', () => call('POST', '/api/v1/dags', ADMIN, dag('bad8', [{ taskId: 'a', dependsOn: ['zz'] }])), 400, /zz/],
+    ['an unknown timezone', () => call('POST', '/api/v1/dags', ADMIN, dag('bad9', [{ taskId: 'a' }], { schedule: '@daily', startDate: '2024-01-01T00:00:00Z', timezone: 'Mars/Olympus_Mons' })), 400, /timezone/],
   ];
 
   it.each(cases)('rejects %s', async (_name, send, status, message) => {
@@ -149,6 +153,18 @@ describe('bad input: a 4xx naming the problem, nothing written', () => {
     expect(res.status).toBe(status);
     expect(res.body.message).toMatch(message);
     expect(await counts()).toEqual(before);
+  });
+
+  it('refuses an oversize XCom in a completion with 413, and keeps the attempt running', async () => {
+    await call('POST', '/api/v1/dags', ADMIN, dag('sec_xcom', [{ taskId: 'a' }]));
+    await call('POST', '/api/v1/dags/sec_xcom/dagRuns', ADMIN, {});
+    const [lease] = (await call('POST', '/api/v1/workers/wx/lease', ADMIN, { queues: ['sec_xcom'] })).body.leases;
+    const res = await call('POST', `/api/v1/leases/${lease.leaseId}/complete`, ADMIN, { status: 'success', xcom: { big: 'x'.repeat(70 * 1024) } });
+    expect(res.status).toBe(413);
+    expect(res.body.message).toMatch(/xcom|XCom/);
+    const { rows } = await db.query(`SELECT state FROM task_instances WHERE dag_id = 'sec_xcom'`);
+    expect(rows).toEqual([{ state: 'running' }]);
+    expect((await db.query(`SELECT count(*)::int AS n FROM xcom WHERE dag_id = 'sec_xcom'`)).rows[0].n).toBe(0);
   });
 
   it('answers SQL in a path with 404, never 500', async () => {

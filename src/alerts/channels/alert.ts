@@ -27,8 +27,11 @@ export type AlertMessage = {
   deliveryId: string;
 };
 
-/** A callback as the DAG document declares it (`slaCallbacks`). */
-export type AlertCallback = SlaCallback;
+/**
+ * A callback as the DAG document declares it (`slaCallbacks`), ready to send: a webhook's `secret` is the plaintext
+ * (decrypted, or read from its `secretRef`: domain/resolve-callback.ts), never the stored form.
+ */
+export type AlertCallback = Exclude<SlaCallback, { type: 'webhook' }> | { type: 'webhook'; url: string; secret?: string };
 
 /**
  * The outcome of one delivery attempt. `retryable` says whether the same message may succeed later (server or network

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { canonicalJson, dagContentHash } from './content-hash.js';
 import { validateDagDocument } from './validate-dag.js';
 import type { DagDocument } from './dag-document.schema.js';
@@ -33,13 +34,16 @@ const reordered = {
   dagId: 'daily_etl',
 };
 
+const fingerprint = (plaintext: string) => `fp(${plaintext})`;
+const hash = (dag: DagDocument) => dagContentHash(dag, fingerprint);
+
 describe(dagContentHash.name, () => {
   it('is a sha256 hex digest', () => {
-    expect(dagContentHash(normalise(doc))).toMatch(/^[0-9a-f]{64}$/);
+    expect(hash(normalise(doc))).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('does not change with key order at any depth', () => {
-    expect(dagContentHash(normalise(reordered))).toBe(dagContentHash(normalise(doc)));
+    expect(hash(normalise(reordered))).toBe(hash(normalise(doc)));
   });
 
   it('does not change when defaults are spelled out', () => {
@@ -51,13 +55,28 @@ describe(dagContentHash.name, () => {
       defaultArgs: { retries: 0, pool: 'default_pool' },
       tasks: doc.tasks.map((t) => ({ dependsOn: [], triggerRule: 'all_success', ...t })),
     };
-    expect(dagContentHash(normalise(explicit))).toBe(dagContentHash(normalise(doc)));
+    expect(hash(normalise(explicit))).toBe(hash(normalise(doc)));
   });
 
   it('changes with the content, including task order', () => {
-    const base = dagContentHash(normalise(doc));
-    expect(dagContentHash(normalise({ ...doc, params: { region: 'us', limits: { max: 3, min: 1 } } }))).not.toBe(base);
-    expect(dagContentHash(normalise({ ...doc, tasks: [...doc.tasks].reverse() }))).not.toBe(base);
+    const base = hash(normalise(doc));
+    expect(hash(normalise({ ...doc, params: { region: 'us', limits: { max: 3, min: 1 } } }))).not.toBe(base);
+    expect(hash(normalise({ ...doc, tasks: [...doc.tasks].reverse() }))).not.toBe(base);
+  });
+
+  it('is the plain hash of the document when it has no webhook secret (versions stored before secrets were fingerprinted)', () => {
+    const plain = normalise({ ...doc, slaCallbacks: [{ type: 'webhook', url: 'https://x.example/hook', secretRef: 'HOOK' }] });
+    expect(hash(plain)).toBe(createHash('sha256').update(canonicalJson(plain)).digest('hex'));
+  });
+
+  it('hashes webhook secrets as their fingerprint: same secret same hash, other secret other hash', () => {
+    const withSecret = (secret: string) =>
+      normalise({ ...doc, onFailureCallbacks: [{ type: 'slack', webhookUrl: 'https://x.example/s' }, { type: 'webhook', url: 'https://x.example/hook', secret }] });
+    expect(hash(withSecret('s3cret'))).toBe(hash(withSecret('s3cret')));
+    expect(hash(withSecret('s3cret'))).not.toBe(hash(withSecret('other')));
+    const fingerprinted = withSecret('s3cret');
+    const canonical = canonicalJson({ ...fingerprinted, onFailureCallbacks: [fingerprinted.onFailureCallbacks[0], { type: 'webhook', url: 'https://x.example/hook', secret: 'fp(s3cret)' }] });
+    expect(hash(withSecret('s3cret'))).toBe(createHash('sha256').update(canonical).digest('hex'));
   });
 });
 

@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { DagDocument } from './dag-document.schema.js';
+import { mapWebhookSecrets } from './webhook-secrets.js';
 
 /**
  * Identity of a DAG version: sha256 (hex) of the normalised document in canonical JSON. Key order and spelled-out
  * defaults do not change it, so registering the same content again creates no new version; task order does.
+ * `dag` holds plaintext webhook secrets; each is hashed as its keyed fingerprint, so a changed secret is a new version
+ * while the hash (which answers show) cannot be used to test guesses of the secret. Encrypting the secrets would not
+ * do: each encryption of the same secret differs.
  */
-export function dagContentHash(dag: DagDocument): string {
-  return createHash('sha256').update(canonicalJson(dag)).digest('hex');
+export function dagContentHash(dag: DagDocument, fingerprintSecret: (plaintext: string) => string): string {
+  return createHash('sha256').update(canonicalJson(mapWebhookSecrets(dag, fingerprintSecret))).digest('hex');
 }
 
 /** JSON with object keys sorted at every depth; array order kept; undefined members dropped as JSON.stringify does. */

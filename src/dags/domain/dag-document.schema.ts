@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ISO_DURATION_PATTERN } from './iso-duration.js';
 import { MAX_TASKS_PER_DAG } from './limits.js';
+import { ENCRYPTED_PREFIX } from '../../secrets/domain/secret-box.js';
+import { SECRET_REF_PATTERN } from '../../secrets/domain/secret-ref.js';
 import { DEFAULT_TRIGGER_RULE, TRIGGER_RULES } from '../../runs/domain/trigger-rules.js';
 
 /**
@@ -15,6 +17,8 @@ type SchemaMeta = { id?: string; title?: string; description?: string; examples?
 
 /** Documentation for the JSON Schema export; a registry of our own, so ids cannot clash with other modules'. */
 const docs = z.registry<SchemaMeta>();
+/** The same registry, for the OpenAPI document (its descriptions and component names). */
+export const dagDocumentDocs = docs;
 function doc<T extends z.ZodType>(schema: T, meta: SchemaMeta): T {
   docs.add(schema as z.ZodType, meta);
   return schema;
@@ -106,13 +110,35 @@ const defaultArgsSchema = doc(
   { id: 'DefaultArgs', description: 'Task settings that every task inherits unless it sets its own.' },
 );
 
+/** The placeholder answers show instead of a secret: sending it back would make it the secret. */
+export const REDACTED_SECRET = '***';
+
+const webhookSecret = nonEmpty
+  .refine((v) => v !== REDACTED_SECRET, {
+    error: `"${REDACTED_SECRET}" is the placeholder answers show for a secret: give the secret itself, or a secretRef`,
+  })
+  .refine((v) => !v.startsWith(ENCRYPTED_PREFIX), {
+    error: `values starting with "${ENCRYPTED_PREFIX}" are Weft's encrypted form: give the secret itself, or a secretRef`,
+  });
+
 const slaCallbackSchema = doc(
   z.discriminatedUnion('type', [
-    z.strictObject({
-      type: z.literal('webhook'),
-      url: httpUrl,
-      secret: doc(nonEmpty.optional(), { description: 'Key for the HMAC signature of the request body.' }),
-    }),
+    z
+      .strictObject({
+        type: z.literal('webhook'),
+        url: httpUrl,
+        secret: doc(webhookSecret.optional(), {
+          description: 'Key for the HMAC signature of the request body; stored encrypted, shown as "***".',
+        }),
+        secretRef: doc(z.string().regex(SECRET_REF_PATTERN, { error: 'must be 1-200 characters of A-Z, 0-9 and "_"' }).optional(), {
+          description: 'Instead of `secret`: the name of an environment variable WEFT_SECRET_<NAME>, read at delivery time.',
+          examples: ['PAGER_HOOK'],
+        }),
+      })
+      .refine((cb) => cb.secret === undefined || cb.secretRef === undefined, {
+        error: 'give either secret or secretRef, not both',
+        path: ['secretRef'],
+      }),
     z.strictObject({ type: z.literal('slack'), webhookUrl: httpUrl }),
     z.strictObject({ type: z.literal('email'), to: z.array(z.email({ error: 'must be an email address' })).min(1) }),
   ]),
