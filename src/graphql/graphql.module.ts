@@ -6,6 +6,13 @@ import { DatasetsModule } from '../datasets/datasets.module.js';
 import { LeasesModule } from '../leases/leases.module.js';
 import { PoolsModule } from '../pools/pools.module.js';
 import { RunsModule } from '../runs/runs.module.js';
+import type { FastifyRequest } from 'fastify';
+import type { GraphQLError } from 'graphql';
+import { ApiKeysService } from '../auth/api-keys.service.js';
+import type { ApiKeyRow } from '../auth/api-keys.repository.js';
+import { CONFIG, type Config } from '../config/config.js';
+import { EventsModule } from '../events/events.module.js';
+import { tokenFromConnectionParams, type GraphqlContext } from './context.js';
 import { formatGraphqlError } from './format-error.js';
 import { GraphqlLoaders } from './loaders.js';
 import { GRAPHQL_RESOLVERS, SCHEMA_BUILD_OPTIONS } from './schema.js';
@@ -18,11 +25,22 @@ import { GRAPHQL_RESOLVERS, SCHEMA_BUILD_OPTIONS } from './schema.js';
  * Query fields are nullable, so one failing field (NOT_FOUND, FORBIDDEN) leaves its siblings' data in the answer;
  * mutation fields are not, so a failing mutation stops the ones after it in the same request.
  */
+/** What onConnect leaves on a graphql-ws connection. */
+type WsExtra = { weft?: { token: string; key: ApiKeyRow } };
+
+/** A graphql-ws context (connectionParams + extra) → the operation's context; anything else is an HTTP request. */
+function wsContext(arg: unknown): GraphqlContext | null {
+  if (!arg || typeof arg !== 'object' || !('extra' in arg) || !('connectionParams' in arg)) return null;
+  const auth = (arg.extra as WsExtra).weft;
+  return { req: { headers: auth ? { authorization: `Bearer ${auth.token}` } : {} }, apiKey: auth?.key ?? null };
+}
+
 @Module({})
 export class GraphqlModule {
   /** `dags` is the application's own DagsModule instance (dynamic modules are keyed by reference: a second forRoot would be a second module). */
   static forRoot(opts: { dags: DynamicModule }): DynamicModule {
     const logger = new Logger('graphql');
+    const logError = (e: unknown) => logger.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
     return {
       module: GraphqlModule,
       imports: [
@@ -32,19 +50,42 @@ export class GraphqlModule {
         PoolsModule,
         BackfillsModule,
         DatasetsModule,
-        GraphQLModule.forRoot<ApolloDriverConfig>({
+        EventsModule,
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          path: '/graphql',
-          autoSchemaFile: true,
-          sortSchema: true,
-          buildSchemaOptions: SCHEMA_BUILD_OPTIONS,
-          graphiql: false,
-          introspection: true,
-          includeStacktraceInErrorResponses: false,
-          // Errors are mapped once, by formatGraphqlError; Nest's own HTTP-exception translation would come first.
-          autoTransformHttpErrors: false,
-          formatError: (formatted, error) =>
-            formatGraphqlError(formatted, error, (e) => logger.error(e instanceof Error ? (e.stack ?? e.message) : String(e))),
+          inject: [ApiKeysService, CONFIG],
+          useFactory: (keys: ApiKeysService, config: Config) => ({
+            path: '/graphql',
+            autoSchemaFile: true,
+            sortSchema: true,
+            buildSchemaOptions: SCHEMA_BUILD_OPTIONS,
+            graphiql: false,
+            introspection: true,
+            includeStacktraceInErrorResponses: false,
+            // Errors are mapped once, by formatGraphqlError; Nest's own HTTP-exception translation would come first.
+            autoTransformHttpErrors: false,
+            formatError: (formatted, error) => formatGraphqlError(formatted, error, logError),
+            context: (arg: unknown): GraphqlContext => wsContext(arg) ?? { req: arg as FastifyRequest },
+            subscriptions: {
+              'graphql-ws': {
+                path: '/graphql',
+                // Authentication at connection_init: without a valid key the socket is closed (4403 Forbidden).
+                onConnect: async (ctx) => {
+                  if (!config.authEnabled) return true;
+                  const token = tokenFromConnectionParams(ctx.connectionParams);
+                  const key = token ? await keys.authenticate(token) : null;
+                  if (!key) return false;
+                  (ctx.extra as WsExtra).weft = { token: token!, key };
+                  return true;
+                },
+                // graphql-ws sends errors itself: map them through the same table as HTTP answers.
+                onNext: (_ctx, _id, _payload, _args, result) =>
+                  result.errors ? { ...result, errors: result.errors.map((e) => formatGraphqlError(e.toJSON(), e, logError)) } : undefined,
+                // (onError is passed through to graphql-ws, though Nest's config type leaves it out.)
+                ...{ onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) => errors.map((e) => formatGraphqlError(e.toJSON(), e.originalError ?? e, logError)) },
+              },
+            },
+          }),
         }),
       ],
       providers: [GraphqlLoaders, ...GRAPHQL_RESOLVERS],

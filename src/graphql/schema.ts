@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory, type BuildSchemaOptions } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { SlaMissesResolver } from './alerts/sla-misses.resolver.js';
+import { ApiKeysResolver } from './api-keys/api-keys.resolver.js';
 import { BackfillsResolver } from './backfills/backfills.resolver.js';
 import { DagsResolver } from './dags/dags.resolver.js';
 import { DatasetsResolver } from './datasets/datasets.resolver.js';
@@ -9,11 +10,12 @@ import { PoolsResolver } from './pools/pools.resolver.js';
 import { RunsResolver } from './runs/runs.resolver.js';
 import { TaskInstancesResolver } from './runs/task-instances.resolver.js';
 import { DateTimeScalar } from './scalars.js';
+import { SubscriptionsResolver } from './events/subscriptions.resolver.js';
 import { WorkersResolver } from './workers/workers.resolver.js';
 
 /**
  * Every resolver of the schema: the running module provides exactly these, and the schema export builds from the
- * same list, so clients/schema.graphql cannot miss one (a subscription resolver goes here too).
+ * same list, so clients/schema.graphql cannot miss one (subscription resolvers included).
  */
 export const GRAPHQL_RESOLVERS = [
   DagsResolver,
@@ -24,6 +26,8 @@ export const GRAPHQL_RESOLVERS = [
   DatasetsResolver,
   SlaMissesResolver,
   WorkersResolver,
+  SubscriptionsResolver,
+  ApiKeysResolver,
 ];
 
 export const SCHEMA_BUILD_OPTIONS: BuildSchemaOptions = {

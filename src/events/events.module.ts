@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { EVENT_BUS } from './event-bus.js';
+import { EventsRepository } from './events.repository.js';
+import { PgEventBus } from './pg-event-bus.service.js';
+import { SubscriptionsService } from './subscriptions.service.js';
+
+/** State-change events for subscriptions: the outbox reader (PgEventBus, injected as EVENT_BUS) and its service. */
+@Module({
+  providers: [EventsRepository, PgEventBus, { provide: EVENT_BUS, useExisting: PgEventBus }, SubscriptionsService],
+  exports: [SubscriptionsService, EVENT_BUS],
+})
+export class EventsModule {}

@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { PG_POOL } from '../database/pg.js';
+import type { StoredEvent, StreamName } from './domain/streams.js';
+
+type EventDbRow = { stream: string; seq: string; kind: string; dag_id: string; run_id: string | null; payload: Record<string, unknown> };
+
+/** Reads the event outbox (written by the triggers of migration `events_outbox`, never by application code). */
+@Injectable()
+export class EventsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  /** The last sequence number handed out in `stream` (0 when it has none yet). */
+  async lastSeq(stream: StreamName): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: string }>('SELECT seq FROM event_streams WHERE stream = $1', [stream]);
+    return rows[0] ? Number(rows[0].seq) : 0;
+  }
+
+  /** Registers (or refreshes) a process with live subscriptions for `ttlSec`: committing transactions NOTIFY meanwhile. */
+  async registerListener(id: string, ttlSec: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO event_listeners (id, expires_at) VALUES ($1, now() + make_interval(secs => $2))
+       ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+      [id, ttlSec],
+    );
+    // Rows of processes that died without unregistering.
+    await this.pool.query(`DELETE FROM event_listeners WHERE expires_at < now() - interval '1 minute'`);
+  }
+
+  async removeListener(id: string): Promise<void> {
+    await this.pool.query('DELETE FROM event_listeners WHERE id = $1', [id]);
+  }
+
+  /** The row id of a run (the key of its task-instance stream), or null. */
+  async runRowId(dagId: string, runId: string): Promise<number | null> {
+    const { rows } = await this.pool.query<{ id: number }>('SELECT id FROM dag_runs WHERE dag_id = $1 AND run_id = $2', [dagId, runId]);
+    return rows[0]?.id ?? null;
+  }
+
+  async dagExists(dagId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM dags WHERE dag_id = $1', [dagId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async backfillExists(backfillId: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM backfills WHERE id = $1', [backfillId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** For each (stream, after): up to `limit` events with seq > after, in one round trip, ordered by stream then seq. */
+  async after(cursors: Array<[StreamName, number]>, limit: number): Promise<StoredEvent[]> {
+    if (cursors.length === 0) return [];
+    const { rows } = await this.pool.query<EventDbRow>(
+      `SELECT e.stream, e.seq, e.kind, e.dag_id, e.run_id, e.payload
+         FROM unnest($1::text[], $2::bigint[]) AS c(stream, after)
+         CROSS JOIN LATERAL (
+           SELECT stream, seq, kind, dag_id, run_id, payload FROM events
+            WHERE stream = c.stream AND seq > c.after ORDER BY seq LIMIT $3
+         ) e
+        ORDER BY e.stream, e.seq`,
+      [cursors.map((c) => c[0]), cursors.map((c) => c[1]), limit],
+    );
+    return rows.map((r) => ({ stream: r.stream, seq: Number(r.seq), kind: r.kind, dagId: r.dag_id, runId: r.run_id, payload: r.payload }));
+  }
+}

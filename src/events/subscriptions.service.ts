@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ApiKeysService } from '../auth/api-keys.service.js';
+import type { ApiKeyRow } from '../auth/api-keys.repository.js';
+import { roleAllows } from '../auth/roles.decorator.js';
+import { DomainError, NotFoundError, ValidationError } from '../common/errors.js';
+import { CONFIG, type Config } from '../config/config.js';
+import {
+  backfillStream,
+  dagRunStream,
+  taskInstanceStream,
+  toBackfillProgressEvent,
+  toDagRunEvent,
+  toTaskInstanceEvent,
+  type BackfillProgressEvent,
+  type DagRunStateEvent,
+  type StoredEvent,
+  type TaskInstanceStateEvent,
+} from './domain/streams.js';
+import { EVENT_BUS, type EventBus } from './event-bus.js';
+import { EventsRepository } from './events.repository.js';
+
+/** How long a subscription trusts its key before checking again that it has not been revoked. */
+const KEY_RECHECK_MS = 5_000;
+
+/** Who subscribes: the API key presented at connection_init (null with WEFT_AUTH=off). */
+export type Subscriber = { apiKey: ApiKeyRow | null };
+
+/**
+ * Live state changes for subscriptions (GraphQL over graphql-ws). The subscription is checked when it starts (the
+ * target exists, the key may read it) and every event is authorised again before it leaves: a key revoked meanwhile
+ * gets an error and no more events.
+ */
+@Injectable()
+export class SubscriptionsService {
+  constructor(
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly repo: EventsRepository,
+    private readonly keys: ApiKeysService,
+  ) {}
+
+  async taskInstanceStateChanged(who: Subscriber, dagId: string, runId: string, afterSequence?: number): Promise<AsyncIterableIterator<TaskInstanceStateEvent>> {
+    this.checkAfter(afterSequence);
+    const rowId = await this.repo.runRowId(dagId, runId);
+    if (rowId === null) throw new NotFoundError('DAG run', `${dagId}/${runId}`);
+    return this.stream(who, taskInstanceStream(rowId), afterSequence, toTaskInstanceEvent);
+  }
+
+  async dagRunStateChanged(who: Subscriber, dagId: string, afterSequence?: number): Promise<AsyncIterableIterator<DagRunStateEvent>> {
+    this.checkAfter(afterSequence);
+    if (!(await this.repo.dagExists(dagId))) throw new NotFoundError('DAG', dagId);
+    return this.stream(who, dagRunStream(dagId), afterSequence, toDagRunEvent);
+  }
+
+  async backfillProgress(who: Subscriber, backfillId: number, afterSequence?: number): Promise<AsyncIterableIterator<BackfillProgressEvent>> {
+    this.checkAfter(afterSequence);
+    if (!(await this.repo.backfillExists(backfillId))) throw new NotFoundError('backfill', String(backfillId));
+    return this.stream(who, backfillStream(backfillId), afterSequence, toBackfillProgressEvent);
+  }
+
+  private checkAfter(afterSequence: number | undefined): void {
+    if (afterSequence !== undefined && (!Number.isSafeInteger(afterSequence) || afterSequence < 0)) {
+      throw new ValidationError([{ path: 'afterSequence', message: 'must be a non-negative integer' }]);
+    }
+  }
+
+  private stream<T>(who: Subscriber, stream: string, after: number | undefined, map: (e: StoredEvent) => T): AsyncIterableIterator<T> {
+    const source = this.bus.subscribe(stream, after);
+    let checkedAt = Date.now();
+    const authorise = async (): Promise<void> => {
+      if (!this.config.authEnabled || !who.apiKey || Date.now() - checkedAt < KEY_RECHECK_MS) return;
+      const key = await this.keys.stillActive(who.apiKey.id);
+      if (!key) throw new DomainError('UNAUTHENTICATED', 'the API key of this subscription was revoked');
+      if (!roleAllows(key.role, ['viewer'])) throw new DomainError('FORBIDDEN', `a ${key.role} key may not read events`);
+      checkedAt = Date.now();
+    };
+    const iterator: AsyncIterableIterator<T> = {
+      async next() {
+        const r = await source.next();
+        if (r.done) return { value: undefined, done: true };
+        try {
+          await authorise();
+        } catch (err) {
+          await source.return?.();
+          throw err;
+        }
+        return { value: map(r.value), done: false };
+      },
+      async return() {
+        await source.return?.();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+}

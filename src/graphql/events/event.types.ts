@@ -1,0 +1,125 @@
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { RunStateEnum, RunTypeEnum, TaskStateEnum } from '../enums.js';
+import { DateTimeScalar } from '../scalars.js';
+
+const SEQUENCE = 'Position of the event in its stream: 1, 2, 3… with no gaps, in commit order. Resubscribe with afterSequence to resume.';
+
+@ObjectType({ description: 'A task instance of a run changed state' })
+export class TaskInstanceStateEvent {
+  @Field(() => Int, { description: SEQUENCE })
+  sequence!: number;
+
+  @Field(() => ID)
+  dagId!: string;
+
+  @Field()
+  runId!: string;
+
+  @Field()
+  taskId!: string;
+
+  @Field(() => TaskStateEnum)
+  state!: string;
+
+  @Field(() => TaskStateEnum, { nullable: true, description: 'Null when the task instance was created in this state' })
+  previousState!: string | null;
+
+  @Field(() => Int, { description: 'The attempt the state belongs to (0 before the first)' })
+  tryNumber!: number;
+
+  @Field(() => Int)
+  maxTries!: number;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  startDate!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  endDate!: Date | null;
+
+  @Field(() => DateTimeScalar, { description: 'When the change was written' })
+  at!: Date;
+}
+
+@ObjectType({ description: 'A run of a DAG changed state (or was created)' })
+export class DagRunStateEvent {
+  @Field(() => Int, { description: SEQUENCE })
+  sequence!: number;
+
+  @Field(() => ID)
+  dagId!: string;
+
+  @Field()
+  runId!: string;
+
+  @Field(() => RunStateEnum)
+  state!: string;
+
+  @Field(() => RunStateEnum, { nullable: true, description: 'Null when the run was created' })
+  previousState!: string | null;
+
+  @Field(() => RunTypeEnum)
+  runType!: string;
+
+  @Field(() => DateTimeScalar)
+  logicalDate!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  startDate!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  endDate!: Date | null;
+
+  @Field(() => Int, { nullable: true })
+  backfillId!: number | null;
+
+  @Field(() => Int, { description: 'How many times the run was cleared' })
+  clearNumber!: number;
+
+  @Field(() => DateTimeScalar, { description: 'When the change was written' })
+  at!: Date;
+}
+
+@ObjectType({ description: 'A snapshot of a backfill’s progress, sent whenever it changes' })
+export class BackfillProgressEvent {
+  @Field(() => Int, { description: SEQUENCE })
+  sequence!: number;
+
+  @Field(() => Int)
+  backfillId!: number;
+
+  @Field(() => ID)
+  dagId!: string;
+
+  @Field(() => Int, { description: 'Planned logical dates' })
+  total!: number;
+
+  @Field(() => Int, { description: 'Dates waiting for room under maxActiveRuns' })
+  pending!: number;
+
+  @Field(() => Int, { description: 'Dates with nothing to do' })
+  skipped!: number;
+
+  @Field(() => Int)
+  queued!: number;
+
+  @Field(() => Int)
+  running!: number;
+
+  @Field(() => Int)
+  success!: number;
+
+  @Field(() => Int)
+  failed!: number;
+
+  @Field()
+  isPaused!: boolean;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  completedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  canceledAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { description: 'When the change was written' })
+  at!: Date;
+}
