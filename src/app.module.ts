@@ -15,6 +15,9 @@ import { BackfillsModule } from './backfills/backfills.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
 import { AlertsModule } from './alerts/alerts.module.js';
 import { GraphqlModule } from './graphql/graphql.module.js';
+import { Lifecycle } from './lifecycle/lifecycle.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { SecretsModule } from './secrets/secrets.module.js';
 
 export type AppOptions = {
   config: Config;
@@ -35,8 +38,9 @@ class CoreModule {
         { provide: CONFIG, useValue: opts.config },
         { provide: DATABASE_URL, useValue: opts.databaseUrl },
         Clock,
+        Lifecycle,
       ],
-      exports: [CONFIG, DATABASE_URL, Clock],
+      exports: [CONFIG, DATABASE_URL, Clock, Lifecycle],
     };
   }
 }
@@ -51,6 +55,8 @@ export class AppModule {
       imports: [
         CoreModule.forRoot(opts),
         DatabaseModule,
+        MetricsModule,
+        SecretsModule,
         HealthModule,
         AuditModule,
         AuthModule,

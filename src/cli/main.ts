@@ -1,13 +1,19 @@
 import { Command } from 'commander';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { ApiKeysService } from '../auth/api-keys.service.js';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createApp } from '../bootstrap.js';
+import { DagsService } from '../dags/dags.service.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded.js';
 import { migrate } from '../database/migrator.js';
+import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { createLogger } from '../logging/logger.js';
+import { startOpsServer } from '../metrics/ops-server.js';
+import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { createLocalWorker } from '../worker/create-worker.js';
 import type { LocalWorker } from '../worker/local-worker.js';
 
@@ -36,27 +42,72 @@ async function run(role: Role): Promise<void> {
   const db = await openDatabase(config, logger);
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   let worker: LocalWorker | undefined;
+  let opsServer: Server | undefined;
   let builtinKeyId: string | undefined;
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // The worker finishes (or hands back) its tasks while the API can still accept their completions.
-    await worker?.stop(config.workerShutdownGraceSec * 1000);
+  let draining = false;
+
+  /** Past the grace (or on a second signal): stop the embedded database if there is one and exit 1. */
+  const forceExit = async (reason: string) => {
+    logger.error(reason);
+    await Promise.race([db.embedded?.stop().catch(() => undefined), sleep(5000)]);
+    logger.flush();
+    process.exit(1);
+  };
+
+  /**
+   * Graceful shutdown, in order: readiness red, waiting long polls answered empty and new ones refused, the
+   * scheduler loop stopped between ticks (Lifecycle drain); the built-in worker finishes its tasks while the API
+   * still takes their completions; requests in flight finish; the app closes; the embedded database goes last.
+   */
+  const drain = async (signal: string) => {
+    const t = performance.now();
+    const graceMs = config.shutdownGraceSec * 1000;
+    const force = setTimeout(() => void forceExit(`shutdown took longer than WEFT_SHUTDOWN_GRACE_SEC=${config.shutdownGraceSec}; exiting anyway`), graceMs);
+    logger.info({ signal, graceSec: config.shutdownGraceSec }, 'shutting down: draining');
+    // The worker first stops leasing (it must not retry against this draining API), keeping 2 s of the grace.
+    const workerStopped = worker?.stop(Math.min(config.workerShutdownGraceSec * 1000, Math.max(0, graceMs - 2000)));
+    app?.get(Lifecycle).beginDrain();
+    await Promise.all([
+      workerStopped,
+      app?.get(SchedulerService).drained(),
+      // Time for a load balancer to see readiness red before this process stops serving.
+      role !== 'scheduler' && config.shutdownReadinessDelaySec ? sleep(config.shutdownReadinessDelaySec * 1000) : undefined,
+    ]);
     if (builtinKeyId) await app?.get(ApiKeysService).revoke(builtinKeyId).catch(() => undefined);
+    await app?.get(Lifecycle).whenIdle();
+    await new Promise((resolve) => (opsServer ? opsServer.close(resolve) : resolve(undefined)));
     await app?.close();
     // The embedded database goes last, after everything that uses it has stopped.
     await db.embedded?.stop();
+    clearTimeout(force);
+    logger.info({ ms: Math.round(performance.now() - t) }, 'stopped');
     logger.flush();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  const onSignal = (signal: string) => {
+    if (draining) {
+      void forceExit(`${signal} again while draining: stopping now`);
+      return;
+    }
+    draining = true;
+    drain(signal).catch((err: unknown) => forceExit(`shutdown failed: ${(err as Error).stack ?? String(err)}`));
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
   try {
     const applied = await migrate(db.url, (m) => logger.info(m));
     logger.info({ applied: applied.length }, 'database schema is up to date');
     app = await createApp({ config, databaseUrl: db.url, logger, watchDagsFolder: role !== 'api', runScheduler: role !== 'api' });
+    const dags = app.get(DagsService);
+    const sealed = await dags.encryptPlaintextSecrets();
+    if (sealed) logger.info({ versions: sealed }, 'encrypted webhook secrets stored in plaintext by an earlier version');
+    const foreignKeys = await dags.foreignSecretKeyIds();
+    if (foreignKeys.length) {
+      logger.error(
+        { keyIds: foreignKeys },
+        'stored webhook secrets were encrypted with another secrets key: their deliveries will fail. Every process must have the same WEFT_SECRETS_KEY (docs/security.md#secrets)',
+      );
+    }
     const keys = app.get(ApiKeysService);
     if (!config.authEnabled) {
       logger.warn('WEFT_AUTH=off: every endpoint is open to anyone who can reach this port. For local experiments only.');
@@ -70,6 +121,9 @@ async function run(role: Role): Promise<void> {
     if (role !== 'scheduler') {
       await app.listen({ port: config.port, host: config.host });
       logger.info({ port: config.port, role, startupMs: Math.round(performance.now() - t0) }, `Weft ${role} ready on http://localhost:${config.port}`);
+    } else if (config.schedulerHttpPort !== undefined) {
+      opsServer = await startOpsServer(app, config, config.schedulerHttpPort);
+      logger.info({ port: config.schedulerHttpPort }, 'scheduler health and metrics on /health, /health/ready, /metrics');
     }
     if (role === 'start' && config.builtinWorker) {
       const { port } = app.getHttpServer().address() as { port: number };

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { SECRETS_KEY_PATTERN } from '../secrets/domain/secret-box.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v === 'true' || v === '1' || v === 'on');
@@ -10,49 +11,136 @@ function defaultHome(): string {
   return process.getuid?.() === 0 ? '/var/lib/weft' : join(homedir(), '.weft');
 }
 
-/** Every setting Weft reads from the environment, with laptop-friendly defaults (docs/configuration.md). */
+/** Documentation of one variable; docs/configuration.md is generated from it (scripts/gen-config-doc.mjs). */
+const doc = (description: string, defaultText?: string) => ({ description, ...(defaultText === undefined ? {} : { defaultText }) });
+
+/**
+ * Every setting Weft reads from the environment, with laptop-friendly defaults. The order and descriptions here
+ * are the configuration reference (docs/configuration.md), so say what a value does and when to change it.
+ */
 const schema = z.object({
-  PORT: int(0, 65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  DATABASE_POOL_SIZE: int(1, 200).default(10),
-  WEFT_HOME: z.string().min(1).default(defaultHome()),
-  WEFT_EMBEDDED_PG_PORT: int(1, 65535).default(54329),
-  WEFT_DAGS_FOLDER: z.string().min(1).optional(),
-  WEFT_DAGS_FOLDER_INTERVAL_SEC: int(1, 86400).default(30),
-  WEFT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  WEFT_LOG_PRETTY: bool.optional(),
-  WEFT_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
-  WEFT_LEASE_TTL_SEC: int(5, 3600).default(60),
-  WEFT_HEARTBEAT_INTERVAL_SEC: int(1, 1200).default(15),
-  WEFT_LEASE_MAX_WAIT_SEC: int(0, 30).default(30),
-  WEFT_MAX_XCOM_BYTES: int(16, 16 * 1024 * 1024).default(64 * 1024),
-  WEFT_QUEUED_TIMEOUT_SEC: int(0, 30 * 86400).default(3600),
-  WEFT_QUEUED_TIMEOUT_FAIL: bool.default(false),
-  WEFT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
-  WEFT_API_KEY: z.string().min(1).optional(),
-  WEFT_BUILTIN_WORKER: bool.default(true),
-  WEFT_WORKER_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,250}$/).optional(),
-  WEFT_WORKER_QUEUES: z.string().regex(/^[A-Za-z0-9_.-]{1,250}(,[A-Za-z0-9_.-]{1,250})*$/, 'a comma-separated list of queue names').default('default'),
-  WEFT_WORKER_CONCURRENCY: int(1, 1000).default(4),
-  WEFT_WORKER_SHUTDOWN_GRACE_SEC: int(0, 3600).default(30),
-  WEFT_BACKFILL_MAX_RUNS: int(1, 1_000_000).default(10_000),
-  WEFT_SMTP_HOST: z.string().min(1).optional(),
-  WEFT_SMTP_PORT: int(1, 65535).default(587),
-  WEFT_SMTP_SECURE: bool.default(false),
-  WEFT_SMTP_USER: z.string().min(1).optional(),
-  WEFT_SMTP_PASSWORD: z.string().min(1).optional(),
-  WEFT_SMTP_FROM: z.string().min(3).default('Weft <weft@localhost>'),
-  WEFT_AUTH: z.enum(['on', 'off']).default('on'),
-  WEFT_ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
-  WEFT_RATE_LIMIT_PER_SEC: z.coerce.number().min(0).max(1_000_000).default(500),
-  WEFT_RATE_LIMIT_BURST: int(1, 1_000_000).default(1000),
-  WEFT_MAX_POLLS_PER_WORKER: int(1, 1000).default(8),
-  WEFT_MAX_JSON_DEPTH: int(2, 1000).default(64),
-  WEFT_SCHEDULER_TICK_MS: int(10, 3_600_000).default(1000),
-  WEFT_SCHEDULER_DAGS_PER_TICK: int(1, 100_000).default(1000),
-  WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: int(1, 100_000).default(1000),
+  PORT: int(0, 65535).default(8080).meta(doc('HTTP port of the API')),
+  HOST: z.string().min(1).default('0.0.0.0').meta(doc('address the API listens on')),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .optional()
+    .meta(doc('PostgreSQL URL (`postgresql://user:pass@host:5432/db`). Unset: Weft starts its embedded PostgreSQL')),
+  DATABASE_POOL_SIZE: int(1, 200).default(10).meta(doc('database connections per process (plus one for LISTEN)')),
+  DATABASE_CONNECT_TIMEOUT_SEC: int(1, 600)
+    .default(10)
+    .meta(doc('give up opening a database connection after this long; requests then answer `503` instead of hanging')),
+  WEFT_HOME: z
+    .string()
+    .min(1)
+    .default(defaultHome())
+    .meta(doc('data directory: the embedded database lives in `WEFT_HOME/pgdata`, the first admin key and the secrets key beside it', '`~/.weft` (`/var/lib/weft` as root)')),
+  WEFT_EMBEDDED_PG_PORT: int(1, 65535).default(54329).meta(doc('port of the embedded PostgreSQL (loopback only)')),
+  WEFT_DAGS_FOLDER: z.string().min(1).optional().meta(doc('folder of DAG files (`.json`, `.yaml`, `.yml`, searched recursively)')),
+  WEFT_DAGS_FOLDER_INTERVAL_SEC: int(1, 86400)
+    .default(30)
+    .meta(doc('full re-parse interval of the DAG folder (changes are also picked up at once by a file watcher)')),
+  WEFT_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .meta(doc('`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`; per-request lines appear at `debug`')),
+  WEFT_LOG_PRETTY: bool.optional().meta(doc('human-readable logs instead of JSON lines', 'on when stdout is a terminal')),
+  WEFT_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024)
+    .default(2 * 1024 * 1024)
+    .meta(doc('largest accepted request body; larger requests get `413` before parsing')),
+  WEFT_LEASE_TTL_SEC: int(5, 3600).default(60).meta(doc('a lease expires this long after its last heartbeat')),
+  WEFT_HEARTBEAT_INTERVAL_SEC: int(1, 1200).default(15).meta(doc('heartbeat interval told to workers')),
+  WEFT_LEASE_MAX_WAIT_SEC: int(0, 30).default(30).meta(doc('longest a lease request may wait for work (long poll)')),
+  WEFT_MAX_XCOM_BYTES: int(16, 16 * 1024 * 1024)
+    .default(64 * 1024)
+    .meta(doc('largest XCom map of one completion (JSON); larger is refused with `413`')),
+  WEFT_TASK_LOG_MAX_BYTES_PER_TRY: int(0, 1024 * 1024 * 1024)
+    .default(10 * 1024 * 1024)
+    .meta(doc('log bytes kept per task try; beyond it the oldest lines are dropped and a marker line says how many (`0` = no cap)')),
+  WEFT_QUEUED_TIMEOUT_SEC: int(0, 30 * 86400).default(3600).meta(doc('a task queued longer is reported (`0` = off)')),
+  WEFT_QUEUED_TIMEOUT_FAIL: bool.default(false).meta(doc('fail such a task instead of only reporting it')),
+  WEFT_API_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .meta(doc('API that `weft worker` leases from', '`http://127.0.0.1:$PORT`')),
+  WEFT_API_KEY: z.string().min(1).optional().meta(doc('bearer key the worker sends (a `worker`-role key)')),
+  WEFT_BUILTIN_WORKER: bool.default(true).meta(doc('run the built-in worker inside `weft start`')),
+  WEFT_WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,250}$/)
+    .optional()
+    .meta(doc('id the built-in worker leases under', '`<hostname>-<pid>`')),
+  WEFT_WORKER_QUEUES: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,250}(,[A-Za-z0-9_.-]{1,250})*$/, 'a comma-separated list of queue names')
+    .default('default')
+    .meta(doc('queues the built-in worker leases from (comma-separated)')),
+  WEFT_WORKER_CONCURRENCY: int(1, 1000).default(4).meta(doc('tasks the built-in worker runs at once')),
+  WEFT_WORKER_SHUTDOWN_GRACE_SEC: int(0, 3600)
+    .default(30)
+    .meta(doc('on SIGTERM the worker stops leasing and lets running tasks finish this long, then stops them (reported retryable)')),
+  WEFT_SHUTDOWN_GRACE_SEC: int(1, 3600)
+    .default(45)
+    .meta(doc('on SIGTERM/SIGINT the whole process drains within this long and exits 0; past it, it exits 1 (keep it above the worker grace)')),
+  WEFT_SHUTDOWN_READINESS_DELAY_SEC: int(0, 600)
+    .default(0)
+    .meta(doc('on SIGTERM, `/health/ready` answers `503` this long before the process stops serving, so a load balancer can take it out first')),
+  WEFT_BACKFILL_MAX_RUNS: int(1, 1_000_000).default(10_000).meta(doc('most intervals one backfill may cover')),
+  WEFT_SMTP_HOST: z.string().min(1).optional().meta(doc('SMTP server for email alerts ([alerts.md](alerts.md)); unset: email callbacks fail with a clear error')),
+  WEFT_SMTP_PORT: int(1, 65535).default(587).meta(doc('SMTP port')),
+  WEFT_SMTP_SECURE: bool.default(false).meta(doc('TLS from the start (port 465) instead of STARTTLS')),
+  WEFT_SMTP_USER: z.string().min(1).optional().meta(doc('SMTP user')),
+  WEFT_SMTP_PASSWORD: z.string().min(1).optional().meta(doc('SMTP password')),
+  WEFT_SMTP_FROM: z.string().min(3).default('Weft <weft@localhost>').meta(doc('sender of alert emails')),
+  WEFT_AUTH: z.enum(['on', 'off']).default('on').meta(doc('`off` disables API keys (local experiments only; logged as a warning)')),
+  WEFT_ADMIN_API_KEY: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .meta(doc('seeds the admin key (≥ 16 characters) instead of generating one at first start')),
+  WEFT_SECRETS_KEY: z
+    .string()
+    .regex(SECRETS_KEY_PATTERN, 'must be 32 random bytes in base64 (44 characters), e.g. the output of `openssl rand -base64 32`')
+    .optional()
+    .meta(
+      doc(
+        'key (32 bytes, base64) that encrypts webhook secrets stored in the database ([security.md](security.md#secrets)); every replica must have the same one',
+        'generated at first start into `WEFT_HOME/secrets.key`',
+      ),
+    ),
+  WEFT_RATE_LIMIT_PER_SEC: z.coerce.number().min(0).max(1_000_000).default(500).meta(doc('requests per API key per second per replica (`0` = off)')),
+  WEFT_RATE_LIMIT_BURST: int(1, 1_000_000).default(1000).meta(doc('burst allowance of the rate limit')),
+  WEFT_MAX_POLLS_PER_WORKER: int(1, 1000).default(8).meta(doc('open lease requests per worker id per replica')),
+  WEFT_MAX_JSON_DEPTH: int(2, 1000).default(64).meta(doc('deepest accepted JSON nesting')),
+  WEFT_METRICS_PUBLIC: bool
+    .default(true)
+    .meta(doc('`/metrics` answers without an API key; `false` requires a key with role `viewer` or above ([operations.md](operations.md))')),
+  WEFT_SCHEDULER_HTTP_PORT: int(0, 65535)
+    .optional()
+    .meta(doc('`weft scheduler` serves `/health`, `/health/ready` and `/metrics` on this port (unset: no HTTP)')),
+  WEFT_SCHEDULER_TICK_MS: int(10, 3_600_000)
+    .default(1000)
+    .meta(doc('pause between scheduler ticks (each tick: create due runs, reap expired leases, requeue retries, check queued timeouts and SLAs, start queued runs)')),
+  WEFT_SCHEDULER_DAGS_PER_TICK: int(1, 100_000).default(1000).meta(doc('DAGs one tick creates runs for')),
+  WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: int(1, 100_000)
+    .default(1000)
+    .meta(doc('runs created per DAG per tick (a longer catch-up continues on the next tick)')),
+  WEFT_RETENTION_RUNS_DAYS: int(0, 36500)
+    .default(0)
+    .meta(doc('delete finished runs (with their task instances, tries, logs, XCom and SLA misses) that ended more than this many days ago (`0` = keep)')),
+  WEFT_RETENTION_TASK_TRIES_DAYS: int(0, 36500).default(0).meta(doc('delete the history rows of attempts that ended more than this many days ago (`0` = keep)')),
+  WEFT_RETENTION_TASK_LOGS_DAYS: int(0, 36500).default(0).meta(doc('delete task log lines older than this many days (`0` = keep)')),
+  WEFT_RETENTION_XCOM_DAYS: int(0, 36500).default(0).meta(doc('delete XCom values written more than this many days ago (`0` = keep)')),
+  WEFT_RETENTION_DATASET_EVENTS_DAYS: int(0, 36500).default(0).meta(doc('delete dataset events older than this many days (`0` = keep)')),
+  WEFT_RETENTION_AUDIT_DAYS: int(0, 36500).default(0).meta(doc('delete audit-log entries older than this many days (`0` = keep)')),
+  WEFT_RETENTION_EVENTS_DAYS: int(0, 36500)
+    .default(7)
+    .meta(doc('delete subscription events (the outbox behind GraphQL subscriptions; `afterSequence` can replay only what is kept) older than this many days (`0` = keep)')),
+  WEFT_RETENTION_INTERVAL_SEC: int(60, 7 * 86400).default(3600).meta(doc('how often a scheduler runs the retention clean-up (one scheduler at a time)')),
+  WEFT_RETENTION_BATCH_SIZE: int(1, 100_000).default(1000).meta(doc('rows deleted per statement by the clean-up; runs go a hundredth as many at a time, since each takes its task instances, logs and XCom with it')),
 });
+
+/** The environment schema, for the generated configuration reference (scripts/gen-config-doc.mjs). */
+export const CONFIG_SCHEMA = schema;
 
 export type Config = {
   port: number;
@@ -60,6 +148,7 @@ export type Config = {
   /** Unset: Weft starts its embedded PostgreSQL under `home`. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  databaseConnectTimeoutSec: number;
   home: string;
   embeddedPgPort: number;
   dagsFolder: string | undefined;
@@ -71,6 +160,8 @@ export type Config = {
   heartbeatIntervalSec: number;
   leaseMaxWaitSec: number;
   maxXcomBytes: number;
+  /** 0 = no cap. */
+  taskLogMaxBytesPerTry: number;
   /** Where `weft worker` finds the API; `weft start` uses its own port. */
   apiUrl: string | undefined;
   /** Bearer key the built-in worker sends (a worker-role key once authentication is on). */
@@ -81,6 +172,8 @@ export type Config = {
   workerQueues: string[];
   workerConcurrency: number;
   workerShutdownGraceSec: number;
+  shutdownGraceSec: number;
+  shutdownReadinessDelaySec: number;
   /** 0 = off. */
   queuedTimeoutSec: number;
   queuedTimeoutFail: boolean;
@@ -88,15 +181,34 @@ export type Config = {
   /** WEFT_AUTH=off: no API keys (local experiments only; logged loudly). */
   authEnabled: boolean;
   adminApiKey: string | undefined;
+  /** Base64 key encrypting stored secrets; undefined: `<home>/secrets.key`, created on first start. */
+  secretsKey: string | undefined;
   rateLimitPerSec: number;
   rateLimitBurst: number;
   maxPollsPerWorker: number;
   maxJsonDepth: number;
   /** Email alerts; without a host, email callbacks fail with a clear error. */
   smtp: { host?: string; port: number; secure: boolean; user?: string; password?: string; from: string };
+  metricsPublic: boolean;
+  /** `weft scheduler` serves health and metrics here; undefined = no HTTP. */
+  schedulerHttpPort: number | undefined;
   schedulerTickMs: number;
   schedulerDagsPerTick: number;
   schedulerRunsPerDagPerTick: number;
+  /** Days to keep each kind of history; 0 = keep forever. */
+  retention: RetentionConfig;
+};
+
+export type RetentionConfig = {
+  runsDays: number;
+  taskTriesDays: number;
+  taskLogsDays: number;
+  xcomDays: number;
+  datasetEventsDays: number;
+  auditDays: number;
+  eventsDays: number;
+  intervalSec: number;
+  batchSize: number;
 };
 
 export class ConfigError extends Error {
@@ -119,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     databaseUrl: c.DATABASE_URL,
     databasePoolSize: c.DATABASE_POOL_SIZE,
+    databaseConnectTimeoutSec: c.DATABASE_CONNECT_TIMEOUT_SEC,
     home: c.WEFT_HOME,
     embeddedPgPort: c.WEFT_EMBEDDED_PG_PORT,
     dagsFolder: c.WEFT_DAGS_FOLDER,
@@ -130,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatIntervalSec: c.WEFT_HEARTBEAT_INTERVAL_SEC,
     leaseMaxWaitSec: c.WEFT_LEASE_MAX_WAIT_SEC,
     maxXcomBytes: c.WEFT_MAX_XCOM_BYTES,
+    taskLogMaxBytesPerTry: c.WEFT_TASK_LOG_MAX_BYTES_PER_TRY,
     apiUrl: c.WEFT_API_URL,
     apiKey: c.WEFT_API_KEY,
     builtinWorker: c.WEFT_BUILTIN_WORKER,
@@ -137,11 +251,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerQueues: c.WEFT_WORKER_QUEUES.split(','),
     workerConcurrency: c.WEFT_WORKER_CONCURRENCY,
     workerShutdownGraceSec: c.WEFT_WORKER_SHUTDOWN_GRACE_SEC,
+    shutdownGraceSec: c.WEFT_SHUTDOWN_GRACE_SEC,
+    shutdownReadinessDelaySec: c.WEFT_SHUTDOWN_READINESS_DELAY_SEC,
     queuedTimeoutSec: c.WEFT_QUEUED_TIMEOUT_SEC,
     queuedTimeoutFail: c.WEFT_QUEUED_TIMEOUT_FAIL,
     backfillMaxRuns: c.WEFT_BACKFILL_MAX_RUNS,
     authEnabled: c.WEFT_AUTH === 'on',
     adminApiKey: c.WEFT_ADMIN_API_KEY,
+    secretsKey: c.WEFT_SECRETS_KEY,
     rateLimitPerSec: c.WEFT_RATE_LIMIT_PER_SEC,
     rateLimitBurst: c.WEFT_RATE_LIMIT_BURST,
     maxPollsPerWorker: c.WEFT_MAX_POLLS_PER_WORKER,
@@ -154,9 +271,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       password: c.WEFT_SMTP_PASSWORD,
       from: c.WEFT_SMTP_FROM,
     },
+    metricsPublic: c.WEFT_METRICS_PUBLIC,
+    schedulerHttpPort: c.WEFT_SCHEDULER_HTTP_PORT,
     schedulerTickMs: c.WEFT_SCHEDULER_TICK_MS,
     schedulerDagsPerTick: c.WEFT_SCHEDULER_DAGS_PER_TICK,
     schedulerRunsPerDagPerTick: c.WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK,
+    retention: {
+      runsDays: c.WEFT_RETENTION_RUNS_DAYS,
+      taskTriesDays: c.WEFT_RETENTION_TASK_TRIES_DAYS,
+      taskLogsDays: c.WEFT_RETENTION_TASK_LOGS_DAYS,
+      xcomDays: c.WEFT_RETENTION_XCOM_DAYS,
+      datasetEventsDays: c.WEFT_RETENTION_DATASET_EVENTS_DAYS,
+      auditDays: c.WEFT_RETENTION_AUDIT_DAYS,
+      eventsDays: c.WEFT_RETENTION_EVENTS_DAYS,
+      intervalSec: c.WEFT_RETENTION_INTERVAL_SEC,
+      batchSize: c.WEFT_RETENTION_BATCH_SIZE,
+    },
   };
 }
 

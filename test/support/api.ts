@@ -8,8 +8,11 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 export class Api {
   private readonly appOf: () => NestFastifyApplication;
 
-  /** Takes the app, or a function returning it (for handles created before beforeAll ran). */
-  constructor(app: NestFastifyApplication | (() => NestFastifyApplication)) {
+  /** Takes the app, or a function returning it (for handles created before beforeAll ran), and headers for every call (an API key). */
+  constructor(
+    app: NestFastifyApplication | (() => NestFastifyApplication),
+    private readonly headers: Record<string, string> = {},
+  ) {
     this.appOf = typeof app === 'function' ? app : () => app;
   }
 
@@ -18,7 +21,7 @@ export class Api {
   }
 
   async call(method: Method, url: string, payload?: unknown): Promise<{ status: number; body: any }> {
-    const res = await this.app.inject({ method, url, payload: payload as object });
+    const res = await this.app.inject({ method, url, payload: payload as object, headers: this.headers });
     return { status: res.statusCode, body: res.body ? res.json() : undefined };
   }
 

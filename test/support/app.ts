@@ -6,6 +6,9 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createTestDatabase, type TestDatabase } from './pg-admin.js';
 
+/** WEFT_SECRETS_KEY of test apps (32 bytes, base64). */
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
+
 export type TestApp = { app: NestFastifyApplication; db: TestDatabase; close(): Promise<void>; listen(): Promise<string> };
 
 /** Boots the real application on a fresh database (no listening socket: requests go through inject()). */
@@ -19,8 +22,15 @@ export async function startTestApp(
   const db: TestDatabase = opts.databaseUrl
     ? { url: opts.databaseUrl, name: new URL(opts.databaseUrl).pathname.slice(1), drop: async () => undefined }
     : await createTestDatabase();
-  // Authentication is off unless a test turns it on (test/security covers it).
-  const config = loadConfig({ WEFT_LOG_LEVEL: process.env.WEFT_TEST_LOG_LEVEL ?? 'silent', WEFT_LOG_PRETTY: 'false', WEFT_AUTH: 'off', ...env });
+  // Authentication is off unless a test turns it on (test/security covers it). A fixed secrets key: apps sharing a
+  // database share it, as replicas must, and no key file is written under the user's home.
+  const config = loadConfig({
+    WEFT_LOG_LEVEL: process.env.WEFT_TEST_LOG_LEVEL ?? 'silent',
+    WEFT_LOG_PRETTY: 'false',
+    WEFT_AUTH: 'off',
+    WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
+    ...env,
+  });
   const app = await createApp({
     config,
     databaseUrl: db.url,
