@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
 import { PrismaService } from '../database/prisma.service.js';
-import { prismaQueryable } from '../database/pg.js';
+import { inTransaction, PG_POOL, prismaQueryable } from '../database/pg.js';
 import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ConflictError } from '../common/errors.js';
@@ -58,6 +59,7 @@ export class DagsRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly datasets: DatasetsRepository,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
   ) {}
 
   /**
@@ -124,19 +126,22 @@ export class DagsRepository {
    * `rewrite` says (null: left as it is), in one transaction. The rows are locked (FOR UPDATE) so that replicas starting together rewrite
    * each row once; the jsonpath picks rows with a webhook `secret` lacking the `enc:v1:` prefix.
    */
+  // The two start-up checks below use plain pg, not Prisma: every process runs them at start, and Prisma's query
+  // engine, loaded on its first query, costs ~75 MB of RSS that an idle API process otherwise does not pay.
   async rewritePlaintextSecretVersions(rewrite: (doc: DagDocument) => { document: DagDocument; contentHash: string } | null): Promise<number> {
-    return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ id: number; document: DagDocument }[]>`
-        SELECT id, document FROM dag_versions
-        WHERE document @? '$.slaCallbacks[*] ? (@.type == "webhook" && exists(@.secret) && !(@.secret starts with "enc:v1:"))'
-           OR document @? '$.onFailureCallbacks[*] ? (@.type == "webhook" && exists(@.secret) && !(@.secret starts with "enc:v1:"))'
-        ORDER BY id
-        FOR UPDATE`;
+    return inTransaction(this.pool, async (db) => {
+      const { rows } = await db.query<{ id: number; document: DagDocument }>(
+        `SELECT id, document FROM dag_versions
+         WHERE document @? '$.slaCallbacks[*] ? (@.type == "webhook" && exists(@.secret) && !(@.secret starts with "enc:v1:"))'
+            OR document @? '$.onFailureCallbacks[*] ? (@.type == "webhook" && exists(@.secret) && !(@.secret starts with "enc:v1:"))'
+         ORDER BY id
+         FOR UPDATE`,
+      );
       let rewritten = 0;
       for (const row of rows) {
         const next = rewrite(row.document);
         if (!next) continue;
-        await tx.dagVersion.update({ where: { id: row.id }, data: { document: next.document as unknown as Prisma.InputJsonValue, contentHash: next.contentHash } });
+        await db.query('UPDATE dag_versions SET document = $2::jsonb, content_hash = $3 WHERE id = $1', [row.id, JSON.stringify(next.document), next.contentHash]);
         rewritten++;
       }
       return rewritten;
@@ -145,12 +150,13 @@ export class DagsRepository {
 
   /** The key ids (`enc:v1:<key id>:…`) of every encrypted webhook secret stored, each once. */
   async storedSecretKeyIds(): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ key_id: string }[]>`
-      SELECT DISTINCT substring(cb->>'secret' FROM '^enc:v1:([0-9a-f]{8}):') AS key_id
-      FROM dag_versions v
-      CROSS JOIN LATERAL jsonb_array_elements(coalesce(v.document->'slaCallbacks', '[]') || coalesce(v.document->'onFailureCallbacks', '[]')) AS cb
-      WHERE cb->>'secret' LIKE 'enc:v1:%'`;
-    return rows.map((r) => r.key_id).filter(Boolean);
+    const { rows } = await this.pool.query<{ key_id: string | null }>(
+      `SELECT DISTINCT substring(cb->>'secret' FROM '^enc:v1:([0-9a-f]{8}):') AS key_id
+       FROM dag_versions v
+       CROSS JOIN LATERAL jsonb_array_elements(coalesce(v.document->'slaCallbacks', '[]') || coalesce(v.document->'onFailureCallbacks', '[]')) AS cb
+       WHERE cb->>'secret' LIKE 'enc:v1:%'`,
+    );
+    return rows.map((r) => r.key_id).filter((id): id is string => Boolean(id));
   }
 
   findDag(dagId: string): Promise<DagRecord | null> {
@@ -232,29 +238,34 @@ export class DagsRepository {
     return count > 0;
   }
 
+  // The DAG folder's bookkeeping runs at every scan, in plain pg like the start-up checks above, so that a scan of
+  // an unchanged folder does not load Prisma's engine into an otherwise idle process.
+
   /** Folder DAGs whose file is no longer among `filelocs` become inactive; returns their ids. */
   async deactivateMissingFolderDags(folder: string, filelocs: string[]): Promise<string[]> {
-    const gone = await this.prisma.dag.findMany({
-      where: { source: 'folder', isActive: true, fileloc: { startsWith: folder, notIn: filelocs } },
-      select: { dagId: true },
-    });
-    if (gone.length) {
-      await this.prisma.dag.updateMany({ where: { dagId: { in: gone.map((d) => d.dagId) }, isActive: true }, data: { isActive: false } });
-    }
-    return gone.map((d) => d.dagId);
+    const { rows } = await this.pool.query<{ dag_id: string }>(
+      `UPDATE dags SET is_active = false, updated_at = now()
+       WHERE source = 'folder' AND is_active AND left(fileloc, length($1)) = $1 AND NOT (fileloc = ANY($2::text[]))
+       RETURNING dag_id`,
+      [folder, filelocs],
+    );
+    return rows.map((r) => r.dag_id);
   }
 
   async recordImportError(fileloc: string, message: string, details: unknown): Promise<void> {
-    const data = { message, details: (details ?? null) as Prisma.InputJsonValue };
-    await this.prisma.dagImportError.upsert({ where: { fileloc }, create: { fileloc, ...data }, update: data });
+    await this.pool.query(
+      `INSERT INTO dag_import_errors (fileloc, message, details, updated_at) VALUES ($1, $2, $3::jsonb, now())
+       ON CONFLICT (fileloc) DO UPDATE SET message = EXCLUDED.message, details = EXCLUDED.details, updated_at = now()`,
+      [fileloc, message, details === undefined || details === null ? null : JSON.stringify(details)],
+    );
   }
 
   async clearImportErrors(filelocs: string[]): Promise<void> {
-    await this.prisma.dagImportError.deleteMany({ where: { fileloc: { in: filelocs } } });
+    await this.pool.query('DELETE FROM dag_import_errors WHERE fileloc = ANY($1::text[])', [filelocs]);
   }
 
   async clearImportErrorsOutside(folder: string, filelocs: string[]): Promise<void> {
-    await this.prisma.dagImportError.deleteMany({ where: { fileloc: { startsWith: folder, notIn: filelocs } } });
+    await this.pool.query('DELETE FROM dag_import_errors WHERE left(fileloc, length($1)) = $1 AND NOT (fileloc = ANY($2::text[]))', [folder, filelocs]);
   }
 
   async listImportErrors(limit: number, offset: number) {
