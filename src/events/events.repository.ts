@@ -31,22 +31,6 @@ export class EventsRepository {
     await this.pool.query('DELETE FROM event_listeners WHERE id = $1', [id]);
   }
 
-  /** The row id of a run (the key of its task-instance stream), or null. */
-  async runRowId(dagId: string, runId: string): Promise<number | null> {
-    const { rows } = await this.pool.query<{ id: number }>('SELECT id FROM dag_runs WHERE dag_id = $1 AND run_id = $2', [dagId, runId]);
-    return rows[0]?.id ?? null;
-  }
-
-  async dagExists(dagId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM dags WHERE dag_id = $1', [dagId]);
-    return (rowCount ?? 0) > 0;
-  }
-
-  async backfillExists(backfillId: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM backfills WHERE id = $1', [backfillId]);
-    return (rowCount ?? 0) > 0;
-  }
-
   /** For each (stream, after): up to `limit` events with seq > after, in one round trip, ordered by stream then seq. */
   async after(cursors: Array<[StreamName, number]>, limit: number): Promise<StoredEvent[]> {
     if (cursors.length === 0) return [];

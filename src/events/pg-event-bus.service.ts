@@ -134,13 +134,6 @@ export class PgEventBus implements EventBus, OnApplicationShutdown {
     return sub;
   }
 
-  /** Number of live subscriptions (for metrics and tests). */
-  get size(): number {
-    let n = 0;
-    for (const set of this.subscribers.values()) n += set.size;
-    return n;
-  }
-
   private remove(stream: StreamName, sub: Subscriber): void {
     const set = this.subscribers.get(stream);
     set?.delete(sub);

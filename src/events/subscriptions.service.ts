@@ -1,9 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
 import { ApiKeysService } from '../auth/api-keys.service.js';
 import type { ApiKeyRow } from '../auth/api-keys.repository.js';
 import { roleAllows } from '../auth/roles.decorator.js';
 import { DomainError, NotFoundError, ValidationError } from '../common/errors.js';
 import { CONFIG, type Config } from '../config/config.js';
+import { PG_POOL } from '../database/pg.js';
+import { BackfillsRepository } from '../backfills/backfills.repository.js';
+import { DagSchedulingRepository } from '../runs/runs.repository.js';
+import { RunsService } from '../runs/runs.service.js';
 import {
   backfillStream,
   dagRunStream,
@@ -17,7 +22,6 @@ import {
   type TaskInstanceStateEvent,
 } from './domain/streams.js';
 import { EVENT_BUS, type EventBus } from './event-bus.js';
-import { EventsRepository } from './events.repository.js';
 
 /** How long a subscription trusts its key before checking again that it has not been revoked. */
 const KEY_RECHECK_MS = 5_000;
@@ -35,26 +39,28 @@ export class SubscriptionsService {
   constructor(
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(CONFIG) private readonly config: Config,
-    private readonly repo: EventsRepository,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
     private readonly keys: ApiKeysService,
+    private readonly runs: RunsService,
+    private readonly dags: DagSchedulingRepository,
+    private readonly backfills: BackfillsRepository,
   ) {}
 
   async taskInstanceStateChanged(who: Subscriber, dagId: string, runId: string, afterSequence?: number): Promise<AsyncIterableIterator<TaskInstanceStateEvent>> {
     this.checkAfter(afterSequence);
-    const rowId = await this.repo.runRowId(dagId, runId);
-    if (rowId === null) throw new NotFoundError('DAG run', `${dagId}/${runId}`);
-    return this.stream(who, taskInstanceStream(rowId), afterSequence, toTaskInstanceEvent);
+    const run = await this.runs.get(dagId, runId);
+    return this.stream(who, taskInstanceStream(run.id), afterSequence, toTaskInstanceEvent);
   }
 
   async dagRunStateChanged(who: Subscriber, dagId: string, afterSequence?: number): Promise<AsyncIterableIterator<DagRunStateEvent>> {
     this.checkAfter(afterSequence);
-    if (!(await this.repo.dagExists(dagId))) throw new NotFoundError('DAG', dagId);
+    if (!(await this.dags.exists(this.pool, dagId))) throw new NotFoundError('DAG', dagId);
     return this.stream(who, dagRunStream(dagId), afterSequence, toDagRunEvent);
   }
 
   async backfillProgress(who: Subscriber, backfillId: number, afterSequence?: number): Promise<AsyncIterableIterator<BackfillProgressEvent>> {
     this.checkAfter(afterSequence);
-    if (!(await this.repo.backfillExists(backfillId))) throw new NotFoundError('backfill', String(backfillId));
+    if (!(await this.backfills.find(this.pool, backfillId))) throw new NotFoundError('backfill', String(backfillId));
     return this.stream(who, backfillStream(backfillId), afterSequence, toBackfillProgressEvent);
   }
 

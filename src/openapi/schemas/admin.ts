@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RUN_STATES } from '../../runs/domain/run-state.js';
+import { API_KEY_ROLES } from '../../auth/domain/api-key-inputs.js';
 import { anyJson, jsonObject, named, page, timestamp } from '../contract.js';
 
 /** Pools, backfills, datasets, alerts, API keys, audit log and health. */
@@ -115,7 +116,7 @@ export const alertDelivery = named('AlertDelivery', z.object({
 
 export const alertDeliveryPage = page('AlertDeliveryPage', alertDelivery);
 
-export const apiKeyRole = named('ApiKeyRole', z.enum(['admin', 'operator', 'viewer', 'worker']));
+export const apiKeyRole = named('ApiKeyRole', z.enum(API_KEY_ROLES));
 
 const apiKeyFields = {
   id: z.uuid(),

@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "events_dag_id_id_idx";
