@@ -17,12 +17,13 @@ export class AuditRepository {
     );
   }
 
+  /** Newest first. (By the bigint id: `ORDER BY id` would sort the text column of the same name, putting 5 after 11.) */
   async list(f: { action?: string; target?: string; limit: number; offset: number }): Promise<{ items: AuditRow[]; total: number }> {
     const cond = `($1::text IS NULL OR action = $1) AND ($2::text IS NULL OR target LIKE $2 || '%')`;
     const params = [f.action ?? null, f.target ?? null];
     const [items, total] = await Promise.all([
       this.pool.query<AuditRow>(
-        `SELECT id::text, at, actor, action, target, details FROM audit_log WHERE ${cond} ORDER BY id DESC LIMIT $3 OFFSET $4`,
+        `SELECT id::text, at, actor, action, target, details FROM audit_log WHERE ${cond} ORDER BY audit_log.id DESC LIMIT $3 OFFSET $4`,
         [...params, f.limit, f.offset],
       ),
       this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE ${cond}`, params),

@@ -16,6 +16,9 @@ export type ApiKeyRow = {
   revokedAt: Date | null;
 };
 
+/** NOTIFY channel announcing revoked keys (payload: the key's id) to every replica's key cache. */
+export const API_KEYS_CHANNEL = 'weft_api_keys';
+
 const COLUMNS = `id, name, prefix, role, queues, task_types AS "taskTypes", created_at AS "createdAt",
   last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`;
 
@@ -61,8 +64,10 @@ export class ApiKeysRepository {
   }
 
   async revoke(id: string, now: Date): Promise<ApiKeyRow | null> {
+    // Announced in the same statement: every replica drops the key from its cache when this commits.
     const { rows } = await this.pool.query<ApiKeyRow>(
-      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING ${COLUMNS}`,
+      `WITH revoked AS (UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING ${COLUMNS})
+       SELECT revoked.* FROM revoked CROSS JOIN LATERAL pg_notify('${API_KEYS_CHANNEL}', revoked.id::text) AS n`,
       [id, now],
     );
     return rows[0] ?? null;

@@ -1,14 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
+import { CONFIG, type Config } from '../config/config.js';
+import { type ChannelHandler, PgListener } from '../database/pg-listener.service.js';
 import { NotFoundError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
 import { inTransaction, PG_POOL } from '../database/pg.js';
-import { ApiKeysRepository, type ApiKeyRow, type Role } from './api-keys.repository.js';
+import { API_KEYS_CHANNEL, ApiKeysRepository, type ApiKeyRow, type Role } from './api-keys.repository.js';
+import { KeyCache } from './key-cache.js';
 
 const KEY_PREFIX = 'weft_';
 /** Advisory lock that keeps replicas starting at once from each creating a first admin key. */
@@ -24,12 +27,29 @@ export function hashKey(key: string): string {
  */
 @Injectable()
 export class ApiKeysService {
+  private readonly logger = new Logger('api-keys');
+  /**
+   * Keys looked up recently (by hash), so a request does not ask the database who it is. Trusted only while this
+   * process listens for revocations (API_KEYS_CHANNEL): a revocation anywhere drops the key here when it commits,
+   * a lost LISTEN connection empties the cache, and an entry is re-read after WEFT_API_KEY_CACHE_SEC regardless.
+   */
+  private readonly cache: KeyCache<ApiKeyRow>;
+  private readonly revocations: ChannelHandler = {
+    onNotify: (id) => this.cache.invalidate((row) => row.id === id),
+    onLost: () => this.cache.invalidate(() => true),
+  };
+  private listening: Promise<void> | null = null;
+
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(CONFIG) config: Config,
     private readonly clock: Clock,
     private readonly repo: ApiKeysRepository,
     private readonly audit: AuditService,
-  ) {}
+    private readonly listener: PgListener,
+  ) {
+    this.cache = new KeyCache(config.apiKeyCacheSec * 1000, 10_000);
+  }
 
   async create(req: { name: string; role: Role; queues?: string[]; taskTypes?: string[] }): Promise<ApiKeyRow & { key: string }> {
     const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
@@ -50,11 +70,32 @@ export class ApiKeysService {
 
   /** The key a request presents, if it exists and is not revoked; last use is recorded at most once a minute. */
   async authenticate(key: string): Promise<ApiKeyRow | null> {
-    const row = await this.repo.findActiveByHash(hashKey(key));
-    if (!row) return null;
+    const hash = hashKey(key);
     const now = this.clock.now();
-    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) void this.repo.touch(row.id, now).catch(() => undefined);
+    let row = this.cache.get(hash, Date.now());
+    if (!row) {
+      const cacheable = this.cache.enabled && this.listenForRevocations();
+      const generation = this.cache.generation;
+      const found = await this.repo.findActiveByHash(hash);
+      if (!found) return null;
+      row = found;
+      // Not if a revocation was heard while the row was on its way: it may be the one just revoked.
+      if (cacheable) this.cache.set(hash, row, generation, Date.now());
+    }
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+      row.lastUsedAt = now;
+      void this.repo.touch(row.id, now).catch(() => undefined);
+    }
     return row;
+  }
+
+  /** True while revocations are heard (the cache may be used); otherwise starts listening and answers false. */
+  private listenForRevocations(): boolean {
+    if (this.listener.isListening(API_KEYS_CHANNEL)) return true;
+    this.listening ??= this.listener.listen(API_KEYS_CHANNEL, this.revocations).catch((err: unknown) => {
+      this.logger.warn(`cannot listen for API-key revocations (${(err as Error).message}); keys are looked up on every request meanwhile`);
+    }).finally(() => (this.listening = null));
+    return false;
   }
 
   /** The key with this id if it is still valid (long-lived sessions, such as subscriptions, re-check their key). */
@@ -70,6 +111,7 @@ export class ApiKeysService {
   async revoke(id: string): Promise<ApiKeyRow> {
     const row = await this.repo.revoke(id, this.clock.now());
     if (!row) throw new NotFoundError('API key', id);
+    this.cache.invalidate((r) => r.id === id);
     await this.audit.record({ action: 'revoke_api_key', target: id, details: { name: row.name } });
     return row;
   }

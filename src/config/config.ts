@@ -109,6 +109,7 @@ const schema = z.object({
     ),
   WEFT_RATE_LIMIT_PER_SEC: z.coerce.number().min(0).max(1_000_000).default(500).meta(doc('requests per API key per second per replica (`0` = off)')),
   WEFT_RATE_LIMIT_BURST: int(1, 1_000_000).default(1000).meta(doc('burst allowance of the rate limit')),
+  WEFT_API_KEY_CACHE_SEC: int(0, 3600).default(60).meta(doc('how long a replica trusts a looked-up API key without asking the database again (`0` = ask on every request); a revocation reaches every replica at once through NOTIFY, this bounds it only while a replica\'s LISTEN connection is down')),
   WEFT_MAX_POLLS_PER_WORKER: int(1, 1000).default(8).meta(doc('open lease requests per worker id per replica')),
   WEFT_MAX_JSON_DEPTH: int(2, 1000).default(64).meta(doc('deepest accepted JSON nesting')),
   WEFT_METRICS_PUBLIC: bool
@@ -183,6 +184,8 @@ export type Config = {
   adminApiKey: string | undefined;
   /** Base64 key encrypting stored secrets; undefined: `<home>/secrets.key`, created on first start. */
   secretsKey: string | undefined;
+  /** 0 = no cache. */
+  apiKeyCacheSec: number;
   rateLimitPerSec: number;
   rateLimitBurst: number;
   maxPollsPerWorker: number;
@@ -259,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authEnabled: c.WEFT_AUTH === 'on',
     adminApiKey: c.WEFT_ADMIN_API_KEY,
     secretsKey: c.WEFT_SECRETS_KEY,
+    apiKeyCacheSec: c.WEFT_API_KEY_CACHE_SEC,
     rateLimitPerSec: c.WEFT_RATE_LIMIT_PER_SEC,
     rateLimitBurst: c.WEFT_RATE_LIMIT_BURST,
     maxPollsPerWorker: c.WEFT_MAX_POLLS_PER_WORKER,

@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
 import { DATABASE_URL } from './database.tokens.js';
+import { PgListener } from './pg-listener.service.js';
 import { PG_POOL } from './pg.js';
 import { PrismaService } from './prisma.service.js';
 
@@ -23,8 +24,9 @@ import { PrismaService } from './prisma.service.js';
       },
     },
     PrismaService,
+    PgListener,
   ],
-  exports: [PG_POOL, PrismaService],
+  exports: [PG_POOL, PrismaService, PgListener],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}

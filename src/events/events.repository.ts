@@ -5,7 +5,7 @@ import type { StoredEvent, StreamName } from './domain/streams.js';
 
 type EventDbRow = { stream: string; seq: string; kind: string; dag_id: string; run_id: string | null; payload: Record<string, unknown> };
 
-/** Reads the event outbox (written by the triggers of migration `events_outbox`, never by application code). */
+/** Reads and numbers the event outbox (written by the triggers of migration `events_outbox`, never by application code). */
 @Injectable()
 export class EventsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
@@ -14,6 +14,15 @@ export class EventsRepository {
   async lastSeq(stream: StreamName): Promise<number> {
     const { rows } = await this.pool.query<{ seq: string }>('SELECT seq FROM event_streams WHERE stream = $1', [stream]);
     return rows[0] ? Number(rows[0].seq) : 0;
+  }
+
+  /**
+   * Numbers up to `limit` waiting events (weft_events_number: one numberer at a time across all processes) and
+   * NOTIFYs the streams that moved; returns that list ("<stream> <last seq>" lines), or null when nothing waited.
+   */
+  async number(limit: number): Promise<string | null> {
+    const { rows } = await this.pool.query<{ moved: string | null }>('SELECT weft_events_number($1) AS moved', [limit]);
+    return rows[0]?.moved ?? null;
   }
 
   /** Registers (or refreshes) a process with live subscriptions for `ttlSec`: committing transactions NOTIFY meanwhile. */

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import pg from 'pg';
-import { DATABASE_URL } from '../database/database.tokens.js';
-import { EVENTS_CHANNEL, parseStreamsMoved, type StoredEvent, type StreamName } from './domain/streams.js';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { type ChannelHandler, PgListener } from '../database/pg-listener.service.js';
+import { EVENTS_CHANNEL, EVENTS_PENDING_CHANNEL, parseStreamsMoved, type StoredEvent, type StreamName } from './domain/streams.js';
 import type { EventBus } from './event-bus.js';
 import { EventsRepository } from './events.repository.js';
 
 /** Events read per stream and round trip. */
 const PAGE = 500;
+/** Events numbered per call of the numberer. */
+const NUMBER_BATCH = 5_000;
 /** A subscriber that falls this far behind is ended rather than buffered without bound. */
 const MAX_BUFFERED = 10_000;
 /** Belt and braces: streams are re-read this often even without a NOTIFY (one query for all of them). */
@@ -94,9 +95,11 @@ class Subscriber implements AsyncIterableIterator<StoredEvent> {
 }
 
 /**
- * The EventBus on PostgreSQL. One LISTEN connection per process hears which streams moved (the commit-time trigger
- * NOTIFYs `<stream> <last seq>` lines); the events themselves are read from the outbox table, in one query for all
- * streams that moved, so a subscriber never misses one: a lost NOTIFY (reconnect) costs latency, not events.
+ * The EventBus on PostgreSQL. While this process has subscribers it is registered in event_listeners, so writing
+ * transactions NOTIFY `weft_events_pending`; it then numbers the waiting events (weft_events_number, which NOTIFYs
+ * `weft_events` with the streams that moved, to every replica). The events themselves are read from the outbox
+ * table, in one query for all streams that moved, so a subscriber never misses one: a lost NOTIFY (reconnect) costs
+ * latency, not events. Both channels come through the process's one LISTEN connection (PgListener).
  */
 @Injectable()
 export class PgEventBus implements EventBus, OnApplicationShutdown {
@@ -104,16 +107,24 @@ export class PgEventBus implements EventBus, OnApplicationShutdown {
   private readonly subscribers = new Map<StreamName, Set<Subscriber>>();
   private readonly dirty = new Set<StreamName>();
   private draining = false;
-  private client: pg.Client | null = null;
-  private connecting: Promise<void> | null = null;
+  /** The numberer's state here: idle, running, or running with another round asked for. */
+  private numbering: 'idle' | 'running' | 'again' = 'idle';
   private recheck: NodeJS.Timeout | null = null;
   private closed = false;
   /** This process's row in event_listeners (registered while it has subscribers, so writers NOTIFY). */
   private readonly listenerId = randomUUID();
   private registered: Promise<void> | null = null;
+  private readonly moved: ChannelHandler = {
+    onNotify: (payload) => this.onMoved(payload),
+    onLost: () => this.markDirty(this.subscribers.keys()),
+  };
+  private readonly pending: ChannelHandler = {
+    onNotify: () => this.numberSoon(),
+    onLost: () => this.numberSoon(),
+  };
 
   constructor(
-    @Inject(DATABASE_URL) private readonly url: string,
+    private readonly listener: PgListener,
     private readonly repo: EventsRepository,
   ) {}
 
@@ -123,15 +134,24 @@ export class PgEventBus implements EventBus, OnApplicationShutdown {
     if (!set) this.subscribers.set(stream, (set = new Set()));
     set.add(sub);
     this.startRecheck();
-    // Listen and register before reading the stream's position: a commit after that read is then always heard.
-    void this.ensureListening()
+    // Listen and register before numbering and reading the stream's position: a commit after that is always heard.
+    void this.listen()
       .then(() => this.register())
+      .then(() => this.numberNow())
       .then(async () => {
         if (sub.cursor === null) sub.cursor = await this.repo.lastSeq(stream);
         this.markDirty([stream]);
       })
       .catch((err: unknown) => sub.fail(err));
     return sub;
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) throw new Error('shutting down');
+    await Promise.all([
+      this.listener.isListening(EVENTS_CHANNEL) ? undefined : this.listener.listen(EVENTS_CHANNEL, this.moved),
+      this.listener.isListening(EVENTS_PENDING_CHANNEL) ? undefined : this.listener.listen(EVENTS_PENDING_CHANNEL, this.pending),
+    ]);
   }
 
   private remove(stream: StreamName, sub: Subscriber): void {
@@ -152,6 +172,49 @@ export class PgEventBus implements EventBus, OnApplicationShutdown {
       throw err;
     });
     return this.registered;
+  }
+
+  private onMoved(payload: string): void {
+    const moved = parseStreamsMoved(payload);
+    if (moved.all) return this.markDirty(this.subscribers.keys());
+    const streams: StreamName[] = [];
+    for (const [stream, seq] of moved.streams) {
+      const subs = this.subscribers.get(stream);
+      if (subs && [...subs].some((s) => s.cursor === null || s.cursor < seq)) streams.push(stream);
+    }
+    this.markDirty(streams);
+  }
+
+  /** Numbers what waits, in rounds until nothing does; a call while a round runs asks for one more round. */
+  private numberSoon(): void {
+    if (this.closed || this.subscribers.size === 0) return;
+    if (this.numbering !== 'idle') {
+      this.numbering = 'again';
+      return;
+    }
+    void this.numberNow().catch((err: unknown) => {
+      this.logger.warn(`numbering events failed (${(err as Error).message}); retrying`);
+      setTimeout(() => this.numberSoon(), RECONNECT_MS).unref();
+    });
+  }
+
+  private async numberNow(): Promise<void> {
+    if (this.numbering !== 'idle') {
+      // A round is running: ask for another and let it finish (its caller awaits nothing more than that round).
+      this.numbering = 'again';
+      return;
+    }
+    this.numbering = 'running';
+    try {
+      for (;;) {
+        const moved = await this.repo.number(NUMBER_BATCH);
+        if (moved !== null) this.onMoved(moved);
+        if (moved === null && this.numbering === 'running') break;
+        this.numbering = 'running';
+      }
+    } finally {
+      this.numbering = 'idle';
+    }
   }
 
   private markDirty(streams: Iterable<StreamName>): void {
@@ -194,54 +257,14 @@ export class PgEventBus implements EventBus, OnApplicationShutdown {
     }
   }
 
-  private async ensureListening(): Promise<void> {
-    if (this.client) return;
-    if (this.closed) throw new Error('shutting down');
-    this.connecting ??= this.connect().finally(() => (this.connecting = null));
-    await this.connecting;
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
-    client.on('notification', (n) => {
-      const moved = parseStreamsMoved(n.payload);
-      if (moved.all) return this.markDirty(this.subscribers.keys());
-      const streams: StreamName[] = [];
-      for (const [stream, seq] of moved.streams) {
-        const subs = this.subscribers.get(stream);
-        if (subs && [...subs].some((s) => s.cursor === null || s.cursor < seq)) streams.push(stream);
-      }
-      this.markDirty(streams);
-    });
-    client.on('error', (err) => {
-      if (this.client !== client) return;
-      this.client = null;
-      void client.end().catch(() => undefined);
-      if (this.closed) return;
-      this.logger.warn(`LISTEN ${EVENTS_CHANNEL} connection lost (${err.message}); reconnecting`);
-      this.reconnectSoon();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-    this.client = client;
-  }
-
-  /** Reconnects while anyone is subscribed, then re-reads every stream (NOTIFYs sent meanwhile were lost). */
-  private reconnectSoon(): void {
-    setTimeout(() => {
-      if (this.closed || this.client || this.subscribers.size === 0) return;
-      this.ensureListening()
-        .then(() => this.markDirty(this.subscribers.keys()))
-        .catch(() => this.reconnectSoon());
-    }, RECONNECT_MS).unref();
-  }
-
   private startRecheck(): void {
     this.recheck ??= setInterval(() => {
-      if (!this.client && !this.connecting && !this.closed) this.reconnectSoon();
+      if (this.closed) return;
+      void this.listen().catch(() => undefined); // PgListener reconnects by itself; this re-adds a channel it lost
       void this.repo.registerListener(this.listenerId, LISTENER_TTL_SEC).catch((err: unknown) => {
         this.logger.warn(`refreshing the event listener registration failed (${(err as Error).message})`);
       });
+      this.numberSoon();
       this.markDirty(this.subscribers.keys());
     }, RECHECK_MS).unref();
   }
@@ -256,8 +279,5 @@ export class PgEventBus implements EventBus, OnApplicationShutdown {
     this.stopRecheck();
     for (const set of [...this.subscribers.values()]) for (const sub of [...set]) await sub.return();
     await this.repo.removeListener(this.listenerId).catch(() => undefined);
-    const client = this.client;
-    this.client = null;
-    await client?.end().catch(() => undefined);
   }
 }

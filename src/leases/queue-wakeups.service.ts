@@ -1,7 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import pg from 'pg';
-import { CONFIG, type Config } from '../config/config.js';
-import { DATABASE_URL } from '../database/database.tokens.js';
+import { Injectable } from '@nestjs/common';
+import { type ChannelHandler, PgListener } from '../database/pg-listener.service.js';
 import { QUEUED_CHANNEL, SLOT_FREED } from '../runs/runs.repository.js';
 import { parseQueuedPayload, Waiter, WaiterRegistry } from './domain/waiters.js';
 
@@ -48,22 +46,20 @@ export class WakeTicket {
 
 /**
  * Wakes waiting lease requests when work is queued. Every queueing transaction sends NOTIFY on commit (payload
- * `<queue>:<tasks queued>`); one LISTEN connection per process turns that into wake-ups of as many waiters of that
- * queue as the tasks need (WaiterRegistry), so a wait ends within milliseconds on every replica, whichever replica
- * queued the task, and idle waiters are not woken for work they would not get.
+ * `<queue>:<tasks queued>`); the process's LISTEN connection (PgListener) turns that into wake-ups of as many
+ * waiters of that queue as the tasks need (WaiterRegistry), so a wait ends within milliseconds on every replica,
+ * whichever replica queued the task, and idle waiters are not woken for work they would not get.
  */
 @Injectable()
-export class QueueWakeups implements OnApplicationShutdown {
-  private readonly logger = new Logger('lease-wakeups');
+export class QueueWakeups {
   private readonly waiters = new WaiterRegistry();
-  private client: pg.Client | null = null;
-  private connecting: Promise<void> | null = null;
-  private closed = false;
+  private readonly handler: ChannelHandler = {
+    onNotify: (payload) => this.onPayload(payload),
+    // Notifications may have been lost: wake everyone, so none sleeps through queued work; they re-check.
+    onLost: () => this.waiters.all(),
+  };
 
-  constructor(
-    @Inject(DATABASE_URL) private readonly url: string,
-    @Inject(CONFIG) private readonly config: Config,
-  ) {}
+  constructor(private readonly listener: PgListener) {}
 
   /**
    * Registers a waiting request (before it claims: see WakeTicket). `slotWaiter`: its last claim was held back by
@@ -79,6 +75,7 @@ export class QueueWakeups implements OnApplicationShutdown {
   }
 
   private onPayload(payload: string): void {
+    if (!payload) return;
     if (payload === SLOT_FREED) {
       this.waiters.slotFreed();
       return;
@@ -87,39 +84,9 @@ export class QueueWakeups implements OnApplicationShutdown {
     this.waiters.queued(queue, n);
   }
 
-  /** Connects the LISTEN session before a waiter checks for work, so no notification can fall in between. */
+  /** Makes sure the LISTEN is in effect before a waiter checks for work, so no notification can fall in between. */
   async ensureListening(): Promise<void> {
-    if (this.client || this.closed) return;
-    this.connecting ??= this.connect().finally(() => (this.connecting = null));
-    await this.connecting;
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: this.config.databaseConnectTimeoutSec * 1000 });
-    client.on('notification', (n) => {
-      if (n.payload) this.onPayload(n.payload);
-    });
-    const lost = (reason: string) => {
-      if (this.client !== client || this.closed) return;
-      this.logger.warn(`LISTEN connection lost (${reason}); reconnecting on next wait`);
-      this.client = null;
-      // Waiters fall back to their timeout and re-check; wake everyone so none sleeps through lost notifications.
-      this.waiters.all();
-    };
-    client.on('error', (err) => lost(err.message));
-    client.on('end', () => lost('connection ended'));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${QUEUED_CHANNEL}`);
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw err;
-    }
-    this.client = client;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.closed = true;
-    await this.client?.end().catch(() => undefined);
+    if (this.listener.isListening(QUEUED_CHANNEL)) return;
+    await this.listener.listen(QUEUED_CHANNEL, this.handler);
   }
 }

@@ -83,14 +83,11 @@ export class RetentionRepository {
           `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
           [cutoff, limit],
         );
-      case 'events':
-        // The subscription outbox: numbered events only (an unnumbered row belongs to a transaction still open).
-        return this.exec(
-          db,
-          `DELETE FROM events WHERE id IN (
-             SELECT id FROM events WHERE created_at < $1 AND seq IS NOT NULL ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-          [cutoff, limit],
-        );
+      case 'events': {
+        // The subscription outbox, numbered or not, under the numberer's lock (weft_events_prune).
+        const { rows } = await db.query<{ n: number }>('SELECT weft_events_prune($1, $2) AS n', [cutoff, limit]);
+        return rows[0]?.n ?? 0;
+      }
     }
   }
 
@@ -107,7 +104,7 @@ export class RetentionRepository {
     while (lo < hi) {
       const mid = lo + (hi - lo) / 2n;
       const { rows: probe } = await db.query<{ id: string; old: boolean }>(
-        'SELECT id::text AS id, at < $2 AS old FROM task_logs WHERE id >= $1::bigint ORDER BY id LIMIT 1',
+        'SELECT id::text AS id, at < $2 AS old FROM task_logs WHERE id >= $1::bigint ORDER BY task_logs.id LIMIT 1',
         [mid.toString(), cutoff],
       );
       // Invariant: every line below `lo` is old; every line at or above `hi` is not (or does not exist).

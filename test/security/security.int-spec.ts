@@ -62,6 +62,44 @@ describe('authentication and roles', () => {
     expect((await call('GET', '/api/v1/dags', temp.body.key)).status).toBe(401);
   });
 
+  it('ends a cached key on another replica as soon as it is revoked, and on a database revoke too', async () => {
+    // A second replica on the same database: it caches the key on first use (WEFT_API_KEY_CACHE_SEC, 60 s) and must
+    // still refuse it right after the first replica revokes it (the revocation NOTIFY), not a minute later.
+    const other = await startTestApp({ WEFT_AUTH: 'on', WEFT_ADMIN_API_KEY: ADMIN }, { databaseUrl: t.db.url });
+    try {
+      const onOther = async (key: string) => (await other.app.inject({ method: 'GET', url: '/api/v1/dags', headers: { authorization: `Bearer ${key}` } })).statusCode;
+      const untilRefused = async (key: string) => {
+        const t0 = Date.now();
+        while (Date.now() - t0 < 3000 && (await onOther(key)) !== 401) await new Promise((r) => setTimeout(r, 10));
+        return onOther(key);
+      };
+      const temp = await call('POST', '/api/v1/apiKeys', ADMIN, { name: 'cached', role: 'viewer' });
+      expect(await onOther(temp.body.key)).toBe(200);
+      expect(await onOther(temp.body.key)).toBe(200); // now from the cache: no query
+      expect((await call('DELETE', `/api/v1/apiKeys/${temp.body.id}`, ADMIN)).status).toBe(200);
+      expect(await untilRefused(temp.body.key)).toBe(401);
+
+      // Revoked by hand in the database (no NOTIFY): the cache still ends it, after its lifetime. Shown with a
+      // short-lived cache on a third replica.
+      const third = await startTestApp({ WEFT_AUTH: 'on', WEFT_ADMIN_API_KEY: ADMIN, WEFT_API_KEY_CACHE_SEC: '1' }, { databaseUrl: t.db.url });
+      try {
+        const k = await call('POST', '/api/v1/apiKeys', ADMIN, { name: 'manual', role: 'viewer' });
+        const onThird = async () => (await third.app.inject({ method: 'GET', url: '/api/v1/dags', headers: { authorization: `Bearer ${k.body.key}` } })).statusCode;
+        expect(await onThird()).toBe(200);
+        await new Promise((r) => setTimeout(r, 100)); // the first lookup starts the revocation LISTEN; once it is on…
+        expect(await onThird()).toBe(200); // …lookups are cached
+        await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [k.body.id]);
+        expect(await onThird()).toBe(200); // cached: the database was changed behind the service's back
+        await new Promise((r) => setTimeout(r, 1100));
+        expect(await onThird()).toBe(401);
+      } finally {
+        await third.app.close();
+      }
+    } finally {
+      await other.app.close();
+    }
+  });
+
   it('keeps health and the DAG schema public', async () => {
     expect((await call('GET', '/health')).status).toBe(200);
     expect((await call('GET', '/api/v1/schemas/dag.json')).status).toBe(200);

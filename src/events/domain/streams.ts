@@ -1,9 +1,13 @@
 /**
- * Event streams of the outbox (migration `events_outbox`): every state change is appended to one stream and numbered
- * there, gaplessly, in commit order. Pure helpers: stream names, the NOTIFY payload, and rows → typed events.
+ * Event streams of the outbox (migrations `events_outbox`, `events_numbered_after_commit`): every state change is
+ * appended to one stream and numbered there after commit, gaplessly, in the order the changes became visible. Pure
+ * helpers: stream names, the NOTIFY payload, and rows → typed events.
  */
 
+/** Streams that moved (sent by the numberer): "<stream> <last seq>" lines, or '*'. */
 export const EVENTS_CHANNEL = 'weft_events';
+/** Events wait to be numbered (sent by writing transactions while some process has subscribers); no payload. */
+export const EVENTS_PENDING_CHANNEL = 'weft_events_pending';
 
 export type StreamName = string;
 
