@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// Where PostgreSQL's time goes in the claim and completion functions: prefills a queue through the service (limits
+// out of the way, as the throughput workload), then calls weft_claim_tasks and weft_finish_quietly directly, with no
+// HTTP and no service in between, and reports the backends' CPU per claim+finish (from /proc) and each PL/pgSQL
+// function's self and total time (track_functions = all), trigger functions included.
+//
+//   node bench/probe-pg-cost.mjs [--n=1000] [--conc=K] [--analyze] [--no-triggers] [--no-build]
+//                                [--sql=FILE] [--claim=FUNCTION] [--counts[=nobitmap]] [--explain[=LOGFILE] [--light[=N]]]
+//
+// --conc=K       K connections at once (as K workers), else one, sequentially
+// --analyze      VACUUM ANALYZE after the prefill (the throughput workload does; plans differ without statistics)
+// --no-triggers  disable the events-outbox triggers, to tell their cost apart
+// --sql=FILE     run FILE on the fresh database first (an experiment: CREATE OR REPLACE a function, ALTER …)
+// --claim=NAME   call this claim function instead of weft_claim_tasks (same signature), e.g. one --sql created
+// --counts       EXPLAIN ANALYZE of the usage counts and the candidate scan after the run (=nobitmap: bitmap scans off)
+// --explain      plans of every statement of one more claim + finish, from the server log (auto_explain; reads
+//                /var/log/postgresql/postgresql-15-main.log unless given); --light=N: N more, without
+//                instrumentation, summed per statement (how often, how long)
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BENCH = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.dirname(BENCH);
+const argv = Object.fromEntries(process.argv.slice(2).map((a) => {
+  const m = a.match(/^--([^=]+)(?:=(.*))?$/);
+  if (!m) throw new Error(`unknown argument ${a}`);
+  return [m[1], m[2] ?? true];
+}));
+const N = Number(argv.n ?? 1000);
+const { prepareBuild } = await import('./lib/build.mjs');
+const build = prepareBuild(ROOT, { build: !argv['no-build'] });
+process.env.WEFT_BENCH_BUILD = build.dir;
+const db = await import('./lib/db.mjs');
+const { startService } = await import('./lib/service.mjs');
+const { weftApi } = await import('./lib/http.mjs');
+const { SERVICE_ENV, dagDoc, independentTasks } = await import('./workloads/common.mjs');
+
+const ticks = () => {
+  const t = fs.readFileSync('/proc/self/stat', 'utf8'); // placeholder to fail early when /proc is missing
+  return t.length;
+};
+ticks();
+const backendCpuMs = (pid) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+};
+
+const fresh = await db.freshDb();
+try {
+  const svc = await startService(fresh.url, { env: SERVICE_ENV });
+  const api = weftApi(svc.url, { maxSockets: 4, apiKey: SERVICE_ENV.WEFT_ADMIN_API_KEY });
+  // As the throughput workload: limits out of the way (shared mode of the claim's limit tickets).
+  await api.setPoolSlots('default_pool', 1_000_000);
+  await api.registerDag(dagDoc('pc', independentTasks(20), { maxActiveRuns: 1000, maxActiveTasks: 10_000 }));
+  for (let i = 0; i < Math.ceil((N + 60 + Number(argv.light ?? 0)) / 20); i++) {
+    await api.post('/api/v1/dags/pc/dagRuns', { logicalDate: new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString() });
+  }
+  api.close();
+  await svc.close();
+
+  const c = await db.client(fresh.url);
+  c.on('error', () => undefined);
+  if (argv['no-triggers']) await c.query('ALTER TABLE task_instances DISABLE TRIGGER USER; ALTER TABLE dag_runs DISABLE TRIGGER USER');
+  if (argv.analyze) await c.query('VACUUM ANALYZE'); // as the throughput workload does after its prefill
+  await c.query("SET track_functions = 'all'");
+  if (argv.sql) await c.query(fs.readFileSync(String(argv.sql), 'utf8'));
+  const claimFn = String(argv.claim ?? 'weft_claim_tasks');
+  const unfinished = ['none', 'scheduled', 'queued', 'running', 'up_for_retry'];
+  const one = async (c) => {
+    const { rows } = await c.query(
+      `SELECT * FROM ${claimFn}($1, $2, NULL, 1, 300, NULL, NULL, now())`, ['probe', ['pc']]);
+    const l = rows[0];
+    if (!l?.lease_id) throw new Error('nothing to claim');
+    const f = await c.query(
+      `SELECT * FROM weft_finish_quietly($1, NULL, $2, 'success', now(), NULL, NULL, 'h', $3::"TaskState"[], 'weft_task_queued', '*')`,
+      [l.lease_id, l.try_number, unfinished]);
+    if (f.rows[0].outcome === 'evaluate') {
+      // The run's last task (1 in 20) needs the service's evaluation; ending the attempt is enough here.
+      await c.query(`SELECT weft_end_attempt($1, $2, 'success', now(), NULL, NULL, $3, 'h', 'weft_task_queued', '*')`,
+        [l.task_instance_id, l.try_number, l.lease_id]);
+    } else if (f.rows[0].outcome !== 'done') throw new Error(`finish: ${f.rows[0].outcome}`);
+  };
+  for (let i = 0; i < 20; i++) await one(c);
+  // --conc=K: K connections claiming and finishing at once (as K workers would), else this one alone.
+  const K = Number(argv.conc ?? 1);
+  const conns = [c];
+  for (let k = 1; k < K; k++) {
+    const x = await db.client(fresh.url);
+    x.on('error', () => undefined);
+    await x.query("SET track_functions = 'all'");
+    conns.push(x);
+  }
+  const pids = [];
+  for (const x of conns) pids.push((await x.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+  await c.query('SELECT pg_stat_reset()');
+  const cpuAll = () => pids.reduce((a, p) => a + backendCpuMs(p), 0);
+  const cpu0 = cpuAll();
+  const t0 = performance.now();
+  let left = N;
+  await Promise.all(conns.map(async (x) => {
+    while (left-- > 0) await one(x);
+  }));
+  const wall = performance.now() - t0;
+  const cpu = cpuAll() - cpu0;
+  for (const x of conns.slice(1)) {
+    await x.query('SELECT pg_stat_force_next_flush()');
+    await x.end();
+  }
+  await c.query('SELECT pg_stat_force_next_flush()');
+  await new Promise((r) => setTimeout(r, 200));
+  const { rows: fns } = await c.query(
+    `SELECT funcname, calls, round(total_time::numeric / $1, 3) AS total_ms_per_op, round(self_time::numeric / $1, 3) AS self_ms_per_op
+       FROM pg_stat_user_functions ORDER BY total_time DESC`, [N]);
+  console.log(JSON.stringify({ probe: `claim + finish, ${K} connection(s)`, triggers: !argv['no-triggers'], n: N,
+    ops_per_s: Math.round(N / (wall / 1000)), wall_ms_per_op: +(wall / N).toFixed(3), backend_cpu_ms_per_op: +(cpu / N).toFixed(3) }));
+  for (const f of fns) console.log(`  ${f.funcname.padEnd(32)} calls/op ${(f.calls / N).toFixed(2).padStart(5)}  total ${f.total_ms_per_op} ms  self ${f.self_ms_per_op} ms`);
+  if (argv.counts) {
+    if (argv.counts === 'nobitmap') await c.query('SET enable_bitmapscan = off');
+    for (const q of [
+      "SELECT count(*) FROM task_instances r WHERE r.dag_id = 'pc' AND r.state = 'running'",
+      "SELECT coalesce(sum(l.pool_slots), 0) FROM leases l WHERE l.pool = 'default_pool'",
+      "SELECT id FROM task_instances WHERE state = 'queued' AND queue = 'pc' ORDER BY priority_weight DESC, logical_date, id LIMIT 1",
+    ]) {
+      for (let i = 0; i < 2; i++) {
+        const { rows } = await c.query(`EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) ${q}`);
+        if (i === 1) console.log(q + '\n  ' + rows.map((r) => r['QUERY PLAN']).join('\n  '));
+      }
+    }
+  }
+  if (argv.explain) {
+    // Plans of every statement inside one more claim + finish, from the server log (auto_explain; needs the log).
+    const log = String(argv.explain === true ? '/var/log/postgresql/postgresql-15-main.log' : argv.explain);
+    const from = fs.statSync(log).size;
+    const light = argv.light !== undefined;
+    await c.query(`LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_analyze = ${light ? 'off' : 'on'}; SET auto_explain.log_buffers = ${light ? 'off' : 'on'}`);
+    const reps = light ? Number(argv.light === true ? 200 : argv.light) : 1;
+    for (let i = 0; i < reps; i++) await one(c);
+    await c.query('SET auto_explain.log_min_duration = -1');
+    await new Promise((r) => setTimeout(r, 300));
+    const fd = fs.openSync(log, 'r');
+    const buf = Buffer.alloc(fs.statSync(log).size - from);
+    fs.readSync(fd, buf, 0, buf.length, from);
+    if (!light) console.log(buf.toString());
+    else {
+      // Per statement (first line of its text): how often and how long, summed over the reps.
+      const sums = new Map();
+      const re = /duration: ([0-9.]+) ms\s+plan:\n\s*Query Text: ([^\n]*)/g;
+      for (const m of buf.toString().matchAll(re)) {
+        const k = m[2].slice(0, 110);
+        const e = sums.get(k) ?? { n: 0, ms: 0 };
+        e.n++; e.ms += Number(m[1]);
+        sums.set(k, e);
+      }
+      for (const [k, e] of [...sums].sort((a, b) => b[1].ms - a[1].ms)) console.log(`  ${(e.n / reps).toFixed(2).padStart(5)} × ${(e.ms / e.n).toFixed(3).padStart(7)} ms = ${(e.ms / reps).toFixed(3).padStart(7)} ms/op  ${k}`);
+    }
+  }
+  await c.end();
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  await fresh.drop();
+  build.cleanup();
+  await db.dropAll();
+}
