@@ -46,7 +46,17 @@ export class RunEngine {
   async version(db: Queryable, versionId: number): Promise<VersionInfo> {
     const cached = this.versions.get(versionId);
     if (cached) return cached;
-    const doc = await this.runs.loadVersionDocument(db, versionId);
+    return this.remember(versionId, await this.runs.loadVersionDocument(db, versionId));
+  }
+
+  /** Loads the versions not cached yet in one statement (a scheduler batch over many DAGs), so version() hits. */
+  async preloadVersions(db: Queryable, versionIds: number[]): Promise<void> {
+    const missing = [...new Set(versionIds)].filter((id) => !this.versions.get(id));
+    if (!missing.length) return;
+    for (const [id, doc] of await this.runs.loadVersionDocuments(db, missing)) this.remember(id, doc);
+  }
+
+  private remember(versionId: number, doc: DagDocument): VersionInfo {
     const info = { doc, index: dagGraphIndex(doc), settings: new Map(doc.tasks.map((t) => [t.taskId, taskSettings(doc, t)])) };
     this.versions.set(versionId, info);
     return info;

@@ -103,6 +103,10 @@ const RUN_COLUMNS = columns(RUN_FIELDS);
 /** Runs of an active backfill are started by the backfill (under its own maxActiveRuns), not by the DAG. */
 const NOT_IN_ACTIVE_BACKFILL = `(backfill_id IS NULL OR backfill_id NOT IN (
   SELECT id FROM backfills WHERE completed_at IS NULL AND canceled_at IS NULL))`;
+const NOT_IN_ACTIVE_BACKFILL_R = `(r.backfill_id IS NULL OR r.backfill_id NOT IN (
+  SELECT id FROM backfills WHERE completed_at IS NULL AND canceled_at IS NULL))`;
+const NOT_IN_ACTIVE_BACKFILL_X = `(x.backfill_id IS NULL OR x.backfill_id NOT IN (
+  SELECT id FROM backfills WHERE completed_at IS NULL AND canceled_at IS NULL))`;
 
 const TI_FIELDS: [string, keyof TaskInstanceRow][] = [
   ['id', 'id'], ['dag_run_id', 'dagRunId'], ['dag_id', 'dagId'], ['run_id', 'runId'], ['task_id', 'taskId'], ['state', 'state'],
@@ -235,6 +239,28 @@ export class RunsRepository {
     return rows;
   }
 
+  /**
+   * startableRuns for several DAGs in one statement: per DAG, its oldest queued runs while fewer than its
+   * maxActiveRuns run, locked. The caller holds the DAGs' row locks.
+   */
+  async startableRunsOfDags(db: Queryable, dags: Array<{ dagId: string; maxActiveRuns: number }>): Promise<RunRow[]> {
+    if (!dags.length) return [];
+    const { rows } = await db.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE id IN (
+         SELECT q.id FROM unnest($1::text[], $2::int[]) AS d(dag_id, max_active)
+         CROSS JOIN LATERAL (
+           SELECT r.id FROM dag_runs r
+           WHERE r.dag_id = d.dag_id AND r.state = 'queued' AND ${NOT_IN_ACTIVE_BACKFILL_R}
+           ORDER BY r.logical_date
+           LIMIT greatest(0, d.max_active - (SELECT count(*) FROM dag_runs x WHERE x.dag_id = d.dag_id AND x.state = 'running' AND ${NOT_IN_ACTIVE_BACKFILL_X}))
+         ) q)
+       ORDER BY dag_id, logical_date
+       FOR UPDATE`,
+      [dags.map((d) => d.dagId), dags.map((d) => d.maxActiveRuns)],
+    );
+    return rows;
+  }
+
   /** Whether the DAG has queued runs or active backfills: anything startQueuedRuns could start. */
   async pendingStarts(db: Queryable, dagId: string): Promise<{ queuedRuns: boolean; activeBackfills: boolean }> {
     const { rows } = await db.query<{ queuedRuns: boolean; activeBackfills: boolean }>(
@@ -308,6 +334,17 @@ export class RunsRepository {
       [limit],
     );
     return rows.map((r) => r.dag_id);
+  }
+
+  /** latestScheduledLogicalDate of several DAGs in one statement (DAGs without a scheduled run are absent). */
+  async latestScheduledLogicalDates(db: Queryable, dagIds: string[]): Promise<Map<string, Date>> {
+    const { rows } = await db.query<{ dag_id: string; d: Date }>(
+      `SELECT d.dag_id, m.d FROM unnest($1::text[]) AS d(dag_id)
+       CROSS JOIN LATERAL (SELECT max(logical_date) AS d FROM dag_runs WHERE dag_id = d.dag_id AND run_type = 'scheduled') m
+       WHERE m.d IS NOT NULL`,
+      [dagIds],
+    );
+    return new Map(rows.map((r) => [r.dag_id, r.d]));
   }
 
   async latestScheduledLogicalDate(db: Queryable, dagId: string): Promise<Date | null> {
@@ -503,6 +540,12 @@ export class RunsRepository {
     return rows.reduce((n, r) => n + r.n, 0);
   }
 
+  /** Several version documents in one statement (those that exist). */
+  async loadVersionDocuments(db: Queryable, versionIds: number[]): Promise<Map<number, DagDocument>> {
+    const { rows } = await db.query<{ id: number; document: DagDocument }>(`SELECT id, document FROM dag_versions WHERE id = ANY($1::int[])`, [versionIds]);
+    return new Map(rows.map((r) => [r.id, r.document]));
+  }
+
   async loadVersionDocument(db: Queryable, versionId: number): Promise<DagDocument> {
     const { rows } = await db.query<{ document: DagDocument }>(`SELECT document FROM dag_versions WHERE id = $1`, [versionId]);
     if (!rows[0]) throw new Error(`dag version ${versionId} not found`);
@@ -627,6 +670,33 @@ export class DagSchedulingRepository {
       [now],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Up to `limit` due DAGs (active, unpaused, next_dagrun_create_after reached), oldest due first, locked FOR UPDATE
+   * SKIP LOCKED: schedulers running at once take different DAGs.
+   */
+  async lockDueDags(db: Queryable, now: Date, limit: number): Promise<DagSchedulingRow[]> {
+    const { rows } = await db.query<DagSchedulingRow>(
+      `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
+       JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
+       WHERE d.is_active AND NOT d.is_paused AND d.next_dagrun_create_after <= $1
+       ORDER BY d.next_dagrun_create_after
+       LIMIT $2 FOR UPDATE OF d SKIP LOCKED`,
+      [now, limit],
+    );
+    return rows;
+  }
+
+  /** setNextDagrun for several DAGs in one statement. */
+  async setNextDagruns(db: Queryable, next: Array<{ dagId: string; logicalDate: Date | null; createAfter: Date | null }>): Promise<void> {
+    if (!next.length) return;
+    await db.query(
+      `UPDATE dags d SET next_dagrun_logical_date = n.logical_date, next_dagrun_create_after = n.create_after
+       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS n(dag_id, logical_date, create_after)
+       WHERE d.dag_id = n.dag_id`,
+      [next.map((n) => n.dagId), next.map((n) => n.logicalDate), next.map((n) => n.createAfter)],
+    );
   }
 
   async setNextDagrun(db: Queryable, dagId: string, next: { logicalDate: Date; createAfter: Date } | null): Promise<void> {

@@ -31,61 +31,64 @@ export class CreateDueRunsJob {
   async run(now: Date): Promise<number> {
     let created = 0;
     let visited = 0;
-    let more = true;
-    while (more && visited < this.config.schedulerDagsPerTick) {
-      // Several DAGs per transaction: one commit for the batch instead of one per DAG (a tick over 1,000 due DAGs
-      // spent much of its time committing). The batch's DAG rows stay locked until then; other schedulers skip
-      // them, and a manual trigger of one of them waits for the batch (tens of milliseconds).
-      const batch = Math.min(DAGS_PER_TRANSACTION, this.config.schedulerDagsPerTick - visited);
-      created += await inTransaction(this.pool, async (db) => {
-        let n = 0;
-        for (let i = 0; i < batch; i++) {
-          const result = await this.createForNextDag(db, now);
-          if (result === null) {
-            more = false;
-            break;
-          }
-          visited++;
-          n += result;
-        }
-        return n;
-      });
+    while (visited < this.config.schedulerDagsPerTick) {
+      const limit = Math.min(DAGS_PER_TRANSACTION, this.config.schedulerDagsPerTick - visited);
+      const batch = await inTransaction(this.pool, (db) => this.createForDueDags(db, now, limit));
+      if (batch.dags === 0) break;
+      visited += batch.dags;
+      created += batch.created;
     }
     if (created) this.logger.log(`created ${created} run(s)`);
     return created;
   }
 
-  /** The runs due for the next due DAG (locked FOR UPDATE SKIP LOCKED); null when no DAG is due. */
-  private async createForNextDag(db: Queryable, now: Date): Promise<number | null> {
-    const dag = await this.dags.lockNextDueDag(db, now);
-    if (!dag) return null;
-    const { doc } = await this.engine.version(db, dag.versionId);
-    const schedule = typeof doc.schedule === 'string' ? doc.schedule : null;
-    if (!schedule || !doc.startDate) {
-      await this.dags.setNextDagrun(db, dag.dagId, null);
-      return 0;
+  /**
+   * One batch: up to `limit` due DAGs locked at once (FOR UPDATE SKIP LOCKED), their due runs created (one
+   * statement per DAG), their next due dates set and their startable runs started (one statement each for the
+   * whole batch). One commit for the batch: a tick over 1,000 due DAGs spent most of its time in per-DAG round
+   * trips and commits. The batch's DAG rows stay locked until then; other schedulers skip them, and a manual
+   * trigger of one of them waits for the batch.
+   */
+  private async createForDueDags(db: Queryable, now: Date, limit: number): Promise<{ dags: number; created: number }> {
+    const dags = await this.dags.lockDueDags(db, now, limit);
+    if (!dags.length) return { dags: 0, created: 0 };
+    const lasts = await this.runs.latestScheduledLogicalDates(db, dags.map((d) => d.dagId));
+    await this.engine.preloadVersions(db, dags.map((d) => d.versionId));
+    const next: Array<{ dagId: string; logicalDate: Date | null; createAfter: Date | null }> = [];
+    const createdIds: number[] = [];
+    for (const dag of dags) {
+      const { doc } = await this.engine.version(db, dag.versionId);
+      const schedule = typeof doc.schedule === 'string' ? doc.schedule : null;
+      if (!schedule || !doc.startDate) {
+        next.push({ dagId: dag.dagId, logicalDate: null, createAfter: null });
+        continue;
+      }
+      const window = { timezone: doc.timezone, startDate: new Date(doc.startDate), endDate: doc.endDate ? new Date(doc.endDate) : null };
+      const last = lasts.get(dag.dagId) ?? null;
+      const perDag = this.config.schedulerRunsPerDagPerTick;
+      const due = dueIntervals(schedule, { ...window, catchup: doc.catchup }, last, now, perDag);
+      const createdRuns = await this.engine.createRuns(
+        db,
+        due.map((interval) => ({
+          dagId: dag.dagId,
+          runId: scheduledRunId(interval.logicalDate),
+          dagVersionId: dag.versionId,
+          runType: 'scheduled' as const,
+          ...interval,
+          conf: {},
+        })),
+      );
+      for (const r of createdRuns) createdIds.push(r.id);
+      const cursor = due.at(-1)?.logicalDate ?? last;
+      const [upcoming] = nextIntervals(schedule, window, cursor, 1);
+      // A full batch means more may be due: come back on the next tick instead of waiting for `upcoming`.
+      const createAfter = due.length >= perDag ? now : upcoming?.runAfter;
+      next.push({ dagId: dag.dagId, logicalDate: upcoming && createAfter ? upcoming.logicalDate : null, createAfter: upcoming && createAfter ? createAfter : null });
     }
-    const window = { timezone: doc.timezone, startDate: new Date(doc.startDate), endDate: doc.endDate ? new Date(doc.endDate) : null };
-    const last = await this.runs.latestScheduledLogicalDate(db, dag.dagId);
-    const limit = this.config.schedulerRunsPerDagPerTick;
-    const due = dueIntervals(schedule, { ...window, catchup: doc.catchup }, last, now, limit);
-    const createdRuns = await this.engine.createRuns(
-      db,
-      due.map((interval) => ({
-        dagId: dag.dagId,
-        runId: scheduledRunId(interval.logicalDate),
-        dagVersionId: dag.versionId,
-        runType: 'scheduled' as const,
-        ...interval,
-        conf: {},
-      })),
-    );
-    const cursor = due.at(-1)?.logicalDate ?? last;
-    const [next] = nextIntervals(schedule, window, cursor, 1);
-    // A full batch means more may be due: come back on the next tick instead of waiting for `next`.
-    const createAfter = due.length >= limit ? now : next?.runAfter;
-    await this.dags.setNextDagrun(db, dag.dagId, next && createAfter ? { logicalDate: next.logicalDate, createAfter } : null);
-    await this.engine.startQueuedRuns(db, dag, now, createdRuns.map((r) => r.id));
-    return createdRuns.length;
+    await this.dags.setNextDagruns(db, next);
+    // The DAGs' queued runs that fit under their maxActiveRuns (the ones just created among them), under the DAG
+    // row locks taken above: what engine.startQueuedRuns does per DAG, for the batch at once.
+    await this.engine.startRuns(db, await this.runs.startableRunsOfDags(db, dags), now, createdIds);
+    return { dags: dags.length, created: createdIds.length };
   }
 }
