@@ -113,6 +113,8 @@ export function tableRows(records, sizes) {
   const F = 'Footprint, RSS (MB)';
   row(F, 'service idle (API process, external PostgreSQL)', fmt(m('footprint/idle', 'service_rss_idle_mb')), '≤ 150');
   row(F, '`weft start` idle (API + scheduler + built-in worker)', fmt(m('footprint/idle', 'weft_start_rss_idle_mb')), '≤ 150');
+  row(F, 'service, after a minute idle (V8 has given back its start-up heap)', fmt(m('footprint/idle', 'service_rss_after_long_idle_mb')), '≤ 150');
+  row(F, '`weft start`, after a minute idle', fmt(m('footprint/idle', 'weft_start_rss_after_long_idle_mb')), '≤ 150');
   row(F, 'peak under workload 2 (capacity 10 + next) + 50 long-pollers', fmt(m('throughput/batch10_next+50_longpollers', 'service_rss_peak_mb')), '≤ 250',
     join(peer('HTTP floor server', m('peer/floor_throughput', 'server_peak_rss_mb')), peer('graphile-worker', m('peer/gw_throughput', 'rss_mb')),
       peer('pg-boss', m('peer/pgboss_throughput', 'rss_mb'))));
