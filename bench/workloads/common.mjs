@@ -18,7 +18,12 @@ export const hoursBefore = (t, h) => new Date(t.getTime() - h * HOUR).toISOStrin
  * the bench seeds, worker loops a worker-role key created over the API (the admin key on a service that has no
  * key API). The per-key rate limit is switched off: it would cap the load generator, not measure the service.
  */
-export const SERVICE_ENV = { WEFT_ADMIN_API_KEY: `bench-admin-${randomBytes(16).toString('hex')}`, WEFT_RATE_LIMIT_PER_SEC: '0' };
+// A secrets key of the run's own: without one the service would create `<WEFT_HOME>/secrets.key` on the machine.
+export const SERVICE_ENV = {
+  WEFT_ADMIN_API_KEY: `bench-admin-${randomBytes(16).toString('hex')}`,
+  WEFT_RATE_LIMIT_PER_SEC: '0',
+  WEFT_SECRETS_KEY: randomBytes(32).toString('base64'),
+};
 
 /** Runs `fn` with a fresh database, the service on it and API clients (admin, worker); tears all down after. */
 export async function withService(ctx, fn, opts = {}) {

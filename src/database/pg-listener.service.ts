@@ -23,6 +23,8 @@ export class PgListener implements OnApplicationShutdown {
   private readonly channels = new Map<string, Set<ChannelHandler>>();
   /** Channels whose LISTEN ran on the current connection. */
   private readonly listening = new Set<string>();
+  private readonly pendingListens = new Map<string, Promise<void>>();
+  private listenChain: Promise<void> = Promise.resolve();
   private client: pg.Client | null = null;
   private connecting: Promise<pg.Client> | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -55,8 +57,20 @@ export class PgListener implements OnApplicationShutdown {
     if (this.closed) return; // shutting down: waiters time out as usual
     const client = this.client ?? (await this.connect());
     if (this.listening.has(channel)) return;
-    await client.query(`LISTEN ${channel}`);
-    if (this.client === client) this.listening.add(channel);
+    // One LISTEN per channel in flight however many callers ask at once, and one query at a time on the client.
+    let pending = this.pendingListens.get(channel);
+    if (!pending) {
+      pending = this.listenChain
+        .catch(() => undefined)
+        .then(() => client.query(`LISTEN ${channel}`))
+        .then(() => {
+          if (this.client === client) this.listening.add(channel);
+        })
+        .finally(() => this.pendingListens.delete(channel));
+      this.listenChain = pending;
+      this.pendingListens.set(channel, pending);
+    }
+    await pending;
   }
 
   private connect(): Promise<pg.Client> {
