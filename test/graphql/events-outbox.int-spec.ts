@@ -135,6 +135,26 @@ describe('event outbox numbering', () => {
     }
   });
 
+  it('writes an event for a task instance born in a state other than none, and none for those born none', async () => {
+    await api.registerDag(dag('outbox_born', [{ taskId: 'a' }]));
+    const run = await api.trigger('outbox_born');
+    const { rows: [r] } = await ctx.db.query(`SELECT id FROM dag_runs WHERE dag_id = 'outbox_born' AND run_id = $1`, [run.runId]);
+    const count = async () => (await ctx.db.query(`SELECT count(*)::int AS n FROM events WHERE stream = $1`, [`ti:${r.id}`])).rows[0].n;
+    const before = await count();
+    const insert = (taskId: string, state: string) =>
+      ctx.db.query(
+        `INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, logical_date, state, updated_at)
+         SELECT id, dag_id, run_id, $2, 'noop', 'default', 'default_pool', 1, 1, 1, logical_date, $3::"TaskState", now() FROM dag_runs WHERE id = $1`,
+        [r.id, taskId, state],
+      );
+    await insert('born_none', 'none');
+    expect(await count()).toBe(before);
+    await insert('born_scheduled', 'scheduled');
+    expect(await count()).toBe(before + 1);
+    const { rows } = await ctx.db.query(`SELECT payload FROM events WHERE stream = $1 ORDER BY id DESC LIMIT 1`, [`ti:${r.id}`]);
+    expect(rows[0].payload).toMatchObject({ taskId: 'born_scheduled', state: 'scheduled', previousState: null });
+  });
+
   it('folds the waiting progress marks of a backfill into one event, counted when numbered', async () => {
     await api.registerDag(dag('outbox_bf', [{ taskId: 'a' }], { schedule: '@daily', startDate: '2030-01-01T00:00:00Z' }));
     const bf = await api.call('POST', '/api/v1/backfills', { dagId: 'outbox_bf', fromDate: '2024-01-01T00:00:00Z', toDate: '2024-01-04T00:00:00Z' });
