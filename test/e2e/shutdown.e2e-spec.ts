@@ -6,6 +6,9 @@ import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
 import { sample } from '../support/metrics.js';
 import { waitFor } from '../support/wait.js';
 
+/** A secrets key for the processes this file starts (32 bytes, base64), as the test apps have. */
+const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
+
 const BIN = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
 
 async function freePort(): Promise<number> {
@@ -35,6 +38,8 @@ describe('the CLI roles on SIGTERM', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       WEFT_AUTH: 'off',
+      // Its own secrets key: without one the process would create <WEFT_HOME>/secrets.key on this machine.
+      WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
       WEFT_LOG_PRETTY: 'false',
       WEFT_LOG_LEVEL: 'info',
       WEFT_SHUTDOWN_GRACE_SEC: String(graceSec),
@@ -89,6 +94,8 @@ describe('the CLI roles on SIGTERM', () => {
       DATABASE_URL: db!.url,
       HOST: '127.0.0.1',
       WEFT_AUTH: 'off',
+      // Its own secrets key: without one the process would create <WEFT_HOME>/secrets.key on this machine.
+      WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
       WEFT_LOG_PRETTY: 'false',
       WEFT_SCHEDULER_HTTP_PORT: String(port),
       WEFT_SCHEDULER_TICK_MS: '100',
