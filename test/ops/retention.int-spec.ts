@@ -47,6 +47,9 @@ describe('retention clean-up', () => {
     expect(await count('audit_log')).toBeGreaterThan(0);
     const events = await count('events');
     expect(events).toBeGreaterThan(0);
+    // Numbered (as when someone subscribed), so the streams have counters.
+    await h.db.query('SELECT weft_events_number(100000)');
+    expect(await count(`event_streams WHERE stream LIKE 'ti:%'`)).toBe(4);
 
     // Two days later, everything finished is past the one-day retention.
     const result = await h.t.app.get(RetentionJob).run(new Date(Date.now() + 2 * DAY));
@@ -65,6 +68,10 @@ describe('retention clean-up', () => {
     expect(await count('dataset_events')).toBe(0);
     expect(await count('audit_log')).toBe(0);
     expect(await count('events')).toBe(0);
+    // The counters of the deleted runs' streams went with them; those of the runs kept and the DAG's run stream stay.
+    const { rows: streams } = await h.db.query(`SELECT stream FROM event_streams`);
+    const kept = (await h.db.query(`SELECT id FROM dag_runs WHERE dag_id = 'kept' ORDER BY id`)).rows.map((r) => `ti:${r.id}`);
+    expect(streams.map((r) => r.stream).sort()).toEqual(['run:kept', ...kept].sort());
 
     // The scheduler does not re-create the deleted intervals.
     const tick = await api.tick(new Date('2024-01-04T00:00:02Z'));
