@@ -53,7 +53,7 @@ export class PgListener implements OnApplicationShutdown {
   }
 
   /** Makes sure the connection is up and `channel` is listened to on it. */
-  async ensureChannel(channel: string): Promise<void> {
+  private async ensureChannel(channel: string): Promise<void> {
     if (this.closed) return; // shutting down: waiters time out as usual
     const client = this.client ?? (await this.connect());
     if (this.listening.has(channel)) return;

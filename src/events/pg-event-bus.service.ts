@@ -148,10 +148,7 @@ export class PgEventBus implements EventBus, OnApplicationShutdown {
 
   private async listen(): Promise<void> {
     if (this.closed) throw new Error('shutting down');
-    await Promise.all([
-      this.listener.isListening(EVENTS_CHANNEL) ? undefined : this.listener.listen(EVENTS_CHANNEL, this.moved),
-      this.listener.isListening(EVENTS_PENDING_CHANNEL) ? undefined : this.listener.listen(EVENTS_PENDING_CHANNEL, this.pending),
-    ]);
+    await Promise.all([this.listener.listen(EVENTS_CHANNEL, this.moved), this.listener.listen(EVENTS_PENDING_CHANNEL, this.pending)]);
   }
 
   private remove(stream: StreamName, sub: Subscriber): void {

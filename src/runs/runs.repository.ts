@@ -101,8 +101,6 @@ function unprefix<T>(row: Record<string, unknown>, prefix: string, fields: [stri
 const RUN_COLUMNS = columns(RUN_FIELDS);
 
 /** Runs of an active backfill are started by the backfill (under its own maxActiveRuns), not by the DAG. */
-const NOT_IN_ACTIVE_BACKFILL = `(backfill_id IS NULL OR backfill_id NOT IN (
-  SELECT id FROM backfills WHERE completed_at IS NULL AND canceled_at IS NULL))`;
 const NOT_IN_ACTIVE_BACKFILL_R = `(r.backfill_id IS NULL OR r.backfill_id NOT IN (
   SELECT id FROM backfills WHERE completed_at IS NULL AND canceled_at IS NULL))`;
 const NOT_IN_ACTIVE_BACKFILL_X = `(x.backfill_id IS NULL OR x.backfill_id NOT IN (
@@ -229,14 +227,7 @@ export class RunsRepository {
    * backfill starts them). The caller holds the DAG's row lock, which serialises everything that starts its runs.
    */
   async startableRuns(db: Queryable, dagId: string, maxActiveRuns: number): Promise<RunRow[]> {
-    const { rows } = await db.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1 AND state = 'queued' AND ${NOT_IN_ACTIVE_BACKFILL}
-       ORDER BY logical_date
-       LIMIT greatest(0, $2 - (SELECT count(*) FROM dag_runs WHERE dag_id = $1 AND state = 'running' AND ${NOT_IN_ACTIVE_BACKFILL}))
-       FOR UPDATE`,
-      [dagId, maxActiveRuns],
-    );
-    return rows;
+    return this.startableRunsOfDags(db, [{ dagId, maxActiveRuns }]);
   }
 
   /**
@@ -246,7 +237,7 @@ export class RunsRepository {
   async startableRunsOfDags(db: Queryable, dags: Array<{ dagId: string; maxActiveRuns: number }>): Promise<RunRow[]> {
     if (!dags.length) return [];
     const { rows } = await db.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE id IN (
+      `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE state = 'queued' AND id IN (
          SELECT q.id FROM unnest($1::text[], $2::int[]) AS d(dag_id, max_active)
          CROSS JOIN LATERAL (
            SELECT r.id FROM dag_runs r
@@ -345,14 +336,6 @@ export class RunsRepository {
       [dagIds],
     );
     return new Map(rows.map((r) => [r.dag_id, r.d]));
-  }
-
-  async latestScheduledLogicalDate(db: Queryable, dagId: string): Promise<Date | null> {
-    const { rows } = await db.query<{ d: Date | null }>(
-      `SELECT max(logical_date) AS d FROM dag_runs WHERE dag_id = $1 AND run_type = 'scheduled'`,
-      [dagId],
-    );
-    return rows[0]?.d ?? null;
   }
 
   async taskStates(db: Queryable, dagRunId: number): Promise<Map<string, TaskState>> {
@@ -547,9 +530,9 @@ export class RunsRepository {
   }
 
   async loadVersionDocument(db: Queryable, versionId: number): Promise<DagDocument> {
-    const { rows } = await db.query<{ document: DagDocument }>(`SELECT document FROM dag_versions WHERE id = $1`, [versionId]);
-    if (!rows[0]) throw new Error(`dag version ${versionId} not found`);
-    return rows[0].document;
+    const doc = (await this.loadVersionDocuments(db, [versionId])).get(versionId);
+    if (!doc) throw new Error(`dag version ${versionId} not found`);
+    return doc;
   }
 
   // ---- reads for the API ----
@@ -659,19 +642,6 @@ export class DagSchedulingRepository {
     return rows[0] ?? null;
   }
 
-  /** One DAG whose next run is due, locked; DAGs locked by other schedulers are skipped, not waited for. */
-  async lockNextDueDag(db: Queryable, now: Date): Promise<DagSchedulingRow | null> {
-    const { rows } = await db.query<DagSchedulingRow>(
-      `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
-       JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
-       WHERE d.is_active AND NOT d.is_paused AND d.next_dagrun_create_after <= $1
-       ORDER BY d.next_dagrun_create_after
-       LIMIT 1 FOR UPDATE OF d SKIP LOCKED`,
-      [now],
-    );
-    return rows[0] ?? null;
-  }
-
   /**
    * Up to `limit` due DAGs (active, unpaused, next_dagrun_create_after reached), oldest due first, locked FOR UPDATE
    * SKIP LOCKED: schedulers running at once take different DAGs.
@@ -696,13 +666,6 @@ export class DagSchedulingRepository {
        FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS n(dag_id, logical_date, create_after)
        WHERE d.dag_id = n.dag_id`,
       [next.map((n) => n.dagId), next.map((n) => n.logicalDate), next.map((n) => n.createAfter)],
-    );
-  }
-
-  async setNextDagrun(db: Queryable, dagId: string, next: { logicalDate: Date; createAfter: Date } | null): Promise<void> {
-    await db.query(
-      `UPDATE dags SET next_dagrun_logical_date = $2, next_dagrun_create_after = $3 WHERE dag_id = $1`,
-      [dagId, next?.logicalDate ?? null, next?.createAfter ?? null],
     );
   }
 }

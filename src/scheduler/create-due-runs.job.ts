@@ -83,7 +83,8 @@ export class CreateDueRunsJob {
       const [upcoming] = nextIntervals(schedule, window, cursor, 1);
       // A full batch means more may be due: come back on the next tick instead of waiting for `upcoming`.
       const createAfter = due.length >= perDag ? now : upcoming?.runAfter;
-      next.push({ dagId: dag.dagId, logicalDate: upcoming && createAfter ? upcoming.logicalDate : null, createAfter: upcoming && createAfter ? createAfter : null });
+      const known = upcoming && createAfter;
+      next.push({ dagId: dag.dagId, logicalDate: known ? upcoming.logicalDate : null, createAfter: known ? createAfter : null });
     }
     await this.dags.setNextDagruns(db, next);
     // The DAGs' queued runs that fit under their maxActiveRuns (the ones just created among them), under the DAG

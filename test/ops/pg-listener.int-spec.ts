@@ -3,6 +3,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/config.js';
 import { PgListener } from '../../src/database/pg-listener.service.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
+import { waitFor } from '../support/wait.js';
 
 /** The process's one LISTEN connection: shared by channels, deduplicated LISTENs, recovery after a lost connection. */
 let db: TestDatabase;
@@ -17,13 +18,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-const until = async (what: () => boolean | Promise<boolean>, ms = 5000) => {
-  const t0 = Date.now();
-  while (!(await what())) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const until = (what: () => boolean, description: string) => waitFor(async () => what(), description, 5000, 20);
 
 describe('PgListener', () => {
   it('serves several channels on one connection, and comes back by itself after losing it', async () => {
@@ -60,16 +55,16 @@ describe('PgListener', () => {
       expect(rows).toHaveLength(1);
 
       await sender.query(`SELECT pg_notify('weft_test_a', '1'), pg_notify('weft_test_c', '2')`);
-      await until(() => heard.length === 2);
+      await until(() => heard.length === 2, 'both notifications');
       expect(heard.sort()).toEqual(['a:1', 'c:2']);
 
       // The connection is killed: every channel (4) hears it is lost, then again once it is back, and NOTIFYs flow.
       await sender.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
-      await until(() => lost >= 4 && !listener.isListening('weft_test_b'));
-      await until(() => listener.isListening('weft_test_b'));
-      await until(() => lost >= 8);
+      await until(() => lost >= 4 && !listener.isListening('weft_test_b'), 'the loss heard by every channel');
+      await until(() => listener.isListening('weft_test_b'), 'the reconnection');
+      await until(() => lost >= 8, 'every channel told to re-check after reconnecting');
       await sender.query(`SELECT pg_notify('weft_test_b', '3')`);
-      await until(() => heard.includes('b:3'));
+      await until(() => heard.includes('b:3'), 'a notification after reconnecting');
       expect(maxInFlight).toBe(1);
     } finally {
       pg.Client.prototype.query = original;
