@@ -20,7 +20,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { renderTaskPayload } from './domain/render-task.js';
 import { shareToPassOn } from './domain/waiters.js';
 import { LeasesRepository, type ClaimedTask } from './leases.repository.js';
-import { QueueWakeups } from './queue-wakeups.service.js';
+import { QueueWakeups, type WaiterClaim } from './queue-wakeups.service.js';
 import { TaskLogsService } from './task-logs.service.js';
 
 /** How often a request whose work a pool or DAG limit holds back looks again, besides freed-slot wake-ups. */
@@ -116,13 +116,22 @@ export class LeasesService implements BeforeApplicationShutdown {
     let share = 0;
     let wokenBy: string | null = null;
     let blocked = false;
+    const claimReq: WaiterClaim = {
+      workerId,
+      queues: req.queues,
+      taskTypes: filtered ? req.taskTypes! : null,
+      capacity: req.capacity,
+      leaseTtlSec: this.config.leaseTtlSec,
+      apiKeyId,
+      hostname: req.hostname ?? null,
+    };
     for (;;) {
       if (signal.aborted) return [];
       await this.wakeups.ensureListening();
       // Subscribe before looking, so work queued between the look and the wait still wakes us.
-      const ticket = this.wakeups.subscribe(req.queues, req.capacity, blocked);
+      const ticket = this.wakeups.subscribe(req.queues, req.capacity, blocked, claimReq);
       try {
-        const claim = await this.claimOnce(workerId, req, apiKeyId);
+        const claim = await this.claimOnce(claimReq);
         const claimed = claim.leases.length;
         this.wakeups.passOn(wokenBy, shareToPassOn({ share, claimed, capacity: req.capacity, filtered }));
         if (claimed || Date.now() >= deadline || signal.aborted) {
@@ -135,6 +144,14 @@ export class LeasesService implements BeforeApplicationShutdown {
         // (completions announce freed slots only while a limit is nearly reached).
         const wait = Math.max(0, deadline - Date.now());
         await ticket.wait(blocked ? Math.min(wait, LIMIT_RECHECK_MS) : wait, signal);
+        if (ticket.waiter.handed) {
+          // A transaction that queued work claimed it for this request before it committed (QueueWakeups).
+          const leases = await this.accept(ticket.waiter.handed, this.clock.now());
+          if (leases.length || Date.now() >= deadline || signal.aborted) return leases;
+          share = 0;
+          wokenBy = null;
+          continue;
+        }
         if (signal.aborted) {
           // Gone (client or shutdown) after a wake-up: the work it was woken for goes to the next waiter.
           this.wakeups.passOn(ticket.waiter.wokenBy, ticket.waiter.share);
@@ -153,18 +170,14 @@ export class LeasesService implements BeforeApplicationShutdown {
     this.lifecycle.beginDrain();
   }
 
-  private async claimOnce(workerId: string, req: LeaseRequest, apiKeyId: string | null): Promise<{ leases: Lease[]; blocked: boolean }> {
+  private async claimOnce(req: WaiterClaim): Promise<{ leases: Lease[]; blocked: boolean }> {
     const now = this.clock.now();
-    const { tasks, blocked } = await this.leases.claim(this.pool, {
-      workerId,
-      queues: req.queues,
-      taskTypes: req.taskTypes?.length ? req.taskTypes : null,
-      capacity: req.capacity,
-      leaseTtlSec: this.config.leaseTtlSec,
-      apiKeyId,
-      hostname: req.hostname ?? null,
-      now,
-    });
+    const { tasks, blocked } = await this.leases.claim(this.pool, { ...req, now });
+    return { leases: await this.accept(tasks, now), blocked };
+  }
+
+  /** Tasks claimed for a request (by its own claim or a hand-off), rendered for the worker. */
+  private async accept(tasks: ClaimedTask[], now: Date): Promise<Lease[]> {
     const leases: Lease[] = [];
     for (const c of tasks) {
       this.claimedHere.set(c.leaseId, { dagVersionId: c.dagVersionId, taskId: c.taskId, tryNumber: c.tryNumber, maxTries: c.maxTries });
@@ -173,7 +186,7 @@ export class LeasesService implements BeforeApplicationShutdown {
       const lease = await this.render(c);
       if (lease) leases.push(lease);
     }
-    return { leases, blocked };
+    return leases;
   }
 
   /** Renders a claimed task; a template error fails the attempt (not retryable: the same input fails again). */
@@ -238,7 +251,8 @@ export class LeasesService implements BeforeApplicationShutdown {
   private async completeAttempt(
     leaseId: string,
     req: CompleteRequest,
-  ): Promise<{ result: CompleteResult; workerId?: string; worker?: { queues: string[]; taskTypes: string[] } | null }> {
+    next?: Partial<LeaseRequest>,
+  ): Promise<{ result: CompleteResult; workerId?: string; worker?: { queues: string[]; taskTypes: string[] } | null; handed?: ClaimedTask[] | null }> {
     const hash = createHash('sha256').update(canonicalJson(req)).digest('hex');
     const now = this.clock.now();
     const quiet = await this.completeQuietly(leaseId, req, hash, now);
@@ -251,7 +265,10 @@ export class LeasesService implements BeforeApplicationShutdown {
       if (ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
       if (req.status === 'success' && req.xcom) await this.leases.insertXcom(db, { ...ti, taskInstanceId: ti.id }, req.xcom);
       const outcome = await this.engine.finishAttempt(db, run, ti, req, now, { id: leaseId, completionHash: hash });
+      // Complete-and-lease-next: what this transaction queues goes to this worker's next request (QueueWakeups).
+      const nextClaim = next ? this.nextClaim(lease.workerId, next, attempt.worker) : null;
       return {
+        preferred: nextClaim ? this.wakeups.preferHandOff(db, nextClaim) : null,
         taskState: outcome.state,
         runState: outcome.runState,
         dagId: run.dagId,
@@ -268,7 +285,51 @@ export class LeasesService implements BeforeApplicationShutdown {
       this.metrics.taskDuration.observe({ dag_id: done.dagId, task_id: done.taskId, state: done.taskState }, seconds);
     }
     if (done.runFinished) await this.runsService.startQueuedRuns(done.dagId, now);
-    return { result: { taskState: done.taskState, runState: done.runState, duplicate: false }, workerId: done.workerId, worker: done.worker };
+    return {
+      result: { taskState: done.taskState, runState: done.runState, duplicate: false },
+      workerId: done.workerId,
+      worker: done.worker,
+      handed: done.preferred?.tasks,
+    };
+  }
+
+  /**
+   * The claim complete-and-lease-next's request would make, for a hand-off inside the completion; null when that
+   * request would be refused or could not claim (the lease call after the completion then answers as usual).
+   */
+  private nextClaim(
+    workerId: string,
+    next: Partial<LeaseRequest>,
+    worker: { queues: string[]; taskTypes: string[] } | null,
+  ): WaiterClaim | null {
+    if (this.lifecycle.draining) return null;
+    const req = this.nextRequest(next, worker);
+    const key = requestContext.getStore()?.apiKey;
+    try {
+      checkWorkerScope(key, req);
+    } catch {
+      return null;
+    }
+    if (!req.queues.length) return null;
+    return {
+      workerId,
+      queues: req.queues,
+      taskTypes: req.taskTypes?.length ? req.taskTypes : null,
+      capacity: req.capacity,
+      leaseTtlSec: this.config.leaseTtlSec,
+      apiKeyId: key?.id ?? null,
+      hostname: req.hostname ?? null,
+    };
+  }
+
+  private nextRequest(next: Partial<LeaseRequest>, worker: { queues: string[]; taskTypes: string[] } | null | undefined): LeaseRequest {
+    return {
+      queues: next.queues ?? worker?.queues ?? [],
+      capacity: next.capacity ?? 1,
+      waitSeconds: next.waitSeconds ?? 0,
+      taskTypes: next.taskTypes ?? worker?.taskTypes,
+      hostname: next.hostname,
+    };
   }
 
   /**
@@ -315,18 +376,13 @@ export class LeasesService implements BeforeApplicationShutdown {
     req: CompleteRequest,
     next?: Partial<LeaseRequest>,
   ): Promise<CompleteResult & { leases?: Lease[] }> {
-    const { result, workerId, worker } = await this.completeAttempt(leaseId, req);
+    const { result, workerId, worker, handed } = await this.completeAttempt(leaseId, req, next);
+    // Claimed for this request by the completion's own transaction: no lease call needed.
+    if (handed?.length) return { ...result, leases: await this.accept(handed, this.clock.now()) };
     if (!next || !workerId) return result;
     // Draining: the completion counts, but no new work is handed out here.
     if (this.lifecycle.draining) return { ...result, leases: [] };
-    const leases = await this.lease(workerId, {
-      queues: next.queues ?? worker?.queues ?? [],
-      capacity: next.capacity ?? 1,
-      waitSeconds: next.waitSeconds ?? 0,
-      taskTypes: next.taskTypes ?? worker?.taskTypes,
-      hostname: next.hostname,
-    });
-    return { ...result, leases };
+    return { ...result, leases: await this.lease(workerId, this.nextRequest(next, worker)) };
   }
 
   async appendLogs(leaseId: string, lines: { line: string; stream: string }[]): Promise<void> {

@@ -22,6 +22,11 @@ export class MetricsService {
   private readonly registers = [this.registry];
 
   readonly leasesGranted = new Counter({ name: 'weft_leases_granted_total', help: 'Leases handed to workers by this process', labelNames: ['queue'], registers: this.registers });
+  readonly leasesHandedOff = new Counter({
+    name: 'weft_leases_handed_off_total',
+    help: 'Leases claimed for a waiting request by the transaction of this process that queued the task (of weft_leases_granted_total)',
+    registers: this.registers,
+  });
   readonly leasesExpired = new Counter({ name: 'weft_leases_expired_total', help: 'Expired leases reaped by this process (treated as failed attempts)', registers: this.registers });
   readonly dispatchLatency = new Histogram({
     name: 'weft_task_dispatch_latency_seconds',

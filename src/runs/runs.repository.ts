@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { PG_POOL, type Queryable } from '../database/pg.js';
+import { noteQueued, PG_POOL, type Queryable } from '../database/pg.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 import type { TaskSettings } from './domain/dag-tasks.js';
 import type { RunState } from './domain/run-state.js';
@@ -364,7 +364,8 @@ export class RunsRepository {
   /**
    * Writes an evaluation in one statement: task instances of one or more runs leave `none` (queued, scheduled for
    * sensors, or finished without an attempt: upstream_failed, skipped), runs change state (guarded by their
-   * current state), and waiting workers are told how many tasks each queue received (NOTIFY on commit).
+   * current state), and waiting workers are told how many tasks each queue received (NOTIFY on commit; in this
+   * process, the transaction hands them to a waiting request before it commits: noteQueued, QueueWakeups).
    * Both kinds of change were checked against the transition tables by the caller, which holds the run locks.
    * (`state::text`: the guard must not be an index condition; with statistics that think `none` is rare, the
    * planner would otherwise scan every task instance in `none` instead of finding each row by (run, task).)
@@ -376,7 +377,7 @@ export class RunsRepository {
     now: Date,
   ): Promise<void> {
     if (!changes.length && !runStates.length) return;
-    await db.query(
+    const { rows } = await db.query<{ queue: string; n: number }>(
       `WITH changed AS (
          UPDATE task_instances ti SET state = c.to_state::"TaskState", updated_at = $4,
            scheduled_at = CASE WHEN c.to_state IN ('queued', 'scheduled') THEN $4 ELSE ti.scheduled_at END,
@@ -392,12 +393,13 @@ export class RunsRepository {
            end_date = CASE WHEN x.to_state IN ('success', 'failed') THEN $4 ELSE NULL END
          FROM unnest($5::int[], $6::text[], $7::text[]) AS x(id, from_state, to_state)
          WHERE r.id = x.id AND r.state = x.from_state::"RunState")
-       SELECT pg_notify($8, queue || ':' || count(*)) FROM changed WHERE state = 'queued' GROUP BY queue`,
+       SELECT queue, count(*)::int AS n, pg_notify($8, queue || ':' || count(*)) FROM changed WHERE state = 'queued' GROUP BY queue`,
       [
         changes.map((c) => c.dagRunId), changes.map((c) => c.taskId), changes.map((c) => c.to), now,
         runStates.map((r) => r.id), runStates.map((r) => r.from), runStates.map((r) => r.to), QUEUED_CHANNEL,
       ],
     );
+    for (const r of rows) noteQueued(db, r.queue, r.n);
   }
 
   async lockTaskInstance(db: Queryable, id: number): Promise<TaskInstanceRow | null> {
@@ -510,16 +512,17 @@ export class RunsRepository {
 
   /** Up-for-retry tasks whose delay has passed go back to queued; SKIP LOCKED lets schedulers share the work. */
   async requeueDueRetries(db: Queryable, now: Date, limit: number): Promise<number> {
-    const { rows } = await db.query<{ n: number }>(
+    const { rows } = await db.query<{ queue: string; n: number }>(
       `WITH requeued AS (
          UPDATE task_instances SET state = 'queued', queued_at = $1, updated_at = $1, next_retry_at = NULL
          WHERE id IN (
            SELECT id FROM task_instances WHERE state = 'up_for_retry' AND next_retry_at <= $1
            ORDER BY next_retry_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING queue)
-       SELECT count(*)::int AS n, pg_notify($3, queue || ':' || count(*)) FROM requeued GROUP BY queue`,
+       SELECT queue, count(*)::int AS n, pg_notify($3, queue || ':' || count(*)) FROM requeued GROUP BY queue`,
       [now, limit, QUEUED_CHANNEL],
     );
+    for (const r of rows) noteQueued(db, r.queue, r.n);
     return rows.reduce((n, r) => n + r.n, 0);
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { Api, dag } from '../support/api.js';
 import { useTestApp } from '../support/app.js';
+import { sample } from '../support/metrics.js';
 
 const ctx = useTestApp({ WEFT_QUEUED_TIMEOUT_SEC: '0' });
 const api = new Api(() => ctx.t.app);
@@ -204,5 +205,90 @@ describe('wake-ups of waiting lease requests', () => {
     // Woken by the freed slot, not by its periodic look (1 s) or its timeout.
     expect(Date.now() - freed).toBeLessThan(900);
     await api.complete(second.leaseId, { status: 'success' });
+  });
+});
+
+describe('hand-off: the transaction that queues a task claims it for a request waiting in this process', () => {
+  const handedOff = async () => {
+    const res = await ctx.t.app.inject({ method: 'GET', url: '/metrics' });
+    return sample(res.body, 'weft_leases_handed_off_total') ?? 0;
+  };
+
+  it('a waiting request gets the task its trigger queued, without a claim of its own', async () => {
+    await api.registerDag(dag('hand_me', [{ taskId: 'a' }, { taskId: 'b', dependsOn: ['a'] }]));
+    const before = await handedOff();
+    const waiting = api.lease('hw1', { queues: ['hand_me'], capacity: 1, waitSeconds: 10 });
+    await sleep(300);
+    const run = await api.trigger('hand_me');
+    const [a] = await waiting;
+    expect(a.taskId).toBe('a');
+    expect(await handedOff()).toBe(before + 1);
+    // The completion's transaction queues b and hands it on the same way.
+    const next = api.lease('hw2', { queues: ['hand_me'], capacity: 1, waitSeconds: 10 });
+    await sleep(300);
+    await api.complete(a.leaseId, { status: 'success' });
+    const [b] = await next;
+    expect(b.taskId).toBe('b');
+    expect(await handedOff()).toBe(before + 2);
+    const workers = await ctx.db.query(
+      `SELECT t.task_id, l.worker_id FROM leases l JOIN task_instances t ON t.id = l.task_instance_id WHERE t.dag_id = 'hand_me'`,
+    );
+    expect(workers.rows).toEqual([{ task_id: 'b', worker_id: 'hw2' }]);
+    await api.complete(b.leaseId, { status: 'success' });
+    expect((await api.run('hand_me', run.runId)).state).toBe('success');
+  });
+
+  it('complete-and-lease-next: the completion hands what it queues to its own worker, ahead of a waiting one', async () => {
+    await api.registerDag(dag('hand_next', [{ taskId: 'a' }, { taskId: 'b', dependsOn: ['a'] }]));
+    await api.trigger('hand_next');
+    const [a] = await api.lease('hn1', { queues: ['hand_next'], capacity: 1 });
+    const before = await handedOff();
+    const other = api.lease('hn2', { queues: ['hand_next'], capacity: 1, waitSeconds: 1 });
+    await sleep(300);
+    const res = await api.complete(a.leaseId, { status: 'success', next: { capacity: 1 } });
+    expect(res.body.leases.map((l: { taskId: string }) => l.taskId)).toEqual(['b']);
+    expect(await handedOff()).toBe(before + 1);
+    expect(await other).toEqual([]);
+    const owner = await ctx.db.query(`SELECT worker_id FROM leases WHERE id = $1`, [res.body.leases[0].leaseId]);
+    expect(owner.rows).toEqual([{ worker_id: 'hn1' }]);
+    await api.complete(res.body.leases[0].leaseId, { status: 'success' });
+  });
+
+  it('a request that filters by task type is left to the notification', async () => {
+    await api.registerDag(dag('typed_wait', [{ taskId: 'a', type: 'noop' }]));
+    const before = await handedOff();
+    const waiting = api.lease('hw3', { queues: ['typed_wait'], capacity: 1, waitSeconds: 10, taskTypes: ['noop'] });
+    await sleep(300);
+    await api.trigger('typed_wait');
+    const [a] = await waiting;
+    expect(a.taskId).toBe('a');
+    expect(await handedOff()).toBe(before);
+    await api.complete(a.leaseId, { status: 'success' });
+  });
+
+  it('a hand-off whose transaction fails at COMMIT hands nothing out: the request keeps waiting', async () => {
+    // A deferred check that fails the COMMIT of the transaction that started task 'doomed'.
+    await ctx.db.query(`
+      CREATE FUNCTION test_doom() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'doomed at commit'; END $$;
+      CREATE CONSTRAINT TRIGGER test_doom AFTER UPDATE ON task_instances DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW WHEN (NEW.task_id = 'doomed' AND NEW.state = 'running') EXECUTE FUNCTION test_doom()`);
+    try {
+      await api.registerDag(dag('doom', [{ taskId: 'doomed' }]));
+      const before = await handedOff();
+      const started = Date.now();
+      const waiting = api.lease('hw4', { queues: ['doom'], capacity: 1, waitSeconds: 2 });
+      await sleep(300);
+      const res = await api.call('POST', '/api/v1/dags/doom/dagRuns', {});
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      // Woken by the failed hand-off, it looked for itself (nothing: the run was rolled back) and waited on.
+      expect(await waiting).toEqual([]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+      expect(await handedOff()).toBe(before);
+      const left = await ctx.db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = 'doom'`);
+      expect(left.rows[0].n).toBe(0);
+    } finally {
+      await ctx.db.query('DROP TRIGGER test_doom ON task_instances; DROP FUNCTION test_doom()');
+    }
   });
 });

@@ -88,3 +88,47 @@ describe('parseQueuedPayload', () => {
     expect(parseQueuedPayload('a.b-c_1:12')).toEqual({ queue: 'a.b-c_1', n: 12 });
   });
 });
+
+describe('WaiterRegistry hand-offs', () => {
+  it('takes the longest-waiting request in its wait on any of the queues, out of the registry', () => {
+    const reg = new WaiterRegistry();
+    const claiming = waiter(reg, ['q']); // subscribed, still claiming: not in its wait
+    const r = waiter(reg, ['r']);
+    const q = waiter(reg, ['q']);
+    r.w.waiting = true;
+    q.w.waiting = true;
+    expect(reg.take(['q', 's'])).toBe(q.w);
+    expect(q.w.reserved).toBe(true);
+    // Taken: a notification no longer wakes it.
+    expect(reg.queued('q', 5)).toBe(1);
+    expect([claiming.woken(), q.woken()]).toEqual([1, 0]);
+    expect(reg.take(['q', 'r'])).toBe(r.w);
+    expect(reg.take(['q', 'r'])).toBeNull();
+  });
+
+  it('skips requests the caller finds ineligible', () => {
+    const reg = new WaiterRegistry<{ filtered: boolean }>();
+    const a = new Waiter(['q'], 1, false, () => undefined, { filtered: true });
+    const b = new Waiter(['q'], 1, false, () => undefined, { filtered: false });
+    reg.add(a);
+    reg.add(b);
+    a.waiting = b.waiting = true;
+    expect(reg.take(['q'], (w) => !w.request?.filtered)).toBe(b);
+    expect(reg.size).toBe(1);
+  });
+
+  it('settles with the claimed tasks, or with a plain wake-up when there are none', () => {
+    const reg = new WaiterRegistry<unknown, string>();
+    const calls: string[] = [];
+    const a = new Waiter<unknown, string>(['q'], 3, false, () => calls.push('a'));
+    const b = new Waiter<unknown, string>(['q'], 3, false, () => calls.push('b'));
+    reg.add(a);
+    reg.add(b);
+    a.waiting = b.waiting = true;
+    reg.settle(reg.take(['q'])!, ['t1', 't2']);
+    expect(a).toMatchObject({ reserved: false, handed: ['t1', 't2'], share: 2, wokenBy: null });
+    reg.settle(reg.take(['q'])!, null);
+    expect(b).toMatchObject({ reserved: false, handed: null, share: 3 });
+    expect(calls).toEqual(['a', 'b']);
+  });
+});

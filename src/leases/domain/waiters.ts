@@ -2,12 +2,22 @@
  * Lease requests waiting in a long poll, and which of them a notification wakes. A notification that n tasks were
  * queued on a queue wakes the longest-waiting requests on it until their capacities cover n, not every waiter:
  * the others would only run an empty claim. Waiters held back by a pool or DAG limit wait for freed slots instead.
+ * A transaction of this process that queues tasks may also take one waiting request (take) and claim for it
+ * before it commits (a hand-off): the request then gets those tasks without a claim of its own.
  */
-export class Waiter {
+export class Waiter<R = unknown, T = unknown> {
   /** How many of the tasks of the notification that woke this waiter it is expected to take; 0 while asleep. */
   share = 0;
-  /** The queue whose notification woke it (null: woken by a freed slot or a broadcast). */
+  /** The queue whose notification woke it (null: woken by a freed slot, a broadcast or a hand-off). */
   wokenBy: string | null = null;
+  /** In its wait (not claiming): only then may a hand-off take it. Set and cleared by its request. */
+  waiting = false;
+  /** Taken for a hand-off: out of the registry until that transaction ends (settle). */
+  reserved = false;
+  /** What a hand-off claimed for it, once that transaction committed. */
+  handed: T[] | null = null;
+  /** @internal Arrival order across queues (take picks the longest-waiting). */
+  seq = 0;
 
   constructor(
     readonly queues: readonly string[],
@@ -15,32 +25,38 @@ export class Waiter {
     /** Its last claim was held back by a pool or DAG limit: freed slots wake it too. */
     readonly slotWaiter: boolean,
     private readonly onWake: () => void,
+    /** What a hand-off needs to claim for this request (the worker, its filters). */
+    readonly request?: R,
   ) {}
 
   get woken(): boolean {
     return this.share > 0;
   }
 
-  /** @internal Called by the registry once, when it removes the waiter. */
-  wake(share: number, queue: string | null): void {
+  /** @internal Called by the registry once, when it removes the waiter (or settles its hand-off). */
+  wake(share: number, queue: string | null, handed: T[] | null = null): void {
+    this.reserved = false;
+    this.handed = handed;
     this.share = share;
     this.wokenBy = queue;
     this.onWake();
   }
 }
 
-export class WaiterRegistry {
+export class WaiterRegistry<R = unknown, T = unknown> {
   /** Per queue, in arrival order (a Set iterates in insertion order). */
-  private readonly byQueue = new Map<string, Set<Waiter>>();
-  private readonly slotWaiters = new Set<Waiter>();
+  private readonly byQueue = new Map<string, Set<Waiter<R, T>>>();
+  private readonly slotWaiters = new Set<Waiter<R, T>>();
+  private arrivals = 0;
 
   get size(): number {
-    const all = new Set<Waiter>(this.slotWaiters);
+    const all = new Set<Waiter<R, T>>(this.slotWaiters);
     for (const set of this.byQueue.values()) for (const w of set) all.add(w);
     return all.size;
   }
 
-  add(w: Waiter): void {
+  add(w: Waiter<R, T>): void {
+    w.seq = ++this.arrivals;
     for (const q of w.queues) {
       let set = this.byQueue.get(q);
       if (!set) this.byQueue.set(q, (set = new Set()));
@@ -49,7 +65,7 @@ export class WaiterRegistry {
     if (w.slotWaiter) this.slotWaiters.add(w);
   }
 
-  remove(w: Waiter): void {
+  remove(w: Waiter<R, T>): void {
     for (const q of w.queues) {
       const set = this.byQueue.get(q);
       if (!set) continue;
@@ -78,6 +94,34 @@ export class WaiterRegistry {
     return woken;
   }
 
+  /**
+   * For a hand-off: the longest-waiting request on any of `queues` that is in its wait and `eligible`, taken out of
+   * the registry (no notification wakes it now) and marked reserved until settle().
+   */
+  take(queues: Iterable<string>, eligible: (w: Waiter<R, T>) => boolean = () => true): Waiter<R, T> | null {
+    let best: Waiter<R, T> | null = null;
+    for (const q of queues) {
+      for (const w of this.byQueue.get(q) ?? []) {
+        if (!w.waiting || !eligible(w)) continue;
+        if (!best || w.seq < best.seq) best = w;
+        break; // later ones on this queue arrived later
+      }
+    }
+    if (!best) return null;
+    this.remove(best);
+    best.reserved = true;
+    return best;
+  }
+
+  /**
+   * The end of a hand-off: the tasks claimed for the waiter, or (none: the transaction rolled back, or the claim
+   * found nothing) a plain wake-up, so the request looks for itself.
+   */
+  settle(w: Waiter<R, T>, handed: T[] | null): void {
+    if (handed?.length) w.wake(handed.length, null, handed);
+    else w.wake(w.capacity, null);
+  }
+
   /** A pool or DAG slot opened: wakes every waiter whose work a limit held back. */
   slotFreed(): number {
     const woken = [...this.slotWaiters];
@@ -90,7 +134,7 @@ export class WaiterRegistry {
 
   /** Notifications may have been lost (the LISTEN connection dropped): every waiter looks again. */
   all(): number {
-    const woken = new Set<Waiter>(this.slotWaiters);
+    const woken = new Set<Waiter<R, T>>(this.slotWaiters);
     for (const set of this.byQueue.values()) for (const w of set) woken.add(w);
     for (const w of woken) {
       this.remove(w);
