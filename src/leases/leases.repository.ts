@@ -106,11 +106,12 @@ export class LeasesRepository {
 
   /** Extends a live lease; null when it is gone or already expired (the reaper owns it then). */
   async heartbeat(db: Queryable, leaseId: string, now: Date, ttlSec: number): Promise<{ expiresAt: Date; cancelRequested: boolean } | null> {
-    const { rows } = await db.query<{ expiresAt: Date; cancelRequested: boolean }>(
-      `UPDATE leases SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 AND expires_at > $2
+    const { rows } = await db.query<{ expiresAt: Date; cancelRequested: boolean }>({
+      name: 'weft_heartbeat',
+      text: `UPDATE leases SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 AND expires_at > $2
        RETURNING expires_at AS "expiresAt", cancel_requested AS "cancelRequested"`,
-      [leaseId, now, new Date(now.getTime() + ttlSec * 1000)],
-    );
+      values: [leaseId, now, new Date(now.getTime() + ttlSec * 1000)],
+    });
     return rows[0] ?? null;
   }
 
@@ -130,29 +131,32 @@ export class LeasesRepository {
   async insertXcom(db: Queryable, t: { taskInstanceId: number; dagId: string; runId: string; taskId: string; tryNumber: number }, xcom: Record<string, unknown>): Promise<void> {
     const keys = Object.keys(xcom);
     if (!keys.length) return;
-    await db.query(
-      `INSERT INTO xcom (task_instance_id, dag_id, run_id, task_id, try_number, key, value)
+    await db.query({
+      name: 'weft_insert_xcom',
+      text: `INSERT INTO xcom (task_instance_id, dag_id, run_id, task_id, try_number, key, value)
        SELECT $1, $2, $3, $4, $5, k, v FROM unnest($6::text[], $7::jsonb[]) AS x(k, v)
        ON CONFLICT (task_instance_id, key) DO UPDATE SET value = EXCLUDED.value, try_number = EXCLUDED.try_number, created_at = now()`,
-      [t.taskInstanceId, t.dagId, t.runId, t.taskId, t.tryNumber, keys, keys.map((k) => JSON.stringify(xcom[k] ?? null))],
-    );
+      values: [t.taskInstanceId, t.dagId, t.runId, t.taskId, t.tryNumber, keys, keys.map((k) => JSON.stringify(xcom[k] ?? null))],
+    });
   }
 
   async appendLogs(db: Queryable, taskInstanceId: number, tryNumber: number, lines: { line: string; stream: string }[], now: Date): Promise<void> {
-    await db.query(
-      `INSERT INTO task_logs (task_instance_id, try_number, line, stream, at)
+    await db.query({
+      name: 'weft_append_logs',
+      text: `INSERT INTO task_logs (task_instance_id, try_number, line, stream, at)
        SELECT $1, $2, l, s, $5 FROM unnest($3::text[], $4::text[]) AS x(l, s)`,
-      [taskInstanceId, tryNumber, lines.map((l) => l.line), lines.map((l) => l.stream), now],
-    );
+      values: [taskInstanceId, tryNumber, lines.map((l) => l.line), lines.map((l) => l.stream), now],
+    });
   }
 
   async upstreamXcom(db: Queryable, dagRunId: number, taskIds: string[]): Promise<Record<string, Record<string, unknown>>> {
     if (!taskIds.length) return {};
-    const { rows } = await db.query<{ task_id: string; key: string; value: unknown }>(
-      `SELECT x.task_id, x.key, x.value FROM xcom x JOIN task_instances ti ON ti.id = x.task_instance_id
+    const { rows } = await db.query<{ task_id: string; key: string; value: unknown }>({
+      name: 'weft_upstream_xcom',
+      text: `SELECT x.task_id, x.key, x.value FROM xcom x JOIN task_instances ti ON ti.id = x.task_instance_id
        WHERE ti.dag_run_id = $1 AND x.task_id = ANY($2::text[])`,
-      [dagRunId, taskIds],
-    );
+      values: [dagRunId, taskIds],
+    });
     const out: Record<string, Record<string, unknown>> = {};
     for (const r of rows) (out[r.task_id] ??= {})[r.key] = r.value;
     return out;

@@ -157,8 +157,9 @@ export class RunsRepository {
    */
   async insertRuns(db: Queryable, runs: NewRun[], tasks: TaskSettings[]): Promise<RunRow[]> {
     if (!runs.length) return [];
-    const { rows } = await db.query<RunRow>(
-      `WITH new_runs AS (
+    const { rows } = await db.query<RunRow>({
+      name: 'weft_insert_runs',
+      text: `WITH new_runs AS (
          INSERT INTO dag_runs (dag_id, run_id, dag_version_id, run_type, state, logical_date, data_interval_start,
            data_interval_end, run_after, conf, backfill_id, queued_at, updated_at)
          SELECT $1, r.run_id, $2, $3::"RunType", 'queued', r.logical_date, r.start, r.end_, r.run_after, r.conf, $19, now(), now()
@@ -175,7 +176,7 @@ export class RunsRepository {
          CROSS JOIN unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::int[], $17::int[], $18::float8[])
            AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout, sla))
        SELECT ${RUN_COLUMNS} FROM new_runs ORDER BY logical_date`,
-      [
+      values: [
         runs[0]!.dagId, runs[0]!.dagVersionId, runs[0]!.runType,
         runs.map((r) => r.runId), runs.map((r) => r.logicalDate), runs.map((r) => r.dataIntervalStart),
         runs.map((r) => r.dataIntervalEnd), runs.map((r) => r.runAfter), runs.map((r) => JSON.stringify(r.conf)),
@@ -184,12 +185,16 @@ export class RunsRepository {
         tasks.map((t) => (t.executionTimeoutSec === null ? null : Math.ceil(t.executionTimeoutSec))), tasks.map((t) => t.slaSec),
         runs[0]!.backfillId ?? null,
       ],
-    );
+    });
     return rows;
   }
 
   async findRunByRunId(db: Queryable, dagId: string, runId: string): Promise<RunRow | null> {
-    const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1 AND run_id = $2`, [dagId, runId]);
+    const { rows } = await db.query<RunRow>({
+      name: 'weft_find_run_by_run_id',
+      text: `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE dag_id = $1 AND run_id = $2`,
+      values: [dagId, runId],
+    });
     return rows[0] ?? null;
   }
 
@@ -200,7 +205,11 @@ export class RunsRepository {
 
   /** Locks a run; every change to a run's task states happens under this lock, so joins see each other's results. */
   async lockRun(db: Queryable, id: number): Promise<RunRow | null> {
-    const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM dag_runs WHERE id = $1 FOR UPDATE`, [id]);
+    const { rows } = await db.query<RunRow>({
+      name: 'weft_lock_run',
+      text: `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE id = $1 FOR UPDATE`,
+      values: [id],
+    });
     return rows[0] ?? null;
   }
 
@@ -236,8 +245,9 @@ export class RunsRepository {
    */
   async startableRunsOfDags(db: Queryable, dags: Array<{ dagId: string; maxActiveRuns: number }>): Promise<RunRow[]> {
     if (!dags.length) return [];
-    const { rows } = await db.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE state = 'queued' AND id IN (
+    const { rows } = await db.query<RunRow>({
+      name: 'weft_startable_runs',
+      text: `SELECT ${RUN_COLUMNS} FROM dag_runs WHERE state = 'queued' AND id IN (
          SELECT q.id FROM unnest($1::text[], $2::int[]) AS d(dag_id, max_active)
          CROSS JOIN LATERAL (
            SELECT r.id FROM dag_runs r
@@ -247,18 +257,19 @@ export class RunsRepository {
          ) q)
        ORDER BY dag_id, logical_date
        FOR UPDATE`,
-      [dags.map((d) => d.dagId), dags.map((d) => d.maxActiveRuns)],
-    );
+      values: [dags.map((d) => d.dagId), dags.map((d) => d.maxActiveRuns)],
+    });
     return rows;
   }
 
   /** Whether the DAG has queued runs or active backfills: anything startQueuedRuns could start. */
   async pendingStarts(db: Queryable, dagId: string): Promise<{ queuedRuns: boolean; activeBackfills: boolean }> {
-    const { rows } = await db.query<{ queuedRuns: boolean; activeBackfills: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM dag_runs WHERE dag_id = $1 AND state = 'queued') AS "queuedRuns",
+    const { rows } = await db.query<{ queuedRuns: boolean; activeBackfills: boolean }>({
+      name: 'weft_pending_starts',
+      text: `SELECT EXISTS (SELECT 1 FROM dag_runs WHERE dag_id = $1 AND state = 'queued') AS "queuedRuns",
          EXISTS (SELECT 1 FROM backfills WHERE dag_id = $1 AND completed_at IS NULL AND canceled_at IS NULL) AS "activeBackfills"`,
-      [dagId],
-    );
+      values: [dagId],
+    });
     return rows[0]!;
   }
 
@@ -329,29 +340,32 @@ export class RunsRepository {
 
   /** latestScheduledLogicalDate of several DAGs in one statement (DAGs without a scheduled run are absent). */
   async latestScheduledLogicalDates(db: Queryable, dagIds: string[]): Promise<Map<string, Date>> {
-    const { rows } = await db.query<{ dag_id: string; d: Date }>(
-      `SELECT d.dag_id, m.d FROM unnest($1::text[]) AS d(dag_id)
+    const { rows } = await db.query<{ dag_id: string; d: Date }>({
+      name: 'weft_latest_scheduled_dates',
+      text: `SELECT d.dag_id, m.d FROM unnest($1::text[]) AS d(dag_id)
        CROSS JOIN LATERAL (SELECT max(logical_date) AS d FROM dag_runs WHERE dag_id = d.dag_id AND run_type = 'scheduled') m
        WHERE m.d IS NOT NULL`,
-      [dagIds],
-    );
+      values: [dagIds],
+    });
     return new Map(rows.map((r) => [r.dag_id, r.d]));
   }
 
   async taskStates(db: Queryable, dagRunId: number): Promise<Map<string, TaskState>> {
-    const { rows } = await db.query<{ task_id: string; state: TaskState }>(
-      `SELECT task_id, state FROM task_instances WHERE dag_run_id = $1`,
-      [dagRunId],
-    );
+    const { rows } = await db.query<{ task_id: string; state: TaskState }>({
+      name: 'weft_task_states',
+      text: `SELECT task_id, state FROM task_instances WHERE dag_run_id = $1`,
+      values: [dagRunId],
+    });
     return new Map(rows.map((r) => [r.task_id, r.state]));
   }
 
   /** Task states other than `none` of several runs (a run that never started has none): for starting runs. */
   async startedTaskStates(db: Queryable, dagRunIds: number[]): Promise<Map<number, Map<string, TaskState>>> {
-    const { rows } = await db.query<{ dag_run_id: number; task_id: string; state: TaskState }>(
-      `SELECT dag_run_id, task_id, state FROM task_instances WHERE dag_run_id = ANY($1::int[]) AND state <> 'none'`,
-      [dagRunIds],
-    );
+    const { rows } = await db.query<{ dag_run_id: number; task_id: string; state: TaskState }>({
+      name: 'weft_started_task_states',
+      text: `SELECT dag_run_id, task_id, state FROM task_instances WHERE dag_run_id = ANY($1::int[]) AND state <> 'none'`,
+      values: [dagRunIds],
+    });
     const byRun = new Map<number, Map<string, TaskState>>();
     for (const r of rows) {
       let states = byRun.get(r.dag_run_id);
@@ -377,8 +391,9 @@ export class RunsRepository {
     now: Date,
   ): Promise<void> {
     if (!changes.length && !runStates.length) return;
-    const { rows } = await db.query<{ queue: string; n: number }>(
-      `WITH changed AS (
+    const { rows } = await db.query<{ queue: string; n: number }>({
+      name: 'weft_apply_evaluation',
+      text: `WITH changed AS (
          UPDATE task_instances ti SET state = c.to_state::"TaskState", updated_at = $4,
            scheduled_at = CASE WHEN c.to_state IN ('queued', 'scheduled') THEN $4 ELSE ti.scheduled_at END,
            queued_at = CASE WHEN c.to_state = 'queued' THEN $4 ELSE ti.queued_at END,
@@ -394,11 +409,11 @@ export class RunsRepository {
          FROM unnest($5::int[], $6::text[], $7::text[]) AS x(id, from_state, to_state)
          WHERE r.id = x.id AND r.state = x.from_state::"RunState")
        SELECT queue, count(*)::int AS n, pg_notify($8, queue || ':' || count(*)) FROM changed WHERE state = 'queued' GROUP BY queue`,
-      [
+      values: [
         changes.map((c) => c.dagRunId), changes.map((c) => c.taskId), changes.map((c) => c.to), now,
         runStates.map((r) => r.id), runStates.map((r) => r.from), runStates.map((r) => r.to), QUEUED_CHANNEL,
       ],
-    );
+    });
     for (const r of rows) noteQueued(db, r.queue, r.n);
   }
 
@@ -512,16 +527,17 @@ export class RunsRepository {
 
   /** Up-for-retry tasks whose delay has passed go back to queued; SKIP LOCKED lets schedulers share the work. */
   async requeueDueRetries(db: Queryable, now: Date, limit: number): Promise<number> {
-    const { rows } = await db.query<{ queue: string; n: number }>(
-      `WITH requeued AS (
+    const { rows } = await db.query<{ queue: string; n: number }>({
+      name: 'weft_requeue_due_retries',
+      text: `WITH requeued AS (
          UPDATE task_instances SET state = 'queued', queued_at = $1, updated_at = $1, next_retry_at = NULL
          WHERE id IN (
            SELECT id FROM task_instances WHERE state = 'up_for_retry' AND next_retry_at <= $1
            ORDER BY next_retry_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING queue)
        SELECT queue, count(*)::int AS n, pg_notify($3, queue || ':' || count(*)) FROM requeued GROUP BY queue`,
-      [now, limit, QUEUED_CHANNEL],
-    );
+      values: [now, limit, QUEUED_CHANNEL],
+    });
     for (const r of rows) noteQueued(db, r.queue, r.n);
     return rows.reduce((n, r) => n + r.n, 0);
   }
@@ -625,23 +641,25 @@ export class DagSchedulingRepository {
 
   /** Locks a DAG row (waiting for other holders): taken before creating or starting runs of that DAG. */
   async lockDag(db: Queryable, dagId: string): Promise<DagSchedulingRow | null> {
-    const { rows } = await db.query<DagSchedulingRow>(
-      `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
+    const { rows } = await db.query<DagSchedulingRow>({
+      name: 'weft_lock_dag',
+      text: `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
        JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
        WHERE d.dag_id = $1 FOR UPDATE OF d`,
-      [dagId],
-    );
+      values: [dagId],
+    });
     return rows[0] ?? null;
   }
 
   /** Like lockDag, but skips a DAG another scheduler is working on. */
   async tryLockDag(db: Queryable, dagId: string): Promise<DagSchedulingRow | null> {
-    const { rows } = await db.query<DagSchedulingRow>(
-      `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
+    const { rows } = await db.query<DagSchedulingRow>({
+      name: 'weft_try_lock_dag',
+      text: `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
        JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
        WHERE d.dag_id = $1 FOR UPDATE OF d SKIP LOCKED`,
-      [dagId],
-    );
+      values: [dagId],
+    });
     return rows[0] ?? null;
   }
 
@@ -650,25 +668,27 @@ export class DagSchedulingRepository {
    * SKIP LOCKED: schedulers running at once take different DAGs.
    */
   async lockDueDags(db: Queryable, now: Date, limit: number): Promise<DagSchedulingRow[]> {
-    const { rows } = await db.query<DagSchedulingRow>(
-      `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
+    const { rows } = await db.query<DagSchedulingRow>({
+      name: 'weft_lock_due_dags',
+      text: `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
        JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
        WHERE d.is_active AND NOT d.is_paused AND d.next_dagrun_create_after <= $1
        ORDER BY d.next_dagrun_create_after
        LIMIT $2 FOR UPDATE OF d SKIP LOCKED`,
-      [now, limit],
-    );
+      values: [now, limit],
+    });
     return rows;
   }
 
   /** setNextDagrun for several DAGs in one statement. */
   async setNextDagruns(db: Queryable, next: Array<{ dagId: string; logicalDate: Date | null; createAfter: Date | null }>): Promise<void> {
     if (!next.length) return;
-    await db.query(
-      `UPDATE dags d SET next_dagrun_logical_date = n.logical_date, next_dagrun_create_after = n.create_after
+    await db.query({
+      name: 'weft_set_next_dagruns',
+      text: `UPDATE dags d SET next_dagrun_logical_date = n.logical_date, next_dagrun_create_after = n.create_after
        FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS n(dag_id, logical_date, create_after)
        WHERE d.dag_id = n.dag_id`,
-      [next.map((n) => n.dagId), next.map((n) => n.logicalDate), next.map((n) => n.createAfter)],
-    );
+      values: [next.map((n) => n.dagId), next.map((n) => n.logicalDate), next.map((n) => n.createAfter)],
+    });
   }
 }
