@@ -5,17 +5,25 @@ export const PG_POOL = Symbol('PG_POOL');
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/** Tasks a transaction queued on one queue (task instance ids), and those whose NOTIFY it left to its end. */
+export type QueuedOnQueue = { ids: number[]; unannounced: number[] };
+
 /**
- * What a transaction that queued tasks may do last, just before its COMMIT, with the tasks it queued per queue
- * (noteQueued): the lease service hands them straight to lease requests waiting in this process (QueueWakeups).
- * It returns what to do once the outcome is known (`committed` false: the COMMIT or anything before it failed).
+ * A transaction that queues tasks may hand them straight to lease requests waiting in this process (QueueWakeups):
+ * - `queuesToDefer()`: while it writes, the queues with such a request; the writing statement leaves the NOTIFY
+ *   for their tasks to the end of the transaction, where it is sent for what the hand-off did not take;
+ * - `beforeCommit()`: its last word before COMMIT, with what the transaction queued (noteQueued); it returns what to
+ *   do once the outcome is known (`committed` false: the COMMIT or anything before it failed).
  */
-export type QueuedHandOff = (db: pg.PoolClient, queued: ReadonlyMap<string, number>) => Promise<((committed: boolean) => void) | null>;
+export type QueuedHandOff = {
+  queuesToDefer(db: pg.PoolClient): string[];
+  beforeCommit(db: pg.PoolClient, queued: ReadonlyMap<string, QueuedOnQueue>): Promise<((committed: boolean) => void) | null>;
+};
 
 /** Per pool (one per app, so several apps in one process stay apart). */
 const handOffs = new WeakMap<pg.Pool, QueuedHandOff>();
 /** Per open transaction of inTransaction: tasks queued so far per queue, and what callers attached to it. */
-type TransactionState = { queued: Map<string, number>; attached: Map<symbol, unknown> };
+type TransactionState = { queued: Map<string, QueuedOnQueue>; attached: Map<symbol, unknown>; handOff: QueuedHandOff | undefined };
 const openTransactions = new WeakMap<object, TransactionState>();
 
 export function setQueuedHandOff(pool: pg.Pool, handOff: QueuedHandOff | null): void {
@@ -23,10 +31,25 @@ export function setQueuedHandOff(pool: pg.Pool, handOff: QueuedHandOff | null): 
   else handOffs.delete(pool);
 }
 
-/** Records that the transaction on `db` queued `n` tasks on `queue` (a no-op outside inTransaction). */
-export function noteQueued(db: Queryable, queue: string, n: number): void {
+/**
+ * The queues whose NOTIFY a statement queueing tasks on `db` should leave to the end of its transaction (see
+ * QueuedHandOff); none outside inTransaction, where the statement must announce everything itself.
+ */
+export function queuesToDefer(db: Queryable): string[] {
+  return openTransactions.get(db)?.handOff?.queuesToDefer(db as pg.PoolClient) ?? [];
+}
+
+/**
+ * Records that the transaction on `db` queued these task instances on `queue`, `announced` when the statement sent
+ * their NOTIFY itself (a no-op outside inTransaction, where it always does).
+ */
+export function noteQueued(db: Queryable, queue: string, ids: number[], announced: boolean): void {
   const queued = openTransactions.get(db)?.queued;
-  if (queued && n > 0) queued.set(queue, (queued.get(queue) ?? 0) + n);
+  if (!queued || !ids.length) return;
+  let q = queued.get(queue);
+  if (!q) queued.set(queue, (q = { ids: [], unannounced: [] }));
+  q.ids.push(...ids);
+  if (!announced) q.unannounced.push(...ids);
 }
 
 /** Attaches `value` under `key` to the transaction open on `db`, for its end (false outside inTransaction). */
@@ -48,14 +71,13 @@ export function attachedToTransaction<T>(db: Queryable, key: symbol): T | undefi
  */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
-  const queued = new Map<string, number>();
-  openTransactions.set(client, { queued, attached: new Map() });
+  const tx: TransactionState = { queued: new Map(), attached: new Map(), handOff: handOffs.get(pool) };
+  openTransactions.set(client, tx);
   let settle: ((committed: boolean) => void) | null = null;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
-    const handOff = queued.size ? handOffs.get(pool) : undefined;
-    if (handOff) settle = await handOff(client, queued);
+    if (tx.handOff && tx.queued.size) settle = await tx.handOff.beforeCommit(client, tx.queued);
     await client.query('COMMIT');
     settle?.(true);
     return result;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../database/pg.js';
+import { QUEUED_CHANNEL } from '../runs/runs.repository.js';
 
 export type ClaimRequest = {
   workerId: string;
@@ -74,6 +75,15 @@ export class LeasesRepository {
     const blocked = rows.some((r) => r.blocked);
     const tasks = rows.filter((r) => r.leaseId !== null).map(({ blocked: _, ...t }) => t);
     return { tasks, blocked };
+  }
+
+  /** Tells waiting workers (every replica) how many tasks each queue received: NOTIFY, sent on commit. */
+  async announceQueued(db: Queryable, counts: ReadonlyMap<string, number>): Promise<void> {
+    await db.query({
+      name: 'weft_announce_queued',
+      text: `SELECT pg_notify($1, q.queue || ':' || q.n) FROM unnest($2::text[], $3::int[]) AS q(queue, n)`,
+      values: [QUEUED_CHANNEL, [...counts.keys()], [...counts.values()]],
+    });
   }
 
   async findLease(db: Queryable, leaseId: string, lock = false): Promise<LeaseRow | null> {

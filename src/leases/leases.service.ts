@@ -263,12 +263,13 @@ export class LeasesService implements BeforeApplicationShutdown {
       const { run, ti, lease } = attempt;
       this.assertOwner(lease.apiKeyId);
       if (ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
-      if (req.status === 'success' && req.xcom) await this.leases.insertXcom(db, { ...ti, taskInstanceId: ti.id }, req.xcom);
-      const outcome = await this.engine.finishAttempt(db, run, ti, req, now, { id: leaseId, completionHash: hash });
       // Complete-and-lease-next: what this transaction queues goes to this worker's next request (QueueWakeups).
       const nextClaim = next ? this.nextClaim(lease.workerId, next, attempt.worker) : null;
+      const preferred = nextClaim ? this.wakeups.preferHandOff(db, nextClaim) : null;
+      if (req.status === 'success' && req.xcom) await this.leases.insertXcom(db, { ...ti, taskInstanceId: ti.id }, req.xcom);
+      const outcome = await this.engine.finishAttempt(db, run, ti, req, now, { id: leaseId, completionHash: hash });
       return {
-        preferred: nextClaim ? this.wakeups.preferHandOff(db, nextClaim) : null,
+        preferred,
         taskState: outcome.state,
         runState: outcome.runState,
         dagId: run.dagId,

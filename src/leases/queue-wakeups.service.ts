@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
 import { Clock } from '../common/clock.js';
 import { PgListener, type ChannelHandler } from '../database/pg-listener.service.js';
-import { attachedToTransaction, attachToTransaction, PG_POOL, setQueuedHandOff, type Queryable, type QueuedHandOff } from '../database/pg.js';
+import { attachedToTransaction, attachToTransaction, PG_POOL, setQueuedHandOff, type Queryable, type QueuedHandOff, type QueuedOnQueue } from '../database/pg.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { QUEUED_CHANNEL, SLOT_FREED } from '../runs/runs.repository.js';
 import { WakeTicket } from './domain/wake-ticket.js';
-import { parseQueuedPayload, WaiterRegistry } from './domain/waiters.js';
+import { parseQueuedPayload, Waiter, WaiterRegistry } from './domain/waiters.js';
 import { LeasesRepository, type ClaimedTask, type ClaimRequest } from './leases.repository.js';
 
 /** What a hand-off claims with for a waiting request: its own claim's parameters, less the time. */
@@ -15,6 +15,8 @@ export type WaiterClaim = Omit<ClaimRequest, 'now'>;
 /** A request that asked its transaction for the hand-off (preferHandOff); `tasks` once that transaction committed. */
 export type PreferredHandOff = { claim: WaiterClaim; tasks: ClaimedTask[] | null };
 const PREFERRED = Symbol('weft.preferredHandOff');
+/** Requests a hand-off may claim for: those without a task-type filter. */
+const eligibleForHandOff = (w: Waiter<WaiterClaim, ClaimedTask>): boolean => !w.request?.taskTypes;
 
 /**
  * Wakes waiting lease requests when work is queued. Every queueing transaction sends NOTIFY on commit (payload
@@ -47,39 +49,58 @@ export class QueueWakeups implements OnModuleDestroy {
   }
 
   /**
-   * The last step of a transaction of this process that queued tasks (inTransaction): claims for the
-   * longest-waiting request on one of those queues, in that transaction, so the request has its tasks the moment
-   * the transaction commits: no notification round trip, no claim of its own, one commit less. At most one claim
-   * per transaction, as its last statement: the claim's limit locks are then never held while the transaction
-   * waits for another lock. Requests that filter by task type are left to the notification (their claim could
-   * come back empty). Every other waiter still learns of the work from the NOTIFY, as other replicas do.
-   * A completion with complete-and-lease-next claims for its own worker's next request instead (preferHandOff).
+   * Hand-off (inTransaction, QueuedHandOff): a transaction of this process that queues tasks claims them, as its
+   * last statement, for the longest-waiting request in its wait on one of those queues, so the request has its
+   * tasks the moment the transaction commits: no notification round trip, no claim of its own, one commit less.
+   * - At most one claim per transaction, as its last statement: the claim's limit locks are then never held while
+   *   the transaction waits for another lock.
+   * - Requests that filter by task type are left to the notification (their claim could come back empty).
+   * - A completion with complete-and-lease-next claims for its own worker's next request instead (preferHandOff).
+   * - For the queues with such a request, the statements that queued the tasks left their NOTIFY to this step,
+   *   which sends it for the tasks the claim did not take: the other waiters (here and on other replicas) are not
+   *   woken for a task already handed off.
    */
-  private readonly handOff: QueuedHandOff = async (db, queued) => {
-    const preferred = attachedToTransaction<PreferredHandOff>(db, PREFERRED);
-    if (preferred) {
-      const { tasks } = await this.leases.claim(db, { ...preferred.claim, now: this.clock.now() });
+  private readonly handOff: QueuedHandOff = {
+    queuesToDefer: (db) => {
+      const queues = this.waiters.waitingQueues(eligibleForHandOff);
+      const preferred = attachedToTransaction<PreferredHandOff>(db, PREFERRED);
+      return preferred ? [...new Set([...queues, ...preferred.claim.queues])] : queues;
+    },
+    beforeCommit: async (db, queued) => {
+      const preferred = attachedToTransaction<PreferredHandOff>(db, PREFERRED);
+      const waiter = preferred ? null : this.waiters.take(queued.keys(), eligibleForHandOff);
+      const claim = preferred?.claim ?? waiter?.request;
+      let tasks: ClaimedTask[] = [];
+      try {
+        if (claim) ({ tasks } = await this.leases.claim(db, { ...claim, now: this.clock.now() }));
+        await this.announceRest(db, queued, tasks);
+      } catch (err) {
+        if (waiter) this.waiters.settle(waiter, null);
+        throw err;
+      }
+      if (!claim) return null;
       return (committed) => {
-        if (!committed) return;
-        if (tasks.length) this.metrics.leasesHandedOff.inc(tasks.length);
-        preferred.tasks = tasks;
+        if (committed && tasks.length) this.metrics.leasesHandedOff.inc(tasks.length);
+        else if (tasks.length) this.logger.debug({ msg: `hand-off of ${tasks.length} task(s) rolled back with its transaction` });
+        if (preferred) {
+          if (committed) preferred.tasks = tasks;
+        } else if (waiter) {
+          this.waiters.settle(waiter, committed ? tasks : null);
+        }
       };
-    }
-    const waiter = this.waiters.take(queued.keys(), (w) => !w.request?.taskTypes);
-    if (!waiter) return null;
-    let tasks: ClaimedTask[];
-    try {
-      ({ tasks } = await this.leases.claim(db, { ...waiter.request!, now: this.clock.now() }));
-    } catch (err) {
-      this.waiters.settle(waiter, null);
-      throw err;
-    }
-    return (committed) => {
-      if (committed && tasks.length) this.metrics.leasesHandedOff.inc(tasks.length);
-      else if (tasks.length) this.logger.debug({ msg: `hand-off of ${tasks.length} task(s) rolled back with its transaction` });
-      this.waiters.settle(waiter, committed ? tasks : null);
-    };
+    },
   };
+
+  /** The NOTIFY the queueing statements left to the end of the transaction, for the tasks the hand-off did not take. */
+  private async announceRest(db: Queryable, queued: ReadonlyMap<string, QueuedOnQueue>, taken: ClaimedTask[]): Promise<void> {
+    const takenIds = new Set(taken.map((t) => t.taskInstanceId));
+    const rest = new Map<string, number>();
+    for (const [queue, q] of queued) {
+      const n = q.unannounced.filter((id) => !takenIds.has(id)).length;
+      if (n) rest.set(queue, n);
+    }
+    if (rest.size) await this.leases.announceQueued(db, rest);
+  }
 
   /**
    * Registers a waiting request (before it claims: see WakeTicket). `slotWaiter`: its last claim was held back by

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { noteQueued, PG_POOL, type Queryable } from '../database/pg.js';
+import { noteQueued, PG_POOL, queuesToDefer, type Queryable } from '../database/pg.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 import type { TaskSettings } from './domain/dag-tasks.js';
 import type { RunState } from './domain/run-state.js';
@@ -378,8 +378,9 @@ export class RunsRepository {
   /**
    * Writes an evaluation in one statement: task instances of one or more runs leave `none` (queued, scheduled for
    * sensors, or finished without an attempt: upstream_failed, skipped), runs change state (guarded by their
-   * current state), and waiting workers are told how many tasks each queue received (NOTIFY on commit; in this
-   * process, the transaction hands them to a waiting request before it commits: noteQueued, QueueWakeups).
+   * current state), and waiting workers are told how many tasks each queue received (NOTIFY on commit). For a
+   * queue with a request waiting in this process, the NOTIFY is left to the end of the transaction, which first
+   * hands the tasks to that request (queuesToDefer, noteQueued, QueueWakeups).
    * Both kinds of change were checked against the transition tables by the caller, which holds the run locks.
    * (`state::text`: the guard must not be an index condition; with statistics that think `none` is rare, the
    * planner would otherwise scan every task instance in `none` instead of finding each row by (run, task).)
@@ -391,7 +392,8 @@ export class RunsRepository {
     now: Date,
   ): Promise<void> {
     if (!changes.length && !runStates.length) return;
-    const { rows } = await db.query<{ queue: string; n: number }>({
+    const defer = queuesToDefer(db);
+    const { rows } = await db.query<{ queue: string; ids: number[]; announced: boolean }>({
       name: 'weft_apply_evaluation',
       text: `WITH changed AS (
          UPDATE task_instances ti SET state = c.to_state::"TaskState", updated_at = $4,
@@ -401,20 +403,23 @@ export class RunsRepository {
            end_date = CASE WHEN c.to_state IN ('upstream_failed', 'skipped') THEN $4 ELSE ti.end_date END
          FROM unnest($1::int[], $2::text[], $3::text[]) AS c(run_id, task_id, to_state)
          WHERE ti.dag_run_id = c.run_id AND ti.task_id = c.task_id AND ti.state::text = 'none'
-         RETURNING ti.queue, ti.state),
+         RETURNING ti.id, ti.queue, ti.state),
        runs AS (
          UPDATE dag_runs r SET state = x.to_state::"RunState", updated_at = $4,
            start_date = CASE WHEN x.to_state = 'running' THEN coalesce(r.start_date, $4) ELSE r.start_date END,
            end_date = CASE WHEN x.to_state IN ('success', 'failed') THEN $4 ELSE NULL END
          FROM unnest($5::int[], $6::text[], $7::text[]) AS x(id, from_state, to_state)
-         WHERE r.id = x.id AND r.state = x.from_state::"RunState")
-       SELECT queue, count(*)::int AS n, pg_notify($8, queue || ':' || count(*)) FROM changed WHERE state = 'queued' GROUP BY queue`,
+         WHERE r.id = x.id AND r.state = x.from_state::"RunState"),
+       counted AS (SELECT queue, array_agg(id) AS ids, count(*) AS n FROM changed WHERE state = 'queued' GROUP BY queue)
+       SELECT queue, ids, queue <> ALL ($9::text[]) AS announced,
+         (SELECT pg_notify($8, queue || ':' || n) WHERE queue <> ALL ($9::text[]))
+       FROM counted`,
       values: [
         changes.map((c) => c.dagRunId), changes.map((c) => c.taskId), changes.map((c) => c.to), now,
-        runStates.map((r) => r.id), runStates.map((r) => r.from), runStates.map((r) => r.to), QUEUED_CHANNEL,
+        runStates.map((r) => r.id), runStates.map((r) => r.from), runStates.map((r) => r.to), QUEUED_CHANNEL, defer,
       ],
     });
-    for (const r of rows) noteQueued(db, r.queue, r.n);
+    for (const r of rows) noteQueued(db, r.queue, r.ids, r.announced);
   }
 
   async lockTaskInstance(db: Queryable, id: number): Promise<TaskInstanceRow | null> {
@@ -527,19 +532,23 @@ export class RunsRepository {
 
   /** Up-for-retry tasks whose delay has passed go back to queued; SKIP LOCKED lets schedulers share the work. */
   async requeueDueRetries(db: Queryable, now: Date, limit: number): Promise<number> {
-    const { rows } = await db.query<{ queue: string; n: number }>({
+    const defer = queuesToDefer(db);
+    const { rows } = await db.query<{ queue: string; ids: number[]; announced: boolean }>({
       name: 'weft_requeue_due_retries',
       text: `WITH requeued AS (
          UPDATE task_instances SET state = 'queued', queued_at = $1, updated_at = $1, next_retry_at = NULL
          WHERE id IN (
            SELECT id FROM task_instances WHERE state = 'up_for_retry' AND next_retry_at <= $1
            ORDER BY next_retry_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-         RETURNING queue)
-       SELECT queue, count(*)::int AS n, pg_notify($3, queue || ':' || count(*)) FROM requeued GROUP BY queue`,
-      values: [now, limit, QUEUED_CHANNEL],
+         RETURNING id, queue),
+       counted AS (SELECT queue, array_agg(id) AS ids, count(*) AS n FROM requeued GROUP BY queue)
+       SELECT queue, ids, queue <> ALL ($4::text[]) AS announced,
+         (SELECT pg_notify($3, queue || ':' || n) WHERE queue <> ALL ($4::text[]))
+       FROM counted`,
+      values: [now, limit, QUEUED_CHANNEL, defer],
     });
-    for (const r of rows) noteQueued(db, r.queue, r.n);
-    return rows.reduce((n, r) => n + r.n, 0);
+    for (const r of rows) noteQueued(db, r.queue, r.ids, r.announced);
+    return rows.reduce((n, r) => n + r.ids.length, 0);
   }
 
   /** Several version documents in one statement (those that exist). */

@@ -254,6 +254,37 @@ describe('hand-off: the transaction that queues a task claims it for a request w
     await api.complete(res.body.leases[0].leaseId, { status: 'success' });
   });
 
+  it('the NOTIFY counts only what the hand-off did not take, so no other request is woken for nothing', async () => {
+    await api.registerDag(dag('quiet_one', [{ taskId: 'a' }]));
+    await api.registerDag(dag('quiet_two', [{ taskId: 'a' }, { taskId: 'b' }]));
+    const heard: string[] = [];
+    const onNotify = (m: { channel: string; payload?: string }) => {
+      if (m.channel === 'weft_task_queued' && m.payload?.startsWith('quiet_')) heard.push(m.payload);
+    };
+    ctx.db.on('notification', onNotify);
+    await ctx.db.query('LISTEN weft_task_queued');
+    try {
+      // One task, one request waiting: handed off, nothing announced.
+      const one = api.lease('qw1', { queues: ['quiet_one'], capacity: 1, waitSeconds: 10 });
+      await sleep(300);
+      await api.trigger('quiet_one');
+      const [a] = await one;
+      // Two tasks, one request of capacity 1 waiting: one handed off, the other announced.
+      const two = api.lease('qw2', { queues: ['quiet_two'], capacity: 1, waitSeconds: 10 });
+      await sleep(300);
+      await api.trigger('quiet_two');
+      const [b] = await two;
+      // Nobody waiting: the statement announces the task itself.
+      await api.trigger('quiet_one', { logicalDate: '2021-01-01T00:00:00Z' });
+      await sleep(300);
+      expect(heard).toEqual(['quiet_two:1', 'quiet_one:1']);
+      for (const l of [a, b]) await api.complete(l.leaseId, { status: 'success' });
+    } finally {
+      await ctx.db.query('UNLISTEN weft_task_queued');
+      ctx.db.off('notification', onNotify);
+    }
+  });
+
   it('a request that filters by task type is left to the notification', async () => {
     await api.registerDag(dag('typed_wait', [{ taskId: 'a', type: 'noop' }]));
     const before = await handedOff();

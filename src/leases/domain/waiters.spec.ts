@@ -106,6 +106,17 @@ describe('WaiterRegistry hand-offs', () => {
     expect(reg.take(['q', 'r'])).toBeNull();
   });
 
+  it('lists the queues with an eligible request in its wait', () => {
+    const reg = new WaiterRegistry<{ filtered: boolean }>();
+    const claiming = new Waiter(['a'], 1, false, () => undefined, { filtered: false });
+    const filtered = new Waiter(['b'], 1, false, () => undefined, { filtered: true });
+    const both = new Waiter(['c', 'd'], 1, false, () => undefined, { filtered: false });
+    for (const w of [claiming, filtered, both]) reg.add(w);
+    filtered.waiting = both.waiting = true;
+    expect(reg.waitingQueues((w) => !w.request?.filtered).sort()).toEqual(['c', 'd']);
+    expect(reg.waitingQueues().sort()).toEqual(['b', 'c', 'd']);
+  });
+
   it('skips requests the caller finds ineligible', () => {
     const reg = new WaiterRegistry<{ filtered: boolean }>();
     const a = new Waiter(['q'], 1, false, () => undefined, { filtered: true });

@@ -113,6 +113,20 @@ export class WaiterRegistry<R = unknown, T = unknown> {
     return best;
   }
 
+  /** The queues that have a request in its wait that is `eligible` (for a hand-off). */
+  waitingQueues(eligible: (w: Waiter<R, T>) => boolean = () => true): string[] {
+    const queues: string[] = [];
+    for (const [queue, set] of this.byQueue) {
+      for (const w of set) {
+        if (w.waiting && eligible(w)) {
+          queues.push(queue);
+          break;
+        }
+      }
+    }
+    return queues;
+  }
+
   /**
    * The end of a hand-off: the tasks claimed for the waiter, or (none: the transaction rolled back, or the claim
    * found nothing) a plain wake-up, so the request looks for itself.
