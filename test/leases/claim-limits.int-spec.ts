@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { Api, dag } from '../support/api.js';
-import { useTestApp } from '../support/app.js';
+import { startTestApp, useTestApp } from '../support/app.js';
 import { sample } from '../support/metrics.js';
 
 const ctx = useTestApp({ WEFT_QUEUED_TIMEOUT_SEC: '0' });
@@ -282,6 +282,37 @@ describe('hand-off: the transaction that queues a task claims it for a request w
     } finally {
       await ctx.db.query('UNLISTEN weft_task_queued');
       ctx.db.off('notification', onNotify);
+    }
+  });
+
+  it('across replicas: a task handed off here stays here; one queued with nobody waiting here wakes a request there', async () => {
+    const other = await startTestApp({ WEFT_QUEUED_TIMEOUT_SEC: '0' }, { databaseUrl: ctx.t.db.url });
+    const there = new Api(other.app);
+    try {
+      await api.registerDag(dag('replicas', [{ taskId: 'a' }]));
+      // Both replicas have a request waiting; this replica's trigger hands the task to its own.
+      const started = Date.now();
+      const remote = there.lease('rw_there', { queues: ['replicas'], capacity: 1, waitSeconds: 2 });
+      const local = api.lease('rw_here', { queues: ['replicas'], capacity: 1, waitSeconds: 2 });
+      await sleep(300);
+      await api.trigger('replicas');
+      const [mine] = await local;
+      expect(mine.taskId).toBe('a');
+      // The other replica's request waits out its time and gets nothing (no NOTIFY went out for the task: see above).
+      expect(await remote).toEqual([]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+      await api.complete(mine.leaseId, { status: 'success' });
+      // Nobody waiting here: the NOTIFY wakes the other replica's request at once.
+      const waiting = there.lease('rw_there', { queues: ['replicas'], capacity: 1, waitSeconds: 10 });
+      await sleep(300);
+      const queuedAt = Date.now();
+      await api.trigger('replicas', { logicalDate: '2021-06-01T00:00:00Z' });
+      const [theirs] = await waiting;
+      expect(theirs.taskId).toBe('a');
+      expect(Date.now() - queuedAt).toBeLessThan(2000);
+      await there.complete(theirs.leaseId, { status: 'success' });
+    } finally {
+      await other.close();
     }
   });
 
