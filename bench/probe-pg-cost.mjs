@@ -7,7 +7,7 @@
 //   node bench/probe-pg-cost.mjs [--n=1000] [--conc=K] [--analyze] [--no-triggers] [--no-build]
 //                                [--sql=FILE] [--claim=FUNCTION] [--counts[=nobitmap]] [--explain[=LOGFILE] [--light[=N]]]
 //
-// --conc=K       K connections at once (as K workers), else one, sequentially
+// --conc=K       K connections at once (as K workers, each with its own worker id), else one, sequentially
 // --analyze      VACUUM ANALYZE after the prefill (the throughput workload does; plans differ without statistics)
 // --no-triggers  disable the events-outbox triggers, to tell their cost apart
 // --sql=FILE     run FILE on the fresh database first (an experiment: CREATE OR REPLACE a function, ALTER …)
@@ -67,9 +67,13 @@ try {
   if (argv.sql) await c.query(fs.readFileSync(String(argv.sql), 'utf8'));
   const claimFn = String(argv.claim ?? 'weft_claim_tasks');
   const unfinished = ['none', 'scheduled', 'queued', 'running', 'up_for_retry'];
+  // Each connection claims as a worker of its own, as the throughput workload's workers do (one shared worker id
+  // would make the connections queue on that worker's row).
+  const workerOf = new Map();
   const one = async (c) => {
+    if (!workerOf.has(c)) workerOf.set(c, `probe-${workerOf.size}`);
     const { rows } = await c.query(
-      `SELECT * FROM ${claimFn}($1, $2, NULL, 1, 300, NULL, NULL, now())`, ['probe', ['pc']]);
+      `SELECT * FROM ${claimFn}($1, $2, NULL, 1, 300, NULL, NULL, now())`, [workerOf.get(c), ['pc']]);
     const l = rows[0];
     if (!l?.lease_id) throw new Error('nothing to claim');
     const f = await c.query(

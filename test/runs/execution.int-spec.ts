@@ -207,6 +207,29 @@ describe('lease protocol', () => {
     expect(ti.lastError).toMatch(/no_such_var/);
   });
 
+  it('the last tasks of runs completed at the same moment still finish every run', async () => {
+    // Of the last tasks of a run, completed at the same moment by the one-statement completion
+    // (weft_finish_quietly), one must still see the others' ends and evaluate the run. (Checked to fail with that
+    // function's run lock removed.)
+    await api.registerDag(dag('race_end', ['a', 'b', 'c', 'd', 'e'].map((taskId) => ({ taskId })), { maxActiveRuns: 100, maxActiveTasks: 1000 }));
+    const runs = [];
+    for (let i = 0; i < 24; i++) runs.push(await api.trigger('race_end', { logicalDate: new Date(Date.UTC(2022, 0, 1, 0, i)).toISOString() }));
+    const leases: any[] = [];
+    for (let w = 0; w < 4; w++) leases.push(...(await api.lease(`w-race${w}`, { queues: ['race_end'], capacity: 50 })));
+    expect(leases.length).toBe(120); // within default_pool's 128 slots
+    // Run by run, so the five tasks of one run are completed together by the concurrent requests.
+    leases.sort((x, y) => x.runId.localeCompare(y.runId) || x.taskId.localeCompare(y.taskId));
+    let next = 0;
+    await Promise.all(Array.from({ length: 20 }, async () => {
+      while (next < leases.length) {
+        const l = leases[next++];
+        expect((await api.complete(l.leaseId, { status: 'success' })).status).toBe(200);
+      }
+    }));
+    const states = await ctx.db.query(`SELECT state, count(*)::int AS n FROM dag_runs WHERE dag_id = 'race_end' GROUP BY state`);
+    expect(states.rows).toEqual([{ state: 'success', n: runs.length }]);
+  });
+
   it('a waiting long poll is answered as soon as a task is queued', async () => {
     await api.registerDag(dag('wake', [{ taskId: 'w' }], { maxActiveRuns: 1 }));
     const started = Date.now();
