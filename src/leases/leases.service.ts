@@ -50,6 +50,17 @@ export type Lease = {
   task: Record<string, unknown>;
 };
 
+/**
+ * A completion's outcome, with the worker that held the lease and its subscription (for complete-and-lease-next;
+ * none for a repeated completion) and what the completion's own transaction claimed for that worker's next request.
+ */
+type AttemptEnd = {
+  result: CompleteResult;
+  workerId?: string;
+  worker?: { queues: string[]; taskTypes: string[] } | null;
+  handed?: ClaimedTask[] | null;
+};
+
 export type CompleteRequest = AttemptOutcome & { xcom?: Record<string, unknown> };
 export type CompleteResult = { taskState: string; runState: string; duplicate: boolean };
 
@@ -116,15 +127,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     let share = 0;
     let wokenBy: string | null = null;
     let blocked = false;
-    const claimReq: WaiterClaim = {
-      workerId,
-      queues: req.queues,
-      taskTypes: filtered ? req.taskTypes! : null,
-      capacity: req.capacity,
-      leaseTtlSec: this.config.leaseTtlSec,
-      apiKeyId,
-      hostname: req.hostname ?? null,
-    };
+    const claimReq = this.claimRequest(workerId, req, apiKeyId);
     for (;;) {
       if (signal.aborted) return [];
       await this.wakeups.ensureListening();
@@ -252,7 +255,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     leaseId: string,
     req: CompleteRequest,
     next?: Partial<LeaseRequest>,
-  ): Promise<{ result: CompleteResult; workerId?: string; worker?: { queues: string[]; taskTypes: string[] } | null; handed?: ClaimedTask[] | null }> {
+  ): Promise<AttemptEnd> {
     const hash = createHash('sha256').update(canonicalJson(req)).digest('hex');
     const now = this.clock.now();
     const quiet = await this.completeQuietly(leaseId, req, hash, now);
@@ -312,13 +315,18 @@ export class LeasesService implements BeforeApplicationShutdown {
       return null;
     }
     if (!req.queues.length) return null;
+    return this.claimRequest(workerId, req, key?.id ?? null);
+  }
+
+  /** What a lease request claims with (its own claims, and a hand-off's on its behalf). */
+  private claimRequest(workerId: string, req: LeaseRequest, apiKeyId: string | null): WaiterClaim {
     return {
       workerId,
       queues: req.queues,
       taskTypes: req.taskTypes?.length ? req.taskTypes : null,
       capacity: req.capacity,
       leaseTtlSec: this.config.leaseTtlSec,
-      apiKeyId: key?.id ?? null,
+      apiKeyId,
       hostname: req.hostname ?? null,
     };
   }
@@ -343,7 +351,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     req: CompleteRequest,
     hash: string,
     now: Date,
-  ): Promise<{ result: CompleteResult; workerId?: string; worker?: { queues: string[]; taskTypes: string[] } | null } | null> {
+  ): Promise<AttemptEnd | null> {
     const mine = this.claimedHere.get(leaseId);
     if (!mine) return null;
     this.claimedHere.delete(leaseId);
