@@ -11,14 +11,11 @@
 // scheduler tick creating and starting 1,000 runs instead, with the time each statement took.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags } from './lib/flags.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const argv = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const m = a.match(/^--([^=]+)(?:=(.*))?$/);
-  if (!m) throw new Error(`unknown argument ${a}`);
-  return [m[1], m[2] ?? true];
-}));
+const argv = parseFlags();
 const N = Number(argv.n ?? 300);
 if (argv['drop-event-triggers']) process.env.WEFT_BENCH_DROP_EVENT_TRIGGERS = '1';
 

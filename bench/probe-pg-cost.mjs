@@ -19,14 +19,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags } from './lib/flags.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const argv = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const m = a.match(/^--([^=]+)(?:=(.*))?$/);
-  if (!m) throw new Error(`unknown argument ${a}`);
-  return [m[1], m[2] ?? true];
-}));
+const argv = parseFlags();
 const N = Number(argv.n ?? 1000);
 const { prepareBuild } = await import('./lib/build.mjs');
 const build = prepareBuild(ROOT, { build: !argv['no-build'] });
@@ -36,15 +33,8 @@ const { startService } = await import('./lib/service.mjs');
 const { weftApi } = await import('./lib/http.mjs');
 const { SERVICE_ENV, dagDoc, independentTasks } = await import('./workloads/common.mjs');
 
-const ticks = () => {
-  const t = fs.readFileSync('/proc/self/stat', 'utf8'); // placeholder to fail early when /proc is missing
-  return t.length;
-};
-ticks();
-const backendCpuMs = (pid) => {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-};
+const { procCpuS } = await import('./lib/proc.mjs');
+const backendCpuMs = (pid) => procCpuS(pid) * 1000;
 
 const fresh = await db.freshDb();
 try {

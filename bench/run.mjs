@@ -14,16 +14,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFlags } from './lib/flags.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
 const RESULTS = path.join(BENCH, 'results');
 
-const argv = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const m = a.match(/^--([^=]+)(?:=(.*))?$/);
-  if (!m) throw new Error(`unknown argument ${a}`);
-  return [m[1], m[2] ?? true];
-}));
+const argv = parseFlags();
 const quick = Boolean(argv.quick);
 const reps = Number(argv.runs ?? (quick ? 1 : 3));
 const ALL = ['scheduler', 'throughput', 'footprint', 'dispatch', 'hops', 'chain40', 'peers'];
