@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createApp } from '../bootstrap.js';
+import { applyHeapGrowingPercent } from '../common/heap.js';
 import { DagsService } from '../dags/dags.service.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded.js';
@@ -38,6 +39,7 @@ function redactUrl(url: string): string {
 async function run(role: Role): Promise<void> {
   const t0 = performance.now();
   const config = loadConfig();
+  applyHeapGrowingPercent(config.heapGrowingPercent);
   const logger = createLogger(config.logLevel, config.logPretty);
   const db = await openDatabase(config, logger);
   let app: Awaited<ReturnType<typeof createApp>> | undefined;

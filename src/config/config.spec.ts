@@ -7,6 +7,12 @@ describe('loadConfig', () => {
     expect(c.port).toBe(8080);
     expect(c.databaseUrl).toBeUndefined();
     expect(c.dagsFolderIntervalSec).toBe(30);
+    expect(c.heapGrowingPercent).toBe(50);
+  });
+
+  it('takes 0 for the heap growing factor (V8 decides) and refuses one out of range', () => {
+    expect(loadConfig({ WEFT_HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+    expect(() => loadConfig({ WEFT_HEAP_GROWING_PERCENT: '500' })).toThrow(/WEFT_HEAP_GROWING_PERCENT/);
   });
 
   it('treats an empty variable as unset', () => {

@@ -111,6 +111,9 @@ const schema = z.object({
   WEFT_RATE_LIMIT_BURST: int(1, 1_000_000).default(1000).meta(doc('burst allowance of the rate limit')),
   WEFT_API_KEY_CACHE_SEC: int(0, 3600).default(60).meta(doc('how long a replica trusts a looked-up API key without asking the database again (`0` = ask on every request); a revocation reaches every replica at once through NOTIFY, this bounds it only while a replica\'s LISTEN connection is down')),
   WEFT_MAX_POLLS_PER_WORKER: int(1, 1000).default(8).meta(doc('open lease requests per worker id per replica')),
+  WEFT_HEAP_GROWING_PERCENT: int(0, 300)
+    .default(50)
+    .meta(doc('how far (in %) the `weft` process lets its JavaScript heap grow past what it kept alive before it collects again; bounds the memory of a busy replica (`0` = Node\'s own heuristics, which let it grow up to 4×)')),
   WEFT_MAX_JSON_DEPTH: int(2, 1000).default(64).meta(doc('deepest accepted JSON nesting')),
   WEFT_METRICS_PUBLIC: bool
     .default(true)
@@ -190,6 +193,8 @@ export type Config = {
   rateLimitBurst: number;
   maxPollsPerWorker: number;
   maxJsonDepth: number;
+  /** WEFT_HEAP_GROWING_PERCENT: applied by the `weft` command (applyHeapGrowingPercent); 0 = V8's heuristics. */
+  heapGrowingPercent: number;
   /** Email alerts; without a host, email callbacks fail with a clear error. */
   smtp: { host?: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   metricsPublic: boolean;
@@ -267,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitBurst: c.WEFT_RATE_LIMIT_BURST,
     maxPollsPerWorker: c.WEFT_MAX_POLLS_PER_WORKER,
     maxJsonDepth: c.WEFT_MAX_JSON_DEPTH,
+    heapGrowingPercent: c.WEFT_HEAP_GROWING_PERCENT,
     smtp: {
       host: c.WEFT_SMTP_HOST,
       port: c.WEFT_SMTP_PORT,
