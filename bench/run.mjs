@@ -18,7 +18,8 @@ import { parseFlags } from './lib/flags.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const RESULTS = path.join(BENCH, 'results');
+// WEFT_BENCH_RESULTS: another folder for results.jsonl, latest.md and profiles (the test suite's smoke run uses one).
+const RESULTS = process.env.WEFT_BENCH_RESULTS ? path.resolve(process.env.WEFT_BENCH_RESULTS) : path.join(BENCH, 'results');
 
 const argv = parseFlags();
 const quick = Boolean(argv.quick);
@@ -66,12 +67,14 @@ const ctx = {
 };
 
 let cleaning = false;
+let peerSteps = []; // the peer scripts this run will run (their databases are dropped at the end)
 async function cleanup() {
   if (cleaning) return;
   cleaning = true;
   peers.cleanupPeers();
   build.cleanup();
   await db.dropAll().catch((e) => console.error(`dropping bench databases failed: ${e.message}`));
+  if (peerSteps.length) await db.dropDatabases(peers.PEER_DATABASES).catch((e) => console.error(`dropping peer databases failed: ${e.message}`));
 }
 process.once('SIGINT', () => { console.error('interrupted; dropping bench databases'); void cleanup().finally(() => process.exit(130)); });
 
@@ -79,7 +82,6 @@ const env = { machine: machine(), postgres: await db.serverInfo(), mode: quick ?
 console.error(`weft bench ${tag}: ${build.info.source} ${build.info.ref ?? ''} ${build.info.commit}${build.info.dirty_src ? ' (src/ has uncommitted changes)' : ''}; ${env.machine.cores} cores, PostgreSQL ${env.postgres.server_version} (fsync=${env.postgres.fsync}, synchronous_commit=${env.postgres.synchronous_commit}, shared_buffers=${env.postgres.shared_buffers}), ${reps} repetition(s)`);
 await db.dropStale();
 
-let peerSteps = [];
 if (only.has('peers')) {
   if (!peers.peersAvailable()) {
     console.error(`peers skipped: ${peers.PEER_DIR} not found`);

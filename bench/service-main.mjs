@@ -41,6 +41,10 @@ const config = loadConfig({
   WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: '10000',
   ...JSON.parse(process.env.WEFT_BENCH_ENV ?? '{}'),
 });
+// As the `weft` command does (src/cli/main.ts): WEFT_HEAP_GROWING_PERCENT's fixed heap growing factor. A build of
+// an older commit (--ref) may have no such module: V8's own heuristics then.
+const heap = await fromBuild('dist/common/heap.js').catch(() => null);
+heap?.applyHeapGrowingPercent(config.heapGrowingPercent);
 const app = await createApp({
   config,
   databaseUrl: process.env.DATABASE_URL,
@@ -56,6 +60,11 @@ const { port } = app.getHttpServer().address();
 
 const commands = {
   cpu: () => ({ ...process.cpuUsage(), rss: process.memoryUsage().rss }),
+  /** process.memoryUsage() in MB, after a full GC when the process runs with --expose-gc (bench/probe-memory.mjs). */
+  mem: ({ lastResort = false } = {}) => {
+    globalThis.gc?.(lastResort ? { type: 'major', execution: 'sync', flavor: 'last-resort' } : undefined);
+    return Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)]));
+  },
   /** Statements sent since the last reset: total and the most frequent, by their first 60 characters. */
   queries: ({ reset = true } = {}) => {
     const total = [...sent.values()].reduce((a, b) => a + b, 0);

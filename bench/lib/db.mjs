@@ -97,6 +97,13 @@ export async function dropAll() {
   template = null;
 }
 
+/** Drops the named databases (the peer scripts' fixed ones, once they have run). */
+export async function dropDatabases(names) {
+  await admin(async (c) => {
+    for (const name of names) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+}
+
 /** A plain client on a bench database (setup and checks, never on a measured path). */
 export async function client(url) {
   const c = new pg.Client({ connectionString: url });

@@ -25,7 +25,8 @@ export async function startService(databaseUrl, opts = {}) {
 }
 
 async function start(databaseUrl, opts) {
-  const execArgv = [];
+  // WEFT_BENCH_NODE_ARGS: extra Node/V8 flags for the service process (experiments, e.g. heap settings).
+  const execArgv = (process.env.WEFT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   if (opts.cpuProfDir) {
     fs.mkdirSync(opts.cpuProfDir, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);

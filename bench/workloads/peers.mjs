@@ -14,6 +14,9 @@ const BENCH = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = path.dirname(BENCH.replace(/\/$/, ''));
 export const PEER_DIR = process.env.WEFT_PEER_BENCH_DIR || path.resolve(ROOT, '..', 'shared', 'peer-bench');
 
+/** The fixed databases the peer scripts create (see their sources); run.mjs drops them at the end. */
+export const PEER_DATABASES = ['bench_lease', 'bench_raw', 'bench_gw', 'bench_pgboss'];
+
 export function peersAvailable() {
   return fs.existsSync(path.join(PEER_DIR, 'lib.mjs'));
 }
