@@ -6,12 +6,14 @@
 //
 //   node bench/probe-pg-cost.mjs [--n=1000] [--conc=K] [--analyze] [--no-triggers] [--no-build]
 //                                [--sql=FILE] [--claim=FUNCTION] [--counts[=nobitmap]] [--explain[=LOGFILE] [--light[=N]]]
+//                                [--vacuum=TABLE:MS]
 //
 // --conc=K       K connections at once (as K workers, each with its own worker id), else one, sequentially
 // --analyze      VACUUM ANALYZE after the prefill (the throughput workload does; plans differ without statistics)
 // --no-triggers  disable the events-outbox triggers, to tell their cost apart
 // --sql=FILE     run FILE on the fresh database first (an experiment: CREATE OR REPLACE a function, ALTER …)
 // --claim=NAME   call this claim function instead of weft_claim_tasks (same signature), e.g. one --sql created
+// --vacuum=T:MS  VACUUM table T every MS ms while the probe runs (how much dead rows cost the counts)
 // --counts       EXPLAIN ANALYZE of the usage counts and the candidate scan after the run (=nobitmap: bitmap scans off)
 // --explain      plans of every statement of one more claim + finish, from the server log (auto_explain; reads
 //                /var/log/postgresql/postgresql-15-main.log unless given); --light=N: N more, without
@@ -87,6 +89,15 @@ try {
   }
   const pids = [];
   for (const x of conns) pids.push((await x.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+  // --vacuum=TABLE:MS: VACUUM that table every MS milliseconds on a connection of its own while the probe runs.
+  let vacuumer = null;
+  if (argv.vacuum) {
+    const [table, ms] = String(argv.vacuum).split(':');
+    const v = await db.client(fresh.url);
+    let stop = false;
+    const loop = (async () => { while (!stop) { await new Promise((r) => setTimeout(r, Number(ms ?? 1000))); if (!stop) await v.query(`VACUUM ${table}`); } })();
+    vacuumer = async () => { stop = true; await loop; await v.end(); };
+  }
   await c.query('SELECT pg_stat_reset()');
   const cpuAll = () => pids.reduce((a, p) => a + backendCpuMs(p), 0);
   const cpu0 = cpuAll();
@@ -96,6 +107,7 @@ try {
     while (left-- > 0) await one(x);
   }));
   const wall = performance.now() - t0;
+  await vacuumer?.();
   const cpu = cpuAll() - cpu0;
   for (const x of conns.slice(1)) {
     await x.query('SELECT pg_stat_force_next_flush()');
