@@ -61,8 +61,8 @@ const { port } = app.getHttpServer().address();
 const commands = {
   cpu: () => ({ ...process.cpuUsage(), rss: process.memoryUsage().rss }),
   /** process.memoryUsage() in MB, after a full GC when the process runs with --expose-gc (bench/probe-memory.mjs). */
-  mem: ({ lastResort = false } = {}) => {
-    globalThis.gc?.(lastResort ? { type: 'major', execution: 'sync', flavor: 'last-resort' } : undefined);
+  mem: () => {
+    globalThis.gc?.();
     return Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)]));
   },
   /** Statements sent since the last reset: total and the most frequent, by their first 60 characters. */
