@@ -133,6 +133,28 @@ export const QUEUED_CHANNEL = 'weft_task_queued';
 /** Not a valid queue name (ids exclude '*'), so it cannot clash with one. */
 export const SLOT_FREED = '*';
 
+/** What a statement that queued tasks returns per queue: the task instances, and whether it sent their NOTIFY. */
+type QueuedRow = { queue: string; ids: number[]; announced: boolean };
+
+/**
+ * The tail of a statement that queues tasks: `from` (a FROM clause over rows with `id` and `queue`: the tasks it
+ * queued) counted per queue, NOTIFY `<queue>:<count>` on channel $`channel`, except for the queues in the text[]
+ * parameter $`defer` (queuesToDefer), whose NOTIFY the transaction sends at its end for what its hand-off did not
+ * take. One row per queue (QueuedRow), for noteQueuedRows. Parameter numbers are constants, so a statement built
+ * with it keeps a constant text (it is prepared by name).
+ */
+function announceQueued(from: string, channel: number, defer: number): string {
+  return `counted AS (SELECT queue, array_agg(id) AS ids, count(*) AS n FROM ${from} GROUP BY queue)
+       SELECT queue, ids, queue <> ALL ($${defer}::text[]) AS announced,
+         (SELECT pg_notify($${channel}, queue || ':' || n) WHERE queue <> ALL ($${defer}::text[]))
+       FROM counted`;
+}
+
+/** Tells the transaction what a statement ending in announceQueued queued (noteQueued). */
+function noteQueuedRows(db: Queryable, rows: QueuedRow[]): void {
+  for (const r of rows) noteQueued(db, r.queue, r.ids, r.announced);
+}
+
 /**
  * The only code that reads and writes dag_runs and task_instances. Methods that take a `Queryable` run inside
  * the caller's transaction; state values they write were checked against the transition tables by the caller.
@@ -393,7 +415,7 @@ export class RunsRepository {
   ): Promise<void> {
     if (!changes.length && !runStates.length) return;
     const defer = queuesToDefer(db);
-    const { rows } = await db.query<{ queue: string; ids: number[]; announced: boolean }>({
+    const { rows } = await db.query<QueuedRow>({
       name: 'weft_apply_evaluation',
       text: `WITH changed AS (
          UPDATE task_instances ti SET state = c.to_state::"TaskState", updated_at = $4,
@@ -410,16 +432,13 @@ export class RunsRepository {
            end_date = CASE WHEN x.to_state IN ('success', 'failed') THEN $4 ELSE NULL END
          FROM unnest($5::int[], $6::text[], $7::text[]) AS x(id, from_state, to_state)
          WHERE r.id = x.id AND r.state = x.from_state::"RunState"),
-       counted AS (SELECT queue, array_agg(id) AS ids, count(*) AS n FROM changed WHERE state = 'queued' GROUP BY queue)
-       SELECT queue, ids, queue <> ALL ($9::text[]) AS announced,
-         (SELECT pg_notify($8, queue || ':' || n) WHERE queue <> ALL ($9::text[]))
-       FROM counted`,
+       ${announceQueued("changed WHERE state = 'queued'", 8, 9)}`,
       values: [
         changes.map((c) => c.dagRunId), changes.map((c) => c.taskId), changes.map((c) => c.to), now,
         runStates.map((r) => r.id), runStates.map((r) => r.from), runStates.map((r) => r.to), QUEUED_CHANNEL, defer,
       ],
     });
-    for (const r of rows) noteQueued(db, r.queue, r.ids, r.announced);
+    noteQueuedRows(db, rows);
   }
 
   async lockTaskInstance(db: Queryable, id: number): Promise<TaskInstanceRow | null> {
@@ -533,7 +552,7 @@ export class RunsRepository {
   /** Up-for-retry tasks whose delay has passed go back to queued; SKIP LOCKED lets schedulers share the work. */
   async requeueDueRetries(db: Queryable, now: Date, limit: number): Promise<number> {
     const defer = queuesToDefer(db);
-    const { rows } = await db.query<{ queue: string; ids: number[]; announced: boolean }>({
+    const { rows } = await db.query<QueuedRow>({
       name: 'weft_requeue_due_retries',
       text: `WITH requeued AS (
          UPDATE task_instances SET state = 'queued', queued_at = $1, updated_at = $1, next_retry_at = NULL
@@ -541,13 +560,10 @@ export class RunsRepository {
            SELECT id FROM task_instances WHERE state = 'up_for_retry' AND next_retry_at <= $1
            ORDER BY next_retry_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING id, queue),
-       counted AS (SELECT queue, array_agg(id) AS ids, count(*) AS n FROM requeued GROUP BY queue)
-       SELECT queue, ids, queue <> ALL ($4::text[]) AS announced,
-         (SELECT pg_notify($3, queue || ':' || n) WHERE queue <> ALL ($4::text[]))
-       FROM counted`,
+       ${announceQueued('requeued', 3, 4)}`,
       values: [now, limit, QUEUED_CHANNEL, defer],
     });
-    for (const r of rows) noteQueued(db, r.queue, r.ids, r.announced);
+    noteQueuedRows(db, rows);
     return rows.reduce((n, r) => n + r.ids.length, 0);
   }
 
