@@ -20,7 +20,7 @@ const build = prepareBuild(path.dirname(BENCH), { build: !argv['no-build'] });
 process.env.WEFT_BENCH_BUILD = build.dir;
 process.env.WEFT_BENCH_NODE_ARGS = `--expose-gc ${process.env.WEFT_BENCH_NODE_ARGS ?? ''}`;
 const db = await import('./lib/db.mjs');
-const { withService, dagDoc, independentTasks, hourNow, hoursBefore } = await import('./workloads/common.mjs');
+const { withService, prefillQueue, TASKS_PER_RUN } = await import('./workloads/common.mjs');
 
 const sample = async (svc, label) => {
   const m = await svc.call('mem');
@@ -29,14 +29,7 @@ const sample = async (svc, label) => {
 try {
   await withService({ sizes: {} }, async ({ svc, api, worker, sql }) => {
     await sample(svc, 'boot');
-    await api.setPoolSlots('default_pool', 1_000_000);
-    const at = hourNow();
-    const runs = Math.ceil(TASKS / 20);
-    await api.registerDag(dagDoc('mem', independentTasks(20), {
-      schedule: '@hourly', startDate: hoursBefore(at, runs), maxActiveRuns: Math.min(runs, 1000), maxActiveTasks: 10_000,
-    }));
-    await svc.call('tick', { now: at.toISOString() });
-    await sql.query('VACUUM ANALYZE');
+    await prefillQueue({ svc, api, sql }, 'mem', Math.ceil(TASKS / TASKS_PER_RUN));
     await sample(svc, 'queued');
     let done = 0;
     let mark = 2000;

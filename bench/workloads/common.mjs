@@ -70,3 +70,23 @@ export async function registerAll(api, docs, concurrency = 4) {
 export async function count(sql, text, params = []) {
   return (await sql.query(text, params)).rows[0].n;
 }
+
+/** Tasks per run of prefillQueue's DAG. */
+export const TASKS_PER_RUN = 20;
+
+/**
+ * The throughput workload's queue: an hourly DAG `dagId` of 20 independent no-op tasks with `runs` runs due, all
+ * created and started by one tick (limits out of the way), then VACUUM ANALYZE. Returns the tick's result.
+ */
+export async function prefillQueue({ svc, api, sql }, dagId, runs) {
+  await api.setPoolSlots('default_pool', 1_000_000);
+  const at = hourNow();
+  await api.registerDag(dagDoc(dagId, independentTasks(TASKS_PER_RUN), {
+    schedule: '@hourly', startDate: hoursBefore(at, runs), maxActiveRuns: Math.min(runs, 1000), maxActiveTasks: 10_000,
+  }));
+  const tick = await svc.call('tick', { now: at.toISOString() });
+  const queued = await count(sql, `SELECT count(*)::int n FROM task_instances WHERE state = 'queued'`);
+  if (queued !== runs * TASKS_PER_RUN) throw new Error(`prefill queued ${queued} of ${runs * TASKS_PER_RUN} tasks`);
+  await sql.query('VACUUM ANALYZE');
+  return tick;
+}

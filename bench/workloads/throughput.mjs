@@ -5,7 +5,7 @@
 // completion of a batch carries `next: {capacity}` and its response holds the next batch (one round trip less).
 // Ten loops means ten requests in flight at any time, as in the peer HTTP floor (lease.mjs, 10 workers).
 import { foreignCpu, machineCpuS, rssPeakSampler } from '../lib/proc.mjs';
-import { count, dagDoc, hourNow, hoursBefore, independentTasks, now, sleep, withService } from './common.mjs';
+import { count, now, prefillQueue, sleep, TASKS_PER_RUN, withService } from './common.mjs';
 
 export const THROUGHPUT_CONFIGS = [
   { name: 'single', capacity: 1, next: false },
@@ -18,7 +18,6 @@ export const THROUGHPUT_CONFIGS = [
 /** Footprint under load: batch10_next plus 50 long-pollers waiting on a queue that never gets work. */
 export const FOOTPRINT_CONFIG = { name: 'batch10_next+50_longpollers', capacity: 10, next: true, idlePollers: 50 };
 
-const TASKS_PER_RUN = 20;
 const WORKERS = 10;
 
 export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
@@ -26,15 +25,7 @@ export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
   const total = runs * TASKS_PER_RUN;
   return withService(ctx, async ({ svc, api, worker, sql }) => {
     const rssIdle = svc.rssMb();
-    await api.setPoolSlots('default_pool', 1_000_000);
-    const at = hourNow();
-    await api.registerDag(dagDoc('tp', independentTasks(TASKS_PER_RUN), {
-      schedule: '@hourly', startDate: hoursBefore(at, runs), maxActiveRuns: Math.min(runs, 1000), maxActiveTasks: 10_000,
-    }));
-    const prefill = await svc.call('tick', { now: at.toISOString() });
-    const queued = await count(sql, `SELECT count(*)::int n FROM task_instances WHERE state = 'queued'`);
-    if (queued !== total) throw new Error(`prefill queued ${queued} of ${total} tasks`);
-    await sql.query('VACUUM ANALYZE');
+    const prefill = await prefillQueue({ svc, api, sql }, 'tp', runs);
 
     let stopIdle = false;
     const idle = Array.from({ length: cfg.idlePollers ?? 0 }, async (_, i) => {
