@@ -8,7 +8,7 @@ import { dagListFilter } from './domain/dag-inputs.js';
 import { AdminOnly, CanOperate, CanRead, Public } from '../auth/roles.decorator.js';
 import { DagsService } from './dags.service.js';
 import { ApiContract } from '../openapi/contract.js';
-import { dag, dagDocument, dagJsonSchemaDoc, dagPage, dagVersion, dagVersionPage, dagWithDocument, importErrorPage, registerDagResult, schedulePreview } from '../openapi/schemas/dags.js';
+import { dag, dagDocument, dagJsonSchemaDoc, dagPage, dagVersion, dagVersionPage, dagWithDocument, importErrorPage, registerDagResult, registrationPreview, schedulePreview } from '../openapi/schemas/dags.js';
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 const listQuery = dagListFilter.extend({ paused: boolParam.optional(), active: boolParam.optional() });
@@ -35,6 +35,18 @@ export class DagsController {
     const result = await this.dags.register(body);
     void reply.status(result.created ? 201 : 200);
     return result;
+  }
+
+  @Post('dags/validate')
+  @CanRead()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'validateDag',
+    summary: 'Validate a DAG document and tell what registering it would do (create, new version, unchanged), writing nothing',
+  })
+  @ApiContract({ body: dagDocument, responses: { 200: registrationPreview }, errors: { 409: 'The DAG id is defined by a DAG-folder file' } })
+  validate(@Body() body: unknown) {
+    return this.dags.previewRegistration(body);
   }
 
   @Get('dags')

@@ -4,10 +4,10 @@ import { PrismaService } from '../database/prisma.service.js';
 import { inTransaction, PG_POOL, prismaQueryable } from '../database/pg.js';
 import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { ConflictError } from '../common/errors.js';
+import { assertOwnership, type DagSource, type RegistrationOwner } from './domain/dag-ownership.js';
 import type { DagDocument } from './domain/dag-document.schema.js';
 
-export type DagSource = { kind: 'api' } | { kind: 'folder'; fileloc: string };
+export type { DagSource } from './domain/dag-ownership.js';
 
 export type DagRecord = {
   dagId: string;
@@ -163,6 +163,20 @@ export class DagsRepository {
     return this.prisma.dag.findUnique({ where: { dagId }, select: dagSelect });
   }
 
+  /**
+   * What a registration of `dagId` would compare against, read without locking (a preview, not a decision): the
+   * latest version's number and content hash, and the ownership fields assertOwnership checks. Null: no such DAG.
+   */
+  async findRegistrationState(dagId: string): Promise<(RegistrationOwner & { contentHash: string | null }) | null> {
+    const dag = await this.prisma.dag.findUnique({ where: { dagId }, select: { source: true, fileloc: true, isActive: true, latestVersion: true } });
+    if (!dag) return null;
+    const latest = await this.prisma.dagVersion.findUnique({
+      where: { dagId_version: { dagId, version: dag.latestVersion } },
+      select: { contentHash: true },
+    });
+    return { source: dag.source, fileloc: dag.fileloc, is_active: dag.isActive, latest_version: dag.latestVersion, contentHash: latest?.contentHash ?? null };
+  }
+
   async findVersion(dagId: string, version: number): Promise<DagVersionRecord | null> {
     const v = await this.prisma.dagVersion.findUnique({ where: { dagId_version: { dagId, version } } });
     return v && { dagId: v.dagId, version: v.version, contentHash: v.contentHash, document: v.document as DagDocument, createdAt: v.createdAt };
@@ -281,19 +295,4 @@ type VersionRow = { dag_id: string; version: number; content_hash: string; docum
 
 function versionRecord(r: VersionRow): DagVersionRecord {
   return { dagId: r.dag_id, version: r.version, contentHash: r.content_hash, document: r.document as DagDocument, createdAt: r.created_at };
-}
-
-/** A DAG defined by a folder file is owned by that file while the file exists. */
-function assertOwnership(
-  dagId: string,
-  current: { source: string; fileloc: string | null; is_active: boolean; latest_version: number },
-  source: DagSource,
-): void {
-  if (current.latest_version === 0 || !current.is_active || current.source !== 'folder') return;
-  if (source.kind === 'api') {
-    throw new ConflictError(`DAG '${dagId}' is defined by the DAG folder file ${current.fileloc}; change that file instead`, 'dag_owned_by_folder');
-  }
-  if (source.fileloc !== current.fileloc) {
-    throw new ConflictError(`DAG '${dagId}' is already defined by ${current.fileloc}`, 'duplicate_dag_id');
-  }
 }

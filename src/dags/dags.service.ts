@@ -7,11 +7,24 @@ import { dagContentHash } from './domain/content-hash.js';
 import { checkDocumentSize } from './domain/limits.js';
 import { validateDagDocument } from './domain/validate-dag.js';
 import type { DagDocument } from './domain/dag-document.schema.js';
+import { assertOwnership } from './domain/dag-ownership.js';
 import { DagsRepository, type DagListFilter, type DagRecord, type DagSource, type DagVersionRecord } from './dags.repository.js';
 import { SecretsService } from '../secrets/secrets.service.js';
 import { mapWebhookSecrets, redactWebhookSecrets, sealWebhookSecrets } from './domain/webhook-secrets.js';
 
 export type RegisterResult = { dag: DagRecord; version: number; created: boolean; changed: boolean };
+
+/**
+ * What registering a document would do, worked out without writing: `create` (no such DAG), `update` (a new
+ * version), `unchanged` (same content as the latest version); `version` is the version that would be current.
+ */
+export type RegistrationPreview = {
+  dagId: string;
+  action: 'create' | 'update' | 'unchanged';
+  currentVersion: number | null;
+  version: number;
+  document: DagDocument;
+};
 
 /** DAG registry rules, shared by REST, GraphQL and the DAG-folder processor. */
 @Injectable()
@@ -40,6 +53,26 @@ export class DagsService {
       await this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version: result.version, source: source.kind } });
     }
     return result;
+  }
+
+  /**
+   * Validates like register and compares with the latest version like register, writing nothing: the answer of
+   * `weft-cli dags validate` and `dags deploy --dry-run`. A registration racing with it may change the outcome.
+   */
+  async previewRegistration(input: unknown, byteLength?: number): Promise<RegistrationPreview> {
+    const doc = this.validate(input, byteLength);
+    const current = await this.repo.findRegistrationState(doc.dagId);
+    if (current) assertOwnership(doc.dagId, current, { kind: 'api' });
+    const document = redactWebhookSecrets(doc);
+    if (!current || current.latest_version === 0) return { dagId: doc.dagId, action: 'create', currentVersion: null, version: 1, document };
+    const changed = current.contentHash !== dagContentHash(doc, (s) => this.secrets.fingerprint(s));
+    return {
+      dagId: doc.dagId,
+      action: changed ? 'update' : 'unchanged',
+      currentVersion: current.latest_version,
+      version: changed ? current.latest_version + 1 : current.latest_version,
+      document,
+    };
   }
 
   /**

@@ -103,6 +103,7 @@ from weft_client.models.pool_page import PoolPage
 from weft_client.models.post_dataset_event_request import PostDatasetEventRequest
 from weft_client.models.readiness import Readiness
 from weft_client.models.register_dag_result import RegisterDagResult
+from weft_client.models.registration_preview import RegistrationPreview
 from weft_client.models.run_interval import RunInterval
 from weft_client.models.schedule_preview import SchedulePreview
 from weft_client.models.set_xcom_entry_request import SetXcomEntryRequest

@@ -48,6 +48,14 @@ export const registerDagResult = named('RegisterDagResult', z.object({
   changed: z.boolean().describe('A new version was stored (false when the content is unchanged)'),
 }));
 
+export const registrationPreview = named('RegistrationPreview', z.object({
+  dagId: z.string(),
+  action: z.enum(['create', 'update', 'unchanged']).describe('What registering the document would do: create the DAG, store a new version, or nothing'),
+  currentVersion: z.int().nullable().describe('The latest version now; null when the DAG does not exist'),
+  version: z.int().describe('The version that would be current after registering'),
+  document: dagDocument.describe('The document as it would be stored: normalised, every default filled in, secrets shown as "***"'),
+}));
+
 export const dagVersion = named('DagVersion', z.object({
   dagId: z.string(),
   version: z.int(),

@@ -878,6 +878,214 @@ export type RegisterDagResult = {
     changed: boolean;
 };
 
+export type RegistrationPreview = {
+    dagId: string;
+    /**
+     * What registering the document would do: create the DAG, store a new version, or nothing
+     */
+    action: 'create' | 'update' | 'unchanged';
+    /**
+     * The latest version now; null when the DAG does not exist
+     */
+    currentVersion: number | null;
+    /**
+     * The version that would be current after registering
+     */
+    version: number;
+    /**
+     * The document as it would be stored: normalised, every default filled in, secrets shown as "***"
+     */
+    document: DagDocument & {
+        dagId: string;
+        description?: string;
+        schedule: string | null | {
+            datasets: Array<string>;
+            mode: 'all' | 'any';
+        };
+        timezone: string;
+        startDate: string | null;
+        endDate: string | null;
+        catchup: boolean;
+        maxActiveRuns: number;
+        maxActiveTasks: number;
+        params: {
+            [key: string]: unknown;
+        };
+        tags: Array<string>;
+        defaultArgs: {
+            retries: number;
+            retryDelaySec: number;
+            retryExponentialBackoff: boolean;
+            maxRetryDelaySec?: number;
+            executionTimeoutSec?: number;
+            pool: string;
+            queue: string;
+            owner?: string;
+            priorityWeight: number;
+            poolSlots: number;
+        };
+        slaCallbacks: Array<{
+            type: 'webhook';
+            url: string;
+            secret?: string;
+            secretRef?: string;
+        } | {
+            type: 'slack';
+            webhookUrl: string;
+        } | {
+            type: 'email';
+            to: Array<string>;
+        }>;
+        onFailureCallbacks: Array<{
+            type: 'webhook';
+            url: string;
+            secret?: string;
+            secretRef?: string;
+        } | {
+            type: 'slack';
+            webhookUrl: string;
+        } | {
+            type: 'email';
+            to: Array<string>;
+        }>;
+        tasks: Array<{
+            taskId: string;
+            dependsOn: Array<string>;
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            retries?: number;
+            retryDelaySec?: number;
+            retryExponentialBackoff?: boolean;
+            maxRetryDelaySec?: number;
+            executionTimeoutSec?: number;
+            pool?: string;
+            poolSlots?: number;
+            queue?: string;
+            priorityWeight?: number;
+            sla?: string;
+            outlets?: Array<string>;
+            xcomPull?: Array<string>;
+            doc?: string;
+            type: 'shell';
+            command: string;
+            env?: {
+                [key: string]: string;
+            };
+            cwd?: string;
+        } | {
+            taskId: string;
+            dependsOn: Array<string>;
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            retries?: number;
+            retryDelaySec?: number;
+            retryExponentialBackoff?: boolean;
+            maxRetryDelaySec?: number;
+            executionTimeoutSec?: number;
+            pool?: string;
+            poolSlots?: number;
+            queue?: string;
+            priorityWeight?: number;
+            sla?: string;
+            outlets?: Array<string>;
+            xcomPull?: Array<string>;
+            doc?: string;
+            type: 'http';
+            request: {
+                method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+                url: string;
+                headers?: {
+                    [key: string]: string;
+                };
+                body?: unknown;
+                expectStatus?: Array<number>;
+            };
+        } | {
+            taskId: string;
+            dependsOn: Array<string>;
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            retries?: number;
+            retryDelaySec?: number;
+            retryExponentialBackoff?: boolean;
+            maxRetryDelaySec?: number;
+            executionTimeoutSec?: number;
+            pool?: string;
+            poolSlots?: number;
+            queue?: string;
+            priorityWeight?: number;
+            sla?: string;
+            outlets?: Array<string>;
+            xcomPull?: Array<string>;
+            doc?: string;
+            type: 'sql';
+            sql: string;
+            connection?: string;
+        } | {
+            taskId: string;
+            dependsOn: Array<string>;
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            retries?: number;
+            retryDelaySec?: number;
+            retryExponentialBackoff?: boolean;
+            maxRetryDelaySec?: number;
+            executionTimeoutSec?: number;
+            pool?: string;
+            poolSlots?: number;
+            queue?: string;
+            priorityWeight?: number;
+            sla?: string;
+            outlets?: Array<string>;
+            xcomPull?: Array<string>;
+            doc?: string;
+            type: 'noop';
+        } | {
+            taskId: string;
+            dependsOn: Array<string>;
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            retries?: number;
+            retryDelaySec?: number;
+            retryExponentialBackoff?: boolean;
+            maxRetryDelaySec?: number;
+            executionTimeoutSec?: number;
+            pool?: string;
+            poolSlots?: number;
+            queue?: string;
+            priorityWeight?: number;
+            sla?: string;
+            outlets?: Array<string>;
+            xcomPull?: Array<string>;
+            doc?: string;
+            type: 'external_task';
+            externalDagId: string;
+            externalTaskId: string | null;
+            executionDeltaSec?: number;
+            allowedStates: Array<'success' | 'failed' | 'upstream_failed' | 'skipped' | 'removed'>;
+            failedStates: Array<'success' | 'failed' | 'upstream_failed' | 'skipped' | 'removed'>;
+            timeoutSec?: number;
+            pokeIntervalSec: number;
+        } | {
+            taskId: string;
+            dependsOn: Array<string>;
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            retries?: number;
+            retryDelaySec?: number;
+            retryExponentialBackoff?: boolean;
+            maxRetryDelaySec?: number;
+            executionTimeoutSec?: number;
+            pool?: string;
+            poolSlots?: number;
+            queue?: string;
+            priorityWeight?: number;
+            sla?: string;
+            outlets?: Array<string>;
+            xcomPull?: Array<string>;
+            doc?: string;
+            type: string;
+            args?: {
+                [key: string]: unknown;
+            };
+        }>;
+    };
+};
+
 export type RunInterval = {
     logicalDate: string;
     dataIntervalStart: string;
@@ -1396,6 +1604,51 @@ export type UpsertDagResponses = {
 };
 
 export type UpsertDagResponse = UpsertDagResponses[keyof UpsertDagResponses];
+
+export type ValidateDagData = {
+    body: DagDocument;
+    path?: never;
+    query?: never;
+    url: '/api/v1/dags/validate';
+};
+
+export type ValidateDagErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The DAG id is defined by a DAG-folder file
+     */
+    409: Error;
+    /**
+     * The body (or an XCom value) is over its size limit
+     */
+    413: Error;
+    /**
+     * Over the rate limit of the key (or too many open long polls of one worker)
+     */
+    429: Error;
+};
+
+export type ValidateDagError = ValidateDagErrors[keyof ValidateDagErrors];
+
+export type ValidateDagResponses = {
+    /**
+     * OK
+     */
+    200: RegistrationPreview;
+};
+
+export type ValidateDagResponse = ValidateDagResponses[keyof ValidateDagResponses];
 
 export type DeleteDagData = {
     body?: never;
