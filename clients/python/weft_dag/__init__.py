@@ -205,13 +205,16 @@ class DAG(object):
 
     def deploy(self, base_url=None, api_key=None):
         """Registers the document (default WEFT_API_URL, WEFT_API_KEY); a refused one raises weft_client ApiException."""
-        result = self._api(base_url, api_key).upsert_dag(self.to_dict())
-        status = "created" if result.created else "updated" if result.changed else "unchanged"
-        return DeployResult(self.dag_id, status, result.version)
+        # The answer is read as JSON: generator 4.3.1's Dag model refuses the null schedule of a manual-only DAG.
+        answer = self._api(base_url, api_key).upsert_dag(self.to_dict(), _preload_content=False)
+        result = json.loads(answer.data)
+        status = "created" if result["created"] else "updated" if result["changed"] else "unchanged"
+        return DeployResult(self.dag_id, status, result["version"])
 
     def preview(self, base_url=None, api_key=None):
-        """What deploy() would do, writing nothing: a weft_client RegistrationPreview (action, version, document)."""
-        return self._api(base_url, api_key).validate_dag(self.to_dict())
+        """What deploy() would do, writing nothing: {dagId, action, currentVersion, version, document}."""
+        answer = self._api(base_url, api_key).validate_dag(self.to_dict(), _preload_content=False)
+        return json.loads(answer.data)
 
     # --- the worker for this DAG's @task functions ----------------------------------------------------------
 
@@ -251,7 +254,7 @@ class DAG(object):
             print(self.to_json())
         elif args.command == "deploy" and args.dry_run:
             preview = self.preview()
-            print("%s: would %s (version %s)" % (self.dag_id, preview.action, preview.version))
+            print("%s: would %s (version %s)" % (self.dag_id, preview["action"], preview["version"]))
         elif args.command == "deploy":
             result = self.deploy()
             print("%s: %s, version %d" % (result.dag_id, result.status, result.version))
