@@ -59,7 +59,8 @@ function summary(b: Backfill): string {
 
 /**
  * Shows a progress bar fed by the backfillProgress subscription (replayed from its first event) until the
- * backfill completes or is canceled. In JSON mode, or when stderr is not a terminal, it prints nothing meanwhile.
+ * backfill completes or is canceled: a bar redrawn on stderr when it is a terminal, otherwise a line on stdout per
+ * change; nothing in JSON mode.
  */
 async function waitForBackfill(ctx: Context, backfill: Backfill): Promise<Backfill> {
   const total = backfill.items.length;
@@ -71,8 +72,15 @@ async function waitForBackfill(ctx: Context, backfill: Backfill): Promise<Backfi
   const read = () => unwrap(getBackfill({ client: ctx.client, path: { id: String(backfill.id) } }));
   const over = (b: { completedAt: string | null; canceledAt: string | null }) => b.completedAt !== null || b.canceledAt !== null;
   try {
+    let last = '';
     const events = follow<BackfillEvent>(ws, BACKFILL_EVENTS, { id: backfill.id, after: 0 }, 'backfillProgress', (e) => {
-      bar?.update(e.success + e.failed + e.skipped, { running: e.running, failed: e.failed });
+      const done = e.success + e.failed + e.skipped;
+      if (bar) bar.update(done, { running: e.running, failed: e.failed });
+      else {
+        // Not a terminal (CI logs): one line per change instead of a redrawn bar.
+        const line = `backfill ${backfill.id}: ${done}/${e.total} done, ${e.running} running, ${e.failed} failed`;
+        if (line !== last) ctx.say((last = line));
+      }
       return over(e);
     });
     if (over(await read())) events.stop();

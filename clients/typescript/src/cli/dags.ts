@@ -65,7 +65,8 @@ function describe(p: RegistrationPreview): string {
 
 /** A unified diff of the current document and the one deploying would store (both normalised by the service). */
 function diff(dagId: string, current: ApiDagDocument | null, preview: RegistrationPreview): string {
-  const before = current ? `${JSON.stringify(current, null, 2)}\n` : '';
+  // The stored document comes back with its keys in the database's order: put them in the preview's order.
+  const before = current ? `${JSON.stringify(orderLike(current, preview.document), null, 2)}\n` : '';
   const after = `${JSON.stringify(preview.document, null, 2)}\n`;
   const patch = createTwoFilesPatch(
     current ? `${dagId} (version ${preview.currentVersion})` : '/dev/null',
@@ -78,6 +79,16 @@ function diff(dagId: string, current: ApiDagDocument | null, preview: Registrati
   );
   // The first line is a "====" separator: the file names below say it all.
   return patch.split('\n').slice(1).join('\n').trimEnd();
+}
+
+/** `value` with the keys of every object in the order of the same object in `template` (other keys after). */
+function orderLike(value: unknown, template: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => orderLike(v, Array.isArray(template) ? template[i] : undefined));
+  if (value === null || typeof value !== 'object') return value;
+  const source = value as Record<string, unknown>;
+  const shape = template !== null && typeof template === 'object' && !Array.isArray(template) ? (template as Record<string, unknown>) : {};
+  const keys = [...Object.keys(shape).filter((k) => k in source), ...Object.keys(source).filter((k) => !(k in shape))];
+  return Object.fromEntries(keys.map((k) => [k, orderLike(source[k], shape[k])]));
 }
 
 export async function deploy(ctx: Context, paths: string[], opts: { dryRun?: boolean; diff?: boolean }): Promise<void> {
