@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { missingClientToolchains } from '../support/clients.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -24,15 +25,10 @@ type Lang = (typeof LANGS)[number];
 
 /**
  * The toolchains the Python and Go workers need (.ci/run installs them: Debian's golang-go and python3-urllib3,
- * -dateutil, -six, -certifi). Missing on a developer's machine, the suite is skipped with a warning; in CI
- * (CI=true) it runs regardless and fails loudly.
+ * -dateutil, -six, -certifi), and the TypeScript client's dependencies, which its compilation needs. Missing on a
+ * developer's machine, the suite is skipped with a warning; in CI (CI=true) it runs regardless and fails loudly.
  */
-const MISSING = [
-  spawnSync('go', ['version']).status === 0 ? null : 'go (Debian: golang-go)',
-  spawnSync('/usr/bin/python3', ['-c', 'import urllib3, dateutil, six, certifi']).status === 0
-    ? null
-    : '/usr/bin/python3 with urllib3, dateutil, six, certifi (Debian: python3-urllib3 python3-dateutil python3-six python3-certifi)',
-].filter((m): m is string => m !== null);
+const MISSING = missingClientToolchains({ python: true, go: true });
 const SKIP = MISSING.length > 0 && !process.env.CI;
 if (SKIP) console.warn(`skipping the generated-clients e2e test: missing ${MISSING.join('; ')}`);
 
