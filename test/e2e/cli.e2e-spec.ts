@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
@@ -8,7 +8,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { createDefaultExecutors } from '../../src/worker/executors/default-executors.js';
 import { LocalWorker } from '../../src/worker/local-worker.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { buildTsClient, missingClientToolchains, runProcess, type Ran } from '../support/clients.js';
+import { buildTsClient, missingClientToolchains, ROOT, runProcess, type Ran } from '../support/clients.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -288,4 +288,26 @@ tasks:
     expect(await exited).toBe(0);
     expect(out).toBe('before\nafter\n');
   }, 60_000);
+});
+
+(SKIP ? describe.skip : describe)('docs/cli.md', () => {
+  it('runs the walkthrough line by line, each with the exit code the doc gives', async () => {
+    const doc = readFileSync(join(ROOT, 'docs/cli.md'), 'utf8');
+    const block = /^```sh walkthrough\n([\s\S]*?)^```$/m.exec(doc)?.[1];
+    expect(block).toBeDefined();
+    const lines = block!.split('\n').filter((l) => l.startsWith('weft-cli '));
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    // `weft-cli` on the PATH is the build under test; the connection comes from the environment, as the doc's
+    // first line sets it.
+    const bin = join(home, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'weft-cli'), `#!/bin/sh\nexec "${process.execPath}" "${join(build.dir, 'src/cli/main.js')}" "$@"\n`, { mode: 0o755 });
+    for (const line of lines) {
+      const expected = Number(/# exits (\d)/.exec(line)?.[1] ?? 0);
+      const r = await runProcess('/bin/sh', ['-c', line], { PATH: `${bin}:${process.env.PATH}`, WEFT_API_URL: baseUrl, WEFT_API_KEY: ADMIN, XDG_CONFIG_HOME: home });
+      expect({ line, code: r.code, stderr: r.code === expected ? '' : r.stderr }).toEqual({ line, code: expected, stderr: '' });
+    }
+    expect((await api('GET', '/api/v1/dags/hello')).body).toMatchObject({ isPaused: true, latestVersion: 1 });
+    expect((await api('GET', '/api/v1/dags/hello/dagRuns/first')).body.state).toBe('success');
+  }, 180_000);
 });
