@@ -187,3 +187,21 @@ afterAll(async () => {
     expect(served).toEqual(JSON.parse(readFileSync(join(ROOT, 'clients/dag.schema.json'), 'utf8')));
   });
 });
+
+describe('docs/sdk.md', () => {
+  it('shows the example files as they are (the tests above run those files)', () => {
+    const doc = readFileSync(join(ROOT, 'docs/sdk.md'), 'utf8');
+    const blocks = [...doc.matchAll(/^```\w+ file=(\S+)\n([\s\S]*?)^```$/gm)].map((m) => ({ file: m[1]!, body: m[2]! }));
+    expect(blocks.map((b) => b.file)).toEqual([
+      'docs/examples/daily_etl.yaml',
+      'clients/typescript/examples/daily-etl.ts',
+      'clients/python/examples/daily_etl.py',
+      'clients/python/examples/taskflow_etl.py',
+    ]);
+    for (const { file, body } of blocks) {
+      // In the repository the TypeScript example imports the package's source; users import the package.
+      const source = readFileSync(join(ROOT, file), 'utf8').replace("from '../src/index.js'", "from '@weft/client'");
+      expect({ file, body }).toEqual({ file, body: source });
+    }
+  });
+});
