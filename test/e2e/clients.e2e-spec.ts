@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { missingClientToolchains } from '../support/clients.js';
+import { buildTsClient, missingClientToolchains } from '../support/clients.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -35,6 +35,7 @@ if (SKIP) console.warn(`skipping the generated-clients e2e test: missing ${MISSI
 let t: TestApp;
 let baseUrl: string;
 let tmp: string;
+let tsBuild: { dir: string; remove(): void } | undefined;
 const keys = {} as Record<Lang, string>;
 const workers = new Map<string, { proc: ChildProcess; output: string[] }>();
 
@@ -51,7 +52,7 @@ async function call(method: string, path: string, body?: unknown): Promise<any> 
 
 function startWorker(lang: Lang, workerId: string): ChildProcess {
   const command: Record<Lang, [string, string[]]> = {
-    ts: [process.execPath, [join(tmp, 'ts/examples/chain-worker.js')]],
+    ts: [process.execPath, [join(tsBuild!.dir, 'examples/chain-worker.js')]],
     py: ['/usr/bin/python3', [join(ROOT, 'clients/python/examples/chain_worker.py')]],
     go: [join(tmp, 'go-chain-worker'), []],
   };
@@ -106,9 +107,10 @@ async function waitForRun(dagId: string, runId: string): Promise<string> {
 beforeAll(async () => {
   if (SKIP) return;
   tmp = mkdtempSync(join(tmpdir(), 'weft-clients-e2e-'));
-  // The clients are built once: TypeScript with the project's compiler, Go offline (GOPROXY=off).
+  // The clients are built once: TypeScript with the project's compiler (inside the package, to find its
+  // dependencies), Go offline (GOPROXY=off).
   await Promise.all([
-    run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'clients/typescript'), '--outDir', join(tmp, 'ts')]),
+    buildTsClient().then((b) => (tsBuild = b)),
     run('go', ['build', '-o', join(tmp, 'go-chain-worker'), './examples/chain-worker'], {
       cwd: join(ROOT, 'clients/go'),
       env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
@@ -132,6 +134,7 @@ afterAll(async () => {
   for (const { proc } of workers.values()) proc.kill('SIGKILL');
   await t?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
+  tsBuild?.remove();
 });
 
 (SKIP ? describe.skip : describe)('generated clients with their worker helpers (TypeScript, Python, Go)', () => {
