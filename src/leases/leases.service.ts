@@ -218,7 +218,7 @@ export class LeasesService implements BeforeApplicationShutdown {
         params: doc.params,
         conf: c.conf,
         upstreamXcom,
-        task: renderTaskPayload(task, context),
+        task: renderTaskPayload(task, context, doc.defaultArgs),
       };
     } catch (err) {
       if (!(err instanceof TemplateError) && task) throw err;

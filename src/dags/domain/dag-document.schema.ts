@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ISO_DURATION_PATTERN } from './iso-duration.js';
+import { containerTaskShape, podTemplateSchema } from './kubernetes-fields.js';
 import { MAX_TASKS_PER_DAG } from './limits.js';
 import { ENCRYPTED_PREFIX } from '../../secrets/domain/secret-box.js';
 import { SECRET_REF_PATTERN } from '../../secrets/domain/secret-ref.js';
@@ -27,7 +28,7 @@ function doc<T extends z.ZodType>(schema: T, meta: SchemaMeta): T {
 export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,250}$/;
 const ID_MESSAGE = 'must be 1-250 characters of letters, digits, "_", "." or "-"';
 
-export const BUILTIN_TASK_TYPES = ['shell', 'http', 'sql', 'noop', 'external_task'] as const;
+export const BUILTIN_TASK_TYPES = ['shell', 'http', 'sql', 'noop', 'external_task', 'container'] as const;
 export type BuiltinTaskType = (typeof BUILTIN_TASK_TYPES)[number];
 
 /** An id that is not a built-in type name; a lookahead keeps the rule expressible in JSON Schema. */
@@ -105,6 +106,12 @@ const defaultArgsSchema = doc(
       owner: nonEmpty.max(250).optional(),
       priorityWeight: priorityWeight.default(1),
       poolSlots: poolSlots.default(1),
+      podTemplate: doc(podTemplateSchema.optional(), {
+        id: 'PodTemplate',
+        description:
+          "Partial Pod (metadata, spec) for this DAG's container tasks, merged over the launcher's cluster default and " +
+          "under each task's own, as a Kubernetes strategic merge would (docs/kubernetes.md). The task's container is named 'base'.",
+      }),
     })
     .prefault({}),
   { id: 'DefaultArgs', description: 'Task settings that every task inherits unless it sets its own.' },
@@ -228,6 +235,16 @@ export const externalTaskSchema = doc(
   { id: 'ExternalTask', description: 'Waits, without a worker slot, for a task or run of another DAG.' },
 );
 
+export const containerTaskSchema = doc(
+  z.strictObject({ ...taskCommonShape, type: z.literal('container'), ...containerTaskShape }),
+  {
+    id: 'ContainerTask',
+    description:
+      'Runs in its own Kubernetes pod, launched by `weft kubernetes` (docs/kubernetes.md). The fields below build the ' +
+      "pod's 'base' container; `podTemplate` can say anything else a Pod can.",
+  },
+);
+
 export const customTaskSchema = doc(
   z.strictObject({
     ...taskCommonShape,
@@ -245,6 +262,7 @@ const builtinTaskSchemas = {
   sql: sqlTaskSchema,
   noop: noopTaskSchema,
   external_task: externalTaskSchema,
+  container: containerTaskSchema,
 } as const;
 
 /** The schema a task of this `type` must satisfy: the built-in one of that name, otherwise the custom-task schema. */
@@ -260,6 +278,7 @@ export const taskSchema = z.union([
   sqlTaskSchema,
   noopTaskSchema,
   externalTaskSchema,
+  containerTaskSchema,
   customTaskSchema,
 ]);
 
@@ -298,6 +317,7 @@ export type HttpTask = z.output<typeof httpTaskSchema>;
 export type SqlTask = z.output<typeof sqlTaskSchema>;
 export type NoopTask = z.output<typeof noopTaskSchema>;
 export type ExternalTask = z.output<typeof externalTaskSchema>;
+export type ContainerTask = z.output<typeof containerTaskSchema>;
 export type CustomTask = z.output<typeof customTaskSchema>;
 export type DefaultArgs = z.output<typeof defaultArgsSchema>;
 export type SlaCallback = z.output<typeof slaCallbackSchema>;
@@ -309,6 +329,7 @@ type BuiltinTaskByType = {
   sql: SqlTask;
   noop: NoopTask;
   external_task: ExternalTask;
+  container: ContainerTask;
 };
 
 /** Narrows a task to a built-in type (a plain `task.type === 'shell'` cannot, as custom types are any string). */

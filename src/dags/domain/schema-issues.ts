@@ -68,8 +68,10 @@ function translate(issue: z.core.$ZodIssue, prefix: Path, input: unknown): DagVa
       return translateUnion(issue, path, input, value);
     case 'invalid_format':
       return at(`${issue.message}, got ${describe(value)}`);
-    case 'not_multiple_of':
     case 'invalid_key':
+      // A record key that its key schema refused: say why, not just "Invalid key in record".
+      return at(issue.issues[0]?.message ?? issue.message);
+    case 'not_multiple_of':
     case 'invalid_element':
     case 'custom':
       return at(issue.message);

@@ -1,5 +1,6 @@
 import { dagDocumentSchema, ID_PATTERN, isoDateTimeSchema, type DagDocument } from './dag-document.schema.js';
 import { formatIssuePath, type DagValidationIssue } from './dag-validation-issue.js';
+import { BASE_CONTAINER } from './kubernetes-fields.js';
 import { isRecord, translateSchemaIssues } from './schema-issues.js';
 import { didYouMean } from './suggest.js';
 import { detectCycles, formatCycle, upstreamChecker, type TaskGraphNode } from './task-graph.js';
@@ -25,7 +26,10 @@ export function validateDagDocument(input: unknown, checks: DagValidationChecks)
   const errors = parsed.success ? [] : translateSchemaIssues(parsed.error.issues, input);
   if (isRecord(input)) {
     errors.push(...documentRuleIssues(input, checks));
-    if (Array.isArray(input.tasks)) errors.push(...taskRuleIssues(input.tasks));
+    if (Array.isArray(input.tasks)) {
+      errors.push(...taskRuleIssues(input.tasks));
+      errors.push(...containerImageIssues(input.tasks, isRecord(input.defaultArgs) ? input.defaultArgs.podTemplate : undefined));
+    }
   }
   if (parsed.success && errors.length === 0) return { ok: true, dag: parsed.data };
   return { ok: false, errors: unique(errors.length > 0 ? errors : [{ path: '', message: 'invalid DAG document' }]) };
@@ -150,6 +154,27 @@ function sensorStateIssues({ task, index }: TaskView): DagValidationIssue[] {
       path: formatIssuePath(['tasks', index, field]),
       message: `state '${String(state)}' cannot be in both allowedStates and failedStates`,
     }));
+}
+
+/**
+ * A container task needs an image: its own `image`, or the 'base' container's in its own or the DAG's podTemplate.
+ * (The launcher's cluster default is not known here; an image only there is not enough.)
+ */
+function containerImageIssues(rawTasks: readonly unknown[], dagTemplate: unknown): DagValidationIssue[] {
+  if (baseImage(dagTemplate)) return [];
+  return rawTasks.flatMap((task, index) =>
+    isRecord(task) && task.type === 'container' && task.image === undefined && !baseImage(task.podTemplate)
+      ? [{
+          path: formatIssuePath(['tasks', index, 'image']),
+          message: `a container task needs an image: set 'image', or the image of the '${BASE_CONTAINER}' container in its podTemplate or in defaultArgs.podTemplate`,
+        }]
+      : [],
+  );
+}
+
+function baseImage(template: unknown): boolean {
+  const containers = isRecord(template) && isRecord(template.spec) ? template.spec.containers : undefined;
+  return Array.isArray(containers) && containers.some((c) => isRecord(c) && c.name === BASE_CONTAINER && typeof c.image === 'string');
 }
 
 function idList(value: unknown): Array<{ at: number; id: string }> {

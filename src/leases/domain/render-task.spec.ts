@@ -31,4 +31,18 @@ describe('renderTaskPayload', () => {
     expect(() => renderTaskPayload(task, context)).toThrow(TemplateError);
     expect(() => renderTaskPayload(task, context)).toThrow(/dss/);
   });
+
+  it('gives a container task its DAG pod template, rendered, and leaves other types without it', () => {
+    const podTemplate = { metadata: { labels: { ds: '{{ ds_nodash }}' } } };
+    const task = {
+      taskId: 'fit', type: 'container', image: 'trainer:{{ params.region }}', args: ['--date', '{{ ds }}'], dependsOn: [], triggerRule: 'all_success',
+    } as unknown as DagTask;
+    expect(renderTaskPayload(task, context, { podTemplate })).toEqual({
+      image: 'trainer:eu',
+      args: ['--date', '2024-01-15'],
+      dagPodTemplate: { metadata: { labels: { ds: '20240115' } } },
+    });
+    const shell = { taskId: 'a', type: 'shell', command: 'true', dependsOn: [], triggerRule: 'all_success' } as unknown as DagTask;
+    expect(renderTaskPayload(shell, context, { podTemplate })).toEqual({ command: 'true' });
+  });
 });

@@ -1,4 +1,4 @@
-import type { DagTask } from '../../dags/domain/dag-document.schema.js';
+import type { DagTask, DefaultArgs } from '../../dags/domain/dag-document.schema.js';
 import { renderDeep } from '../../templating/domain/render-template.js';
 import type { TemplateContext } from '../../templating/domain/template-context.js';
 
@@ -11,12 +11,19 @@ const SCHEDULING_FIELDS = new Set([
 
 /**
  * The work part of a task (shell `command`/`env`/`cwd`, http `request`, sql `sql`/`connection`, custom `args`, …)
- * with every string rendered. Throws TemplateError when a template cannot be rendered.
+ * with every string rendered. A container task also carries its DAG's pod template (`dagPodTemplate`), which the
+ * launcher merges between its cluster default and the task's own. Throws TemplateError when a template cannot be
+ * rendered.
  */
-export function renderTaskPayload(task: DagTask, context: TemplateContext): Record<string, unknown> {
+export function renderTaskPayload(
+  task: DagTask,
+  context: TemplateContext,
+  defaults?: Pick<DefaultArgs, 'podTemplate'>,
+): Record<string, unknown> {
   const payload: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(task)) {
     if (!SCHEDULING_FIELDS.has(key)) payload[key] = value;
   }
+  if (task.type === 'container' && defaults?.podTemplate) payload.dagPodTemplate = defaults.podTemplate;
   return renderDeep(payload, context);
 }
