@@ -15,6 +15,7 @@ import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { createLogger } from '../logging/logger.js';
 import { startOpsServer } from '../metrics/ops-server.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
+import { createKubernetesLauncher } from '../kubernetes/create-launcher.js';
 import { createLocalWorker } from '../worker/create-worker.js';
 import type { LocalWorker } from '../worker/local-worker.js';
 
@@ -165,6 +166,24 @@ async function runWorker(): Promise<void> {
   worker.start();
 }
 
+/** `weft kubernetes`: the launcher; needs the API (WEFT_API_URL) and a Kubernetes API, never the database. */
+async function runKubernetes(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, config.logPretty);
+  const apiUrl = config.apiUrl ?? `http://127.0.0.1:${config.port}`;
+  const launcher = createKubernetesLauncher(config, apiUrl, logger);
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'kubernetes launcher shutting down: no new leases; running pods go on and are re-attached at the next start');
+    await launcher.stop();
+    logger.flush();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  logger.info({ apiUrl }, 'weft kubernetes leasing container tasks from the API');
+  await launcher.start();
+}
+
 async function migrateOnly(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, config.logPretty);
@@ -185,6 +204,10 @@ program
   .command('worker')
   .description('the built-in local worker (shell, http, sql, noop) against the API at WEFT_API_URL')
   .action(runWorker);
+program
+  .command('kubernetes')
+  .description('the Kubernetes launcher: runs container tasks leased from the API at WEFT_API_URL, one pod per attempt (docs/kubernetes.md)')
+  .action(runKubernetes);
 program.command('db').description('database tasks').command('migrate').description('apply pending migrations and exit').action(migrateOnly);
 
 try {

@@ -84,6 +84,40 @@ const schema = z.object({
   WEFT_SHUTDOWN_READINESS_DELAY_SEC: int(0, 600)
     .default(0)
     .meta(doc('on SIGTERM, `/health/ready` answers `503` this long before the process stops serving, so a load balancer can take it out first')),
+  WEFT_KUBERNETES_KUBECONFIG: z
+    .string()
+    .min(1)
+    .optional()
+    .meta(doc('`weft kubernetes`: a kubeconfig file, or `in-cluster` for the pod\'s service account ([kubernetes.md](kubernetes.md))', '`$KUBECONFIG`, then `~/.kube/config`, then in-cluster')),
+  WEFT_KUBERNETES_LAUNCHER_ID: z
+    .string()
+    .max(63)
+    .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a Kubernetes label value (up to 63 letters, digits, "-", "_", ".")')
+    .default('weft-launcher')
+    .meta(doc('`weft kubernetes`: labels the pods this launcher creates; a restarted launcher with the same id re-attaches to them (one id per launcher)')),
+  WEFT_KUBERNETES_NAMESPACES: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(,[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a comma-separated list of namespace names')
+    .default('default')
+    .meta(doc('`weft kubernetes`: namespaces it may create pods in (comma-separated); the first is the default')),
+  WEFT_KUBERNETES_QUEUES: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,250}(,[A-Za-z0-9_.-]{1,250})*$/, 'a comma-separated list of queue names')
+    .default('default')
+    .meta(doc('`weft kubernetes`: queues it leases container tasks from (comma-separated)')),
+  WEFT_KUBERNETES_MAX_PODS: int(1, 10_000).default(16).meta(doc('`weft kubernetes`: most task pods it runs at once')),
+  WEFT_KUBERNETES_POD_TEMPLATE_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .meta(doc('`weft kubernetes`: the cluster default pod template (YAML or JSON), merged under each DAG\'s and task\'s')),
+  WEFT_KUBERNETES_STARTUP_TIMEOUT_SEC: int(1, 7 * 86400)
+    .default(300)
+    .meta(doc('`weft kubernetes`: a pod still Pending (unschedulable, image pull back-off …) this long fails its attempt with Kubernetes\' reason; a task\'s `startupTimeoutSec` overrides it')),
+  WEFT_KUBERNETES_POD_TTL_SEC: int(0, 30 * 86400)
+    .default(300)
+    .meta(doc('`weft kubernetes`: finished pods are deleted this long after their attempt completed (`0` = at once)')),
+  WEFT_KUBERNETES_KEEP_FAILED_PODS: bool.default(false).meta(doc('`weft kubernetes`: keep the pods of failed attempts (for `kubectl logs`/`describe`); delete them yourself')),
   WEFT_BACKFILL_MAX_RUNS: int(1, 1_000_000).default(10_000).meta(doc('most intervals one backfill may cover')),
   WEFT_SMTP_HOST: z.string().min(1).optional().meta(doc('SMTP server for email alerts ([alerts.md](alerts.md)); unset: email callbacks fail with a clear error')),
   WEFT_SMTP_PORT: int(1, 65535).default(587).meta(doc('SMTP port')),
@@ -205,6 +239,21 @@ export type Config = {
   schedulerRunsPerDagPerTick: number;
   /** Days to keep each kind of history; 0 = keep forever. */
   retention: RetentionConfig;
+  /** `weft kubernetes` (docs/kubernetes.md). */
+  kubernetes: KubernetesConfig;
+};
+
+export type KubernetesConfig = {
+  /** A kubeconfig path, `in-cluster`, or undefined for client-node's default search. */
+  kubeconfig: string | undefined;
+  launcherId: string;
+  namespaces: string[];
+  queues: string[];
+  maxPods: number;
+  podTemplateFile: string | undefined;
+  startupTimeoutSec: number;
+  podTtlSec: number;
+  keepFailedPods: boolean;
 };
 
 export type RetentionConfig = {
@@ -296,6 +345,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       eventsDays: c.WEFT_RETENTION_EVENTS_DAYS,
       intervalSec: c.WEFT_RETENTION_INTERVAL_SEC,
       batchSize: c.WEFT_RETENTION_BATCH_SIZE,
+    },
+    kubernetes: {
+      kubeconfig: c.WEFT_KUBERNETES_KUBECONFIG,
+      launcherId: c.WEFT_KUBERNETES_LAUNCHER_ID,
+      namespaces: c.WEFT_KUBERNETES_NAMESPACES.split(','),
+      queues: c.WEFT_KUBERNETES_QUEUES.split(','),
+      maxPods: c.WEFT_KUBERNETES_MAX_PODS,
+      podTemplateFile: c.WEFT_KUBERNETES_POD_TEMPLATE_FILE,
+      startupTimeoutSec: c.WEFT_KUBERNETES_STARTUP_TIMEOUT_SEC,
+      podTtlSec: c.WEFT_KUBERNETES_POD_TTL_SEC,
+      keepFailedPods: c.WEFT_KUBERNETES_KEEP_FAILED_PODS,
     },
   };
 }
