@@ -112,7 +112,8 @@ export class PodAttempt {
     this.wake = null;
   }
 
-  private onLeaseLost(): void {
+  private onLeaseLost(why?: string): void {
+    if (why && !this.leaseLost) this.log.info(`lease lost: ${why}`);
     this.leaseLost = true;
     this.notify();
   }
@@ -303,7 +304,7 @@ export class PodAttempt {
       return true;
     } catch (err) {
       if (err instanceof LeaseLostError) {
-        this.onLeaseLost();
+        this.onLeaseLost(errorMessage(err));
         return true;
       }
       this.log.warn(`heartbeat failed: ${errorMessage(err)}`);

@@ -70,7 +70,7 @@ export type K8sEnv = {
  * kubelet, the namespace with the documented Role bound to the launcher's identity, and a Weft app (real scheduler
  * loop, short leases) serving HTTP for the launcher.
  */
-export function useK8sEnv(): { readonly env: K8sEnv } {
+export function useK8sEnv(appEnv: Record<string, string> = {}): { readonly env: K8sEnv } {
   let env: K8sEnv | undefined;
   let cluster: Cluster | undefined;
   let kubelet: FakeKubelet | undefined;
@@ -103,7 +103,7 @@ export function useK8sEnv(): { readonly env: K8sEnv } {
         taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
       },
     ]);
-    t = await startTestApp({ WEFT_LEASE_TTL_SEC: '6', WEFT_HEARTBEAT_INTERVAL_SEC: '1', WEFT_SCHEDULER_TICK_MS: '200' }, { runScheduler: true });
+    t = await startTestApp({ WEFT_LEASE_TTL_SEC: '6', WEFT_HEARTBEAT_INTERVAL_SEC: '1', WEFT_SCHEDULER_TICK_MS: '200', ...appEnv }, { runScheduler: true });
     const baseUrl = await t.listen();
     db = new pg.Client({ connectionString: t.db.url });
     await db.connect();
