@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { readPodTemplate } from '../../src/kubernetes/create-launcher.js';
+import { KubeError, KubePods, loadKubeConfig } from '../../src/kubernetes/kube-pods.js';
 import { waitFor } from '../support/wait.js';
 import {
   NAMESPACE,
@@ -221,5 +225,56 @@ describeK8s('weft kubernetes', () => {
     expect(await can('create', 'pods', 'default')).toBe(false);
     expect(await can('list', 'nodes')).toBe(false);
     await expect(kc.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: NAMESPACE })).rejects.toMatchObject({ code: 403 });
+  });
+
+  it('works with in-cluster configuration (service-account token and CA files, KUBERNETES_SERVICE_HOST/PORT)', async () => {
+    const { env } = k;
+    const root = join(dir, 'in-cluster');
+    const sa = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    mkdirSync(sa, { recursive: true });
+    writeFileSync(join(sa, 'token'), env.cluster.launcherToken);
+    copyFileSync(env.cluster.caFile, join(sa, 'ca.crt'));
+    writeFileSync(join(sa, 'namespace'), NAMESPACE);
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+    const url = new URL(env.cluster.server);
+    process.env.KUBERNETES_SERVICE_HOST = url.hostname;
+    process.env.KUBERNETES_SERVICE_PORT = url.port;
+    try {
+      const pods = new KubePods(loadKubeConfig('in-cluster', root));
+      expect(await pods.list(NAMESPACE, 'app.kubernetes.io/managed-by=weft')).toEqual(expect.any(Array));
+      await expect(pods.list('default', 'app.kubernetes.io/managed-by=weft')).rejects.toEqual(expect.any(KubeError));
+      await expect(pods.list('default', 'x=y')).rejects.toMatchObject({ status: 403 });
+    } finally {
+      process.env.KUBERNETES_SERVICE_HOST = saved.host;
+      process.env.KUBERNETES_SERVICE_PORT = saved.port;
+      if (saved.host === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
+      if (saved.port === undefined) delete process.env.KUBERNETES_SERVICE_PORT;
+    }
+  });
+
+  it("validates deploy/kubernetes by server-side dry run, and its cluster pod template is one the launcher accepts", async () => {
+    const { env } = k;
+    const objects = k8s.KubernetesObjectApi.makeApiClient(env.kc);
+    const applied: string[] = [];
+    for (const file of ['weft.yaml', 'launcher-rbac.yaml']) {
+      const path = fileURLToPath(new URL(`../../deploy/kubernetes/${file}`, import.meta.url));
+      for (const doc of parseAllDocuments(readFileSync(path, 'utf8'))) {
+        const spec = doc.toJSON() as k8s.KubernetesObject;
+        // Server-side apply, dry run: the API server validates and admits each object (new or existing), storing nothing.
+        const result = await objects.patch(spec, undefined, 'All', 'weft-test', true, k8s.PatchStrategy.ServerSideApply);
+        applied.push(`${result.kind}/${result.metadata!.name}`);
+      }
+    }
+    expect(applied).toEqual([
+      'Namespace/weft', 'ConfigMap/weft', 'ConfigMap/weft-pod-template', 'Deployment/weft-api', 'Service/weft-api',
+      'Deployment/weft-scheduler', 'Deployment/weft-launcher', 'ServiceAccount/weft-launcher', 'Role/weft-launcher', 'RoleBinding/weft-launcher',
+    ]);
+    await expect(env.core.readNamespacedConfigMap({ namespace: NAMESPACE, name: 'weft' })).rejects.toMatchObject({ code: 404 });
+    const templates = (parseAllDocuments(readFileSync(fileURLToPath(new URL('../../deploy/kubernetes/weft.yaml', import.meta.url)), 'utf8'))
+      .map((d) => d.toJSON() as k8s.V1ConfigMap)
+      .find((o) => o.metadata?.name === 'weft-pod-template'))!;
+    const file = join(dir, 'deployed-template.yaml');
+    writeFileSync(file, templates.data!['pod-template.yaml']!);
+    expect(readPodTemplate(file).spec?.containers?.[0]?.name).toBe('base');
   });
 });
