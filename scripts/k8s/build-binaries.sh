@@ -43,4 +43,6 @@ for what in kube-apiserver kube-scheduler; do
     cp "_output/bin/$what" "$bin/$what.tmp" && mv "$bin/$what.tmp" "$bin/$what"
   fi
 done
+# The extracted tree (~2 GB) is only needed to build; the source package stays for a rebuild without the archive.
+cd "$work" && rm -rf "$tree"
 echo "k8s binaries built into $bin"
