@@ -21,12 +21,13 @@ type DefaultArgs struct {
 	// Cap on the backoff delay; absent = no cap.
 	MaxRetryDelaySec *float32 `json:"maxRetryDelaySec,omitempty"`
 	// Hard timeout per attempt; absent = none.
-	ExecutionTimeoutSec *float32 `json:"executionTimeoutSec,omitempty"`
-	Pool                *string  `json:"pool,omitempty"`
-	Queue               *string  `json:"queue,omitempty"`
-	Owner               *string  `json:"owner,omitempty"`
-	PriorityWeight      *int32   `json:"priorityWeight,omitempty"`
-	PoolSlots           *int32   `json:"poolSlots,omitempty"`
+	ExecutionTimeoutSec *float32     `json:"executionTimeoutSec,omitempty"`
+	Pool                *string      `json:"pool,omitempty"`
+	Queue               *string      `json:"queue,omitempty"`
+	Owner               *string      `json:"owner,omitempty"`
+	PriorityWeight      *int32       `json:"priorityWeight,omitempty"`
+	PoolSlots           *int32       `json:"poolSlots,omitempty"`
+	PodTemplate         *PodTemplate `json:"podTemplate,omitempty"`
 }
 
 // NewDefaultArgs instantiates a new DefaultArgs object
@@ -394,6 +395,38 @@ func (o *DefaultArgs) SetPoolSlots(v int32) {
 	o.PoolSlots = &v
 }
 
+// GetPodTemplate returns the PodTemplate field value if set, zero value otherwise.
+func (o *DefaultArgs) GetPodTemplate() PodTemplate {
+	if o == nil || o.PodTemplate == nil {
+		var ret PodTemplate
+		return ret
+	}
+	return *o.PodTemplate
+}
+
+// GetPodTemplateOk returns a tuple with the PodTemplate field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *DefaultArgs) GetPodTemplateOk() (*PodTemplate, bool) {
+	if o == nil || o.PodTemplate == nil {
+		return nil, false
+	}
+	return o.PodTemplate, true
+}
+
+// HasPodTemplate returns a boolean if a field has been set.
+func (o *DefaultArgs) HasPodTemplate() bool {
+	if o != nil && o.PodTemplate != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetPodTemplate gets a reference to the given PodTemplate and assigns it to the PodTemplate field.
+func (o *DefaultArgs) SetPodTemplate(v PodTemplate) {
+	o.PodTemplate = &v
+}
+
 func (o DefaultArgs) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if o.Retries != nil {
@@ -425,6 +458,9 @@ func (o DefaultArgs) MarshalJSON() ([]byte, error) {
 	}
 	if o.PoolSlots != nil {
 		toSerialize["poolSlots"] = o.PoolSlots
+	}
+	if o.PodTemplate != nil {
+		toSerialize["podTemplate"] = o.PodTemplate
 	}
 	return json.Marshal(toSerialize)
 }

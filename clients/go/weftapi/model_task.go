@@ -13,7 +13,7 @@ import (
 	"encoding/json"
 )
 
-// Task Any of: ShellTask, HttpTask, SqlTask, NoopTask, ExternalTask, CustomTask (merged for this generator; see clients/openapi.json for the exact union).
+// Task Any of: ShellTask, HttpTask, SqlTask, NoopTask, ExternalTask, ContainerTask, CustomTask (merged for this generator; see clients/openapi.json for the exact union).
 type Task struct {
 	TaskId string `json:"taskId"`
 	// Ids of the tasks that must run first.
@@ -36,7 +36,7 @@ type Task struct {
 	XcomPull *[]string          `json:"xcomPull,omitempty"`
 	Doc      *string            `json:"doc,omitempty"`
 	Type     string             `json:"type"`
-	Command  *string            `json:"command,omitempty"`
+	Command  *interface{}       `json:"command,omitempty"`
 	Env      *map[string]string `json:"env,omitempty"`
 	Cwd      *string            `json:"cwd,omitempty"`
 	Request  *HttpTaskRequest   `json:"request,omitempty"`
@@ -51,9 +51,21 @@ type Task struct {
 	AllowedStates     *[]string `json:"allowedStates,omitempty"`
 	FailedStates      *[]string `json:"failedStates,omitempty"`
 	// Give up (fail) after this long; absent = no timeout.
-	TimeoutSec      *float32                `json:"timeoutSec,omitempty"`
-	PokeIntervalSec *float32                `json:"pokeIntervalSec,omitempty"`
-	Args            *map[string]interface{} `json:"args,omitempty"`
+	TimeoutSec        *float32              `json:"timeoutSec,omitempty"`
+	PokeIntervalSec   *float32              `json:"pokeIntervalSec,omitempty"`
+	Image             *string               `json:"image,omitempty"`
+	ImagePullPolicy   *string               `json:"imagePullPolicy,omitempty"`
+	Args              *interface{}          `json:"args,omitempty"`
+	Secrets           *[]interface{}        `json:"secrets,omitempty"`
+	Resources         *ResourceRequirements `json:"resources,omitempty"`
+	NodeSelector      *map[string]string    `json:"nodeSelector,omitempty"`
+	Tolerations       *[]Toleration         `json:"tolerations,omitempty"`
+	Volumes           *[]Volume             `json:"volumes,omitempty"`
+	VolumeMounts      *[]VolumeMount        `json:"volumeMounts,omitempty"`
+	ServiceAccount    *string               `json:"serviceAccount,omitempty"`
+	Namespace         *string               `json:"namespace,omitempty"`
+	StartupTimeoutSec *float32              `json:"startupTimeoutSec,omitempty"`
+	PodTemplate       *PodTemplate          `json:"podTemplate,omitempty"`
 }
 
 // NewTask instantiates a new Task object
@@ -612,9 +624,9 @@ func (o *Task) SetType(v string) {
 }
 
 // GetCommand returns the Command field value if set, zero value otherwise.
-func (o *Task) GetCommand() string {
+func (o *Task) GetCommand() interface{} {
 	if o == nil || o.Command == nil {
-		var ret string
+		var ret interface{}
 		return ret
 	}
 	return *o.Command
@@ -622,7 +634,7 @@ func (o *Task) GetCommand() string {
 
 // GetCommandOk returns a tuple with the Command field value if set, nil otherwise
 // and a boolean to check if the value has been set.
-func (o *Task) GetCommandOk() (*string, bool) {
+func (o *Task) GetCommandOk() (*interface{}, bool) {
 	if o == nil || o.Command == nil {
 		return nil, false
 	}
@@ -638,8 +650,8 @@ func (o *Task) HasCommand() bool {
 	return false
 }
 
-// SetCommand gets a reference to the given string and assigns it to the Command field.
-func (o *Task) SetCommand(v string) {
+// SetCommand gets a reference to the given interface{} and assigns it to the Command field.
+func (o *Task) SetCommand(v interface{}) {
 	o.Command = &v
 }
 
@@ -1038,10 +1050,74 @@ func (o *Task) SetPokeIntervalSec(v float32) {
 	o.PokeIntervalSec = &v
 }
 
+// GetImage returns the Image field value if set, zero value otherwise.
+func (o *Task) GetImage() string {
+	if o == nil || o.Image == nil {
+		var ret string
+		return ret
+	}
+	return *o.Image
+}
+
+// GetImageOk returns a tuple with the Image field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetImageOk() (*string, bool) {
+	if o == nil || o.Image == nil {
+		return nil, false
+	}
+	return o.Image, true
+}
+
+// HasImage returns a boolean if a field has been set.
+func (o *Task) HasImage() bool {
+	if o != nil && o.Image != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetImage gets a reference to the given string and assigns it to the Image field.
+func (o *Task) SetImage(v string) {
+	o.Image = &v
+}
+
+// GetImagePullPolicy returns the ImagePullPolicy field value if set, zero value otherwise.
+func (o *Task) GetImagePullPolicy() string {
+	if o == nil || o.ImagePullPolicy == nil {
+		var ret string
+		return ret
+	}
+	return *o.ImagePullPolicy
+}
+
+// GetImagePullPolicyOk returns a tuple with the ImagePullPolicy field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetImagePullPolicyOk() (*string, bool) {
+	if o == nil || o.ImagePullPolicy == nil {
+		return nil, false
+	}
+	return o.ImagePullPolicy, true
+}
+
+// HasImagePullPolicy returns a boolean if a field has been set.
+func (o *Task) HasImagePullPolicy() bool {
+	if o != nil && o.ImagePullPolicy != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetImagePullPolicy gets a reference to the given string and assigns it to the ImagePullPolicy field.
+func (o *Task) SetImagePullPolicy(v string) {
+	o.ImagePullPolicy = &v
+}
+
 // GetArgs returns the Args field value if set, zero value otherwise.
-func (o *Task) GetArgs() map[string]interface{} {
+func (o *Task) GetArgs() interface{} {
 	if o == nil || o.Args == nil {
-		var ret map[string]interface{}
+		var ret interface{}
 		return ret
 	}
 	return *o.Args
@@ -1049,7 +1125,7 @@ func (o *Task) GetArgs() map[string]interface{} {
 
 // GetArgsOk returns a tuple with the Args field value if set, nil otherwise
 // and a boolean to check if the value has been set.
-func (o *Task) GetArgsOk() (*map[string]interface{}, bool) {
+func (o *Task) GetArgsOk() (*interface{}, bool) {
 	if o == nil || o.Args == nil {
 		return nil, false
 	}
@@ -1065,9 +1141,329 @@ func (o *Task) HasArgs() bool {
 	return false
 }
 
-// SetArgs gets a reference to the given map[string]interface{} and assigns it to the Args field.
-func (o *Task) SetArgs(v map[string]interface{}) {
+// SetArgs gets a reference to the given interface{} and assigns it to the Args field.
+func (o *Task) SetArgs(v interface{}) {
 	o.Args = &v
+}
+
+// GetSecrets returns the Secrets field value if set, zero value otherwise.
+func (o *Task) GetSecrets() []interface{} {
+	if o == nil || o.Secrets == nil {
+		var ret []interface{}
+		return ret
+	}
+	return *o.Secrets
+}
+
+// GetSecretsOk returns a tuple with the Secrets field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetSecretsOk() (*[]interface{}, bool) {
+	if o == nil || o.Secrets == nil {
+		return nil, false
+	}
+	return o.Secrets, true
+}
+
+// HasSecrets returns a boolean if a field has been set.
+func (o *Task) HasSecrets() bool {
+	if o != nil && o.Secrets != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetSecrets gets a reference to the given []interface{} and assigns it to the Secrets field.
+func (o *Task) SetSecrets(v []interface{}) {
+	o.Secrets = &v
+}
+
+// GetResources returns the Resources field value if set, zero value otherwise.
+func (o *Task) GetResources() ResourceRequirements {
+	if o == nil || o.Resources == nil {
+		var ret ResourceRequirements
+		return ret
+	}
+	return *o.Resources
+}
+
+// GetResourcesOk returns a tuple with the Resources field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetResourcesOk() (*ResourceRequirements, bool) {
+	if o == nil || o.Resources == nil {
+		return nil, false
+	}
+	return o.Resources, true
+}
+
+// HasResources returns a boolean if a field has been set.
+func (o *Task) HasResources() bool {
+	if o != nil && o.Resources != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetResources gets a reference to the given ResourceRequirements and assigns it to the Resources field.
+func (o *Task) SetResources(v ResourceRequirements) {
+	o.Resources = &v
+}
+
+// GetNodeSelector returns the NodeSelector field value if set, zero value otherwise.
+func (o *Task) GetNodeSelector() map[string]string {
+	if o == nil || o.NodeSelector == nil {
+		var ret map[string]string
+		return ret
+	}
+	return *o.NodeSelector
+}
+
+// GetNodeSelectorOk returns a tuple with the NodeSelector field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetNodeSelectorOk() (*map[string]string, bool) {
+	if o == nil || o.NodeSelector == nil {
+		return nil, false
+	}
+	return o.NodeSelector, true
+}
+
+// HasNodeSelector returns a boolean if a field has been set.
+func (o *Task) HasNodeSelector() bool {
+	if o != nil && o.NodeSelector != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetNodeSelector gets a reference to the given map[string]string and assigns it to the NodeSelector field.
+func (o *Task) SetNodeSelector(v map[string]string) {
+	o.NodeSelector = &v
+}
+
+// GetTolerations returns the Tolerations field value if set, zero value otherwise.
+func (o *Task) GetTolerations() []Toleration {
+	if o == nil || o.Tolerations == nil {
+		var ret []Toleration
+		return ret
+	}
+	return *o.Tolerations
+}
+
+// GetTolerationsOk returns a tuple with the Tolerations field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetTolerationsOk() (*[]Toleration, bool) {
+	if o == nil || o.Tolerations == nil {
+		return nil, false
+	}
+	return o.Tolerations, true
+}
+
+// HasTolerations returns a boolean if a field has been set.
+func (o *Task) HasTolerations() bool {
+	if o != nil && o.Tolerations != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetTolerations gets a reference to the given []Toleration and assigns it to the Tolerations field.
+func (o *Task) SetTolerations(v []Toleration) {
+	o.Tolerations = &v
+}
+
+// GetVolumes returns the Volumes field value if set, zero value otherwise.
+func (o *Task) GetVolumes() []Volume {
+	if o == nil || o.Volumes == nil {
+		var ret []Volume
+		return ret
+	}
+	return *o.Volumes
+}
+
+// GetVolumesOk returns a tuple with the Volumes field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetVolumesOk() (*[]Volume, bool) {
+	if o == nil || o.Volumes == nil {
+		return nil, false
+	}
+	return o.Volumes, true
+}
+
+// HasVolumes returns a boolean if a field has been set.
+func (o *Task) HasVolumes() bool {
+	if o != nil && o.Volumes != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetVolumes gets a reference to the given []Volume and assigns it to the Volumes field.
+func (o *Task) SetVolumes(v []Volume) {
+	o.Volumes = &v
+}
+
+// GetVolumeMounts returns the VolumeMounts field value if set, zero value otherwise.
+func (o *Task) GetVolumeMounts() []VolumeMount {
+	if o == nil || o.VolumeMounts == nil {
+		var ret []VolumeMount
+		return ret
+	}
+	return *o.VolumeMounts
+}
+
+// GetVolumeMountsOk returns a tuple with the VolumeMounts field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetVolumeMountsOk() (*[]VolumeMount, bool) {
+	if o == nil || o.VolumeMounts == nil {
+		return nil, false
+	}
+	return o.VolumeMounts, true
+}
+
+// HasVolumeMounts returns a boolean if a field has been set.
+func (o *Task) HasVolumeMounts() bool {
+	if o != nil && o.VolumeMounts != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetVolumeMounts gets a reference to the given []VolumeMount and assigns it to the VolumeMounts field.
+func (o *Task) SetVolumeMounts(v []VolumeMount) {
+	o.VolumeMounts = &v
+}
+
+// GetServiceAccount returns the ServiceAccount field value if set, zero value otherwise.
+func (o *Task) GetServiceAccount() string {
+	if o == nil || o.ServiceAccount == nil {
+		var ret string
+		return ret
+	}
+	return *o.ServiceAccount
+}
+
+// GetServiceAccountOk returns a tuple with the ServiceAccount field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetServiceAccountOk() (*string, bool) {
+	if o == nil || o.ServiceAccount == nil {
+		return nil, false
+	}
+	return o.ServiceAccount, true
+}
+
+// HasServiceAccount returns a boolean if a field has been set.
+func (o *Task) HasServiceAccount() bool {
+	if o != nil && o.ServiceAccount != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetServiceAccount gets a reference to the given string and assigns it to the ServiceAccount field.
+func (o *Task) SetServiceAccount(v string) {
+	o.ServiceAccount = &v
+}
+
+// GetNamespace returns the Namespace field value if set, zero value otherwise.
+func (o *Task) GetNamespace() string {
+	if o == nil || o.Namespace == nil {
+		var ret string
+		return ret
+	}
+	return *o.Namespace
+}
+
+// GetNamespaceOk returns a tuple with the Namespace field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetNamespaceOk() (*string, bool) {
+	if o == nil || o.Namespace == nil {
+		return nil, false
+	}
+	return o.Namespace, true
+}
+
+// HasNamespace returns a boolean if a field has been set.
+func (o *Task) HasNamespace() bool {
+	if o != nil && o.Namespace != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetNamespace gets a reference to the given string and assigns it to the Namespace field.
+func (o *Task) SetNamespace(v string) {
+	o.Namespace = &v
+}
+
+// GetStartupTimeoutSec returns the StartupTimeoutSec field value if set, zero value otherwise.
+func (o *Task) GetStartupTimeoutSec() float32 {
+	if o == nil || o.StartupTimeoutSec == nil {
+		var ret float32
+		return ret
+	}
+	return *o.StartupTimeoutSec
+}
+
+// GetStartupTimeoutSecOk returns a tuple with the StartupTimeoutSec field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetStartupTimeoutSecOk() (*float32, bool) {
+	if o == nil || o.StartupTimeoutSec == nil {
+		return nil, false
+	}
+	return o.StartupTimeoutSec, true
+}
+
+// HasStartupTimeoutSec returns a boolean if a field has been set.
+func (o *Task) HasStartupTimeoutSec() bool {
+	if o != nil && o.StartupTimeoutSec != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetStartupTimeoutSec gets a reference to the given float32 and assigns it to the StartupTimeoutSec field.
+func (o *Task) SetStartupTimeoutSec(v float32) {
+	o.StartupTimeoutSec = &v
+}
+
+// GetPodTemplate returns the PodTemplate field value if set, zero value otherwise.
+func (o *Task) GetPodTemplate() PodTemplate {
+	if o == nil || o.PodTemplate == nil {
+		var ret PodTemplate
+		return ret
+	}
+	return *o.PodTemplate
+}
+
+// GetPodTemplateOk returns a tuple with the PodTemplate field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetPodTemplateOk() (*PodTemplate, bool) {
+	if o == nil || o.PodTemplate == nil {
+		return nil, false
+	}
+	return o.PodTemplate, true
+}
+
+// HasPodTemplate returns a boolean if a field has been set.
+func (o *Task) HasPodTemplate() bool {
+	if o != nil && o.PodTemplate != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetPodTemplate gets a reference to the given PodTemplate and assigns it to the PodTemplate field.
+func (o *Task) SetPodTemplate(v PodTemplate) {
+	o.PodTemplate = &v
 }
 
 func (o Task) MarshalJSON() ([]byte, error) {
@@ -1162,8 +1558,44 @@ func (o Task) MarshalJSON() ([]byte, error) {
 	if o.PokeIntervalSec != nil {
 		toSerialize["pokeIntervalSec"] = o.PokeIntervalSec
 	}
+	if o.Image != nil {
+		toSerialize["image"] = o.Image
+	}
+	if o.ImagePullPolicy != nil {
+		toSerialize["imagePullPolicy"] = o.ImagePullPolicy
+	}
 	if o.Args != nil {
 		toSerialize["args"] = o.Args
+	}
+	if o.Secrets != nil {
+		toSerialize["secrets"] = o.Secrets
+	}
+	if o.Resources != nil {
+		toSerialize["resources"] = o.Resources
+	}
+	if o.NodeSelector != nil {
+		toSerialize["nodeSelector"] = o.NodeSelector
+	}
+	if o.Tolerations != nil {
+		toSerialize["tolerations"] = o.Tolerations
+	}
+	if o.Volumes != nil {
+		toSerialize["volumes"] = o.Volumes
+	}
+	if o.VolumeMounts != nil {
+		toSerialize["volumeMounts"] = o.VolumeMounts
+	}
+	if o.ServiceAccount != nil {
+		toSerialize["serviceAccount"] = o.ServiceAccount
+	}
+	if o.Namespace != nil {
+		toSerialize["namespace"] = o.Namespace
+	}
+	if o.StartupTimeoutSec != nil {
+		toSerialize["startupTimeoutSec"] = o.StartupTimeoutSec
+	}
+	if o.PodTemplate != nil {
+		toSerialize["podTemplate"] = o.PodTemplate
 	}
 	return json.Marshal(toSerialize)
 }

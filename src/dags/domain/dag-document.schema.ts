@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { ISO_DURATION_PATTERN } from './iso-duration.js';
-import { containerTaskShape, podTemplateSchema } from './kubernetes-fields.js';
+import {
+  containerTaskShape,
+  podTemplateSchema,
+  resourcesSchema,
+  secretEnvSchema,
+  tolerationSchema,
+  volumeMountSchema,
+  volumeSchema,
+} from './kubernetes-fields.js';
 import { MAX_TASKS_PER_DAG } from './limits.js';
 import { ENCRYPTED_PREFIX } from '../../secrets/domain/secret-box.js';
 import { SECRET_REF_PATTERN } from '../../secrets/domain/secret-ref.js';
@@ -93,6 +101,22 @@ const scheduleSchema = doc(
   },
 );
 
+doc(tolerationSchema, { id: 'Toleration', description: 'A Kubernetes toleration.' });
+doc(volumeSchema, { id: 'Volume', description: 'A Kubernetes volume: a name and one volume source.' });
+doc(volumeMountSchema, { id: 'VolumeMount', description: 'Where a volume appears in the base container.' });
+doc(resourcesSchema, { id: 'ResourceRequirements', description: "Requests and limits of the base container (cpu, memory, nvidia.com/gpu …)." });
+doc(secretEnvSchema, {
+  id: 'SecretEnv',
+  description: 'A Secret whose keys become environment variables (envFrom): its name, or {name, prefix?, optional?}.',
+});
+
+const podTemplate = doc(podTemplateSchema, {
+  id: 'PodTemplate',
+  description:
+    'Partial Pod (metadata, spec) merged over the levels before it (cluster default, then the DAG\'s defaultArgs, then ' +
+    "the task's), as a Kubernetes strategic merge would (docs/kubernetes.md). The task's container is named 'base'.",
+});
+
 const defaultArgsSchema = doc(
   z
     .strictObject({
@@ -106,12 +130,7 @@ const defaultArgsSchema = doc(
       owner: nonEmpty.max(250).optional(),
       priorityWeight: priorityWeight.default(1),
       poolSlots: poolSlots.default(1),
-      podTemplate: doc(podTemplateSchema.optional(), {
-        id: 'PodTemplate',
-        description:
-          "Partial Pod (metadata, spec) for this DAG's container tasks, merged over the launcher's cluster default and " +
-          "under each task's own, as a Kubernetes strategic merge would (docs/kubernetes.md). The task's container is named 'base'.",
-      }),
+      podTemplate: podTemplate.optional(),
     })
     .prefault({}),
   { id: 'DefaultArgs', description: 'Task settings that every task inherits unless it sets its own.' },

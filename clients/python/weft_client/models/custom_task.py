@@ -556,8 +556,8 @@ class CustomTask(object):
         if self.local_vars_configuration.client_side_validation and type is None:  # noqa: E501
             raise ValueError("Invalid value for `type`, must not be `None`")  # noqa: E501
         if (self.local_vars_configuration.client_side_validation and
-                type is not None and not re.search(r'^(?!(?:shell|http|sql|noop|external_task)$)[A-Za-z0-9_.-]{1,250}$', type)):  # noqa: E501
-            raise ValueError(r"Invalid value for `type`, must be a follow pattern or equal to `/^(?!(?:shell|http|sql|noop|external_task)$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                type is not None and not re.search(r'^(?!(?:shell|http|sql|noop|external_task|container)$)[A-Za-z0-9_.-]{1,250}$', type)):  # noqa: E501
+            raise ValueError(r"Invalid value for `type`, must be a follow pattern or equal to `/^(?!(?:shell|http|sql|noop|external_task|container)$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._type = type
 

@@ -42,7 +42,8 @@ class DefaultArgs(object):
         'queue': 'str',
         'owner': 'str',
         'priority_weight': 'int',
-        'pool_slots': 'int'
+        'pool_slots': 'int',
+        'pod_template': 'PodTemplate'
     }
 
     attribute_map = {
@@ -55,10 +56,11 @@ class DefaultArgs(object):
         'queue': 'queue',
         'owner': 'owner',
         'priority_weight': 'priorityWeight',
-        'pool_slots': 'poolSlots'
+        'pool_slots': 'poolSlots',
+        'pod_template': 'podTemplate'
     }
 
-    def __init__(self, retries=0, retry_delay_sec=300, retry_exponential_backoff=False, max_retry_delay_sec=None, execution_timeout_sec=None, pool='default_pool', queue='default', owner=None, priority_weight=1, pool_slots=1, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, retries=0, retry_delay_sec=300, retry_exponential_backoff=False, max_retry_delay_sec=None, execution_timeout_sec=None, pool='default_pool', queue='default', owner=None, priority_weight=1, pool_slots=1, pod_template=None, local_vars_configuration=None):  # noqa: E501
         """DefaultArgs - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -74,6 +76,7 @@ class DefaultArgs(object):
         self._owner = None
         self._priority_weight = None
         self._pool_slots = None
+        self._pod_template = None
         self.discriminator = None
 
         if retries is not None:
@@ -96,6 +99,8 @@ class DefaultArgs(object):
             self.priority_weight = priority_weight
         if pool_slots is not None:
             self.pool_slots = pool_slots
+        if pod_template is not None:
+            self.pod_template = pod_template
 
     @property
     def retries(self):
@@ -358,6 +363,27 @@ class DefaultArgs(object):
             raise ValueError("Invalid value for `pool_slots`, must be a value greater than or equal to `1`")  # noqa: E501
 
         self._pool_slots = pool_slots
+
+    @property
+    def pod_template(self):
+        """Gets the pod_template of this DefaultArgs.  # noqa: E501
+
+
+        :return: The pod_template of this DefaultArgs.  # noqa: E501
+        :rtype: PodTemplate
+        """
+        return self._pod_template
+
+    @pod_template.setter
+    def pod_template(self, pod_template):
+        """Sets the pod_template of this DefaultArgs.
+
+
+        :param pod_template: The pod_template of this DefaultArgs.  # noqa: E501
+        :type: PodTemplate
+        """
+
+        self._pod_template = pod_template
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -50,7 +50,7 @@ class Task(object):
         'xcom_pull': 'list[str]',
         'doc': 'str',
         'type': 'str',
-        'command': 'str',
+        'command': 'object',
         'env': 'dict(str, str)',
         'cwd': 'str',
         'request': 'HttpTaskRequest',
@@ -63,7 +63,19 @@ class Task(object):
         'failed_states': 'list[str]',
         'timeout_sec': 'float',
         'poke_interval_sec': 'float',
-        'args': 'dict(str, object)'
+        'image': 'str',
+        'image_pull_policy': 'str',
+        'args': 'object',
+        'secrets': 'list[object]',
+        'resources': 'ResourceRequirements',
+        'node_selector': 'dict(str, str)',
+        'tolerations': 'list[Toleration]',
+        'volumes': 'list[Volume]',
+        'volume_mounts': 'list[VolumeMount]',
+        'service_account': 'str',
+        'namespace': 'str',
+        'startup_timeout_sec': 'float',
+        'pod_template': 'PodTemplate'
     }
 
     attribute_map = {
@@ -97,10 +109,22 @@ class Task(object):
         'failed_states': 'failedStates',
         'timeout_sec': 'timeoutSec',
         'poke_interval_sec': 'pokeIntervalSec',
-        'args': 'args'
+        'image': 'image',
+        'image_pull_policy': 'imagePullPolicy',
+        'args': 'args',
+        'secrets': 'secrets',
+        'resources': 'resources',
+        'node_selector': 'nodeSelector',
+        'tolerations': 'tolerations',
+        'volumes': 'volumes',
+        'volume_mounts': 'volumeMounts',
+        'service_account': 'serviceAccount',
+        'namespace': 'namespace',
+        'startup_timeout_sec': 'startupTimeoutSec',
+        'pod_template': 'podTemplate'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, command=None, env=None, cwd=None, request=None, sql=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, args=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, command=None, env=None, cwd=None, request=None, sql=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, image=None, image_pull_policy=None, args=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, local_vars_configuration=None):  # noqa: E501
         """Task - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -136,7 +160,19 @@ class Task(object):
         self._failed_states = None
         self._timeout_sec = None
         self._poke_interval_sec = None
+        self._image = None
+        self._image_pull_policy = None
         self._args = None
+        self._secrets = None
+        self._resources = None
+        self._node_selector = None
+        self._tolerations = None
+        self._volumes = None
+        self._volume_mounts = None
+        self._service_account = None
+        self._namespace = None
+        self._startup_timeout_sec = None
+        self._pod_template = None
         self.discriminator = None
 
         self.task_id = task_id
@@ -196,8 +232,32 @@ class Task(object):
             self.timeout_sec = timeout_sec
         if poke_interval_sec is not None:
             self.poke_interval_sec = poke_interval_sec
+        if image is not None:
+            self.image = image
+        if image_pull_policy is not None:
+            self.image_pull_policy = image_pull_policy
         if args is not None:
             self.args = args
+        if secrets is not None:
+            self.secrets = secrets
+        if resources is not None:
+            self.resources = resources
+        if node_selector is not None:
+            self.node_selector = node_selector
+        if tolerations is not None:
+            self.tolerations = tolerations
+        if volumes is not None:
+            self.volumes = volumes
+        if volume_mounts is not None:
+            self.volume_mounts = volume_mounts
+        if service_account is not None:
+            self.service_account = service_account
+        if namespace is not None:
+            self.namespace = namespace
+        if startup_timeout_sec is not None:
+            self.startup_timeout_sec = startup_timeout_sec
+        if pod_template is not None:
+            self.pod_template = pod_template
 
     @property
     def task_id(self):
@@ -628,7 +688,7 @@ class Task(object):
 
 
         :return: The command of this Task.  # noqa: E501
-        :rtype: str
+        :rtype: object
         """
         return self._command
 
@@ -638,11 +698,8 @@ class Task(object):
 
 
         :param command: The command of this Task.  # noqa: E501
-        :type: str
+        :type: object
         """
-        if (self.local_vars_configuration.client_side_validation and
-                command is not None and len(command) < 1):
-            raise ValueError("Invalid value for `command`, length must be greater than or equal to `1`")  # noqa: E501
 
         self._command = command
 
@@ -950,12 +1007,69 @@ class Task(object):
         self._poke_interval_sec = poke_interval_sec
 
     @property
+    def image(self):
+        """Gets the image of this Task.  # noqa: E501
+
+
+        :return: The image of this Task.  # noqa: E501
+        :rtype: str
+        """
+        return self._image
+
+    @image.setter
+    def image(self, image):
+        """Sets the image of this Task.
+
+
+        :param image: The image of this Task.  # noqa: E501
+        :type: str
+        """
+        if (self.local_vars_configuration.client_side_validation and
+                image is not None and len(image) > 1000):
+            raise ValueError("Invalid value for `image`, length must be less than or equal to `1000`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                image is not None and len(image) < 1):
+            raise ValueError("Invalid value for `image`, length must be greater than or equal to `1`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                image is not None and not re.search(r'^\S+$', image)):  # noqa: E501
+            raise ValueError(r"Invalid value for `image`, must be a follow pattern or equal to `/^\S+$/`")  # noqa: E501
+
+        self._image = image
+
+    @property
+    def image_pull_policy(self):
+        """Gets the image_pull_policy of this Task.  # noqa: E501
+
+
+        :return: The image_pull_policy of this Task.  # noqa: E501
+        :rtype: str
+        """
+        return self._image_pull_policy
+
+    @image_pull_policy.setter
+    def image_pull_policy(self, image_pull_policy):
+        """Sets the image_pull_policy of this Task.
+
+
+        :param image_pull_policy: The image_pull_policy of this Task.  # noqa: E501
+        :type: str
+        """
+        allowed_values = ["Always", "IfNotPresent", "Never"]  # noqa: E501
+        if self.local_vars_configuration.client_side_validation and image_pull_policy not in allowed_values:  # noqa: E501
+            raise ValueError(
+                "Invalid value for `image_pull_policy` ({0}), must be one of {1}"  # noqa: E501
+                .format(image_pull_policy, allowed_values)
+            )
+
+        self._image_pull_policy = image_pull_policy
+
+    @property
     def args(self):
         """Gets the args of this Task.  # noqa: E501
 
 
         :return: The args of this Task.  # noqa: E501
-        :rtype: dict(str, object)
+        :rtype: object
         """
         return self._args
 
@@ -965,10 +1079,238 @@ class Task(object):
 
 
         :param args: The args of this Task.  # noqa: E501
-        :type: dict(str, object)
+        :type: object
         """
 
         self._args = args
+
+    @property
+    def secrets(self):
+        """Gets the secrets of this Task.  # noqa: E501
+
+
+        :return: The secrets of this Task.  # noqa: E501
+        :rtype: list[object]
+        """
+        return self._secrets
+
+    @secrets.setter
+    def secrets(self, secrets):
+        """Sets the secrets of this Task.
+
+
+        :param secrets: The secrets of this Task.  # noqa: E501
+        :type: list[object]
+        """
+
+        self._secrets = secrets
+
+    @property
+    def resources(self):
+        """Gets the resources of this Task.  # noqa: E501
+
+
+        :return: The resources of this Task.  # noqa: E501
+        :rtype: ResourceRequirements
+        """
+        return self._resources
+
+    @resources.setter
+    def resources(self, resources):
+        """Sets the resources of this Task.
+
+
+        :param resources: The resources of this Task.  # noqa: E501
+        :type: ResourceRequirements
+        """
+
+        self._resources = resources
+
+    @property
+    def node_selector(self):
+        """Gets the node_selector of this Task.  # noqa: E501
+
+
+        :return: The node_selector of this Task.  # noqa: E501
+        :rtype: dict(str, str)
+        """
+        return self._node_selector
+
+    @node_selector.setter
+    def node_selector(self, node_selector):
+        """Sets the node_selector of this Task.
+
+
+        :param node_selector: The node_selector of this Task.  # noqa: E501
+        :type: dict(str, str)
+        """
+
+        self._node_selector = node_selector
+
+    @property
+    def tolerations(self):
+        """Gets the tolerations of this Task.  # noqa: E501
+
+
+        :return: The tolerations of this Task.  # noqa: E501
+        :rtype: list[Toleration]
+        """
+        return self._tolerations
+
+    @tolerations.setter
+    def tolerations(self, tolerations):
+        """Sets the tolerations of this Task.
+
+
+        :param tolerations: The tolerations of this Task.  # noqa: E501
+        :type: list[Toleration]
+        """
+
+        self._tolerations = tolerations
+
+    @property
+    def volumes(self):
+        """Gets the volumes of this Task.  # noqa: E501
+
+
+        :return: The volumes of this Task.  # noqa: E501
+        :rtype: list[Volume]
+        """
+        return self._volumes
+
+    @volumes.setter
+    def volumes(self, volumes):
+        """Sets the volumes of this Task.
+
+
+        :param volumes: The volumes of this Task.  # noqa: E501
+        :type: list[Volume]
+        """
+
+        self._volumes = volumes
+
+    @property
+    def volume_mounts(self):
+        """Gets the volume_mounts of this Task.  # noqa: E501
+
+
+        :return: The volume_mounts of this Task.  # noqa: E501
+        :rtype: list[VolumeMount]
+        """
+        return self._volume_mounts
+
+    @volume_mounts.setter
+    def volume_mounts(self, volume_mounts):
+        """Sets the volume_mounts of this Task.
+
+
+        :param volume_mounts: The volume_mounts of this Task.  # noqa: E501
+        :type: list[VolumeMount]
+        """
+
+        self._volume_mounts = volume_mounts
+
+    @property
+    def service_account(self):
+        """Gets the service_account of this Task.  # noqa: E501
+
+
+        :return: The service_account of this Task.  # noqa: E501
+        :rtype: str
+        """
+        return self._service_account
+
+    @service_account.setter
+    def service_account(self, service_account):
+        """Sets the service_account of this Task.
+
+
+        :param service_account: The service_account of this Task.  # noqa: E501
+        :type: str
+        """
+        if (self.local_vars_configuration.client_side_validation and
+                service_account is not None and len(service_account) > 253):
+            raise ValueError("Invalid value for `service_account`, length must be less than or equal to `253`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                service_account is not None and not re.search(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$', service_account)):  # noqa: E501
+            raise ValueError(r"Invalid value for `service_account`, must be a follow pattern or equal to `/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/`")  # noqa: E501
+
+        self._service_account = service_account
+
+    @property
+    def namespace(self):
+        """Gets the namespace of this Task.  # noqa: E501
+
+
+        :return: The namespace of this Task.  # noqa: E501
+        :rtype: str
+        """
+        return self._namespace
+
+    @namespace.setter
+    def namespace(self, namespace):
+        """Sets the namespace of this Task.
+
+
+        :param namespace: The namespace of this Task.  # noqa: E501
+        :type: str
+        """
+        if (self.local_vars_configuration.client_side_validation and
+                namespace is not None and len(namespace) > 63):
+            raise ValueError("Invalid value for `namespace`, length must be less than or equal to `63`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                namespace is not None and not re.search(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', namespace)):  # noqa: E501
+            raise ValueError(r"Invalid value for `namespace`, must be a follow pattern or equal to `/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/`")  # noqa: E501
+
+        self._namespace = namespace
+
+    @property
+    def startup_timeout_sec(self):
+        """Gets the startup_timeout_sec of this Task.  # noqa: E501
+
+
+        :return: The startup_timeout_sec of this Task.  # noqa: E501
+        :rtype: float
+        """
+        return self._startup_timeout_sec
+
+    @startup_timeout_sec.setter
+    def startup_timeout_sec(self, startup_timeout_sec):
+        """Sets the startup_timeout_sec of this Task.
+
+
+        :param startup_timeout_sec: The startup_timeout_sec of this Task.  # noqa: E501
+        :type: float
+        """
+        if (self.local_vars_configuration.client_side_validation and
+                startup_timeout_sec is not None and startup_timeout_sec > 604800):  # noqa: E501
+            raise ValueError("Invalid value for `startup_timeout_sec`, must be a value less than or equal to `604800`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                startup_timeout_sec is not None and startup_timeout_sec <= 0):  # noqa: E501
+            raise ValueError("Invalid value for `startup_timeout_sec`, must be a value greater than `0`")  # noqa: E501
+
+        self._startup_timeout_sec = startup_timeout_sec
+
+    @property
+    def pod_template(self):
+        """Gets the pod_template of this Task.  # noqa: E501
+
+
+        :return: The pod_template of this Task.  # noqa: E501
+        :rtype: PodTemplate
+        """
+        return self._pod_template
+
+    @pod_template.setter
+    def pod_template(self, pod_template):
+        """Sets the pod_template of this Task.
+
+
+        :param pod_template: The pod_template of this Task.  # noqa: E501
+        :type: PodTemplate
+        """
+
+        self._pod_template = pod_template
 
     def to_dict(self):
         """Returns the model properties as a dict"""
