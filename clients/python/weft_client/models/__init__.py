@@ -35,6 +35,7 @@ from weft_client.models.clear_task_instances_result import ClearTaskInstancesRes
 from weft_client.models.complete_lease_request import CompleteLeaseRequest
 from weft_client.models.complete_lease_request_next import CompleteLeaseRequestNext
 from weft_client.models.complete_result import CompleteResult
+from weft_client.models.container_task import ContainerTask
 from weft_client.models.create_api_key_request import CreateApiKeyRequest
 from weft_client.models.create_backfill_request import CreateBackfillRequest
 from weft_client.models.create_pool_request import CreatePoolRequest
@@ -75,12 +76,15 @@ from weft_client.models.patch_dag_request import PatchDagRequest
 from weft_client.models.patch_dag_run_request import PatchDagRunRequest
 from weft_client.models.patch_pool_request import PatchPoolRequest
 from weft_client.models.patch_task_instance_request import PatchTaskInstanceRequest
+from weft_client.models.pod_template import PodTemplate
+from weft_client.models.pod_template_metadata import PodTemplateMetadata
 from weft_client.models.pool import Pool
 from weft_client.models.pool_page import PoolPage
 from weft_client.models.post_dataset_event_request import PostDatasetEventRequest
 from weft_client.models.readiness import Readiness
 from weft_client.models.register_dag_result import RegisterDagResult
 from weft_client.models.registration_preview import RegistrationPreview
+from weft_client.models.resource_requirements import ResourceRequirements
 from weft_client.models.run_interval import RunInterval
 from weft_client.models.schedule_preview import SchedulePreview
 from weft_client.models.set_xcom_entry_request import SetXcomEntryRequest
@@ -95,7 +99,10 @@ from weft_client.models.task_instance import TaskInstance
 from weft_client.models.task_instance_list import TaskInstanceList
 from weft_client.models.task_instance_state import TaskInstanceState
 from weft_client.models.task_instance_try import TaskInstanceTry
+from weft_client.models.toleration import Toleration
 from weft_client.models.trigger_dag_run_request import TriggerDagRunRequest
+from weft_client.models.volume import Volume
+from weft_client.models.volume_mount import VolumeMount
 from weft_client.models.worker import Worker
 from weft_client.models.worker_page import WorkerPage
 from weft_client.models.xcom_entry import XcomEntry

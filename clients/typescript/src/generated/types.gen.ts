@@ -219,6 +219,60 @@ export type CompleteResult = {
     leases?: Array<Lease>;
 };
 
+/**
+ * Runs in its own Kubernetes pod, launched by `weft kubernetes` (docs/kubernetes.md). The fields below build the pod's 'base' container; `podTemplate` can say anything else a Pod can.
+ */
+export type ContainerTask = {
+    taskId: string;
+    /**
+     * Ids of the tasks that must run first.
+     */
+    dependsOn?: Array<string>;
+    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+    retries?: number;
+    retryDelaySec?: number;
+    retryExponentialBackoff?: boolean;
+    maxRetryDelaySec?: number;
+    executionTimeoutSec?: number;
+    pool?: string;
+    poolSlots?: number;
+    queue?: string;
+    priorityWeight?: number;
+    /**
+     * Allowed time after the run's data-interval end.
+     */
+    sla?: string;
+    /**
+     * Datasets this task updates when it succeeds.
+     */
+    outlets?: Array<string>;
+    /**
+     * Upstream tasks (direct or transitive) whose XCom this task receives.
+     */
+    xcomPull?: Array<string>;
+    doc?: string;
+    type: 'container';
+    image?: string;
+    imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+    command?: Array<string>;
+    args?: Array<string>;
+    env?: {
+        [key: string]: string;
+    };
+    secrets?: Array<SecretEnv>;
+    resources?: ResourceRequirements;
+    nodeSelector?: {
+        [key: string]: string;
+    };
+    tolerations?: Array<Toleration>;
+    volumes?: Array<Volume>;
+    volumeMounts?: Array<VolumeMount>;
+    serviceAccount?: string;
+    namespace?: string;
+    startupTimeoutSec?: number;
+    podTemplate?: PodTemplate;
+};
+
 export type CreateApiKeyRequest = {
     name: string;
     role: 'admin' | 'operator' | 'viewer' | 'worker';
@@ -363,7 +417,7 @@ export type DagDocument = {
      * Notified when a task fails for good (after its retries) and when a run fails.
      */
     onFailureCallbacks?: Array<SlaCallback>;
-    tasks: Array<ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | CustomTask>;
+    tasks: Array<ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | CustomTask>;
 };
 
 /**
@@ -537,6 +591,7 @@ export type DefaultArgs = {
     owner?: string;
     priorityWeight?: number;
     poolSlots?: number;
+    podTemplate?: PodTemplate;
 };
 
 /**
@@ -829,6 +884,60 @@ export type PatchTaskInstanceRequest = {
     dryRun?: boolean;
 };
 
+/**
+ * Partial Pod (metadata, spec) merged over the levels before it (cluster default, then the DAG's defaultArgs, then the task's), as a Kubernetes strategic merge would (docs/kubernetes.md). The task's container is named 'base'.
+ */
+export type PodTemplate = {
+    metadata?: {
+        namespace?: string;
+        labels?: {
+            [key: string]: string | null;
+        };
+        annotations?: {
+            [key: string]: string | null;
+        };
+    };
+    spec?: {
+        containers?: Array<{
+            name: string;
+            env?: Array<{
+                name: unknown;
+                [key: string]: unknown;
+            }>;
+            volumeMounts?: Array<{
+                mountPath: unknown;
+                [key: string]: unknown;
+            }>;
+            [key: string]: unknown;
+        }>;
+        initContainers?: Array<{
+            name: string;
+            env?: Array<{
+                name: unknown;
+                [key: string]: unknown;
+            }>;
+            volumeMounts?: Array<{
+                mountPath: unknown;
+                [key: string]: unknown;
+            }>;
+            [key: string]: unknown;
+        }>;
+        volumes?: Array<{
+            name: unknown;
+            [key: string]: unknown;
+        }>;
+        tolerations?: Array<{
+            [key: string]: unknown;
+        }>;
+        nodeSelector?: {
+            [key: string]: string | null;
+        };
+        serviceAccountName?: string;
+        restartPolicy?: 'Never';
+        [key: string]: unknown;
+    };
+};
+
 export type Pool = {
     name: string;
     slots: number;
@@ -923,6 +1032,56 @@ export type RegistrationPreview = {
             owner?: string;
             priorityWeight: number;
             poolSlots: number;
+            podTemplate?: {
+                metadata?: {
+                    namespace?: string;
+                    labels?: {
+                        [key: string]: string | null;
+                    };
+                    annotations?: {
+                        [key: string]: string | null;
+                    };
+                };
+                spec?: {
+                    containers?: Array<{
+                        name: string;
+                        env?: Array<{
+                            name: unknown;
+                            [key: string]: unknown;
+                        }>;
+                        volumeMounts?: Array<{
+                            mountPath: unknown;
+                            [key: string]: unknown;
+                        }>;
+                        [key: string]: unknown;
+                    }>;
+                    initContainers?: Array<{
+                        name: string;
+                        env?: Array<{
+                            name: unknown;
+                            [key: string]: unknown;
+                        }>;
+                        volumeMounts?: Array<{
+                            mountPath: unknown;
+                            [key: string]: unknown;
+                        }>;
+                        [key: string]: unknown;
+                    }>;
+                    volumes?: Array<{
+                        name: unknown;
+                        [key: string]: unknown;
+                    }>;
+                    tolerations?: Array<{
+                        [key: string]: unknown;
+                    }>;
+                    nodeSelector?: {
+                        [key: string]: string | null;
+                    };
+                    serviceAccountName?: string;
+                    restartPolicy?: 'Never';
+                    [key: string]: unknown;
+                };
+            };
         };
         slaCallbacks: Array<{
             type: 'webhook';
@@ -1078,11 +1237,136 @@ export type RegistrationPreview = {
             outlets?: Array<string>;
             xcomPull?: Array<string>;
             doc?: string;
+            type: 'container';
+            image?: string;
+            imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+            command?: Array<string>;
+            args?: Array<string>;
+            env?: {
+                [key: string]: string;
+            };
+            secrets?: Array<string | {
+                name: string;
+                prefix?: string;
+                optional?: boolean;
+            }>;
+            resources?: {
+                requests?: {
+                    [key: string]: number | string;
+                };
+                limits?: {
+                    [key: string]: number | string;
+                };
+            };
+            nodeSelector?: {
+                [key: string]: string;
+            };
+            tolerations?: Array<{
+                key?: string;
+                operator?: 'Exists' | 'Equal';
+                value?: string;
+                effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+                tolerationSeconds?: number;
+            }>;
+            volumes?: Array<{
+                name: string;
+                [key: string]: unknown;
+            }>;
+            volumeMounts?: Array<{
+                name: string;
+                mountPath: string;
+                readOnly?: boolean;
+                subPath?: string;
+                subPathExpr?: string;
+                mountPropagation?: 'None' | 'HostToContainer' | 'Bidirectional';
+            }>;
+            serviceAccount?: string;
+            namespace?: string;
+            startupTimeoutSec?: number;
+            podTemplate?: {
+                metadata?: {
+                    namespace?: string;
+                    labels?: {
+                        [key: string]: string | null;
+                    };
+                    annotations?: {
+                        [key: string]: string | null;
+                    };
+                };
+                spec?: {
+                    containers?: Array<{
+                        name: string;
+                        env?: Array<{
+                            name: unknown;
+                            [key: string]: unknown;
+                        }>;
+                        volumeMounts?: Array<{
+                            mountPath: unknown;
+                            [key: string]: unknown;
+                        }>;
+                        [key: string]: unknown;
+                    }>;
+                    initContainers?: Array<{
+                        name: string;
+                        env?: Array<{
+                            name: unknown;
+                            [key: string]: unknown;
+                        }>;
+                        volumeMounts?: Array<{
+                            mountPath: unknown;
+                            [key: string]: unknown;
+                        }>;
+                        [key: string]: unknown;
+                    }>;
+                    volumes?: Array<{
+                        name: unknown;
+                        [key: string]: unknown;
+                    }>;
+                    tolerations?: Array<{
+                        [key: string]: unknown;
+                    }>;
+                    nodeSelector?: {
+                        [key: string]: string | null;
+                    };
+                    serviceAccountName?: string;
+                    restartPolicy?: 'Never';
+                    [key: string]: unknown;
+                };
+            };
+        } | {
+            taskId: string;
+            dependsOn: Array<string>;
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            retries?: number;
+            retryDelaySec?: number;
+            retryExponentialBackoff?: boolean;
+            maxRetryDelaySec?: number;
+            executionTimeoutSec?: number;
+            pool?: string;
+            poolSlots?: number;
+            queue?: string;
+            priorityWeight?: number;
+            sla?: string;
+            outlets?: Array<string>;
+            xcomPull?: Array<string>;
+            doc?: string;
             type: string;
             args?: {
                 [key: string]: unknown;
             };
         }>;
+    };
+};
+
+/**
+ * Requests and limits of the base container (cpu, memory, nvidia.com/gpu …).
+ */
+export type ResourceRequirements = {
+    requests?: {
+        [key: string]: number | string;
+    };
+    limits?: {
+        [key: string]: number | string;
     };
 };
 
@@ -1098,6 +1382,15 @@ export type RunInterval = {
 
 export type SchedulePreview = {
     items: Array<RunInterval>;
+};
+
+/**
+ * A Secret whose keys become environment variables (envFrom): its name, or {name, prefix?, optional?}.
+ */
+export type SecretEnv = string | {
+    name: string;
+    prefix?: string;
+    optional?: boolean;
 };
 
 export type SetXcomEntryRequest = {
@@ -1264,12 +1557,43 @@ export type TaskInstanceTry = {
     error: string | null;
 };
 
+/**
+ * A Kubernetes toleration.
+ */
+export type Toleration = {
+    key?: string;
+    operator?: 'Exists' | 'Equal';
+    value?: string;
+    effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+    tolerationSeconds?: number;
+};
+
 export type TriggerDagRunRequest = {
     logicalDate?: string;
     conf?: {
         [key: string]: unknown;
     };
     runId?: string;
+};
+
+/**
+ * A Kubernetes volume: a name and one volume source.
+ */
+export type Volume = {
+    name: string;
+    [key: string]: unknown;
+};
+
+/**
+ * Where a volume appears in the base container.
+ */
+export type VolumeMount = {
+    name: string;
+    mountPath: string;
+    readOnly?: boolean;
+    subPath?: string;
+    subPathExpr?: string;
+    mountPropagation?: 'None' | 'HostToContainer' | 'Bidirectional';
 };
 
 export type Worker = {

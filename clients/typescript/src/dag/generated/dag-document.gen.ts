@@ -35,6 +35,16 @@ export type SlaCallback =
        */
       to: [string, ...string[]];
     };
+/**
+ * A Secret whose keys become environment variables (envFrom): its name, or {name, prefix?, optional?}.
+ */
+export type SecretEnv =
+  | string
+  | {
+      name: string;
+      prefix?: string;
+      optional?: boolean;
+    };
 
 /**
  * A workflow: its schedule, defaults and tasks (DESIGN §2).
@@ -76,8 +86,8 @@ export interface DagDocument {
    * @maxItems 1000
    */
   tasks: [
-    ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | CustomTask,
-    ...(ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | CustomTask)[]
+    ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | CustomTask,
+    ...(ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | CustomTask)[]
   ];
 }
 /**
@@ -112,6 +122,60 @@ export interface DefaultArgs {
   owner?: string;
   priorityWeight?: number;
   poolSlots?: number;
+  podTemplate?: PodTemplate;
+}
+/**
+ * Partial Pod (metadata, spec) merged over the levels before it (cluster default, then the DAG's defaultArgs, then the task's), as a Kubernetes strategic merge would (docs/kubernetes.md). The task's container is named 'base'.
+ */
+export interface PodTemplate {
+  metadata?: {
+    namespace?: string;
+    labels?: {
+      [k: string]: string | null | undefined;
+    };
+    annotations?: {
+      [k: string]: string | null | undefined;
+    };
+  };
+  spec?: {
+    containers?: {
+      name: string;
+      env?: {
+        name: unknown;
+        [k: string]: unknown | undefined;
+      }[];
+      volumeMounts?: {
+        mountPath: unknown;
+        [k: string]: unknown | undefined;
+      }[];
+      [k: string]: unknown | undefined;
+    }[];
+    initContainers?: {
+      name: string;
+      env?: {
+        name: unknown;
+        [k: string]: unknown | undefined;
+      }[];
+      volumeMounts?: {
+        mountPath: unknown;
+        [k: string]: unknown | undefined;
+      }[];
+      [k: string]: unknown | undefined;
+    }[];
+    volumes?: {
+      name: unknown;
+      [k: string]: unknown | undefined;
+    }[];
+    tolerations?: {
+      [k: string]: unknown | undefined;
+    }[];
+    nodeSelector?: {
+      [k: string]: string | null | undefined;
+    };
+    serviceAccountName?: string;
+    restartPolicy?: "Never";
+    [k: string]: unknown | undefined;
+  };
 }
 export interface ShellTask {
   taskId: string;
@@ -366,6 +430,108 @@ export interface ExternalTask {
    */
   timeoutSec?: number;
   pokeIntervalSec?: number;
+}
+/**
+ * Runs in its own Kubernetes pod, launched by `weft kubernetes` (docs/kubernetes.md). The fields below build the pod's 'base' container; `podTemplate` can say anything else a Pod can.
+ */
+export interface ContainerTask {
+  taskId: string;
+  /**
+   * Ids of the tasks that must run first.
+   */
+  dependsOn?: string[];
+  triggerRule?:
+    | "all_success"
+    | "all_failed"
+    | "all_done"
+    | "one_success"
+    | "one_failed"
+    | "none_failed"
+    | "none_skipped"
+    | "always";
+  retries?: number;
+  retryDelaySec?: number;
+  retryExponentialBackoff?: boolean;
+  maxRetryDelaySec?: number;
+  executionTimeoutSec?: number;
+  pool?: string;
+  poolSlots?: number;
+  queue?: string;
+  priorityWeight?: number;
+  /**
+   * Allowed time after the run's data-interval end.
+   */
+  sla?: string;
+  /**
+   * Datasets this task updates when it succeeds.
+   *
+   * Items: Dataset identifier, usually a URI such as s3://bucket/key or warehouse.events.
+   */
+  outlets?: string[];
+  /**
+   * Upstream tasks (direct or transitive) whose XCom this task receives.
+   */
+  xcomPull?: string[];
+  doc?: string;
+  type: "container";
+  image?: string;
+  imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+  command?: string[];
+  args?: string[];
+  env?: {
+    [k: string]: string | undefined;
+  };
+  secrets?: SecretEnv[];
+  resources?: ResourceRequirements;
+  nodeSelector?: {
+    [k: string]: string | undefined;
+  };
+  tolerations?: Toleration[];
+  volumes?: Volume[];
+  volumeMounts?: VolumeMount[];
+  serviceAccount?: string;
+  namespace?: string;
+  startupTimeoutSec?: number;
+  podTemplate?: PodTemplate;
+}
+/**
+ * Requests and limits of the base container (cpu, memory, nvidia.com/gpu …).
+ */
+export interface ResourceRequirements {
+  requests?: {
+    [k: string]: number | string | undefined;
+  };
+  limits?: {
+    [k: string]: number | string | undefined;
+  };
+}
+/**
+ * A Kubernetes toleration.
+ */
+export interface Toleration {
+  key?: string;
+  operator?: "Exists" | "Equal";
+  value?: string;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+  tolerationSeconds?: number;
+}
+/**
+ * A Kubernetes volume: a name and one volume source.
+ */
+export interface Volume {
+  name: string;
+  [k: string]: unknown | undefined;
+}
+/**
+ * Where a volume appears in the base container.
+ */
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+  subPathExpr?: string;
+  mountPropagation?: "None" | "HostToContainer" | "Bidirectional";
 }
 /**
  * Any other type runs on a worker that leases it from its queue.

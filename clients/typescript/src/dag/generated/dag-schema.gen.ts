@@ -147,6 +147,9 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "$ref": "#/$defs/ExternalTask"
           },
           {
+            "$ref": "#/$defs/ContainerTask"
+          },
+          {
             "$ref": "#/$defs/CustomTask"
           }
         ]
@@ -280,9 +283,200 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "integer",
           "minimum": 1,
           "maximum": 2147483647
+        },
+        "podTemplate": {
+          "$ref": "#/$defs/PodTemplate"
         }
       },
       "additionalProperties": false
+    },
+    "PodTemplate": {
+      "type": "object",
+      "properties": {
+        "metadata": {
+          "type": "object",
+          "properties": {
+            "namespace": {
+              "type": "string",
+              "maxLength": 63,
+              "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+            },
+            "labels": {
+              "type": "object",
+              "propertyNames": {
+                "type": "string"
+              },
+              "additionalProperties": {
+                "anyOf": [
+                  {
+                    "type": "string",
+                    "maxLength": 63,
+                    "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+                  },
+                  {
+                    "type": "null"
+                  }
+                ]
+              }
+            },
+            "annotations": {
+              "type": "object",
+              "propertyNames": {
+                "type": "string"
+              },
+              "additionalProperties": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              }
+            }
+          },
+          "additionalProperties": false
+        },
+        "spec": {
+          "type": "object",
+          "properties": {
+            "containers": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "properties": {
+                  "name": {
+                    "type": "string",
+                    "maxLength": 63,
+                    "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+                  },
+                  "env": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "name": {}
+                      },
+                      "required": [
+                        "name"
+                      ],
+                      "additionalProperties": {}
+                    }
+                  },
+                  "volumeMounts": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "mountPath": {}
+                      },
+                      "required": [
+                        "mountPath"
+                      ],
+                      "additionalProperties": {}
+                    }
+                  }
+                },
+                "required": [
+                  "name"
+                ],
+                "additionalProperties": {}
+              }
+            },
+            "initContainers": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "properties": {
+                  "name": {
+                    "type": "string",
+                    "maxLength": 63,
+                    "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+                  },
+                  "env": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "name": {}
+                      },
+                      "required": [
+                        "name"
+                      ],
+                      "additionalProperties": {}
+                    }
+                  },
+                  "volumeMounts": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "mountPath": {}
+                      },
+                      "required": [
+                        "mountPath"
+                      ],
+                      "additionalProperties": {}
+                    }
+                  }
+                },
+                "required": [
+                  "name"
+                ],
+                "additionalProperties": {}
+              }
+            },
+            "volumes": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "properties": {
+                  "name": {}
+                },
+                "required": [
+                  "name"
+                ],
+                "additionalProperties": {}
+              }
+            },
+            "tolerations": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "properties": {},
+                "additionalProperties": {}
+              }
+            },
+            "nodeSelector": {
+              "type": "object",
+              "propertyNames": {
+                "type": "string"
+              },
+              "additionalProperties": {
+                "anyOf": [
+                  {
+                    "type": "string",
+                    "maxLength": 63,
+                    "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+                  },
+                  {
+                    "type": "null"
+                  }
+                ]
+              }
+            },
+            "serviceAccountName": {
+              "type": "string",
+              "maxLength": 253,
+              "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+            },
+            "restartPolicy": {
+              "type": "string",
+              "const": "Never"
+            }
+          },
+          "additionalProperties": {}
+        }
+      },
+      "additionalProperties": false,
+      "description": "Partial Pod (metadata, spec) merged over the levels before it (cluster default, then the DAG's defaultArgs, then the task's), as a Kubernetes strategic merge would (docs/kubernetes.md). The task's container is named 'base'."
     },
     "SlaCallback": {
       "oneOf": [
@@ -1065,6 +1259,371 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "additionalProperties": false,
       "description": "Waits, without a worker slot, for a task or run of another DAG."
     },
+    "ContainerTask": {
+      "type": "object",
+      "properties": {
+        "taskId": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
+        "dependsOn": {
+          "default": [],
+          "description": "Ids of the tasks that must run first.",
+          "type": "array",
+          "items": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          }
+        },
+        "triggerRule": {
+          "default": "all_success",
+          "type": "string",
+          "enum": [
+            "all_success",
+            "all_failed",
+            "all_done",
+            "one_success",
+            "one_failed",
+            "none_failed",
+            "none_skipped",
+            "always"
+          ]
+        },
+        "retries": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 100
+        },
+        "retryDelaySec": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 31622400
+        },
+        "retryExponentialBackoff": {
+          "type": "boolean"
+        },
+        "maxRetryDelaySec": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 31622400
+        },
+        "executionTimeoutSec": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "maximum": 31622400
+        },
+        "pool": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
+        "poolSlots": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 2147483647
+        },
+        "queue": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
+        "priorityWeight": {
+          "type": "integer",
+          "minimum": -2147483647,
+          "maximum": 2147483647
+        },
+        "sla": {
+          "type": "string",
+          "pattern": "^P(?!$)(?:(\\d+)W)?(?:(\\d+)D)?(?:T(?!$)(?:(\\d+)H)?(?:(\\d+)M)?(?:(\\d+(?:\\.\\d+)?)S)?)?$",
+          "description": "Allowed time after the run's data-interval end.",
+          "examples": [
+            "PT2H"
+          ]
+        },
+        "outlets": {
+          "description": "Datasets this task updates when it succeeds.",
+          "type": "array",
+          "items": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1000,
+            "description": "Dataset identifier, usually a URI such as s3://bucket/key or warehouse.events."
+          }
+        },
+        "xcomPull": {
+          "description": "Upstream tasks (direct or transitive) whose XCom this task receives.",
+          "type": "array",
+          "items": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          }
+        },
+        "doc": {
+          "type": "string"
+        },
+        "type": {
+          "type": "string",
+          "const": "container"
+        },
+        "image": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 1000,
+          "pattern": "^\\S+$"
+        },
+        "imagePullPolicy": {
+          "type": "string",
+          "enum": [
+            "Always",
+            "IfNotPresent",
+            "Never"
+          ]
+        },
+        "command": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "args": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "env": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string",
+            "pattern": "^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+          },
+          "additionalProperties": {
+            "type": "string"
+          }
+        },
+        "secrets": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/SecretEnv"
+          }
+        },
+        "resources": {
+          "$ref": "#/$defs/ResourceRequirements"
+        },
+        "nodeSelector": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "type": "string",
+            "maxLength": 63,
+            "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+          }
+        },
+        "tolerations": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/Toleration"
+          }
+        },
+        "volumes": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/Volume"
+          }
+        },
+        "volumeMounts": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/VolumeMount"
+          }
+        },
+        "serviceAccount": {
+          "type": "string",
+          "maxLength": 253,
+          "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+        },
+        "namespace": {
+          "type": "string",
+          "maxLength": 63,
+          "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+        },
+        "startupTimeoutSec": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "maximum": 604800
+        },
+        "podTemplate": {
+          "$ref": "#/$defs/PodTemplate"
+        }
+      },
+      "required": [
+        "taskId",
+        "type"
+      ],
+      "additionalProperties": false,
+      "description": "Runs in its own Kubernetes pod, launched by `weft kubernetes` (docs/kubernetes.md). The fields below build the pod's 'base' container; `podTemplate` can say anything else a Pod can."
+    },
+    "SecretEnv": {
+      "anyOf": [
+        {
+          "type": "string",
+          "maxLength": 253,
+          "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+        },
+        {
+          "type": "object",
+          "properties": {
+            "name": {
+              "type": "string",
+              "maxLength": 253,
+              "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+            },
+            "prefix": {
+              "type": "string",
+              "pattern": "^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+            },
+            "optional": {
+              "type": "boolean"
+            }
+          },
+          "required": [
+            "name"
+          ],
+          "additionalProperties": false
+        }
+      ],
+      "description": "A Secret whose keys become environment variables (envFrom): its name, or {name, prefix?, optional?}."
+    },
+    "ResourceRequirements": {
+      "type": "object",
+      "properties": {
+        "requests": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "anyOf": [
+              {
+                "type": "number",
+                "minimum": 0
+              },
+              {
+                "type": "string",
+                "pattern": "^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+              }
+            ]
+          }
+        },
+        "limits": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "anyOf": [
+              {
+                "type": "number",
+                "minimum": 0
+              },
+              {
+                "type": "string",
+                "pattern": "^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+              }
+            ]
+          }
+        }
+      },
+      "additionalProperties": false,
+      "description": "Requests and limits of the base container (cpu, memory, nvidia.com/gpu …)."
+    },
+    "Toleration": {
+      "type": "object",
+      "properties": {
+        "key": {
+          "type": "string"
+        },
+        "operator": {
+          "type": "string",
+          "enum": [
+            "Exists",
+            "Equal"
+          ]
+        },
+        "value": {
+          "type": "string",
+          "maxLength": 63,
+          "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+        },
+        "effect": {
+          "type": "string",
+          "enum": [
+            "NoSchedule",
+            "PreferNoSchedule",
+            "NoExecute"
+          ]
+        },
+        "tolerationSeconds": {
+          "type": "integer",
+          "minimum": -9007199254740991,
+          "maximum": 9007199254740991
+        }
+      },
+      "additionalProperties": false,
+      "description": "A Kubernetes toleration."
+    },
+    "Volume": {
+      "type": "object",
+      "properties": {
+        "name": {
+          "type": "string",
+          "maxLength": 63,
+          "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+        }
+      },
+      "required": [
+        "name"
+      ],
+      "additionalProperties": {},
+      "description": "A Kubernetes volume: a name and one volume source."
+    },
+    "VolumeMount": {
+      "type": "object",
+      "properties": {
+        "name": {
+          "type": "string",
+          "maxLength": 63,
+          "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+        },
+        "mountPath": {
+          "type": "string",
+          "minLength": 1
+        },
+        "readOnly": {
+          "type": "boolean"
+        },
+        "subPath": {
+          "type": "string"
+        },
+        "subPathExpr": {
+          "type": "string"
+        },
+        "mountPropagation": {
+          "type": "string",
+          "enum": [
+            "None",
+            "HostToContainer",
+            "Bidirectional"
+          ]
+        }
+      },
+      "required": [
+        "name",
+        "mountPath"
+      ],
+      "additionalProperties": false,
+      "description": "Where a volume appears in the base container."
+    },
     "CustomTask": {
       "type": "object",
       "properties": {
@@ -1167,7 +1726,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "type": {
           "type": "string",
-          "pattern": "^(?!(?:shell|http|sql|noop|external_task)$)[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!(?:shell|http|sql|noop|external_task|container)$)[A-Za-z0-9_.-]{1,250}$"
         },
         "args": {
           "type": "object",
