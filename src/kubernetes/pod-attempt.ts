@@ -30,6 +30,7 @@ export type AttemptTarget = {
 
 const RECHECK_MS = 5_000;
 const RETRY_MAX_MS = 10_000;
+const CREATE_TRIES = 4;
 
 /**
  * One attempt running as one pod: heartbeats the lease while the pod lives, copies its log, and completes the lease
@@ -125,7 +126,7 @@ export class PodAttempt {
   private async create(manifest: V1Pod): Promise<void> {
     const { namespace, name } = this.target;
     try {
-      this.observe(await this.deps.pods.create(namespace, manifest));
+      this.observe(await this.createWithRetries(manifest));
       this.logs.note(`pod ${namespace}/${name} created`);
     } catch (err) {
       if (err instanceof KubeError && err.status === 409) {
@@ -148,6 +149,23 @@ export class PodAttempt {
       }
     }
     await this.supervise();
+  }
+
+  /**
+   * Creates the pod, trying again on what a moment may cure (no answer, 429, 5xx): the name is the attempt's, so a
+   * create that did succeed unseen answers 409 next time, which create() takes as this lease's pod.
+   */
+  private async createWithRetries(manifest: V1Pod): Promise<V1Pod> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.pods.create(this.target.namespace, manifest);
+      } catch (err) {
+        const transient = !(err instanceof KubeError) || err.status === 429 || err.status >= 500;
+        if (!transient || attempt >= CREATE_TRIES || this.detached) throw err;
+        this.log.warn(`creating the pod failed (${errorMessage(err)}); trying again`);
+        await this.pause(500 * 2 ** attempt);
+      }
+    }
   }
 
   private async reattach(): Promise<void> {
@@ -249,8 +267,10 @@ export class PodAttempt {
     }
     if (result.status === 'failed') this.logs.note(`attempt failed: ${result.error ?? 'no reason'}`);
     await this.logs.close();
-    const accepted = await this.complete(result);
-    if (!accepted) {
+    const completion = await this.complete(result);
+    // Stopped before the lease API took it: the outcome is on the pod, and the next launcher completes it.
+    if (completion === 'detached') return;
+    if (completion === 'lost') {
       if (!deletePod) await this.deps.pods.delete(namespace, name, this.uid).catch(() => undefined);
       return;
     }
@@ -272,18 +292,18 @@ export class PodAttempt {
   }
 
   /** Completes the lease; retries transient failures (the heartbeat keeps the lease alive meanwhile). */
-  private async complete(result: ExecutionResult): Promise<boolean> {
+  private async complete(result: ExecutionResult): Promise<'accepted' | 'lost' | 'detached'> {
     let delay = 250;
     for (;;) {
       try {
         await this.deps.leases.complete(this.target.leaseId, { ...result });
-        return true;
+        return 'accepted';
       } catch (err) {
         if (err instanceof LeaseLostError) {
           this.log.warn(`completion not accepted (the lease is no longer live): ${errorMessage(err)}`);
-          return false;
+          return 'lost';
         }
-        if (this.detached) return false;
+        if (this.detached) return 'detached';
         this.log.warn(`completing the lease failed (${errorMessage(err)}); retrying in ${delay} ms`);
         await this.pause(delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
