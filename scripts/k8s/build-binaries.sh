@@ -27,6 +27,9 @@ fi
 as_root apt-get update -qq
 DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq golang-go etcd-server dpkg-dev >/dev/null
 
+if [[ -x "$bin/kube-apiserver" && -x "$bin/kube-scheduler" ]]; then
+  echo "k8s binaries cached in $bin (etcd installed)"; exit 0
+fi
 work="$cache/src"
 mkdir -p "$work"
 cd "$work"
