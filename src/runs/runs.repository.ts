@@ -690,17 +690,17 @@ export class DagSchedulingRepository {
 
   /**
    * Up to `limit` due DAGs (active, unpaused, next_dagrun_create_after reached), oldest due first, locked FOR UPDATE
-   * SKIP LOCKED: schedulers running at once take different DAGs.
+   * SKIP LOCKED: schedulers running at once take different DAGs. `except`: DAGs the caller's tick already had.
    */
-  async lockDueDags(db: Queryable, now: Date, limit: number): Promise<DagSchedulingRow[]> {
+  async lockDueDags(db: Queryable, now: Date, limit: number, except: string[] = []): Promise<DagSchedulingRow[]> {
     const { rows } = await db.query<DagSchedulingRow>({
       name: 'weft_lock_due_dags',
       text: `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
        JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
-       WHERE d.is_active AND NOT d.is_paused AND d.next_dagrun_create_after <= $1
+       WHERE d.is_active AND NOT d.is_paused AND d.next_dagrun_create_after <= $1 AND d.dag_id <> ALL ($3::text[])
        ORDER BY d.next_dagrun_create_after
        LIMIT $2 FOR UPDATE OF d SKIP LOCKED`,
-      values: [now, limit],
+      values: [now, limit, except],
     });
     return rows;
   }

@@ -30,12 +30,14 @@ export class CreateDueRunsJob {
   /** Returns the number of runs created. */
   async run(now: Date): Promise<number> {
     let created = 0;
-    let visited = 0;
-    while (visited < this.config.schedulerDagsPerTick) {
-      const limit = Math.min(DAGS_PER_TRANSACTION, this.config.schedulerDagsPerTick - visited);
-      const batch = await inTransaction(this.pool, (db) => this.createForDueDags(db, now, limit));
-      if (batch.dags === 0) break;
-      visited += batch.dags;
+    // DAGs this tick has had: a DAG whose catch-up filled its per-tick batch is due again at once (createAfter =
+    // now), and must wait for the next tick rather than be taken again by this one.
+    const visited: string[] = [];
+    while (visited.length < this.config.schedulerDagsPerTick) {
+      const limit = Math.min(DAGS_PER_TRANSACTION, this.config.schedulerDagsPerTick - visited.length);
+      const batch = await inTransaction(this.pool, (db) => this.createForDueDags(db, now, limit, visited));
+      if (batch.dags.length === 0) break;
+      visited.push(...batch.dags);
       created += batch.created;
     }
     if (created) this.logger.log(`created ${created} run(s)`);
@@ -49,9 +51,9 @@ export class CreateDueRunsJob {
    * trips and commits. The batch's DAG rows stay locked until then; other schedulers skip them, and a manual
    * trigger of one of them waits for the batch.
    */
-  private async createForDueDags(db: Queryable, now: Date, limit: number): Promise<{ dags: number; created: number }> {
-    const dags = await this.dags.lockDueDags(db, now, limit);
-    if (!dags.length) return { dags: 0, created: 0 };
+  private async createForDueDags(db: Queryable, now: Date, limit: number, visited: string[]): Promise<{ dags: string[]; created: number }> {
+    const dags = await this.dags.lockDueDags(db, now, limit, visited);
+    if (!dags.length) return { dags: [], created: 0 };
     const lasts = await this.runs.latestScheduledLogicalDates(db, dags.map((d) => d.dagId));
     await this.engine.preloadVersions(db, dags.map((d) => d.versionId));
     const next: Array<{ dagId: string; logicalDate: Date | null; createAfter: Date | null }> = [];
@@ -90,6 +92,6 @@ export class CreateDueRunsJob {
     // The DAGs' queued runs that fit under their maxActiveRuns (the ones just created among them), under the DAG
     // row locks taken above: what engine.startQueuedRuns does per DAG, for the batch at once.
     await this.engine.startRuns(db, await this.runs.startableRunsOfDags(db, dags), now, createdIds);
-    return { dags: dags.length, created: createdIds.length };
+    return { dags: dags.map((d) => d.dagId), created: createdIds.length };
   }
 }
