@@ -1,7 +1,9 @@
 /**
- * Whether an error means "the database cannot be reached right now" (refused, dropped, shut down, pool timed
- * out) rather than a bug or bad input. The HTTP and GraphQL edges answer such errors with 503 instead of 500, and
- * the service recovers by itself once PostgreSQL is back (the pool opens new connections).
+ * Whether an error means "the database cannot do this right now" (refused, dropped, shut down, pool timed out,
+ * read-only during a failover, a lock or statement timeout) rather than a bug or bad input. This is the one place
+ * that decides it: the HTTP and GraphQL edges answer such errors with 503 (and Retry-After) instead of 500, the
+ * scheduler counts the tick as failed and tries again on the next one, a connection that failed this way is not
+ * reused (inTransaction), and the service recovers by itself once PostgreSQL is back (the pool opens new connections).
  */
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;
@@ -36,7 +38,17 @@ const MESSAGES = [
   'Connection ended unexpectedly',
 ];
 
-/** SQLSTATE class 08 (connection exception), 57P01–57P03 (server shutting down or starting), 53300 (too many connections). */
+/**
+ * SQLSTATE class 08 (connection exception), and:
+ * 57P01–57P03 server shutting down or starting; 53300 too many connections;
+ * 25006 read_only_sql_transaction: a primary being demoted, a standby promoted late, a database set read-only
+ *   (a failover in progress): writes fail until a writable primary is back;
+ * 55P03 lock_not_available (lock_timeout), 57014 query_canceled (statement_timeout), 25P03 the session was idle in
+ *   a transaction too long (idle_in_transaction_session_timeout), 40P01 deadlock, 40001 serialization failure:
+ *   nothing was written, and the same request again may succeed.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '25006', '55P03', '57014', '25P03', '40P01', '40001']);
+
 function isUnavailableSqlState(code: string): boolean {
-  return /^08[0-9A-Z]{3}$/.test(code) || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
+  return /^08[0-9A-Z]{3}$/.test(code) || UNAVAILABLE_SQLSTATES.has(code);
 }

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { DATABASE_URL } from './database.tokens.js';
+import { sessionSettings, socketOptions } from './pool.js';
 
 /** What a channel's user hears: its notifications, and the loss of the connection (notifications may be missing). */
 export type ChannelHandler = {
@@ -79,7 +81,7 @@ export class PgListener implements OnApplicationShutdown {
   }
 
   private async open(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: this.config.databaseConnectTimeoutSec * 1000 });
+    const client = new pg.Client({ connectionString: this.url, ...socketOptions(this.config) });
     client.on('notification', (n) => {
       for (const h of this.channels.get(n.channel) ?? []) h.onNotify(n.payload ?? '');
     });
@@ -87,6 +89,14 @@ export class PgListener implements OnApplicationShutdown {
     client.on('end', () => this.lost(client, 'connection ended'));
     try {
       await client.connect();
+      // The session's bounds (its keepalives matter here: this connection is idle most of the time; a server that
+      // refuses them for another reason than being unavailable is the pool's to report, database/pool.ts).
+      const settings = sessionSettings(this.config);
+      if (settings) {
+        await client.query(settings).catch((err: unknown) => {
+          if (isDatabaseUnavailable(err)) throw err;
+        });
+      }
       // Every channel in use on the new connection at once (one round trip); then it replaces the old one.
       const names = [...this.channels.keys()];
       if (names.length > 0) await client.query(names.map((c) => `LISTEN ${c}`).join('; '));

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 
 /** Injection token of the process's one pg.Pool, shared by Prisma's adapter and the hand-written SQL. */
 export const PG_POOL = Symbol('PG_POOL');
@@ -74,6 +75,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
   const tx: TransactionState = { queued: new Map(), attached: new Map(), handOff: handOffs.get(pool) };
   openTransactions.set(client, tx);
   let settle: ((committed: boolean) => void) | null = null;
+  let discard: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -84,10 +86,13 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     settle?.(false);
+    // A session that failed this way is not reused: one opened while the database was read-only (a failover)
+    // stays read-only for its whole life, even once a writable primary is back.
+    if (isDatabaseUnavailable(err)) discard = err as Error;
     throw err;
   } finally {
     openTransactions.delete(client);
-    client.release();
+    client.release(discard);
   }
 }
 

@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { PG_POOL } from '../database/pg.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { pendingMigrations } from '../database/migrator.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
 
 export type Readiness = {
   status: 'ok' | 'unavailable';
-  database: 'ok' | 'unreachable';
+  database: 'ok' | 'unreachable' | 'read_only';
   pendingMigrations: string[];
   error?: string;
 };
@@ -16,14 +18,20 @@ const DATABASE_CHECK_TIMEOUT_MS = 3000;
 @Injectable()
 export class HealthService {
   constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
     private readonly prisma: PrismaService,
     private readonly lifecycle: Lifecycle,
   ) {}
 
-  /** Red while shutting down (first thing a drain does), when PostgreSQL is unreachable, or with migrations pending. */
+  /**
+   * Red while shutting down (first thing a drain does), when PostgreSQL is unreachable or read-only (a failover in
+   * progress: every write would fail), or with migrations pending.
+   */
   async readiness(): Promise<Readiness> {
     try {
-      await withTimeout(this.prisma.$queryRaw`SELECT 1`, DATABASE_CHECK_TIMEOUT_MS);
+      if (await withTimeout(this.readOnly(), DATABASE_CHECK_TIMEOUT_MS)) {
+        return { status: 'unavailable', database: 'read_only', pendingMigrations: [], error: 'the database accepts no writes (read-only: a failover in progress?)' };
+      }
     } catch (err) {
       return { status: 'unavailable', database: 'unreachable', pendingMigrations: [], error: (err as Error).message };
     }
@@ -32,6 +40,24 @@ export class HealthService {
     const pending = await pendingMigrations(new Set(finished.map((r) => r.migration_name)));
     if (this.lifecycle.draining) return { status: 'unavailable', database: 'ok', pendingMigrations: pending, error: 'shutting down' };
     return { status: pending.length ? 'unavailable' : 'ok', database: 'ok', pendingMigrations: pending };
+  }
+
+  /**
+   * Whether a session of the pool is read-only (a standby, or a database set read-only). Such a session is dropped
+   * rather than returned to the pool: it would stay read-only once a writable primary is back.
+   */
+  private async readOnly(): Promise<boolean> {
+    const client = await this.pool.connect();
+    let readOnly = false;
+    try {
+      const { rows } = await client.query<{ ro: boolean }>(`SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS ro`);
+      readOnly = rows[0]!.ro;
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+    client.release(readOnly ? new Error('read-only session') : undefined);
+    return readOnly;
   }
 }
 

@@ -151,7 +151,7 @@ export const health = named('Health', z.object({ status: z.literal('ok') }));
 
 export const readiness = named('Readiness', z.object({
   status: z.enum(['ok', 'unavailable']),
-  database: z.enum(['ok', 'unreachable']),
+  database: z.enum(['ok', 'unreachable', 'read_only']),
   pendingMigrations: z.array(z.string()),
   error: z.string().optional(),
 }));
