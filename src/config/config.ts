@@ -29,6 +29,18 @@ const schema = z.object({
   DATABASE_CONNECT_TIMEOUT_SEC: int(1, 600)
     .default(10)
     .meta(doc('give up opening a database connection after this long; requests then answer `503` instead of hanging')),
+  DATABASE_LOCK_TIMEOUT_SEC: int(0, 3600)
+    .default(10)
+    .meta(doc('longest a statement waits for a lock (`lock_timeout`); past it the request answers `503` and is retried (a scheduler job, on its next tick) (`0` = wait forever)')),
+  DATABASE_STATEMENT_TIMEOUT_SEC: int(0, 86400)
+    .default(60)
+    .meta(doc('longest one statement may run (`statement_timeout`; `0` = no limit)')),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SEC: int(0, 3600)
+    .default(15)
+    .meta(doc('PostgreSQL ends a session of this process that stays idle inside a transaction this long (`idle_in_transaction_session_timeout`), releasing its locks: bounds how long a frozen or cut-off Weft process can hold up others (`0` = never)')),
+  DATABASE_TCP_KEEPALIVE_SEC: int(0, 3600)
+    .default(30)
+    .meta(doc('TCP keepalives on database connections, both ends: probes after this long idle, a dead peer dropped within about twice it; also bounds unacknowledged writes (`tcp_user_timeout`) (`0` = the operating system\'s defaults)')),
   WEFT_HOME: z
     .string()
     .min(1)
@@ -187,6 +199,11 @@ export type Config = {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   databaseConnectTimeoutSec: number;
+  /** Server-side bounds on this process's sessions (database/pool.ts); 0 = off. */
+  databaseLockTimeoutSec: number;
+  databaseStatementTimeoutSec: number;
+  databaseIdleInTransactionTimeoutSec: number;
+  databaseTcpKeepaliveSec: number;
   home: string;
   embeddedPgPort: number;
   dagsFolder: string | undefined;
@@ -289,6 +306,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: c.DATABASE_URL,
     databasePoolSize: c.DATABASE_POOL_SIZE,
     databaseConnectTimeoutSec: c.DATABASE_CONNECT_TIMEOUT_SEC,
+    databaseLockTimeoutSec: c.DATABASE_LOCK_TIMEOUT_SEC,
+    databaseStatementTimeoutSec: c.DATABASE_STATEMENT_TIMEOUT_SEC,
+    databaseIdleInTransactionTimeoutSec: c.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SEC,
+    databaseTcpKeepaliveSec: c.DATABASE_TCP_KEEPALIVE_SEC,
     home: c.WEFT_HOME,
     embeddedPgPort: c.WEFT_EMBEDDED_PG_PORT,
     dagsFolder: c.WEFT_DAGS_FOLDER,
