@@ -114,28 +114,58 @@ export class LeasesRepository {
     return rows[0] ?? null;
   }
 
-  /** Extends a live lease; null when it is gone or already expired (the reaper owns it then). */
+  /**
+   * Extends a lease; null when it is gone. A lease past its expiry that the reaper has not ended yet is still the
+   * live attempt (the reaper re-checks under its lock), so it is extended like any other: a heartbeat and a
+   * completion give the same answer. A cancelled lease is not extended: it answers cancelRequested until its worker
+   * reports or it runs out.
+   */
   async heartbeat(db: Queryable, leaseId: string, now: Date, ttlSec: number): Promise<{ expiresAt: Date; cancelRequested: boolean } | null> {
     const { rows } = await db.query<{ expiresAt: Date; cancelRequested: boolean }>({
       name: 'weft_heartbeat',
-      text: `UPDATE leases SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 AND expires_at > $2
+      text: `UPDATE leases SET heartbeat_at = $2, expires_at = CASE WHEN cancel_requested THEN expires_at ELSE $3 END WHERE id = $1
        RETURNING expires_at AS "expiresAt", cancel_requested AS "cancelRequested"`,
       values: [leaseId, now, new Date(now.getTime() + ttlSec * 1000)],
     });
     return rows[0] ?? null;
   }
 
-  /** Leases past their expiry or execution deadline (unlocked: the reaper locks run, task, lease in order). */
+  /** Live leases past their expiry or execution deadline (unlocked: the reaper locks them), most overdue first. */
   async expiredLeases(db: Queryable, now: Date, limit: number): Promise<{ id: string; dagRunId: number; reason: 'expired' | 'timeout' }[]> {
-    const { rows } = await db.query(
-      `SELECT l.id, ti.dag_run_id AS "dagRunId",
+    const { rows } = await db.query({
+      name: 'weft_expired_leases',
+      text: `SELECT l.id, ti.dag_run_id AS "dagRunId",
          CASE WHEN l.deadline_at IS NOT NULL AND l.deadline_at <= $1 THEN 'timeout' ELSE 'expired' END AS reason
        FROM leases l JOIN task_instances ti ON ti.id = l.task_instance_id
-       WHERE l.expires_at <= $1 OR (l.deadline_at IS NOT NULL AND l.deadline_at <= $1)
-       ORDER BY l.expires_at LIMIT $2`,
-      [now, limit],
-    );
-    return rows;
+       WHERE NOT l.cancel_requested AND (l.expires_at <= $1 OR (l.deadline_at IS NOT NULL AND l.deadline_at <= $1))
+       ORDER BY least(l.expires_at, coalesce(l.deadline_at, l.expires_at)) LIMIT $2`,
+      values: [now, limit],
+    });
+    return rows as { id: string; dagRunId: number; reason: 'expired' | 'timeout' }[];
+  }
+
+  /** Deletes cancelled leases that ran out without their worker reporting (their pool slots free up); SKIP LOCKED. */
+  async dropExpiredCancelled(db: Queryable, now: Date, limit: number): Promise<number> {
+    const { rowCount } = await db.query({
+      name: 'weft_drop_expired_cancelled',
+      text: `DELETE FROM leases WHERE id IN (
+         SELECT id FROM leases WHERE cancel_requested AND expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      values: [now, limit],
+    });
+    return rowCount ?? 0;
+  }
+
+  /**
+   * A cancelled lease's worker reported (its result is discarded): the lease goes, and its pool slot with it. Only
+   * the key that took the lease may do this (any key when either is unknown). True when it did.
+   */
+  async releaseCancelled(db: Queryable, leaseId: string, callerKeyId: string | null): Promise<boolean> {
+    const { rowCount } = await db.query({
+      name: 'weft_release_cancelled',
+      text: `DELETE FROM leases WHERE id = $1 AND cancel_requested AND (api_key_id IS NULL OR $2::uuid IS NULL OR api_key_id = $2::uuid)`,
+      values: [leaseId, callerKeyId],
+    });
+    return rowCount === 1;
   }
 
   async insertXcom(db: Queryable, t: { taskInstanceId: number; dagId: string; runId: string; taskId: string; tryNumber: number }, xcom: Record<string, unknown>): Promise<void> {

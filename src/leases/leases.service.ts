@@ -229,7 +229,11 @@ export class LeasesService implements BeforeApplicationShutdown {
     }
   }
 
-  /** Extends the lease; 409 when it is no longer the live attempt (the worker must stop the task). */
+  /**
+   * Extends the lease; 409 when it is gone (the worker must stop the task). A lease past its expiry that the reaper
+   * has not ended yet is extended like any other (the same answer a completion would get: accepted). A cancelled
+   * lease (clear, mark, execution timeout) answers cancelRequested: the worker stops the task and reports.
+   */
   async heartbeat(leaseId: string): Promise<{ leaseExpiresAt: Date; cancelRequested: boolean }> {
     await this.checkOwner(leaseId);
     const now = this.clock.now();
@@ -416,6 +420,10 @@ export class LeasesService implements BeforeApplicationShutdown {
     const attempt = await this.leases.findTryByLease(this.pool, leaseId);
     if (attempt?.completionHash === hash) {
       return { taskState: attempt.state, runState: attempt.runState, duplicate: true };
+    }
+    // A cancelled attempt's worker has stopped the task and reports: its lease, and the pool slots it held, go now.
+    if (await this.leases.releaseCancelled(this.pool, leaseId, requestContext.getStore()?.apiKey?.id ?? null)) {
+      throw new ConflictError(`lease ${leaseId} was cancelled (cleared, marked or past its execution timeout); its result is discarded`, 'lease_lost');
     }
     throw await this.staleLease(leaseId);
   }

@@ -1,17 +1,33 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { inTransaction, PG_POOL, pgErrorCode, type Queryable } from '../database/pg.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { LeasesRepository } from './leases.repository.js';
 import { attemptFields } from '../logging/log-fields.js';
 
+/** Candidates per pass (the most overdue first). */
+const BATCH = 500;
+
+type Candidate = { id: string; dagRunId: number; reason: 'expired' | 'timeout' };
+type Reaped = { dagId: string; runFinished: boolean } | null;
+
 /**
  * Ends attempts whose lease expired (no heartbeat) or whose execution deadline passed, as failed attempts (the
- * retry policy applies). The run row is taken with SKIP LOCKED, so schedulers share the work; the lease is
- * re-checked under the lock, so a completion that won the race is left alone. Pool slots free up with the
- * lease row in the same transaction.
+ * retry policy applies); pool slots free up with the lease row in the same transaction.
+ *
+ * Its bound is the lease TTL plus one tick, also in a run whose completions keep its row locked: an attempt that
+ * goes up for retry (the usual case) changes nothing its run's state or downstream tasks depend on, so it is ended
+ * under the task instance's and the lease's locks alone, taken SKIP LOCKED (a completion of that very attempt that
+ * holds them wins; schedulers share the work). Only an attempt that ends the task (no tries left) needs the run lock,
+ * for the evaluation: that one waits its turn behind the completions (bounded by DATABASE_LOCK_TIMEOUT_SEC; past it,
+ * the next tick tries again). Each is re-checked under its locks, so a completion or heartbeat that came first is
+ * left alone.
+ *
+ * An execution timeout whose worker may still be running the task (its lease has not expired) cancels the lease
+ * instead of removing it: the worker's next heartbeat answers cancelRequested. Cancelled leases whose worker never
+ * reported are removed once they expire.
  */
 @Injectable()
 export class ReapExpiredLeasesJob {
@@ -28,24 +44,17 @@ export class ReapExpiredLeasesJob {
   async run(now: Date): Promise<number> {
     let reaped = 0;
     const finishedDags = new Set<string>();
-    for (const candidate of await this.leases.expiredLeases(this.pool, now, 500)) {
-      const outcome = await inTransaction(this.pool, async (db) => {
-        const run = await this.runs.tryLockRun(db, candidate.dagRunId);
-        if (!run) return null;
-        const lease = await this.leases.findLease(db, candidate.id, true);
-        if (!lease) return null;
-        const ti = await this.runs.lockTaskInstance(db, lease.taskInstanceId);
-        const stillDue = lease.expiresAt <= now || (lease.deadlineAt !== null && lease.deadlineAt <= now);
-        if (!ti || !stillDue || ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
-        const error =
-          candidate.reason === 'timeout'
-            ? `execution timeout: the attempt ran past its deadline ${lease.deadlineAt?.toISOString()}`
-            : `lease expired at ${lease.expiresAt.toISOString()} without a heartbeat (worker ${lease.workerId})`;
-        // The lease row ends in the same statement as the attempt (its pool slot frees with it).
-        const result = await this.engine.finishAttempt(db, run, ti, { status: 'failed', error }, now, { id: lease.id, completionHash: null });
-        this.logger.warn({ msg: `${ti.dagId}/${ti.runId}/${ti.taskId} try ${ti.tryNumber}: ${error} -> ${result.state}`, ...attemptFields(ti) });
-        return { dagId: run.dagId, runFinished: result.runState !== run.state };
-      });
+    await this.leases.dropExpiredCancelled(this.pool, now, BATCH);
+    for (const candidate of await this.leases.expiredLeases(this.pool, now, BATCH)) {
+      let outcome: Reaped | 'needs_run_lock';
+      try {
+        outcome = await inTransaction(this.pool, (db) => this.reapWithoutRunLock(db, candidate, now));
+        if (outcome === 'needs_run_lock') outcome = await inTransaction(this.pool, (db) => this.reapUnderRunLock(db, candidate, now));
+      } catch (err) {
+        // The run lock was not granted within DATABASE_LOCK_TIMEOUT_SEC (a stalled holder): the next tick retries.
+        if (pgErrorCode(err) === '55P03') continue;
+        throw err;
+      }
       if (!outcome) continue;
       reaped++;
       if (outcome.runFinished) finishedDags.add(outcome.dagId);
@@ -53,4 +62,47 @@ export class ReapExpiredLeasesJob {
     for (const dagId of finishedDags) await this.runsService.startQueuedRuns(dagId, now);
     return reaped;
   }
+
+  /** An attempt going up for retry, under its task instance's and lease's locks only. */
+  private async reapWithoutRunLock(db: Queryable, candidate: Candidate, now: Date): Promise<Reaped | 'needs_run_lock'> {
+    const attempt = await this.runs.tryLockAttemptWithoutRun(db, candidate.id);
+    if (!attempt) return null;
+    const { ti, lease, dagVersionId } = attempt;
+    if (!isDue(lease, now) || ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
+    const error = reapError(candidate.reason, lease);
+    const end = await this.engine.quietEnd(db, { dagVersionId, taskId: ti.taskId, tryNumber: ti.tryNumber, maxTries: ti.maxTries }, { status: 'failed', error }, now);
+    if (end?.to !== 'up_for_retry') return 'needs_run_lock';
+    const cancel = candidate.reason === 'timeout' && lease.expiresAt > now;
+    await this.runs.finishAttempt(db, ti, end.to, now, { error, nextRetryAt: end.retryAt, lease: cancel ? null : { id: lease.id, completionHash: null }, readStates: false });
+    if (cancel) await this.runs.cancelLease(db, lease.id);
+    this.logger.warn({ msg: `${ti.dagId}/${ti.runId}/${ti.taskId} try ${ti.tryNumber}: ${error} -> ${end.to}`, ...attemptFields(ti) });
+    return { dagId: ti.dagId, runFinished: false };
+  }
+
+  /** An attempt that ends its task: run, task instance and lease locked in the usual order, then evaluated. */
+  private async reapUnderRunLock(db: Queryable, candidate: Candidate, now: Date): Promise<Reaped> {
+    const run = await this.runs.lockRun(db, candidate.dagRunId);
+    if (!run) return null;
+    const lease = await this.leases.findLease(db, candidate.id, true);
+    if (!lease || lease.cancelRequested) return null;
+    const ti = await this.runs.lockTaskInstance(db, lease.taskInstanceId);
+    if (!ti || !isDue(lease, now) || ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
+    const error = reapError(candidate.reason, lease);
+    const cancel = candidate.reason === 'timeout' && lease.expiresAt > now;
+    // Without `cancel`, the lease row ends in the same statement as the attempt (its pool slot frees with it).
+    const result = await this.engine.finishAttempt(db, run, ti, { status: 'failed', error }, now, cancel ? undefined : { id: lease.id, completionHash: null });
+    if (cancel) await this.runs.cancelLease(db, lease.id);
+    this.logger.warn({ msg: `${ti.dagId}/${ti.runId}/${ti.taskId} try ${ti.tryNumber}: ${error} -> ${result.state}`, ...attemptFields(ti) });
+    return { dagId: run.dagId, runFinished: result.runState !== run.state };
+  }
+}
+
+function isDue(lease: { expiresAt: Date; deadlineAt: Date | null }, now: Date): boolean {
+  return lease.expiresAt <= now || (lease.deadlineAt !== null && lease.deadlineAt <= now);
+}
+
+function reapError(reason: 'expired' | 'timeout', lease: { expiresAt: Date; deadlineAt: Date | null; workerId: string }): string {
+  return reason === 'timeout'
+    ? `execution timeout: the attempt ran past its deadline ${lease.deadlineAt?.toISOString()}`
+    : `lease expired at ${lease.expiresAt.toISOString()} without a heartbeat (worker ${lease.workerId})`;
 }

@@ -305,11 +305,12 @@ export class RunsRepository {
   }
 
   /**
-   * Ends the live attempt of a task instance from outside (clear, mark): its lease row goes, so the worker's
-   * next heartbeat or completion gets 409 and its output is discarded.
+   * Ends the live attempt of a task instance from outside (clear, mark): its lease is cancelled (cancelRequested),
+   * so it is no longer the live attempt (its completion gets 409 and its output is discarded; the task instance may
+   * start another attempt at once), and the worker's next heartbeat tells it to stop (cancelLease).
    */
   async fenceAttempt(db: Queryable, ti: TaskInstanceRow, reason: string, now: Date): Promise<void> {
-    await db.query('DELETE FROM leases WHERE task_instance_id = $1', [ti.id]);
+    await db.query('UPDATE leases SET cancel_requested = true WHERE task_instance_id = $1 AND NOT cancel_requested', [ti.id]);
     await db.query(
       `UPDATE task_instance_tries SET state = 'failed', end_date = $3, error = $4
        WHERE task_instance_id = $1 AND try_number = $2 AND end_date IS NULL`,
@@ -447,9 +448,55 @@ export class RunsRepository {
   }
 
   /**
+   * Locks a live attempt by its lease id without its run: the task instance, then the lease, both SKIP LOCKED (a
+   * completion or an operator holding either wins; the caller comes back to it). Enough for changes that move a task
+   * instance between unfinished states (an attempt going up for retry), which neither a completion's evaluation nor
+   * the run's state depends on; anything that may finish a task takes the run lock first (lockAttempt). Null when the
+   * lease is gone, cancelled, or locked.
+   */
+  async tryLockAttemptWithoutRun(
+    db: Queryable,
+    leaseId: string,
+  ): Promise<{ ti: TaskInstanceRow; lease: { id: string; tryNumber: number; workerId: string; expiresAt: Date; deadlineAt: Date | null }; dagVersionId: number } | null> {
+    const { rows } = await db.query<Record<string, unknown>>({
+      name: 'weft_try_lock_attempt_without_run',
+      text: `SELECT ${columns(TI_FIELDS, 'ti', 'ti.')}, l.id AS "l.id", l.try_number AS "l.tryNumber", l.worker_id AS "l.workerId",
+         l.expires_at AS "l.expiresAt", l.deadline_at AS "l.deadlineAt", r.dag_version_id AS "dagVersionId"
+       FROM leases l
+       JOIN task_instances ti ON ti.id = l.task_instance_id
+       JOIN dag_runs r ON r.id = ti.dag_run_id
+       WHERE l.id = $1 AND NOT l.cancel_requested
+       FOR UPDATE OF ti, l SKIP LOCKED`,
+      values: [leaseId],
+    });
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      ti: unprefix<TaskInstanceRow>(row, 'ti.', TI_FIELDS),
+      lease: {
+        id: row['l.id'] as string,
+        tryNumber: row['l.tryNumber'] as number,
+        workerId: row['l.workerId'] as string,
+        expiresAt: row['l.expiresAt'] as Date,
+        deadlineAt: row['l.deadlineAt'] as Date | null,
+      },
+      dagVersionId: row['dagVersionId'] as number,
+    };
+  }
+
+  /**
+   * Cancels a lease whose attempt has just been ended without it (an execution timeout): it stays, counting in its
+   * pool, until its worker reports (LeasesService) or it expires (the reaper), so that worker's heartbeats answer
+   * cancelRequested meanwhile.
+   */
+  async cancelLease(db: Queryable, leaseId: string): Promise<void> {
+    await db.query('UPDATE leases SET cancel_requested = true WHERE id = $1', [leaseId]);
+  }
+
+  /**
    * Locks a live attempt by its lease id for its completion: the run, then the task instance, then the lease (the
    * lock order everywhere; FOR UPDATE OF takes them in the order listed), in one statement. Null when the lease is
-   * gone (finished, reaped or fenced).
+   * gone (finished or reaped) or cancelled (fenced).
    */
   async lockAttempt(db: Queryable, leaseId: string): Promise<LockedAttempt | null> {
     const { rows } = await db.query<Record<string, unknown>>({
@@ -461,7 +508,7 @@ export class RunsRepository {
        JOIN task_instances ti ON ti.id = l.task_instance_id
        JOIN dag_runs r ON r.id = ti.dag_run_id
        LEFT JOIN workers w ON w.id = l.worker_id
-       WHERE l.id = $1
+       WHERE l.id = $1 AND NOT l.cancel_requested
        FOR UPDATE OF r, ti, l`,
       values: [leaseId],
     });
