@@ -14,7 +14,28 @@ export type LeasedTask = {
   task: Record<string, unknown>;
 };
 
+/** The server no longer counts the attempt (409: reaped, completed otherwise, cancelled and reported; 404). */
 export class LeaseLostError extends Error {}
+
+/** Any other answer than 2xx, 404 and 409. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Whether a failed call may succeed when sent again: a network error or timeout, a 5xx (the database unavailable,
+ * a replica shutting down), 408, 425 or 429. Everything else is the server's answer (refused, or the lease gone).
+ */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof LeaseLostError) return false;
+  if (err instanceof HttpError) return err.status >= 500 || err.status === 408 || err.status === 425 || err.status === 429;
+  return true;
+}
 
 export class LeaseClient {
   constructor(
@@ -28,8 +49,8 @@ export class LeaseClient {
   }
 
   /** Resolves cancelRequested; throws LeaseLostError when the server no longer recognises the attempt. */
-  async heartbeat(leaseId: string): Promise<{ cancelRequested: boolean }> {
-    return (await this.post(`/api/v1/leases/${leaseId}/heartbeat`, undefined)).json() as Promise<{ cancelRequested: boolean }>;
+  async heartbeat(leaseId: string, timeoutMs?: number): Promise<{ cancelRequested: boolean }> {
+    return (await this.post(`/api/v1/leases/${leaseId}/heartbeat`, undefined, undefined, timeoutMs)).json() as Promise<{ cancelRequested: boolean }>;
   }
 
   async logs(leaseId: string, lines: { line: string; stream: string }[]): Promise<void> {
@@ -52,7 +73,7 @@ export class LeaseClient {
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     if (res.status === 409 || res.status === 404) throw new LeaseLostError(`${path}: ${res.status} ${await res.text()}`);
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    if (!res.ok) throw new HttpError(res.status, `${path}: ${res.status} ${await res.text()}`);
     return res;
   }
 }

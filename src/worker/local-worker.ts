@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { cancelledResult, errorMessage, type CancelReason, type ExecutionResult, type TaskExecutor } from './executors/executor.js';
+import { deliver, LogShipper } from './delivery.js';
 import { LeaseClient, LeaseLostError, type LeasedTask } from './lease-client.js';
 
 export type LocalWorkerOptions = {
@@ -18,6 +19,8 @@ export type LocalWorkerOptions = {
 
 const LOG_FLUSH_MS = 500;
 const LOG_FLUSH_LINES = 200;
+/** After the shutdown grace, how long stopped tasks may still try to report. */
+const STOPPED_REPORT_MS = 5_000;
 
 /**
  * The built-in worker: a loop that long-polls for as many tasks as it has free slots, runs each with its
@@ -28,6 +31,8 @@ export class LocalWorker {
   private readonly client: LeaseClient;
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly stopping = new AbortController();
+  /** Aborted when the shutdown grace is over: attempts still reporting give up then. */
+  private readonly hardStop = new AbortController();
   private loop: Promise<void> | null = null;
   private slotFreed: (() => void) | null = null;
 
@@ -52,6 +57,9 @@ export class LocalWorker {
     const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), graceMs).unref());
     if ((await Promise.race([all.then(() => 'done' as const), grace])) === 'late') {
       for (const r of this.running.values()) r.controller.abort('shutdown' satisfies CancelReason);
+      // Stopped tasks report once more (retryable: shutdown); what cannot be reported within a few seconds more
+      // is left to the lease's expiry.
+      setTimeout(() => this.hardStop.abort('shutdown'), STOPPED_REPORT_MS).unref();
       await all;
     }
   }
@@ -91,26 +99,37 @@ export class LocalWorker {
     this.running.set(lease.leaseId, { controller, done });
   }
 
+  /**
+   * One attempt: run it, then report it. The heartbeat goes on until the report is settled, and the log lines and the
+   * completion are sent until the API accepts or refuses them (409: the lease is gone), however long it is
+   * unavailable (a database outage, a failover: 503), so an outage never makes a finished task run again. Only
+   * the heartbeat answering 409, or the end of the shutdown grace, stops that.
+   */
   private async execute(lease: LeasedTask, controller: AbortController): Promise<void> {
     const log = this.opts.logger.child({ dagId: lease.dagId, runId: lease.runId, taskId: lease.taskId, tryNumber: lease.tryNumber });
-    const lines: { line: string; stream: string }[] = [];
-    let flushing: Promise<void> = Promise.resolve();
-    const flush = () => {
-      if (!lines.length) return flushing;
-      const batch = lines.splice(0, lines.length);
-      flushing = flushing.then(() => this.client.logs(lease.leaseId, batch).catch((err: unknown) => log.warn(`sending logs failed: ${errorMessage(err)}`)));
-      return flushing;
-    };
+    const logs = new LogShipper((lines) => this.client.logs(lease.leaseId, lines));
+    // Aborted when the lease is gone (the heartbeat answered 409) or the worker stops for good: nothing to report then.
+    const gone = new AbortController();
+    const stopReporting = AbortSignal.any([gone.signal, this.hardStop.signal]);
+    const warn = warnOnce(log);
+    const beatEveryMs = Math.max(1, lease.heartbeatIntervalSec) * 1000;
     const heartbeat = setInterval(() => {
-      this.client.heartbeat(lease.leaseId).then(
-        (hb) => hb.cancelRequested && controller.abort('cancel_requested' satisfies CancelReason),
+      this.client.heartbeat(lease.leaseId, beatEveryMs * 2).then(
+        (hb) => {
+          warn.recovered('heartbeat');
+          if (hb.cancelRequested) controller.abort('cancel_requested' satisfies CancelReason);
+        },
         (err: unknown) => {
-          if (err instanceof LeaseLostError) controller.abort('lease_lost' satisfies CancelReason);
-          else log.warn(`heartbeat failed: ${errorMessage(err)}`);
+          if (err instanceof LeaseLostError) {
+            controller.abort('lease_lost' satisfies CancelReason);
+            gone.abort('lease_lost');
+          } else warn.failed('heartbeat', err);
         },
       );
-    }, Math.max(1, lease.heartbeatIntervalSec) * 1000);
-    const logTimer = setInterval(() => void flush(), LOG_FLUSH_MS);
+    }, beatEveryMs);
+    const logTimer = setInterval(() => {
+      if (logs.size) logs.flush().then(() => warn.recovered('logs'), (err: unknown) => warn.failed('logs', err));
+    }, LOG_FLUSH_MS);
     const deadline = lease.executionDeadline ? new Date(lease.executionDeadline).getTime() - Date.now() : null;
     const timeout = deadline === null ? undefined : setTimeout(() => controller.abort('execution_timeout' satisfies CancelReason), Math.max(0, deadline));
 
@@ -121,8 +140,8 @@ export class LocalWorker {
         ? await executor.execute(lease.task, {
             signal: controller.signal,
             log: (line, stream = 'stdout') => {
-              lines.push({ line, stream });
-              if (lines.length >= LOG_FLUSH_LINES) void flush();
+              logs.add(line, stream);
+              if (logs.size >= LOG_FLUSH_LINES) logs.flush().catch((err: unknown) => warn.failed('logs', err));
             },
             env: contextEnv(lease),
             limits: this.opts.limits,
@@ -131,22 +150,42 @@ export class LocalWorker {
     } catch (err) {
       result = controller.signal.aborted ? cancelledResult(controller.signal) : { status: 'failed', error: errorMessage(err), retryable: true };
     } finally {
-      clearInterval(heartbeat);
       clearInterval(logTimer);
       clearTimeout(timeout);
     }
-    await flush();
-    if (controller.signal.reason === 'lease_lost') {
-      log.warn('lease lost: the server no longer counts this attempt, its result is discarded');
-      return;
-    }
     try {
-      await this.client.complete(lease.leaseId, { ...result });
-      log.info({ status: result.status }, `task ${result.status}${result.error ? `: ${result.error}` : ''}`);
-    } catch (err) {
-      log.warn(`completion not accepted: ${errorMessage(err)}`);
+      if (controller.signal.reason === 'lease_lost') {
+        log.warn('lease lost: the server no longer counts this attempt, its result is discarded');
+        return;
+      }
+      const retrying = (what: string) => (err: unknown, attempt: number) => {
+        if (attempt === 1) log.warn(`sending ${what} failed (${errorMessage(err)}); retrying until the API takes it`);
+      };
+      const shipped = await logs.drain(stopReporting, retrying('log lines'));
+      if (shipped.outcome === 'refused') log.warn(`log lines refused: ${errorMessage(shipped.error)}`);
+      const sent = await deliver(() => this.client.complete(lease.leaseId, { ...result }), stopReporting, retrying('the completion'));
+      if (sent.outcome === 'accepted') log.info({ status: result.status }, `task ${result.status}${result.error ? `: ${result.error}` : ''}`);
+      else if (sent.outcome === 'refused') log.warn(`completion not accepted: ${errorMessage(sent.error)}`);
+      else log.warn(`completion not sent (${String(sent.reason)}): ${result.status}${result.error ? `: ${result.error}` : ''}`);
+    } finally {
+      clearInterval(heartbeat);
     }
   }
+}
+
+/** Logs the first failure of a kind of call, and its recovery, instead of every failed attempt during an outage. */
+function warnOnce(log: Logger): { failed(what: string, err: unknown): void; recovered(what: string): void } {
+  const failing = new Set<string>();
+  return {
+    failed(what, err) {
+      if (failing.has(what)) return;
+      failing.add(what);
+      log.warn(`${what} failed (${errorMessage(err)}); retrying`);
+    },
+    recovered(what) {
+      if (failing.delete(what)) log.info(`${what} working again`);
+    },
+  };
 }
 
 /** Variables every task sees (shell tasks as environment). */
