@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"math/rand"
 	"net/http"
 	"os"
 	"sort"
@@ -31,10 +32,11 @@ var (
 
 // Task is what a handler gets.
 type Task struct {
-	Lease weftapi.Lease
-	mu    sync.Mutex
-	lines []interface{}
-	xcom  map[string]interface{}
+	Lease    weftapi.Lease
+	mu       sync.Mutex
+	lines    []interface{}
+	xcom     map[string]interface{}
+	flushing sync.Mutex // one log request at a time, so lines stay in order
 }
 
 // Log appends a log line to the attempt (sent in batches).
@@ -51,12 +53,24 @@ func (t *Task) PushXcom(key string, value interface{}) {
 	t.xcom[key] = value
 }
 
+// takeLines takes up to 1,000 pending lines (one request's worth; the API takes at most 10,000).
 func (t *Task) takeLines() []interface{} {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	lines := t.lines
-	t.lines = nil
+	n := len(t.lines)
+	if n > 1000 {
+		n = 1000
+	}
+	lines := t.lines[:n:n]
+	t.lines = t.lines[n:]
 	return lines
+}
+
+// putBack returns lines whose sending failed for a retryable reason to the front, to be sent first next time.
+func (t *Task) putBack(lines []interface{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lines = append(lines, t.lines...)
 }
 
 // Handler runs one task. Its context ends when the task must stop (lease lost, cancellation requested, execution
@@ -88,6 +102,8 @@ type Worker struct {
 	handlers map[string]Handler
 	slots    chan struct{}
 	wg       sync.WaitGroup
+	// Closed a few seconds after the shutdown grace: attempts still reporting give up then.
+	hardStop chan struct{}
 }
 
 // New returns a worker for the API at baseURL (apiKey may be empty when authentication is off).
@@ -128,6 +144,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return errors.New("register at least one handler before Run")
 	}
 	w.slots = make(chan struct{}, w.Concurrency)
+	w.hardStop = make(chan struct{})
 	// Tasks outlive ctx for the grace period; taskCtx ends after it.
 	taskCtx, stopTasks := context.WithCancel(context.Background())
 	defer stopTasks()
@@ -172,10 +189,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	case <-done:
 	case <-time.After(w.ShutdownGrace):
 		stopTasks()
+		// Stopped tasks report once more (retryable); what cannot be reported soon is left to the lease's expiry.
+		stragglers := time.AfterFunc(stoppedReportTime, func() { close(w.hardStop) })
 		<-done
+		stragglers.Stop()
 	}
 	return nil
 }
+
+// After the shutdown grace, how long stopped tasks may still try to report.
+const stoppedReportTime = 5 * time.Second
 
 func (w *Worker) request(capacity int32, wait float32) (int32, float32, []string, string) {
 	host, _ := os.Hostname()
@@ -207,11 +230,15 @@ func (w *Worker) start(loopCtx, taskCtx context.Context, l weftapi.Lease) {
 	}()
 }
 
+// execute runs one attempt, then reports it. The heartbeat goes on until the report is settled; log lines and the
+// completion are sent until the API accepts or refuses them (a 503 while its database is down is retried with
+// backoff, however long it lasts), so an outage never makes a finished task run again. Only the heartbeat answering
+// 409 (the lease is gone) or the end of the shutdown grace stops that.
 func (w *Worker) execute(loopCtx, taskCtx context.Context, l weftapi.Lease) []weftapi.Lease {
 	task := &Task{Lease: l, xcom: map[string]interface{}{}}
 	base, cancelBase := context.WithCancel(taskCtx)
 	defer cancelBase()
-	stopper := &stopper{cancel: cancelBase}
+	stopper := &stopper{cancel: cancelBase, gone: make(chan struct{})}
 	ctx := base
 	if d, ok := l.GetExecutionDeadlineOk(); ok && d != nil {
 		var stop context.CancelFunc
@@ -219,6 +246,7 @@ func (w *Worker) execute(loopCtx, taskCtx context.Context, l weftapi.Lease) []we
 		defer stop()
 	}
 	beatDone := make(chan struct{})
+	defer close(beatDone)
 	go w.heartbeat(task, stopper, beatDone)
 
 	result := make(chan handlerResult, 1)
@@ -243,13 +271,14 @@ func (w *Worker) execute(loopCtx, taskCtx context.Context, l weftapi.Lease) []we
 	case <-ctx.Done(): // the handler ignores its context: report without waiting for it
 		outcome = w.outcome(ctx, stopper, task, nil, ctx.Err())
 	}
-	close(beatDone)
-	w.flush(task)
 	if errors.Is(stopper.err(), ErrLeaseLost) {
 		w.Logger.Printf("%s try %d: lease lost, result discarded", l.TaskId, l.TryNumber)
 		return nil
 	}
-	return w.complete(loopCtx, l, outcome)
+	if sent, reason := w.untilSettled(stopper, l, "sending log lines", func() (settled, string) { return w.flush(task, true) }); sent == refused {
+		w.Logger.Printf("%s try %d: log lines refused: %s", l.TaskId, l.TryNumber, reason)
+	}
+	return w.complete(loopCtx, stopper, l, outcome)
 }
 
 func (w *Worker) outcome(ctx context.Context, stopper *stopper, task *Task, value interface{}, err error) *weftapi.CompleteLeaseRequest {
@@ -284,7 +313,7 @@ func (w *Worker) outcome(ctx context.Context, stopper *stopper, task *Task, valu
 	return out
 }
 
-// heartbeat extends the lease at the server's interval, and at least three times per lease period.
+// heartbeat extends the lease at the server's interval, and at least three times per lease period, until done.
 func (w *Worker) heartbeat(task *Task, stopper *stopper, done <-chan struct{}) {
 	every := time.Duration(task.Lease.HeartbeatIntervalSec) * time.Second
 	if ttl := time.Until(task.Lease.LeaseExpiresAt) / 3; ttl < every {
@@ -293,6 +322,7 @@ func (w *Worker) heartbeat(task *Task, stopper *stopper, done <-chan struct{}) {
 	every = maxDuration(every, 500*time.Millisecond)
 	ticker := time.NewTicker(every)
 	defer ticker.Stop()
+	failing := false
 	for {
 		select {
 		case <-done:
@@ -305,52 +335,137 @@ func (w *Worker) heartbeat(task *Task, stopper *stopper, done <-chan struct{}) {
 		switch {
 		case res != nil && (res.StatusCode == 409 || res.StatusCode == 404):
 			stopper.stop(ErrLeaseLost)
+			stopper.leaseGone()
 			return
 		case err != nil:
-			w.Logger.Printf("heartbeat failed: %v", err)
-		case hb.CancelRequested:
-			stopper.stop(ErrCancelRequested)
+			if !failing {
+				w.Logger.Printf("heartbeat failed: %v; retrying", err)
+			}
+			failing = true
+		default:
+			failing = false
+			if hb.CancelRequested {
+				stopper.stop(ErrCancelRequested)
+			}
 		}
-		w.flush(task)
+		w.flush(task, false) // never waits for a send under way: that one takes these lines too
 	}
 }
 
-func (w *Worker) flush(task *Task) {
-	lines := task.takeLines()
-	if len(lines) == 0 {
-		return
+// How one request ended: accepted, refused by the server (sending it again would not help), or worth retrying.
+type settled int
+
+const (
+	accepted settled = iota
+	refused
+	retry
+	stopped
+)
+
+// classify: a network error, a timeout, a 5xx (the API's database down), 408, 425 or 429 is worth retrying; another
+// 4xx (409: the lease is gone) is the server's answer.
+func classify(res *http.Response, err error) settled {
+	if err == nil {
+		return accepted
 	}
-	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
-	defer stop()
-	if _, err := w.API.LeasesApi.AppendLeaseLogs(w.authed(ctx), task.Lease.LeaseId).AppendLeaseLogsRequest(*weftapi.NewAppendLeaseLogsRequest(lines)).Execute(); err != nil {
-		w.Logger.Printf("sending logs failed: %v", err)
+	if res == nil || res.StatusCode >= 500 || res.StatusCode == 408 || res.StatusCode == 425 || res.StatusCode == 429 {
+		return retry
 	}
+	return refused
+}
+
+// flush sends the pending log lines, batch by batch; a batch that fails for a retryable reason goes back to the front.
+// Without wait, it leaves the lines to a send already under way.
+func (w *Worker) flush(task *Task, wait bool) (settled, string) {
+	if wait {
+		task.flushing.Lock()
+	} else if !task.flushing.TryLock() {
+		return retry, "another send is under way"
+	}
+	defer task.flushing.Unlock()
+	for {
+		lines := task.takeLines()
+		if len(lines) == 0 {
+			return accepted, ""
+		}
+		ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+		res, err := w.API.LeasesApi.AppendLeaseLogs(w.authed(ctx), task.Lease.LeaseId).AppendLeaseLogsRequest(*weftapi.NewAppendLeaseLogsRequest(lines)).Execute()
+		stop()
+		switch classify(res, err) {
+		case retry:
+			task.putBack(lines)
+			return retry, err.Error()
+		case refused:
+			return refused, fmt.Sprintf("%v %s", err, body(err))
+		}
+	}
+}
+
+// untilSettled calls attempt with backoff while it says retry, until it is accepted or refused, or the lease is gone
+// or the worker gives up at shutdown (stopped).
+func (w *Worker) untilSettled(stopper *stopper, l weftapi.Lease, what string, attempt func() (settled, string)) (settled, string) {
+	for n := 1; ; n++ {
+		select {
+		case <-stopper.gone:
+			return stopped, ""
+		case <-w.hardStop:
+			return stopped, ""
+		default:
+		}
+		sent, reason := attempt()
+		if sent != retry {
+			return sent, reason
+		}
+		if n == 1 {
+			w.Logger.Printf("%s try %d: %s failed (%s); retrying until the API takes it", l.TaskId, l.TryNumber, what, reason)
+		}
+		select {
+		case <-time.After(backoff(n)):
+		case <-stopper.gone:
+		case <-w.hardStop:
+		}
+	}
+}
+
+// backoff doubles from 250 ms up to 2 s, each wait between half and all of that (workers that failed together
+// spread out).
+func backoff(attempt int) time.Duration {
+	ceiling := 2 * time.Second
+	if attempt < 4 {
+		ceiling = 250 * time.Millisecond << (attempt - 1)
+	}
+	return ceiling/2 + time.Duration(rand.Int63n(int64(ceiling/2)+1))
 }
 
 // complete reports the outcome; while the worker runs, it asks for the next task in the same request.
-func (w *Worker) complete(loopCtx context.Context, l weftapi.Lease, outcome *weftapi.CompleteLeaseRequest) []weftapi.Lease {
+func (w *Worker) complete(loopCtx context.Context, stopper *stopper, l weftapi.Lease, out *weftapi.CompleteLeaseRequest) []weftapi.Lease {
 	if loopCtx.Err() == nil {
 		next := weftapi.NewCompleteLeaseRequestNext()
 		c, wait, types, host := w.request(1, 0)
 		next.Queues, next.Capacity, next.WaitSeconds, next.TaskTypes, next.Hostname = &w.Queues, &c, &wait, &types, &host
-		outcome.SetNext(*next)
+		out.SetNext(*next)
 	}
-	for attempt := 1; attempt <= 5; attempt++ {
+	var leases []weftapi.Lease
+	sent, reason := w.untilSettled(stopper, l, "sending the completion", func() (settled, string) {
 		ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
-		result, res, err := w.API.LeasesApi.CompleteLease(w.authed(ctx), l.LeaseId).CompleteLeaseRequest(*outcome).Execute()
-		stop()
-		if err == nil {
-			return result.GetLeases()
+		defer stop()
+		result, res, err := w.API.LeasesApi.CompleteLease(w.authed(ctx), l.LeaseId).CompleteLeaseRequest(*out).Execute()
+		switch classify(res, err) {
+		case accepted:
+			leases = result.GetLeases()
+			return accepted, ""
+		case refused:
+			return refused, fmt.Sprintf("%v %s", err, body(err))
 		}
-		if res != nil && res.StatusCode < 500 {
-			w.Logger.Printf("%s try %d: completion refused: %v %s", l.TaskId, l.TryNumber, err, body(err))
-			return nil
-		}
-		// Network trouble or 5xx: the same payload again is idempotent.
-		time.Sleep(time.Duration(attempt) * time.Second)
+		return retry, err.Error()
+	})
+	switch sent {
+	case refused:
+		w.Logger.Printf("%s try %d: completion refused: %s", l.TaskId, l.TryNumber, reason)
+	case stopped:
+		w.Logger.Printf("%s try %d: completion not sent (lease lost or shutting down)", l.TaskId, l.TryNumber)
 	}
-	w.Logger.Printf("%s: completion failed after 5 attempts", l.TaskId)
-	return nil
+	return leases
 }
 
 type handlerResult struct {
@@ -358,12 +473,17 @@ type handlerResult struct {
 	err   error
 }
 
-// stopper cancels a task's context and remembers why (context.WithCancelCause needs Go 1.20; Debian 12 has 1.19).
+// stopper cancels a task's context and remembers why (context.WithCancelCause needs Go 1.20; Debian 12 has 1.19);
+// gone is closed when the heartbeat hears that the lease is gone (nothing is reported any more).
 type stopper struct {
-	mu     sync.Mutex
-	cause  error
-	cancel context.CancelFunc
+	mu       sync.Mutex
+	cause    error
+	cancel   context.CancelFunc
+	gone     chan struct{}
+	goneOnce sync.Once
 }
+
+func (s *stopper) leaseGone() { s.goneOnce.Do(func() { close(s.gone) }) }
 
 func (s *stopper) stop(cause error) {
 	s.mu.Lock()

@@ -16,6 +16,7 @@ worker = Worker(
     worker_id=os.environ.get("WEFT_WORKER_ID"),
     queues=os.environ.get("WEFT_WORKER_QUEUES", "default").split(","),
     wait_seconds=int(os.environ.get("WEFT_WAIT_SECONDS", "20")),
+    concurrency=int(os.environ.get("WEFT_WORKER_CONCURRENCY", "1")),
 )
 
 
@@ -26,11 +27,15 @@ def step(ctx):
         ctx.log("first try: hanging until stopped")
         while ctx.sleep(1):
             pass
+    # Tests hold a task until a moment of their choosing (a file appears), and may ask for no log line (silent).
+    while args.get("holdUntilFile") and not os.path.exists(args["holdUntilFile"]) and ctx.sleep(0.05):
+        pass
     upstream = [x.get("return_value") for x in ctx.lease.upstream_xcom.values()]
     upstream = [r for r in upstream if isinstance(r, dict) and isinstance(r.get("chain"), list)]
     longest = max(upstream, key=lambda r: len(r["chain"]), default={"chain": [], "total": 0})
     total = longest["total"] + float(args.get("add", 1))
-    ctx.log("try %d: total %s" % (ctx.lease.try_number, total))
+    if not args.get("silent"):
+        ctx.log("try %d: total %s" % (ctx.lease.try_number, total))
     ctx.push_xcom("greeting", "hello from Python")
     return {"language": "py", "chain": longest["chain"] + ["py"], "total": total}
 

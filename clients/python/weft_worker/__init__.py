@@ -10,6 +10,7 @@ Python threads cannot be killed: a handler stops by checking ``ctx.cancelled`` (
 
 import logging
 import os
+import random
 import signal
 import socket
 import threading
@@ -42,8 +43,10 @@ class TaskContext:
         self.xcom = {}
         self.cancel_reason = None
         self._cancelled = threading.Event()
+        self._gone = threading.Event()  # the heartbeat answered 409/404: nothing is reported any more
         self._lines = []
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()  # one log request at a time, so lines stay in order
 
     @property
     def cancelled(self):
@@ -65,10 +68,20 @@ class TaskContext:
             self.cancel_reason = reason
             self._cancelled.set()
 
-    def _take_lines(self):
+    def _take_lines(self, limit=1000):
         with self._lock:
-            lines, self._lines = self._lines, []
+            lines, self._lines = self._lines[:limit], self._lines[limit:]
         return lines
+
+    def _put_back(self, lines):
+        """Lines whose sending failed for a retryable reason go back to the front, to be sent first next time."""
+        with self._lock:
+            self._lines = lines + self._lines
+
+    @property
+    def _has_lines(self):
+        with self._lock:
+            return bool(self._lines)
 
 
 class _Shutdown(Exception):
@@ -92,6 +105,7 @@ class Worker:
         self._lock = threading.Lock()
         self._slot_freed = threading.Event()
         self._stopping = threading.Event()
+        self._hard_stop = threading.Event()  # set a few seconds after the shutdown grace: reporting gives up
         self._polling = False
 
     def handle(self, task_type, handler=None):
@@ -167,14 +181,29 @@ class Worker:
             thread.join(max(0.0, deadline - time.monotonic()))
         for ctx, thread in list(self._running.values()):
             ctx._cancel("shutdown")
+        # Stopped tasks report once more (retryable); what cannot be reported soon is left to the lease's expiry.
+        stragglers = threading.Timer(_STOPPED_REPORT_SECONDS, self._hard_stop.set)
+        stragglers.daemon = True
+        stragglers.start()
         for ctx, thread in list(self._running.values()):
             thread.join()
+        stragglers.cancel()
 
     def _execute(self, ctx):
+        """One attempt: run the handler, then report it. The heartbeat goes on until the report is settled; log lines
+        and the completion are sent until the API accepts or refuses them (a 503 while its database is down is retried
+        with backoff, however long it lasts), so an outage never makes a finished task run again. Only the heartbeat
+        answering 409 (the lease is gone) or the end of the shutdown grace stops that."""
         lease = ctx.lease
         done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(ctx, done), daemon=True)
         beat.start()
+        deadline_timer = None
+        if lease.execution_deadline is not None:
+            wait = (lease.execution_deadline - datetime.now(timezone.utc)).total_seconds()
+            deadline_timer = threading.Timer(max(0.0, wait), ctx._cancel, args=("execution_timeout",))
+            deadline_timer.daemon = True
+            deadline_timer.start()
         try:
             handler = self._handlers.get(lease.task_type)
             if handler is None:
@@ -193,15 +222,19 @@ class Worker:
                 retryable = err.retryable if isinstance(err, TaskFailure) else True
                 outcome = dict(status="failed", error=_short(err), retryable=retryable)
         finally:
-            done.set()
-            beat.join()
-        self._flush(ctx)
+            if deadline_timer is not None:
+                deadline_timer.cancel()
         try:
             if ctx.cancel_reason == "lease_lost":
                 log.warning("%s try %s: lease lost, result discarded", lease.task_id, lease.try_number)
             else:
+                logged, reason = self._until_settled(ctx, "sending log lines", lambda: self._flush(ctx))
+                if logged == "refused":
+                    log.warning("%s try %s: log lines refused: %s", lease.task_id, lease.try_number, reason)
                 self._complete(ctx, outcome)
         finally:
+            done.set()
+            beat.join()
             with self._lock:
                 self._running.pop(lease.lease_id, None)
             self._slot_freed.set()
@@ -215,49 +248,97 @@ class Worker:
         lease = ctx.lease
         ttl = (lease.lease_expires_at - datetime.now(timezone.utc)).total_seconds()
         every = max(0.5, min(float(lease.heartbeat_interval_sec), ttl / 3.0))
-        deadline = lease.execution_deadline
+        failing = False
         while not done.wait(every):
-            if deadline is not None and datetime.now(timezone.utc) >= deadline:
-                ctx._cancel("execution_timeout")
             try:
                 if self.api.heartbeat_lease(lease.lease_id, _request_timeout=(5, every * 2)).cancel_requested:
                     ctx._cancel("cancel_requested")
+                failing = False
             except ApiException as err:
                 if err.status in (404, 409):
                     ctx._cancel("lease_lost")
+                    ctx._gone.set()
                     return
-                log.warning("heartbeat failed: %s", _short(err))
+                if not failing:
+                    log.warning("heartbeat failed: %s; retrying", _short(err))
+                failing = True
             except Exception as err:
-                log.warning("heartbeat failed: %s", _short(err))
-            self._flush(ctx)
+                if not failing:
+                    log.warning("heartbeat failed: %s; retrying", _short(err))
+                failing = True
+            # Never waits for a send under way (the heartbeat must keep its pace): that one takes these lines too.
+            self._flush(ctx, wait=False)
 
-    def _flush(self, ctx):
-        lines = ctx._take_lines()
-        if lines:
-            try:
-                self.api.append_lease_logs(ctx.lease.lease_id, AppendLeaseLogsRequest(lines=lines), _request_timeout=(5, 30))
-            except Exception as err:
-                log.warning("sending logs failed: %s", _short(err))
+    def _flush(self, ctx, wait=True):
+        """Sends the pending log lines, batch by batch: ('accepted', None), ('refused', reason): that batch is dropped,
+        or ('retry', reason): the batch goes back to the front."""
+        if not ctx._send_lock.acquire(blocking=wait):
+            return "retry", "another send is under way"
+        try:
+            while True:
+                lines = ctx._take_lines()
+                if not lines:
+                    return "accepted", None
+                sent = _send(lambda: self.api.append_lease_logs(ctx.lease.lease_id, AppendLeaseLogsRequest(lines=lines),
+                                                               _request_timeout=(5, 30)))
+                if sent[0] == "retry":
+                    ctx._put_back(lines)
+                if sent[0] != "accepted":
+                    return sent
+        finally:
+            ctx._send_lock.release()
+
+    def _until_settled(self, ctx, what, attempt):
+        """Calls attempt() -> (outcome, value) with backoff while the outcome is 'retry'. Returns ('accepted', value),
+        ('refused', reason) or ('stopped', None): the lease is gone, or the worker gave up at shutdown."""
+        lease = ctx.lease
+        n = 0
+        while True:
+            if ctx._gone.is_set() or self._hard_stop.is_set():
+                return "stopped", None
+            outcome = attempt()
+            if outcome[0] != "retry":
+                return outcome
+            n += 1
+            if n == 1:
+                log.warning("%s try %s: %s failed (%s); retrying until the API takes it", lease.task_id,
+                            lease.try_number, what, outcome[1])
+            ceiling = min(2.0, 0.25 * 2 ** (n - 1))
+            delay = ceiling / 2 + random.random() * ceiling / 2
+            # Wakes early when the lease is gone.
+            if ctx._gone.wait(delay) or self._hard_stop.is_set():
+                return "stopped", None
 
     def _complete(self, ctx, outcome):
         lease = ctx.lease
         nxt = None if self._stopping.is_set() else CompleteLeaseRequestNext(**self._request(1, 0))
         body = CompleteLeaseRequest(next=nxt, **outcome)
-        for attempt in range(1, 6):
-            try:
-                result = self.api.complete_lease(lease.lease_id, body, _request_timeout=(10, 30))
-                # The finished task's slot goes to the next one (registered before this one is released).
-                self._start(result.leases)
-                return
-            except ApiException as err:
-                if err.status is not None and err.status < 500:
-                    log.warning("%s try %s: completion refused: %s", lease.task_id, lease.try_number, _short(err))
-                    return
-                failure = err
-            except Exception as err:  # the same payload again is idempotent
-                failure = err
-            time.sleep(attempt)
-        log.error("%s: completion failed: %s", lease.task_id, _short(failure))
+        settled, value = self._until_settled(
+            ctx, "sending the completion",
+            lambda: _send(lambda: self.api.complete_lease(lease.lease_id, body, _request_timeout=(10, 30))))
+        if settled == "accepted":
+            # The finished task's slot goes to the next one (registered before this one is released).
+            self._start(value.leases)
+        elif settled == "refused":
+            log.warning("%s try %s: completion refused: %s", lease.task_id, lease.try_number, value)
+        else:
+            log.warning("%s try %s: completion not sent (lease lost or shutting down)", lease.task_id, lease.try_number)
+
+
+_STOPPED_REPORT_SECONDS = 5.0
+
+
+def _send(call):
+    """One request: ('accepted', result), ('refused', reason) for a 4xx the server means (409: the lease is gone),
+    or ('retry', reason) for a network error, a timeout, a 5xx (the API's database down), 408, 425 or 429."""
+    try:
+        return "accepted", call()
+    except ApiException as err:
+        if err.status is not None and err.status < 500 and err.status not in (408, 425, 429):
+            return "refused", _short(err)
+        return "retry", _short(err)
+    except Exception as err:
+        return "retry", _short(err)
 
 
 def _short(err):

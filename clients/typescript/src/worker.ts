@@ -46,14 +46,14 @@ export type WorkerOptions = {
   client?: Client;
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export class Worker {
   readonly client: Client;
   readonly workerId: string;
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly stopping = new AbortController();
+  /** Aborted a few seconds after the shutdown grace: attempts still reporting give up then. */
+  private readonly hardStop = new AbortController();
   private readonly opts: Required<Omit<WorkerOptions, 'apiKey' | 'client' | 'workerId'>>;
   private wake: (() => void) | null = null;
 
@@ -138,17 +138,38 @@ export class Worker {
     const grace = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.opts.shutdownGraceMs)));
     const late = await Promise.race([all.then(() => false), grace]);
     clearTimeout(timer);
-    if (late) for (const r of this.running.values()) r.abort.abort('shutdown' satisfies CancelReason);
+    if (late) {
+      for (const r of this.running.values()) r.abort.abort('shutdown' satisfies CancelReason);
+      // Stopped tasks report once more (retryable); what cannot be reported soon is left to the lease's expiry.
+      setTimeout(() => this.hardStop.abort('shutdown'), 5_000).unref();
+    }
     await all;
   }
 
+  /**
+   * One attempt: run the handler, then report it. The heartbeat goes on until the report is settled; log lines and
+   * the completion are sent until the API accepts or refuses them (a 503 while its database is down is retried with
+   * backoff, however long it lasts), so an outage never makes a finished task run again. Only the heartbeat
+   * answering 409 (the lease is gone) or the end of the shutdown grace stops that.
+   */
   private async execute(lease: Lease, abort: AbortController): Promise<void> {
     const lines: { line: string; stream: 'stdout' | 'stderr' }[] = [];
     const xcom: Record<string, unknown> = {};
-    const flush = async () => {
-      if (!lines.length) return;
-      const batch = lines.splice(0);
-      await appendLeaseLogs({ client: this.client, path: { leaseId: lease.leaseId }, body: { lines: batch } }).catch(() => undefined);
+    const gone = new AbortController();
+    const stopReporting = AbortSignal.any([gone.signal, this.hardStop.signal]);
+    // One batch at a time, in order; a batch that fails for a retryable reason goes back to the front.
+    let sending: Promise<Sent> | null = null;
+    const flush = (): Promise<Sent> => {
+      if (sending) return sending;
+      if (!lines.length) return Promise.resolve('accepted');
+      const batch = lines.splice(0, 1000);
+      sending = send(() => appendLeaseLogs({ client: this.client, path: { leaseId: lease.leaseId }, body: { lines: batch }, signal: AbortSignal.timeout(30_000) }))
+        .then((sent) => {
+          if (sent === 'retry') lines.unshift(...batch);
+          return sent;
+        })
+        .finally(() => (sending = null));
+      return sending;
     };
     // Heartbeat at the server's interval, and never less often than three times per lease period.
     const ttlMs = Date.parse(lease.leaseExpiresAt) - Date.now();
@@ -156,8 +177,10 @@ export class Worker {
     const heartbeat = setInterval(() => {
       void heartbeatLease({ client: this.client, path: { leaseId: lease.leaseId }, signal: AbortSignal.timeout(everyMs * 2) }).then(
         ({ data, response }) => {
-          if (response?.status === 409 || response?.status === 404) abort.abort('lease_lost' satisfies CancelReason);
-          else if (data?.cancelRequested) abort.abort('cancel_requested' satisfies CancelReason);
+          if (response?.status === 409 || response?.status === 404) {
+            abort.abort('lease_lost' satisfies CancelReason);
+            gone.abort('lease_lost');
+          } else if (data?.cancelRequested) abort.abort('cancel_requested' satisfies CancelReason);
         },
         () => undefined,
       );
@@ -182,41 +205,104 @@ export class Worker {
         ? { status: 'failed', error: `cancelled: ${reason}`, retryable: reason !== 'cancel_requested' }
         : { status: 'failed', error: message(err), retryable: err instanceof TaskFailure ? err.retryable : true };
     } finally {
-      clearInterval(heartbeat);
       clearTimeout(timeout);
     }
-    await flush();
-    if (abort.signal.reason === 'lease_lost') {
-      this.opts.logger(`${lease.taskId} try ${lease.tryNumber}: lease lost, result discarded`);
-      return;
+    try {
+      if (abort.signal.reason === 'lease_lost') {
+        this.opts.logger(`${lease.taskId} try ${lease.tryNumber}: lease lost, result discarded`);
+        return;
+      }
+      const drain = async (): Promise<Sent> => {
+        for (;;) {
+          const sent = await flush();
+          if (sent !== 'accepted' || !lines.length) return sent;
+        }
+      };
+      const logged = await this.untilSettled(`${lease.taskId} try ${lease.tryNumber}: sending log lines`, drain, stopReporting);
+      if (logged === 'refused') this.opts.logger(`${lease.taskId} try ${lease.tryNumber}: log lines refused`);
+      await this.complete(lease, outcome, stopReporting);
+    } finally {
+      clearInterval(heartbeat);
     }
-    await this.complete(lease, outcome);
+  }
+
+  /** Calls `attempt` with backoff while it says 'retry', until it is accepted or refused, or `stop` aborts. */
+  private async untilSettled(what: string, attempt: () => Promise<Sent>, stop: AbortSignal): Promise<Sent | 'stopped'> {
+    for (let n = 1; ; n++) {
+      if (stop.aborted) return 'stopped';
+      const sent = await attempt();
+      if (sent !== 'retry') return sent;
+      const delay = backoffMs(n);
+      if (n === 1) this.opts.logger(`${what} failed; retrying until the API takes it`);
+      await sleep(delay, stop);
+    }
   }
 
   /** Reports the outcome and, while running, takes the next task in the same round trip. */
-  private async complete(lease: Lease, outcome: CompleteLeaseRequest): Promise<void> {
+  private async complete(lease: Lease, outcome: CompleteLeaseRequest, stop: AbortSignal): Promise<void> {
     const next = this.stopping.signal.aborted ? undefined : this.leaseRequest(1, 0);
-    for (let attempt = 1; ; attempt++) {
-      const { data, error, response } = await completeLease({
-        client: this.client,
-        path: { leaseId: lease.leaseId },
-        body: { ...outcome, ...(next ? { next } : {}) },
-        signal: AbortSignal.timeout(30_000),
-      }).catch((err: unknown) => ({ data: undefined, error: message(err), response: undefined }));
-      if (data) {
-        // The finished task's slot goes to the next one (started before the slot is released, so run() sees none free).
-        if (data.leases?.length) this.start(data.leases);
-        return;
-      }
-      if (response && response.status < 500) {
-        this.opts.logger(`${lease.taskId} try ${lease.tryNumber}: completion refused (${response.status} ${JSON.stringify(error)})`);
-        return;
-      }
-      // Network trouble or 5xx: the same payload again is idempotent.
-      if (attempt >= 5) return this.opts.logger(`${lease.taskId}: completion failed: ${JSON.stringify(error)}`);
-      await sleep(attempt * 1000);
-    }
+    let leases: Lease[] | undefined;
+    let refusal: unknown;
+    const sent = await this.untilSettled(
+      `${lease.taskId} try ${lease.tryNumber}: sending the completion`,
+      () =>
+        send(
+          () => completeLease({ client: this.client, path: { leaseId: lease.leaseId }, body: { ...outcome, ...(next ? { next } : {}) }, signal: AbortSignal.timeout(30_000) }),
+          (data) => (leases = data?.leases),
+          (error) => (refusal = error),
+        ),
+      stop,
+    );
+    if (sent === 'refused') this.opts.logger(`${lease.taskId} try ${lease.tryNumber}: completion refused (${JSON.stringify(refusal)})`);
+    else if (sent === 'stopped') this.opts.logger(`${lease.taskId} try ${lease.tryNumber}: completion not sent (${String(stop.reason)})`);
+    // The finished task's slot goes to the next one (started before the slot is released, so run() sees none free).
+    else if (leases?.length) this.start(leases);
   }
+}
+
+/** How a request ended: accepted, refused by the server (sending it again would not help), or worth retrying. */
+type Sent = 'accepted' | 'refused' | 'retry';
+
+/**
+ * Sends one request: a network error, a timeout, a 5xx (the API's database down, a replica shutting down), 408, 425
+ * or 429 is worth retrying; another 4xx (409: the lease is gone) is the server's answer.
+ */
+async function send<T>(
+  request: () => Promise<{ data?: T; error?: unknown; response?: Response }>,
+  onData: (data: T | undefined) => void = () => undefined,
+  onRefused: (error: unknown) => void = () => undefined,
+): Promise<Sent> {
+  try {
+    const { data, error, response } = await request();
+    if (response?.ok) {
+      onData(data);
+      return 'accepted';
+    }
+    const status = response?.status;
+    if (status === undefined || status >= 500 || status === 408 || status === 425 || status === 429) return 'retry';
+    onRefused(error);
+    return 'refused';
+  } catch {
+    return 'retry';
+  }
+}
+
+/** Doubling from 250 ms up to 2 s, each wait between half and all of that (workers that failed together spread out). */
+function backoffMs(attempt: number): number {
+  const ceiling = Math.min(2000, 250 * 2 ** (attempt - 1));
+  return ceiling / 2 + (ceiling / 2) * Math.random();
+}
+
+function sleep(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    }
+    stop?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function message(err: unknown): string {

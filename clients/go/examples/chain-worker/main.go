@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"weft.dev/client/worker"
 )
@@ -32,6 +33,19 @@ func step(ctx context.Context, task *worker.Task) (interface{}, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
+	// Tests hold a task until a moment of their choosing (a file appears), and may ask for no log line (silent).
+	if file, _ := args["holdUntilFile"].(string); file != "" {
+		for {
+			if _, err := os.Stat(file); err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
 	var chain []interface{}
 	total := 0.0
 	for _, xcom := range task.Lease.UpstreamXcom {
@@ -45,7 +59,9 @@ func step(ctx context.Context, task *worker.Task) (interface{}, error) {
 		add = toFloat(v)
 	}
 	total += add
-	task.Log("try %d: total %v", task.Lease.TryNumber, total)
+	if silent, _ := args["silent"].(bool); !silent {
+		task.Log("try %d: total %v", task.Lease.TryNumber, total)
+	}
 	task.PushXcom("greeting", "hello from Go")
 	return map[string]interface{}{"language": "go", "chain": append(chain, "go"), "total": total}, nil
 }
@@ -68,6 +84,7 @@ func main() {
 	}
 	w.Queues = strings.Split(env("WEFT_WORKER_QUEUES", "default"), ",")
 	w.WaitSeconds, _ = strconv.Atoi(env("WEFT_WAIT_SECONDS", "20"))
+	w.Concurrency, _ = strconv.Atoi(env("WEFT_WORKER_CONCURRENCY", "1"))
 	w.Handle("go_step", step)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

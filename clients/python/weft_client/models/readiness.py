@@ -113,7 +113,7 @@ class Readiness(object):
         """
         if self.local_vars_configuration.client_side_validation and database is None:  # noqa: E501
             raise ValueError("Invalid value for `database`, must not be `None`")  # noqa: E501
-        allowed_values = ["ok", "unreachable"]  # noqa: E501
+        allowed_values = ["ok", "unreachable", "read_only"]  # noqa: E501
         if self.local_vars_configuration.client_side_validation and database not in allowed_values:  # noqa: E501
             raise ValueError(
                 "Invalid value for `database` ({0}), must be one of {1}"  # noqa: E501

@@ -966,7 +966,7 @@ export type PostDatasetEventRequest = {
 
 export type Readiness = {
     status: 'ok' | 'unavailable';
-    database: 'ok' | 'unreachable';
+    database: 'ok' | 'unreachable' | 'read_only';
     pendingMigrations: Array<string>;
     error?: string;
 };
