@@ -100,18 +100,18 @@ describe('cancellation of a running attempt', () => {
       tasks: [{ taskId: 'sleepy', type: 'shell', command: `echo $$ > ${dir}/${dagId}.$WEFT_TRY_NUMBER.pid; exec sleep 60`, ...extra }],
     });
     const { runId } = await api.trigger(dagId);
-    const pidOf = (n: number) => waitFor(async () => existsSync(pidFile(n)) && Number(readFileSync(pidFile(n), 'utf8')), `try ${n} of ${dagId} to run`, 30_000, 20);
+    const pidOf = (n: number): Promise<number> =>
+      waitFor(async () => (existsSync(pidFile(n)) ? Number(readFileSync(pidFile(n), 'utf8')) || null : null), `try ${n} of ${dagId} to run`, 30_000, 20);
     const ti = async () => (await db.query<{ id: number }>(`SELECT id FROM task_instances WHERE dag_id = $1`, [dagId])).rows[0]!.id;
     return { runId, pidOf, pid: await pidOf(1), tiId: await ti() };
   }
 
   /** The attempt's lease says cancelRequested, the worker stops the process, reports, and the lease goes. */
-  async function expectStoppedByCancel(dagId: string, pid: number, tiId: number, leaseId: string) {
+  async function expectStoppedByCancel(pid: number, leaseId: string) {
     expect((await db.query(`SELECT cancel_requested FROM leases WHERE id = $1`, [leaseId])).rows).toEqual([{ cancel_requested: true }]);
     await waitFor(async () => !alive(pid), `the task's process (${pid}) to be stopped`, 15_000, 20);
     await waitFor(async () => (await db.query(`SELECT 1 FROM leases WHERE id = $1`, [leaseId])).rowCount === 0, 'the worker to report (its lease released)', 15_000, 20);
     expect(workerLog.some((l) => l.taskId === 'sleepy' && l.msg.includes(`lease ${leaseId} was cancelled`))).toBe(true);
-    return tiId;
   }
 
   const leaseOf = async (tiId: number) => (await db.query<{ id: string }>(`SELECT id FROM leases WHERE task_instance_id = $1 AND NOT cancel_requested`, [tiId])).rows[0]!.id;
@@ -120,7 +120,7 @@ describe('cancellation of a running attempt', () => {
     const { runId, pid, pidOf, tiId } = await sleeping('cancel_clear');
     const leaseId = await leaseOf(tiId);
     await api.ok('POST', '/api/v1/dags/cancel_clear/clearTaskInstances', { taskIds: ['sleepy'], dryRun: false });
-    await expectStoppedByCancel('cancel_clear', pid, tiId, leaseId);
+    await expectStoppedByCancel(pid, leaseId);
     const second = await pidOf(2);
     expect(second).not.toBe(pid);
     await api.ok('PATCH', `/api/v1/dags/cancel_clear/dagRuns/${encodeURIComponent(runId)}/taskInstances/sleepy`, { newState: 'success' });
@@ -131,7 +131,7 @@ describe('cancellation of a running attempt', () => {
     const { runId, pid, tiId } = await sleeping('cancel_mark');
     const leaseId = await leaseOf(tiId);
     await api.ok('PATCH', `/api/v1/dags/cancel_mark/dagRuns/${encodeURIComponent(runId)}/taskInstances/sleepy`, { newState: 'success' });
-    await expectStoppedByCancel('cancel_mark', pid, tiId, leaseId);
+    await expectStoppedByCancel(pid, leaseId);
     expect((await api.run('cancel_mark', runId)).state).toBe('success');
   });
 
@@ -139,7 +139,7 @@ describe('cancellation of a running attempt', () => {
     const { runId, pid, tiId } = await sleeping('cancel_run');
     const leaseId = await leaseOf(tiId);
     await api.ok('PATCH', `/api/v1/dags/cancel_run/dagRuns/${encodeURIComponent(runId)}`, { state: 'failed' });
-    await expectStoppedByCancel('cancel_run', pid, tiId, leaseId);
+    await expectStoppedByCancel(pid, leaseId);
     expect(await api.taskStates('cancel_run', runId)).toEqual({ sleepy: 'failed' });
   });
 
