@@ -3,7 +3,7 @@ import pg from 'pg';
 import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { DATABASE_URL } from './database.tokens.js';
-import { sessionSettings, socketOptions } from './pool.js';
+import { SESSION_SETTINGS_SQL, sessionSettings, socketOptions } from './pool.js';
 
 /** What a channel's user hears: its notifications, and the loss of the connection (notifications may be missing). */
 export type ChannelHandler = {
@@ -93,7 +93,7 @@ export class PgListener implements OnApplicationShutdown {
       // refuses them for another reason than being unavailable is the pool's to report, database/pool.ts).
       const settings = sessionSettings(this.config);
       if (settings) {
-        await client.query(settings).catch((err: unknown) => {
+        await client.query(SESSION_SETTINGS_SQL, settings).catch((err: unknown) => {
           if (isDatabaseUnavailable(err)) throw err;
         });
       }

@@ -7,9 +7,16 @@ type SessionBounds = Pick<
   'databaseLockTimeoutSec' | 'databaseStatementTimeoutSec' | 'databaseIdleInTransactionTimeoutSec' | 'databaseTcpKeepaliveSec'
 >;
 
+/** Sets the session bounds (sessionSettings); a NULL leaves a setting at the server's own value. */
+export const SESSION_SETTINGS_SQL = `SELECT set_config('idle_in_transaction_session_timeout', $1, false), set_config('lock_timeout', $2, false),
+  set_config('statement_timeout', $3, false), set_config('tcp_keepalives_idle', $4, false),
+  set_config('tcp_keepalives_interval', $5, false), set_config('tcp_keepalives_count', $6, false),
+  set_config('tcp_user_timeout', $7, false)`;
+
 /**
- * The server-side bounds every session of this process runs under, as one `SET` command (numbers from the validated
- * configuration only), or null when all are off. They are what releases the locks of a frozen or cut-off peer:
+ * The server-side bounds every session of this process runs under: the parameters of SESSION_SETTINGS_SQL (null
+ * for a setting that is off, which leaves the server's own value), or null when all are off. They are what
+ * releases the locks of a frozen or cut-off peer:
  * - `idle_in_transaction_session_timeout`: a process stopped (SIGSTOP, a debugger, a stalled VM) or cut off while
  *   its transaction is open holds row locks that others skip (SKIP LOCKED) or wait for; PostgreSQL ends that session
  *   after this long, and with it the transaction and its locks. No transaction of Weft waits on anything but its own
@@ -21,20 +28,22 @@ type SessionBounds = Pick<
  * - TCP keepalives and `tcp_user_timeout` (server side; the client side is set on the socket): a peer that vanished
  *   without closing its connection (a partition, a host gone) is noticed, and its session ended, in about twice
  *   the keepalive time instead of the operating system's two hours.
- * SET rather than startup parameters, so a pooler in session mode (which refuses unknown startup parameters) works.
+ * Set with set_config on each new connection rather than as startup parameters, so a pooler in session mode (which
+ * refuses unknown startup parameters) works.
  */
-export function sessionSettings(c: SessionBounds): string | null {
-  const settings: [string, number][] = [];
-  if (c.databaseIdleInTransactionTimeoutSec) settings.push(['idle_in_transaction_session_timeout', c.databaseIdleInTransactionTimeoutSec * 1000]);
-  if (c.databaseLockTimeoutSec) settings.push(['lock_timeout', c.databaseLockTimeoutSec * 1000]);
-  if (c.databaseStatementTimeoutSec) settings.push(['statement_timeout', c.databaseStatementTimeoutSec * 1000]);
-  if (c.databaseTcpKeepaliveSec) {
-    const idle = c.databaseTcpKeepaliveSec;
-    settings.push(['tcp_keepalives_idle', idle], ['tcp_keepalives_interval', Math.max(1, Math.ceil(idle / 3))], ['tcp_keepalives_count', 3]);
-    settings.push(['tcp_user_timeout', idle * 2 * 1000]);
-  }
-  if (!settings.length) return null;
-  return settings.map(([name, value]) => `SET ${name} = ${Math.trunc(value)}`).join('; ');
+export function sessionSettings(c: SessionBounds): (string | null)[] | null {
+  const ms = (sec: number) => (sec ? String(sec * 1000) : null);
+  const keepalive = c.databaseTcpKeepaliveSec;
+  const values = [
+    ms(c.databaseIdleInTransactionTimeoutSec),
+    ms(c.databaseLockTimeoutSec),
+    ms(c.databaseStatementTimeoutSec),
+    keepalive ? String(keepalive) : null,
+    keepalive ? String(Math.max(1, Math.ceil(keepalive / 3))) : null,
+    keepalive ? '3' : null,
+    keepalive ? String(keepalive * 2 * 1000) : null,
+  ];
+  return values.some((v) => v !== null) ? values : null;
 }
 
 /** Client-side socket options of every connection this process opens (the pool's and the LISTEN connection). */
@@ -62,7 +71,7 @@ export function createPool(url: string, config: Config, onSettingsRefused: (err:
       ? {
           onConnect: async (client: pg.ClientBase) => {
             try {
-              await client.query(settings);
+              await client.query(SESSION_SETTINGS_SQL, settings);
             } catch (err) {
               if (isDatabaseUnavailable(err)) throw err;
               onSettingsRefused(err as Error);
