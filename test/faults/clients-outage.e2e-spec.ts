@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { buildTsClient, missingClientToolchains } from '../support/clients.js';
 import { sample } from '../support/metrics.js';
 import { adminUrl } from '../support/pg-urls.mjs';
 import { waitFor } from '../support/wait.js';
@@ -28,16 +29,14 @@ type Lang = (typeof LANGS)[number];
 const OUTAGE_MS = 17_000;
 const PROMPT_MS = 15_000;
 
-const MISSING = [
-  spawnSync('go', ['version']).status === 0 ? null : 'go (Debian: golang-go)',
-  spawnSync('/usr/bin/python3', ['-c', 'import urllib3, dateutil, six, certifi']).status === 0 ? null : '/usr/bin/python3 with urllib3, dateutil, six, certifi',
-].filter((m): m is string => m !== null);
+const MISSING = missingClientToolchains({ python: true, go: true });
 const SKIP = MISSING.length > 0 && !process.env.CI;
 if (SKIP) console.warn(`skipping the client-helpers outage test: missing ${MISSING.join('; ')}`);
 
 let t: TestApp;
 let baseUrl: string;
 let tmp: string;
+let tsBuild: { dir: string; remove(): void } | undefined;
 let admin: pg.Client;
 const workers = new Map<Lang, { proc: ChildProcess; output: string[] }>();
 
@@ -45,7 +44,7 @@ beforeAll(async () => {
   if (SKIP) return;
   tmp = mkdtempSync(join(tmpdir(), 'weft-clients-outage-'));
   await Promise.all([
-    run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'clients/typescript'), '--outDir', join(tmp, 'ts')]),
+    buildTsClient().then((b) => (tsBuild = b)),
     run('go', ['build', '-o', join(tmp, 'go-chain-worker'), './examples/chain-worker'], {
       cwd: join(ROOT, 'clients/go'),
       env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
@@ -63,12 +62,13 @@ afterAll(async () => {
   await admin?.query(`ALTER DATABASE ${t.db.name} RESET default_transaction_read_only`).catch(() => undefined);
   await admin?.end();
   await t?.close();
+  tsBuild?.remove();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 function startWorker(lang: Lang): void {
   const command: Record<Lang, [string, string[]]> = {
-    ts: [process.execPath, [join(tmp, 'ts/examples/chain-worker.js')]],
+    ts: [process.execPath, [join(tsBuild!.dir, 'examples/chain-worker.js')]],
     py: ['/usr/bin/python3', [join(ROOT, 'clients/python/examples/chain_worker.py')]],
     go: [join(tmp, 'go-chain-worker'), []],
   };
