@@ -1,14 +1,15 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
 import { requestContext } from './auth/request-context.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
-import { parseSafeJson, UnsafeJsonError } from './common/safe-json.js';
+import { edgeServerOptions, installHttpEdge } from './common/http-edge.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
+import { PathParamsInterceptor } from './openapi/path-params.interceptor.js';
 import { PinoNestLogger } from './logging/logger.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { instrumentHttp } from './metrics/http-instrumentation.js';
@@ -22,7 +23,7 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
       { component: 'http' },
       { level: ['debug', 'trace'].includes(opts.config.logLevel) ? opts.config.logLevel : 'warn' },
     ),
-    bodyLimit: opts.config.bodyLimitBytes,
+    ...edgeServerOptions(opts.config),
     requestIdHeader: 'x-request-id',
     // Unique across replicas when the caller (or a proxy) sends no X-Request-Id; echoed in the answer.
     genReqId: () => randomUUID(),
@@ -33,10 +34,11 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(opts), adapter, {
     logger: new PinoNestLogger(opts.logger),
     abortOnError: false,
-    // Weft installs its own JSON parser (depth and NUL checks) below.
+    // Weft installs its own JSON parser (common/http-edge.ts).
     bodyParser: false,
   });
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(new AllExceptionsFilter(opts.config));
+  app.useGlobalInterceptors(new PathParamsInterceptor(app.get(Reflector)));
   const fastify = app.getHttpAdapter().getInstance();
   // One request context per request (API key, request id) for the audit trail and lease ownership.
   fastify.addHook('onRequest', (req, _reply, done) => requestContext.run({ requestId: String(req.id) }, done));
@@ -47,16 +49,8 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
     void reply.header('x-frame-options', 'DENY');
     void reply.header('referrer-policy', 'no-referrer');
   });
-  // JSON bodies: depth and NUL checks before anything else sees them (413 for size comes from bodyLimit).
-  fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, body === '' ? undefined : parseSafeJson(body as string, opts.config.maxJsonDepth));
-    } catch (err) {
-      const message = err instanceof UnsafeJsonError ? err.message : `malformed JSON body: ${(err as Error).message}`;
-      done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
-    }
-  });
+  // Bodies, parameters and limits are checked at one edge before anything else sees them (common/http-edge.ts).
+  installHttpEdge(fastify, opts.config);
 
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'api/v1/openapi.json' });

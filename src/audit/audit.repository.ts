@@ -9,9 +9,9 @@ export type AuditRow = { id: string; at: Date; actor: string | null; action: str
 export class AuditRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
-  /** Written inside the caller's transaction when there is one, so the record commits with the change. */
-  async insert(db: Queryable | null, e: AuditEntry): Promise<void> {
-    await (db ?? this.pool).query(
+  /** Written inside the caller's transaction, so the record commits with the change. */
+  async insert(db: Queryable, e: AuditEntry): Promise<void> {
+    await db.query(
       `INSERT INTO audit_log (api_key_id, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`,
       [e.apiKeyId ?? null, e.actor ?? null, e.action, e.target, JSON.stringify(e.details ?? {})],
     );

@@ -5,15 +5,17 @@ import type { Page } from '../common/validation.js';
 import { AuditRepository, type AuditEntry, type AuditRow } from './audit.repository.js';
 
 /**
- * The audit trail of administrative changes (register, pause, delete, clear, mark, backfill, pools). The actor is
- * the API key once authentication exists (issue: security); until then it is recorded as unknown.
+ * The audit trail of administrative changes (register, pause, delete, clear, mark, trigger, backfill, pools, XCom,
+ * dataset events, API keys). The actor is the request's API key (null with WEFT_AUTH=off or for the DAG folder).
+ * An entry is written only inside the transaction of the change it records (`db` is that transaction), so the two
+ * commit together or not at all; there is no way to write one on its own.
  */
 @Injectable()
 export class AuditService {
   constructor(private readonly repo: AuditRepository) {}
 
-  /** Written in the caller's transaction when given; the actor is the request's API key unless stated. */
-  record(entry: AuditEntry, db: Queryable | null = null): Promise<void> {
+  /** Written in the caller's transaction; the actor is the request's API key unless stated. */
+  record(entry: AuditEntry, db: Queryable): Promise<void> {
     const who = currentActor();
     return this.repo.insert(db, {
       ...entry,

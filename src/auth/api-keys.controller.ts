@@ -30,7 +30,7 @@ export class ApiKeysController {
 
   @Delete(':id')
   @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke a key (it stops working at once)' })
-  @ApiContract({ responses: { 200: apiKey } })
+  @ApiContract({ params: { id: apiKeyId }, responses: { 200: apiKey } })
   revoke(@Param('id') id: string) {
     return this.keys.revoke(parseInput(apiKeyId, id, 'id'));
   }

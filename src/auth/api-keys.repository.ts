@@ -63,9 +63,9 @@ export class ApiKeysRepository {
     return { items: items.rows, total: total.rows[0]!.n };
   }
 
-  async revoke(id: string, now: Date): Promise<ApiKeyRow | null> {
+  async revoke(db: Queryable, id: string, now: Date): Promise<ApiKeyRow | null> {
     // Announced in the same statement: every replica drops the key from its cache when this commits.
-    const { rows } = await this.pool.query<ApiKeyRow>(
+    const { rows } = await db.query<ApiKeyRow>(
       `WITH revoked AS (UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING ${COLUMNS})
        SELECT revoked.* FROM revoked CROSS JOIN LATERAL pg_notify('${API_KEYS_CHANNEL}', revoked.id::text) AS n`,
       [id, now],

@@ -109,10 +109,13 @@ export class ApiKeysService {
   }
 
   async revoke(id: string): Promise<ApiKeyRow> {
-    const row = await this.repo.revoke(id, this.clock.now());
-    if (!row) throw new NotFoundError('API key', id);
+    const row = await inTransaction(this.pool, async (db) => {
+      const revoked = await this.repo.revoke(db, id, this.clock.now());
+      if (!revoked) throw new NotFoundError('API key', id);
+      await this.audit.record({ action: 'revoke_api_key', target: id, details: { name: revoked.name } }, db);
+      return revoked;
+    });
     this.cache.invalidate((r) => r.id === id);
-    await this.audit.record({ action: 'revoke_api_key', target: id, details: { name: row.name } });
     return row;
   }
 

@@ -34,7 +34,7 @@ export class BackfillsController {
   @Get(':id')
   @CanRead()
   @ApiOperation({ operationId: 'getBackfill', summary: 'A backfill with its progress per state and per date' })
-  @ApiContract({ responses: { 200: backfill } })
+  @ApiContract({ params: { id: backfillId }, responses: { 200: backfill } })
   get(@Param('id') id: string) {
     return this.backfills.get(parseInput(backfillId, id, 'id'));
   }
@@ -42,7 +42,7 @@ export class BackfillsController {
   @Post(':id/pause')
   @HttpCode(200)
   @ApiOperation({ operationId: 'pauseBackfill', summary: 'Stop starting new dates' })
-  @ApiContract({ responses: { 200: backfill }, errors: { 409: 'The backfill has finished' } })
+  @ApiContract({ params: { id: backfillId }, responses: { 200: backfill }, errors: { 409: 'The backfill has finished' } })
   pause(@Param('id') id: string) {
     return this.backfills.pause(parseInput(backfillId, id, 'id'), true);
   }
@@ -50,7 +50,7 @@ export class BackfillsController {
   @Post(':id/unpause')
   @HttpCode(200)
   @ApiOperation({ operationId: 'unpauseBackfill', summary: 'Resume starting dates' })
-  @ApiContract({ responses: { 200: backfill }, errors: { 409: 'The backfill has finished' } })
+  @ApiContract({ params: { id: backfillId }, responses: { 200: backfill }, errors: { 409: 'The backfill has finished' } })
   unpause(@Param('id') id: string) {
     return this.backfills.pause(parseInput(backfillId, id, 'id'), false);
   }
@@ -58,7 +58,7 @@ export class BackfillsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ operationId: 'cancelBackfill', summary: 'Start no more dates; runs already started finish on their own' })
-  @ApiContract({ responses: { 200: backfill }, errors: { 409: 'The backfill has finished' } })
+  @ApiContract({ params: { id: backfillId }, responses: { 200: backfill }, errors: { 409: 'The backfill has finished' } })
   cancel(@Param('id') id: string) {
     return this.backfills.cancel(parseInput(backfillId, id, 'id'));
   }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from './database-unavailable.js';
+import { payloadTooLarge, unsupportedMediaType } from './http-edge.js';
 import { DATABASE_UNAVAILABLE, DomainError, ERROR_TABLE, INTERNAL_ERROR } from './errors.js';
 
 export type ErrorBody = { statusCode: number; error: string; message: string; details?: unknown };
@@ -39,6 +40,7 @@ function httpError(status: number): string {
     405: 'Method Not Allowed',
     409: 'Conflict',
     413: 'Payload Too Large',
+    414: 'URI Too Long',
     415: 'Unsupported Media Type',
     429: 'Too Many Requests',
     503: 'Service Unavailable',
@@ -46,14 +48,26 @@ function httpError(status: number): string {
   return known[status] ?? 'Error';
 }
 
+/**
+ * Fastify's own answers for a body it refuses say neither the limit nor what to send: these do.
+ */
+function clarify(exception: unknown, req: FastifyRequest | undefined, bodyLimitBytes: number | undefined): unknown {
+  const code = (exception as { code?: unknown })?.code;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' && bodyLimitBytes !== undefined) return payloadTooLarge(bodyLimitBytes);
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return unsupportedMediaType(req?.headers['content-type']);
+  return exception;
+}
+
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
+  constructor(private readonly limits: { bodyLimitBytes?: number } = {}) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     // GraphQL resolvers' errors go on to the GraphQL module's formatError, which maps them through the same table.
     if (host.getType() !== 'http') throw exception;
-    const body = toErrorBody(exception);
+    const body = toErrorBody(clarify(exception, host.switchToHttp().getRequest<FastifyRequest>(), this.limits.bodyLimitBytes));
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (body.statusCode === 503) {
       // Debug only: during an outage every request says the same (readiness and the scheduler report it once).

@@ -12,9 +12,12 @@ export function zodIssues(error: z.ZodError, prefix = ''): ErrorDetail[] {
   });
 }
 
-/** Parses request input (body, query) or throws a 400 whose details name each bad field. */
+/**
+ * Parses request input (body, query) or throws a 400 whose details name each bad field. No body at all reads as
+ * `{}`; a JSON `null` body is refused like any other non-object.
+ */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown, prefix = ''): z.infer<T> {
-  const parsed = schema.safeParse(input ?? {});
+  const parsed = schema.safeParse(input === undefined ? {} : input);
   if (!parsed.success) throw new ValidationError(zodIssues(parsed.error, prefix));
   return parsed.data;
 }
@@ -24,9 +27,25 @@ export const isoDateTime = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time with offset' })
   .transform((s) => new Date(s));
 
+/** The largest PostgreSQL `integer`: ids, versions, try numbers and counts are stored in 32 bits. */
+export const INT32_MAX = 2_147_483_647;
+
+/**
+ * A whole number from a query string or a path (or a number, from GraphQL), bounded at the edge so that it fits
+ * the column it is compared with. Digits only: `1e3`, `0x10`, ` 12`, `12.0` and `` are refused, not coerced.
+ * Documented as the integer it is, with its bounds (the pipe's input side is not a schema of its own).
+ */
+export function wholeNumber(min: number, max: number, defaultValue?: number) {
+  const int = z.int({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number written in digits' : undefined) }).min(min).max(max);
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^-?[0-9]{1,20}$/.test(v) ? Number(v) : v),
+    defaultValue === undefined ? int : int.default(defaultValue),
+  );
+}
+
 export const paginationSchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: wholeNumber(1, 1000, 100),
+  offset: wholeNumber(0, INT32_MAX, 0),
 });
 
 export type Page<T> = { items: T[]; totalEntries: number; limit: number; offset: number };

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { paginationSchema, parseInput } from '../common/validation.js';
+import { INT32_MAX, paginationSchema, parseInput, wholeNumber } from '../common/validation.js';
 import { dagJsonSchema } from './domain/dag-document.schema.js';
 import { dagListFilter } from './domain/dag-inputs.js';
 import { AdminOnly, CanOperate, CanRead, Public } from '../auth/roles.decorator.js';
@@ -13,10 +13,10 @@ import { dag, dagDocument, dagJsonSchemaDoc, dagPage, dagVersion, dagVersionPage
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 const listQuery = dagListFilter.extend({ paused: boolParam.optional(), active: boolParam.optional() });
 const patchBody = z.strictObject({ isPaused: z.boolean() });
-const versionParam = z.coerce.number().int().min(1);
+const versionParam = wholeNumber(1, INT32_MAX);
 const previewQuery = z.strictObject({
   after: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with offset' }).transform((s) => new Date(s)).optional(),
-  count: z.coerce.number().int().min(1).max(1000).default(10),
+  count: wholeNumber(1, 1000, 10),
 });
 
 @ApiTags('dags')

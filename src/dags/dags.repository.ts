@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PrismaService } from '../database/prisma.service.js';
-import { inTransaction, PG_POOL, prismaQueryable } from '../database/pg.js';
+import { inTransaction, PG_POOL, prismaQueryable, type Queryable } from '../database/pg.js';
 import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { assertOwnership, type DagSource, type RegistrationOwner } from './domain/dag-ownership.js';
@@ -70,6 +70,8 @@ export class DagsRepository {
     doc: DagDocument,
     contentHash: string,
     source: DagSource,
+    /** Runs last inside the transaction when a version was added (the audit entry). */
+    onChanged: (db: Queryable, version: number) => Promise<void>,
   ): Promise<{ dag: DagRecord; version: number; created: boolean; changed: boolean }> {
     return this.prisma.$transaction(async (tx) => {
       const inserted = await tx.$executeRaw`
@@ -117,6 +119,7 @@ export class DagsRepository {
         },
         select: dagSelect,
       });
+      if (changed) await onChanged(prismaQueryable(tx), version);
       return { dag, version, created: inserted === 1, changed };
     });
   }
@@ -241,15 +244,23 @@ export class DagsRepository {
     return new Map(rows.map((r) => [r.dag_id, versionRecord(r)]));
   }
 
-  async setPaused(dagId: string, isPaused: boolean): Promise<DagRecord | null> {
-    const { count } = await this.prisma.dag.updateMany({ where: { dagId }, data: { isPaused } });
-    return count ? this.findDag(dagId) : null;
+  /** `onDone` runs inside the transaction once the row changed (the audit entry). */
+  async setPaused(dagId: string, isPaused: boolean, onDone: (db: Queryable) => Promise<void>): Promise<DagRecord | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.dag.updateMany({ where: { dagId }, data: { isPaused } });
+      if (!count) return null;
+      await onDone(prismaQueryable(tx));
+      return tx.dag.findUnique({ where: { dagId }, select: dagSelect });
+    });
   }
 
-  /** Deletes the DAG with its versions, runs and everything under them (foreign keys cascade). */
-  async delete(dagId: string): Promise<boolean> {
-    const { count } = await this.prisma.dag.deleteMany({ where: { dagId } });
-    return count > 0;
+  /** Deletes the DAG with its versions, runs and everything under them (foreign keys cascade); `onDone` as above. */
+  async delete(dagId: string, onDone: (db: Queryable) => Promise<void>): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.dag.deleteMany({ where: { dagId } });
+      if (count) await onDone(prismaQueryable(tx));
+      return count > 0;
+    });
   }
 
   // The DAG folder's bookkeeping runs at every scan, in plain pg like the start-up checks above, so that a scan of

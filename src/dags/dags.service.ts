@@ -48,11 +48,9 @@ export class DagsService {
     const doc = this.validate(input, byteLength);
     // Webhook secrets are stored encrypted; the hash sees their fingerprints, so the same document hashes the same.
     const stored = sealWebhookSecrets(doc, (s) => this.secrets.encrypt(s));
-    const result = await this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source);
-    if (result.changed) {
-      await this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version: result.version, source: source.kind } });
-    }
-    return result;
+    return this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, (db, version) =>
+      this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version, source: source.kind } }, db),
+    );
   }
 
   /**
@@ -116,15 +114,13 @@ export class DagsService {
   }
 
   async setPaused(dagId: string, isPaused: boolean): Promise<DagRecord> {
-    const dag = await this.repo.setPaused(dagId, isPaused);
+    const dag = await this.repo.setPaused(dagId, isPaused, (db) => this.audit.record({ action: isPaused ? 'pause_dag' : 'unpause_dag', target: dagId }, db));
     if (!dag) throw new NotFoundError('DAG', dagId);
-    await this.audit.record({ action: isPaused ? 'pause_dag' : 'unpause_dag', target: dagId });
     return dag;
   }
 
   async delete(dagId: string): Promise<void> {
-    if (!(await this.repo.delete(dagId))) throw new NotFoundError('DAG', dagId);
-    await this.audit.record({ action: 'delete_dag', target: dagId });
+    if (!(await this.repo.delete(dagId, (db) => this.audit.record({ action: 'delete_dag', target: dagId }, db)))) throw new NotFoundError('DAG', dagId);
   }
 
   async versions(dagId: string, limit: number, offset: number): Promise<Page<DagVersionRecord>> {

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { idSchema } from '../dags/domain/dag-document.schema.js';
-import { paginationSchema, parseInput } from '../common/validation.js';
+import { INT32_MAX, paginationSchema, parseInput, wholeNumber } from '../common/validation.js';
 import { CanOperate, CanRead, WorkerApi } from '../auth/roles.decorator.js';
 import { LeasesService } from './leases.service.js';
 import { TaskDataService } from './task-data.service.js';
@@ -28,7 +28,7 @@ const completeBody = z.strictObject({
 });
 const logLine = z.union([z.string(), z.strictObject({ line: z.string(), stream: z.enum(['stdout', 'stderr']).default('stdout') })]);
 const logsBody = z.strictObject({ lines: z.array(logLine).min(1).max(10_000) });
-const logsQuery = paginationSchema.extend({ tryNumber: z.coerce.number().int().min(1).optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000) });
+const logsQuery = paginationSchema.extend({ tryNumber: wholeNumber(1, INT32_MAX).optional(), limit: wholeNumber(1, 10_000, 1000) });
 const leaseId = z.uuid({ error: 'must be a lease id (UUID)' });
 
 @ApiTags('leases')

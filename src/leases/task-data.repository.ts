@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { PG_POOL } from '../database/pg.js';
+import { PG_POOL, type Queryable } from '../database/pg.js';
 
 export type XcomEntry = { key: string; value: unknown; tryNumber: number; createdAt: Date };
 export type LogLine = { tryNumber: number; line: string; stream: string; at: Date };
@@ -49,8 +49,8 @@ export class TaskDataRepository {
   }
 
   /** An operator's value: recorded against the task instance's current try. */
-  async setXcom(taskInstanceId: number, key: string, value: unknown): Promise<XcomEntry> {
-    const { rows } = await this.pool.query<XcomEntry>(
+  async setXcom(db: Queryable, taskInstanceId: number, key: string, value: unknown): Promise<XcomEntry> {
+    const { rows } = await db.query<XcomEntry>(
       `INSERT INTO xcom (task_instance_id, dag_id, run_id, task_id, try_number, key, value)
        SELECT id, dag_id, run_id, task_id, try_number, $2, $3::jsonb FROM task_instances WHERE id = $1
        ON CONFLICT (task_instance_id, key) DO UPDATE SET value = EXCLUDED.value, created_at = now()

@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { AuditService } from '../audit/audit.service.js';
 import { DomainError, NotFoundError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
 import { CONFIG, type Config } from '../config/config.js';
+import { inTransaction, PG_POOL } from '../database/pg.js';
 import { TaskDataRepository, type LogLine, type WorkerView, type XcomEntry } from './task-data.repository.js';
 
 @Injectable()
@@ -9,6 +12,8 @@ export class TaskDataService {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     private readonly repo: TaskDataRepository,
+    private readonly audit: AuditService,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
   ) {}
 
   /** XCom is for small values: a completion over the limit is refused (413) before anything is written. */
@@ -29,7 +34,12 @@ export class TaskDataService {
   }
 
   async setXcom(dagId: string, runId: string, taskId: string, key: string, value: unknown): Promise<XcomEntry> {
-    return this.repo.setXcom(await this.ti(dagId, runId, taskId), key, value);
+    const taskInstanceId = await this.ti(dagId, runId, taskId);
+    return inTransaction(this.pool, async (db) => {
+      const entry = await this.repo.setXcom(db, taskInstanceId, key, value);
+      await this.audit.record({ action: 'set_xcom', target: `${dagId}/${runId}/${taskId}`, details: { key } }, db);
+      return entry;
+    });
   }
 
   async xcoms(dagId: string, runId: string, taskId: string): Promise<{ items: XcomEntry[]; totalEntries: number }> {

@@ -9,12 +9,17 @@ import { z } from 'zod';
  * contract follows.
  */
 export type ApiContractSpec = {
+  /**
+   * Path parameters whose rule differs from the one their name has everywhere else (openapi/path-params.ts), e.g.
+   * `{id}`. Every path parameter is checked before the handler runs.
+   */
+  params?: Record<string, z.ZodType>;
   /** Query string; each top-level field becomes one query parameter. */
   query?: z.ZodType;
   body?: z.ZodType;
   /** Answers by status; `null` = no body (204). */
   responses: Partial<Record<SuccessStatus, z.ZodType | null>>;
-  /** Error answers beyond the ones every endpoint has (400, 401, 403, 404, 429, 500: see openapi-document.ts). */
+  /** Error answers beyond the ones every endpoint has (400, 401, 403, 404, 413, 414, 415, 429: see openapi-document.ts). */
   errors?: Partial<Record<ErrorStatus, string>>;
 };
 

@@ -4,7 +4,9 @@ import { DECORATORS, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '
 import type { Role } from '../auth/api-keys.repository.js';
 import { PUBLIC_KEY, ROLES_KEY, roleAllows } from '../auth/roles.decorator.js';
 import { dagDocumentDocs } from '../dags/domain/dag-document.schema.js';
+import { MAX_PARAM_LENGTH } from '../common/http-edge.js';
 import { API_CONTRACT, type ApiContractSpec } from './contract.js';
+import { pathParamSchema } from './path-params.js';
 import { errorBody } from './schemas/common.js';
 import { dagDocument } from './schemas/dags.js';
 import { ComponentSchemas, type JsonSchema } from './zod-to-openapi.js';
@@ -30,8 +32,10 @@ const ERRORS: Record<number, { name: string; description: string }> = {
   401: { name: 'Unauthorized', description: 'No API key, or an unknown or revoked one' },
   403: { name: 'Forbidden', description: "The key's role (or its queue/task-type scope) does not allow this" },
   404: { name: 'NotFound', description: 'The object (or a parent in the path) does not exist' },
-  413: { name: 'PayloadTooLarge', description: 'The body (or an XCom value) is over its size limit' },
-  429: { name: 'TooManyRequests', description: 'Over the rate limit of the key (or too many open long polls of one worker)' },
+  413: { name: 'PayloadTooLarge', description: 'The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit' },
+  414: { name: 'UriTooLong', description: `A path parameter is longer than ${MAX_PARAM_LENGTH} characters (ids are 1-250)` },
+  415: { name: 'UnsupportedMediaType', description: 'The body is not `application/json`' },
+  429: { name: 'TooManyRequests', description: 'Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker' },
 };
 
 type Handler = { contract: ApiContractSpec | undefined; roles: Role[] | undefined; isPublic: boolean };
@@ -75,9 +79,14 @@ export function buildOpenApiDocument(app: INestApplication, { requireContracts =
       }
       const { contract, roles, isPublic } = handler;
       const pascal = id.charAt(0).toUpperCase() + id.slice(1);
-      const pathParams = (op.parameters ?? []).filter((p) => 'in' in p && p.in === 'path');
+      const pathParams = (op.parameters ?? []).filter((p): p is Extract<typeof p, { in: string }> => 'in' in p && p.in === 'path');
       op.parameters = [
-        ...pathParams.map((p) => ({ ...p, schema: { type: 'string' as const } })),
+        ...pathParams.map((p) => {
+          const rule = pathParamSchema(p.name, contract.params);
+          if (!rule) throw new Error(`OpenAPI: path parameter {${p.name}} of ${method.toUpperCase()} ${path} has no rule in openapi/path-params.ts`);
+          const { description, ...rest } = schemas.inline(rule);
+          return { ...p, ...(description ? { description: String(description) } : {}), schema: rest };
+        }),
         ...(contract.query ? schemas.properties(contract.query) : []).map(({ name, required, schema }) => {
           const { description, ...rest } = schema;
           return { name, in: 'query' as const, required, ...(description ? { description: String(description) } : {}), schema: rest };
@@ -100,6 +109,8 @@ export function buildOpenApiDocument(app: INestApplication, { requireContracts =
         // A worker id names no stored object: leasing never answers 404.
         ...(pathParams.length && id !== 'leaseTasks' ? [404] : []),
         ...(contract.body ? [413] : []),
+        ...(pathParams.length ? [414] : []),
+        ...(contract.body ? [415] : []),
         ...(isPublic ? [] : [429]),
       ];
       for (const status of shared) responses[status] = { $ref: `#/components/responses/${ERRORS[status]!.name}` };

@@ -34,6 +34,11 @@ export class ComponentSchemas {
     return { $ref: `${REF_PREFIX}${name}` };
   }
 
+  /** A schema read as input, written inline (a path parameter). */
+  inline(schema: z.ZodType): JsonSchema {
+    return this.convert(schema, 'input');
+  }
+
   /** Each top-level property of an object schema (read as input): query parameters. */
   properties(schema: z.ZodType): { name: string; required: boolean; schema: JsonSchema }[] {
     const json = this.convert(schema, 'input');
@@ -133,6 +138,8 @@ function tidy(node: unknown, io: Io, definitions: Record<string, JsonSchema>, de
     delete s.examples;
   }
   if (io === 'output' && s.additionalProperties === false) delete s.additionalProperties;
+  // OpenAPI 3.0.3: a nullable enum must list null among its values, or null is not one of them.
+  if (s.nullable === true && Array.isArray(s.enum) && !s.enum.includes(null)) s.enum = [...(s.enum as unknown[]), null];
   // OpenAPI 3.0 ignores `nullable` without `type`: a nullable union says so on a typed branch.
   if (s.nullable === true && s.type === undefined && Array.isArray(s.anyOf)) {
     const branches = s.anyOf as JsonSchema[];

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { PG_POOL } from '../database/pg.js';
+import { PG_POOL, type Queryable } from '../database/pg.js';
 
 export type PoolView = {
   name: string;
@@ -39,16 +39,16 @@ export class PoolsRepository {
   }
 
   /** false when a pool of that name exists already. */
-  async create(name: string, slots: number, description: string | null): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+  async create(db: Queryable, name: string, slots: number, description: string | null): Promise<boolean> {
+    const { rowCount } = await db.query(
       `INSERT INTO pools (name, slots, description, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT (name) DO NOTHING`,
       [name, slots, description],
     );
     return rowCount === 1;
   }
 
-  async update(name: string, patch: { slots?: number; description?: string | null }): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+  async update(db: Queryable, name: string, patch: { slots?: number; description?: string | null }): Promise<boolean> {
+    const { rowCount } = await db.query(
       `UPDATE pools SET slots = coalesce($2, slots),
          description = CASE WHEN $3 THEN $4 ELSE description END, updated_at = now()
        WHERE name = $1`,
@@ -58,8 +58,8 @@ export class PoolsRepository {
   }
 
   /** Deletes an unused pool; 'in_use' when live leases or waiting tasks still refer to it. */
-  async delete(name: string): Promise<'deleted' | 'missing' | 'in_use'> {
-    const { rows } = await this.pool.query<{ outcome: 'deleted' | 'missing' | 'in_use' }>(
+  async delete(db: Queryable, name: string): Promise<'deleted' | 'missing' | 'in_use'> {
+    const { rows } = await db.query<{ outcome: 'deleted' | 'missing' | 'in_use' }>(
       `WITH target AS (SELECT name FROM pools WHERE name = $1 FOR UPDATE),
          used AS (SELECT 1 FROM leases WHERE pool = $1 UNION ALL SELECT 1 FROM task_instances WHERE pool = $1 AND state = 'queued' LIMIT 1),
          gone AS (DELETE FROM pools WHERE name IN (SELECT name FROM target) AND NOT EXISTS (SELECT 1 FROM used) RETURNING 1)

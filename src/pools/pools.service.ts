@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
 import { AuditService } from '../audit/audit.service.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
+import { inTransaction, PG_POOL } from '../database/pg.js';
 import { PoolsRepository, type PoolView } from './pools.repository.js';
 
 export const DEFAULT_POOL = 'default_pool';
@@ -12,6 +14,7 @@ export class PoolsService {
   constructor(
     private readonly repo: PoolsRepository,
     private readonly audit: AuditService,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
   ) {}
 
   async list(limit: number, offset: number): Promise<Page<PoolView>> {
@@ -26,24 +29,30 @@ export class PoolsService {
   }
 
   async create(p: { name: string; slots: number; description?: string }): Promise<PoolView> {
-    if (!(await this.repo.create(p.name, p.slots, p.description ?? null))) {
-      throw new ConflictError(`pool '${p.name}' already exists`, 'pool_exists');
-    }
-    await this.audit.record({ action: 'create_pool', target: p.name, details: { slots: p.slots } });
+    await inTransaction(this.pool, async (db) => {
+      if (!(await this.repo.create(db, p.name, p.slots, p.description ?? null))) {
+        throw new ConflictError(`pool '${p.name}' already exists`, 'pool_exists');
+      }
+      await this.audit.record({ action: 'create_pool', target: p.name, details: { slots: p.slots } }, db);
+    });
     return this.get(p.name);
   }
 
   async update(name: string, patch: { slots?: number; description?: string | null }): Promise<PoolView> {
-    if (!(await this.repo.update(name, patch))) throw new NotFoundError('pool', name);
-    await this.audit.record({ action: 'update_pool', target: name, details: patch });
+    await inTransaction(this.pool, async (db) => {
+      if (!(await this.repo.update(db, name, patch))) throw new NotFoundError('pool', name);
+      await this.audit.record({ action: 'update_pool', target: name, details: patch }, db);
+    });
     return this.get(name);
   }
 
   async delete(name: string): Promise<void> {
     if (name === DEFAULT_POOL) throw new ConflictError(`'${DEFAULT_POOL}' cannot be deleted`, 'default_pool');
-    const outcome = await this.repo.delete(name);
-    if (outcome === 'missing') throw new NotFoundError('pool', name);
-    if (outcome === 'in_use') throw new ConflictError(`pool '${name}' is in use by running or queued tasks`, 'pool_in_use');
-    await this.audit.record({ action: 'delete_pool', target: name });
+    await inTransaction(this.pool, async (db) => {
+      const outcome = await this.repo.delete(db, name);
+      if (outcome === 'missing') throw new NotFoundError('pool', name);
+      if (outcome === 'in_use') throw new ConflictError(`pool '${name}' is in use by running or queued tasks`, 'pool_in_use');
+      await this.audit.record({ action: 'delete_pool', target: name }, db);
+    });
   }
 }

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
+import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
-import { ConflictError, NotFoundError, ValidationError } from '../common/errors.js';
+import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
 import { inTransaction, PG_POOL } from '../database/pg.js';
 import { manualInterval } from '../scheduler/domain/index.js';
-import { manualRunId, RUN_ID_PATTERN } from './domain/run-id.js';
+import { manualRunId } from './domain/run-id.js';
 import { BackfillDriver } from '../backfills/backfill-driver.service.js';
 import { RunEngine } from './run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository, type RunFilter, type RunRow, type TaskInstanceRow, type TryRow } from './runs.repository.js';
@@ -23,6 +24,7 @@ export class RunsService {
     private readonly dags: DagSchedulingRepository,
     private readonly engine: RunEngine,
     private readonly backfillDriver: BackfillDriver,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -33,9 +35,6 @@ export class RunsService {
     const now = this.clock.now();
     const logicalDate = req.logicalDate ?? now;
     const runId = req.runId ?? manualRunId(logicalDate);
-    if (!RUN_ID_PATTERN.test(runId)) {
-      throw new ValidationError([{ path: 'runId', message: 'must be 1-250 characters of letters, digits, "_", ".", ":", "+" or "-"' }]);
-    }
     return inTransaction(this.pool, async (db) => {
       const dag = await this.dags.lockDag(db, dagId);
       if (!dag) throw new NotFoundError('DAG', dagId);
@@ -58,6 +57,7 @@ export class RunsService {
         );
       }
       const started = await this.engine.startQueuedRuns(db, dag, now, [run.id]);
+      await this.audit.record({ action: 'trigger_dag_run', target: `${dagId}/${runId}`, details: { logicalDate: logicalDate.toISOString() } }, db);
       return { run: started.find((r) => r.id === run.id) ?? run, created: true };
     });
   }

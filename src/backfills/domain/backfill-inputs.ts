@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDateTime, paginationSchema } from '../../common/validation.js';
+import { INT32_MAX, isoDateTime, paginationSchema, wholeNumber } from '../../common/validation.js';
 import { idSchema } from '../../dags/domain/dag-document.schema.js';
 
 /** Inputs of the backfill API, shared by REST and GraphQL. */
@@ -16,6 +16,6 @@ export const createBackfillInput = z.strictObject({
   allowConcurrent: z.boolean().default(false),
 });
 
-export const backfillId = z.coerce.number().int().min(1);
+export const backfillId = wholeNumber(1, INT32_MAX);
 
 export const backfillListFilter = paginationSchema.extend({ dagId: idSchema.optional() });

@@ -243,7 +243,7 @@ export const externalTaskSchema = doc(
     type: z.literal('external_task'),
     externalDagId: idSchema,
     externalTaskId: doc(idSchema.nullable().default(null), { description: 'null = wait for the whole run.' }),
-    executionDeltaSec: doc(z.int().optional(), {
+    executionDeltaSec: doc(z.int().min(-INT32_MAX).max(INT32_MAX).optional(), {
       description: "Offset subtracted from this run's logical date to find the other run; absent = same date.",
     }),
     allowedStates: z.array(z.enum(EXTERNAL_TASK_STATES)).min(1).default(() => ['success' as const]),

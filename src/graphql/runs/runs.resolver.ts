@@ -56,7 +56,7 @@ export class RunsResolver {
     @Args('dagId', { type: () => ID }) dagId: string,
     @Args('input', { type: () => TriggerDagRunInput, nullable: true }) input: TriggerDagRunInput | null,
   ) {
-    return this.runs.trigger(dagId, parseInput(triggerRunInput, input));
+    return this.runs.trigger(dagId, parseInput(triggerRunInput, input ?? {}));
   }
 
   @Mutation(() => DagRun, { description: 'Mark a whole run success or failed' })
@@ -77,6 +77,6 @@ export class RunsResolver {
     @Args('dagId', { type: () => ID }) dagId: string,
     @Args('input', { type: () => ClearTaskInstancesInput, nullable: true }) input: ClearTaskInstancesInput | null,
   ) {
-    return this.control.clear(dagId, parseInput(clearTasksInput, input));
+    return this.control.clear(dagId, parseInput(clearTasksInput, input ?? {}));
   }
 }

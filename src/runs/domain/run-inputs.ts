@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDateTime, paginationSchema } from '../../common/validation.js';
+import { RUN_ID_PATTERN } from './run-id.js';
 import { RUN_STATES } from './run-state.js';
 import { TASK_STATES } from './task-state.js';
 
@@ -7,10 +8,13 @@ import { TASK_STATES } from './task-state.js';
 
 export const RUN_TYPES = ['scheduled', 'manual', 'backfill', 'dataset_triggered'] as const;
 
+/** Run ids may carry an ISO timestamp (`manual__2024-01-15T06:00:00+00:00`), so ':' and '+' are allowed too. */
+export const runIdSchema = z.string().regex(RUN_ID_PATTERN, { error: 'must be 1-250 characters of letters, digits, "_", ".", ":", "+" or "-"' });
+
 export const triggerRunInput = z.strictObject({
   logicalDate: isoDateTime.optional(),
   conf: z.record(z.string(), z.json()).optional(),
-  runId: z.string().min(1).max(250).optional(),
+  runId: runIdSchema.optional(),
 });
 
 /** The run list's filters; REST's query string spells `state` as a comma-separated list. */
