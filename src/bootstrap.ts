@@ -6,6 +6,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
 import { requestContext } from './auth/request-context.js';
+import { withConnectionBudget } from './database/connection-budget.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
 import { edgeServerOptions, installHttpEdge } from './common/http-edge.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
@@ -41,7 +42,12 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
   app.useGlobalInterceptors(new PathParamsInterceptor(app.get(Reflector)));
   const fastify = app.getHttpAdapter().getInstance();
   // One request context per request (API key, request id) for the audit trail and lease ownership.
-  fastify.addHook('onRequest', (req, _reply, done) => requestContext.run({ requestId: String(req.id) }, done));
+  // GraphQL requests also get a budget of database connections (database/connection-budget.ts).
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    const run = () => requestContext.run({ requestId: String(req.id) }, done);
+    if (req.url === '/graphql' || req.url.startsWith('/graphql?')) withConnectionBudget(opts.config.graphql.dbConnectionsPerRequest, run);
+    else run();
+  });
   instrumentHttp(fastify, app.get(Lifecycle), app.get(MetricsService));
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header('x-request-id', req.id);

@@ -16,7 +16,7 @@ export class BackfillsController {
 
   @Post()
   @ApiOperation({ operationId: 'createBackfill', summary: 'Backfill a date range (dryRun lists what it would do)' })
-  @ApiContract({ body: createBackfillInput, responses: { 200: backfillDryRun, 201: backfill }, errors: { 409: 'The DAG has an active backfill (pass allowConcurrent)' } })
+  @ApiContract({ body: createBackfillInput, responses: { 200: backfillDryRun, 201: backfill }, errors: { 404: 'The DAG does not exist', 409: 'The DAG has an active backfill (pass allowConcurrent)' } })
   async create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const result = await this.backfills.create(parseInput(createBackfillInput, body));
     void reply.status('dryRun' in result ? 200 : 201);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { ValidationError } from './errors.js';
-import { toErrorBody } from './http-exception.filter.js';
+import { isGraphqlRequest, toErrorBody, toGraphqlEdgeBody } from './http-exception.filter.js';
 import { parseSafeJson, UnsafeJsonError } from './safe-json.js';
 import { findUnsafeText } from './unsafe-text.js';
 
@@ -24,10 +24,10 @@ export const DRAIN_MAX_MS = 30_000;
 type EdgeLimits = { bodyLimitBytes: number; maxJsonDepth: number };
 
 /** Options for the Fastify instance (Nest's FastifyAdapter passes them on). */
-export function edgeServerOptions(limits: EdgeLimits): Pick<FastifyServerOptions, 'maxParamLength' | 'frameworkErrors' | 'bodyLimit'> {
+export function edgeServerOptions(limits: EdgeLimits): Pick<FastifyServerOptions, 'routerOptions' | 'frameworkErrors' | 'bodyLimit'> {
   return {
     bodyLimit: limits.bodyLimitBytes,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Routing errors Fastify answers itself, in its own shape unless told otherwise.
     frameworkErrors: (error, _req, reply) => {
       const code = (error as { code?: string }).code;
@@ -55,9 +55,10 @@ export function installHttpEdge(fastify: FastifyInstance, limits: EdgeLimits): v
   });
 
   fastify.addHook('onRequest', (req, reply, done) => {
-    const unsafe = findUnsafeText(req.params) ?? findUnsafeText(req.query);
+    const unsafe = malformedQuery(req.url) ?? findUnsafeText(req.params) ?? findUnsafeText(req.query);
     if (!unsafe) return done();
-    void reply.code(400).send(toErrorBody(new ValidationError([unsafe])));
+    const body = toErrorBody(new ValidationError([unsafe]));
+    void reply.code(400).send(isGraphqlRequest(req.url) ? toGraphqlEdgeBody(body) : body);
   });
 
   fastify.addHook('onSend', async (req, reply) => {
@@ -68,7 +69,8 @@ export function installHttpEdge(fastify: FastifyInstance, limits: EdgeLimits): v
   // Without a listener Node answers `100 Continue` by itself and the client uploads the whole body for a 413.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (Number(req.headers['content-length']) > limits.bodyLimitBytes) {
-      const body = JSON.stringify(toErrorBody(payloadTooLarge(limits.bodyLimitBytes)));
+      const error = toErrorBody(payloadTooLarge(limits.bodyLimitBytes));
+      const body = JSON.stringify(isGraphqlRequest(req.url) ? toGraphqlEdgeBody(error) : error);
       res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
       res.end(body);
       return;
@@ -76,6 +78,34 @@ export function installHttpEdge(fastify: FastifyInstance, limits: EdgeLimits): v
     res.writeContinue();
     server.emit('request', req, res);
   });
+}
+
+/**
+ * A query-string parameter whose percent-encoding is malformed or not UTF-8 (the parser would quietly turn it into
+ * U+FFFD): refused like the same thing in a path.
+ */
+function malformedQuery(url: string): { path: string; message: string } | undefined {
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  for (const pair of url.slice(q + 1).split('&')) {
+    const [name = '', value = ''] = pair.split('=', 2);
+    for (const part of [name, value]) {
+      try {
+        decodeURIComponent(part.replace(/\+/g, ' '));
+      } catch {
+        return { path: safeName(name), message: 'is not valid: a percent-encoded byte sequence is malformed or not UTF-8' };
+      }
+    }
+  }
+  return undefined;
+}
+
+function safeName(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name.replace(/%/g, '');
+  }
 }
 
 /** The 413 of a body over the limit: says the limit and what to do. */
@@ -98,7 +128,7 @@ function drainRejectedBody(raw: FastifyRequest['raw']): void {
   let seen = 0;
   const cut = (): void => {
     clearTimeout(timer);
-    raw.socket?.destroy();
+    raw.destroy();
   };
   const timer = setTimeout(cut, DRAIN_MAX_MS);
   timer.unref();

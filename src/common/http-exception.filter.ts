@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from './database-unavailable.js';
 import { payloadTooLarge, unsupportedMediaType } from './http-edge.js';
-import { DATABASE_UNAVAILABLE, DomainError, ERROR_TABLE, INTERNAL_ERROR } from './errors.js';
+import { DATABASE_UNAVAILABLE, DomainError, ERROR_TABLE, errorCodeForStatus, INTERNAL_ERROR } from './errors.js';
 
 export type ErrorBody = { statusCode: number; error: string; message: string; details?: unknown };
 
@@ -29,6 +29,20 @@ export function toErrorBody(exception: unknown): ErrorBody {
     return { statusCode: fastifyStatus, error: httpError(fastifyStatus), message: (exception as Error).message };
   }
   return { statusCode: INTERNAL_ERROR.status, error: INTERNAL_ERROR.error, message: INTERNAL_ERROR.message };
+}
+
+/**
+ * A request to /graphql refused before GraphQL saw it (malformed or unsafe JSON, wrong content type, too large) is
+ * answered in GraphQL's shape, with the same codes as its other errors (graphql/format-error.ts).
+ */
+export function isGraphqlRequest(url: string | undefined): boolean {
+  return url === '/graphql' || Boolean(url?.startsWith('/graphql?'));
+}
+
+export function toGraphqlEdgeBody(body: ErrorBody): { errors: { message: string; extensions: Record<string, unknown> }[] } {
+  const code = errorCodeForStatus(body.statusCode);
+  const graphqlCode = code ? ERROR_TABLE[code].graphqlCode : body.statusCode < 500 ? 'BAD_REQUEST' : INTERNAL_ERROR.graphqlCode;
+  return { errors: [{ message: body.message, extensions: { code: graphqlCode, statusCode: body.statusCode, ...(body.details === undefined ? {} : { details: body.details }) } }] };
 }
 
 function httpError(status: number): string {
@@ -67,7 +81,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     // GraphQL resolvers' errors go on to the GraphQL module's formatError, which maps them through the same table.
     if (host.getType() !== 'http') throw exception;
-    const body = toErrorBody(clarify(exception, host.switchToHttp().getRequest<FastifyRequest>(), this.limits.bodyLimitBytes));
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
+    const body = toErrorBody(clarify(exception, req, this.limits.bodyLimitBytes));
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (body.statusCode === 503) {
       // Debug only: during an outage every request says the same (readiness and the scheduler report it once).
@@ -76,6 +91,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else if (body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
-    void reply.status(body.statusCode).send(body);
+    void reply.status(body.statusCode).send(isGraphqlRequest(req?.url) ? toGraphqlEdgeBody(body) : body);
   }
 }

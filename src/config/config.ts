@@ -161,6 +161,14 @@ const schema = z.object({
     .default(50)
     .meta(doc('how far (in %) the `weft` process lets its JavaScript heap grow past what it kept alive before it collects again; bounds the memory of a busy replica (`0` = Node\'s own heuristics, which let it grow up to 4×)')),
   WEFT_MAX_JSON_DEPTH: int(2, 1000).default(64).meta(doc('deepest accepted JSON nesting')),
+  WEFT_GRAPHQL_MAX_DEPTH: int(1, 100).default(12).meta(doc('deepest selection a GraphQL operation may have (introspection exempt); deeper is refused before it runs ([security.md](security.md#graphql-limits))')),
+  WEFT_GRAPHQL_MAX_ALIASES: int(0, 10_000).default(20).meta(doc('most aliases in one GraphQL operation')),
+  WEFT_GRAPHQL_MAX_COST: int(1, 100_000_000)
+    .default(100_000)
+    .meta(doc('cost budget of one GraphQL operation, about the number of values its answer can hold: each field costs 1 and a `limit` argument multiplies what the field selects; over it the operation is refused before it runs')),
+  WEFT_GRAPHQL_DB_CONNECTIONS: int(1, 200)
+    .default(3)
+    .meta(doc('database connections one GraphQL request may hold at once (of `DATABASE_POOL_SIZE`), so that one request cannot take the whole pool')),
   WEFT_METRICS_PUBLIC: bool
     .default(true)
     .meta(doc('`/metrics` answers without an API key; `false` requires a key with role `viewer` or above ([operations.md](operations.md))')),
@@ -244,6 +252,7 @@ export type Config = {
   rateLimitBurst: number;
   maxPollsPerWorker: number;
   maxJsonDepth: number;
+  graphql: { maxDepth: number; maxAliases: number; maxCost: number; dbConnectionsPerRequest: number };
   /** WEFT_HEAP_GROWING_PERCENT: applied by the `weft` command (applyHeapGrowingPercent); 0 = V8's heuristics. */
   heapGrowingPercent: number;
   /** Email alerts; without a host, email callbacks fail with a clear error. */
@@ -342,6 +351,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitBurst: c.WEFT_RATE_LIMIT_BURST,
     maxPollsPerWorker: c.WEFT_MAX_POLLS_PER_WORKER,
     maxJsonDepth: c.WEFT_MAX_JSON_DEPTH,
+    graphql: {
+      maxDepth: c.WEFT_GRAPHQL_MAX_DEPTH,
+      maxAliases: c.WEFT_GRAPHQL_MAX_ALIASES,
+      maxCost: c.WEFT_GRAPHQL_MAX_COST,
+      dbConnectionsPerRequest: c.WEFT_GRAPHQL_DB_CONNECTIONS,
+    },
     heapGrowingPercent: c.WEFT_HEAP_GROWING_PERCENT,
     smtp: {
       host: c.WEFT_SMTP_HOST,

@@ -1,6 +1,7 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
+import { applyConnectionBudgets } from './connection-budget.js';
 import { DATABASE_URL } from './database.tokens.js';
 import { PgListener } from './pg-listener.service.js';
 import { PG_POOL } from './pg.js';
@@ -15,7 +16,10 @@ import { PrismaService } from './prisma.service.js';
       inject: [DATABASE_URL, CONFIG],
       useFactory: (url: string, config: Config) => {
         const logger = new Logger('database');
-        return createPool(url, config, (err) => logger.warn(`a database session runs without its bounds (DATABASE_*_SEC): ${err.message}`));
+        const pool = createPool(url, config, (err) => logger.warn(`a database session runs without its bounds (DATABASE_*_SEC): ${err.message}`));
+        // A GraphQL request holds at most WEFT_GRAPHQL_DB_CONNECTIONS of these at once.
+        applyConnectionBudgets(pool);
+        return pool;
       },
     },
     PrismaService,

@@ -7,13 +7,14 @@ import { LeasesModule } from '../leases/leases.module.js';
 import { PoolsModule } from '../pools/pools.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import type { FastifyRequest } from 'fastify';
-import type { GraphQLError } from 'graphql';
+import { execute, subscribe, type GraphQLError } from 'graphql';
 import { ApiKeysService } from '../auth/api-keys.service.js';
 import type { ApiKeyRow } from '../auth/api-keys.repository.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { EventsModule } from '../events/events.module.js';
 import { tokenFromConnectionParams, type GraphqlContext } from './context.js';
 import { formatGraphqlError } from './format-error.js';
+import { costLimitPlugin, limitRules, wsGuards } from './limits.js';
 import { GraphqlLoaders } from './loaders.js';
 import { GRAPHQL_RESOLVERS, SCHEMA_BUILD_OPTIONS } from './schema.js';
 
@@ -54,7 +55,9 @@ export class GraphqlModule {
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [ApiKeysService, CONFIG],
-          useFactory: (keys: ApiKeysService, config: Config) => ({
+          useFactory: (keys: ApiKeysService, config: Config) => {
+            const ws = wsGuards(config.graphql);
+            return {
             path: '/graphql',
             autoSchemaFile: true,
             sortSchema: true,
@@ -65,6 +68,9 @@ export class GraphqlModule {
             // Errors are mapped once, by formatGraphqlError; Nest's own HTTP-exception translation would come first.
             autoTransformHttpErrors: false,
             formatError: (formatted, error) => formatGraphqlError(formatted, error, logError),
+            // Depth, aliases, cost and string literals, all checked before anything runs (limits.ts).
+            validationRules: limitRules(config.graphql),
+            plugins: [costLimitPlugin(config.graphql)],
             context: (arg: unknown): GraphqlContext => wsContext(arg) ?? { req: arg as FastifyRequest },
             subscriptions: {
               'graphql-ws': {
@@ -78,6 +84,8 @@ export class GraphqlModule {
                   (ctx.extra as WsExtra).weft = { token: token!, key };
                   return true;
                 },
+                // graphql-ws validates and runs operations itself: the same limits as over HTTP (limits.ts).
+                ...{ validate: ws.validate, execute: ws.guard(execute), subscribe: ws.guard(subscribe) },
                 // graphql-ws sends errors itself: map them through the same table as HTTP answers.
                 onNext: (_ctx, _id, _payload, _args, result) =>
                   result.errors ? { ...result, errors: result.errors.map((e) => formatGraphqlError(e.toJSON(), e, logError)) } : undefined,
@@ -85,7 +93,8 @@ export class GraphqlModule {
                 ...{ onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) => errors.map((e) => formatGraphqlError(e.toJSON(), e.originalError ?? e, logError)) },
               },
             },
-          }),
+            };
+          },
         }),
       ],
       providers: [GraphqlLoaders, ...GRAPHQL_RESOLVERS],

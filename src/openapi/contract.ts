@@ -25,7 +25,7 @@ export type ApiContractSpec = {
 
 /** 503 only for readiness, whose answer says what is unavailable. */
 export type SuccessStatus = 200 | 201 | 204 | 503;
-export type ErrorStatus = 409 | 413;
+export type ErrorStatus = 404 | 409 | 413;
 
 export const API_CONTRACT = 'weft:apiContract';
 

@@ -205,9 +205,10 @@ describe('bad input: a 4xx naming the problem, nothing written', () => {
     expect((await db.query(`SELECT count(*)::int AS n FROM xcom WHERE dag_id = 'sec_xcom'`)).rows[0].n).toBe(0);
   });
 
-  it('answers SQL in a path with 404, never 500', async () => {
+  it('answers SQL in a path with 400 naming the parameter, never 500', async () => {
     const res = await call('GET', `/api/v1/dags/${encodeURIComponent("x' OR 1=1 --")}`, ADMIN);
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(400);
+    expect(res.body.details).toEqual([{ path: 'dagId', message: expect.stringContaining('1-250 characters') }]);
   });
 
   it('renders template-injection attempts as a failed attempt, leaking nothing', async () => {

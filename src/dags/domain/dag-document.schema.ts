@@ -201,7 +201,12 @@ export const shellTaskSchema = doc(
   z.strictObject({
     ...taskCommonShape,
     type: z.literal('shell'),
-    command: nonEmpty,
+    command: doc(nonEmpty.optional(), {
+      description: 'Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.',
+    }),
+    argv: doc(z.array(z.string()).min(1).optional(), {
+      description: 'Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.',
+    }),
     env: z.record(z.string(), z.string()).optional(),
     cwd: nonEmpty.optional(),
   }),
@@ -230,6 +235,9 @@ export const sqlTaskSchema = doc(
     ...taskCommonShape,
     type: z.literal('sql'),
     sql: nonEmpty,
+    parameters: doc(z.array(jsonValue).optional(), {
+      description: 'Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.',
+    }),
     connection: doc(nonEmpty.optional(), { description: 'Connection id or database URL.' }),
   }),
   { id: 'SqlTask' },

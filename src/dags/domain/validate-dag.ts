@@ -81,6 +81,14 @@ function taskRuleIssues(rawTasks: readonly unknown[]): DagValidationIssue[] {
     return [{ index, task, taskId, dependsOn: idList(task.dependsOn), xcomPull: idList(task.xcomPull) }];
   });
 
+  for (const view of views) {
+    if (view.task.type !== 'shell') continue;
+    const has = (k: string) => view.task[k] !== undefined;
+    if (has('command') === has('argv')) {
+      issues.push({ path: `tasks[${view.index}]`, message: 'a shell task needs either command (run by /bin/sh) or argv (run without a shell), not both' });
+    }
+  }
+
   const firstIndex = new Map<string, number>();
   for (const view of views) {
     if (view.taskId === undefined) continue;

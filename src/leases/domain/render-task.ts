@@ -1,5 +1,5 @@
 import type { DagTask, DefaultArgs } from '../../dags/domain/dag-document.schema.js';
-import { renderDeep } from '../../templating/domain/render-template.js';
+import { renderDeep, renderShellCommand } from '../../templating/domain/render-template.js';
 import type { TemplateContext } from '../../templating/domain/template-context.js';
 
 /** Fields that describe scheduling, not the work: a worker never needs them. */
@@ -10,10 +10,10 @@ const SCHEDULING_FIELDS = new Set([
 ]);
 
 /**
- * The work part of a task (shell `command`/`env`/`cwd`, http `request`, sql `sql`/`connection`, custom `args`, …)
- * with every string rendered. A container task also carries its DAG's pod template (`dagPodTemplate`), which the
- * launcher merges between its cluster default and the task's own. Throws TemplateError when a template cannot be
- * rendered.
+ * The work part of a task (shell `command` or `argv`/`env`/`cwd`, http `request`, sql `sql`/`parameters`/`connection`,
+ * custom `args`, …) with every string rendered; a shell `command`'s values are shell-quoted. A container task also
+ * carries its DAG's pod template (`dagPodTemplate`), which the launcher merges between its cluster default and the
+ * task's own. Throws TemplateError when a template cannot be rendered.
  */
 export function renderTaskPayload(
   task: DagTask,
@@ -25,5 +25,10 @@ export function renderTaskPayload(
     if (!SCHEDULING_FIELDS.has(key)) payload[key] = value;
   }
   if (task.type === 'container' && defaults?.podTemplate) payload.dagPodTemplate = defaults.podTemplate;
+  // A shell command is shell syntax: its values are quoted for where they land (templating.md, "Shell commands").
+  if (task.type === 'shell' && typeof payload.command === 'string') {
+    const { command, ...rest } = payload;
+    return { ...renderDeep(rest, context), command: renderShellCommand(command, context) };
+  }
   return renderDeep(payload, context);
 }

@@ -1,10 +1,63 @@
 import { LiquidError } from 'liquidjs';
-import { TEMPLATE_LIMITS, createTemplateEngine } from './template-engine.js';
+import { TEMPLATE_LIMITS, createTemplateEngine, outputAsJson } from './template-engine.js';
+import { quoteFor, ShellQuoteError, spotsOf } from './shell-quote.js';
 import type { TemplateContext } from './template-context.js';
 import { TemplateError, TemplateErrorCode, type TemplateErrorDetails } from './template-error.js';
 import { FilterArgumentError } from './template-filters.js';
 
 const engine = createTemplateEngine();
+
+/**
+ * The values `{{ … }}` printed during the current shell render (rendering is synchronous, so one list serves).
+ * Each value is printed as a marker; once the whole command is rendered, each marker is replaced by its value
+ * quoted for where it stands (shell-quote.ts).
+ */
+let shellValues: string[] | null = null;
+const MARKER = /\uE000(\d+)\uE001/g;
+
+const shellEngine = createTemplateEngine({
+  outputEscape(value) {
+    const text = outputAsJson.call(this, value);
+    if (!shellValues) return text;
+    shellValues.push(text);
+    return `\uE000${shellValues.length - 1}\uE001`;
+  },
+});
+/** The documented opt-out: a trusted fragment (`{{ params.flags | shell_trusted }}`) is inserted as it is. */
+shellEngine.registerFilter('shell_trusted', { handler: (value: unknown) => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value ?? '')), raw: true });
+// `| raw` keeps its meaning (no JSON printing) but, in a shell command, is still quoted like any value.
+shellEngine.registerFilter('raw', (value: unknown) => String(value ?? ''));
+
+/**
+ * Renders a shell task's `command`: every value is quoted for the place it lands in (shell-quote.ts), so run conf,
+ * params and XCom reach the command as data, never as shell syntax. Throws TemplateError.
+ */
+export function renderShellCommand(template: string, context: TemplateContext, path = 'command'): string {
+  if (!template.includes('{{') && !template.includes('{%')) return template;
+  const values: string[] = [];
+  shellValues = values;
+  let rendered: string;
+  try {
+    rendered = shellEngine.parseAndRenderSync(template, context) as string;
+  } catch (error) {
+    throw toTemplateError(error, template, path);
+  } finally {
+    shellValues = null;
+  }
+  try {
+    const spots = spotsOf(rendered, new RegExp(MARKER.source, 'y'));
+    let n = 0;
+    return rendered.replace(MARKER, (_m, index: string) => {
+      const value = values[Number(index)];
+      const spot = spots[n++];
+      if (value === undefined || spot === undefined) throw new ShellQuoteError('the command holds text that looks like a value marker (U+E000)');
+      return quoteFor(spot, value);
+    });
+  } catch (error) {
+    if (!(error instanceof ShellQuoteError)) throw error;
+    throw new TemplateError(error.message, { code: TemplateErrorCode.RenderFailed, template, path }, error);
+  }
+}
 
 /** Renders one template string; throws TemplateError. */
 export function renderTemplate(template: string, context: TemplateContext): string {

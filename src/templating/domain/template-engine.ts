@@ -28,7 +28,11 @@ const REMOVED_FILTERS = [
   'sample',
 ] as const;
 
-export function createTemplateEngine(): Liquid {
+/**
+ * `outputEscape` replaces how `{{ … }}` prints (JSON for objects by default); the shell engine
+ * (render-template.ts) passes its own, which marks each value so that it can be quoted for its place.
+ */
+export function createTemplateEngine(opts: { outputEscape?: (this: FilterThis, value: unknown) => string } = {}): Liquid {
   const liquid = new Liquid({
     strictVariables: true,
     strictFilters: true,
@@ -41,7 +45,7 @@ export function createTemplateEngine(): Liquid {
     cache: false,
     timezoneOffset: 0,
     locale: 'en-US',
-    outputEscape: outputAsJson,
+    outputEscape: opts.outputEscape ?? outputAsJson,
     ...TEMPLATE_LIMITS,
   });
   for (const tag of REMOVED_TAGS) delete liquid.tags[tag];
@@ -54,7 +58,7 @@ export function createTemplateEngine(): Liquid {
  * Objects and arrays print as JSON (Liquid would print `[object Object]` or glue array items together), so
  * `{{ xcom.extract.return_value }}` can go straight into an HTTP body. `| raw` opts out.
  */
-function outputAsJson(this: FilterThis, value: unknown): string {
+export function outputAsJson(this: FilterThis, value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value !== 'object') return String(value);
   const json = JSON.stringify(value);

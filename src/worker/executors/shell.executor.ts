@@ -4,7 +4,8 @@ import { cancelledResult, errorMessage, failed, withinXcomLimit, type ExecutionC
 import { cutLine, LineSplitter } from './line-splitter.js';
 import { ProcessGroup } from './process-group.js';
 
-export type ShellTaskPayload = { command: string; env?: Record<string, string>; cwd?: string };
+/** `command` runs through /bin/sh -c; `argv` runs the program directly, without a shell. */
+export type ShellTaskPayload = { command?: string; argv?: string[]; env?: Record<string, string>; cwd?: string };
 
 export type ShellExecutorOptions = {
   /** Time between SIGTERM and SIGKILL of the process group (on cancellation, and for leftovers after the shell exits). */
@@ -86,7 +87,8 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
     const stderr = new LineSplitter(maxLogLineBytes, (head, total) => ctx.log(cutLine(head, total, maxLogLineBytes), 'stderr'));
 
     return new Promise<ExecutionResult>((resolve) => {
-      const child = spawn('/bin/sh', ['-c', task.command], {
+      const [file, args] = task.argv ? [task.argv[0]!, task.argv.slice(1)] : ['/bin/sh', ['-c', task.command!]];
+      const child = spawn(file, args, {
         cwd: task.cwd,
         env: this.environment(task, ctx),
         detached: true,
@@ -148,7 +150,7 @@ function resultOf(ending: Ending, lastLine: LastLine | undefined, ctx: Execution
     case 'cancelled':
       return ending.result;
     case 'spawn-error':
-      return failed(`could not start /bin/sh: ${ending.message}`, true);
+      return failed(`could not start the command: ${ending.message}`, true);
     case 'exit':
       if (ending.signal) return failed(`command was killed by signal ${ending.signal}`, true);
       if (ending.code !== 0) return failed(`command exited with code ${ending.code}`, true);
@@ -164,7 +166,12 @@ function resultOf(ending: Ending, lastLine: LastLine | undefined, ctx: Execution
 }
 
 function invalidPayload(task: ShellTaskPayload): string | undefined {
-  if (typeof task?.command !== 'string' || task.command.trim() === '') return 'command must be a non-empty string';
+  if (task?.argv !== undefined) {
+    if (task.command !== undefined) return 'give command or argv, not both';
+    if (!Array.isArray(task.argv) || !task.argv.length || task.argv.some((a) => typeof a !== 'string') || !task.argv[0]) {
+      return 'argv must be a non-empty array of strings, starting with the program';
+    }
+  } else if (typeof task?.command !== 'string' || task.command.trim() === '') return 'command must be a non-empty string';
   if (task.cwd !== undefined && typeof task.cwd !== 'string') return 'cwd must be a string';
   if (task.env !== undefined) {
     if (typeof task.env !== 'object' || task.env === null) return 'env must be an object of strings';

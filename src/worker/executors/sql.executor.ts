@@ -2,7 +2,8 @@ import pg from 'pg';
 import { cancelledResult, errorMessage, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
 import { cutText } from './line-splitter.js';
 
-export type SqlTaskPayload = { sql: string; connection?: string };
+/** `parameters`: bind values for $1, $2… (one statement, extended protocol); without them a script runs as it is. */
+export type SqlTaskPayload = { sql: string; parameters?: unknown[]; connection?: string };
 
 export type SqlExecutorOptions = {
   /** Where connection ids are looked up (`WEFT_CONN_<ID>`); the worker passes its environment, read once here. */
@@ -52,7 +53,8 @@ export class SqlExecutor implements TaskExecutor<SqlTaskPayload> {
     if (ctx.signal.aborted) return cancelledResult(ctx.signal);
     const redact = redactor(target.url);
     try {
-      return await this.run(task.sql, target, ctx);
+      if (task.parameters !== undefined && !Array.isArray(task.parameters)) return failed('invalid sql task: parameters must be an array', false);
+      return await this.run(task.sql, task.parameters, target, ctx);
     } catch (err) {
       return failure(err, target.display, redact);
     }
@@ -70,7 +72,7 @@ export class SqlExecutor implements TaskExecutor<SqlTaskPayload> {
     return target(value, key);
   }
 
-  private async run(sql: string, target: Target, ctx: ExecutionContext): Promise<ExecutionResult> {
+  private async run(sql: string, parameters: unknown[] | undefined, target: Target, ctx: ExecutionContext): Promise<ExecutionResult> {
     const client = new pg.Client({
       connectionString: target.url,
       connectionTimeoutMillis: this.connectTimeoutMs,
@@ -91,7 +93,8 @@ export class SqlExecutor implements TaskExecutor<SqlTaskPayload> {
 
       ctx.log(cutText(`running SQL: ${sql.replace(/\s+/g, ' ').trim()}`, ctx.limits.maxLogLineBytes));
       const started = Date.now();
-      const query = client.query(sql) as Promise<pg.QueryResult | pg.QueryResult[]>;
+      // Values travel as bind parameters, never inside the SQL text (templating.md, "SQL").
+      const query = (parameters ? client.query(sql, parameters.map(bindValue)) : client.query(sql)) as Promise<pg.QueryResult | pg.QueryResult[]>;
       const outcome = await Promise.race([query.then((result) => ({ result })), aborted.promise]);
       if (outcome === 'aborted') {
         await cancelBackend(target.url, backendPid, query);
@@ -108,6 +111,11 @@ export class SqlExecutor implements TaskExecutor<SqlTaskPayload> {
       await closeClient(client);
     }
   }
+}
+
+/** Strings and numbers as they are; objects and arrays as JSON text (for json/jsonb parameters). */
+function bindValue(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
 }
 
 type Target = { url: string; display: string };
