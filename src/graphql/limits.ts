@@ -50,10 +50,17 @@ export const costEstimator: ComplexityEstimator = ({ type, field, args, childCom
 
 export function limitRules(limits: GraphqlLimits): ValidationRule[] {
   return [
-    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true, propagateOnRejection: true }),
-    maxAliasesRule({ n: limits.maxAliases, exposeLimits: true, propagateOnRejection: true }),
+    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true, propagateOnRejection: false, onReject: [report('WEFT_GRAPHQL_MAX_DEPTH')] }),
+    maxAliasesRule({ n: limits.maxAliases, exposeLimits: true, propagateOnRejection: false, onReject: [report('WEFT_GRAPHQL_MAX_ALIASES')] }),
     noUnsafeTextRule,
   ];
+}
+
+/** Armor's verdict as an ordinary validation error (GRAPHQL_VALIDATION_FAILED, 400) naming the setting. */
+function report(variable: string) {
+  return (context: ValidationContext | null, error: GraphQLError): void => {
+    context?.reportError(new GraphQLError(`${error.message.replace(/^Syntax Error: /, '')} (${variable})`));
+  };
 }
 
 /** String literals in the document: the same edge rule as HTTP bodies (common/unsafe-text.ts). */
