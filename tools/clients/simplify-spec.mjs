@@ -19,6 +19,8 @@ export function simplifyForOpenApiGenerator(doc) {
       node[k] = k === 'properties' ? Object.fromEntries(Object.entries(v).map(([p, s]) => [p, visit(s, depth + 1)])) : visit(v, depth + 1);
     }
     if (node.default !== undefined && node.default !== null && typeof node.default === 'object') delete node.default;
+    // openapi-generator 4.3.1 cannot template a null enum value; `nullable` still says null is allowed.
+    if (Array.isArray(node.enum) && node.enum.includes(null)) node.enum = node.enum.filter((v) => v !== null);
     for (const key of ['anyOf', 'oneOf']) {
       const branches = node[key];
       if (!branches) continue;

@@ -28,7 +28,7 @@ type BackfillsApiService service
 type apiCancelBackfillRequest struct {
 	ctx        _context.Context
 	apiService *BackfillsApiService
-	id         string
+	id         int32
 }
 
 /*
@@ -39,7 +39,7 @@ Roles: admin, operator.
 
 @return apiCancelBackfillRequest
 */
-func (a *BackfillsApiService) CancelBackfill(ctx _context.Context, id string) apiCancelBackfillRequest {
+func (a *BackfillsApiService) CancelBackfill(ctx _context.Context, id int32) apiCancelBackfillRequest {
 	return apiCancelBackfillRequest{
 		apiService: a,
 		ctx:        ctx,
@@ -73,6 +73,13 @@ func (r apiCancelBackfillRequest) Execute() (Backfill, *_nethttp.Response, error
 	localVarHeaderParams := make(map[string]string)
 	localVarQueryParams := _neturl.Values{}
 	localVarFormParams := _neturl.Values{}
+
+	if r.id < 1 {
+		return localVarReturnValue, nil, reportError("id must be greater than 1")
+	}
+	if r.id > 2147483647 {
+		return localVarReturnValue, nil, reportError("id must be less than 2147483647")
+	}
 
 	// to determine the Content-Type header
 	localVarHTTPContentTypes := []string{}
@@ -153,6 +160,16 @@ func (r apiCancelBackfillRequest) Execute() (Backfill, *_nethttp.Response, error
 			return localVarReturnValue, localVarHTTPResponse, newErr
 		}
 		if localVarHTTPResponse.StatusCode == 409 {
+			var v Error
+			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+			newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 414 {
 			var v Error
 			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
 			if err != nil {
@@ -311,6 +328,16 @@ func (r apiCreateBackfillRequest) Execute() (BackfillDryRun, *_nethttp.Response,
 			newErr.model = v
 			return localVarReturnValue, localVarHTTPResponse, newErr
 		}
+		if localVarHTTPResponse.StatusCode == 404 {
+			var v Error
+			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+			newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
 		if localVarHTTPResponse.StatusCode == 409 {
 			var v Error
 			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
@@ -322,6 +349,16 @@ func (r apiCreateBackfillRequest) Execute() (BackfillDryRun, *_nethttp.Response,
 			return localVarReturnValue, localVarHTTPResponse, newErr
 		}
 		if localVarHTTPResponse.StatusCode == 413 {
+			var v Error
+			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+			newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 415 {
 			var v Error
 			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
 			if err != nil {
@@ -358,7 +395,7 @@ func (r apiCreateBackfillRequest) Execute() (BackfillDryRun, *_nethttp.Response,
 type apiGetBackfillRequest struct {
 	ctx        _context.Context
 	apiService *BackfillsApiService
-	id         string
+	id         int32
 }
 
 /*
@@ -369,7 +406,7 @@ Roles: admin, operator, viewer.
 
 @return apiGetBackfillRequest
 */
-func (a *BackfillsApiService) GetBackfill(ctx _context.Context, id string) apiGetBackfillRequest {
+func (a *BackfillsApiService) GetBackfill(ctx _context.Context, id int32) apiGetBackfillRequest {
 	return apiGetBackfillRequest{
 		apiService: a,
 		ctx:        ctx,
@@ -403,6 +440,13 @@ func (r apiGetBackfillRequest) Execute() (Backfill, *_nethttp.Response, error) {
 	localVarHeaderParams := make(map[string]string)
 	localVarQueryParams := _neturl.Values{}
 	localVarFormParams := _neturl.Values{}
+
+	if r.id < 1 {
+		return localVarReturnValue, nil, reportError("id must be greater than 1")
+	}
+	if r.id > 2147483647 {
+		return localVarReturnValue, nil, reportError("id must be less than 2147483647")
+	}
 
 	// to determine the Content-Type header
 	localVarHTTPContentTypes := []string{}
@@ -473,6 +517,16 @@ func (r apiGetBackfillRequest) Execute() (Backfill, *_nethttp.Response, error) {
 			return localVarReturnValue, localVarHTTPResponse, newErr
 		}
 		if localVarHTTPResponse.StatusCode == 404 {
+			var v Error
+			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+			newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 414 {
 			var v Error
 			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
 			if err != nil {
@@ -673,7 +727,7 @@ func (r apiListBackfillsRequest) Execute() (BackfillPage, *_nethttp.Response, er
 type apiPauseBackfillRequest struct {
 	ctx        _context.Context
 	apiService *BackfillsApiService
-	id         string
+	id         int32
 }
 
 /*
@@ -684,7 +738,7 @@ Roles: admin, operator.
 
 @return apiPauseBackfillRequest
 */
-func (a *BackfillsApiService) PauseBackfill(ctx _context.Context, id string) apiPauseBackfillRequest {
+func (a *BackfillsApiService) PauseBackfill(ctx _context.Context, id int32) apiPauseBackfillRequest {
 	return apiPauseBackfillRequest{
 		apiService: a,
 		ctx:        ctx,
@@ -718,6 +772,13 @@ func (r apiPauseBackfillRequest) Execute() (Backfill, *_nethttp.Response, error)
 	localVarHeaderParams := make(map[string]string)
 	localVarQueryParams := _neturl.Values{}
 	localVarFormParams := _neturl.Values{}
+
+	if r.id < 1 {
+		return localVarReturnValue, nil, reportError("id must be greater than 1")
+	}
+	if r.id > 2147483647 {
+		return localVarReturnValue, nil, reportError("id must be less than 2147483647")
+	}
 
 	// to determine the Content-Type header
 	localVarHTTPContentTypes := []string{}
@@ -798,6 +859,16 @@ func (r apiPauseBackfillRequest) Execute() (Backfill, *_nethttp.Response, error)
 			return localVarReturnValue, localVarHTTPResponse, newErr
 		}
 		if localVarHTTPResponse.StatusCode == 409 {
+			var v Error
+			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+			newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 414 {
 			var v Error
 			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
 			if err != nil {
@@ -834,7 +905,7 @@ func (r apiPauseBackfillRequest) Execute() (Backfill, *_nethttp.Response, error)
 type apiUnpauseBackfillRequest struct {
 	ctx        _context.Context
 	apiService *BackfillsApiService
-	id         string
+	id         int32
 }
 
 /*
@@ -845,7 +916,7 @@ Roles: admin, operator.
 
 @return apiUnpauseBackfillRequest
 */
-func (a *BackfillsApiService) UnpauseBackfill(ctx _context.Context, id string) apiUnpauseBackfillRequest {
+func (a *BackfillsApiService) UnpauseBackfill(ctx _context.Context, id int32) apiUnpauseBackfillRequest {
 	return apiUnpauseBackfillRequest{
 		apiService: a,
 		ctx:        ctx,
@@ -879,6 +950,13 @@ func (r apiUnpauseBackfillRequest) Execute() (Backfill, *_nethttp.Response, erro
 	localVarHeaderParams := make(map[string]string)
 	localVarQueryParams := _neturl.Values{}
 	localVarFormParams := _neturl.Values{}
+
+	if r.id < 1 {
+		return localVarReturnValue, nil, reportError("id must be greater than 1")
+	}
+	if r.id > 2147483647 {
+		return localVarReturnValue, nil, reportError("id must be less than 2147483647")
+	}
 
 	// to determine the Content-Type header
 	localVarHTTPContentTypes := []string{}
@@ -959,6 +1037,16 @@ func (r apiUnpauseBackfillRequest) Execute() (Backfill, *_nethttp.Response, erro
 			return localVarReturnValue, localVarHTTPResponse, newErr
 		}
 		if localVarHTTPResponse.StatusCode == 409 {
+			var v Error
+			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+			newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 414 {
 			var v Error
 			err = r.apiService.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
 			if err != nil {

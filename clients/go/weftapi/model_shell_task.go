@@ -33,25 +33,27 @@ type ShellTask struct {
 	// Datasets this task updates when it succeeds.
 	Outlets *[]string `json:"outlets,omitempty"`
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
-	XcomPull *[]string          `json:"xcomPull,omitempty"`
-	Doc      *string            `json:"doc,omitempty"`
-	Type     string             `json:"type"`
-	Command  string             `json:"command"`
-	Env      *map[string]string `json:"env,omitempty"`
-	Cwd      *string            `json:"cwd,omitempty"`
+	XcomPull *[]string `json:"xcomPull,omitempty"`
+	Doc      *string   `json:"doc,omitempty"`
+	Type     string    `json:"type"`
+	// Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.
+	Command *string `json:"command,omitempty"`
+	// Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.
+	Argv *[]string          `json:"argv,omitempty"`
+	Env  *map[string]string `json:"env,omitempty"`
+	Cwd  *string            `json:"cwd,omitempty"`
 }
 
 // NewShellTask instantiates a new ShellTask object
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewShellTask(taskId string, type_ string, command string) *ShellTask {
+func NewShellTask(taskId string, type_ string) *ShellTask {
 	this := ShellTask{}
 	this.TaskId = taskId
 	var triggerRule string = "all_success"
 	this.TriggerRule = &triggerRule
 	this.Type = type_
-	this.Command = command
 	return &this
 }
 
@@ -593,28 +595,68 @@ func (o *ShellTask) SetType(v string) {
 	o.Type = v
 }
 
-// GetCommand returns the Command field value
+// GetCommand returns the Command field value if set, zero value otherwise.
 func (o *ShellTask) GetCommand() string {
-	if o == nil {
+	if o == nil || o.Command == nil {
 		var ret string
 		return ret
 	}
-
-	return o.Command
+	return *o.Command
 }
 
-// GetCommandOk returns a tuple with the Command field value
+// GetCommandOk returns a tuple with the Command field value if set, nil otherwise
 // and a boolean to check if the value has been set.
 func (o *ShellTask) GetCommandOk() (*string, bool) {
-	if o == nil {
+	if o == nil || o.Command == nil {
 		return nil, false
 	}
-	return &o.Command, true
+	return o.Command, true
 }
 
-// SetCommand sets field value
+// HasCommand returns a boolean if a field has been set.
+func (o *ShellTask) HasCommand() bool {
+	if o != nil && o.Command != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetCommand gets a reference to the given string and assigns it to the Command field.
 func (o *ShellTask) SetCommand(v string) {
-	o.Command = v
+	o.Command = &v
+}
+
+// GetArgv returns the Argv field value if set, zero value otherwise.
+func (o *ShellTask) GetArgv() []string {
+	if o == nil || o.Argv == nil {
+		var ret []string
+		return ret
+	}
+	return *o.Argv
+}
+
+// GetArgvOk returns a tuple with the Argv field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ShellTask) GetArgvOk() (*[]string, bool) {
+	if o == nil || o.Argv == nil {
+		return nil, false
+	}
+	return o.Argv, true
+}
+
+// HasArgv returns a boolean if a field has been set.
+func (o *ShellTask) HasArgv() bool {
+	if o != nil && o.Argv != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetArgv gets a reference to the given []string and assigns it to the Argv field.
+func (o *ShellTask) SetArgv(v []string) {
+	o.Argv = &v
 }
 
 // GetEnv returns the Env field value if set, zero value otherwise.
@@ -734,8 +776,11 @@ func (o ShellTask) MarshalJSON() ([]byte, error) {
 	if true {
 		toSerialize["type"] = o.Type
 	}
-	if true {
+	if o.Command != nil {
 		toSerialize["command"] = o.Command
+	}
+	if o.Argv != nil {
+		toSerialize["argv"] = o.Argv
 	}
 	if o.Env != nil {
 		toSerialize["env"] = o.Env

@@ -37,6 +37,8 @@ type SqlTask struct {
 	Doc      *string   `json:"doc,omitempty"`
 	Type     string    `json:"type"`
 	Sql      string    `json:"sql"`
+	// Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.
+	Parameters *[]interface{} `json:"parameters,omitempty"`
 	// Connection id or database URL.
 	Connection *string `json:"connection,omitempty"`
 }
@@ -617,6 +619,38 @@ func (o *SqlTask) SetSql(v string) {
 	o.Sql = v
 }
 
+// GetParameters returns the Parameters field value if set, zero value otherwise.
+func (o *SqlTask) GetParameters() []interface{} {
+	if o == nil || o.Parameters == nil {
+		var ret []interface{}
+		return ret
+	}
+	return *o.Parameters
+}
+
+// GetParametersOk returns a tuple with the Parameters field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *SqlTask) GetParametersOk() (*[]interface{}, bool) {
+	if o == nil || o.Parameters == nil {
+		return nil, false
+	}
+	return o.Parameters, true
+}
+
+// HasParameters returns a boolean if a field has been set.
+func (o *SqlTask) HasParameters() bool {
+	if o != nil && o.Parameters != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetParameters gets a reference to the given []interface{} and assigns it to the Parameters field.
+func (o *SqlTask) SetParameters(v []interface{}) {
+	o.Parameters = &v
+}
+
 // GetConnection returns the Connection field value if set, zero value otherwise.
 func (o *SqlTask) GetConnection() string {
 	if o == nil || o.Connection == nil {
@@ -704,6 +738,9 @@ func (o SqlTask) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["sql"] = o.Sql
+	}
+	if o.Parameters != nil {
+		toSerialize["parameters"] = o.Parameters
 	}
 	if o.Connection != nil {
 		toSerialize["connection"] = o.Connection

@@ -234,6 +234,8 @@ class ApiKeysApi(object):
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_api_keys`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_api_keys`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `list_api_keys`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_api_keys`, must be a value greater than or equal to `0`")  # noqa: E501
         collection_formats = {}

@@ -122,6 +122,8 @@ class AuditApi(object):
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_audit_log`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_audit_log`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `list_audit_log`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_audit_log`, must be a value greater than or equal to `0`")  # noqa: E501
         if self.api_client.client_side_validation and ('action' in local_var_params and  # noqa: E501

@@ -46,7 +46,7 @@ class BackfillsApi(object):
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
-        :param str id: (required)
+        :param int id: (required)
         :param _preload_content: if False, the urllib3.HTTPResponse object will
                                  be returned without reading/decoding response
                                  data. Default is True.
@@ -71,7 +71,7 @@ class BackfillsApi(object):
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
-        :param str id: (required)
+        :param int id: (required)
         :param _return_http_data_only: response data without head status code
                                        and headers
         :param _preload_content: if False, the urllib3.HTTPResponse object will
@@ -113,6 +113,10 @@ class BackfillsApi(object):
                                                         local_var_params['id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `id` when calling `cancel_backfill`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'id' in local_var_params and local_var_params['id'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `id` when calling `cancel_backfill`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if self.api_client.client_side_validation and 'id' in local_var_params and local_var_params['id'] < 1:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `id` when calling `cancel_backfill`, must be a value greater than or equal to `1`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -278,7 +282,7 @@ class BackfillsApi(object):
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
-        :param str id: (required)
+        :param int id: (required)
         :param _preload_content: if False, the urllib3.HTTPResponse object will
                                  be returned without reading/decoding response
                                  data. Default is True.
@@ -303,7 +307,7 @@ class BackfillsApi(object):
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
-        :param str id: (required)
+        :param int id: (required)
         :param _return_http_data_only: response data without head status code
                                        and headers
         :param _preload_content: if False, the urllib3.HTTPResponse object will
@@ -345,6 +349,10 @@ class BackfillsApi(object):
                                                         local_var_params['id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `id` when calling `get_backfill`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'id' in local_var_params and local_var_params['id'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `id` when calling `get_backfill`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if self.api_client.client_side_validation and 'id' in local_var_params and local_var_params['id'] < 1:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `id` when calling `get_backfill`, must be a value greater than or equal to `1`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -465,6 +473,8 @@ class BackfillsApi(object):
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_backfills`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_backfills`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `list_backfills`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_backfills`, must be a value greater than or equal to `0`")  # noqa: E501
         if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
@@ -520,7 +530,7 @@ class BackfillsApi(object):
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
-        :param str id: (required)
+        :param int id: (required)
         :param _preload_content: if False, the urllib3.HTTPResponse object will
                                  be returned without reading/decoding response
                                  data. Default is True.
@@ -545,7 +555,7 @@ class BackfillsApi(object):
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
-        :param str id: (required)
+        :param int id: (required)
         :param _return_http_data_only: response data without head status code
                                        and headers
         :param _preload_content: if False, the urllib3.HTTPResponse object will
@@ -587,6 +597,10 @@ class BackfillsApi(object):
                                                         local_var_params['id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `id` when calling `pause_backfill`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'id' in local_var_params and local_var_params['id'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `id` when calling `pause_backfill`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if self.api_client.client_side_validation and 'id' in local_var_params and local_var_params['id'] < 1:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `id` when calling `pause_backfill`, must be a value greater than or equal to `1`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -634,7 +648,7 @@ class BackfillsApi(object):
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
-        :param str id: (required)
+        :param int id: (required)
         :param _preload_content: if False, the urllib3.HTTPResponse object will
                                  be returned without reading/decoding response
                                  data. Default is True.
@@ -659,7 +673,7 @@ class BackfillsApi(object):
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
-        :param str id: (required)
+        :param int id: (required)
         :param _return_http_data_only: response data without head status code
                                        and headers
         :param _preload_content: if False, the urllib3.HTTPResponse object will
@@ -701,6 +715,10 @@ class BackfillsApi(object):
                                                         local_var_params['id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `id` when calling `unpause_backfill`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'id' in local_var_params and local_var_params['id'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `id` when calling `unpause_backfill`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if self.api_client.client_side_validation and 'id' in local_var_params and local_var_params['id'] < 1:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `id` when calling `unpause_backfill`, must be a value greater than or equal to `1`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}

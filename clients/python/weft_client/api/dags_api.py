@@ -113,6 +113,8 @@ class DagsApi(object):
                                                         local_var_params['dag_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `dag_id` when calling `delete_dag`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `delete_dag`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -227,6 +229,8 @@ class DagsApi(object):
                                                         local_var_params['dag_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `dag_id` when calling `get_dag`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_dag`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -378,7 +382,7 @@ class DagsApi(object):
 
         :param async_req bool: execute request asynchronously
         :param str dag_id: (required)
-        :param str version: (required)
+        :param int version: (required)
         :param _preload_content: if False, the urllib3.HTTPResponse object will
                                  be returned without reading/decoding response
                                  data. Default is True.
@@ -404,7 +408,7 @@ class DagsApi(object):
 
         :param async_req bool: execute request asynchronously
         :param str dag_id: (required)
-        :param str version: (required)
+        :param int version: (required)
         :param _return_http_data_only: response data without head status code
                                        and headers
         :param _preload_content: if False, the urllib3.HTTPResponse object will
@@ -451,6 +455,12 @@ class DagsApi(object):
                                                         local_var_params['version'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `version` when calling `get_dag_version`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_dag_version`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'version' in local_var_params and local_var_params['version'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `version` when calling `get_dag_version`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if self.api_client.client_side_validation and 'version' in local_var_params and local_var_params['version'] < 1:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `version` when calling `get_dag_version`, must be a value greater than or equal to `1`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -573,6 +583,8 @@ class DagsApi(object):
                                                         local_var_params['dag_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `dag_id` when calling `get_schedule_preview`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_schedule_preview`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'count' in local_var_params and local_var_params['count'] > 1000:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `count` when calling `get_schedule_preview`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'count' in local_var_params and local_var_params['count'] < 1:  # noqa: E501
@@ -701,10 +713,14 @@ class DagsApi(object):
                                                         local_var_params['dag_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `dag_id` when calling `list_dag_versions`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_dag_versions`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] > 1000:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_dag_versions`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_dag_versions`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `list_dag_versions`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_dag_versions`, must be a value greater than or equal to `0`")  # noqa: E501
         collection_formats = {}
@@ -840,6 +856,8 @@ class DagsApi(object):
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_dags`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_dags`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `list_dags`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_dags`, must be a value greater than or equal to `0`")  # noqa: E501
         if self.api_client.client_side_validation and ('tag' in local_var_params and  # noqa: E501
@@ -975,6 +993,8 @@ class DagsApi(object):
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_import_errors`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_import_errors`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `list_import_errors`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_import_errors`, must be a value greater than or equal to `0`")  # noqa: E501
         collection_formats = {}
@@ -1100,6 +1120,8 @@ class DagsApi(object):
                                                         local_var_params['patch_dag_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `patch_dag_request` when calling `patch_dag`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_dag`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}

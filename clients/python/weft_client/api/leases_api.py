@@ -390,12 +390,22 @@ class LeasesApi(object):
                                                         local_var_params['task_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `task_id` when calling `get_task_logs`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_task_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_task_logs`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_task_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] > 10000:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `get_task_logs`, must be a value less than or equal to `10000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `get_task_logs`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `get_task_logs`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `get_task_logs`, must be a value greater than or equal to `0`")  # noqa: E501
+        if self.api_client.client_side_validation and 'try_number' in local_var_params and local_var_params['try_number'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `try_number` when calling `get_task_logs`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'try_number' in local_var_params and local_var_params['try_number'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `try_number` when calling `get_task_logs`, must be a value greater than or equal to `1`")  # noqa: E501
         collection_formats = {}
@@ -458,7 +468,7 @@ class LeasesApi(object):
         :param str dag_id: (required)
         :param str run_id: (required)
         :param str task_id: (required)
-        :param str try_number: (required)
+        :param int try_number: (required)
         :param int limit:
         :param int offset:
         :param _preload_content: if False, the urllib3.HTTPResponse object will
@@ -488,7 +498,7 @@ class LeasesApi(object):
         :param str dag_id: (required)
         :param str run_id: (required)
         :param str task_id: (required)
-        :param str try_number: (required)
+        :param int try_number: (required)
         :param int limit:
         :param int offset:
         :param _return_http_data_only: response data without head status code
@@ -549,10 +559,22 @@ class LeasesApi(object):
                                                         local_var_params['try_number'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `try_number` when calling `get_task_try_logs`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_task_try_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_task_try_logs`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_task_try_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'try_number' in local_var_params and local_var_params['try_number'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `try_number` when calling `get_task_try_logs`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if self.api_client.client_side_validation and 'try_number' in local_var_params and local_var_params['try_number'] < 1:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `try_number` when calling `get_task_try_logs`, must be a value greater than or equal to `1`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] > 10000:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `get_task_try_logs`, must be a value less than or equal to `10000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `get_task_try_logs`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `get_task_try_logs`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `get_task_try_logs`, must be a value greater than or equal to `0`")  # noqa: E501
         collection_formats = {}
@@ -700,6 +722,18 @@ class LeasesApi(object):
                                                         local_var_params['key'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `key` when calling `get_xcom_entry`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['key']) > 250):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `get_xcom_entry`, length must be less than or equal to `250`")  # noqa: E501
+        if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['key']) < 1):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `get_xcom_entry`, length must be greater than or equal to `1`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -941,6 +975,8 @@ class LeasesApi(object):
                                                         local_var_params['lease_tasks_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `lease_tasks_request` when calling `lease_tasks`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'worker_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['worker_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `worker_id` when calling `lease_tasks`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -1064,6 +1100,8 @@ class LeasesApi(object):
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_workers`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_workers`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `list_workers`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_workers`, must be a value greater than or equal to `0`")  # noqa: E501
         collection_formats = {}
@@ -1196,6 +1234,12 @@ class LeasesApi(object):
                                                         local_var_params['task_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `task_id` when calling `list_xcom_entries`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_xcom_entries`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `list_xcom_entries`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `list_xcom_entries`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -1342,6 +1386,18 @@ class LeasesApi(object):
                                                         local_var_params['set_xcom_entry_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `set_xcom_entry_request` when calling `set_xcom_entry`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `set_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `set_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `set_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['key']) > 250):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `set_xcom_entry`, length must be less than or equal to `250`")  # noqa: E501
+        if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['key']) < 1):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `set_xcom_entry`, length must be greater than or equal to `1`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}

@@ -231,6 +231,8 @@ class PoolsApi(object):
                                                         local_var_params['name'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `name` when calling `delete_pool`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'name' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['name']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `name` when calling `delete_pool`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -345,6 +347,8 @@ class PoolsApi(object):
                                                         local_var_params['name'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `name` when calling `get_pool`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'name' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['name']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `name` when calling `get_pool`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -462,6 +466,8 @@ class PoolsApi(object):
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_pools`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_pools`, must be a value greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `offset` when calling `list_pools`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_pools`, must be a value greater than or equal to `0`")  # noqa: E501
         collection_formats = {}
@@ -587,6 +593,8 @@ class PoolsApi(object):
                                                         local_var_params['patch_pool_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `patch_pool_request` when calling `patch_pool`")  # noqa: E501
 
+        if self.api_client.client_side_validation and 'name' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['name']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `name` when calling `patch_pool`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}

@@ -664,6 +664,12 @@ class ExternalTask(object):
         :param execution_delta_sec: The execution_delta_sec of this ExternalTask.  # noqa: E501
         :type: int
         """
+        if (self.local_vars_configuration.client_side_validation and
+                execution_delta_sec is not None and execution_delta_sec > 2147483647):  # noqa: E501
+            raise ValueError("Invalid value for `execution_delta_sec`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                execution_delta_sec is not None and execution_delta_sec < -2147483647):  # noqa: E501
+            raise ValueError("Invalid value for `execution_delta_sec`, must be a value greater than or equal to `-2147483647`")  # noqa: E501
 
         self._execution_delta_sec = execution_delta_sec
 

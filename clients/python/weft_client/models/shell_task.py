@@ -51,6 +51,7 @@ class ShellTask(object):
         'doc': 'str',
         'type': 'str',
         'command': 'str',
+        'argv': 'list[str]',
         'env': 'dict(str, str)',
         'cwd': 'str'
     }
@@ -74,11 +75,12 @@ class ShellTask(object):
         'doc': 'doc',
         'type': 'type',
         'command': 'command',
+        'argv': 'argv',
         'env': 'env',
         'cwd': 'cwd'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, command=None, env=None, cwd=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, local_vars_configuration=None):  # noqa: E501
         """ShellTask - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -102,6 +104,7 @@ class ShellTask(object):
         self._doc = None
         self._type = None
         self._command = None
+        self._argv = None
         self._env = None
         self._cwd = None
         self.discriminator = None
@@ -138,7 +141,10 @@ class ShellTask(object):
         if doc is not None:
             self.doc = doc
         self.type = type
-        self.command = command
+        if command is not None:
+            self.command = command
+        if argv is not None:
+            self.argv = argv
         if env is not None:
             self.env = env
         if cwd is not None:
@@ -577,6 +583,7 @@ class ShellTask(object):
     def command(self):
         """Gets the command of this ShellTask.  # noqa: E501
 
+        Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.  # noqa: E501
 
         :return: The command of this ShellTask.  # noqa: E501
         :rtype: str
@@ -587,17 +594,39 @@ class ShellTask(object):
     def command(self, command):
         """Sets the command of this ShellTask.
 
+        Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.  # noqa: E501
 
         :param command: The command of this ShellTask.  # noqa: E501
         :type: str
         """
-        if self.local_vars_configuration.client_side_validation and command is None:  # noqa: E501
-            raise ValueError("Invalid value for `command`, must not be `None`")  # noqa: E501
         if (self.local_vars_configuration.client_side_validation and
                 command is not None and len(command) < 1):
             raise ValueError("Invalid value for `command`, length must be greater than or equal to `1`")  # noqa: E501
 
         self._command = command
+
+    @property
+    def argv(self):
+        """Gets the argv of this ShellTask.  # noqa: E501
+
+        Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.  # noqa: E501
+
+        :return: The argv of this ShellTask.  # noqa: E501
+        :rtype: list[str]
+        """
+        return self._argv
+
+    @argv.setter
+    def argv(self, argv):
+        """Sets the argv of this ShellTask.
+
+        Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.  # noqa: E501
+
+        :param argv: The argv of this ShellTask.  # noqa: E501
+        :type: list[str]
+        """
+
+        self._argv = argv
 
     @property
     def env(self):

@@ -51,6 +51,7 @@ class SqlTask(object):
         'doc': 'str',
         'type': 'str',
         'sql': 'str',
+        'parameters': 'list[object]',
         'connection': 'str'
     }
 
@@ -73,10 +74,11 @@ class SqlTask(object):
         'doc': 'doc',
         'type': 'type',
         'sql': 'sql',
+        'parameters': 'parameters',
         'connection': 'connection'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, sql=None, connection=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, sql=None, parameters=None, connection=None, local_vars_configuration=None):  # noqa: E501
         """SqlTask - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -100,6 +102,7 @@ class SqlTask(object):
         self._doc = None
         self._type = None
         self._sql = None
+        self._parameters = None
         self._connection = None
         self.discriminator = None
 
@@ -136,6 +139,8 @@ class SqlTask(object):
             self.doc = doc
         self.type = type
         self.sql = sql
+        if parameters is not None:
+            self.parameters = parameters
         if connection is not None:
             self.connection = connection
 
@@ -593,6 +598,29 @@ class SqlTask(object):
             raise ValueError("Invalid value for `sql`, length must be greater than or equal to `1`")  # noqa: E501
 
         self._sql = sql
+
+    @property
+    def parameters(self):
+        """Gets the parameters of this SqlTask.  # noqa: E501
+
+        Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.  # noqa: E501
+
+        :return: The parameters of this SqlTask.  # noqa: E501
+        :rtype: list[object]
+        """
+        return self._parameters
+
+    @parameters.setter
+    def parameters(self, parameters):
+        """Sets the parameters of this SqlTask.
+
+        Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.  # noqa: E501
+
+        :param parameters: The parameters of this SqlTask.  # noqa: E501
+        :type: list[object]
+        """
+
+        self._parameters = parameters
 
     @property
     def connection(self):

@@ -123,11 +123,8 @@ class TriggerDagRunRequest(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                run_id is not None and len(run_id) > 250):
-            raise ValueError("Invalid value for `run_id`, length must be less than or equal to `250`")  # noqa: E501
-        if (self.local_vars_configuration.client_side_validation and
-                run_id is not None and len(run_id) < 1):
-            raise ValueError("Invalid value for `run_id`, length must be greater than or equal to `1`")  # noqa: E501
+                run_id is not None and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', run_id)):  # noqa: E501
+            raise ValueError(r"Invalid value for `run_id`, must be a follow pattern or equal to `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
 
         self._run_id = run_id
 

@@ -138,7 +138,7 @@ export type BackfillItem = {
     reprocess: boolean;
     dagRunId: number | null;
     runId: string | null;
-    runState: 'queued' | 'running' | 'success' | 'failed';
+    runState: 'queued' | 'running' | 'success' | 'failed' | null;
     skipReason: string | null;
 };
 
@@ -1427,7 +1427,14 @@ export type ShellTask = {
     xcomPull?: Array<string>;
     doc?: string;
     type: 'shell';
-    command: string;
+    /**
+     * Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.
+     */
+    command?: string;
+    /**
+     * Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.
+     */
+    argv?: Array<string>;
     env?: {
         [key: string]: string;
     };
@@ -1511,6 +1518,10 @@ export type SqlTask = {
     doc?: string;
     type: 'sql';
     sql: string;
+    /**
+     * Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.
+     */
+    parameters?: Array<JsonValue>;
     /**
      * Connection id or database URL.
      */
@@ -1696,7 +1707,7 @@ export type ListAuditLogErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -1736,7 +1747,7 @@ export type ListApiKeysErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -1773,11 +1784,15 @@ export type CreateApiKeyErrors = {
      */
     403: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -1820,7 +1835,11 @@ export type RevokeApiKeyErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -1864,7 +1883,7 @@ export type ListDagsErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -1905,11 +1924,15 @@ export type UpsertDagErrors = {
      */
     409: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2001,7 +2024,11 @@ export type DeleteDagErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2044,7 +2071,11 @@ export type GetDagErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2087,11 +2118,19 @@ export type PatchDagErrors = {
      */
     404: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2137,7 +2176,11 @@ export type ListDagVersionsErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2157,7 +2200,7 @@ export type GetDagVersionData = {
     body?: never;
     path: {
         dagId: string;
-        version: string;
+        version: number;
     };
     query?: never;
     url: '/api/v1/dags/{dagId}/versions/{version}';
@@ -2181,7 +2224,11 @@ export type GetDagVersionErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2227,7 +2274,11 @@ export type GetSchedulePreviewErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2267,7 +2318,7 @@ export type ListImportErrorsErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2333,7 +2384,11 @@ export type ListDagRunsErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2380,11 +2435,19 @@ export type TriggerDagRunErrors = {
      */
     409: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2432,7 +2495,11 @@ export type GetDagRunErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2480,11 +2547,19 @@ export type PatchDagRunErrors = {
      */
     409: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2528,7 +2603,11 @@ export type ListTaskInstancesErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2573,7 +2652,11 @@ export type GetTaskInstanceErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2622,11 +2705,19 @@ export type PatchTaskInstanceErrors = {
      */
     409: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2669,11 +2760,19 @@ export type ClearTaskInstancesErrors = {
      */
     404: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2712,11 +2811,19 @@ export type LeaseTasksErrors = {
      */
     403: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2763,7 +2870,11 @@ export type HeartbeatLeaseErrors = {
      */
     409: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2810,11 +2921,19 @@ export type CompleteLeaseErrors = {
      */
     409: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2861,11 +2980,19 @@ export type AppendLeaseLogsErrors = {
      */
     409: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2905,7 +3032,7 @@ export type ListWorkersErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2954,7 +3081,11 @@ export type GetTaskLogsErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -2976,7 +3107,7 @@ export type GetTaskTryLogsData = {
         dagId: string;
         runId: string;
         taskId: string;
-        tryNumber: string;
+        tryNumber: number;
     };
     query?: {
         limit?: number;
@@ -3003,7 +3134,11 @@ export type GetTaskTryLogsErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3048,7 +3183,11 @@ export type ListXcomEntriesErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3094,7 +3233,11 @@ export type GetXcomEntryErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3140,11 +3283,19 @@ export type SetXcomEntryErrors = {
      */
     404: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3184,7 +3335,7 @@ export type ListPoolsErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3225,11 +3376,15 @@ export type CreatePoolErrors = {
      */
     409: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3276,7 +3431,11 @@ export type DeletePoolErrors = {
      */
     409: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3319,7 +3478,11 @@ export type GetPoolErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3362,11 +3525,19 @@ export type PatchPoolErrors = {
      */
     404: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3407,7 +3578,7 @@ export type ListBackfillsErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3444,15 +3615,23 @@ export type CreateBackfillErrors = {
      */
     403: Error;
     /**
+     * The DAG does not exist
+     */
+    404: Error;
+    /**
      * The DAG has an active backfill (pass allowConcurrent)
      */
     409: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3475,7 +3654,7 @@ export type CreateBackfillResponse = CreateBackfillResponses[keyof CreateBackfil
 export type GetBackfillData = {
     body?: never;
     path: {
-        id: string;
+        id: number;
     };
     query?: never;
     url: '/api/v1/backfills/{id}';
@@ -3499,7 +3678,11 @@ export type GetBackfillErrors = {
      */
     404: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3518,7 +3701,7 @@ export type GetBackfillResponse = GetBackfillResponses[keyof GetBackfillResponse
 export type PauseBackfillData = {
     body?: never;
     path: {
-        id: string;
+        id: number;
     };
     query?: never;
     url: '/api/v1/backfills/{id}/pause';
@@ -3546,7 +3729,11 @@ export type PauseBackfillErrors = {
      */
     409: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3565,7 +3752,7 @@ export type PauseBackfillResponse = PauseBackfillResponses[keyof PauseBackfillRe
 export type UnpauseBackfillData = {
     body?: never;
     path: {
-        id: string;
+        id: number;
     };
     query?: never;
     url: '/api/v1/backfills/{id}/unpause';
@@ -3593,7 +3780,11 @@ export type UnpauseBackfillErrors = {
      */
     409: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3612,7 +3803,7 @@ export type UnpauseBackfillResponse = UnpauseBackfillResponses[keyof UnpauseBack
 export type CancelBackfillData = {
     body?: never;
     path: {
-        id: string;
+        id: number;
     };
     query?: never;
     url: '/api/v1/backfills/{id}/cancel';
@@ -3640,7 +3831,11 @@ export type CancelBackfillErrors = {
      */
     409: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3680,7 +3875,7 @@ export type ListDatasetsErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3723,7 +3918,7 @@ export type ListDatasetEventsErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3760,11 +3955,15 @@ export type PostDatasetEventErrors = {
      */
     403: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3806,7 +4005,7 @@ export type ListSlaMissesErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
@@ -3849,7 +4048,7 @@ export type ListAlertDeliveriesErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
