@@ -35,7 +35,7 @@ describe(dagJsonSchema.name, () => {
     expect(schema.additionalProperties).toBe(false);
     expect(properties.timezone.default).toBe('UTC');
     expect(properties.tasks).toMatchObject({ minItems: 1, maxItems: MAX_TASKS_PER_DAG });
-    expect(defs.ShellTask).toMatchObject({ additionalProperties: false, required: ['taskId', 'type', 'command'] });
+    expect(defs.ShellTask).toMatchObject({ additionalProperties: false, required: ['taskId', 'type'] });
     expect((defs.ShellTask.properties as Record<string, JsonObject>).triggerRule.enum).toEqual([...TRIGGER_RULES]);
   });
 
@@ -91,7 +91,8 @@ describe(isTaskOfType.name, () => {
 describe('dagDocumentSchema', () => {
   it('does not let a custom type borrow a built-in name to skip its required fields', () => {
     expect(customTaskSchema.safeParse({ taskId: 'a', type: 'shell' }).success).toBe(false);
-    expect(dagDocumentSchema.safeParse({ dagId: 'd', tasks: [{ taskId: 'a', type: 'shell' }] }).success).toBe(false);
+    expect(customTaskSchema.safeParse({ taskId: 'a', type: 'http' }).success).toBe(false);
+    expect(dagDocumentSchema.safeParse({ dagId: 'd', tasks: [{ taskId: 'a', type: 'http' }] }).success).toBe(false);
   });
 
   it('gives each parse its own default arrays', () => {

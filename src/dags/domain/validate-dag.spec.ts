@@ -228,9 +228,15 @@ describe(validateDagDocument.name, () => {
       expectIssue(errors, 'defaultArgs.retry_delay_sec', "did you mean 'retryDelaySec'?");
     });
 
+    it('with a shell task giving both command and argv', () => {
+      expect(errorsOf(minimal([{ taskId: 'a', type: 'shell', command: 'true', argv: ['true'] }]))).toEqual([
+        { path: 'tasks[0].argv', message: 'give command (run by /bin/sh) or argv (run without a shell), not both' },
+      ]);
+    });
+
     it('with a shell task without command, at that field only', () => {
       expect(errorsOf(minimal([{ taskId: 'a', type: 'shell' }]))).toEqual([
-        { path: 'tasks[0].command', message: "missing required field 'command'" },
+        { path: 'tasks[0].command', message: "missing required field 'command' (or give argv, run without a shell)" },
       ]);
     });
 
@@ -469,7 +475,7 @@ describe(validateDagDocument.name, () => {
       expect.arrayContaining([
         { path: 'maxActiveRuns', message: 'must be at least 1, got -1' },
         { path: 'owner', message: "unknown field 'owner'" },
-        { path: 'tasks[0].command', message: "missing required field 'command'" },
+        { path: 'tasks[0].command', message: "missing required field 'command' (or give argv, run without a shell)" },
         { path: 'tasks[1].retries', message: 'must be at least 0, got -2' },
         { path: 'tasks[2].triggerRule', message: expect.stringContaining("got 'sometimes'") },
         { path: 'schedule', message: "invalid cron expression 'every day': expected 5 fields" },

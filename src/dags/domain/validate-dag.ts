@@ -84,8 +84,10 @@ function taskRuleIssues(rawTasks: readonly unknown[]): DagValidationIssue[] {
   for (const view of views) {
     if (view.task.type !== 'shell') continue;
     const has = (k: string) => view.task[k] !== undefined;
-    if (has('command') === has('argv')) {
-      issues.push({ path: `tasks[${view.index}]`, message: 'a shell task needs either command (run by /bin/sh) or argv (run without a shell), not both' });
+    if (!has('command') && !has('argv')) {
+      issues.push({ path: `tasks[${view.index}].command`, message: "missing required field 'command' (or give argv, run without a shell)" });
+    } else if (has('command') && has('argv')) {
+      issues.push({ path: `tasks[${view.index}].argv`, message: 'give command (run by /bin/sh) or argv (run without a shell), not both' });
     }
   }
 
