@@ -33,14 +33,19 @@ type Task struct {
 	// Datasets this task updates when it succeeds.
 	Outlets *[]string `json:"outlets,omitempty"`
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
-	XcomPull *[]string          `json:"xcomPull,omitempty"`
-	Doc      *string            `json:"doc,omitempty"`
-	Type     string             `json:"type"`
-	Command  *interface{}       `json:"command,omitempty"`
-	Env      *map[string]string `json:"env,omitempty"`
-	Cwd      *string            `json:"cwd,omitempty"`
-	Request  *HttpTaskRequest   `json:"request,omitempty"`
-	Sql      *string            `json:"sql,omitempty"`
+	XcomPull *[]string `json:"xcomPull,omitempty"`
+	Doc      *string   `json:"doc,omitempty"`
+	Type     string    `json:"type"`
+	// Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.
+	Command *interface{} `json:"command,omitempty"`
+	// Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.
+	Argv    *[]string          `json:"argv,omitempty"`
+	Env     *map[string]string `json:"env,omitempty"`
+	Cwd     *string            `json:"cwd,omitempty"`
+	Request *HttpTaskRequest   `json:"request,omitempty"`
+	Sql     *string            `json:"sql,omitempty"`
+	// Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.
+	Parameters *[]interface{} `json:"parameters,omitempty"`
 	// Connection id or database URL.
 	Connection    *string `json:"connection,omitempty"`
 	ExternalDagId *string `json:"externalDagId,omitempty"`
@@ -655,6 +660,38 @@ func (o *Task) SetCommand(v interface{}) {
 	o.Command = &v
 }
 
+// GetArgv returns the Argv field value if set, zero value otherwise.
+func (o *Task) GetArgv() []string {
+	if o == nil || o.Argv == nil {
+		var ret []string
+		return ret
+	}
+	return *o.Argv
+}
+
+// GetArgvOk returns a tuple with the Argv field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetArgvOk() (*[]string, bool) {
+	if o == nil || o.Argv == nil {
+		return nil, false
+	}
+	return o.Argv, true
+}
+
+// HasArgv returns a boolean if a field has been set.
+func (o *Task) HasArgv() bool {
+	if o != nil && o.Argv != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetArgv gets a reference to the given []string and assigns it to the Argv field.
+func (o *Task) SetArgv(v []string) {
+	o.Argv = &v
+}
+
 // GetEnv returns the Env field value if set, zero value otherwise.
 func (o *Task) GetEnv() map[string]string {
 	if o == nil || o.Env == nil {
@@ -781,6 +818,38 @@ func (o *Task) HasSql() bool {
 // SetSql gets a reference to the given string and assigns it to the Sql field.
 func (o *Task) SetSql(v string) {
 	o.Sql = &v
+}
+
+// GetParameters returns the Parameters field value if set, zero value otherwise.
+func (o *Task) GetParameters() []interface{} {
+	if o == nil || o.Parameters == nil {
+		var ret []interface{}
+		return ret
+	}
+	return *o.Parameters
+}
+
+// GetParametersOk returns a tuple with the Parameters field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetParametersOk() (*[]interface{}, bool) {
+	if o == nil || o.Parameters == nil {
+		return nil, false
+	}
+	return o.Parameters, true
+}
+
+// HasParameters returns a boolean if a field has been set.
+func (o *Task) HasParameters() bool {
+	if o != nil && o.Parameters != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetParameters gets a reference to the given []interface{} and assigns it to the Parameters field.
+func (o *Task) SetParameters(v []interface{}) {
+	o.Parameters = &v
 }
 
 // GetConnection returns the Connection field value if set, zero value otherwise.
@@ -1522,6 +1591,9 @@ func (o Task) MarshalJSON() ([]byte, error) {
 	if o.Command != nil {
 		toSerialize["command"] = o.Command
 	}
+	if o.Argv != nil {
+		toSerialize["argv"] = o.Argv
+	}
 	if o.Env != nil {
 		toSerialize["env"] = o.Env
 	}
@@ -1533,6 +1605,9 @@ func (o Task) MarshalJSON() ([]byte, error) {
 	}
 	if o.Sql != nil {
 		toSerialize["sql"] = o.Sql
+	}
+	if o.Parameters != nil {
+		toSerialize["parameters"] = o.Parameters
 	}
 	if o.Connection != nil {
 		toSerialize["connection"] = o.Connection

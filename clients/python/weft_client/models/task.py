@@ -51,10 +51,12 @@ class Task(object):
         'doc': 'str',
         'type': 'str',
         'command': 'object',
+        'argv': 'list[str]',
         'env': 'dict(str, str)',
         'cwd': 'str',
         'request': 'HttpTaskRequest',
         'sql': 'str',
+        'parameters': 'list[object]',
         'connection': 'str',
         'external_dag_id': 'str',
         'external_task_id': 'str',
@@ -97,10 +99,12 @@ class Task(object):
         'doc': 'doc',
         'type': 'type',
         'command': 'command',
+        'argv': 'argv',
         'env': 'env',
         'cwd': 'cwd',
         'request': 'request',
         'sql': 'sql',
+        'parameters': 'parameters',
         'connection': 'connection',
         'external_dag_id': 'externalDagId',
         'external_task_id': 'externalTaskId',
@@ -124,7 +128,7 @@ class Task(object):
         'pod_template': 'podTemplate'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, command=None, env=None, cwd=None, request=None, sql=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, image=None, image_pull_policy=None, args=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, request=None, sql=None, parameters=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, image=None, image_pull_policy=None, args=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, local_vars_configuration=None):  # noqa: E501
         """Task - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -148,10 +152,12 @@ class Task(object):
         self._doc = None
         self._type = None
         self._command = None
+        self._argv = None
         self._env = None
         self._cwd = None
         self._request = None
         self._sql = None
+        self._parameters = None
         self._connection = None
         self._external_dag_id = None
         self._external_task_id = None
@@ -209,6 +215,8 @@ class Task(object):
         self.type = type
         if command is not None:
             self.command = command
+        if argv is not None:
+            self.argv = argv
         if env is not None:
             self.env = env
         if cwd is not None:
@@ -217,6 +225,8 @@ class Task(object):
             self.request = request
         if sql is not None:
             self.sql = sql
+        if parameters is not None:
+            self.parameters = parameters
         if connection is not None:
             self.connection = connection
         if external_dag_id is not None:
@@ -686,6 +696,7 @@ class Task(object):
     def command(self):
         """Gets the command of this Task.  # noqa: E501
 
+        Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.  # noqa: E501
 
         :return: The command of this Task.  # noqa: E501
         :rtype: object
@@ -696,12 +707,36 @@ class Task(object):
     def command(self, command):
         """Sets the command of this Task.
 
+        Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.  # noqa: E501
 
         :param command: The command of this Task.  # noqa: E501
         :type: object
         """
 
         self._command = command
+
+    @property
+    def argv(self):
+        """Gets the argv of this Task.  # noqa: E501
+
+        Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.  # noqa: E501
+
+        :return: The argv of this Task.  # noqa: E501
+        :rtype: list[str]
+        """
+        return self._argv
+
+    @argv.setter
+    def argv(self, argv):
+        """Sets the argv of this Task.
+
+        Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.  # noqa: E501
+
+        :param argv: The argv of this Task.  # noqa: E501
+        :type: list[str]
+        """
+
+        self._argv = argv
 
     @property
     def env(self):
@@ -792,6 +827,29 @@ class Task(object):
             raise ValueError("Invalid value for `sql`, length must be greater than or equal to `1`")  # noqa: E501
 
         self._sql = sql
+
+    @property
+    def parameters(self):
+        """Gets the parameters of this Task.  # noqa: E501
+
+        Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.  # noqa: E501
+
+        :return: The parameters of this Task.  # noqa: E501
+        :rtype: list[object]
+        """
+        return self._parameters
+
+    @parameters.setter
+    def parameters(self, parameters):
+        """Sets the parameters of this Task.
+
+        Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.  # noqa: E501
+
+        :param parameters: The parameters of this Task.  # noqa: E501
+        :type: list[object]
+        """
+
+        self._parameters = parameters
 
     @property
     def connection(self):
@@ -889,6 +947,12 @@ class Task(object):
         :param execution_delta_sec: The execution_delta_sec of this Task.  # noqa: E501
         :type: int
         """
+        if (self.local_vars_configuration.client_side_validation and
+                execution_delta_sec is not None and execution_delta_sec > 2147483647):  # noqa: E501
+            raise ValueError("Invalid value for `execution_delta_sec`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if (self.local_vars_configuration.client_side_validation and
+                execution_delta_sec is not None and execution_delta_sec < -2147483647):  # noqa: E501
+            raise ValueError("Invalid value for `execution_delta_sec`, must be a value greater than or equal to `-2147483647`")  # noqa: E501
 
         self._execution_delta_sec = execution_delta_sec
 

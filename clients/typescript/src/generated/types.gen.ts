@@ -1125,7 +1125,8 @@ export type RegistrationPreview = {
             xcomPull?: Array<string>;
             doc?: string;
             type: 'shell';
-            command: string;
+            command?: string;
+            argv?: Array<string>;
             env?: {
                 [key: string]: string;
             };
@@ -1176,6 +1177,7 @@ export type RegistrationPreview = {
             doc?: string;
             type: 'sql';
             sql: string;
+            parameters?: Array<unknown>;
             connection?: string;
         } | {
             taskId: string;
@@ -1977,11 +1979,15 @@ export type ValidateDagErrors = {
      */
     409: Error;
     /**
-     * The body (or an XCom value) is over its size limit
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
      */
     413: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };

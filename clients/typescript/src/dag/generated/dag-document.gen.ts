@@ -217,7 +217,16 @@ export interface ShellTask {
   xcomPull?: string[];
   doc?: string;
   type: "shell";
-  command: string;
+  /**
+   * Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.
+   */
+  command?: string;
+  /**
+   * Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.
+   *
+   * @minItems 1
+   */
+  argv?: [string, ...string[]];
   env?: {
     [k: string]: string | undefined;
   };
@@ -319,6 +328,10 @@ export interface SqlTask {
   doc?: string;
   type: "sql";
   sql: string;
+  /**
+   * Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.
+   */
+  parameters?: JsonValue[];
   /**
    * Connection id or database URL.
    */

@@ -661,8 +661,17 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "const": "shell"
         },
         "command": {
+          "description": "Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.",
           "type": "string",
           "minLength": 1
+        },
+        "argv": {
+          "description": "Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.",
+          "minItems": 1,
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
         },
         "env": {
           "type": "object",
@@ -680,8 +689,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       },
       "required": [
         "taskId",
-        "type",
-        "command"
+        "type"
       ],
       "additionalProperties": false
     },
@@ -953,6 +961,13 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "string",
           "minLength": 1
         },
+        "parameters": {
+          "description": "Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.",
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/JsonValue"
+          }
+        },
         "connection": {
           "description": "Connection id or database URL.",
           "type": "string",
@@ -1201,8 +1216,8 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "executionDeltaSec": {
           "description": "Offset subtracted from this run's logical date to find the other run; absent = same date.",
           "type": "integer",
-          "minimum": -9007199254740991,
-          "maximum": 9007199254740991
+          "minimum": -2147483647,
+          "maximum": 2147483647
         },
         "allowedStates": {
           "default": [
