@@ -4,7 +4,7 @@ import { CONFIG, type Config } from '../config/config.js';
 import { inTransaction, PG_POOL, type Queryable } from '../database/pg.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository } from '../runs/runs.repository.js';
-import { dueIntervals, nextIntervals } from './domain/index.js';
+import { dueIntervals, nextDueInterval } from './domain/index.js';
 import { scheduledRunId } from '../runs/domain/run-id.js';
 
 /** DAGs handled per transaction (see run()). */
@@ -68,7 +68,8 @@ export class CreateDueRunsJob {
       const window = { timezone: doc.timezone, startDate: new Date(doc.startDate), endDate: doc.endDate ? new Date(doc.endDate) : null };
       const last = lasts.get(dag.dagId) ?? null;
       const perDag = this.config.schedulerRunsPerDagPerTick;
-      const due = dueIntervals(schedule, { ...window, catchup: doc.catchup }, last, now, perDag);
+      const options = { ...window, catchup: doc.catchup };
+      const due = dueIntervals(schedule, options, last, now, perDag);
       const createdRuns = await this.engine.createRuns(
         db,
         due.map((interval) => ({
@@ -82,7 +83,7 @@ export class CreateDueRunsJob {
       );
       for (const r of createdRuns) createdIds.push(r.id);
       const cursor = due.at(-1)?.logicalDate ?? last;
-      const [upcoming] = nextIntervals(schedule, window, cursor, 1);
+      const upcoming = nextDueInterval(schedule, options, cursor, now);
       // A full batch means more may be due: come back on the next tick instead of waiting for `upcoming`.
       const createAfter = due.length >= perDag ? now : upcoming?.runAfter;
       const known = upcoming && createAfter;

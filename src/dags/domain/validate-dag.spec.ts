@@ -359,6 +359,16 @@ describe(validateDagDocument.name, () => {
       },
     );
 
+    it('with @once and endDate before startDate (an endDate equal to startDate keeps the one run)', () => {
+      const once = { ...designExample(), schedule: '@once' };
+      expect(errorsOf({ ...once, endDate: '2023-12-31T23:59:59Z' })).toEqual([
+        { path: 'endDate', message: 'must not be before startDate (2024-01-01T00:00:00Z): @once runs once, at startDate' },
+      ]);
+      for (const endDate of ['2024-01-01T00:00:00Z', '2024-01-01T01:00:00+01:00']) {
+        expect(validateDagDocument({ ...once, endDate }, checks).ok).toBe(true);
+      }
+    });
+
     it('with duplicate task ids, naming the id', () => {
       const errors = errorsOf(
         minimal([

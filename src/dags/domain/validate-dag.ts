@@ -54,8 +54,15 @@ function documentRuleIssues(doc: Record<string, unknown>, checks: DagValidationC
   }
   const start = instant(startDate);
   const end = instant(endDate);
-  if (start !== undefined && end !== undefined && end <= start) {
-    issues.push({ path: 'endDate', message: `must be after startDate (${String(startDate)})` });
+  if (start !== undefined && end !== undefined) {
+    // @once runs at startDate and its interval ends there, so an endDate equal to startDate keeps that run (as
+    // Airflow's OnceTimetable does); any other window that ends at or before it starts holds no run at all.
+    const once = typeof schedule === 'string' && schedule.trim() === '@once';
+    if (once && end < start) {
+      issues.push({ path: 'endDate', message: `must not be before startDate (${String(startDate)}): @once runs once, at startDate` });
+    } else if (!once && end <= start) {
+      issues.push({ path: 'endDate', message: `must be after startDate (${String(startDate)})` });
+    }
   }
   return issues;
 }

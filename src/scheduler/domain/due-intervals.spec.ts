@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RunInterval } from './data-interval.js';
-import { dueIntervals, type DueOptions } from './due-intervals.js';
+import { dueIntervals, nextDueInterval, type DueOptions } from './due-intervals.js';
 import { nextIntervals } from './next-intervals.js';
+import { parseSchedule } from './schedule.js';
+import { scheduledIntervals } from './scheduled-intervals.js';
 
 const d = (iso: string): Date => new Date(iso);
 const iso = (date: Date): string => date.toISOString().replace(':00.000Z', 'Z');
@@ -31,10 +33,16 @@ describe('dueIntervals', () => {
       expect(starts(due)).toEqual(catchup ? withCatchup : withoutCatchup);
     });
 
-    it('stops at endDate', () => {
+    it('stops at endDate: with catchup every interval ending by it, without catchup nothing once it has passed', () => {
       const options = daily(catchup, { endDate: d('2024-01-03T06:00Z') });
       const due = dueIntervals('0 6 * * *', options, null, d('2024-02-01T00:00Z'), 10);
-      expect(starts(due)).toEqual(catchup ? ['2024-01-01T06:00Z', '2024-01-02T06:00Z'] : ['2024-01-02T06:00Z']);
+      expect(starts(due)).toEqual(catchup ? ['2024-01-01T06:00Z', '2024-01-02T06:00Z'] : []);
+    });
+
+    it('creates the interval ending exactly at endDate when it is the latest one', () => {
+      const options = daily(catchup, { endDate: d('2024-01-03T06:00Z') });
+      const due = dueIntervals('0 6 * * *', options, d('2024-01-01T06:00Z'), d('2024-01-03T06:00Z'), 10);
+      expect(starts(due)).toEqual(['2024-01-02T06:00Z']);
     });
 
     it('returns nothing for a manual-only (null) schedule', () => {
@@ -122,7 +130,125 @@ describe('dueIntervals', () => {
     expect(dueIntervals(schedule, { ...window, catchup: false }, null, d(now), 500)).toEqual(preview.slice(-1));
   });
 
+  describe('without catchup, once endDate has passed', () => {
+    // The latest interval that has ended by now ends after endDate: the schedule is over, as in Airflow, whose
+    // CronDataIntervalTimetable returns no run once the skipped-to start lies after end_date.
+    it.each([
+      // [schedule, zone, endDate, now, created]
+      ['0 6 * * *', 'UTC', '2024-01-03T06:00Z', '2024-01-03T06:00Z', ['2024-01-02T06:00Z']],
+      ['0 6 * * *', 'UTC', '2024-01-03T06:00Z', '2024-01-03T06:00:01Z', ['2024-01-02T06:00Z']],
+      ['0 6 * * *', 'UTC', '2024-01-03T06:00Z', '2024-01-04T06:00Z', []],
+      ['0 6 * * *', 'UTC', '2024-01-03T05:59:59Z', '2024-01-03T06:00Z', []],
+      ['@daily', 'America/New_York', '2024-03-10T05:00Z', '2024-03-10T05:00Z', ['2024-03-09T05:00Z']],
+      ['@daily', 'America/New_York', '2024-03-10T05:00Z', '2024-03-11T03:59Z', ['2024-03-09T05:00Z']],
+      ['@daily', 'America/New_York', '2024-03-10T05:00Z', '2024-03-11T04:00Z', []],
+      ['30 * * * *', 'Australia/Lord_Howe', '2024-04-06T15:00Z', '2024-04-06T15:10Z', ['2024-04-06T14:30Z']],
+      ['30 * * * *', 'Australia/Lord_Howe', '2024-04-06T15:00Z', '2024-04-06T16:00Z', []],
+      ['0 0 29-L * *', 'Asia/Kolkata', '2024-03-01T00:00Z', '2024-06-01T00:00Z', []],
+    ])('%s in %s, endDate %s, at %s', (schedule, timezone, endDate, now, created) => {
+      const options = { timezone, startDate: d('2024-01-01T00:00Z'), endDate: d(endDate), catchup: false };
+      expect(starts(dueIntervals(schedule, options, null, d(now), 10))).toEqual(created);
+    });
+  });
+
   it.each([-1, 0.5])('rejects limit %p', (limit) => {
     expect(() => dueIntervals('@daily', daily(true), null, d('2024-02-01T00:00Z'), limit)).toThrow(RangeError);
+  });
+});
+
+describe('nextDueInterval', () => {
+  const span = (i: RunInterval | null) => i && [iso(i.dataIntervalStart), iso(i.dataIntervalEnd)];
+
+  it('with catchup, the interval after the last run, even one already due', () => {
+    expect(span(nextDueInterval('0 6 * * *', daily(true), null, d('2024-03-01T00:00Z')))).toEqual(['2024-01-01T06:00Z', '2024-01-02T06:00Z']);
+    expect(span(nextDueInterval('0 6 * * *', daily(true), d('2024-01-05T06:00Z'), d('2024-03-01T00:00Z')))).toEqual([
+      '2024-01-06T06:00Z',
+      '2024-01-07T06:00Z',
+    ]);
+  });
+
+  it('without catchup, the interval running at now: the next one the scheduler creates', () => {
+    expect(span(nextDueInterval('0 6 * * *', daily(false), d('2024-02-28T06:00Z'), d('2024-03-01T00:00Z')))).toEqual([
+      '2024-02-29T06:00Z',
+      '2024-03-01T06:00Z',
+    ]);
+    // No run yet and startDate long past: still the running interval, not the first one of the schedule.
+    expect(span(nextDueInterval('0 6 * * *', daily(false), null, d('2024-03-01T00:00Z')))).toEqual(['2024-02-29T06:00Z', '2024-03-01T06:00Z']);
+    // startDate ahead: the first interval.
+    const later = daily(false, { startDate: d('2024-05-01T00:00Z') });
+    expect(span(nextDueInterval('0 6 * * *', later, null, d('2024-03-01T00:00Z')))).toEqual(['2024-05-01T06:00Z', '2024-05-02T06:00Z']);
+  });
+
+  it.each([true, false])('is null once the next interval would end after endDate (catchup %p)', (catchup) => {
+    const options = daily(catchup, { endDate: d('2024-01-03T06:00Z') });
+    expect(nextDueInterval('0 6 * * *', options, d('2024-01-02T06:00Z'), d('2024-01-03T06:00Z'))).toBeNull();
+    if (!catchup) expect(nextDueInterval('0 6 * * *', options, null, d('2024-02-01T00:00Z'))).toBeNull();
+  });
+
+  it('agrees with what dueIntervals creates later (catchup off, Lord Howe, hourly)', () => {
+    const options = { timezone: 'Australia/Lord_Howe', startDate: d('2024-04-06T00:00Z'), catchup: false };
+    let last: Date | null = null;
+    let now = d('2024-04-06T12:10Z');
+    for (let i = 0; i < 8; i++) {
+      const next: RunInterval = nextDueInterval('0 * * * *', options, last, now)!;
+      expect(dueIntervals('0 * * * *', options, last, new Date(next.runAfter.getTime() - 1), 10).map((x) => x.logicalDate)).not.toContainEqual(
+        next.logicalDate,
+      );
+      expect(dueIntervals('0 * * * *', options, last, next.runAfter, 10)).toEqual([next]);
+      last = next.logicalDate;
+      now = next.runAfter;
+    }
+    // 01:00 to 02:00 local took 90 minutes (the clock fell back half an hour at 15:00Z).
+    expect(iso(now)).toBe('2024-04-06T20:30Z');
+  });
+
+  it('@once: its run until it exists, then none; manual: none', () => {
+    const options = daily(true, { startDate: d('2024-05-01T08:00Z') });
+    expect(span(nextDueInterval('@once', options, null, d('2024-01-01T00:00Z')))).toEqual(['2024-05-01T08:00Z', '2024-05-01T08:00Z']);
+    expect(nextDueInterval('@once', options, d('2024-05-01T08:00Z'), d('2024-06-01T00:00Z'))).toBeNull();
+    expect(nextDueInterval(null, options, null, d('2024-06-01T00:00Z'))).toBeNull();
+  });
+});
+
+describe('without catchup, against a brute-force walk of the schedule', () => {
+  // Deterministic pseudo-random instants (a linear congruential generator), so a failure names its case.
+  let seed = 20;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const zones = ['UTC', 'America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/Santiago', 'Pacific/Chatham'];
+  const schedules = ['@hourly', '30 * * * *', '0 6 * * *', '30 2 * * *', '*/20 1-3 * * *', '0 0 29-L * *', '@weekly'];
+  const start = d('2024-01-01T00:00Z').getTime();
+  const year = 366 * 24 * 3600 * 1000;
+  const minute = (ms: number) => new Date(Math.round(ms / 60_000) * 60_000);
+  const days = 24 * 3600 * 1000;
+  const cases = zones.flatMap((timezone) =>
+    schedules.flatMap((schedule) =>
+      [0, 1, 2].map(() => {
+        const now = minute(start + random() * year);
+        const last = minute(now.getTime() - random() * 30 * days);
+        // endDate near now, on either side (or none), where the answer changes.
+        const endDate = random() < 0.2 ? null : minute(now.getTime() + (random() - 0.6) * 10 * days);
+        return [schedule, timezone, last, endDate, now] as const;
+      }),
+    ),
+  );
+
+  it.each(cases)('%s in %s (last %s, endDate %s, now %s)', (schedule, timezone, lastCandidate, endDate, now) => {
+    const window = { timezone, startDate: d('2024-01-01T00:00Z') };
+    const all: RunInterval[] = [];
+    for (const interval of scheduledIntervals(parseSchedule(schedule), window, null)) {
+      if (interval.runAfter.getTime() > now.getTime() + 40 * days) break;
+      all.push(interval);
+    }
+    const last = all.filter((i) => i.logicalDate <= lastCandidate).at(-1)?.logicalDate ?? null;
+    const options = { ...window, endDate, catchup: false };
+    // The latest interval that has ended by now, if it comes after the last run and ends by endDate.
+    const latest = all.filter((i) => i.runAfter <= now).at(-1);
+    const endsInWindow = (i: RunInterval) => endDate === null || i.runAfter <= endDate;
+    const expected = latest && (!last || latest.logicalDate > last) && endsInWindow(latest) ? [latest] : [];
+    expect(dueIntervals(schedule, options, last, now, 10)).toEqual(expected);
+    // The next one created after now: the first interval ending after now (after the last run), if it ends by endDate.
+    const cursor = expected[0]?.logicalDate ?? last;
+    const next = all.find((i) => i.runAfter > now && (!cursor || i.logicalDate > cursor));
+    expect(nextDueInterval(schedule, options, cursor, now)).toEqual(next && endsInWindow(next) ? next : null);
   });
 });

@@ -1,6 +1,7 @@
 import type { RunInterval } from './data-interval.js';
 import { scheduledInterval } from './data-interval.js';
 import { parseSchedule, type CronSchedule } from './schedule.js';
+import type { TickAfter } from './cron-ticks.js';
 import { instant, scheduledIntervals, ticker, type ScheduleWindow } from './scheduled-intervals.js';
 
 export type DueOptions = ScheduleWindow & {
@@ -8,13 +9,14 @@ export type DueOptions = ScheduleWindow & {
   catchup: boolean;
 };
 
-/** First look-back when searching for the latest complete interval; grows fourfold until two ticks are found. */
+/** First look-back when searching for the latest ticks before an instant; grows fourfold until they are found. */
 const INITIAL_LOOKBACK_MS = 3600 * 1000;
 
 /**
  * The scheduled runs to create at `now`, oldest first, at most `limit`: intervals whose logical date is strictly
  * after `lastLogicalDate` (the latest scheduled run; null when there is none) and that have ended by `now`.
- * With catchup off only the latest such interval is created, skipping older missed ones.
+ * With catchup off only the latest interval that has ended by `now` is created, skipping older missed ones; when
+ * that interval ends after `endDate` the schedule is over and nothing is created (Airflow's answer as well).
  */
 export function dueIntervals(
   schedule: string | null,
@@ -41,9 +43,38 @@ export function dueIntervals(
 }
 
 /**
- * The last two ticks at or before min(now, endDate) that both lie after the lower bound give the latest complete
- * interval. Ticks do not depend on where a search starts, so the search looks back from `now` over a widening
- * window instead of walking forward from a start date that may be years old.
+ * The interval the scheduler creates next, once the ones due at `now` have been created and `lastLogicalDate` is
+ * the latest of them: with catchup, the first interval after it (already due when a catch-up was cut short by its
+ * limit); without, the interval that is running at `now` (the first to end after `now`), since the scheduler
+ * skips to the latest complete one. Null when there is none: manual schedules, `@once` done, or an interval that
+ * would end after `endDate`. The scheduler stores it as the DAG's next run and looks at the DAG again at its
+ * `runAfter`.
+ */
+export function nextDueInterval(
+  schedule: string | null,
+  options: DueOptions,
+  lastLogicalDate: Date | null,
+  now: Date,
+): RunInterval | null {
+  const parsed = parseSchedule(schedule);
+  const last = lastLogicalDate && instant(lastLogicalDate, 'lastLogicalDate');
+  const nowMs = instant(now, 'now');
+  if (parsed.kind !== 'cron' || options.catchup) {
+    for (const interval of scheduledIntervals(parsed, options, last)) return interval;
+    return null;
+  }
+  const tickAfter = ticker(parsed, options.timezone);
+  const floor = lowerBound(options, last);
+  const [current] = lastTicks(tickAfter, floor, nowMs, 1);
+  const start = current ?? tickAfter(floor);
+  const end = tickAfter(start);
+  return end <= upperBound(options) ? scheduledInterval(start, end) : null;
+}
+
+/**
+ * The latest interval that has ended by `now` (its two ticks are the last two at or before `now`), when it starts
+ * after the lower bound and ends by `endDate`. Ticks do not depend on where a search starts, so the search looks
+ * back from `now` instead of walking forward from a start date that may be years old.
  */
 function latestCompleteInterval(
   schedule: CronSchedule,
@@ -51,18 +82,31 @@ function latestCompleteInterval(
   last: number | null,
   now: number,
 ): RunInterval | null {
-  const tickAfter = ticker(schedule, window.timezone);
-  const floor = Math.max(instant(window.startDate, 'startDate') - 1, last ?? Number.NEGATIVE_INFINITY);
-  const ceiling = Math.min(now, window.endDate ? instant(window.endDate, 'endDate') : Number.POSITIVE_INFINITY);
+  const ticks = lastTicks(ticker(schedule, window.timezone), lowerBound(window, last), now, 2);
+  if (ticks.length < 2) return null;
+  const [previous, latest] = ticks as [number, number];
+  return latest <= upperBound(window) ? scheduledInterval(previous, latest) : null;
+}
+
+/** Interval starts must be at or after startDate and after the latest scheduled run: ticks strictly above this. */
+function lowerBound(window: ScheduleWindow, last: number | null): number {
+  return Math.max(instant(window.startDate, 'startDate') - 1, last ?? Number.NEGATIVE_INFINITY);
+}
+
+/** No interval ends after endDate. */
+function upperBound(window: ScheduleWindow): number {
+  return window.endDate ? instant(window.endDate, 'endDate') : Number.POSITIVE_INFINITY;
+}
+
+/** The last `count` ticks in (floor, ceiling], oldest first (fewer when the range holds fewer). */
+function lastTicks(tickAfter: TickAfter, floor: number, ceiling: number, count: number): number[] {
   for (let lookback = INITIAL_LOOKBACK_MS; ; lookback *= 4) {
     const from = Math.max(floor, ceiling - lookback);
-    let previous: number | null = null;
-    let latest: number | null = null;
+    const found: number[] = [];
     for (let tick = tickAfter(from); tick <= ceiling; tick = tickAfter(tick)) {
-      previous = latest;
-      latest = tick;
+      found.push(tick);
+      if (found.length > count) found.shift();
     }
-    if (previous !== null && latest !== null) return scheduledInterval(previous, latest);
-    if (from === floor) return null;
+    if (found.length === count || from === floor) return found;
   }
 }

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { ValidationError } from '../../common/errors.js';
+import { neverFiresReason, normalizeCronFields } from './cron-syntax.js';
 
 export { validateTimezone } from './timezone.js';
 
@@ -9,6 +10,7 @@ export const SCHEDULE_PRESETS = {
   '@daily': '0 0 * * *',
   '@weekly': '0 0 * * 0',
   '@monthly': '0 0 1 * *',
+  '@quarterly': '0 0 1 */3 *',
   '@yearly': '0 0 1 1 *',
 } as const;
 
@@ -63,10 +65,13 @@ function interpret(expression: string | null): Schedule | string {
     return invalid(`expected 5 fields (${FIELD_NAMES}), got ${fields.length}${seconds}`);
   }
   if (fields.some((field) => HASHED_VALUE.test(field))) return invalid("hashed values ('H') are not supported");
+  const normalized = normalizeCronFields(fields);
+  if (typeof normalized === 'string') return invalid(normalized);
   try {
-    return cronSchedule(fields.join(' '));
+    return cronSchedule(normalized.join(' '));
   } catch (error) {
-    return invalid(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    return invalid(neverFiresReason(fields, message) ?? message);
   }
 }
 
