@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../database/pg.js';
 import type { RunState } from '../runs/domain/run-state.js';
+import type { BackfillClipping } from './domain/clip-to-ended.js';
 import type { PlannedDate, ReprocessBehavior } from './domain/plan-backfill.js';
 
 export type BackfillRow = {
@@ -17,6 +18,8 @@ export type BackfillRow = {
   createdAt: Date;
   completedAt: Date | null;
   canceledAt: Date | null;
+  /** The part of the requested range left out because it had not ended at the request; null when none was. */
+  clipped: BackfillClipping | null;
 };
 
 export type BackfillItem = {
@@ -32,7 +35,24 @@ export type BackfillItem = {
 
 const COLUMNS = `id, dag_id AS "dagId", from_date AS "fromDate", to_date AS "toDate", max_active_runs AS "maxActiveRuns",
   reprocess_behavior AS "reprocessBehavior", run_backwards AS "runBackwards", conf, is_paused AS "isPaused",
-  created_at AS "createdAt", completed_at AS "completedAt", canceled_at AS "canceledAt"`;
+  created_at AS "createdAt", completed_at AS "completedAt", canceled_at AS "canceledAt",
+  clipped_intervals AS "clippedIntervals", clipped_cutoff AS "clippedCutoff",
+  clipped_first_logical_date AS "clippedFirst", clipped_last_logical_date AS "clippedLast"`;
+
+type BackfillDbRow = Omit<BackfillRow, 'clipped'> & {
+  clippedIntervals: number;
+  clippedCutoff: Date | null;
+  clippedFirst: Date | null;
+  clippedLast: Date | null;
+};
+
+function toBackfillRow({ clippedIntervals, clippedCutoff, clippedFirst, clippedLast, ...row }: BackfillDbRow): BackfillRow {
+  const clipped =
+    clippedIntervals > 0 && clippedCutoff && clippedFirst && clippedLast
+      ? { intervals: clippedIntervals, cutoff: clippedCutoff, firstLogicalDate: clippedFirst, lastLogicalDate: clippedLast }
+      : null;
+  return { ...row, clipped };
+}
 
 /** backfills and backfill_runs. The backfill row lock serialises everything that starts its runs. */
 @Injectable()
@@ -46,9 +66,13 @@ export class BackfillsRepository {
     existingRunIds: Map<string, number>,
   ): Promise<number> {
     const { rows } = await db.query<{ id: number }>(
-      `INSERT INTO backfills (dag_id, from_date, to_date, max_active_runs, reprocess_behavior, run_backwards, conf)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [b.dagId, b.fromDate, b.toDate, b.maxActiveRuns, b.reprocessBehavior, b.runBackwards, JSON.stringify(b.conf)],
+      `INSERT INTO backfills (dag_id, from_date, to_date, max_active_runs, reprocess_behavior, run_backwards, conf,
+         clipped_intervals, clipped_cutoff, clipped_first_logical_date, clipped_last_logical_date)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+      [
+        b.dagId, b.fromDate, b.toDate, b.maxActiveRuns, b.reprocessBehavior, b.runBackwards, JSON.stringify(b.conf),
+        b.clipped?.intervals ?? 0, b.clipped?.cutoff ?? null, b.clipped?.firstLogicalDate ?? null, b.clipped?.lastLogicalDate ?? null,
+      ],
     );
     const id = rows[0]!.id;
     await db.query(
@@ -86,22 +110,22 @@ export class BackfillsRepository {
 
   /** Locks an active, unpaused backfill, skipping it when another scheduler is driving it. */
   async tryLockActive(db: Queryable, id: number): Promise<BackfillRow | null> {
-    const { rows } = await db.query<BackfillRow>(
+    const { rows } = await db.query<BackfillDbRow>(
       `SELECT ${COLUMNS} FROM backfills WHERE id = $1 AND completed_at IS NULL AND canceled_at IS NULL AND NOT is_paused
        FOR UPDATE SKIP LOCKED`,
       [id],
     );
-    return rows[0] ?? null;
+    return rows[0] ? toBackfillRow(rows[0]) : null;
   }
 
   async lock(db: Queryable, id: number): Promise<BackfillRow | null> {
-    const { rows } = await db.query<BackfillRow>(`SELECT ${COLUMNS} FROM backfills WHERE id = $1 FOR UPDATE`, [id]);
-    return rows[0] ?? null;
+    const { rows } = await db.query<BackfillDbRow>(`SELECT ${COLUMNS} FROM backfills WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0] ? toBackfillRow(rows[0]) : null;
   }
 
   async find(db: Queryable, id: number): Promise<BackfillRow | null> {
-    const { rows } = await db.query<BackfillRow>(`SELECT ${COLUMNS} FROM backfills WHERE id = $1`, [id]);
-    return rows[0] ?? null;
+    const { rows } = await db.query<BackfillDbRow>(`SELECT ${COLUMNS} FROM backfills WHERE id = $1`, [id]);
+    return rows[0] ? toBackfillRow(rows[0]) : null;
   }
 
   async countActiveRuns(db: Queryable, id: number): Promise<number> {
@@ -184,14 +208,14 @@ export class BackfillsRepository {
 
   async list(f: { dagId?: string; limit: number; offset: number }): Promise<{ items: BackfillRow[]; total: number }> {
     const [items, total] = await Promise.all([
-      this.pool.query<BackfillRow>(`SELECT ${COLUMNS} FROM backfills WHERE ($1::text IS NULL OR dag_id = $1) ORDER BY id DESC LIMIT $2 OFFSET $3`, [
+      this.pool.query<BackfillDbRow>(`SELECT ${COLUMNS} FROM backfills WHERE ($1::text IS NULL OR dag_id = $1) ORDER BY id DESC LIMIT $2 OFFSET $3`, [
         f.dagId ?? null,
         f.limit,
         f.offset,
       ]),
       this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM backfills WHERE ($1::text IS NULL OR dag_id = $1)', [f.dagId ?? null]),
     ]);
-    return { items: items.rows, total: total.rows[0]!.n };
+    return { items: items.rows.map(toBackfillRow), total: total.rows[0]!.n };
   }
 
   /** Runs that exist at the given logical dates (any type), for planning. */

@@ -8,9 +8,11 @@ import { CONFIG, type Config } from '../config/config.js';
 import { inTransaction, PG_POOL } from '../database/pg.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { DagSchedulingRepository } from '../runs/runs.repository.js';
+import type { RunInterval } from '../scheduler/domain/data-interval.js';
 import { intervalsBetween } from '../scheduler/domain/intervals-between.js';
 import { BackfillDriver } from './backfill-driver.service.js';
 import { BackfillsRepository, type BackfillItem, type BackfillRow } from './backfills.repository.js';
+import { clipToEnded, type BackfillClipping } from './domain/clip-to-ended.js';
 import { planBackfill, type PlannedDate, type ReprocessBehavior } from './domain/plan-backfill.js';
 
 export type CreateBackfill = {
@@ -37,6 +39,7 @@ export type BackfillDryRun = {
   create: Date[];
   reprocess: { logicalDate: Date; runId: string }[];
   skip: { logicalDate: Date; reason: string }[];
+  clipped: BackfillClipping | null;
 };
 
 /** Backfills (Airflow 3's model): a planned set of logical dates, run oldest first under their own maxActiveRuns. */
@@ -65,23 +68,31 @@ export class BackfillsService {
         throw new ValidationError([{ path: 'dagId', message: `DAG '${req.dagId}' has no time-based schedule to backfill` }]);
       }
       const max = this.config.backfillMaxRuns;
-      const intervals = intervalsBetween(doc.schedule, doc.timezone, req.fromDate, req.toDate, max);
-      if (intervals.length > max) {
-        throw new ValidationError([{ path: 'toDate', message: `the range holds more than ${max} intervals (WEFT_BACKFILL_MAX_RUNS)` }]);
+      const range = intervalsBetween(doc.schedule, doc.timezone, req.fromDate, req.toDate, max);
+      const { ended: intervals, clipped } = clipToEnded(range, now);
+      if (range.length > max) {
+        const future = clipped ? `; only intervals that have ended by now (${now.toISOString()}) can be backfilled` : '';
+        throw new ValidationError([{ path: 'toDate', message: `the range holds more than ${max} intervals (WEFT_BACKFILL_MAX_RUNS)${future}` }]);
+      }
+      if (clipped && !intervals.length) {
+        throw new ValidationError([{ path: 'fromDate', message: notEndedYet(range[0]!, clipped) }]);
       }
       const existingRows = await this.repo.existingRuns(db, req.dagId, req.fromDate, req.toDate);
       const existing = new Map(existingRows.map((r) => [r.logicalDate.getTime(), r]));
       const plan = planBackfill(intervals.map((i) => i.logicalDate), existing, req.reprocessBehavior, req.runBackwards);
-      if (req.dryRun) return { dryRun: true as const, plan };
+      if (req.dryRun) return { dryRun: true as const, plan, clipped };
       const active = await this.repo.activeForDag(db, req.dagId);
       if (active.length && !req.allowConcurrent) {
         throw new ConflictError(`DAG '${req.dagId}' already has an active backfill (${active.join(', ')}); pass allowConcurrent to add another`, 'backfill_active');
       }
-      const id = await this.repo.insert(db, req, plan, new Map(existingRows.map((r) => [r.runId, r.id])));
-      await this.audit.record({ action: 'create_backfill', target: req.dagId, details: { backfillId: id, from: req.fromDate, to: req.toDate, dates: plan.length } }, db);
+      const id = await this.repo.insert(db, { ...req, clipped }, plan, new Map(existingRows.map((r) => [r.runId, r.id])));
+      await this.audit.record(
+        { action: 'create_backfill', target: req.dagId, details: { backfillId: id, from: req.fromDate, to: req.toDate, dates: plan.length, clipped: clipped?.intervals ?? 0 } },
+        db,
+      );
       return { dryRun: false as const, id };
     });
-    if (result.dryRun) return dryRunView(req.dagId, result.plan);
+    if (result.dryRun) return dryRunView(req.dagId, result.plan, result.clipped);
     await this.driver.drive(result.id, now);
     return this.get(result.id);
   }
@@ -144,10 +155,19 @@ function stateOf(b: BackfillRow): BackfillView['state'] {
   return b.isPaused ? 'paused' : 'running';
 }
 
-function dryRunView(dagId: string, plan: PlannedDate[]): BackfillDryRun {
+/** A range none of whose intervals has ended: nothing to backfill yet, and the answer says when there will be. */
+function notEndedYet(first: RunInterval, clipped: BackfillClipping): string {
+  return (
+    `no interval in the range has ended yet (${clipped.intervals} left out): a backfill covers only intervals that ` +
+    `have ended by now (${clipped.cutoff.toISOString()}); the first, ${first.logicalDate.toISOString()}, ends at ${first.runAfter.toISOString()}`
+  );
+}
+
+function dryRunView(dagId: string, plan: PlannedDate[], clipped: BackfillClipping | null): BackfillDryRun {
   return {
     dryRun: true,
     dagId,
+    clipped,
     create: plan.filter((p) => p.action === 'create').map((p) => p.logicalDate),
     reprocess: plan.filter((p) => p.action === 'reprocess').map((p) => ({ logicalDate: p.logicalDate, runId: p.existingRunId! })),
     skip: plan.filter((p) => p.action === 'skip').map((p) => ({ logicalDate: p.logicalDate, reason: p.skipReason! })),

@@ -15,7 +15,7 @@ describe(ComponentSchemas.name, () => {
         type: 'object',
         properties: {
           items: { type: 'array', items: { $ref: '#/components/schemas/Item' } },
-          first: { nullable: true, allOf: [{ $ref: '#/components/schemas/Item' }] },
+          first: { nullable: true, type: 'object', allOf: [{ $ref: '#/components/schemas/Item' }] },
         },
         required: ['items', 'first'],
       },

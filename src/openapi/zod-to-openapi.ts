@@ -90,11 +90,12 @@ export class ComponentSchemas {
     delete json.$schema;
     const definitions = (json.definitions ?? {}) as Record<string, JsonSchema>;
     delete json.definitions;
+    const refType: RefType = (ref) => (ref.startsWith(REF_PREFIX) ? this.components.get(ref.slice(REF_PREFIX.length))?.json.type : undefined);
     // Schemas named in a metadata registry come back as definitions: lift them into components.
     for (const [name, def] of Object.entries(definitions)) {
-      if (!name.startsWith('__') && !this.components.has(name)) this.components.set(name, { schema: root, io, json: tidy(def, io, definitions) });
+      if (!name.startsWith('__') && !this.components.has(name)) this.components.set(name, { schema: root, io, json: tidy(def, io, definitions, refType) });
     }
-    return tidy(json, io, definitions);
+    return tidy(json, io, definitions, refType);
   }
 }
 
@@ -103,6 +104,9 @@ function replace(target: JsonSchema, next: JsonSchema, after?: () => void): void
   Object.assign(target, next);
   after?.();
 }
+
+/** The `type` of the component a `$ref` points to, when it is known. */
+type RefType = (ref: string) => unknown;
 
 function pick(s: JsonSchema, key: string): JsonSchema {
   return s[key] === undefined ? {} : { [key]: s[key] };
@@ -113,17 +117,17 @@ function pick(s: JsonSchema, key: string): JsonSchema {
  * are inlined), and noise that generators trip over goes (bounds of ±2^53, a date-time's pattern, and on answers
  * `additionalProperties: false`).
  */
-function tidy(node: unknown, io: Io, definitions: Record<string, JsonSchema>, depth = 0): JsonSchema {
+function tidy(node: unknown, io: Io, definitions: Record<string, JsonSchema>, refType: RefType, depth = 0): JsonSchema {
   if (depth > 200) throw new Error('OpenAPI: schema nests too deeply (a recursive anonymous schema?)');
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return tidy(v, io, definitions, depth + 1);
+    if (v && typeof v === 'object') return tidy(v, io, definitions, refType, depth + 1);
     return v;
   };
   const s = { ...(node as JsonSchema) };
   if (typeof s.$ref === 'string' && s.$ref.startsWith('#/definitions/')) {
     const name = s.$ref.slice('#/definitions/'.length);
-    if (name.startsWith('__')) return tidy(definitions[name], io, definitions, depth + 1);
+    if (name.startsWith('__')) return tidy(definitions[name], io, definitions, refType, depth + 1);
     s.$ref = `${REF_PREFIX}${name}`;
   }
   delete s.$id;
@@ -147,7 +151,13 @@ function tidy(node: unknown, io: Io, definitions: Record<string, JsonSchema>, de
     s.anyOf = typed >= 0 ? branches.map((b, i) => (i === typed ? { ...b, nullable: true } : b)) : [...branches, { type: 'string', nullable: true, enum: [null] }];
     delete s.nullable;
   }
-  if (Array.isArray(s.allOf) && s.allOf.length === 1 && Object.keys(s).length === 1) return tidy(s.allOf[0], io, definitions, depth + 1);
+  // Likewise beside a lone allOf (a nullable named schema): the type is the referenced component's.
+  if (s.nullable === true && s.type === undefined && Array.isArray(s.allOf) && s.allOf.length === 1) {
+    const ref = (s.allOf[0] as JsonSchema).$ref;
+    const type = typeof ref === 'string' ? refType(ref) : undefined;
+    if (type !== undefined) s.type = type;
+  }
+  if (Array.isArray(s.allOf) && s.allOf.length === 1 && Object.keys(s).length === 1) return tidy(s.allOf[0], io, definitions, refType, depth + 1);
   for (const [k, v] of Object.entries(s)) {
     if (k === 'example' || k === 'examples' || k === 'default' || k === 'enum') continue;
     s[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, ps]) => [p, walk(ps)])) : walk(v);

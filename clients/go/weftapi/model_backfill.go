@@ -16,19 +16,20 @@ import (
 
 // Backfill struct for Backfill
 type Backfill struct {
-	Id                int32                  `json:"id"`
-	DagId             string                 `json:"dagId"`
-	FromDate          time.Time              `json:"fromDate"`
-	ToDate            time.Time              `json:"toDate"`
-	MaxActiveRuns     int32                  `json:"maxActiveRuns"`
-	ReprocessBehavior string                 `json:"reprocessBehavior"`
-	RunBackwards      bool                   `json:"runBackwards"`
-	Conf              map[string]interface{} `json:"conf"`
-	IsPaused          bool                   `json:"isPaused"`
-	CreatedAt         time.Time              `json:"createdAt"`
-	CompletedAt       NullableTime           `json:"completedAt"`
-	CanceledAt        NullableTime           `json:"canceledAt"`
-	State             string                 `json:"state"`
+	Id                int32                    `json:"id"`
+	DagId             string                   `json:"dagId"`
+	FromDate          time.Time                `json:"fromDate"`
+	ToDate            time.Time                `json:"toDate"`
+	MaxActiveRuns     int32                    `json:"maxActiveRuns"`
+	ReprocessBehavior string                   `json:"reprocessBehavior"`
+	RunBackwards      bool                     `json:"runBackwards"`
+	Conf              map[string]interface{}   `json:"conf"`
+	IsPaused          bool                     `json:"isPaused"`
+	CreatedAt         time.Time                `json:"createdAt"`
+	CompletedAt       NullableTime             `json:"completedAt"`
+	CanceledAt        NullableTime             `json:"canceledAt"`
+	State             string                   `json:"state"`
+	Clipped           NullableBackfillClipping `json:"clipped"`
 	// Dates per status and run state
 	Counts map[string]int32 `json:"counts"`
 	Items  []BackfillItem   `json:"items"`
@@ -38,7 +39,7 @@ type Backfill struct {
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewBackfill(id int32, dagId string, fromDate time.Time, toDate time.Time, maxActiveRuns int32, reprocessBehavior string, runBackwards bool, conf map[string]interface{}, isPaused bool, createdAt time.Time, completedAt NullableTime, canceledAt NullableTime, state string, counts map[string]int32, items []BackfillItem) *Backfill {
+func NewBackfill(id int32, dagId string, fromDate time.Time, toDate time.Time, maxActiveRuns int32, reprocessBehavior string, runBackwards bool, conf map[string]interface{}, isPaused bool, createdAt time.Time, completedAt NullableTime, canceledAt NullableTime, state string, clipped NullableBackfillClipping, counts map[string]int32, items []BackfillItem) *Backfill {
 	this := Backfill{}
 	this.Id = id
 	this.DagId = dagId
@@ -53,6 +54,7 @@ func NewBackfill(id int32, dagId string, fromDate time.Time, toDate time.Time, m
 	this.CompletedAt = completedAt
 	this.CanceledAt = canceledAt
 	this.State = state
+	this.Clipped = clipped
 	this.Counts = counts
 	this.Items = items
 	return &this
@@ -382,6 +384,32 @@ func (o *Backfill) SetState(v string) {
 	o.State = v
 }
 
+// GetClipped returns the Clipped field value
+// If the value is explicit nil, the zero value for BackfillClipping will be returned
+func (o *Backfill) GetClipped() BackfillClipping {
+	if o == nil || o.Clipped.Get() == nil {
+		var ret BackfillClipping
+		return ret
+	}
+
+	return *o.Clipped.Get()
+}
+
+// GetClippedOk returns a tuple with the Clipped field value
+// and a boolean to check if the value has been set.
+// NOTE: If the value is an explicit nil, `nil, true` will be returned
+func (o *Backfill) GetClippedOk() (*BackfillClipping, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return o.Clipped.Get(), o.Clipped.IsSet()
+}
+
+// SetClipped sets field value
+func (o *Backfill) SetClipped(v BackfillClipping) {
+	o.Clipped.Set(&v)
+}
+
 // GetCounts returns the Counts field value
 func (o *Backfill) GetCounts() map[string]int32 {
 	if o == nil {
@@ -470,6 +498,9 @@ func (o Backfill) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["state"] = o.State
+	}
+	if true {
+		toSerialize["clipped"] = o.Clipped.Get()
 	}
 	if true {
 		toSerialize["counts"] = o.Counts

@@ -21,19 +21,21 @@ type BackfillDryRun struct {
 	Create    []time.Time               `json:"create"`
 	Reprocess []BackfillDryRunReprocess `json:"reprocess"`
 	Skip      []BackfillDryRunSkip      `json:"skip"`
+	Clipped   NullableBackfillClipping  `json:"clipped"`
 }
 
 // NewBackfillDryRun instantiates a new BackfillDryRun object
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewBackfillDryRun(dryRun bool, dagId string, create []time.Time, reprocess []BackfillDryRunReprocess, skip []BackfillDryRunSkip) *BackfillDryRun {
+func NewBackfillDryRun(dryRun bool, dagId string, create []time.Time, reprocess []BackfillDryRunReprocess, skip []BackfillDryRunSkip, clipped NullableBackfillClipping) *BackfillDryRun {
 	this := BackfillDryRun{}
 	this.DryRun = dryRun
 	this.DagId = dagId
 	this.Create = create
 	this.Reprocess = reprocess
 	this.Skip = skip
+	this.Clipped = clipped
 	return &this
 }
 
@@ -165,6 +167,32 @@ func (o *BackfillDryRun) SetSkip(v []BackfillDryRunSkip) {
 	o.Skip = v
 }
 
+// GetClipped returns the Clipped field value
+// If the value is explicit nil, the zero value for BackfillClipping will be returned
+func (o *BackfillDryRun) GetClipped() BackfillClipping {
+	if o == nil || o.Clipped.Get() == nil {
+		var ret BackfillClipping
+		return ret
+	}
+
+	return *o.Clipped.Get()
+}
+
+// GetClippedOk returns a tuple with the Clipped field value
+// and a boolean to check if the value has been set.
+// NOTE: If the value is an explicit nil, `nil, true` will be returned
+func (o *BackfillDryRun) GetClippedOk() (*BackfillClipping, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return o.Clipped.Get(), o.Clipped.IsSet()
+}
+
+// SetClipped sets field value
+func (o *BackfillDryRun) SetClipped(v BackfillClipping) {
+	o.Clipped.Set(&v)
+}
+
 func (o BackfillDryRun) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if true {
@@ -181,6 +209,9 @@ func (o BackfillDryRun) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["skip"] = o.Skip
+	}
+	if true {
+		toSerialize["clipped"] = o.Clipped.Get()
 	}
 	return json.Marshal(toSerialize)
 }

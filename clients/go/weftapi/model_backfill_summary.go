@@ -16,26 +16,27 @@ import (
 
 // BackfillSummary struct for BackfillSummary
 type BackfillSummary struct {
-	Id                int32                  `json:"id"`
-	DagId             string                 `json:"dagId"`
-	FromDate          time.Time              `json:"fromDate"`
-	ToDate            time.Time              `json:"toDate"`
-	MaxActiveRuns     int32                  `json:"maxActiveRuns"`
-	ReprocessBehavior string                 `json:"reprocessBehavior"`
-	RunBackwards      bool                   `json:"runBackwards"`
-	Conf              map[string]interface{} `json:"conf"`
-	IsPaused          bool                   `json:"isPaused"`
-	CreatedAt         time.Time              `json:"createdAt"`
-	CompletedAt       NullableTime           `json:"completedAt"`
-	CanceledAt        NullableTime           `json:"canceledAt"`
-	State             string                 `json:"state"`
+	Id                int32                    `json:"id"`
+	DagId             string                   `json:"dagId"`
+	FromDate          time.Time                `json:"fromDate"`
+	ToDate            time.Time                `json:"toDate"`
+	MaxActiveRuns     int32                    `json:"maxActiveRuns"`
+	ReprocessBehavior string                   `json:"reprocessBehavior"`
+	RunBackwards      bool                     `json:"runBackwards"`
+	Conf              map[string]interface{}   `json:"conf"`
+	IsPaused          bool                     `json:"isPaused"`
+	CreatedAt         time.Time                `json:"createdAt"`
+	CompletedAt       NullableTime             `json:"completedAt"`
+	CanceledAt        NullableTime             `json:"canceledAt"`
+	State             string                   `json:"state"`
+	Clipped           NullableBackfillClipping `json:"clipped"`
 }
 
 // NewBackfillSummary instantiates a new BackfillSummary object
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewBackfillSummary(id int32, dagId string, fromDate time.Time, toDate time.Time, maxActiveRuns int32, reprocessBehavior string, runBackwards bool, conf map[string]interface{}, isPaused bool, createdAt time.Time, completedAt NullableTime, canceledAt NullableTime, state string) *BackfillSummary {
+func NewBackfillSummary(id int32, dagId string, fromDate time.Time, toDate time.Time, maxActiveRuns int32, reprocessBehavior string, runBackwards bool, conf map[string]interface{}, isPaused bool, createdAt time.Time, completedAt NullableTime, canceledAt NullableTime, state string, clipped NullableBackfillClipping) *BackfillSummary {
 	this := BackfillSummary{}
 	this.Id = id
 	this.DagId = dagId
@@ -50,6 +51,7 @@ func NewBackfillSummary(id int32, dagId string, fromDate time.Time, toDate time.
 	this.CompletedAt = completedAt
 	this.CanceledAt = canceledAt
 	this.State = state
+	this.Clipped = clipped
 	return &this
 }
 
@@ -377,6 +379,32 @@ func (o *BackfillSummary) SetState(v string) {
 	o.State = v
 }
 
+// GetClipped returns the Clipped field value
+// If the value is explicit nil, the zero value for BackfillClipping will be returned
+func (o *BackfillSummary) GetClipped() BackfillClipping {
+	if o == nil || o.Clipped.Get() == nil {
+		var ret BackfillClipping
+		return ret
+	}
+
+	return *o.Clipped.Get()
+}
+
+// GetClippedOk returns a tuple with the Clipped field value
+// and a boolean to check if the value has been set.
+// NOTE: If the value is an explicit nil, `nil, true` will be returned
+func (o *BackfillSummary) GetClippedOk() (*BackfillClipping, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return o.Clipped.Get(), o.Clipped.IsSet()
+}
+
+// SetClipped sets field value
+func (o *BackfillSummary) SetClipped(v BackfillClipping) {
+	o.Clipped.Set(&v)
+}
+
 func (o BackfillSummary) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if true {
@@ -417,6 +445,9 @@ func (o BackfillSummary) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["state"] = o.State
+	}
+	if true {
+		toSerialize["clipped"] = o.Clipped.Get()
 	}
 	return json.Marshal(toSerialize)
 }

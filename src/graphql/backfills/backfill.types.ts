@@ -51,6 +51,21 @@ export class BackfillItem {
   skipReason!: string | null;
 }
 
+@ObjectType({ description: 'The part of [fromDate, toDate] a backfill leaves out: intervals that had not ended when it was requested' })
+export class BackfillClipping {
+  @Field(() => Int, { description: 'How many intervals of the range were left out because they had not ended' })
+  intervals!: number;
+
+  @Field(() => DateTimeScalar, { description: 'The time of the request: the backfill covers the intervals that ended at or before it' })
+  cutoff!: Date;
+
+  @Field(() => DateTimeScalar, { description: 'Logical date of the first interval left out' })
+  firstLogicalDate!: Date;
+
+  @Field(() => DateTimeScalar, { description: 'Logical date of the last interval left out' })
+  lastLogicalDate!: Date;
+}
+
 @ObjectType({ description: 'A planned set of logical dates of one DAG, run oldest (or newest) first under their own maxActiveRuns' })
 export class Backfill {
   @Field(() => Int)
@@ -91,6 +106,9 @@ export class Backfill {
 
   @Field(() => DateTimeScalar, { nullable: true })
   canceledAt!: Date | null;
+
+  @Field(() => BackfillClipping, { nullable: true, description: 'Intervals of the range left out because they had not ended; null when none were' })
+  clipped!: BackfillClipping | null;
 }
 
 @ObjectType()
@@ -127,6 +145,9 @@ export class BackfillPlan {
 
   @Field(() => [BackfillSkippedDate], { description: 'Dates left alone, with the reason' })
   skip!: BackfillSkippedDate[];
+
+  @Field(() => BackfillClipping, { nullable: true, description: 'Intervals of the range left out because they had not ended; null when none were' })
+  clipped!: BackfillClipping | null;
 }
 
 @ObjectType({ description: 'The backfill created, or with dryRun the plan' })

@@ -16,6 +16,13 @@ export const pool = named('Pool', z.object({
 
 export const poolPage = page('PoolPage', pool);
 
+const backfillClipping = named('BackfillClipping', z.object({
+  intervals: z.int().describe('How many intervals of the range were left out because they had not ended'),
+  cutoff: timestamp.describe('The time of the request: the backfill covers the intervals that ended at or before it'),
+  firstLogicalDate: timestamp.describe('Logical date of the first interval left out'),
+  lastLogicalDate: timestamp.describe('Logical date of the last interval left out'),
+}).describe('The part of [fromDate, toDate] a backfill leaves out: intervals that had not ended when it was requested'));
+
 const backfillFields = {
   id: z.int(),
   dagId: z.string(),
@@ -30,6 +37,7 @@ const backfillFields = {
   completedAt: timestamp.nullable(),
   canceledAt: timestamp.nullable(),
   state: z.enum(['running', 'paused', 'completed', 'canceled']),
+  clipped: backfillClipping.nullable(),
 };
 
 export const backfillSummary = named('BackfillSummary', z.object(backfillFields));
@@ -59,6 +67,7 @@ export const backfillDryRun = named('BackfillDryRun', z.object({
   create: z.array(timestamp),
   reprocess: z.array(z.object({ logicalDate: timestamp, runId: z.string() })),
   skip: z.array(z.object({ logicalDate: timestamp, reason: z.string() })),
+  clipped: backfillClipping.nullable(),
 }));
 
 export const dataset = named('Dataset', z.object({

@@ -24,6 +24,7 @@ from weft_client.models.append_lease_logs_request import AppendLeaseLogsRequest
 from weft_client.models.audit_entry import AuditEntry
 from weft_client.models.audit_entry_page import AuditEntryPage
 from weft_client.models.backfill import Backfill
+from weft_client.models.backfill_clipping import BackfillClipping
 from weft_client.models.backfill_dry_run import BackfillDryRun
 from weft_client.models.backfill_dry_run_reprocess import BackfillDryRunReprocess
 from weft_client.models.backfill_dry_run_skip import BackfillDryRunSkip

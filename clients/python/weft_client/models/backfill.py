@@ -46,6 +46,7 @@ class Backfill(object):
         'completed_at': 'datetime',
         'canceled_at': 'datetime',
         'state': 'str',
+        'clipped': 'BackfillClipping',
         'counts': 'dict(str, int)',
         'items': 'list[BackfillItem]'
     }
@@ -64,11 +65,12 @@ class Backfill(object):
         'completed_at': 'completedAt',
         'canceled_at': 'canceledAt',
         'state': 'state',
+        'clipped': 'clipped',
         'counts': 'counts',
         'items': 'items'
     }
 
-    def __init__(self, id=None, dag_id=None, from_date=None, to_date=None, max_active_runs=None, reprocess_behavior=None, run_backwards=None, conf=None, is_paused=None, created_at=None, completed_at=None, canceled_at=None, state=None, counts=None, items=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, id=None, dag_id=None, from_date=None, to_date=None, max_active_runs=None, reprocess_behavior=None, run_backwards=None, conf=None, is_paused=None, created_at=None, completed_at=None, canceled_at=None, state=None, clipped=None, counts=None, items=None, local_vars_configuration=None):  # noqa: E501
         """Backfill - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -87,6 +89,7 @@ class Backfill(object):
         self._completed_at = None
         self._canceled_at = None
         self._state = None
+        self._clipped = None
         self._counts = None
         self._items = None
         self.discriminator = None
@@ -104,6 +107,7 @@ class Backfill(object):
         self.completed_at = completed_at
         self.canceled_at = canceled_at
         self.state = state
+        self.clipped = clipped
         self.counts = counts
         self.items = items
 
@@ -413,6 +417,27 @@ class Backfill(object):
             )
 
         self._state = state
+
+    @property
+    def clipped(self):
+        """Gets the clipped of this Backfill.  # noqa: E501
+
+
+        :return: The clipped of this Backfill.  # noqa: E501
+        :rtype: BackfillClipping
+        """
+        return self._clipped
+
+    @clipped.setter
+    def clipped(self, clipped):
+        """Sets the clipped of this Backfill.
+
+
+        :param clipped: The clipped of this Backfill.  # noqa: E501
+        :type: BackfillClipping
+        """
+
+        self._clipped = clipped
 
     @property
     def counts(self):

@@ -37,7 +37,8 @@ class BackfillDryRun(object):
         'dag_id': 'str',
         'create': 'list[datetime]',
         'reprocess': 'list[BackfillDryRunReprocess]',
-        'skip': 'list[BackfillDryRunSkip]'
+        'skip': 'list[BackfillDryRunSkip]',
+        'clipped': 'BackfillClipping'
     }
 
     attribute_map = {
@@ -45,10 +46,11 @@ class BackfillDryRun(object):
         'dag_id': 'dagId',
         'create': 'create',
         'reprocess': 'reprocess',
-        'skip': 'skip'
+        'skip': 'skip',
+        'clipped': 'clipped'
     }
 
-    def __init__(self, dry_run=None, dag_id=None, create=None, reprocess=None, skip=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, dry_run=None, dag_id=None, create=None, reprocess=None, skip=None, clipped=None, local_vars_configuration=None):  # noqa: E501
         """BackfillDryRun - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -59,6 +61,7 @@ class BackfillDryRun(object):
         self._create = None
         self._reprocess = None
         self._skip = None
+        self._clipped = None
         self.discriminator = None
 
         self.dry_run = dry_run
@@ -66,6 +69,7 @@ class BackfillDryRun(object):
         self.create = create
         self.reprocess = reprocess
         self.skip = skip
+        self.clipped = clipped
 
     @property
     def dry_run(self):
@@ -187,6 +191,27 @@ class BackfillDryRun(object):
             raise ValueError("Invalid value for `skip`, must not be `None`")  # noqa: E501
 
         self._skip = skip
+
+    @property
+    def clipped(self):
+        """Gets the clipped of this BackfillDryRun.  # noqa: E501
+
+
+        :return: The clipped of this BackfillDryRun.  # noqa: E501
+        :rtype: BackfillClipping
+        """
+        return self._clipped
+
+    @clipped.setter
+    def clipped(self, clipped):
+        """Sets the clipped of this BackfillDryRun.
+
+
+        :param clipped: The clipped of this BackfillDryRun.  # noqa: E501
+        :type: BackfillClipping
+        """
+
+        self._clipped = clipped
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -45,7 +45,8 @@ class BackfillSummary(object):
         'created_at': 'datetime',
         'completed_at': 'datetime',
         'canceled_at': 'datetime',
-        'state': 'str'
+        'state': 'str',
+        'clipped': 'BackfillClipping'
     }
 
     attribute_map = {
@@ -61,10 +62,11 @@ class BackfillSummary(object):
         'created_at': 'createdAt',
         'completed_at': 'completedAt',
         'canceled_at': 'canceledAt',
-        'state': 'state'
+        'state': 'state',
+        'clipped': 'clipped'
     }
 
-    def __init__(self, id=None, dag_id=None, from_date=None, to_date=None, max_active_runs=None, reprocess_behavior=None, run_backwards=None, conf=None, is_paused=None, created_at=None, completed_at=None, canceled_at=None, state=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, id=None, dag_id=None, from_date=None, to_date=None, max_active_runs=None, reprocess_behavior=None, run_backwards=None, conf=None, is_paused=None, created_at=None, completed_at=None, canceled_at=None, state=None, clipped=None, local_vars_configuration=None):  # noqa: E501
         """BackfillSummary - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -83,6 +85,7 @@ class BackfillSummary(object):
         self._completed_at = None
         self._canceled_at = None
         self._state = None
+        self._clipped = None
         self.discriminator = None
 
         self.id = id
@@ -98,6 +101,7 @@ class BackfillSummary(object):
         self.completed_at = completed_at
         self.canceled_at = canceled_at
         self.state = state
+        self.clipped = clipped
 
     @property
     def id(self):
@@ -405,6 +409,27 @@ class BackfillSummary(object):
             )
 
         self._state = state
+
+    @property
+    def clipped(self):
+        """Gets the clipped of this BackfillSummary.  # noqa: E501
+
+
+        :return: The clipped of this BackfillSummary.  # noqa: E501
+        :rtype: BackfillClipping
+        """
+        return self._clipped
+
+    @clipped.setter
+    def clipped(self, clipped):
+        """Sets the clipped of this BackfillSummary.
+
+
+        :param clipped: The clipped of this BackfillSummary.  # noqa: E501
+        :type: BackfillClipping
+        """
+
+        self._clipped = clipped
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -108,6 +108,7 @@ export type Backfill = {
     completedAt: string | null;
     canceledAt: string | null;
     state: 'running' | 'paused' | 'completed' | 'canceled';
+    clipped: BackfillClipping | null;
     /**
      * Dates per status and run state
      */
@@ -115,6 +116,28 @@ export type Backfill = {
         [key: string]: number;
     };
     items: Array<BackfillItem>;
+};
+
+/**
+ * The part of [fromDate, toDate] a backfill leaves out: intervals that had not ended when it was requested
+ */
+export type BackfillClipping = {
+    /**
+     * How many intervals of the range were left out because they had not ended
+     */
+    intervals: number;
+    /**
+     * The time of the request: the backfill covers the intervals that ended at or before it
+     */
+    cutoff: string;
+    /**
+     * Logical date of the first interval left out
+     */
+    firstLogicalDate: string;
+    /**
+     * Logical date of the last interval left out
+     */
+    lastLogicalDate: string;
 };
 
 export type BackfillDryRun = {
@@ -129,6 +152,7 @@ export type BackfillDryRun = {
         logicalDate: string;
         reason: string;
     }>;
+    clipped: BackfillClipping | null;
 };
 
 export type BackfillItem = {
@@ -168,6 +192,7 @@ export type BackfillSummary = {
     completedAt: string | null;
     canceledAt: string | null;
     state: 'running' | 'paused' | 'completed' | 'canceled';
+    clipped: BackfillClipping | null;
 };
 
 export type ClearTaskInstancesRequest = {
