@@ -18,7 +18,7 @@ import (
 type DagDocument struct {
 	DagId       string  `json:"dagId"`
 	Description *string `json:"description,omitempty"`
-	// Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @yearly, @once), a dataset condition, or null (manual only).
+	// Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @quarterly, @yearly, @once), a dataset condition, or null (manual only).
 	Schedule *interface{} `json:"schedule,omitempty"`
 	// IANA time zone the schedule is evaluated in.
 	Timezone *string `json:"timezone,omitempty"`

@@ -18,7 +18,7 @@ import { DEFAULT_TRIGGER_RULE, TRIGGER_RULES } from '../../runs/domain/trigger-r
  * The DAG document (DESIGN §2): the single source of its TypeScript types and of the JSON Schema served at
  * /api/v1/schemas/dag.json. This schema checks structure and field values; rules that span fields or tasks
  * (unknown or cyclic dependencies, cron and timezone syntax, startDate required for a cron schedule, endDate after
- * startDate) live in validateDagDocument, which is what callers should use.
+ * startDate, or not before it for @once) live in validateDagDocument, which is what callers should use.
  */
 
 /** Keywords merged into the exported JSON Schema (zod copies registry metadata into it). */
@@ -96,7 +96,7 @@ const scheduleSchema = doc(
     .default(null),
   {
     description:
-      'Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @yearly, @once), a dataset condition, ' +
+      'Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @quarterly, @yearly, @once), a dataset condition, ' +
       'or null (manual only).',
   },
 );

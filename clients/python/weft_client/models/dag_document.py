@@ -169,7 +169,7 @@ class DagDocument(object):
     def schedule(self):
         """Gets the schedule of this DagDocument.  # noqa: E501
 
-        Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @yearly, @once), a dataset condition, or null (manual only).  # noqa: E501
+        Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @quarterly, @yearly, @once), a dataset condition, or null (manual only).  # noqa: E501
 
         :return: The schedule of this DagDocument.  # noqa: E501
         :rtype: object
@@ -180,7 +180,7 @@ class DagDocument(object):
     def schedule(self, schedule):
         """Sets the schedule of this DagDocument.
 
-        Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @yearly, @once), a dataset condition, or null (manual only).  # noqa: E501
+        Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @quarterly, @yearly, @once), a dataset condition, or null (manual only).  # noqa: E501
 
         :param schedule: The schedule of this DagDocument.  # noqa: E501
         :type: object

@@ -414,7 +414,7 @@ export type DagDocument = {
     dagId: string;
     description?: string;
     /**
-     * Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @yearly, @once), a dataset condition, or null (manual only).
+     * Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @quarterly, @yearly, @once), a dataset condition, or null (manual only).
      */
     schedule?: string | null | DatasetSchedule;
     /**
