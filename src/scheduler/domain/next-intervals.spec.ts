@@ -167,3 +167,32 @@ describe('nextIntervals', () => {
     );
   });
 });
+
+describe('nextIntervals where the clock moves by 30 minutes (Australia/Lord_Howe, docs/scheduling.md)', () => {
+  const minutes = (i: RunInterval) => (i.dataIntervalEnd.getTime() - i.dataIntervalStart.getTime()) / 60_000;
+  const lordHowe = (startDate: string) => ({ timezone: 'Australia/Lord_Howe', startDate: d(startDate) });
+
+  it.each<[string, string, [string, string][], number[]]>([
+    // Fall back 2024-04-07 02:00 LHDT -> 01:30 LHST (15:00Z): 01:00 to 02:00 local lasts 90 minutes.
+    ['0 * * * *', '2024-04-06T13:00Z', [['2024-04-06T13:00Z', '2024-04-06T14:00Z'], ['2024-04-06T14:00Z', '2024-04-06T15:30Z'], ['2024-04-06T15:30Z', '2024-04-06T16:30Z']], [60, 90, 60]],
+    // The repeated 01:30 runs twice, 30 minutes apart.
+    ['30 * * * *', '2024-04-06T13:30Z', [['2024-04-06T13:30Z', '2024-04-06T14:30Z'], ['2024-04-06T14:30Z', '2024-04-06T15:00Z'], ['2024-04-06T15:00Z', '2024-04-06T16:00Z']], [60, 30, 60]],
+    // Spring forward 2024-10-06 02:00 LHST -> 02:30 LHDT (15:30Z): 01:00 to 03:00 local lasts 90 minutes.
+    ['0 * * * *', '2024-10-05T13:30Z', [['2024-10-05T13:30Z', '2024-10-05T14:30Z'], ['2024-10-05T14:30Z', '2024-10-05T16:00Z'], ['2024-10-05T16:00Z', '2024-10-05T17:00Z']], [60, 90, 60]],
+    // 01:30 LHST to 02:30 LHDT lasts 30 minutes.
+    ['30 * * * *', '2024-10-05T14:00Z', [['2024-10-05T14:00Z', '2024-10-05T15:00Z'], ['2024-10-05T15:00Z', '2024-10-05T15:30Z'], ['2024-10-05T15:30Z', '2024-10-05T16:30Z']], [60, 30, 60]],
+  ])('%s from %s', (schedule, startDate, expected, lengths) => {
+    const intervals = nextIntervals(schedule, lordHowe(startDate), null, 3);
+    expect(pairs(intervals)).toEqual(expected);
+    expect(intervals.map(minutes)).toEqual(lengths);
+  });
+
+  it('every other hourly interval of 2024 is one hour long', () => {
+    const intervals = nextIntervals('0 * * * *', lordHowe('2024-01-01T00:00Z'), null, 366 * 24);
+    const odd = intervals.filter((i) => minutes(i) !== 60).map((i) => [iso(i.dataIntervalStart), minutes(i)]);
+    expect(odd).toEqual([
+      ['2024-04-06T14:00Z', 90],
+      ['2024-10-05T14:30Z', 90],
+    ]);
+  });
+});

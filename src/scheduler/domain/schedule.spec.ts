@@ -47,7 +47,7 @@ describe('parseSchedule', () => {
 });
 
 describe('validateSchedule', () => {
-  const valid = [null, '@once', '@daily', '@quarterly', '0 6 * * *', '0 0 L * *', '0 0 * * 5L', '0 0 * * 1#2', '0 0 29 2 *', '0 0 29-L * *', '0 0 29-L 2 *'];
+  const valid = [null, '@once', '@daily', '@quarterly', '0 0 * * FRI-SAT,SUN-MON', '0 6 * * *', '0 0 L * *', '0 0 * * 5L', '0 0 * * 1#2', '0 0 29 2 *', '0 0 29-L * *', '0 0 29-L 2 *'];
   it.each(valid)('accepts %j', (expression) => {
     expect(validateSchedule(expression)).toBeNull();
   });
@@ -64,6 +64,7 @@ describe('validateSchedule', () => {
     ['0 0 30-L 2 *', "invalid cron expression '0 0 30-L 2 *': it never fires: no day in day-of-month '30-L' occurs in month '2' (L is the last day of any month)"],
     ['0 0 L-2 * *', expect.stringContaining("'L-2' in day-of-month: an offset from the last day is not supported; write 'L' for the last day, or a range to it such as '28-L'")],
     ['5-1 * * * *', "invalid cron expression '5-1 * * * *': Invalid range: 5-1, min(5) > max(1)"],
+    ['0 0 * * FRI-MON', "invalid cron expression '0 0 * * FRI-MON': Invalid range: 5-1, min(5) > max(1)"],
     ['@weekdays', `unknown schedule preset '@weekdays' (${PRESETS})`],
   ])('rejects %j', (expression, message) => {
     expect(validateSchedule(expression)).toEqual(message);
