@@ -53,7 +53,7 @@ export interface DagDocument {
   dagId: string;
   description?: string;
   /**
-   * Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @yearly, @once), a dataset condition, or null (manual only).
+   * Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @quarterly, @yearly, @once), a dataset condition, or null (manual only).
    */
   schedule?: (string | DatasetSchedule) | null;
   /**

@@ -14,7 +14,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
     },
     "schedule": {
       "default": null,
-      "description": "Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @yearly, @once), a dataset condition, or null (manual only).",
+      "description": "Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @quarterly, @yearly, @once), a dataset condition, or null (manual only).",
       "anyOf": [
         {
           "anyOf": [
