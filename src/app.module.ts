@@ -18,6 +18,7 @@ import { GraphqlModule } from './graphql/graphql.module.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SecretsModule } from './secrets/secrets.module.js';
+import { OutboundModule } from './outbound/outbound.module.js';
 
 export type AppOptions = {
   config: Config;
@@ -57,6 +58,7 @@ export class AppModule {
         DatabaseModule,
         MetricsModule,
         SecretsModule,
+        OutboundModule,
         HealthModule,
         AuditModule,
         AuthModule,

@@ -10,6 +10,7 @@ import { createAlertDelivery, type AlertDelivery } from './channels/deliver.js';
 import { runFields } from '../logging/log-fields.js';
 import { SecretsService } from '../secrets/secrets.service.js';
 import { resolveCallback } from './domain/resolve-callback.js';
+import { OutboundService } from '../outbound/outbound.service.js';
 
 type AlertContext = {
   dagId: string;
@@ -37,6 +38,7 @@ export class AlertsService implements OnApplicationShutdown {
     @Inject(CONFIG) private readonly config: Config,
     private readonly repo: AlertsRepository,
     private readonly secrets: SecretsService,
+    private readonly outbound: OutboundService,
   ) {}
 
   /** A task failed for good, or a run failed: the DAG's onFailureCallbacks are notified. */
@@ -128,6 +130,7 @@ export class AlertsService implements OnApplicationShutdown {
     const s = this.config.smtp;
     this.delivery ??= createAlertDelivery({
       smtp: s.host ? { host: s.host, port: s.port, secure: s.secure, user: s.user, password: s.password, from: s.from } : undefined,
+      guard: this.outbound.callbacks,
     });
     return this.delivery;
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { decideAddress } from '../outbound/domain/address-policy.js';
 import { ConfigError, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -23,5 +24,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+  });
+
+  it('reads the outbound-address lists and names a bad entry with its variable', () => {
+    const c = loadConfig({ WEFT_OUTBOUND_DENY: 'loopback, 10.0.0.0/8', WEFT_HTTP_TASK_ALLOW: 'metadata' });
+    expect(decideAddress(c.outbound.callbacks, '127.0.0.1')).toMatchObject({ allowed: false, reason: expect.stringMatching(/denied by WEFT_OUTBOUND_DENY/) });
+    expect(decideAddress(c.outbound.httpTasks, '127.0.0.1').allowed).toBe(true);
+    expect(decideAddress(c.outbound.httpTasks, '169.254.169.254').allowed).toBe(true);
+    expect(decideAddress(loadConfig({}).outbound.httpTasks, '169.254.169.254').allowed).toBe(false);
+    expect(() => loadConfig({ WEFT_OUTBOUND_ALLOW: '10.0.0.0/40' })).toThrow(/WEFT_OUTBOUND_ALLOW: '10\.0\.0\.0\/40' is not a CIDR/);
   });
 });

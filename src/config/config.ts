@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { buildAddressPolicy, type AddressPolicy } from '../outbound/domain/address-policy.js';
 import { SECRETS_KEY_PATTERN } from '../secrets/domain/secret-box.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -10,6 +11,15 @@ const bool = z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v
 function defaultHome(): string {
   return process.getuid?.() === 0 ? '/var/lib/weft' : join(homedir(), '.weft');
 }
+
+/** A comma-separated list of CIDRs, addresses and range names, each checked by the address-policy parser. */
+const addressList = z
+  .string()
+  .transform((v) => v.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+  .superRefine((entries, ctx) => {
+    const result = buildAddressPolicy({ deny: entries });
+    if (!result.ok) for (const message of result.errors) ctx.addIssue({ code: 'custom', message });
+  });
 
 /** Documentation of one variable; docs/configuration.md is generated from it (scripts/gen-config-doc.mjs). */
 const doc = (description: string, defaultText?: string) => ({ description, ...(defaultText === undefined ? {} : { defaultText }) });
@@ -137,6 +147,18 @@ const schema = z.object({
   WEFT_SMTP_USER: z.string().min(1).optional().meta(doc('SMTP user')),
   WEFT_SMTP_PASSWORD: z.string().min(1).optional().meta(doc('SMTP password')),
   WEFT_SMTP_FROM: z.string().min(3).default('Weft <weft@localhost>').meta(doc('sender of alert emails')),
+  WEFT_OUTBOUND_ALLOW: addressList
+    .optional()
+    .meta(doc('addresses that alert webhooks and Slack callbacks may reach although a default or `WEFT_OUTBOUND_DENY` entry denies them: comma-separated CIDRs, addresses or range names (`link-local`, `metadata`, `loopback`, `private`, `unspecified`, `multicast`, `reserved`); the most specific entry wins ([security.md](security.md#outbound-addresses))', 'none')),
+  WEFT_OUTBOUND_DENY: addressList
+    .optional()
+    .meta(doc('addresses that alert webhooks and Slack callbacks may not reach, on top of the defaults (link-local, cloud metadata, `0.0.0.0/8`, multicast, `240.0.0.0/4`); e.g. `loopback,private` on a shared server', 'none (loopback and private ranges allowed)')),
+  WEFT_HTTP_TASK_ALLOW: addressList
+    .optional()
+    .meta(doc('the same as `WEFT_OUTBOUND_ALLOW` for `http` tasks run by the built-in worker (enforced by each worker process; the API process checks task URLs at registration with its own values)', 'none')),
+  WEFT_HTTP_TASK_DENY: addressList
+    .optional()
+    .meta(doc('the same as `WEFT_OUTBOUND_DENY` for `http` tasks run by the built-in worker', 'none (loopback and private ranges allowed)')),
   WEFT_AUTH: z.enum(['on', 'off']).default('on').meta(doc('`off` disables API keys (local experiments only; logged as a warning)')),
   WEFT_ADMIN_API_KEY: z
     .string()
@@ -257,6 +279,8 @@ export type Config = {
   heapGrowingPercent: number;
   /** Email alerts; without a host, email callbacks fail with a clear error. */
   smtp: { host?: string; port: number; secure: boolean; user?: string; password?: string; from: string };
+  /** Outbound-address policies (outbound/domain/address-policy.ts): alert callbacks, and http tasks of the built-in worker. */
+  outbound: { callbacks: AddressPolicy; httpTasks: AddressPolicy };
   metricsPublic: boolean;
   /** `weft scheduler` serves health and metrics here; undefined = no HTTP. */
   schedulerHttpPort: number | undefined;
@@ -366,6 +390,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       password: c.WEFT_SMTP_PASSWORD,
       from: c.WEFT_SMTP_FROM,
     },
+    outbound: {
+      callbacks: policy(c.WEFT_OUTBOUND_ALLOW, c.WEFT_OUTBOUND_DENY, 'WEFT_OUTBOUND'),
+      httpTasks: policy(c.WEFT_HTTP_TASK_ALLOW, c.WEFT_HTTP_TASK_DENY, 'WEFT_HTTP_TASK'),
+    },
     metricsPublic: c.WEFT_METRICS_PUBLIC,
     schedulerHttpPort: c.WEFT_SCHEDULER_HTTP_PORT,
     schedulerTickMs: c.WEFT_SCHEDULER_TICK_MS,
@@ -394,6 +422,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepFailedPods: c.WEFT_KUBERNETES_KEEP_FAILED_PODS,
     },
   };
+}
+
+function policy(allow: string[] | undefined, deny: string[] | undefined, prefix: string): AddressPolicy {
+  const result = buildAddressPolicy({ allow, deny, allowSource: `${prefix}_ALLOW`, denySource: `${prefix}_DENY` });
+  // Each list was checked on its own above, so the pair builds.
+  if (!result.ok) throw new ConfigError(result.errors.map((message) => ({ variable: `${prefix}_ALLOW/DENY`, message })));
+  return result.policy;
 }
 
 /** Nest injection token for the validated Config. */

@@ -11,6 +11,8 @@ import { assertOwnership } from './domain/dag-ownership.js';
 import { DagsRepository, type DagListFilter, type DagRecord, type DagSource, type DagVersionRecord } from './dags.repository.js';
 import { SecretsService } from '../secrets/secrets.service.js';
 import { mapWebhookSecrets, redactWebhookSecrets, sealWebhookSecrets } from './domain/webhook-secrets.js';
+import { OutboundService } from '../outbound/outbound.service.js';
+import { dagOutboundTargets } from './domain/outbound-targets.js';
 
 export type RegisterResult = { dag: DagRecord; version: number; created: boolean; changed: boolean };
 
@@ -33,6 +35,7 @@ export class DagsService {
     private readonly repo: DagsRepository,
     private readonly audit: AuditService,
     private readonly secrets: SecretsService,
+    private readonly outbound: OutboundService,
   ) {}
 
   /** Validates fully before writing anything; a rejected document leaves the database untouched. */
@@ -44,8 +47,19 @@ export class DagsService {
     return result.dag;
   }
 
-  async register(input: unknown, source: DagSource = { kind: 'api' }, byteLength?: number): Promise<RegisterResult> {
+  /** validate, then the outbound-address policy on the URLs Weft and its worker will call (resolving names). */
+  private async validateWithTargets(input: unknown, byteLength?: number): Promise<DagDocument> {
     const doc = this.validate(input, byteLength);
+    const targets = dagOutboundTargets(doc);
+    await this.outbound.assertAllowed([
+      ...targets.callbacks.map((t) => ({ ...t, guard: this.outbound.callbacks })),
+      ...targets.httpTasks.map((t) => ({ ...t, guard: this.outbound.httpTasks })),
+    ]);
+    return doc;
+  }
+
+  async register(input: unknown, source: DagSource = { kind: 'api' }, byteLength?: number): Promise<RegisterResult> {
+    const doc = await this.validateWithTargets(input, byteLength);
     // Webhook secrets are stored encrypted; the hash sees their fingerprints, so the same document hashes the same.
     const stored = sealWebhookSecrets(doc, (s) => this.secrets.encrypt(s));
     return this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, (db, version) =>
@@ -58,7 +72,7 @@ export class DagsService {
    * `weft-cli dags validate` and `dags deploy --dry-run`. A registration racing with it may change the outcome.
    */
   async previewRegistration(input: unknown, byteLength?: number): Promise<RegistrationPreview> {
-    const doc = this.validate(input, byteLength);
+    const doc = await this.validateWithTargets(input, byteLength);
     const current = await this.repo.findRegistrationState(doc.dagId);
     if (current) assertOwnership(doc.dagId, current, { kind: 'api' });
     const document = redactWebhookSecrets(doc);

@@ -12,7 +12,7 @@ export function createLocalWorker(config: Config, apiUrl: string, logger: Logger
     workerId: config.workerId ?? `${hostname()}-${process.pid}`,
     queues: config.workerQueues,
     concurrency: config.workerConcurrency,
-    executors: createDefaultExecutors({ connEnv: process.env }),
+    executors: createDefaultExecutors({ connEnv: process.env, httpPolicy: config.outbound.httpTasks }),
     limits: { maxXcomBytes: config.maxXcomBytes, maxLogLineBytes: 16 * 1024 },
     logger: logger.child({ component: 'worker' }),
   });

@@ -1,3 +1,5 @@
+import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
+import { OutboundGuard } from '../../outbound/outbound-guard.js';
 import { deliveryFailed, errorMessage, type AlertCallback, type AlertMessage, type DeliveryResult } from './alert.js';
 import { EmailChannel, type SmtpConfig } from './email.channel.js';
 import { SlackChannel } from './slack.channel.js';
@@ -10,6 +12,8 @@ export type AlertDeliveryOptions = {
   httpTimeoutMs?: number;
   /** Source of the webhook signature timestamp. */
   now?: () => Date;
+  /** The outbound-address policy for webhook and Slack callbacks; default: the built-in defaults. */
+  guard?: OutboundGuard;
 };
 
 export type AlertDelivery = {
@@ -22,8 +26,10 @@ export const SMTP_NOT_CONFIGURED = 'SMTP is not configured (WEFT_SMTP_HOST)';
 
 /** Every channel behind one call that picks the channel by `callback.type`; holds one SMTP transport. */
 export function createAlertDelivery(opts: AlertDeliveryOptions = {}): AlertDelivery {
-  const webhook = new WebhookChannel({ timeoutMs: opts.httpTimeoutMs, now: opts.now });
-  const slack = new SlackChannel({ timeoutMs: opts.httpTimeoutMs });
+  const ownGuard = opts.guard ? undefined : new OutboundGuard(DEFAULT_ADDRESS_POLICY);
+  const guard = opts.guard ?? ownGuard!;
+  const webhook = new WebhookChannel({ timeoutMs: opts.httpTimeoutMs, now: opts.now, guard });
+  const slack = new SlackChannel({ timeoutMs: opts.httpTimeoutMs, guard });
   const email = opts.smtp ? new EmailChannel(opts.smtp) : undefined;
   let closed = false;
 
@@ -50,6 +56,7 @@ export function createAlertDelivery(opts: AlertDeliveryOptions = {}): AlertDeliv
     async close() {
       closed = true;
       email?.close();
+      await ownGuard?.close();
     },
   };
 }

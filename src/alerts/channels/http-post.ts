@@ -1,3 +1,5 @@
+import type { Response } from 'undici';
+import { outboundRefusal, type OutboundGuard } from '../../outbound/outbound-guard.js';
 import { deliveryFailed, errorMessage, type DeliveryResult } from './alert.js';
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
@@ -11,15 +13,17 @@ export type HttpPost = {
   body: string;
   headers: Record<string, string>;
   timeoutMs: number;
+  /** The outbound-address policy every connection goes through. */
+  guard: OutboundGuard;
 };
 
 /**
  * POSTs once and classifies the outcome: 2xx is delivered; 5xx, 408, 425, 429, network errors and timeouts are
  * retryable; anything else (other 4xx, and 3xx: redirects are not followed, so a signed body never goes to a host
- * the callback did not name) is not. Errors name the target by its origin only, since webhook paths and query strings
- * often carry tokens (Slack's always does).
+ * the callback did not name) is not, nor is a connection the outbound-address policy refuses. Errors name the target
+ * by its origin only, since webhook paths and query strings often carry tokens (Slack's always does).
  */
-export async function postOnce({ url: rawUrl, body, headers, timeoutMs }: HttpPost): Promise<DeliveryResult> {
+export async function postOnce({ url: rawUrl, body, headers, timeoutMs, guard }: HttpPost): Promise<DeliveryResult> {
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -39,8 +43,10 @@ export async function postOnce({ url: rawUrl, body, headers, timeoutMs }: HttpPo
 
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers: sent, body, redirect: 'manual', signal: timeout });
+    response = await guard.fetch(url, { method: 'POST', headers: sent, body, redirect: 'manual', signal: timeout });
   } catch (err) {
+    const refused = outboundRefusal(err);
+    if (refused) return deliveryFailed(`${target} ${refused}`, false);
     if (timeout.aborted) return deliveryFailed(`${target} timed out after ${timeoutMs} ms`, true);
     return deliveryFailed(`${target} failed: ${networkError(err)}`, true);
   }

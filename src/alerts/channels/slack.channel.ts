@@ -1,4 +1,6 @@
 import { alertFields, alertTitle, type AlertCallback, type AlertChannel, type AlertMessage, type DeliveryResult } from './alert.js';
+import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
+import { OutboundGuard } from '../../outbound/outbound-guard.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, postOnce } from './http-post.js';
 
 export type SlackCallback = Extract<AlertCallback, { type: 'slack' }>;
@@ -6,6 +8,8 @@ export type SlackCallback = Extract<AlertCallback, { type: 'slack' }>;
 export type SlackChannelOptions = {
   /** Limit for one request, from connecting to the response headers. Default 10 s. */
   timeoutMs?: number;
+  /** Outbound-address policy; default: the built-in defaults (link-local and metadata denied). */
+  guard?: OutboundGuard;
 };
 
 type SlackText = { type: 'plain_text' | 'mrkdwn'; text: string };
@@ -25,9 +29,11 @@ const FIELD_TEXT_MAX = 2000;
 /** Posts to a Slack incoming webhook, which answers 200 "ok" or an error status with a reason in the body. */
 export class SlackChannel implements AlertChannel<SlackCallback> {
   private readonly timeoutMs: number;
+  private readonly guard: OutboundGuard;
 
   constructor(options: SlackChannelOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+    this.guard = options.guard ?? new OutboundGuard(DEFAULT_ADDRESS_POLICY);
   }
 
   async send(callback: SlackCallback, message: AlertMessage): Promise<DeliveryResult> {
@@ -36,6 +42,7 @@ export class SlackChannel implements AlertChannel<SlackCallback> {
       body: JSON.stringify(slackMessage(message)),
       headers: { 'content-type': 'application/json', 'user-agent': 'weft' },
       timeoutMs: this.timeoutMs,
+      guard: this.guard,
     });
   }
 }

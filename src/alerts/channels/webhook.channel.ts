@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AlertCallback, AlertChannel, AlertMessage, DeliveryResult } from './alert.js';
+import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
+import { OutboundGuard } from '../../outbound/outbound-guard.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, postOnce } from './http-post.js';
 
 export type WebhookCallback = Extract<AlertCallback, { type: 'webhook' }>;
@@ -7,6 +9,8 @@ export type WebhookCallback = Extract<AlertCallback, { type: 'webhook' }>;
 export type WebhookChannelOptions = {
   /** Limit for one request, from connecting to the response headers. Default 10 s. */
   timeoutMs?: number;
+  /** Outbound-address policy; default: the built-in defaults (link-local and metadata denied). */
+  guard?: OutboundGuard;
   /** Source of the signed timestamp; tests pin it. */
   now?: () => Date;
 };
@@ -23,10 +27,12 @@ const SIGNATURE_PATTERN = /^sha256=[0-9a-f]{64}$/;
  */
 export class WebhookChannel implements AlertChannel<WebhookCallback> {
   private readonly timeoutMs: number;
+  private readonly guard: OutboundGuard;
   private readonly now: () => Date;
 
   constructor(options: WebhookChannelOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+    this.guard = options.guard ?? new OutboundGuard(DEFAULT_ADDRESS_POLICY);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -41,7 +47,7 @@ export class WebhookChannel implements AlertChannel<WebhookCallback> {
       'x-weft-timestamp': timestamp,
     };
     if (callback.secret) headers['x-weft-signature'] = signWebhookPayload(callback.secret, timestamp, body);
-    return postOnce({ url: callback.url, body, headers, timeoutMs: this.timeoutMs });
+    return postOnce({ url: callback.url, body, headers, timeoutMs: this.timeoutMs, guard: this.guard });
   }
 }
 

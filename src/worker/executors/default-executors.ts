@@ -1,3 +1,5 @@
+import type { AddressPolicy } from '../../outbound/domain/address-policy.js';
+import { OutboundGuard } from '../../outbound/outbound-guard.js';
 import type { TaskExecutor } from './executor.js';
 import { HttpExecutor } from './http.executor.js';
 import { NoopExecutor } from './noop.executor.js';
@@ -11,6 +13,8 @@ export type DefaultExecutorOptions = {
   killGraceMs?: number;
   /** Limit for one http task's request, response body included. */
   httpTimeoutMs?: number;
+  /** Outbound-address policy of http tasks (WEFT_HTTP_TASK_ALLOW/DENY); default: the built-in defaults. */
+  httpPolicy?: AddressPolicy;
   /** Where shell tasks get PATH, HOME, LANG and TZ; default the worker's environment. */
   shellBaseEnv?: Record<string, string | undefined>;
 };
@@ -22,7 +26,7 @@ export type DefaultExecutorOptions = {
 export function createDefaultExecutors(opts: DefaultExecutorOptions): Map<string, TaskExecutor<unknown>> {
   const executors: TaskExecutor<unknown>[] = [
     new ShellExecutor({ killGraceMs: opts.killGraceMs, baseEnv: opts.shellBaseEnv }),
-    new HttpExecutor({ timeoutMs: opts.httpTimeoutMs }),
+    new HttpExecutor({ timeoutMs: opts.httpTimeoutMs, guard: opts.httpPolicy && new OutboundGuard(opts.httpPolicy) }),
     new SqlExecutor({ connEnv: opts.connEnv }),
     new NoopExecutor(),
   ];

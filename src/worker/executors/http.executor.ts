@@ -1,3 +1,6 @@
+import { Headers, type RequestInit, type Response } from 'undici';
+import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
+import { OutboundGuard, outboundRefusal } from '../../outbound/outbound-guard.js';
 import { cancelledResult, errorMessage, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
 
 export type HttpTaskPayload = {
@@ -7,6 +10,8 @@ export type HttpTaskPayload = {
 export type HttpExecutorOptions = {
   /** Limit for one request, from sending it to the last byte of the response body. */
   timeoutMs?: number;
+  /** The outbound-address policy (WEFT_HTTP_TASK_ALLOW/DENY); default: the built-in defaults. */
+  guard?: OutboundGuard;
 };
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 300_000;
@@ -21,14 +26,17 @@ const RETRYABLE_CLIENT_STATUSES = new Set([408, 425, 429]);
 /**
  * One HTTP request per attempt with the global fetch. A body that is not a string is sent as JSON. The response is
  * success when its status is in `expectStatus` (default any 2xx); its body becomes XCom `return_value`, parsed when the
- * response says it is JSON (`application/json` or `+json`), otherwise text; an empty body pushes no XCom.
+ * response says it is JSON (`application/json` or `+json`), otherwise text; an empty body pushes no XCom. Every
+ * connection, redirects included, goes through the outbound-address policy; a refused one fails the attempt for good.
  */
 export class HttpExecutor implements TaskExecutor<HttpTaskPayload> {
   readonly type = 'http';
   private readonly timeoutMs: number;
+  private readonly guard: OutboundGuard;
 
   constructor(options: HttpExecutorOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+    this.guard = options.guard ?? new OutboundGuard(DEFAULT_ADDRESS_POLICY);
   }
 
   async execute(task: HttpTaskPayload, ctx: ExecutionContext): Promise<ExecutionResult> {
@@ -57,8 +65,10 @@ export class HttpExecutor implements TaskExecutor<HttpTaskPayload> {
 
     let response: Response;
     try {
-      response = await fetch(url, { ...init, method, signal });
+      response = await this.guard.fetch(url, { ...init, method, signal });
     } catch (err) {
+      const refused = outboundRefusal(err);
+      if (refused) return failed(`${target} ${refused}`, false);
       return interrupted() ?? failed(`${target} failed: ${networkError(err).replaceAll(url.href, redactUrl(url))}`, true);
     }
 
