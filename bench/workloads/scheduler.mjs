@@ -7,13 +7,16 @@
 //    POST /leases/{id}/complete, against the same call on a 5-task run; and resolveDownstream alone;
 //  - one tick over 1,000 hourly DAGs that each have one run due, then an idle tick.
 import { performance } from 'node:perf_hooks';
-import { fromBuild } from '../lib/weft.mjs';
+import { existsSync } from 'node:fs';
+import { buildPath, fromBuild } from '../lib/weft.mjs';
 import { foreignCpu } from '../lib/proc.mjs';
 import { medianOf } from '../lib/stats.mjs';
 import { chainTasks, count, dagDoc, fanOutTasks, hourNow, hoursBefore, now, registerAll, withService } from './common.mjs';
 
-const { resolveDownstream } = await fromBuild('dist/runs/domain/resolve.js');
-const { indexTaskGraph } = await fromBuild('dist/runs/domain/task-graph.js');
+// The kernel's pure domain (dist/runs/domain in builds from before src/engine/, which --ref may measure).
+const engineDomain = (file) => fromBuild(existsSync(buildPath('dist/engine')) ? `dist/engine/runs/domain/${file}` : `dist/runs/domain/${file}`);
+const { resolveDownstream } = await engineDomain('resolve.js');
+const { indexTaskGraph } = await engineDomain('task-graph.js');
 
 export async function schedulerWorkload(ctx, rep) {
   await dueRuns(ctx, rep);

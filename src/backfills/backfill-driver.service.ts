@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { inTransaction, PG_POOL } from '../database/pg.js';
-import { backfillRunId } from '../runs/domain/run-id.js';
-import { RunEngine } from '../runs/run-engine.service.js';
-import { DagSchedulingRepository, RunsRepository } from '../runs/runs.repository.js';
+import { backfillRunId } from '../engine/runs/domain/run-id.js';
+import { RunEngine } from '../engine/runs/run-engine.service.js';
+import { DagSchedulingRepository, RunsRepository } from '../engine/runs/runs.repository.js';
 import type { RunInterval } from '../scheduler/domain/data-interval.js';
 import { intervalsBetween } from '../scheduler/domain/intervals-between.js';
 import { BackfillsRepository, type BackfillItem } from './backfills.repository.js';

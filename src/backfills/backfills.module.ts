@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RunsModule } from '../runs/runs.module.js';
+import { RunsModule } from '../engine/runs/runs.module.js';
 import { BackfillsController } from './backfills.controller.js';
 import { BackfillsService } from './backfills.service.js';
 

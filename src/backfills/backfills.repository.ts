@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../database/pg.js';
-import type { RunState } from '../runs/domain/run-state.js';
+import type { RunState } from '../engine/runs/domain/run-state.js';
 import type { BackfillClipping } from './domain/clip-to-ended.js';
 import type { PlannedDate, ReprocessBehavior } from './domain/plan-backfill.js';
 

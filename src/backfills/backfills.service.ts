@@ -6,8 +6,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../common/errors.
 import type { Page } from '../common/validation.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { inTransaction, PG_POOL } from '../database/pg.js';
-import { RunEngine } from '../runs/run-engine.service.js';
-import { DagSchedulingRepository } from '../runs/runs.repository.js';
+import { RunEngine } from '../engine/runs/run-engine.service.js';
+import { DagSchedulingRepository } from '../engine/runs/runs.repository.js';
 import type { RunInterval } from '../scheduler/domain/data-interval.js';
 import { intervalsBetween } from '../scheduler/domain/intervals-between.js';
 import { BackfillDriver } from './backfill-driver.service.js';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RunsModule } from '../runs/runs.module.js';
+import { RunsModule } from '../engine/runs/runs.module.js';
 import { EVENT_BUS } from './event-bus.js';
 import { EventsRepository } from './events.repository.js';
 import { PgEventBus } from './pg-event-bus.service.js';

@@ -7,8 +7,8 @@ import { DomainError, NotFoundError, ValidationError } from '../common/errors.js
 import { CONFIG, type Config } from '../config/config.js';
 import { PG_POOL } from '../database/pg.js';
 import { BackfillsRepository } from '../backfills/backfills.repository.js';
-import { DagSchedulingRepository } from '../runs/runs.repository.js';
-import { RunsService } from '../runs/runs.service.js';
+import { DagSchedulingRepository } from '../engine/runs/runs.repository.js';
+import { RunsService } from '../engine/runs/runs.service.js';
 import {
   backfillStream,
   dagRunStream,

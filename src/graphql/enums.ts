@@ -1,8 +1,8 @@
 import { registerEnumType } from '@nestjs/graphql';
 import { API_KEY_ROLES } from '../auth/domain/api-key-inputs.js';
-import { RUN_STATES } from '../runs/domain/run-state.js';
-import { RUN_TYPES } from '../runs/domain/run-inputs.js';
-import { TASK_STATES } from '../runs/domain/task-state.js';
+import { RUN_STATES } from '../engine/runs/domain/run-state.js';
+import { RUN_TYPES } from '../engine/runs/domain/run-inputs.js';
+import { TASK_STATES } from '../engine/runs/domain/task-state.js';
 
 /**
  * GraphQL enums over the domain's own lists; their values are spelled exactly as in REST (`up_for_retry`), so both

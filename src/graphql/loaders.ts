@@ -5,9 +5,9 @@ import { BackfillsService, type BackfillView } from '../backfills/backfills.serv
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 import type { DagVersionRecord } from '../dags/dags.repository.js';
 import { DagsService } from '../dags/dags.service.js';
-import type { XcomEntry } from '../leases/task-data.repository.js';
-import { TaskDataService } from '../leases/task-data.service.js';
-import { RunsService, type TaskInstanceView } from '../runs/runs.service.js';
+import type { XcomEntry } from '../engine/leases/task-data.repository.js';
+import { TaskDataService } from '../engine/leases/task-data.service.js';
+import { RunsService, type TaskInstanceView } from '../engine/runs/runs.service.js';
 
 type BackfillProgress = Pick<BackfillView, 'counts' | 'items'>;
 

@@ -4,8 +4,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { Clock } from '../common/clock.js';
 import { PG_POOL } from '../database/pg.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
-import { RUN_STATES } from '../runs/domain/run-state.js';
-import { TASK_STATES } from '../runs/domain/task-state.js';
+import { RUN_STATES } from '../engine/runs/domain/run-state.js';
+import { TASK_STATES } from '../engine/runs/domain/task-state.js';
 import { MetricsRepository } from './metrics.repository.js';
 
 /** Seconds, from 5 ms to an hour: fits HTTP calls, long polls and task attempts alike. */

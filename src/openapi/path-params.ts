@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { INT32_MAX, wholeNumber } from '../common/validation.js';
 import { idSchema } from '../dags/domain/dag-document.schema.js';
-import { xcomKey } from '../leases/domain/xcom-inputs.js';
-import { runIdSchema } from '../runs/domain/run-inputs.js';
+import { xcomKey } from '../engine/leases/domain/xcom-inputs.js';
+import { runIdSchema } from '../engine/runs/domain/run-inputs.js';
 
 /**
  * The rule for each path parameter, by name: one name means one kind of value on every route, so `{dagId}` is

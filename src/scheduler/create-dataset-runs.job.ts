@@ -3,8 +3,8 @@ import pg from 'pg';
 import { Clock } from '../common/clock.js';
 import { inTransaction, PG_POOL } from '../database/pg.js';
 import { DatasetsRepository } from '../datasets/datasets.repository.js';
-import { RunEngine } from '../runs/run-engine.service.js';
-import { DagSchedulingRepository } from '../runs/runs.repository.js';
+import { RunEngine } from '../engine/runs/run-engine.service.js';
+import { DagSchedulingRepository } from '../engine/runs/runs.repository.js';
 
 /**
  * Creates a run for each DAG scheduled on datasets once its condition holds: every listed dataset updated since

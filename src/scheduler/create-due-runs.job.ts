@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
 import { inTransaction, PG_POOL, type Queryable } from '../database/pg.js';
-import { RunEngine } from '../runs/run-engine.service.js';
-import { DagSchedulingRepository, RunsRepository } from '../runs/runs.repository.js';
+import { RunEngine } from '../engine/runs/run-engine.service.js';
+import { DagSchedulingRepository, RunsRepository } from '../engine/runs/runs.repository.js';
 import { dueIntervals, nextDueInterval } from './domain/index.js';
-import { scheduledRunId } from '../runs/domain/run-id.js';
+import { scheduledRunId } from '../engine/runs/domain/run-id.js';
 
 /** DAGs handled per transaction (see run()). */
 const DAGS_PER_TRANSACTION = 25;

@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { inTransaction, PG_POOL } from '../database/pg.js';
 import type { ExternalTask } from '../dags/domain/dag-document.schema.js';
-import { RunEngine } from '../runs/run-engine.service.js';
-import { RunsRepository } from '../runs/runs.repository.js';
-import { RunsService } from '../runs/runs.service.js';
-import { assertTaskTransition } from '../runs/domain/task-state.js';
+import { RunEngine } from '../engine/runs/run-engine.service.js';
+import { RunsRepository } from '../engine/runs/runs.repository.js';
+import { RunsService } from '../engine/runs/runs.service.js';
+import { assertTaskTransition } from '../engine/runs/domain/task-state.js';
 import { evaluateExternalTask } from './domain/external-task.js';
 import { SensorsRepository } from './sensors.repository.js';
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { inTransaction, PG_POOL } from '../database/pg.js';
-import { assertTaskTransition } from '../runs/domain/task-state.js';
-import { RunsRepository } from '../runs/runs.repository.js';
+import { assertTaskTransition } from '../engine/runs/domain/task-state.js';
+import { RunsRepository } from '../engine/runs/runs.repository.js';
 
 /** Puts up_for_retry tasks whose retry delay has passed back in their queue (batches, SKIP LOCKED). */
 @Injectable()

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LeasesModule } from '../leases/leases.module.js';
+import { LeasesModule } from '../engine/leases/leases.module.js';
 import { RetentionModule } from '../retention/retention.module.js';
-import { RunsModule } from '../runs/runs.module.js';
+import { RunsModule } from '../engine/runs/runs.module.js';
 import { CreateDatasetRunsJob } from './create-dataset-runs.job.js';
 import { CreateDueRunsJob } from './create-due-runs.job.js';
 import { PokeSensorsJob } from './poke-sensors.job.js';

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL } from '../database/pg.js';
-import { RunsRepository } from '../runs/runs.repository.js';
-import { RunsService } from '../runs/runs.service.js';
+import { RunsRepository } from '../engine/runs/runs.repository.js';
+import { RunsService } from '../engine/runs/runs.service.js';
 
 /**
  * Starts queued runs wherever a DAG has room under maxActiveRuns (runs queued by triggers, or waiting for an

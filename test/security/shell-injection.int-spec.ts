@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderTaskPayload } from '../../src/leases/domain/render-task.js';
+import { renderTaskPayload } from '../../src/engine/leases/domain/render-task.js';
 import { buildTemplateContext } from '../../src/templating/domain/template-context.js';
 import type { DagTask } from '../../src/dags/domain/dag-document.schema.js';
 import { testContext } from '../../src/worker/executors/executor-testing.js';

@@ -6,7 +6,7 @@
 import { BackfillsRepository } from '../../dist/backfills/backfills.repository.js';
 import { loadConfig } from '../../dist/config/config.js';
 import { createPool } from '../../dist/database/pool.js';
-import { RunsRepository } from '../../dist/runs/runs.repository.js';
+import { RunsRepository } from '../../dist/engine/runs/runs.repository.js';
 
 const [url, what, id] = process.argv.slice(2);
 const pool = createPool(url, loadConfig({ ...process.env, WEFT_LOG_LEVEL: 'silent' }));

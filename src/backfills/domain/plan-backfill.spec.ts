@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { RunState } from '../../runs/domain/run-state.js';
+import type { RunState } from '../../engine/runs/domain/run-state.js';
 import { planBackfill, type ReprocessBehavior } from './plan-backfill.js';
 
 const d = (day: number) => new Date(Date.UTC(2024, 0, day));

@@ -1,4 +1,4 @@
-import type { RunState } from '../../runs/domain/run-state.js';
+import type { RunState } from '../../engine/runs/domain/run-state.js';
 
 export type ReprocessBehavior = 'none' | 'failed' | 'completed';
 export type ExistingRun = { runId: string; state: RunState };

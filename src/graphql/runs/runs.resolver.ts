@@ -1,10 +1,10 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
-import { clearTasksInput, markRunInput, runListFilter, triggerRunInput } from '../../runs/domain/run-inputs.js';
-import { RunControlService } from '../../runs/run-control.service.js';
-import type { RunRow } from '../../runs/runs.repository.js';
-import { RunsService } from '../../runs/runs.service.js';
+import { clearTasksInput, markRunInput, runListFilter, triggerRunInput } from '../../engine/runs/domain/run-inputs.js';
+import { RunControlService } from '../../engine/runs/run-control.service.js';
+import type { RunRow } from '../../engine/runs/runs.repository.js';
+import { RunsService } from '../../engine/runs/runs.service.js';
 import type { GraphqlContext } from '../context.js';
 import { MarkStateEnum } from '../enums.js';
 import { GraphqlLoaders } from '../loaders.js';

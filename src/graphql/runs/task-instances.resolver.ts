@@ -1,12 +1,12 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
-import { xcomKey, xcomValueInput } from '../../leases/domain/xcom-inputs.js';
-import { TaskDataService } from '../../leases/task-data.service.js';
-import { markTaskInput } from '../../runs/domain/run-inputs.js';
-import { RunControlService } from '../../runs/run-control.service.js';
-import type { TaskInstanceView } from '../../runs/runs.service.js';
-import { RunsService } from '../../runs/runs.service.js';
+import { xcomKey, xcomValueInput } from '../../engine/leases/domain/xcom-inputs.js';
+import { TaskDataService } from '../../engine/leases/task-data.service.js';
+import { markTaskInput } from '../../engine/runs/domain/run-inputs.js';
+import { RunControlService } from '../../engine/runs/run-control.service.js';
+import type { TaskInstanceView } from '../../engine/runs/runs.service.js';
+import { RunsService } from '../../engine/runs/runs.service.js';
 import type { GraphqlContext } from '../context.js';
 import { GraphqlLoaders } from '../loaders.js';
 import { JSONScalar } from '../scalars.js';

@@ -1,7 +1,7 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { CanRead } from '../../auth/roles.decorator.js';
 import { paginationSchema, parseInput } from '../../common/validation.js';
-import { TaskDataService } from '../../leases/task-data.service.js';
+import { TaskDataService } from '../../engine/leases/task-data.service.js';
 import { PageArgs } from '../pagination.js';
 import { Worker, WorkerPage } from './worker.types.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { validateDagDocument } from '../../dags/domain/validate-dag.js';
-import { renderTaskPayload } from '../../leases/domain/render-task.js';
+import { renderTaskPayload } from '../../engine/leases/domain/render-task.js';
 import { buildTemplateContext } from '../../templating/domain/template-context.js';
 import { buildPod } from './build-pod.js';
 

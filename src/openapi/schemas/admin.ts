@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUN_STATES } from '../../runs/domain/run-state.js';
+import { RUN_STATES } from '../../engine/runs/domain/run-state.js';
 import { API_KEY_ROLES } from '../../auth/domain/api-key-inputs.js';
 import { anyJson, jsonObject, named, page, timestamp } from '../contract.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { RUN_TYPES } from '../../runs/domain/run-inputs.js';
-import { RUN_STATES } from '../../runs/domain/run-state.js';
-import { TASK_STATES } from '../../runs/domain/task-state.js';
+import { RUN_TYPES } from '../../engine/runs/domain/run-inputs.js';
+import { RUN_STATES } from '../../engine/runs/domain/run-state.js';
+import { TASK_STATES } from '../../engine/runs/domain/task-state.js';
 import { jsonObject, named, page, timestamp } from '../contract.js';
 
 export const runState = named('DagRunState', z.enum(RUN_STATES));

@@ -1,6 +1,6 @@
-import type { DagTask, DefaultArgs } from '../../dags/domain/dag-document.schema.js';
-import { renderDeep, renderShellCommand } from '../../templating/domain/render-template.js';
-import type { TemplateContext } from '../../templating/domain/template-context.js';
+import type { DagTask, DefaultArgs } from '../../../dags/domain/dag-document.schema.js';
+import { renderDeep, renderShellCommand } from '../../../templating/domain/render-template.js';
+import type { TemplateContext } from '../../../templating/domain/template-context.js';
 
 /** Fields that describe scheduling, not the work: a worker never needs them. */
 const SCHEDULING_FIELDS = new Set([

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDateTime, paginationSchema } from '../../common/validation.js';
+import { isoDateTime, paginationSchema } from '../../../common/validation.js';
 import { RUN_ID_PATTERN } from './run-id.js';
 import { RUN_STATES } from './run-state.js';
 import { TASK_STATES } from './task-state.js';

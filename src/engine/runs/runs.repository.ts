@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { noteQueued, PG_POOL, queuesToDefer, type Queryable } from '../database/pg.js';
-import type { DagDocument } from '../dags/domain/dag-document.schema.js';
+import { noteQueued, PG_POOL, queuesToDefer, type Queryable } from '../../database/pg.js';
+import type { DagDocument } from '../../dags/domain/dag-document.schema.js';
 import type { TaskSettings } from './domain/dag-tasks.js';
 import type { RunState } from './domain/run-state.js';
 import { UNFINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';

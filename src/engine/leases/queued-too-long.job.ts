@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
-import { CONFIG, type Config } from '../config/config.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { CONFIG, type Config } from '../../config/config.js';
+import { inTransaction, PG_POOL } from '../../database/pg.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { assertTaskTransition } from '../runs/domain/task-state.js';
-import { runFields } from '../logging/log-fields.js';
+import { runFields } from '../../logging/log-fields.js';
 
 /**
  * The first of the three clocks (DESIGN §5): a task queued longer than WEFT_QUEUED_TIMEOUT_SEC means no worker

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { PG_POOL, type Queryable } from '../database/pg.js';
+import { PG_POOL, type Queryable } from '../../database/pg.js';
 import { QUEUED_CHANNEL } from '../runs/runs.repository.js';
 
 export type ClaimRequest = {

@@ -2,14 +2,14 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { idSchema } from '../dags/domain/dag-document.schema.js';
-import { INT32_MAX, paginationSchema, parseInput, wholeNumber } from '../common/validation.js';
-import { CanOperate, CanRead, WorkerApi } from '../auth/roles.decorator.js';
+import { idSchema } from '../../dags/domain/dag-document.schema.js';
+import { INT32_MAX, paginationSchema, parseInput, wholeNumber } from '../../common/validation.js';
+import { CanOperate, CanRead, WorkerApi } from '../../auth/roles.decorator.js';
 import { LeasesService } from './leases.service.js';
 import { TaskDataService } from './task-data.service.js';
 import { xcomKey, xcomValueInput } from './domain/xcom-inputs.js';
-import { ApiContract } from '../openapi/contract.js';
-import { completeResult, heartbeatResult, leaseBatch, logLinePage, workerPage, xcomEntry, xcomEntryList } from '../openapi/schemas/leases.js';
+import { ApiContract } from '../../openapi/contract.js';
+import { completeResult, heartbeatResult, leaseBatch, logLinePage, workerPage, xcomEntry, xcomEntryList } from '../../openapi/schemas/leases.js';
 
 const leaseBody = z.strictObject({
   queues: z.array(idSchema).min(1).max(100),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildTemplateContext } from '../../templating/domain/template-context.js';
-import { TemplateError } from '../../templating/domain/template-error.js';
-import type { DagTask } from '../../dags/domain/dag-document.schema.js';
+import { buildTemplateContext } from '../../../templating/domain/template-context.js';
+import { TemplateError } from '../../../templating/domain/template-error.js';
+import type { DagTask } from '../../../dags/domain/dag-document.schema.js';
 import { renderTaskPayload } from './render-task.js';
 
 const context = buildTemplateContext({

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AlertsService } from '../alerts/alerts.service.js';
-import type { Queryable } from '../database/pg.js';
-import { DatasetsRepository } from '../datasets/datasets.repository.js';
-import type { DagDocument } from '../dags/domain/dag-document.schema.js';
+import { AlertsService } from '../../alerts/alerts.service.js';
+import type { Queryable } from '../../database/pg.js';
+import { DatasetsRepository } from '../../datasets/datasets.repository.js';
+import type { DagDocument } from '../../dags/domain/dag-document.schema.js';
 import { dagGraphIndex, taskSettings, type TaskSettings } from './domain/dag-tasks.js';
 import { deriveRunState } from './domain/derive-run-state.js';
 import { LruCache } from './domain/lru-cache.js';

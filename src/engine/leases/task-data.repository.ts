@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { PG_POOL, type Queryable } from '../database/pg.js';
+import { PG_POOL, type Queryable } from '../../database/pg.js';
 
 export type XcomEntry = { key: string; value: unknown; tryNumber: number; createdAt: Date };
 export type LogLine = { tryNumber: number; line: string; stream: string; at: Date };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Queryable } from '../database/pg.js';
+import type { Queryable } from '../../database/pg.js';
 import { MARKER_STREAM, parseMarker, type Dropped } from './domain/log-cap.js';
 
 /** Size accounting and trimming of one try's log lines (the per-try cap). */

@@ -1,5 +1,5 @@
-import type { DagDocument, DagTask } from '../../dags/domain/dag-document.schema.js';
-import { parseIsoDurationSeconds } from '../../dags/domain/iso-duration.js';
+import type { DagDocument, DagTask } from '../../../dags/domain/dag-document.schema.js';
+import { parseIsoDurationSeconds } from '../../../dags/domain/iso-duration.js';
 import { indexTaskGraph, type TaskGraphIndex } from './task-graph.js';
 import type { RetryPolicy } from './retry.js';
 

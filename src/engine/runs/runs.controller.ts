@@ -2,14 +2,14 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from 
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { parseInput } from '../common/validation.js';
+import { parseInput } from '../../common/validation.js';
 import { RUN_STATES } from './domain/run-state.js';
 import { clearTasksInput, markRunInput, markTaskInput, runListFilter, triggerRunInput } from './domain/run-inputs.js';
-import { CanOperate, CanRead } from '../auth/roles.decorator.js';
+import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { RunControlService } from './run-control.service.js';
 import { RunsService } from './runs.service.js';
-import { ApiContract } from '../openapi/contract.js';
-import { clearResult, dagRun, dagRunPage, markTaskResult, taskInstance, taskInstanceList } from '../openapi/schemas/runs.js';
+import { ApiContract } from '../../openapi/contract.js';
+import { clearResult, dagRun, dagRunPage, markTaskResult, taskInstance, taskInstanceList } from '../../openapi/schemas/runs.js';
 
 const listQuery = runListFilter.extend({
   state: z

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { RunState as PrismaRunState } from '../../generated/prisma/enums.js';
+import { RunState as PrismaRunState } from '../../../generated/prisma/enums.js';
 import { InvalidTransitionError } from './invalid-transition-error.js';
 import {
   assertRunTransition,

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { CONFIG, type Config } from '../config/config.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { CONFIG, type Config } from '../../config/config.js';
+import { inTransaction, PG_POOL } from '../../database/pg.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { LogCapTracker, logBytes, markerLine, TRIM_TO } from './domain/log-cap.js';
 import { LeasesRepository } from './leases.repository.js';
 import { TaskLogsRepository } from './task-logs.repository.js';

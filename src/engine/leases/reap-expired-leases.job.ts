@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
-import { inTransaction, PG_POOL, pgErrorCode, type Queryable } from '../database/pg.js';
+import { inTransaction, PG_POOL, pgErrorCode, type Queryable } from '../../database/pg.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { RunsService } from '../runs/runs.service.js';
 import { LeasesRepository } from './leases.repository.js';
-import { attemptFields } from '../logging/log-fields.js';
+import { attemptFields } from '../../logging/log-fields.js';
 
 /** Candidates per pass (the most overdue first). */
 const BATCH = 500;

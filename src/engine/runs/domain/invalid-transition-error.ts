@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/errors.js';
+import { DomainError } from '../../../common/errors.js';
 
 export type TransitionEntity = 'task' | 'run';
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { AuditService } from '../audit/audit.service.js';
-import { DomainError, NotFoundError } from '../common/errors.js';
-import type { Page } from '../common/validation.js';
-import { CONFIG, type Config } from '../config/config.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { DomainError, NotFoundError } from '../../common/errors.js';
+import type { Page } from '../../common/validation.js';
+import { CONFIG, type Config } from '../../config/config.js';
+import { inTransaction, PG_POOL } from '../../database/pg.js';
 import { TaskDataRepository, type LogLine, type WorkerView, type XcomEntry } from './task-data.repository.js';
 
 @Injectable()

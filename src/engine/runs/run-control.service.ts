@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { AuditService } from '../audit/audit.service.js';
-import { Clock } from '../common/clock.js';
-import { NotFoundError, ValidationError } from '../common/errors.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { Clock } from '../../common/clock.js';
+import { NotFoundError, ValidationError } from '../../common/errors.js';
+import { inTransaction, PG_POOL } from '../../database/pg.js';
 import { selectTasks } from './domain/select-tasks.js';
 import { assertRunTransition, type RunState } from './domain/run-state.js';
 import { assertTaskTransition, FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { RunEngine } from './run-engine.service.js';
-import { BackfillDriver } from '../backfills/backfill-driver.service.js';
-import { BackfillsRepository } from '../backfills/backfills.repository.js';
-import { AlertsRepository } from '../alerts/alerts.repository.js';
-import { AlertsService } from '../alerts/alerts.service.js';
-import { DatasetsRepository } from '../datasets/datasets.repository.js';
+import { BackfillDriver } from '../../backfills/backfill-driver.service.js';
+import { BackfillsRepository } from '../../backfills/backfills.repository.js';
+import { AlertsRepository } from '../../alerts/alerts.repository.js';
+import { AlertsService } from '../../alerts/alerts.service.js';
+import { DatasetsRepository } from '../../datasets/datasets.repository.js';
 import { RunControlService } from './run-control.service.js';
 import { RunControlController, RunsController } from './runs.controller.js';
 import { DagSchedulingRepository, RunsRepository } from './runs.repository.js';

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
-import { Clock } from '../common/clock.js';
-import { PgListener, type ChannelHandler } from '../database/pg-listener.service.js';
-import { attachedToTransaction, attachToTransaction, PG_POOL, setQueuedHandOff, type Queryable, type QueuedHandOff, type QueuedOnQueue } from '../database/pg.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { Clock } from '../../common/clock.js';
+import { PgListener, type ChannelHandler } from '../../database/pg-listener.service.js';
+import { attachedToTransaction, attachToTransaction, PG_POOL, setQueuedHandOff, type Queryable, type QueuedHandOff, type QueuedOnQueue } from '../../database/pg.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { QUEUED_CHANNEL, SLOT_FREED } from '../runs/runs.repository.js';
 import { WakeTicket } from './domain/wake-ticket.js';
 import { parseQueuedPayload, Waiter, WaiterRegistry } from './domain/waiters.js';

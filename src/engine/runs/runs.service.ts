@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { AuditService } from '../audit/audit.service.js';
-import { Clock } from '../common/clock.js';
-import { ConflictError, NotFoundError } from '../common/errors.js';
-import type { Page } from '../common/validation.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
-import { manualInterval } from '../scheduler/domain/index.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { Clock } from '../../common/clock.js';
+import { ConflictError, NotFoundError } from '../../common/errors.js';
+import type { Page } from '../../common/validation.js';
+import { inTransaction, PG_POOL } from '../../database/pg.js';
+import { manualInterval } from '../../scheduler/domain/index.js';
 import { manualRunId } from './domain/run-id.js';
-import { BackfillDriver } from '../backfills/backfill-driver.service.js';
+import { BackfillDriver } from '../../backfills/backfill-driver.service.js';
 import { RunEngine } from './run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository, type RunFilter, type RunRow, type TaskInstanceRow, type TryRow } from './runs.repository.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { DomainError } from '../../common/errors.js';
-import { TaskState as PrismaTaskState } from '../../generated/prisma/enums.js';
+import { DomainError } from '../../../common/errors.js';
+import { TaskState as PrismaTaskState } from '../../../generated/prisma/enums.js';
 import { InvalidTransitionError } from './invalid-transition-error.js';
 import {
   assertTaskTransition,
