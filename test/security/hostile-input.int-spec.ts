@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { useTestApp } from '../support/app.js';
-import { changedTables, leaves, operations, resolve, sample, setAt, tableChecksums, type Operation, type Schema } from '../support/openapi-walk.js';
+import { changedTables, leaves, operations, resolve, sample, setAt, tableChecksums, type Leaf, type Operation, type Schema } from '../support/openapi-walk.js';
 
 /**
  * Hostile input against every operation of the served OpenAPI document, over real HTTP on a real database: per
- * path parameter, query parameter and body field, a NUL, a lone surrogate, over-range integers and a 250-character
+ * path parameter, query parameter and body field (required and optional), a NUL, a lone surrogate, over-range integers and a 250-character
  * id. Each must be answered with a documented 4xx in the error shape (never a 5xx), and a refused request must
  * leave every table as it was. The operations come from the document, so a new one is walked as soon as it exists.
  */
@@ -117,13 +117,12 @@ describe('hostile input on every REST operation', () => {
         }
       }
       if (bodySchema) {
-        const value = JSON.parse(baseBody!);
-        for (const leaf of leaves(doc, bodySchema, value)) {
+        for (const [carrier, leaf] of bodyLeaves(doc, bodySchema, JSON.parse(baseBody!))) {
           const at = leaf.path.join('.') || '(body)';
           const hostile =
             leaf.kind === 'integer' ? BODY_INTEGERS : leaf.kind === 'string' ? [NUL, LONE] : [{ fz: NUL }, { [LONE]: 1 }, { fz: [LONE] }];
           for (const v of hostile) {
-            check(op, await send(`body ${at}=${JSON.stringify(v)}`, urlOf(op), JSON.stringify(setAt(value, leaf.path, v))));
+            check(op, await send(`body ${at}=${JSON.stringify(v)}`, urlOf(op), JSON.stringify(setAt(carrier, leaf.path, v))));
           }
         }
         check(op, await send('body null', urlOf(op), 'null'));
@@ -140,9 +139,8 @@ describe('hostile input on every REST operation', () => {
         check(op, await send(`path ${name}=<250 characters>`, urlOf(op, { [name]: LONG_ID })), { mayPass: true });
       }
       if (bodySchema) {
-        const value = JSON.parse(baseBody!);
-        for (const leaf of leaves(doc, bodySchema, value).filter((l) => l.kind === 'string')) {
-          check(op, await send(`body ${leaf.path.join('.')}=<250 characters>`, urlOf(op), JSON.stringify(setAt(value, leaf.path, LONG_ID))), { mayPass: true });
+        for (const [carrier, leaf] of bodyLeaves(doc, bodySchema, JSON.parse(baseBody!)).filter(([, l]) => l.kind === 'string')) {
+          check(op, await send(`body ${leaf.path.join('.')}=<250 characters>`, urlOf(op), JSON.stringify(setAt(carrier, leaf.path, LONG_ID))), { mayPass: true });
         }
       }
     }
@@ -150,3 +148,16 @@ describe('hostile input on every REST operation', () => {
     expect(failures).toEqual([]);
   });
 });
+
+/**
+ * Each place of a body once, with the body that carries it: the required fields in the smallest valid body, then the
+ * optional ones in a body that has every field.
+ */
+function bodyLeaves(doc: Schema, schema: Schema, minimal: unknown): (readonly [unknown, Leaf])[] {
+  const full = sample(doc, schema, '', true);
+  const seen = new Set<string>();
+  return [...leaves(doc, schema, minimal).map((l) => [minimal, l] as const), ...leaves(doc, schema, full).map((l) => [full, l] as const)].filter(([, l]) => {
+    const key = l.path.join('.');
+    return !seen.has(key) && Boolean(seen.add(key));
+  });
+}

@@ -25,23 +25,26 @@ export function resolve(doc: Schema, s: Schema | undefined): Schema {
   return cur;
 }
 
-/** A value the schema accepts (required fields only, first branch of a union), built from the schema alone. */
-export function sample(doc: Schema, raw: Schema | undefined, name = ''): unknown {
+/**
+ * A value the schema accepts (required fields only, first branch of a union), built from the schema alone; with
+ * `all`, optional fields too (the value may then break a rule across fields: it is a carrier for one hostile leaf).
+ */
+export function sample(doc: Schema, raw: Schema | undefined, name = '', all = false): unknown {
   const s = resolve(doc, raw);
   if (s.default !== undefined && s.default !== null) return s.default;
   if (s.example !== undefined) return s.example;
   if (s.enum) return s.enum.find((v: unknown) => v !== null);
   const branches = s.oneOf ?? s.anyOf;
-  if (branches) return sample(doc, branches[0], name);
-  if (s.allOf) return Object.assign({}, ...s.allOf.map((b: Schema) => sample(doc, b, name)));
+  if (branches) return sample(doc, branches[0], name, all);
+  if (s.allOf) return Object.assign({}, ...s.allOf.map((b: Schema) => sample(doc, b, name, all)));
   switch (s.type) {
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (const key of s.required ?? []) out[key] = sample(doc, s.properties?.[key], key);
+      for (const key of all ? Object.keys(s.properties ?? {}) : (s.required ?? [])) out[key] = sample(doc, s.properties?.[key], key, all);
       return out;
     }
     case 'array':
-      return Array.from({ length: s.minItems ?? 0 }, () => sample(doc, s.items, name));
+      return Array.from({ length: Math.max(s.minItems ?? 0, all ? 1 : 0) }, () => sample(doc, s.items, name, all));
     case 'integer':
     case 'number':
       return s.minimum ?? 1;
