@@ -6,6 +6,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
 import { requestContext } from './auth/request-context.js';
+import { registerConsole } from './console/console-static.js';
 import { withConnectionBudget } from './database/connection-budget.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
 import { edgeServerOptions, installHttpEdge } from './common/http-edge.js';
@@ -60,6 +61,7 @@ export async function createApp(opts: AppOptions & { logger: Logger }): Promise<
 
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'api/v1/openapi.json' });
+  await registerConsole(fastify);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

@@ -7,11 +7,15 @@ import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { type ChannelHandler, PgListener } from '../database/pg-listener.service.js';
-import { NotFoundError } from '../common/errors.js';
+import { DomainError, NotFoundError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
 import { inTransaction, PG_POOL } from '../database/pg.js';
 import { API_KEYS_CHANNEL, ApiKeysRepository, type ApiKeyRow, type Role } from './api-keys.repository.js';
 import { KeyCache } from './key-cache.js';
+import { requestContext } from './request-context.js';
+
+/** Who is calling: the key of this request (with WEFT_AUTH=off, nobody in particular, with every right). */
+export type Principal = { authEnabled: boolean; role: Role; keyId: string | null; name: string | null; prefix: string | null };
 
 const KEY_PREFIX = 'weft_';
 /** Advisory lock that keeps replicas starting at once from each creating a first admin key. */
@@ -42,7 +46,7 @@ export class ApiKeysService {
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
-    @Inject(CONFIG) config: Config,
+    @Inject(CONFIG) private readonly config: Config,
     private readonly clock: Clock,
     private readonly repo: ApiKeysRepository,
     private readonly audit: AuditService,
@@ -66,6 +70,17 @@ export class ApiKeysService {
       return created;
     });
     return { ...row, key };
+  }
+
+  /**
+   * The caller of the current request, so that a client (the console) can offer only what its key may do. The
+   * server still checks every call: this is information, not a permission.
+   */
+  whoami(): Principal {
+    if (!this.config.authEnabled) return { authEnabled: false, role: 'admin', keyId: null, name: null, prefix: null };
+    const key = requestContext.getStore()?.apiKey;
+    if (!key) throw new DomainError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <key>');
+    return { authEnabled: true, role: key.role, keyId: key.id, name: key.name, prefix: key.prefix };
   }
 
   /** The key a request presents, if it exists and is not revoked; last use is recorded at most once a minute. */

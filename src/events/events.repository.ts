@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
+import { registerListener, removeListener } from '../database/listener-registry.js';
 import { PG_POOL } from '../database/pg.js';
 import type { StoredEvent, StreamName } from './domain/streams.js';
 
@@ -16,6 +17,14 @@ export class EventsRepository {
     return rows[0] ? Number(rows[0].seq) : 0;
   }
 
+  /** The last sequence number of each of `streams` (0 for a stream with no event yet). */
+  async lastSeqs(streams: StreamName[]): Promise<Map<StreamName, number>> {
+    const { rows } = await this.pool.query<{ stream: string; seq: string }>('SELECT stream, seq FROM event_streams WHERE stream = ANY($1::text[])', [streams]);
+    const out = new Map<StreamName, number>(streams.map((s) => [s, 0]));
+    for (const r of rows) out.set(r.stream, Number(r.seq));
+    return out;
+  }
+
   /**
    * Numbers up to `limit` waiting events (weft_events_number: one numberer at a time across all processes) and
    * NOTIFYs the streams that moved; returns that list ("<stream> <last seq>" lines), or null when nothing waited.
@@ -26,18 +35,12 @@ export class EventsRepository {
   }
 
   /** Registers (or refreshes) a process with live subscriptions for `ttlSec`: committing transactions NOTIFY meanwhile. */
-  async registerListener(id: string, ttlSec: number): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO event_listeners (id, expires_at) VALUES ($1, now() + make_interval(secs => $2))
-       ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-      [id, ttlSec],
-    );
-    // Rows of processes that died without unregistering.
-    await this.pool.query(`DELETE FROM event_listeners WHERE expires_at < now() - interval '1 minute'`);
+  registerListener(id: string, ttlSec: number): Promise<void> {
+    return registerListener(this.pool, id, ttlSec);
   }
 
-  async removeListener(id: string): Promise<void> {
-    await this.pool.query('DELETE FROM event_listeners WHERE id = $1', [id]);
+  removeListener(id: string): Promise<void> {
+    return removeListener(this.pool, id);
   }
 
   /** For each (stream, after): up to `limit` events with seq > after, in one round trip, ordered by stream then seq. */

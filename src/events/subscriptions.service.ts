@@ -22,6 +22,10 @@ import {
   type TaskInstanceStateEvent,
 } from './domain/streams.js';
 import { EVENT_BUS, type EventBus } from './event-bus.js';
+import { EventsRepository } from './events.repository.js';
+import type { TailChunk } from '../engine/leases/domain/log-tail.js';
+import { TaskDataService } from '../engine/leases/task-data.service.js';
+import { TaskLogTails } from '../engine/leases/task-log-tails.service.js';
 
 /** How long a subscription trusts its key before checking again that it has not been revoked. */
 const KEY_RECHECK_MS = 5_000;
@@ -44,6 +48,9 @@ export class SubscriptionsService {
     private readonly runs: RunsService,
     private readonly dags: DagSchedulingRepository,
     private readonly backfills: BackfillsRepository,
+    private readonly events: EventsRepository,
+    private readonly taskData: TaskDataService,
+    private readonly logTails: TaskLogTails,
   ) {}
 
   async taskInstanceStateChanged(who: Subscriber, dagId: string, runId: string, afterSequence?: number): Promise<AsyncIterableIterator<TaskInstanceStateEvent>> {
@@ -64,6 +71,33 @@ export class SubscriptionsService {
     return this.stream(who, backfillStream(backfillId), afterSequence, toBackfillProgressEvent);
   }
 
+  /**
+   * Where each stream stands now: a client that reads this first, then the state it shows, and subscribes with
+   * `afterSequence` = this number misses no change and needs no replay (an event numbered up to here was committed
+   * before the read, so the state read after it includes it; anything later arrives as an event).
+   */
+  streamPositions(streams: string[]): Promise<Map<string, number>> {
+    return this.events.lastSeqs(streams);
+  }
+
+  /**
+   * The log lines of a task instance (one try, or all when `tryNumber` is null) after line `afterId` ('0': from the
+   * start), then live as they are appended, in chunks.
+   */
+  async taskLogLines(
+    who: Subscriber,
+    target: { dagId: string; runId: string; taskId: string },
+    tryNumber: number | null,
+    afterId: string | null,
+  ): Promise<AsyncIterableIterator<TailChunk>> {
+    const problems = [];
+    if (tryNumber !== null && (!Number.isSafeInteger(tryNumber) || tryNumber < 1)) problems.push({ path: 'tryNumber', message: 'must be a positive integer' });
+    if (afterId !== null && !/^\d{1,18}$/.test(afterId)) problems.push({ path: 'afterId', message: 'must be a line id (digits)' });
+    if (problems.length) throw new ValidationError(problems);
+    const ti = await this.taskData.taskInstanceRowId(target.dagId, target.runId, target.taskId);
+    return this.authorised(who, this.logTails.tail(ti, tryNumber, afterId ?? '0'), (chunk) => chunk);
+  }
+
   private checkAfter(afterSequence: number | undefined): void {
     if (afterSequence !== undefined && (!Number.isSafeInteger(afterSequence) || afterSequence < 0)) {
       throw new ValidationError([{ path: 'afterSequence', message: 'must be a non-negative integer' }]);
@@ -71,7 +105,11 @@ export class SubscriptionsService {
   }
 
   private stream<T>(who: Subscriber, stream: string, after: number | undefined, map: (e: StoredEvent) => T): AsyncIterableIterator<T> {
-    const source = this.bus.subscribe(stream, after);
+    return this.authorised(who, this.bus.subscribe(stream, after), map);
+  }
+
+  /** Passes `source` on, checking again (at most every KEY_RECHECK_MS) that the subscriber's key may still read. */
+  private authorised<S, T>(who: Subscriber, source: AsyncIterableIterator<S>, map: (e: S) => T): AsyncIterableIterator<T> {
     let checkedAt = Date.now();
     const authorise = async (): Promise<void> => {
       if (!this.config.authEnabled || !who.apiKey || Date.now() - checkedAt < KEY_RECHECK_MS) return;

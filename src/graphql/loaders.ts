@@ -7,7 +7,9 @@ import type { DagVersionRecord } from '../dags/dags.repository.js';
 import { DagsService } from '../dags/dags.service.js';
 import type { XcomEntry } from '../engine/leases/task-data.repository.js';
 import { TaskDataService } from '../engine/leases/task-data.service.js';
+import type { RunRow } from '../engine/runs/runs.repository.js';
 import { RunsService, type TaskInstanceView } from '../engine/runs/runs.service.js';
+import { SubscriptionsService } from '../events/subscriptions.service.js';
 
 type BackfillProgress = Pick<BackfillView, 'counts' | 'items'>;
 
@@ -21,14 +23,26 @@ export class RequestLoaders {
   readonly xcomsOfTaskInstance: DataLoader<number, XcomEntry[]>;
   readonly backfillProgress: DataLoader<number, BackfillProgress>;
   readonly latestDocument: DataLoader<string, DagDocument | null>;
+  readonly streamPosition: DataLoader<string, number>;
+  private readonly recentRunLoaders = new Map<number, DataLoader<string, RunRow[]>>();
   /** One loader per page size asked for: `versions(limit, offset)` may differ between fields of a query. */
   private readonly versionPages = new Map<string, DataLoader<string, Page<DagVersionRecord>>>();
 
-  constructor(private readonly services: { runs: RunsService; dags: DagsService; backfills: BackfillsService; taskData: TaskDataService }) {
+  constructor(private readonly services: { runs: RunsService; dags: DagsService; backfills: BackfillsService; taskData: TaskDataService; events: SubscriptionsService }) {
     this.taskInstancesOfRun = byKey((ids) => services.runs.taskInstancesOfRuns(ids), () => []);
     this.xcomsOfTaskInstance = byKey((ids) => services.taskData.xcomsOfTaskInstances(ids), () => []);
     this.backfillProgress = byKey((ids) => services.backfills.progressOf(ids));
     this.latestDocument = byKey((ids) => services.dags.latestDocuments(ids), () => null);
+    this.streamPosition = byKey((streams) => services.events.streamPositions(streams), () => 0);
+  }
+
+  recentRunsOfDag(limit: number): DataLoader<string, RunRow[]> {
+    let loader = this.recentRunLoaders.get(limit);
+    if (!loader) {
+      loader = byKey((dagIds) => this.services.runs.recentRunsOfDags(dagIds, limit), () => []);
+      this.recentRunLoaders.set(limit, loader);
+    }
+    return loader;
   }
 
   versionsOfDag(limit: number, offset: number): DataLoader<string, Page<DagVersionRecord>> {
@@ -69,12 +83,13 @@ export class GraphqlLoaders {
     private readonly dags: DagsService,
     private readonly backfills: BackfillsService,
     private readonly taskData: TaskDataService,
+    private readonly events: SubscriptionsService,
   ) {}
 
   for(context: object): RequestLoaders {
     let loaders = this.byContext.get(context);
     if (!loaders) {
-      loaders = new RequestLoaders({ runs: this.runs, dags: this.dags, backfills: this.backfills, taskData: this.taskData });
+      loaders = new RequestLoaders({ runs: this.runs, dags: this.dags, backfills: this.backfills, taskData: this.taskData, events: this.events });
       this.byContext.set(context, loaders);
     }
     return loaders;

@@ -11,6 +11,7 @@ import { RunsResolver } from './runs/runs.resolver.js';
 import { TaskInstancesResolver } from './runs/task-instances.resolver.js';
 import { DateTimeScalar } from './scalars.js';
 import { SubscriptionsResolver } from './events/subscriptions.resolver.js';
+import { BackfillStreamPositionResolver, DagRunStreamPositionResolver, DagStreamPositionResolver } from './events/stream-positions.resolver.js';
 import { WorkersResolver } from './workers/workers.resolver.js';
 
 /**
@@ -27,6 +28,9 @@ export const GRAPHQL_RESOLVERS = [
   SlaMissesResolver,
   WorkersResolver,
   SubscriptionsResolver,
+  DagStreamPositionResolver,
+  DagRunStreamPositionResolver,
+  BackfillStreamPositionResolver,
   ApiKeysResolver,
 ];
 

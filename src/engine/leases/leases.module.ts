@@ -10,11 +10,12 @@ import { TaskDataRepository } from './task-data.repository.js';
 import { TaskDataService } from './task-data.service.js';
 import { TaskLogsRepository } from './task-logs.repository.js';
 import { TaskLogsService } from './task-logs.service.js';
+import { TaskLogTails } from './task-log-tails.service.js';
 
 @Module({
   imports: [RunsModule],
   controllers: [LeasesController],
-  providers: [LeasesRepository, LeasesService, QueueWakeups, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataRepository, TaskDataService, TaskLogsRepository, TaskLogsService],
-  exports: [LeasesService, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataService],
+  providers: [LeasesRepository, LeasesService, QueueWakeups, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataRepository, TaskDataService, TaskLogsRepository, TaskLogsService, TaskLogTails],
+  exports: [LeasesService, ReapExpiredLeasesJob, QueuedTooLongJob, TaskDataService, TaskLogTails],
 })
 export class LeasesModule {}

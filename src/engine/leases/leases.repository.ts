@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../../database/pg.js';
 import { QUEUED_CHANNEL } from '../runs/runs.repository.js';
+import { TASK_LOGS_CHANNEL } from './domain/log-tail.js';
 
 export type ClaimRequest = {
   workerId: string;
@@ -183,8 +184,12 @@ export class LeasesRepository {
   async appendLogs(db: Queryable, taskInstanceId: number, tryNumber: number, lines: { line: string; stream: string }[], now: Date): Promise<void> {
     await db.query({
       name: 'weft_append_logs',
-      text: `INSERT INTO task_logs (task_instance_id, try_number, line, stream, at)
-       SELECT $1, $2, l, s, $5 FROM unnest($3::text[], $4::text[]) AS x(l, s)`,
+      // The NOTIFY (for live log tails, TaskLogTails) only while some process has subscribers: see listener-registry.
+      text: `WITH appended AS (
+         INSERT INTO task_logs (task_instance_id, try_number, line, stream, at)
+         SELECT $1::int, $2::int, l, s, $5 FROM unnest($3::text[], $4::text[]) AS x(l, s)
+       )
+       SELECT pg_notify('${TASK_LOGS_CHANNEL}', $1::int::text) FROM event_listeners WHERE expires_at > clock_timestamp() LIMIT 1`,
       values: [taskInstanceId, tryNumber, lines.map((l) => l.line), lines.map((l) => l.stream), now],
     });
   }

@@ -68,6 +68,11 @@ export class TaskDataService {
     return { items, totalEntries: total, limit, offset };
   }
 
+  /** The row id of a task instance (NOT_FOUND when there is none): what log tails and event streams are keyed by. */
+  taskInstanceRowId(dagId: string, runId: string, taskId: string): Promise<number> {
+    return this.ti(dagId, runId, taskId);
+  }
+
   private async ti(dagId: string, runId: string, taskId: string): Promise<number> {
     const id = await this.repo.taskInstanceId(dagId, runId, taskId);
     if (id === null) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`);

@@ -1,10 +1,25 @@
-import { Injectable } from '@nestjs/common';
-import type { Queryable } from '../../database/pg.js';
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { PG_POOL, type Queryable } from '../../database/pg.js';
 import { MARKER_STREAM, parseMarker, type Dropped } from './domain/log-cap.js';
+import type { TailLine } from './domain/log-tail.js';
 
 /** Size accounting and trimming of one try's log lines (the per-try cap). */
 @Injectable()
 export class TaskLogsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  /** Up to `limit` lines of a task instance (one try, or all) after line `afterId`, in order (the log tails' read). */
+  async linesAfter(taskInstanceId: number, tryNumber: number | null, afterId: string, limit: number): Promise<TailLine[]> {
+    const { rows } = await this.pool.query<TailLine>(
+      `SELECT id::text AS id, try_number AS "tryNumber", line, stream, at FROM task_logs
+        WHERE task_instance_id = $1 AND ($2::int IS NULL OR try_number = $2) AND id > $3::bigint
+        ORDER BY id LIMIT $4`,
+      [taskInstanceId, tryNumber, afterId, limit],
+    );
+    return rows;
+  }
+
   /** Serialises trimmers of one task instance (two-key advisory lock: this namespace, the task instance id). */
   async lockTry(db: Queryable, taskInstanceId: number): Promise<void> {
     await db.query('SELECT pg_advisory_xact_lock(1717987684, $1)', [taskInstanceId]);

@@ -645,6 +645,16 @@ export class RunsRepository {
     return { items: items.rows, total: total.rows[0]!.n };
   }
 
+  /** The `limit` newest runs (by logical date) of each DAG, in one query (GraphQL's Dag.recentRuns batches on it). */
+  async recentRunsOfDags(dagIds: string[], limit: number): Promise<RunRow[]> {
+    const { rows } = await this.pool.query<RunRow>(
+      `SELECT r.* FROM unnest($1::text[]) AS d(dag_id)
+       CROSS JOIN LATERAL (SELECT ${RUN_COLUMNS} FROM dag_runs WHERE dag_id = d.dag_id ORDER BY logical_date DESC LIMIT $2) r`,
+      [dagIds, limit],
+    );
+    return rows;
+  }
+
   async taskInstances(dagRunId: number): Promise<TaskInstanceRow[]> {
     const { rows } = await this.pool.query<TaskInstanceRow>(
       `SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = $1 ORDER BY id`,

@@ -87,6 +87,13 @@ export class RunsService {
     return { items, totalEntries: total, limit: filter.limit, offset: filter.offset };
   }
 
+  /** The `limit` newest runs of each DAG, newest first, by DAG id (an unknown DAG has none). */
+  async recentRunsOfDags(dagIds: string[], limit: number): Promise<Map<string, RunRow[]>> {
+    const out = new Map<string, RunRow[]>(dagIds.map((id) => [id, []]));
+    for (const run of await this.runs.recentRunsOfDags(dagIds, limit)) out.get(run.dagId)?.push(run);
+    return out;
+  }
+
   async get(dagId: string, runId: string): Promise<RunRow> {
     const run = await this.runs.findRunByRunId(this.pool, dagId, runId);
     if (!run) throw new NotFoundError('DAG run', `${dagId}/${runId}`);

@@ -57,3 +57,21 @@ export class CreateApiKeyInput {
   @Field(() => [String], { nullable: true, description: 'Worker keys: limit leasing to these task types' })
   taskTypes?: string[];
 }
+
+@ObjectType({ description: 'The caller: the role and name of the key the request presents' })
+export class Principal {
+  @Field({ description: 'false when the service runs with WEFT_AUTH=off (then role is admin)' })
+  authEnabled!: boolean;
+
+  @Field(() => ApiKeyRoleEnum)
+  role!: Role;
+
+  @Field(() => ID, { nullable: true })
+  keyId!: string | null;
+
+  @Field(() => String, { nullable: true })
+  name!: string | null;
+
+  @Field(() => String, { nullable: true })
+  prefix!: string | null;
+}

@@ -1,10 +1,10 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ApiKeysService } from '../../auth/api-keys.service.js';
 import { apiKeyId, createApiKeyInput } from '../../auth/domain/api-key-inputs.js';
-import { AdminOnly } from '../../auth/roles.decorator.js';
+import { AdminOnly, Roles } from '../../auth/roles.decorator.js';
 import { paginationSchema, parseInput } from '../../common/validation.js';
 import { PageArgs } from '../pagination.js';
-import { ApiKey, ApiKeyPage, CreateApiKeyInput, CreatedApiKey } from './api-key.types.js';
+import { ApiKey, ApiKeyPage, CreateApiKeyInput, CreatedApiKey, Principal } from './api-key.types.js';
 
 /** API keys, admins only: the same ApiKeysService calls and input schemas as REST's /api/v1/apiKeys. */
 @Resolver(() => ApiKey)
@@ -16,6 +16,12 @@ export class ApiKeysResolver {
   apiKeyList(@Args() page: PageArgs) {
     const { limit, offset } = parseInput(paginationSchema, page);
     return this.keys.list(limit, offset);
+  }
+
+  @Query(() => Principal, { nullable: true, description: 'The role and name of the key this request presents (any valid key may ask)' })
+  @Roles('viewer', 'worker')
+  whoami() {
+    return this.keys.whoami();
   }
 
   @Mutation(() => CreatedApiKey, { description: 'Create a key; the key itself is in this answer only' })

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { AdminOnly, CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { paginationSchema, parseInput } from '../../common/validation.js';
@@ -8,7 +9,11 @@ import type { GraphqlContext } from '../context.js';
 import { GraphqlLoaders } from '../loaders.js';
 import { PageArgs } from '../pagination.js';
 import { JSONScalar } from '../scalars.js';
+import { DagRun } from '../runs/run.types.js';
 import { Dag, DagFilter, DagPage, DagVersion, DagVersionPage, ImportErrorPage, UpsertDagPayload } from './dag.types.js';
+
+/** Runs per DAG in a list: enough for a glance, small enough for a page of DAGs. */
+const recentRunsLimit = z.int().min(1).max(25);
 
 /** DAGs: the same DagsService calls and input schemas as REST's /api/v1/dags (error paths are the same too). */
 @Resolver(() => Dag)
@@ -47,6 +52,15 @@ export class DagsResolver {
   @ResolveField(() => JSONScalar, { description: 'The document of the latest version; secrets are redacted' })
   document(@Parent() dag: DagRecord & { document?: unknown }, @Context() ctx: GraphqlContext) {
     return dag.document !== undefined ? dag.document : this.loaders.for(ctx).latestDocument.load(dag.dagId);
+  }
+
+  @ResolveField(() => [DagRun], { description: 'The newest runs of the DAG (by logical date), newest first: the states at a glance' })
+  recentRuns(
+    @Parent() dag: DagRecord,
+    @Args('limit', { type: () => Int, defaultValue: 10, description: '1 to 25' }) limit: number,
+    @Context() ctx: GraphqlContext,
+  ) {
+    return this.loaders.for(ctx).recentRunsOfDag(parseInput(recentRunsLimit, limit, 'limit')).load(dag.dagId);
   }
 
   @ResolveField(() => DagVersionPage, { description: 'Versions of the DAG, newest first' })

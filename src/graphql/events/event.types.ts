@@ -123,3 +123,30 @@ export class BackfillProgressEvent {
   @Field(() => DateTimeScalar, { description: 'When the change was written' })
   at!: Date;
 }
+
+@ObjectType({ description: 'One log line of a task instance' })
+export class TaskLogLine {
+  @Field({ description: 'Increasing with every line appended; resume a tail after it with afterId' })
+  id!: string;
+
+  @Field(() => Int)
+  tryNumber!: number;
+
+  @Field()
+  line!: string;
+
+  @Field({ description: 'stdout, stderr, or weft for lines the service wrote (the log-cap marker)' })
+  stream!: string;
+
+  @Field(() => DateTimeScalar)
+  at!: Date;
+}
+
+@ObjectType({ description: 'Log lines appended since the previous chunk, oldest first' })
+export class TaskLogChunk {
+  @Field(() => [TaskLogLine])
+  lines!: TaskLogLine[];
+
+  @Field({ description: 'The id of the last line: resubscribe with afterId = this to resume' })
+  lastId!: string;
+}

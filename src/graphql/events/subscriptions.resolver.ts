@@ -2,7 +2,7 @@ import { Args, Context, ID, Int, Resolver, Subscription } from '@nestjs/graphql'
 import { CanRead } from '../../auth/roles.decorator.js';
 import { SubscriptionsService } from '../../events/subscriptions.service.js';
 import { subscriberOf, type GraphqlContext } from '../context.js';
-import { BackfillProgressEvent, DagRunStateEvent, TaskInstanceStateEvent } from './event.types.js';
+import { BackfillProgressEvent, DagRunStateEvent, TaskInstanceStateEvent, TaskLogChunk } from './event.types.js';
 
 const AFTER = 'Resume after this sequence number (events still kept in the outbox are replayed); default: from now on';
 /** The iterator yields the event objects themselves. */
@@ -42,5 +42,21 @@ export class SubscriptionsResolver {
     @Context() ctx: GraphqlContext,
   ) {
     return this.events.backfillProgress(subscriberOf(ctx), backfillId, afterSequence ?? undefined);
+  }
+
+  @Subscription(() => TaskLogChunk, {
+    resolve: asIs,
+    description: 'The log lines of a task instance (one try, or all tries) after afterId, then live as they are appended',
+  })
+  @CanRead()
+  taskLogLines(
+    @Args('dagId', { type: () => ID }) dagId: string,
+    @Args('runId') runId: string,
+    @Args('taskId') taskId: string,
+    @Args('tryNumber', { type: () => Int, nullable: true, description: 'One try; default: every try' }) tryNumber: number | null,
+    @Args('afterId', { type: () => String, nullable: true, description: 'Resume after this line id; default: from the first line' }) afterId: string | null,
+    @Context() ctx: GraphqlContext,
+  ) {
+    return this.events.taskLogLines(subscriberOf(ctx), { dagId, runId, taskId }, tryNumber ?? null, afterId ?? null);
   }
 }

@@ -164,3 +164,11 @@ export const readiness = named('Readiness', z.object({
   pendingMigrations: z.array(z.string()),
   error: z.string().optional(),
 }));
+
+export const principal = named('Principal', z.object({
+  authEnabled: z.boolean().describe('false when the service runs with WEFT_AUTH=off (then role is admin)'),
+  role: z.enum(API_KEY_ROLES),
+  keyId: z.string().nullable(),
+  name: z.string().nullable(),
+  prefix: z.string().nullable(),
+}), { example: { authEnabled: true, role: 'viewer', keyId: '3f1c9a2e-4d7b-4f0e-9a51-2c8e6b1d7f40', name: 'on-call dashboard', prefix: 'weft_AbCdEfG' } });

@@ -1,0 +1,342 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { gql } from '../lib/api';
+import { fmtDuration, fmtTime } from '../lib/format';
+import { follow } from '../lib/live';
+import { href } from '../lib/router';
+import { useSession } from '../lib/session';
+import { Dialog, ErrorBox, Json, Loading, StateBadge, useAction } from '../lib/ui';
+import { useLiveSnapshot } from '../lib/use-live-snapshot';
+import { seconds } from './run';
+
+type Try = { tryNumber: number; state: string; workerId: string | null; hostname: string | null; startDate: string | null; endDate: string | null; error: string | null };
+type Ti = {
+  taskId: string;
+  state: string;
+  tryNumber: number;
+  maxTries: number;
+  taskType: string;
+  queue: string;
+  pool: string;
+  poolSlots: number;
+  priorityWeight: number;
+  queuedAt: string | null;
+  startDate: string | null;
+  endDate: string | null;
+  durationSec: number | null;
+  nextRetryAt: string | null;
+  lastError: string | null;
+  tries: Try[];
+  xcomEntries: { key: string; value: unknown; tryNumber: number }[];
+};
+type Snap = { taskInstance: Ti; dag: { document: { tasks?: Record<string, unknown>[] } } };
+type Ev = { taskId: string; state: string; tryNumber: number; startDate: string | null; endDate: string | null };
+type Affected = { runId: string; taskId: string; state: string; tryNumber: number };
+
+const TI_FIELDS = `taskId state tryNumber maxTries taskType queue pool poolSlots priorityWeight queuedAt startDate endDate durationSec nextRetryAt lastError
+  tries { tryNumber state workerId hostname startDate endDate error } xcomEntries { key value tryNumber }`;
+const POSITIONS = `query($d: ID!, $r: String!) { dagRun(dagId: $d, runId: $r) { taskEventSequence } }`;
+const SNAPSHOT = `query($d: ID!, $r: String!, $t: String!) { taskInstance(dagId: $d, runId: $r, taskId: $t) { ${TI_FIELDS} } dag(dagId: $d) { document } }`;
+const TI_EVENTS = `subscription($d: ID!, $r: String!, $afterSequence: Int) { taskInstanceStateChanged(dagId: $d, runId: $r, afterSequence: $afterSequence) {
+  sequence taskId state tryNumber startDate endDate } }`;
+const ONE_TI = `query($d: ID!, $r: String!, $t: String!) { taskInstance(dagId: $d, runId: $r, taskId: $t) { ${TI_FIELDS} } }`;
+
+/** One task instance: tries, the log tailing live, XCom, the task's definition; clear and mark with a preview. */
+export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: string; taskId: string }) {
+  const session = useSession();
+  const vars = { d: dagId, r: runId, t: taskId };
+  const { snap, error, setSnap } = useLiveSnapshot<Snap, { dagRun: { taskEventSequence: number } }, Ev>({
+    deps: [dagId, runId, taskId],
+    positions: POSITIONS,
+    snapshot: SNAPSHOT,
+    variables: vars,
+    sources: [
+      {
+        query: TI_EVENTS,
+        variables: { d: dagId, r: runId },
+        position: (p) => p.dagRun.taskEventSequence,
+        event: (d) => (d as { taskInstanceStateChanged: Ev & { sequence: number } }).taskInstanceStateChanged,
+      },
+    ],
+    apply: (s, e) => (e.taskId === taskId ? { ...s, taskInstance: { ...s.taskInstance, state: e.state, tryNumber: e.tryNumber, startDate: e.startDate, endDate: e.endDate, durationSec: seconds(e.startDate, e.endDate) } } : s),
+  });
+  // Tries, errors and XCom change with the state: read them again when it moves.
+  const state = snap?.taskInstance.state;
+  const tryNumber = snap?.taskInstance.tryNumber;
+  useEffect(() => {
+    if (state === undefined) return;
+    let live = true;
+    gql<{ taskInstance: Ti }>(ONE_TI, vars).then(
+      (r) => live && setSnap((s) => (s ? { ...s, taskInstance: { ...r.taskInstance, state: s.taskInstance.state } } : s)),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [state, tryNumber]);
+  const [dialog, setDialog] = useState<null | 'clear' | 'success' | 'failed'>(null);
+  const [logTry, setLogTry] = useState<number | null>(null);
+
+  if (!snap) return error ? <ErrorBox error={error} /> : <Loading what={`task ${taskId}`} />;
+  const ti = snap.taskInstance;
+  const definition = snap.dag.document.tasks?.find((t) => t['taskId'] === taskId);
+  const shownTry = logTry ?? Math.max(1, ti.tryNumber);
+  return (
+    <section>
+      <header class="page-head">
+        <h1>
+          <a href={href.dags()}>DAGs</a> / <a href={href.dag(dagId)}>{dagId}</a> / <a href={href.run(dagId, runId)}>{runId}</a> / {taskId}
+        </h1>
+        <p>
+          <StateBadge state={ti.state} /> <span class="muted">try {ti.tryNumber} of {ti.maxTries}</span>
+        </p>
+        {session.canOperate ? (
+          <div class="actions">
+            <button type="button" onClick={() => setDialog('clear')}>
+              Clear…
+            </button>
+            <button type="button" onClick={() => setDialog('success')}>
+              Mark success…
+            </button>
+            <button type="button" onClick={() => setDialog('failed')}>
+              Mark failed…
+            </button>
+          </div>
+        ) : null}
+        <ErrorBox error={error} />
+      </header>
+      <dl class="facts">
+        <dt>Type</dt>
+        <dd>{ti.taskType}</dd>
+        <dt>Queue / pool</dt>
+        <dd>
+          {ti.queue} / {ti.pool} ({ti.poolSlots} slot(s)), priority {ti.priorityWeight}
+        </dd>
+        <dt>Queued</dt>
+        <dd>{fmtTime(ti.queuedAt)}</dd>
+        <dt>Started</dt>
+        <dd>{fmtTime(ti.startDate)}</dd>
+        <dt>Ended</dt>
+        <dd>{fmtTime(ti.endDate)}</dd>
+        <dt>Duration</dt>
+        <dd>{fmtDuration(ti.durationSec)}</dd>
+        {ti.nextRetryAt ? (
+          <>
+            <dt>Next retry</dt>
+            <dd>{fmtTime(ti.nextRetryAt)}</dd>
+          </>
+        ) : null}
+        {ti.lastError ? (
+          <>
+            <dt>Last error</dt>
+            <dd class="error-text">{ti.lastError}</dd>
+          </>
+        ) : null}
+      </dl>
+      <h2>Tries</h2>
+      {ti.tries.length ? (
+        <table class="list" aria-label="Tries">
+          <thead>
+            <tr>
+              <th scope="col">Try</th>
+              <th scope="col">State</th>
+              <th scope="col">Worker</th>
+              <th scope="col">Started</th>
+              <th scope="col">Duration</th>
+              <th scope="col">Error</th>
+              <th scope="col">Log</th>
+            </tr>
+          </thead>
+          <tbody>
+            {ti.tries.map((t) => (
+              <tr data-try={t.tryNumber}>
+                <td>{t.tryNumber}</td>
+                <td>
+                  <StateBadge state={t.state} />
+                </td>
+                <td>{t.workerId ?? '—'}</td>
+                <td>{fmtTime(t.startDate)}</td>
+                <td>{fmtDuration(seconds(t.startDate, t.endDate))}</td>
+                <td class="error-text">{t.error ?? ''}</td>
+                <td>
+                  <button type="button" aria-pressed={t.tryNumber === shownTry} onClick={() => setLogTry(t.tryNumber)}>
+                    Log of try {t.tryNumber}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="muted">No attempt yet.</p>
+      )}
+      <h2>Log (try {shownTry})</h2>
+      <LogTail key={`${shownTry}`} dagId={dagId} runId={runId} taskId={taskId} tryNumber={shownTry} />
+      <h2>XCom</h2>
+      {ti.xcomEntries.length ? (
+        <table class="list" aria-label="XCom">
+          <thead>
+            <tr>
+              <th scope="col">Key</th>
+              <th scope="col">Value</th>
+              <th scope="col">Try</th>
+            </tr>
+          </thead>
+          <tbody>
+            {ti.xcomEntries.map((x) => (
+              <tr>
+                <td>
+                  <code>{x.key}</code>
+                </td>
+                <td>
+                  <Json value={x.value} />
+                </td>
+                <td>{x.tryNumber}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="muted">No XCom values.</p>
+      )}
+      <h2>Definition</h2>
+      {definition ? <Json value={definition} /> : <p class="muted">The task is not in the DAG's current document.</p>}
+      {dialog === 'clear' ? <ClearDialog dagId={dagId} runId={runId} taskId={taskId} onClose={() => setDialog(null)} /> : null}
+      {dialog === 'success' || dialog === 'failed' ? <MarkDialog dagId={dagId} runId={runId} taskId={taskId} state={dialog} onClose={() => setDialog(null)} /> : null}
+    </section>
+  );
+}
+
+const LOG_LINES = `subscription($d: ID!, $r: String!, $t: String!, $try: Int, $afterId: String) {
+  taskLogLines(dagId: $d, runId: $r, taskId: $t, tryNumber: $try, afterId: $afterId) { lastId lines { id line stream at } }
+}`;
+/** Lines kept on the page; older ones give way (the full log is at the REST logs endpoint). */
+const MAX_LINES = 5_000;
+
+/** The log of one try, from its first line and then live as lines are appended (the taskLogLines subscription). */
+function LogTail({ dagId, runId, taskId, tryNumber }: { dagId: string; runId: string; taskId: string; tryNumber: number }) {
+  const [lines, setLines] = useState<{ id: string; line: string; stream: string }[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [follow_, setFollow] = useState(true);
+  const box = useRef<HTMLPreElement>(null);
+  useEffect(
+    () =>
+      follow<{ taskLogLines: { lastId: string; lines: { id: string; line: string; stream: string }[] } }>(
+        LOG_LINES,
+        { d: dagId, r: runId, t: taskId, try: tryNumber },
+        { name: 'afterId', value: null },
+        (d) => d.taskLogLines.lastId,
+        (d) => setLines((cur) => [...cur, ...d.taskLogLines.lines].slice(-MAX_LINES)),
+        setError,
+      ),
+    [dagId, runId, taskId, tryNumber],
+  );
+  useEffect(() => {
+    if (follow_ && box.current) box.current.scrollTop = box.current.scrollHeight;
+  }, [lines, follow_]);
+  return (
+    <div class="log">
+      <label class="inline">
+        <input type="checkbox" checked={follow_} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow the end of the log
+      </label>
+      <ErrorBox error={error} />
+      <pre ref={box} class="log-lines" tabIndex={0} aria-label={`Log of try ${tryNumber}`} aria-live="off" data-lines={lines.length}>
+        {lines.length ? lines.map((l) => <span class={`log-${l.stream}`}>{`${l.line}\n`}</span>) : <span class="muted">(no lines yet)</span>}
+      </pre>
+    </div>
+  );
+}
+
+function AffectedList({ items }: { items: Affected[] }) {
+  if (!items.length) return <p class="muted">Nothing would change.</p>;
+  return (
+    <ul class="affected" aria-label="Task instances affected">
+      {items.map((a) => (
+        <li>
+          {a.runId} / <strong>{a.taskId}</strong> (now {a.state}, try {a.tryNumber})
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Clear: the dry run lists what would be cleared; only then can it be confirmed. */
+function ClearDialog({ dagId, runId, taskId, onClose }: { dagId: string; runId: string; taskId: string; onClose: () => void }) {
+  const [downstream, setDownstream] = useState(true);
+  const [upstream, setUpstream] = useState(false);
+  const [onlyFailed, setOnlyFailed] = useState(false);
+  const [preview, setPreview] = useState<Affected[] | null>(null);
+  const action = useAction();
+  const input = (dryRun: boolean) => ({ taskIds: [taskId], runIds: [runId], includeDownstream: downstream, includeUpstream: upstream, onlyFailed, dryRun });
+  const call = (dryRun: boolean) =>
+    gql<{ clearTaskInstances: { taskInstances: Affected[] } }>(`mutation($d: ID!, $input: ClearTaskInstancesInput) { clearTaskInstances(dagId: $d, input: $input) { dryRun taskInstances { runId taskId state tryNumber } } }`, {
+      d: dagId,
+      input: input(dryRun),
+    });
+  useEffect(() => {
+    setPreview(null);
+    void action.run(async () => setPreview((await call(true)).clearTaskInstances.taskInstances));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [downstream, upstream, onlyFailed]);
+  return (
+    <Dialog title={`Clear ${taskId}`} onClose={onClose}>
+      <fieldset>
+        <legend>Also clear</legend>
+        <label class="inline">
+          <input type="checkbox" checked={downstream} onChange={(e) => setDownstream(e.currentTarget.checked)} /> downstream tasks
+        </label>
+        <label class="inline">
+          <input type="checkbox" checked={upstream} onChange={(e) => setUpstream(e.currentTarget.checked)} /> upstream tasks
+        </label>
+        <label class="inline">
+          <input type="checkbox" checked={onlyFailed} onChange={(e) => setOnlyFailed(e.currentTarget.checked)} /> only failed ones
+        </label>
+      </fieldset>
+      <h3>These task instances will be cleared and run again:</h3>
+      {preview ? <AffectedList items={preview} /> : <Loading what="the preview" />}
+      <ErrorBox error={action.error} />
+      <div class="actions">
+        <button type="button" class="primary" disabled={!preview || !preview.length || action.busy} onClick={() => void action.run(() => call(false)).then((ok) => ok && onClose())}>
+          Confirm clear
+        </button>
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+function MarkDialog({ dagId, runId, taskId, state, onClose }: { dagId: string; runId: string; taskId: string; state: 'success' | 'failed'; onClose: () => void }) {
+  const [downstream, setDownstream] = useState(false);
+  const [preview, setPreview] = useState<Affected[] | null>(null);
+  const action = useAction();
+  const call = (dryRun: boolean) =>
+    gql<{ markTaskInstance: { taskInstances: Affected[] } }>(
+      `mutation($d: ID!, $r: String!, $t: String!, $input: MarkTaskInstanceInput!) { markTaskInstance(dagId: $d, runId: $r, taskId: $t, input: $input) { dryRun runState taskInstances { runId taskId state tryNumber } } }`,
+      { d: dagId, r: runId, t: taskId, input: { newState: state, includeDownstream: downstream, dryRun } },
+    );
+  useEffect(() => {
+    setPreview(null);
+    void action.run(async () => setPreview((await call(true)).markTaskInstance.taskInstances));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [downstream]);
+  return (
+    <Dialog title={`Mark ${taskId} ${state}`} onClose={onClose}>
+      <label class="inline">
+        <input type="checkbox" checked={downstream} onChange={(e) => setDownstream(e.currentTarget.checked)} /> also downstream tasks
+      </label>
+      <h3>These task instances will be marked {state}:</h3>
+      {preview ? <AffectedList items={preview} /> : <Loading what="the preview" />}
+      <ErrorBox error={action.error} />
+      <div class="actions">
+        <button type="button" class="primary" disabled={!preview || !preview.length || action.busy} onClick={() => void action.run(() => call(false)).then((ok) => ok && onClose())}>
+          Confirm mark {state}
+        </button>
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </Dialog>
+  );
+}
