@@ -136,7 +136,8 @@ function Shell() {
 function Page({ route }: { route: Route }) {
   switch (route.page) {
     case 'dags':
-      return <DagsPage />;
+      // Keyed by the hash: following a link to the list (even from the list) loads it afresh.
+      return <DagsPage key={window.location.hash} />;
     case 'dag':
       return <DagPage key={route.dagId} dagId={route.dagId} tab={route.tab} />;
     case 'run':
