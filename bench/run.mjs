@@ -5,7 +5,7 @@
 // ../shared/peer-bench on the same PostgreSQL. Prints one JSON line per measurement, then a table of medians
 // (with ranges over repetitions) next to the targets of issue 10; all lines go to bench/results/results.jsonl.
 //
-// Options: --quick  --runs=N  --only=scheduler,throughput,footprint,dispatch,hops,chain40,peers  --no-peers
+// Options: --quick  --runs=N  --only=scheduler,throughput,footprint,dispatch,hops,chain40,console,peers  --no-peers
 //          --configs=single,batch10_next,… (throughput variants)  --tasks=N (throughput size)  --tag=NAME
 //          --ref=GITREF (build that commit in a temporary folder instead of the work tree)  --no-build (work tree's dist/ as is)
 //          --profile (CPU profile of the service during single-task throughput, summarised by profile-summary.mjs)
@@ -24,7 +24,7 @@ const RESULTS = process.env.WEFT_BENCH_RESULTS ? path.resolve(process.env.WEFT_B
 const argv = parseFlags();
 const quick = Boolean(argv.quick);
 const reps = Number(argv.runs ?? (quick ? 1 : 3));
-const ALL = ['scheduler', 'throughput', 'footprint', 'dispatch', 'hops', 'chain40', 'peers'];
+const ALL = ['scheduler', 'throughput', 'footprint', 'dispatch', 'hops', 'chain40', 'console', 'peers'];
 const only = new Set(argv.only ? String(argv.only).split(',') : ALL);
 if (argv['no-peers']) only.delete('peers');
 const tag = String(argv.tag ?? `${quick ? 'quick' : 'full'}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -47,6 +47,7 @@ const { schedulerWorkload } = await import('./workloads/scheduler.mjs');
 const { throughputRun, THROUGHPUT_CONFIGS, FOOTPRINT_CONFIG } = await import('./workloads/throughput.mjs');
 const { dispatchLatency, chainLatency } = await import('./workloads/latency.mjs');
 const { footprintIdle } = await import('./workloads/footprint.mjs');
+const { consoleGrid } = await import('./workloads/console.mjs');
 const peers = await import('./workloads/peers.mjs');
 const { newestProfile } = await import('./lib/service.mjs');
 const { summarizeProfile } = await import('./profile-summary.mjs');
@@ -130,6 +131,7 @@ try {
       if (only.has('hops')) await step(`hops${sfx}`, () => chainLatency(ctx, rep, { steps: 5, taskMs: 0, chains: sizes.chains, next }));
       if (only.has('chain40')) await step(`chain40${sfx}`, () => chainLatency(ctx, rep, { steps: 40, taskMs: 10, chains: sizes.chains40, next }));
     }
+    if (only.has('console')) await step('console grid', () => consoleGrid(ctx, rep));
     for (const p of peerSteps) {
       await step(`peer ${p.id}`, async () => {
         const line = await peers.runPeer(p, { tag, resultsDir: RESULTS });

@@ -35,6 +35,8 @@ export function prepareBuild(root, { ref, build = true }) {
       if (b.status !== 0) throw new Error('npm run build failed');
     }
     for (const p of ['dist', 'prisma', 'bin', 'package.json']) fs.cpSync(path.join(root, p), path.join(dir, p), { recursive: true });
+    // The console's static files (npm run build wrote them), served at `/` by the service: the console workload.
+    if (fs.existsSync(path.join(root, 'console', 'dist'))) fs.cpSync(path.join(root, 'console', 'dist'), path.join(dir, 'console', 'dist'), { recursive: true });
     info = { source: 'work tree', commit: git('rev-parse', '--short', 'HEAD'), dirty_src: Boolean(git('status', '--porcelain', '--', 'src')) };
   }
   return { dir, info, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };

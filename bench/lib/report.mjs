@@ -119,6 +119,10 @@ export function tableRows(records, sizes) {
     join(peer('HTTP floor server', m('peer/floor_throughput', 'server_peak_rss_mb')), peer('graphile-worker', m('peer/gw_throughput', 'rss_mb')),
       peer('pg-boss', m('peer/pgboss_throughput', 'rss_mb'))));
   row(F, 'peak under workload 2, single-task leases', fmt(m(tp('single'), 'service_rss_peak_mb')));
+
+  const C = 'Console in headless Chromium (ms)';
+  row(C, 'grid of 100 runs × 50 tasks: data arrived → painted (median of the loads)', fmt(m('console/grid_100x50', 'grid_render_ms')), '≤ 1,000');
+  row(C, 'grid of 100 runs × 50 tasks: navigation → painted (page, scripts, GraphQL, render)', fmt(m('console/grid_100x50', 'grid_load_ms')));
   return rows.filter((r) => /\d/.test(r[2]) || r[4]);
 }
 

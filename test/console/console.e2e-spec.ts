@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { BROWSER_MISSING, collectPageErrors, launchChromium, startService, type RunningService } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
-import { waitFor } from '../support/wait.js';
 
 /**
  * The console in a real browser (Debian's headless Chromium) against the real service (`weft start`: API,
@@ -42,7 +41,9 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
-const go = (hash: string) => page.evaluate((h) => (window.location.hash = h), hash);
+// In-page code as strings: this project's type check has no DOM library.
+const go = (hash: string) => page.evaluate(`window.location.hash = ${JSON.stringify(hash)}`);
+const focusedLabel = () => page.evaluate<string | null>(`document.activeElement?.getAttribute('aria-label') ?? null`);
 const cell = (taskId: string, runId: string) => page.locator(`a.cell[aria-label^="${taskId} in ${runId}:"]`);
 const stateOf = (taskId: string, runId: string) => cell(taskId, runId).getAttribute('data-state');
 
@@ -86,7 +87,7 @@ async function signOut(): Promise<void> {
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
     expect(await page.locator('.who').getAttribute('data-role')).toBe('admin');
     // The key lives in this tab's sessionStorage only.
-    expect(await page.evaluate(() => [sessionStorage.getItem('weft.apiKey'), localStorage.length])).toEqual([ADMIN, 0]);
+    expect(await page.evaluate(`[sessionStorage.getItem('weft.apiKey'), localStorage.length]`)).toEqual([ADMIN, 0]);
   });
 
   it('shows a DAG registered through the API', async () => {
@@ -117,7 +118,7 @@ async function signOut(): Promise<void> {
     await page.getByRole('button', { name: 'Trigger', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'conf is not valid JSON' }).waitFor();
     await page.getByLabel('conf (JSON object)').fill('{"rows": 42}');
-    await page.evaluate(() => ((window as unknown as { weftNoReload: boolean }).weftNoReload = true));
+    await page.evaluate('window.weftNoReload = true');
     await page.getByRole('button', { name: 'Trigger', exact: true }).click();
     // The new run's column appears and its cells move on, all through subscription events.
     await page.locator('a.cell[aria-label^="extract in r1:"][data-state="running"]').waitFor({ timeout: 30_000 });
@@ -137,7 +138,7 @@ async function signOut(): Promise<void> {
     await page.getByRole('link', { name: 'console_etl' }).click();
     await page.locator('a.cell[aria-label^="load in r1:"][data-state="upstream_failed"]').waitFor({ timeout: 30_000 });
     expect([await stateOf('extract', 'r1'), await stateOf('transform', 'r1')]).toEqual(['success', 'failed']);
-    expect(await page.evaluate(() => (window as unknown as { weftNoReload?: boolean }).weftNoReload)).toBe(true);
+    expect(await page.evaluate('window.weftNoReload')).toBe(true);
   });
 
   it('opens the failing task’s log, clears it after the dry-run preview and sees it run again', async () => {
@@ -239,11 +240,11 @@ async function signOut(): Promise<void> {
     await first.focus();
     const start = await first.getAttribute('aria-label');
     await page.keyboard.press('ArrowDown');
-    const below = await page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+    const below = await focusedLabel();
     expect(start).toMatch(/^extract in r2:/);
     expect(below).toMatch(/^transform in r2:/);
     await page.keyboard.press('ArrowLeft');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^transform in r1:/);
+    expect(await focusedLabel()).toMatch(/^transform in r1:/);
   });
 
   it('shows a viewer no action it cannot take', async () => {
