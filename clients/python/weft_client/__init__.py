@@ -105,6 +105,7 @@ from weft_client.models.pod_template_metadata import PodTemplateMetadata
 from weft_client.models.pool import Pool
 from weft_client.models.pool_page import PoolPage
 from weft_client.models.post_dataset_event_request import PostDatasetEventRequest
+from weft_client.models.principal import Principal
 from weft_client.models.readiness import Readiness
 from weft_client.models.register_dag_result import RegisterDagResult
 from weft_client.models.registration_preview import RegistrationPreview

@@ -989,6 +989,17 @@ export type PostDatasetEventRequest = {
     };
 };
 
+export type Principal = {
+    /**
+     * false when the service runs with WEFT_AUTH=off (then role is admin)
+     */
+    authEnabled: boolean;
+    role: 'admin' | 'operator' | 'viewer' | 'worker';
+    keyId: string | null;
+    name: string | null;
+    prefix: string | null;
+};
+
 export type Readiness = {
     status: 'ok' | 'unavailable';
     database: 'ok' | 'unreachable' | 'read_only';
@@ -1881,6 +1892,39 @@ export type RevokeApiKeyResponses = {
 };
 
 export type RevokeApiKeyResponse = RevokeApiKeyResponses[keyof RevokeApiKeyResponses];
+
+export type WhoamiData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/whoami';
+};
+
+export type WhoamiErrors = {
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * Over the rate limit of the key (or too many open long polls of one worker)
+     */
+    429: Error;
+};
+
+export type WhoamiError = WhoamiErrors[keyof WhoamiErrors];
+
+export type WhoamiResponses = {
+    /**
+     * OK
+     */
+    200: Principal;
+};
+
+export type WhoamiResponse = WhoamiResponses[keyof WhoamiResponses];
 
 export type ListDagsData = {
     body?: never;
