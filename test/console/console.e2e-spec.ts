@@ -203,6 +203,8 @@ async function signOut(): Promise<void> {
     await page.getByRole('progressbar', { name: 'Backfill progress' }).waitFor();
     await page.locator('progress[data-percent="100"]').waitFor({ timeout: 60_000 });
     expect(await page.locator('.progress-wrap').innerText()).toContain('4 of 4 dates: 4 success');
+    // The per-date table follows the progress events too.
+    await page.locator('table[aria-label="Backfill dates"] .badge[data-state="success"]').nth(3).waitFor();
     await shot('backfill');
   });
 

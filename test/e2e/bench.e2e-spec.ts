@@ -62,6 +62,8 @@ describe('npm run bench -- --quick', () => {
     expect(weft('hops', 'longpoll')?.hop_ms).toMatchObject({ n: 40 }); // 10 chains × 4 hops
     expect(weft('chain40', 'longpoll')?.trigger_to_last_start_ms).toMatchObject({ n: 1 });
     expect(weft('footprint', 'idle')!.service_rss_idle_mb).toBeGreaterThan(0);
+    // The console's grid in headless Chromium, wherever there is one (CI installs it).
+    if (fs.existsSync(process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium')) expect(weft('console', 'grid_100x50')).toMatchObject({ cells: 5000, runs: 100, tasks: 50 });
 
     const summary = lines.find((l) => l.bench === 'weft-summary');
     const figure = (name: string) => summary!.figures.find((f: Line) => f.figure === name);

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../lib/api';
 import { fmtTime } from '../lib/format';
 import { href } from '../lib/router';
@@ -206,6 +206,7 @@ type ProgressEvent = Counts & { isPaused: boolean; completedAt: string | null; c
 const B_POSITIONS = `query($id: Int!) { backfill(id: $id) { progressEventSequence } }`;
 const B_SNAPSHOT = `query($id: Int!) { backfill(id: $id) { id dagId fromDate toDate state isPaused createdAt completedAt canceledAt maxActiveRuns reprocessBehavior runBackwards
   counts { pending queued running success failed skipped } items { logicalDate status runId runState skipReason } } }`;
+const B_ITEMS = `query($id: Int!) { backfill(id: $id) { items { logicalDate status runId runState skipReason } } }`;
 const B_EVENTS = `subscription($id: Int!, $afterSequence: Int) { backfillProgress(backfillId: $id, afterSequence: $afterSequence) {
   sequence pending queued running success failed skipped isPaused completedAt canceledAt } }`;
 
@@ -218,7 +219,7 @@ function stateOf(e: ProgressEvent): string {
 /** One backfill: progress live (backfillProgress), its dates, pause/unpause/cancel. */
 export function BackfillPage({ id }: { id: number }) {
   const session = useSession();
-  const { snap, error, reload } = useLiveSnapshot<{ backfill: Backfill }, { backfill: { progressEventSequence: number } }, ProgressEvent>({
+  const { snap, error, reload, setSnap } = useLiveSnapshot<{ backfill: Backfill }, { backfill: { progressEventSequence: number } }, ProgressEvent>({
     deps: [id],
     positions: B_POSITIONS,
     snapshot: B_SNAPSHOT,
@@ -237,6 +238,19 @@ export function BackfillPage({ id }: { id: number }) {
   });
   const action = useAction();
   const [canceling, setCanceling] = useState(false);
+  // The per-date table follows the progress events: read again whenever the counts move.
+  const moved = snap ? `${JSON.stringify(snap.backfill.counts)}:${snap.backfill.state}` : null;
+  useEffect(() => {
+    if (!moved) return;
+    let live = true;
+    gql<{ backfill: { items: Backfill['items'] } }>(B_ITEMS, { id }).then(
+      (r) => live && setSnap((s) => (s ? { backfill: { ...s.backfill, items: r.backfill.items } } : s)),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [moved, id, setSnap]);
   if (!snap) return error ? <ErrorBox error={error} /> : <Loading what={`backfill ${id}`} />;
   const b = snap.backfill;
   const act = (name: 'pauseBackfill' | 'unpauseBackfill' | 'cancelBackfill') => action.run(() => gql(`mutation($id: Int!) { ${name}(id: $id) { id state } }`, { id })).then((ok) => ok && reload());
@@ -302,7 +316,6 @@ export function BackfillPage({ id }: { id: number }) {
           ))}
         </tbody>
       </table>
-      <p class="muted small">The progress bar is live; the per-date table is as of the page load.</p>
       {canceling ? (
         <Dialog title={`Cancel backfill #${b.id}?`} onClose={() => setCanceling(false)}>
           <p>No more dates start; runs already started finish on their own.</p>
