@@ -14,6 +14,6 @@ export default defineConfig({
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   server: {
     // `npm run dev` in console/: the API of a service on :8080 (npm start) behind Vite's dev server.
-    proxy: { '/api': 'http://127.0.0.1:8080', '/graphql': { target: 'ws://127.0.0.1:8080', ws: true, changeOrigin: true } },
+    proxy: { '/api': 'http://127.0.0.1:8080', '/graphql': { target: 'http://127.0.0.1:8080', ws: true } },
   },
 });
