@@ -1910,7 +1910,7 @@ export type WhoamiErrors = {
      */
     403: Error;
     /**
-     * Over the rate limit of the key (or too many open long polls of one worker)
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
      */
     429: Error;
 };
