@@ -14,7 +14,7 @@ export type DagRecord = {
   description: string | null;
   owner: string | null;
   tags: string[];
-  schedule: unknown;
+  schedule: DagDocument['schedule'];
   timezone: string;
   isPaused: boolean;
   isActive: boolean;
@@ -52,6 +52,11 @@ const dagSelect = {
   createdAt: true,
   updatedAt: true,
 } satisfies Prisma.DagSelect;
+
+/** The schedule column holds the document's schedule (written by upsert from a validated document). */
+function dagRecord<T extends { schedule: Prisma.JsonValue }>(row: T): Omit<T, 'schedule'> & { schedule: DagDocument['schedule'] } {
+  return { ...row, schedule: row.schedule as DagDocument['schedule'] };
+}
 
 /** The only code that reads or writes the dags, dag_versions and dag_import_errors tables. */
 @Injectable()
@@ -120,7 +125,7 @@ export class DagsRepository {
         select: dagSelect,
       });
       if (changed) await onChanged(prismaQueryable(tx), version);
-      return { dag, version, created: inserted === 1, changed };
+      return { dag: dagRecord(dag), version, created: inserted === 1, changed };
     });
   }
 
@@ -162,8 +167,9 @@ export class DagsRepository {
     return rows.map((r) => r.key_id).filter((id): id is string => Boolean(id));
   }
 
-  findDag(dagId: string): Promise<DagRecord | null> {
-    return this.prisma.dag.findUnique({ where: { dagId }, select: dagSelect });
+  async findDag(dagId: string): Promise<DagRecord | null> {
+    const row = await this.prisma.dag.findUnique({ where: { dagId }, select: dagSelect });
+    return row && dagRecord(row);
   }
 
   /**
@@ -196,7 +202,7 @@ export class DagsRepository {
       this.prisma.dag.findMany({ where, select: dagSelect, orderBy: { dagId: 'asc' }, skip: f.offset, take: f.limit }),
       this.prisma.dag.count({ where }),
     ]);
-    return { items, total };
+    return { items: items.map(dagRecord), total };
   }
 
   async listVersions(dagId: string, limit: number, offset: number): Promise<{ items: DagVersionRecord[]; total: number }> {
@@ -250,7 +256,8 @@ export class DagsRepository {
       const { count } = await tx.dag.updateMany({ where: { dagId }, data: { isPaused } });
       if (!count) return null;
       await onDone(prismaQueryable(tx));
-      return tx.dag.findUnique({ where: { dagId }, select: dagSelect });
+      const row = await tx.dag.findUnique({ where: { dagId }, select: dagSelect });
+      return row && dagRecord(row);
     });
   }
 

@@ -197,6 +197,30 @@ afterAll(async () => {
     expect(after.value).toEqual({ language: 'ts', chain: ['py', 'ts'], total: 2 });
   }, 300_000);
 
+  it('read manual-only, cron and dataset-scheduled DAGs with the generated Python client (schedule may be null)', async () => {
+    const dags = [
+      { dagId: 'py_manual', schedule: null },
+      { dagId: 'py_cron', schedule: '0 6 * * *', startDate: '2024-01-01T00:00:00Z' },
+      { dagId: 'py_datasets', schedule: { datasets: ['py://in'], mode: 'any' } },
+    ];
+    for (const d of dags) await call('POST', '/api/v1/dags', { ...d, tasks: [{ taskId: 'a', type: 'noop' }] });
+    const script = [
+      'import json, os, weft_client',
+      'from weft_client.api.dags_api import DagsApi',
+      'config = weft_client.Configuration(host=os.environ["WEFT_API_URL"])',
+      'config.access_token = os.environ["WEFT_API_KEY"]',
+      'api = DagsApi(weft_client.ApiClient(config))',
+      'print(json.dumps({d: api.get_dag(d).schedule for d in ["py_manual", "py_cron", "py_datasets"]}))',
+      'print(len([d for d in api.list_dags(limit=100).items if d.dag_id.startswith("py_")]))',
+    ].join('\n');
+    const { stdout } = await run('/usr/bin/python3', ['-c', script], {
+      env: { PATH: process.env.PATH, PYTHONPATH: join(ROOT, 'clients/python'), PYTHONDONTWRITEBYTECODE: '1', WEFT_API_URL: baseUrl, WEFT_API_KEY: ADMIN },
+    });
+    const [schedules, listed] = stdout.trim().split('\n');
+    expect(JSON.parse(schedules!)).toEqual({ py_manual: null, py_cron: '0 6 * * *', py_datasets: { datasets: ['py://in'], mode: 'any' } });
+    expect(Number(listed)).toBe(3);
+  });
+
   it('serve the committed OpenAPI document (the clients were generated from what runs)', async () => {
     const served = await (await fetch(`${baseUrl}/api/v1/openapi.json`)).json();
     expect(served).toEqual(JSON.parse(readFileSync(join(ROOT, 'clients/openapi.json'), 'utf8')));

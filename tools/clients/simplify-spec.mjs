@@ -26,6 +26,8 @@ export function simplifyForOpenApiGenerator(doc) {
       if (!branches) continue;
       delete node[key];
       const resolved = branches.map(resolve);
+      // OpenAPI 3.0 writes `T | null` as a nullable branch; the simplified node keeps that null is allowed.
+      if (resolved.some((b) => b?.nullable)) node.nullable = true;
       if (resolved.every((b) => b && (b.type === 'object' || b.properties))) {
         const merged = mergeObjects(resolved);
         const names = branches.map(refName);

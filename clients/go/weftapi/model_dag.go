@@ -20,7 +20,7 @@ type Dag struct {
 	Description NullableString `json:"description"`
 	Owner       NullableString `json:"owner"`
 	Tags        []string       `json:"tags"`
-	// Cron or preset string, dataset condition, or null
+	// Cron or preset string, a dataset condition, or null (manual only)
 	Schedule              interface{}    `json:"schedule"`
 	Timezone              string         `json:"timezone"`
 	IsPaused              bool           `json:"isPaused"`
@@ -171,6 +171,7 @@ func (o *Dag) SetTags(v []string) {
 }
 
 // GetSchedule returns the Schedule field value
+// If the value is explicit nil, the zero value for interface{} will be returned
 func (o *Dag) GetSchedule() interface{} {
 	if o == nil {
 		var ret interface{}
@@ -182,8 +183,9 @@ func (o *Dag) GetSchedule() interface{} {
 
 // GetScheduleOk returns a tuple with the Schedule field value
 // and a boolean to check if the value has been set.
+// NOTE: If the value is an explicit nil, `nil, true` will be returned
 func (o *Dag) GetScheduleOk() (*interface{}, bool) {
-	if o == nil {
+	if o == nil || o.Schedule == nil {
 		return nil, false
 	}
 	return &o.Schedule, true
@@ -502,7 +504,7 @@ func (o Dag) MarshalJSON() ([]byte, error) {
 	if true {
 		toSerialize["tags"] = o.Tags
 	}
-	if true {
+	if o.Schedule != nil {
 		toSerialize["schedule"] = o.Schedule
 	}
 	if true {

@@ -19,7 +19,7 @@ type DagDocument struct {
 	DagId       string  `json:"dagId"`
 	Description *string `json:"description,omitempty"`
 	// Cron (5 fields), a preset (@hourly, @daily, @weekly, @monthly, @quarterly, @yearly, @once), a dataset condition, or null (manual only).
-	Schedule *interface{} `json:"schedule,omitempty"`
+	Schedule interface{} `json:"schedule,omitempty"`
 	// IANA time zone the schedule is evaluated in.
 	Timezone *string `json:"timezone,omitempty"`
 	// First interval starts at the first tick at or after this instant; required with a cron schedule.
@@ -129,22 +129,23 @@ func (o *DagDocument) SetDescription(v string) {
 	o.Description = &v
 }
 
-// GetSchedule returns the Schedule field value if set, zero value otherwise.
+// GetSchedule returns the Schedule field value if set, zero value otherwise (both if not set or set to explicit null).
 func (o *DagDocument) GetSchedule() interface{} {
-	if o == nil || o.Schedule == nil {
+	if o == nil {
 		var ret interface{}
 		return ret
 	}
-	return *o.Schedule
+	return o.Schedule
 }
 
 // GetScheduleOk returns a tuple with the Schedule field value if set, nil otherwise
 // and a boolean to check if the value has been set.
+// NOTE: If the value is an explicit nil, `nil, true` will be returned
 func (o *DagDocument) GetScheduleOk() (*interface{}, bool) {
 	if o == nil || o.Schedule == nil {
 		return nil, false
 	}
-	return o.Schedule, true
+	return &o.Schedule, true
 }
 
 // HasSchedule returns a boolean if a field has been set.
@@ -158,7 +159,7 @@ func (o *DagDocument) HasSchedule() bool {
 
 // SetSchedule gets a reference to the given interface{} and assigns it to the Schedule field.
 func (o *DagDocument) SetSchedule(v interface{}) {
-	o.Schedule = &v
+	o.Schedule = v
 }
 
 // GetTimezone returns the Timezone field value if set, zero value otherwise.

@@ -20,7 +20,7 @@ type DagWithDocument struct {
 	Description NullableString `json:"description"`
 	Owner       NullableString `json:"owner"`
 	Tags        []string       `json:"tags"`
-	// Cron or preset string, dataset condition, or null
+	// Cron or preset string, a dataset condition, or null (manual only)
 	Schedule              interface{}    `json:"schedule"`
 	Timezone              string         `json:"timezone"`
 	IsPaused              bool           `json:"isPaused"`
@@ -173,6 +173,7 @@ func (o *DagWithDocument) SetTags(v []string) {
 }
 
 // GetSchedule returns the Schedule field value
+// If the value is explicit nil, the zero value for interface{} will be returned
 func (o *DagWithDocument) GetSchedule() interface{} {
 	if o == nil {
 		var ret interface{}
@@ -184,8 +185,9 @@ func (o *DagWithDocument) GetSchedule() interface{} {
 
 // GetScheduleOk returns a tuple with the Schedule field value
 // and a boolean to check if the value has been set.
+// NOTE: If the value is an explicit nil, `nil, true` will be returned
 func (o *DagWithDocument) GetScheduleOk() (*interface{}, bool) {
-	if o == nil {
+	if o == nil || o.Schedule == nil {
 		return nil, false
 	}
 	return &o.Schedule, true
@@ -528,7 +530,7 @@ func (o DagWithDocument) MarshalJSON() ([]byte, error) {
 	if true {
 		toSerialize["tags"] = o.Tags
 	}
-	if true {
+	if o.Schedule != nil {
 		toSerialize["schedule"] = o.Schedule
 	}
 	if true {

@@ -76,7 +76,7 @@ const timeoutSec = z.number().positive().max(MAX_DURATION_SEC);
 const poolSlots = z.int().min(1).max(INT32_MAX);
 const priorityWeight = z.int().min(-INT32_MAX).max(INT32_MAX);
 
-const datasetScheduleSchema = doc(
+export const datasetScheduleSchema = doc(
   z.strictObject({
     datasets: z.array(datasetUri).min(1),
     mode: z.enum(['all', 'any']).default('all'),

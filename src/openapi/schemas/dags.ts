@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dagDocumentSchema } from '../../dags/domain/dag-document.schema.js';
+import { dagDocumentSchema, datasetScheduleSchema } from '../../dags/domain/dag-document.schema.js';
 import { named, page, timestamp } from '../contract.js';
 
 /** The DAG document as authors write it; GET answers carry it normalised (every default filled in). */
@@ -22,7 +22,7 @@ export const dag = named('Dag', z.object({
   description: z.string().nullable(),
   owner: z.string().nullable(),
   tags: z.array(z.string()),
-  schedule: z.unknown().describe('Cron or preset string, dataset condition, or null'),
+  schedule: z.union([z.string(), datasetScheduleSchema]).nullable().describe('Cron or preset string, a dataset condition, or null (manual only)'),
   timezone: z.string(),
   isPaused: z.boolean(),
   isActive: z.boolean(),

@@ -94,8 +94,7 @@ class DagDocument(object):
         self.dag_id = dag_id
         if description is not None:
             self.description = description
-        if schedule is not None:
-            self.schedule = schedule
+        self.schedule = schedule
         if timezone is not None:
             self.timezone = timezone
         self.start_date = start_date

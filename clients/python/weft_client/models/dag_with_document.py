@@ -211,7 +211,7 @@ class DagWithDocument(object):
     def schedule(self):
         """Gets the schedule of this DagWithDocument.  # noqa: E501
 
-        Cron or preset string, dataset condition, or null  # noqa: E501
+        Cron or preset string, a dataset condition, or null (manual only)  # noqa: E501
 
         :return: The schedule of this DagWithDocument.  # noqa: E501
         :rtype: object
@@ -222,13 +222,11 @@ class DagWithDocument(object):
     def schedule(self, schedule):
         """Sets the schedule of this DagWithDocument.
 
-        Cron or preset string, dataset condition, or null  # noqa: E501
+        Cron or preset string, a dataset condition, or null (manual only)  # noqa: E501
 
         :param schedule: The schedule of this DagWithDocument.  # noqa: E501
         :type: object
         """
-        if self.local_vars_configuration.client_side_validation and schedule is None:  # noqa: E501
-            raise ValueError("Invalid value for `schedule`, must not be `None`")  # noqa: E501
 
         self._schedule = schedule
 

@@ -69,7 +69,7 @@ async function waitForBackfill(ctx: Context, backfill: Backfill): Promise<Backfi
     : null;
   bar?.start(total, 0, { running: 0, failed: 0 });
   const ws = subscriptionClient(ctx.connection);
-  const read = () => unwrap(getBackfill({ client: ctx.client, path: { id: String(backfill.id) } }));
+  const read = () => unwrap(getBackfill({ client: ctx.client, path: { id: backfill.id } }));
   const over = (b: { completedAt: string | null; canceledAt: string | null }) => b.completedAt !== null || b.canceledAt !== null;
   try {
     let last = '';

@@ -388,9 +388,12 @@ export type Dag = {
     owner: string | null;
     tags: Array<string>;
     /**
-     * Cron or preset string, dataset condition, or null
+     * Cron or preset string, a dataset condition, or null (manual only)
      */
-    schedule: unknown;
+    schedule: string | null | {
+        datasets: Array<string>;
+        mode: 'all' | 'any';
+    };
     timezone: string;
     isPaused: boolean;
     isActive: boolean;
@@ -520,9 +523,12 @@ export type DagWithDocument = {
     owner: string | null;
     tags: Array<string>;
     /**
-     * Cron or preset string, dataset condition, or null
+     * Cron or preset string, a dataset condition, or null (manual only)
      */
-    schedule: unknown;
+    schedule: string | null | {
+        datasets: Array<string>;
+        mode: 'all' | 'any';
+    };
     timezone: string;
     isPaused: boolean;
     isActive: boolean;
