@@ -162,9 +162,9 @@ function resolveOnly(ctx, rep) {
   };
   const fan = indexTaskGraph(graphOf(fanOutTasks(1000)));
   const chain = indexTaskGraph(graphOf(chainTasks(1000)));
-  const fanStates = new Map([['root', 'success']]);
-  const leafStates = new Map([['root', 'success'], ['leaf0', 'success']]);
-  const chainStates = new Map([['t0', 'success']]);
+  const fanStates = new Map([['root', ['success']]]);
+  const leafStates = new Map([['root', ['success']], ['leaf0', ['success']]]);
+  const chainStates = new Map([['t0', ['success']]]);
   const iterations = ctx.quick ? 200 : 1000;
   const fanGraph = graphOf(fanOutTasks(1000));
   ctx.record({ workload: 'scheduler', variant: 'resolve_downstream_1000', rep, iterations,

@@ -265,7 +265,7 @@ describe(validateDagDocument.name, () => {
       expect(errorsOf(minimal([{ taskId: 'a', type: 'noop', triggerRule: 'all_sucess' }]))).toEqual([
         {
           path: 'tasks[0].triggerRule',
-          message: expect.stringMatching(/^must be one of 'all_success', .*'always', got 'all_sucess' \(did you mean 'all_success'\?\)$/),
+          message: expect.stringMatching(/^must be one of 'all_success', .*'none_failed_min_one_success', got 'all_sucess' \(did you mean 'all_success'\?\)$/),
         },
       ]);
     });

@@ -6,7 +6,7 @@ import type { DagDocument } from '../../dags/domain/dag-document.schema.js';
 import { dagGraphIndex, taskSettings, type TaskSettings } from './domain/dag-tasks.js';
 import { deriveRunState } from './domain/derive-run-state.js';
 import { LruCache } from './domain/lru-cache.js';
-import { resolveDownstream, resolvePending, type TaskStateChange } from './domain/resolve.js';
+import { applyChanges, replaceInstanceState, resolveDownstream, resolvePending, type Resolution, type TaskStateChange } from './domain/resolve.js';
 import { selectTasks } from './domain/select-tasks.js';
 import { nextRetryAt, shouldRetry } from './domain/retry.js';
 import { assertRunTransition, type RunState } from './domain/run-state.js';
@@ -108,7 +108,7 @@ export class RunEngine {
     assertRunTransition('queued', 'running');
     const created = new Set(createdIds);
     const unknown = queued.filter((r) => !created.has(r.id)).map((r) => r.id);
-    const started = unknown.length ? await this.runs.startedTaskStates(db, unknown) : new Map<number, Map<string, TaskState>>();
+    const started = unknown.length ? await this.runs.startedTaskStates(db, unknown) : new Map<number, Map<string, TaskState[]>>();
     const changes: Parameters<RunsRepository['applyEvaluation']>[1] = [];
     const finishing: RunRow[] = [];
     // A run that never started has every task in `none`: its changes are the same for every run of its version.
@@ -118,9 +118,9 @@ export class RunEngine {
       const known = started.get(run.id);
       let plan = known ? undefined : fresh.get(run.dagVersionId);
       if (!plan) {
-        const states = new Map(index.topologicalOrder.map((taskId) => [taskId, known?.get(taskId) ?? ('none' as TaskState)]));
-        const pending = resolvePending(index, states);
-        for (const c of pending) states.set(c.taskId, c.to === 'scheduled' ? 'queued' : c.to);
+        const states = new Map(index.topologicalOrder.map((taskId): [string, TaskState[]] => [taskId, known?.get(taskId) ?? ['none']]));
+        const pending = settled(resolvePending(index, states));
+        applyChanges(states, pending);
         plan = { changes: pending, finishes: deriveRunState(states, index.leaves) !== 'running' };
         if (!known) fresh.set(run.dagVersionId, plan);
       }
@@ -194,7 +194,7 @@ export class RunEngine {
   private async reevaluate(db: Queryable, run: RunRow, now: Date): Promise<RunState> {
     const { index } = await this.version(db, run.dagVersionId);
     const states = await this.runs.taskStates(db, run.id);
-    return this.evaluateWith(db, run, states, resolvePending(index, states), now);
+    return this.evaluateWith(db, run, states, settled(resolvePending(index, states)), now);
   }
 
   /**
@@ -240,9 +240,9 @@ export class RunEngine {
       await this.datasets.recordEvents(db, task.outlets, { dagId: run.dagId, runId: run.runId, taskId: ti.taskId, tryNumber: ti.tryNumber }, {}, now);
     }
     if (!states) return { state: to, runState: run.state };
-    states.set(ti.taskId, to);
+    replaceInstanceState(states, ti.taskId, ti.state, to);
     const { index } = await this.version(db, run.dagVersionId);
-    return { state: to, runState: await this.evaluateWith(db, run, states, resolveDownstream(index, states, [ti.taskId]), now) };
+    return { state: to, runState: await this.evaluateWith(db, run, states, settled(resolveDownstream(index, states, [ti.taskId])), now) };
   }
 
   /**
@@ -273,24 +273,24 @@ export class RunEngine {
   async evaluate(db: Queryable, run: RunRow, finishedTaskIds: string[], now: Date): Promise<RunState> {
     const { index } = await this.version(db, run.dagVersionId);
     const states = await this.runs.taskStates(db, run.id);
-    return this.evaluateWith(db, run, states, resolveDownstream(index, states, finishedTaskIds), now);
+    return this.evaluateWith(db, run, states, settled(resolveDownstream(index, states, finishedTaskIds)), now);
   }
 
   /**
    * Applies `changes` (resolved against `states`, the run's current task states) and derives the run's state from
    * the result, writing both in one statement; a failed run raises its alert.
    */
-  private async evaluateWith(db: Queryable, run: RunRow, states: Map<string, TaskState>, changes: TaskStateChange[], now: Date): Promise<RunState> {
+  private async evaluateWith(db: Queryable, run: RunRow, states: Map<string, TaskState[]>, changes: TaskStateChange[], now: Date): Promise<RunState> {
     const { index } = await this.version(db, run.dagVersionId);
     const writes = [];
     for (const c of changes) writes.push(await this.placeChange(db, run, c));
-    for (const c of changes) states.set(c.taskId, c.to === 'scheduled' ? 'queued' : c.to);
+    applyChanges(states, changes);
     const derived = run.state === 'running' ? deriveRunState(states, index.leaves) : run.state;
     if (derived !== run.state) assertRunTransition('running', derived);
     await this.runs.applyEvaluation(db, writes, derived !== run.state ? [{ id: run.id, from: 'running', to: derived }] : [], now);
     if (derived === 'failed' && run.state === 'running') {
       const { doc } = await this.version(db, run.dagVersionId);
-      const failedTasks = [...states].filter(([, s]) => s === 'failed').map(([id]) => id);
+      const failedTasks = [...states].filter(([, s]) => s.includes('failed')).map(([id]) => id);
       await this.alerts.enqueueFailure(db, doc, 'run_failed', `${run.id}:${run.clearNumber}`, {
         dagId: run.dagId,
         runId: run.runId,
@@ -316,6 +316,12 @@ export class RunEngine {
     assertTaskTransition('scheduled', 'queued');
     return { dagRunId: run.id, taskId: c.taskId, to: 'queued' };
   }
+}
+
+/** Changes of a resolution with nothing deferred (no DAG version has mapped or inline tasks yet). */
+function settled(resolution: Resolution): TaskStateChange[] {
+  if (resolution.deferred.length) throw new Error(`tasks ${resolution.deferred.join(', ')} need the engine to decide them`);
+  return resolution.changes;
 }
 
 /** The state an attempt ends in: a retryable failure with tries left goes up for retry, after its delay. */

@@ -150,6 +150,17 @@ function announceQueued(from: string, channel: number, defer: number): string {
        FROM counted`;
 }
 
+/** Task-instance rows of one run as each task's instance states. */
+function statesByTask(rows: readonly { task_id: string; state: TaskState }[]): Map<string, TaskState[]> {
+  const states = new Map<string, TaskState[]>();
+  for (const r of rows) {
+    const list = states.get(r.task_id);
+    if (list) list.push(r.state);
+    else states.set(r.task_id, [r.state]);
+  }
+  return states;
+}
+
 /** Tells the transaction what a statement ending in announceQueued queued (noteQueued). */
 function noteQueuedRows(db: Queryable, rows: QueuedRow[]): void {
   for (const r of rows) noteQueued(db, r.queue, r.ids, r.announced);
@@ -373,29 +384,34 @@ export class RunsRepository {
     return new Map(rows.map((r) => [r.dag_id, r.d]));
   }
 
-  async taskStates(db: Queryable, dagRunId: number): Promise<Map<string, TaskState>> {
+  /** The run's task states, per task (one per instance: a mapped task has one per map index). */
+  async taskStates(db: Queryable, dagRunId: number): Promise<Map<string, TaskState[]>> {
     const { rows } = await db.query<{ task_id: string; state: TaskState }>({
       name: 'weft_task_states',
       text: `SELECT task_id, state FROM task_instances WHERE dag_run_id = $1`,
       values: [dagRunId],
     });
-    return new Map(rows.map((r) => [r.task_id, r.state]));
+    return statesByTask(rows);
   }
 
-  /** Task states other than `none` of several runs (a run that never started has none): for starting runs. */
-  async startedTaskStates(db: Queryable, dagRunIds: number[]): Promise<Map<number, Map<string, TaskState>>> {
+  /**
+   * The task states of several runs that have any instance out of `none` (a run that never started has none: it is
+   * absent), for starting runs: every instance of such a run, per task.
+   */
+  async startedTaskStates(db: Queryable, dagRunIds: number[]): Promise<Map<number, Map<string, TaskState[]>>> {
     const { rows } = await db.query<{ dag_run_id: number; task_id: string; state: TaskState }>({
       name: 'weft_started_task_states',
-      text: `SELECT dag_run_id, task_id, state FROM task_instances WHERE dag_run_id = ANY($1::int[]) AND state <> 'none'`,
+      text: `SELECT dag_run_id, task_id, state FROM task_instances WHERE dag_run_id IN (
+         SELECT DISTINCT dag_run_id FROM task_instances WHERE dag_run_id = ANY($1::int[]) AND state <> 'none')`,
       values: [dagRunIds],
     });
-    const byRun = new Map<number, Map<string, TaskState>>();
+    const byRun = new Map<number, { task_id: string; state: TaskState }[]>();
     for (const r of rows) {
-      let states = byRun.get(r.dag_run_id);
-      if (!states) byRun.set(r.dag_run_id, (states = new Map()));
-      states.set(r.task_id, r.state);
+      let list = byRun.get(r.dag_run_id);
+      if (!list) byRun.set(r.dag_run_id, (list = []));
+      list.push(r);
     }
-    return byRun;
+    return new Map([...byRun].map(([runId, list]) => [runId, statesByTask(list)]));
   }
 
   /**
@@ -535,7 +551,7 @@ export class RunsRepository {
     to: TaskState,
     now: Date,
     opts: { error: string | null; nextRetryAt: Date | null; lease: { id: string; completionHash: string | null } | null; readStates: boolean },
-  ): Promise<Map<string, TaskState> | null> {
+  ): Promise<Map<string, TaskState[]> | null> {
     const { rows } = await db.query<{ task_id: string | null; state: TaskState | null }>({
       name: 'weft_end_attempt',
       text: `SELECT NULL AS task_id, NULL AS state FROM weft_end_attempt($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -547,7 +563,7 @@ export class RunsRepository {
       ],
     });
     if (!opts.readStates) return null;
-    return new Map(rows.filter((r) => r.task_id !== null).map((r) => [r.task_id!, r.state!]));
+    return statesByTask(rows.filter((r): r is { task_id: string; state: TaskState } => r.task_id !== null));
   }
 
   /**

@@ -211,7 +211,7 @@ class SqlTask(object):
         :param trigger_rule: The trigger_rule of this SqlTask.  # noqa: E501
         :type: str
         """
-        allowed_values = ["all_success", "all_failed", "all_done", "one_success", "one_failed", "none_failed", "none_skipped", "always"]  # noqa: E501
+        allowed_values = ["all_success", "all_failed", "all_done", "one_success", "one_failed", "none_failed", "none_skipped", "always", "none_failed_min_one_success"]  # noqa: E501
         if self.local_vars_configuration.client_side_validation and trigger_rule not in allowed_values:  # noqa: E501
             raise ValueError(
                 "Invalid value for `trigger_rule` ({0}), must be one of {1}"  # noqa: E501

@@ -253,7 +253,7 @@ export type ContainerTask = {
      * Ids of the tasks that must run first.
      */
     dependsOn?: Array<string>;
-    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
     retries?: number;
     retryDelaySec?: number;
     retryExponentialBackoff?: boolean;
@@ -353,7 +353,7 @@ export type CustomTask = {
      * Ids of the tasks that must run first.
      */
     dependsOn?: Array<string>;
-    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
     retries?: number;
     retryDelaySec?: number;
     retryExponentialBackoff?: boolean;
@@ -656,7 +656,7 @@ export type ExternalTask = {
      * Ids of the tasks that must run first.
      */
     dependsOn?: Array<string>;
-    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
     retries?: number;
     retryDelaySec?: number;
     retryExponentialBackoff?: boolean;
@@ -716,7 +716,7 @@ export type HttpTask = {
      * Ids of the tasks that must run first.
      */
     dependsOn?: Array<string>;
-    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
     retries?: number;
     retryDelaySec?: number;
     retryExponentialBackoff?: boolean;
@@ -869,7 +869,7 @@ export type NoopTask = {
      * Ids of the tasks that must run first.
      */
     dependsOn?: Array<string>;
-    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
     retries?: number;
     retryDelaySec?: number;
     retryExponentialBackoff?: boolean;
@@ -1152,7 +1152,7 @@ export type RegistrationPreview = {
         tasks: Array<{
             taskId: string;
             dependsOn: Array<string>;
-            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
             retries?: number;
             retryDelaySec?: number;
             retryExponentialBackoff?: boolean;
@@ -1176,7 +1176,7 @@ export type RegistrationPreview = {
         } | {
             taskId: string;
             dependsOn: Array<string>;
-            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
             retries?: number;
             retryDelaySec?: number;
             retryExponentialBackoff?: boolean;
@@ -1203,7 +1203,7 @@ export type RegistrationPreview = {
         } | {
             taskId: string;
             dependsOn: Array<string>;
-            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
             retries?: number;
             retryDelaySec?: number;
             retryExponentialBackoff?: boolean;
@@ -1224,7 +1224,7 @@ export type RegistrationPreview = {
         } | {
             taskId: string;
             dependsOn: Array<string>;
-            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
             retries?: number;
             retryDelaySec?: number;
             retryExponentialBackoff?: boolean;
@@ -1242,7 +1242,7 @@ export type RegistrationPreview = {
         } | {
             taskId: string;
             dependsOn: Array<string>;
-            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
             retries?: number;
             retryDelaySec?: number;
             retryExponentialBackoff?: boolean;
@@ -1267,7 +1267,7 @@ export type RegistrationPreview = {
         } | {
             taskId: string;
             dependsOn: Array<string>;
-            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
             retries?: number;
             retryDelaySec?: number;
             retryExponentialBackoff?: boolean;
@@ -1380,7 +1380,7 @@ export type RegistrationPreview = {
         } | {
             taskId: string;
             dependsOn: Array<string>;
-            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
             retries?: number;
             retryDelaySec?: number;
             retryExponentialBackoff?: boolean;
@@ -1447,7 +1447,7 @@ export type ShellTask = {
      * Ids of the tasks that must run first.
      */
     dependsOn?: Array<string>;
-    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
     retries?: number;
     retryDelaySec?: number;
     retryExponentialBackoff?: boolean;
@@ -1537,7 +1537,7 @@ export type SqlTask = {
      * Ids of the tasks that must run first.
      */
     dependsOn?: Array<string>;
-    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always';
+    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
     retries?: number;
     retryDelaySec?: number;
     retryExponentialBackoff?: boolean;

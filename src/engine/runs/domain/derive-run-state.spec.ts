@@ -20,12 +20,17 @@ const TABLE: [string, string, DerivedRunState][] = [
   ['a removed leaf',                   'success          success          removed          success',         'success'],
   ['a leaf with no task instance',     'success          success          -                success',         'success'],
   ['a run with no task instances',     '-                -                -                -',               'success'],
+  ['a mapped task half done',          'success          success,running  none             none',            'running'],
+  ['a mapped leaf, one failed',        'success          success          success,failed   success',         'failed'],
+  ['a mapped leaf, all done',          'success          success          success,skipped  success',         'success'],
+  ['a mapped leaf, removed instances', 'success          success          success,removed  success',         'success'],
 ];
 
-function taskStates(row: string): Map<string, TaskState> {
+/** A state per task; `a,b` gives a mapped task one instance per listed state. */
+function taskStates(row: string): Map<string, TaskState[]> {
   const states = row.split(/\s+/);
   expect(states).toHaveLength(TASKS.length);
-  return new Map(TASKS.flatMap((taskId, i) => (states[i] === '-' ? [] : [[taskId, states[i] as TaskState]])));
+  return new Map(TASKS.flatMap((taskId, i) => (states[i] === '-' ? [] : [[taskId, states[i]!.split(',') as TaskState[]]])));
 }
 
 describe('deriveRunState', () => {

@@ -1,26 +1,38 @@
 import { describe, expect, it } from '@jest/globals';
-import { initialReadyTasks, resolveDownstream, resolvePending, type TaskStateChange } from './resolve.js';
-import { indexTaskGraph, type TaskGraph } from './task-graph.js';
+import { initialReadyTasks, resolveDownstream, resolvePending, type Resolution } from './resolve.js';
+import { indexTaskGraph, type TaskGraph, type TaskNode } from './task-graph.js';
 import type { TaskState } from './task-state.js';
 import { evaluateTriggerRule, TRIGGER_RULES, type TriggerRule } from './trigger-rules.js';
 
-function dag(upstreams: Record<string, string[]>, rules: Record<string, TriggerRule> = {}): TaskGraph {
+function dag(
+  upstreams: Record<string, string[]>,
+  rules: Record<string, TriggerRule> = {},
+  kinds: Record<string, Pick<TaskNode, 'mapped' | 'inline' | 'decides'>> = {},
+): TaskGraph {
   return new Map(
     Object.entries(upstreams).map(([taskId, upstream]) => [
       taskId,
-      { upstream, triggerRule: rules[taskId] ?? 'all_success' },
+      { upstream, triggerRule: rules[taskId] ?? 'all_success', ...kinds[taskId] },
     ]),
   );
 }
 
-function states(entries: Record<string, TaskState>): Map<string, TaskState> {
-  return new Map(Object.entries(entries));
+/** A state per task; a list gives a mapped task one instance per state. */
+function states(entries: Record<string, TaskState | TaskState[]>): Map<string, TaskState[]> {
+  return new Map(Object.entries(entries).map(([taskId, s]) => [taskId, Array.isArray(s) ? s : [s]]));
 }
 
-/** Changes as `taskId: state`, in the order returned. */
-function summary(changes: TaskStateChange[]): string[] {
-  for (const change of changes) expect(change.from).toBe('none');
-  return changes.map((change) => `${change.taskId}: ${change.to}`);
+function lift(single: ReadonlyMap<string, TaskState>): Map<string, TaskState[]> {
+  return new Map([...single].map(([taskId, state]) => [taskId, [state]]));
+}
+
+/** Changes as `taskId: state`, in the order returned, then `taskId: deferred` for each deferred task. */
+function summary(resolution: Resolution): string[] {
+  for (const change of resolution.changes) expect(change.from).toBe('none');
+  return [
+    ...resolution.changes.map((change) => `${change.taskId}: ${change.to}`),
+    ...resolution.deferred.map((taskId) => `${taskId}: deferred`),
+  ];
 }
 
 const DIAMOND = dag({ A: [], B: ['A'], C: ['A'], D: ['B', 'C'] });
@@ -49,7 +61,7 @@ describe('resolveDownstream', () => {
 
   it('waits while the join still has an unfinished upstream', () => {
     const current = states({ A: 'success', B: 'success', C: 'up_for_retry', D: 'none' });
-    expect(resolveDownstream(DIAMOND, current, ['B'])).toEqual([]);
+    expect(summary(resolveDownstream(DIAMOND, current, ['B']))).toEqual([]);
   });
 
   it('schedules the join when the last branch succeeds', () => {
@@ -82,7 +94,7 @@ describe('resolveDownstream', () => {
       'J: upstream_failed',
     ]);
     expect(summary(resolveDownstream(graph, states({ B: 'skipped', C: 'skipped' }), ['C']))).toEqual(['J: skipped']);
-    expect(resolveDownstream(graph, states({ B: 'failed', C: 'running' }), ['B'])).toEqual([]);
+    expect(summary(resolveDownstream(graph, states({ B: 'failed', C: 'running' }), ['B']))).toEqual([]);
   });
 
   it('propagates skipped under all_success', () => {
@@ -112,7 +124,7 @@ describe('resolveDownstream', () => {
 
   it('only changes tasks that are still none', () => {
     const current = states({ A: 'failed', B: 'scheduled', C: 'success', D: 'none' });
-    expect(resolveDownstream(DIAMOND, current, ['A'])).toEqual([]);
+    expect(summary(resolveDownstream(DIAMOND, current, ['A']))).toEqual([]);
   });
 
   it('evaluates the downstream of several finished tasks together, once each', () => {
@@ -139,6 +151,123 @@ describe('resolveDownstream', () => {
   });
 });
 
+describe('mapped tasks', () => {
+  const MAP = dag({ list: [], load: ['list'], sum: ['load'] }, {}, { load: { mapped: true } });
+
+  it('defers a mapped task to the engine when its rule is met, and goes no further', () => {
+    expect(summary(resolveDownstream(MAP, states({ list: 'success' }), ['list']))).toEqual(['load: deferred']);
+  });
+
+  it('gives up on a mapped task like any other when its rule cannot be met', () => {
+    expect(summary(resolveDownstream(MAP, states({ list: 'failed' }), ['list']))).toEqual([
+      'load: upstream_failed',
+      'sum: upstream_failed',
+    ]);
+  });
+
+  it('waits for every mapped instance, and counts each in the trigger rule', () => {
+    const running = states({ list: 'success', load: ['success', 'running', 'success'], sum: 'none' });
+    expect(summary(resolveDownstream(MAP, running, ['load']))).toEqual([]);
+    const done = states({ list: 'success', load: ['success', 'success', 'success'], sum: 'none' });
+    expect(summary(resolveDownstream(MAP, done, ['load']))).toEqual(['sum: scheduled']);
+    const oneFailed = states({ list: 'success', load: ['success', 'failed', 'success'], sum: 'none' });
+    expect(summary(resolveDownstream(MAP, oneFailed, ['load']))).toEqual(['sum: upstream_failed']);
+  });
+
+  it('counts mapped instances one by one under one_failed and none_failed_min_one_success', () => {
+    const graph = dag({ list: [], load: ['list'], alarm: ['load'], join: ['load'] }, { alarm: 'one_failed', join: 'none_failed_min_one_success' }, { load: { mapped: true } });
+    const current = states({ list: 'success', load: ['running', 'failed', 'running'], alarm: 'none', join: 'none' });
+    expect(summary(resolveDownstream(graph, current, ['load']))).toEqual(['alarm: scheduled', 'join: upstream_failed']);
+  });
+
+  it('runs a cleared mapped instance again without expanding the task anew', () => {
+    const current = states({ list: 'success', load: ['success', 'none', 'success'], sum: 'none' });
+    expect(summary(resolvePending(MAP, current))).toEqual(['load: scheduled']);
+  });
+
+  it('expands a mapped task again when all of its instances were cleared', () => {
+    const current = states({ list: 'success', load: ['none', 'none', 'none'], sum: 'none' });
+    expect(summary(resolvePending(MAP, current))).toEqual(['load: deferred']);
+  });
+
+  it('ignores removed instances (beyond a shorter list after a re-expansion)', () => {
+    const current = states({ list: 'success', load: ['success', 'removed'], sum: 'none' });
+    expect(summary(resolveDownstream(MAP, current, ['load']))).toEqual(['sum: scheduled']);
+  });
+
+  it('defers a mapped root at the start of a run (a literal list)', () => {
+    expect(summary(initialReadyTasks(dag({ each: [], after: ['each'] }, {}, { each: { mapped: true } })))).toEqual(['each: deferred']);
+  });
+});
+
+describe('branches', () => {
+  //        ┌→ full ──────┐
+  // pick ──┤             ├→ join (none_failed_min_one_success) → report
+  //        └→ incr → fix ┘
+  const BRANCH = dag(
+    { pick: [], full: ['pick'], incr: ['pick'], fix: ['incr'], join: ['full', 'fix'], report: ['join'] },
+    { join: 'none_failed_min_one_success' },
+    { pick: { decides: 'branch' } },
+  );
+
+  it('skips the direct downstream tasks a branch did not follow, and joins with none_failed_min_one_success', () => {
+    const chosen = states({ pick: 'success' });
+    const res = resolveDownstream(BRANCH, chosen, ['pick'], new Map([['pick', ['full']]]));
+    expect(summary(res)).toEqual(['full: scheduled', 'incr: skipped', 'fix: skipped']);
+    const after = states({ pick: 'success', full: 'success', incr: 'skipped', fix: 'skipped' });
+    expect(summary(resolveDownstream(BRANCH, after, ['full'], new Map([['pick', ['full']]])))).toEqual(['join: scheduled']);
+  });
+
+  it('skips every direct downstream task when the branch follows nothing, down to the join', () => {
+    const res = resolveDownstream(BRANCH, states({ pick: 'success' }), ['pick'], new Map([['pick', []]]));
+    expect(summary(res)).toEqual(['full: skipped', 'incr: skipped', 'fix: skipped', 'join: skipped', 'report: skipped']);
+  });
+
+  it('lets a direct downstream task through when it is downstream of a followed task too (Airflow)', () => {
+    const graph = dag({ pick: [], a: ['pick'], b: ['pick'], join: ['pick', 'a'] }, {}, { pick: { decides: 'branch' } });
+    const res = resolveDownstream(graph, states({ pick: 'success' }), ['pick'], new Map([['pick', ['a']]]));
+    expect(summary(res)).toEqual(['a: scheduled', 'b: skipped']);
+  });
+
+  it('honours a decision when a skipped task is cleared and evaluated again', () => {
+    const current = states({ pick: 'success', full: 'success', incr: 'none', fix: 'skipped', join: 'success', report: 'success' });
+    expect(summary(resolvePending(BRANCH, current, new Map([['pick', ['full']]])))).toEqual(['incr: skipped']);
+  });
+
+  it('has no say once the branch task is no longer a success (cleared or marked)', () => {
+    const current = states({ pick: 'failed', full: 'none', incr: 'none', fix: 'none', join: 'none', report: 'none' });
+    const res = resolveDownstream(BRANCH, current, ['pick'], new Map([['pick', ['full']]]));
+    expect(summary(res)).toEqual(['full: upstream_failed', 'incr: upstream_failed', 'fix: upstream_failed', 'join: upstream_failed', 'report: upstream_failed']);
+  });
+
+  it('defers a built-in branch to the engine', () => {
+    const graph = dag({ start: [], pick: ['start'], a: ['pick'] }, {}, { pick: { inline: true, decides: 'branch' } });
+    expect(summary(resolveDownstream(graph, states({ start: 'success' }), ['start']))).toEqual(['pick: deferred']);
+  });
+});
+
+describe('short-circuits', () => {
+  // check → a → b ; c → b ; b has rule all_done
+  const upstreams = { check: [], a: ['check'], c: [], b: ['a', 'c'], after: ['b'] };
+
+  it('skips everything downstream of a falsy short-circuit, whatever the trigger rules (the default)', () => {
+    const graph = dag(upstreams, { b: 'all_done' }, { check: { decides: 'short_circuit_all' } });
+    const res = resolveDownstream(graph, states({ check: 'success', c: 'success' }), ['check'], new Map([['check', []]]));
+    expect(summary(res)).toEqual(['a: skipped', 'b: skipped', 'after: skipped']);
+  });
+
+  it('skips only the direct downstream tasks when the trigger rules are respected', () => {
+    const graph = dag(upstreams, { b: 'all_done' }, { check: { decides: 'short_circuit' } });
+    const res = resolveDownstream(graph, states({ check: 'success', c: 'success' }), ['check'], new Map([['check', []]]));
+    expect(summary(res)).toEqual(['a: skipped', 'b: scheduled']);
+  });
+
+  it('lets everything through on a truthy result (no decision recorded)', () => {
+    const graph = dag(upstreams, { b: 'all_done' }, { check: { decides: 'short_circuit_all' } });
+    expect(summary(resolveDownstream(graph, states({ check: 'success', c: 'success' }), ['check']))).toEqual(['a: scheduled']);
+  });
+});
+
 describe('resolvePending', () => {
   it('re-evaluates cleared tasks whose upstreams are already finished', () => {
     const current = states({ A: 'success', B: 'none', C: 'failed', D: 'none' });
@@ -158,7 +287,7 @@ describe('resolvePending', () => {
         current.set(taskId, random() < 0.5 ? 'none' : others[Math.floor(random() * others.length)]);
       }
       const fixpoint = naiveFixpoint(graph, current);
-      const resolved = new Map(resolvePending(graph, current).map((change) => [change.taskId, change.to]));
+      const resolved = new Map(resolvePending(graph, lift(current)).changes.map((change) => [change.taskId, change.to]));
       expect(resolved).toEqual(fixpoint);
       compared += resolved.size;
     }
@@ -176,7 +305,7 @@ describe('resolveDownstream against the reference', () => {
       // Settle the run first: nothing in none may be decidable before the new finishes.
       const settled = new Map<string, TaskState>();
       for (const taskId of graph.keys()) settled.set(taskId, random() < 0.6 ? 'none' : 'success');
-      for (const change of resolvePending(graph, settled)) settled.set(change.taskId, change.to);
+      for (const change of resolvePending(graph, lift(settled)).changes) settled.set(change.taskId, change.to);
       for (const [taskId, state] of settled) {
         if (state === 'scheduled' && random() < 0.5) settled.set(taskId, 'running');
       }
@@ -186,7 +315,7 @@ describe('resolveDownstream against the reference', () => {
       const current = new Map(settled);
       for (const taskId of finishedIds) current.set(taskId, outcomes[Math.floor(random() * outcomes.length)]);
 
-      const changes = resolveDownstream(graph, current, finishedIds);
+      const { changes } = resolveDownstream(graph, lift(current), finishedIds);
       const resolved = new Map(changes.map((change) => [change.taskId, change.to]));
       expect(resolved).toEqual(naiveFixpoint(graph, current));
       compared += resolved.size;
@@ -201,7 +330,7 @@ describe('on a 1,000-task DAG', () => {
     for (let i = 1; i < 1000; i++) upstreams[`t${i}`] = [`t${i - 1}`];
     const current = new Map<string, TaskState>(Object.keys(upstreams).map((taskId) => [taskId, 'none']));
     current.set('t0', 'failed');
-    const changes = resolveDownstream(dag(upstreams), current, ['t0']);
+    const { changes } = resolveDownstream(dag(upstreams), lift(current), ['t0']);
     expect(changes).toHaveLength(999);
     expect(changes.every((change) => change.to === 'upstream_failed')).toBe(true);
   });
@@ -213,7 +342,7 @@ describe('on a 1,000-task DAG', () => {
     upstreams.join = middles;
     const current = new Map<string, TaskState>(Object.keys(upstreams).map((taskId) => [taskId, 'none']));
     current.set('root', 'failed');
-    const changes = resolveDownstream(dag(upstreams, { join: 'all_done' }), current, ['root']);
+    const { changes } = resolveDownstream(dag(upstreams, { join: 'all_done' }), lift(current), ['root']);
     expect(changes).toHaveLength(999);
     expect(changes.at(-1)).toEqual({ taskId: 'join', from: 'none', to: 'scheduled' });
   });

@@ -1,8 +1,23 @@
 import type { TriggerRule } from './trigger-rules.js';
 
+/**
+ * What a task's success decides for its direct downstream tasks (its `follow` list, recorded with its success):
+ * - branch: the tasks it follows run; its other direct downstream tasks are skipped (Airflow's skip_all_except);
+ * - short_circuit: a falsy result (an empty follow list) skips its direct downstream tasks, whose own downstream
+ *   then follow their trigger rules (Airflow's ignore_downstream_trigger_rules=False);
+ * - short_circuit_all: a falsy result skips everything downstream of it, whatever the trigger rules (Airflow's
+ *   default, ignore_downstream_trigger_rules=True).
+ */
+export type SkipDecision = 'branch' | 'short_circuit' | 'short_circuit_all';
+
 export interface TaskNode {
   readonly upstream: readonly string[];
   readonly triggerRule: TriggerRule;
+  /** Runs once per element of a list known at run time (`expand`): expanded when its trigger rule is met. */
+  readonly mapped?: boolean;
+  /** Decided by the engine itself when its trigger rule is met, without a worker (the built-in `branch` type). */
+  readonly inline?: boolean;
+  readonly decides?: SkipDecision;
 }
 
 /** A DAG version's tasks: taskId → its direct upstream ids and trigger rule. */
@@ -19,6 +34,8 @@ export interface TaskGraphIndex {
   readonly rank: ReadonlyMap<string, number>;
   readonly roots: readonly string[];
   readonly leaves: readonly string[];
+  /** Whether any task is mapped, decides skips or is decided inline: when none is, resolution is what it always was. */
+  readonly dynamic: boolean;
 }
 
 /**
@@ -57,5 +74,20 @@ export function indexTaskGraph(graph: TaskGraph): TaskGraphIndex {
   const rank = new Map<string, number>();
   topologicalOrder.forEach((taskId, i) => rank.set(taskId, i));
   const leaves = [...graph.keys()].filter((taskId) => downstream.get(taskId)!.length === 0);
-  return { graph, downstream, topologicalOrder, rank, roots, leaves };
+  const dynamic = [...graph.values()].some((node) => node.mapped || node.inline || node.decides);
+  return { graph, downstream, topologicalOrder, rank, roots, leaves, dynamic };
+}
+
+/** Every task downstream of `taskIds`, transitively (not the tasks themselves, unless one is downstream of another). */
+export function descendantsOf(index: TaskGraphIndex, taskIds: Iterable<string>): Set<string> {
+  const found = new Set<string>();
+  const stack = [...taskIds];
+  for (let taskId = stack.pop(); taskId !== undefined; taskId = stack.pop()) {
+    for (const next of index.downstream.get(taskId) ?? []) {
+      if (found.has(next)) continue;
+      found.add(next);
+      stack.push(next);
+    }
+  }
+  return found;
 }

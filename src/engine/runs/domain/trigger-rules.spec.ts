@@ -16,27 +16,28 @@ const SK = 'skipped';
 
 // Expected outcomes follow Airflow 2.x TriggerRuleDep with flag_upstream_failed on.
 // Columns: all_success all_failed all_done one_success one_failed none_failed none_skipped always
+// none_failed_min_one_success
 const TABLE: [readonly TaskState[], readonly TriggerRuleOutcome[]][] = [
-  [[], /*                                   */ [R, R, R, R, R, R, R, R]],
-  [['success', 'success'], /*               */ [R, SK, R, R, SK, R, R, R]],
-  [['success', 'running'], /*               */ [W, SK, W, R, W, W, W, R]],
-  [['success', 'failed'], /*                */ [UF, SK, R, R, R, UF, R, R]],
-  [['success', 'upstream_failed'], /*       */ [UF, SK, R, R, R, UF, R, R]],
-  [['success', 'skipped'], /*               */ [SK, SK, R, R, SK, R, SK, R]],
-  [['failed', 'failed'], /*                 */ [UF, R, R, UF, R, UF, R, R]],
-  [['failed', 'upstream_failed'], /*        */ [UF, R, R, UF, R, UF, R, R]],
-  [['skipped', 'skipped'], /*               */ [SK, SK, R, SK, SK, R, SK, R]],
-  [['failed', 'running'], /*                */ [UF, W, W, W, R, UF, W, R]],
-  [['skipped', 'running'], /*               */ [SK, SK, W, W, W, W, SK, R]],
-  [['failed', 'skipped'], /*                */ [UF, SK, R, UF, R, UF, SK, R]],
-  [['none', 'none'], /*                     */ [W, W, W, W, W, W, W, R]],
-  [['queued', 'scheduled'], /*              */ [W, W, W, W, W, W, W, R]],
-  [['up_for_retry', 'success'], /*          */ [W, SK, W, R, W, W, W, R]],
-  [['up_for_retry', 'failed'], /*           */ [UF, W, W, W, R, UF, W, R]],
-  [['success', 'removed'], /*               */ [R, SK, R, R, SK, R, R, R]],
-  [['removed'], /*                          */ [R, R, R, R, R, R, R, R]],
-  [['success', 'failed', 'skipped'], /*     */ [UF, SK, R, R, R, UF, SK, R]],
-  [['skipped', 'upstream_failed'], /*       */ [UF, SK, R, UF, R, UF, SK, R]],
+  [[], /*                                   */ [R, R, R, R, R, R, R, R, R]],
+  [['success', 'success'], /*               */ [R, SK, R, R, SK, R, R, R, R]],
+  [['success', 'running'], /*               */ [W, SK, W, R, W, W, W, R, W]],
+  [['success', 'failed'], /*                */ [UF, SK, R, R, R, UF, R, R, UF]],
+  [['success', 'upstream_failed'], /*       */ [UF, SK, R, R, R, UF, R, R, UF]],
+  [['success', 'skipped'], /*               */ [SK, SK, R, R, SK, R, SK, R, R]],
+  [['failed', 'failed'], /*                 */ [UF, R, R, UF, R, UF, R, R, UF]],
+  [['failed', 'upstream_failed'], /*        */ [UF, R, R, UF, R, UF, R, R, UF]],
+  [['skipped', 'skipped'], /*               */ [SK, SK, R, SK, SK, R, SK, R, SK]],
+  [['failed', 'running'], /*                */ [UF, W, W, W, R, UF, W, R, UF]],
+  [['skipped', 'running'], /*               */ [SK, SK, W, W, W, W, SK, R, W]],
+  [['failed', 'skipped'], /*                */ [UF, SK, R, UF, R, UF, SK, R, UF]],
+  [['none', 'none'], /*                     */ [W, W, W, W, W, W, W, R, W]],
+  [['queued', 'scheduled'], /*              */ [W, W, W, W, W, W, W, R, W]],
+  [['up_for_retry', 'success'], /*          */ [W, SK, W, R, W, W, W, R, W]],
+  [['up_for_retry', 'failed'], /*           */ [UF, W, W, W, R, UF, W, R, UF]],
+  [['success', 'removed'], /*               */ [R, SK, R, R, SK, R, R, R, R]],
+  [['removed'], /*                          */ [R, R, R, R, R, R, R, R, R]],
+  [['success', 'failed', 'skipped'], /*     */ [UF, SK, R, R, R, UF, SK, R, UF]],
+  [['skipped', 'upstream_failed'], /*       */ [UF, SK, R, UF, R, UF, SK, R, UF]],
 ];
 
 const cases = TABLE.flatMap(([upstream, outcomes]) =>
@@ -79,7 +80,8 @@ describe('trigger rules', () => {
 
   it('recognise rule names', () => {
     expect(isTriggerRule('none_failed')).toBe(true);
-    expect(isTriggerRule('none_failed_min_one_success')).toBe(false);
+    expect(isTriggerRule('none_failed_min_one_success')).toBe(true);
+    expect(isTriggerRule('all_skipped')).toBe(false);
     expect(isTriggerRule(42)).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ export const TRIGGER_RULES = [
   'none_failed',
   'none_skipped',
   'always',
+  'none_failed_min_one_success',
 ] as const;
 
 export type TriggerRule = (typeof TRIGGER_RULES)[number];
@@ -99,5 +100,10 @@ export function evaluateTriggerRule(rule: TriggerRule, upstreamStates: readonly 
       return allDone ? 'ready' : 'wait';
     case 'always':
       return 'ready';
+    case 'none_failed_min_one_success':
+      // The join of branches (Airflow 2.x): what was not chosen is skipped, what was chosen must not fail.
+      if (failed > 0) return 'upstream_failed';
+      if (!allDone) return 'wait';
+      return skipped === total ? 'skipped' : 'ready';
   }
 }

@@ -191,7 +191,8 @@ export interface ShellTask {
     | "one_failed"
     | "none_failed"
     | "none_skipped"
-    | "always";
+    | "always"
+    | "none_failed_min_one_success";
   retries?: number;
   retryDelaySec?: number;
   retryExponentialBackoff?: boolean;
@@ -246,7 +247,8 @@ export interface HttpTask {
     | "one_failed"
     | "none_failed"
     | "none_skipped"
-    | "always";
+    | "always"
+    | "none_failed_min_one_success";
   retries?: number;
   retryDelaySec?: number;
   retryExponentialBackoff?: boolean;
@@ -301,7 +303,8 @@ export interface SqlTask {
     | "one_failed"
     | "none_failed"
     | "none_skipped"
-    | "always";
+    | "always"
+    | "none_failed_min_one_success";
   retries?: number;
   retryDelaySec?: number;
   retryExponentialBackoff?: boolean;
@@ -351,7 +354,8 @@ export interface NoopTask {
     | "one_failed"
     | "none_failed"
     | "none_skipped"
-    | "always";
+    | "always"
+    | "none_failed_min_one_success";
   retries?: number;
   retryDelaySec?: number;
   retryExponentialBackoff?: boolean;
@@ -395,7 +399,8 @@ export interface ExternalTask {
     | "one_failed"
     | "none_failed"
     | "none_skipped"
-    | "always";
+    | "always"
+    | "none_failed_min_one_success";
   retries?: number;
   retryDelaySec?: number;
   retryExponentialBackoff?: boolean;
@@ -461,7 +466,8 @@ export interface ContainerTask {
     | "one_failed"
     | "none_failed"
     | "none_skipped"
-    | "always";
+    | "always"
+    | "none_failed_min_one_success";
   retries?: number;
   retryDelaySec?: number;
   retryExponentialBackoff?: boolean;
@@ -563,7 +569,8 @@ export interface CustomTask {
     | "one_failed"
     | "none_failed"
     | "none_skipped"
-    | "always";
+    | "always"
+    | "none_failed_min_one_success";
   retries?: number;
   retryDelaySec?: number;
   retryExponentialBackoff?: boolean;

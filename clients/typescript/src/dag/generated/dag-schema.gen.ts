@@ -583,7 +583,8 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "one_failed",
             "none_failed",
             "none_skipped",
-            "always"
+            "always",
+            "none_failed_min_one_success"
           ]
         },
         "retries": {
@@ -720,7 +721,8 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "one_failed",
             "none_failed",
             "none_skipped",
-            "always"
+            "always",
+            "none_failed_min_one_success"
           ]
         },
         "retries": {
@@ -880,7 +882,8 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "one_failed",
             "none_failed",
             "none_skipped",
-            "always"
+            "always",
+            "none_failed_min_one_success"
           ]
         },
         "retries": {
@@ -1008,7 +1011,8 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "one_failed",
             "none_failed",
             "none_skipped",
-            "always"
+            "always",
+            "none_failed_min_one_success"
           ]
         },
         "retries": {
@@ -1119,7 +1123,8 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "one_failed",
             "none_failed",
             "none_skipped",
-            "always"
+            "always",
+            "none_failed_min_one_success"
           ]
         },
         "retries": {
@@ -1301,7 +1306,8 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "one_failed",
             "none_failed",
             "none_skipped",
-            "always"
+            "always",
+            "none_failed_min_one_success"
           ]
         },
         "retries": {
@@ -1666,7 +1672,8 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "one_failed",
             "none_failed",
             "none_skipped",
-            "always"
+            "always",
+            "none_failed_min_one_success"
           ]
         },
         "retries": {
