@@ -183,6 +183,9 @@ const schema = z.object({
     .default(50)
     .meta(doc('how far (in %) the `weft` process lets its JavaScript heap grow past what it kept alive before it collects again; bounds the memory of a busy replica (`0` = Node\'s own heuristics, which let it grow up to 4×)')),
   WEFT_MAX_JSON_DEPTH: int(2, 1000).default(64).meta(doc('deepest accepted JSON nesting')),
+  WEFT_GRAPHQL_MAX_TOKENS: int(100, 1_000_000)
+    .default(2000)
+    .meta(doc('most tokens (names, punctuation, values) a GraphQL document may have; the parser stops there, so a huge document is refused before it is validated (the introspection query has about 180)')),
   WEFT_GRAPHQL_MAX_DEPTH: int(1, 100).default(12).meta(doc('deepest selection a GraphQL operation may have (introspection exempt); deeper is refused before it runs ([security.md](security.md#graphql-limits))')),
   WEFT_GRAPHQL_MAX_ALIASES: int(0, 10_000).default(20).meta(doc('most aliases in one GraphQL operation')),
   WEFT_GRAPHQL_MAX_COST: int(1, 100_000_000)
@@ -274,7 +277,7 @@ export type Config = {
   rateLimitBurst: number;
   maxPollsPerWorker: number;
   maxJsonDepth: number;
-  graphql: { maxDepth: number; maxAliases: number; maxCost: number; dbConnectionsPerRequest: number };
+  graphql: { maxTokens: number; maxDepth: number; maxAliases: number; maxCost: number; dbConnectionsPerRequest: number };
   /** WEFT_HEAP_GROWING_PERCENT: applied by the `weft` command (applyHeapGrowingPercent); 0 = V8's heuristics. */
   heapGrowingPercent: number;
   /** Email alerts; without a host, email callbacks fail with a clear error. */
@@ -376,6 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPollsPerWorker: c.WEFT_MAX_POLLS_PER_WORKER,
     maxJsonDepth: c.WEFT_MAX_JSON_DEPTH,
     graphql: {
+      maxTokens: c.WEFT_GRAPHQL_MAX_TOKENS,
       maxDepth: c.WEFT_GRAPHQL_MAX_DEPTH,
       maxAliases: c.WEFT_GRAPHQL_MAX_ALIASES,
       maxCost: c.WEFT_GRAPHQL_MAX_COST,

@@ -3,6 +3,7 @@ import { HttpException } from '@nestjs/common';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { DATABASE_UNAVAILABLE, DomainError, ERROR_TABLE, errorCodeForStatus, INTERNAL_ERROR } from '../common/errors.js';
+import { explainParseError } from './limits.js';
 
 /**
  * The one translation from errors to GraphQL errors: `extensions: {code, statusCode, details?}`, from the same
@@ -31,7 +32,7 @@ export function formatGraphqlError(
   }
   // The GraphQL layer's own verdicts on the request (syntax, unknown fields, argument types): Apollo's codes.
   if (original instanceof GraphQLError && formatted.extensions?.code !== INTERNAL_ERROR.graphqlCode) {
-    return { message: formatted.message, ...where, extensions: { code: formatted.extensions?.code ?? 'BAD_REQUEST', statusCode: 400 } };
+    return { message: explainParseError(formatted.message), ...where, extensions: { code: formatted.extensions?.code ?? 'BAD_REQUEST', statusCode: 400 } };
   }
   if (isDatabaseUnavailable(original)) {
     const { graphqlCode, status } = ERROR_TABLE.UNAVAILABLE;

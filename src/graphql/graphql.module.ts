@@ -14,7 +14,7 @@ import { CONFIG, type Config } from '../config/config.js';
 import { EventsModule } from '../events/events.module.js';
 import { tokenFromConnectionParams, type GraphqlContext } from './context.js';
 import { formatGraphqlError } from './format-error.js';
-import { costLimitPlugin, limitRules, wsGuards } from './limits.js';
+import { costLimitPlugin, limitRules, parseOptions, wsGuards } from './limits.js';
 import { GraphqlLoaders } from './loaders.js';
 import { GRAPHQL_RESOLVERS, SCHEMA_BUILD_OPTIONS } from './schema.js';
 
@@ -69,6 +69,7 @@ export class GraphqlModule {
             autoTransformHttpErrors: false,
             formatError: (formatted, error) => formatGraphqlError(formatted, error, logError),
             // Depth, aliases, cost and string literals, all checked before anything runs (limits.ts).
+            parseOptions: parseOptions(config.graphql),
             validationRules: limitRules(config.graphql),
             plugins: [costLimitPlugin(config.graphql)],
             context: (arg: unknown): GraphqlContext => wsContext(arg) ?? { req: arg as FastifyRequest },
@@ -85,7 +86,7 @@ export class GraphqlModule {
                   return true;
                 },
                 // graphql-ws validates and runs operations itself: the same limits as over HTTP (limits.ts).
-                ...{ validate: ws.validate, execute: ws.guard(execute), subscribe: ws.guard(subscribe) },
+                ...{ onSubscribe: ws.onSubscribe, validate: ws.validate, execute: ws.guard(execute), subscribe: ws.guard(subscribe) },
                 // graphql-ws sends errors itself: map them through the same table as HTTP answers.
                 onNext: (_ctx, _id, _payload, _args, result) =>
                   result.errors ? { ...result, errors: result.errors.map((e) => formatGraphqlError(e.toJSON(), e, logError)) } : undefined,

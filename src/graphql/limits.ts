@@ -8,12 +8,14 @@ import {
   isLeafType,
   isListType,
   Kind,
+  parse,
   specifiedRules,
   validate,
   type ASTVisitor,
   type DocumentNode,
   type ExecutionArgs,
   type GraphQLSchema,
+  type ParseOptions,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
@@ -23,6 +25,9 @@ import { findUnsafeText, unsafeTextProblem } from '../common/unsafe-text.js';
 /**
  * What one GraphQL operation may ask for, checked before anything executes (so a refused operation costs no
  * database work):
+ * - its size in tokens (`maxTokens`), counted by graphql-js's own parser, which stops at the limit: a huge document
+ *   is refused before it is parsed in full or validated (validation of 500 aliases of one field costs ~200 ms of CPU
+ *   in the standard overlapping-fields rule, refused by maxTokens in ~1 ms: docs/security.md);
  * - depth of the selection (`maxDepth`, introspection exempt) and aliases (`maxAliases`), validation rules from
  *   GraphQL Armor;
  * - a cost budget (`maxCost`), graphql-query-complexity's getComplexity with the estimator below, computed with
@@ -34,7 +39,20 @@ import { findUnsafeText, unsafeTextProblem } from '../common/unsafe-text.js';
  * Refusals are GraphQL errors with `extensions.code` GRAPHQL_VALIDATION_FAILED or QUERY_TOO_COSTLY and
  * `statusCode: 400`, answered with HTTP 400.
  */
-export type GraphqlLimits = { maxDepth: number; maxAliases: number; maxCost: number };
+export type GraphqlLimits = { maxTokens: number; maxDepth: number; maxAliases: number; maxCost: number };
+
+/** Apollo's `parseOptions`. */
+export function parseOptions(limits: GraphqlLimits): ParseOptions {
+  return { maxTokens: limits.maxTokens };
+}
+
+const TOKEN_LIMIT = /^Syntax Error: Document contains more (?:than|that) (\d+) tokens\. Parsing aborted\.$/;
+
+/** graphql-js's message for a document over maxTokens, saying which setting it is; other messages unchanged. */
+export function explainParseError(message: string): string {
+  const over = TOKEN_LIMIT.exec(message);
+  return over ? `the document has more than ${over[1]} tokens (WEFT_GRAPHQL_MAX_TOKENS): send a smaller one` : message;
+}
 
 /** The guess for a list that has no `limit` argument (a run's task instances, a task instance's tries). */
 export const UNPAGED_LIST_ESTIMATE = 10;
@@ -95,10 +113,20 @@ export function checkCost(limits: GraphqlLimits, schema: GraphQLSchema, document
  * subscribe (the standard rules only): wrappers for those three options.
  */
 export function wsGuards(limits: GraphqlLimits): {
+  onSubscribe: (ctx: unknown, id: string, payload: { query: string }) => readonly GraphQLError[] | undefined;
   validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
   guard: <R>(run: (args: ExecutionArgs) => R) => (args: ExecutionArgs) => R | { errors: GraphQLError[] };
 } {
   return {
+    // graphql-ws parses without options: a bounded parse first (a document within the limit is then parsed again).
+    onSubscribe: (_ctx, _id, payload) => {
+      try {
+        parse(payload.query, parseOptions(limits));
+        return undefined;
+      } catch (err) {
+        return err instanceof GraphQLError ? [err] : undefined;
+      }
+    },
     validate: (schema, document) => validate(schema, document, [...specifiedRules, ...limitRules(limits)]),
     guard: (run) => (args) => {
       const unsafe = findUnsafeText(args.variableValues ?? undefined, ['variables']);

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { DagsService } from '../../src/dags/dags.service.js';
 import { useTestApp } from '../support/app.js';
 import { dagDoc } from '../support/fixtures.js';
+import { graphql } from '../support/graphql.js';
 
 /** POST /api/v1/dags/validate: registration's validation and version comparison, writing nothing (weft-cli's dry runs). */
 const h = useTestApp();
@@ -56,5 +57,24 @@ describe('DAG preview (POST /api/v1/dags/validate)', () => {
     const res = await validate(dagDoc({ dagId: 'from_folder', description: 'edited' }));
     expect(res.statusCode).toBe(409);
     expect(res.json().message).toContain('/dags/from_folder.yaml');
+  });
+
+  it('GraphQL validateDag: the same answer and the same refusals as REST, writing nothing', async () => {
+    const query = `query($d: JSON!) { validateDag(document: $d) { dagId action currentVersion version document } }`;
+    await req('POST', '/api/v1/dags', dagDoc({ dagId: 'gql_preview' }));
+    for (const doc of [dagDoc({ dagId: 'gql_preview', description: 'new' }), dagDoc({ dagId: 'gql_preview' }), dagDoc({ dagId: 'gql_new' })]) {
+      const rest = (await validate(doc)).json();
+      const gql = await graphql(h.t.app, query, { d: doc });
+      expect(gql.errors).toBeUndefined();
+      expect(gql.data.validateDag).toEqual(rest);
+    }
+    const before = await counts();
+    const bad = dagDoc({ dagId: 'gql_bad', timezone: 'Mars/Olympus' });
+    const refused = await graphql(h.t.app, query, { d: bad });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', statusCode: 400, details: (await validate(bad)).json().details });
+    await h.t.app.get(DagsService).register(dagDoc({ dagId: 'gql_folder' }), { kind: 'folder', fileloc: '/dags/gql_folder.yaml' });
+    const owned = await graphql(h.t.app, query, { d: dagDoc({ dagId: 'gql_folder', description: 'edited via GraphQL' }) });
+    expect(owned.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(await counts()).toEqual(before);
   });
 });

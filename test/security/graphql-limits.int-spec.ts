@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
 import { useTestApp } from '../support/app.js';
+import { collect, wsClient } from '../support/ws.js';
 
 /**
  * GraphQL operations over their limits are refused before anything runs (no database work), with a GraphQL error
@@ -14,13 +15,15 @@ describe('GraphQL limits', () => {
     return { status: res.status, body: (await res.json()) as any };
   };
 
-  it('refuses alias floods, deep nesting, huge limits and unsafe strings before execution', async () => {
+  it('refuses token and alias floods, deep nesting, huge limits and unsafe strings before execution', async () => {
     const base = await h.t.listen();
     const flood = `{ ${Array.from({ length: 500 }, (_, i) => `a${i}: dags(limit: 1000) { items { dagId } }`).join(' ')} }`;
+    const aliases = `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: dags(limit: 1) { totalEntries }`).join(' ')} }`;
     const huge = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: dags(limit: 1000) { items { dagId } }`).join(' ')} }`;
     const deep = `{ dagRuns(dagId: "x") { items { taskInstances { tries { tryNumber } } } } }`;
     const cases: [string, string, Record<string, unknown> | undefined, RegExp][] = [
-      ['alias flood', flood, undefined, /Aliases limit of 20 exceeded, found 500/],
+      ['token flood (500 aliases, 7,002 tokens)', flood, undefined, /^the document has more than 2000 tokens \(WEFT_GRAPHQL_MAX_TOKENS\): send a smaller one$/],
+      ['alias flood', aliases, undefined, /Aliases limit of 20 exceeded, found 30/],
       ['huge limits', huge, undefined, /costs 40020, over the limit of 20000/],
       ['deep nesting (4 levels below the root, limit 3 here)', deep, undefined, /depth/i],
       ['NUL in a literal', '{ dag(dagId: "a\\u0000b") { dagId } }', undefined, /NUL/],
@@ -33,6 +36,12 @@ describe('GraphQL limits', () => {
       expect(res.body.errors[0].extensions.statusCode).toBe(400);
       console.log(`${name}: refused in ${(performance.now() - started).toFixed(1)} ms`);
     }
+    // The same token limit over the WebSocket (graphql-ws parses on its own).
+    const client = wsClient(base);
+    const sub = collect(client, flood.replace(/^\{/, 'subscription {'));
+    await sub.done;
+    expect(JSON.stringify(sub.failure)).toContain('more than 2000 tokens (WEFT_GRAPHQL_MAX_TOKENS)');
+    await client.dispose();
     const variable = await post(base, 'query($id: ID!) { dag(dagId: $id) { dagId } }', { id: 'a\u0000b' });
     expect(variable.status).toBe(400);
     expect(variable.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', statusCode: 400 });

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { DagSourceEnum } from '../enums.js';
 import { Paginated } from '../pagination.js';
 import { DateTimeScalar, JSONScalar } from '../scalars.js';
@@ -109,6 +109,34 @@ export class UpsertDagPayload {
 
   @Field({ description: 'Whether a new version was created (false when the content is unchanged)' })
   changed!: boolean;
+}
+
+export enum RegistrationAction {
+  create = 'create',
+  update = 'update',
+  unchanged = 'unchanged',
+}
+registerEnumType(RegistrationAction, {
+  name: 'RegistrationAction',
+  description: 'What registering a document would do: create the DAG, store a new version, or nothing',
+});
+
+@ObjectType({ description: 'What registering a DAG document would do, worked out without writing' })
+export class RegistrationPreview {
+  @Field(() => ID)
+  dagId!: string;
+
+  @Field(() => RegistrationAction)
+  action!: RegistrationAction;
+
+  @Field(() => Int, { nullable: true, description: 'The latest version now; null when the DAG does not exist' })
+  currentVersion!: number | null;
+
+  @Field(() => Int, { description: 'The version that would be current after registering' })
+  version!: number;
+
+  @Field(() => JSONScalar, { description: 'The document as it would be stored: normalised, every default filled in, secrets shown as "***"' })
+  document!: unknown;
 }
 
 @ObjectType({ description: 'A DAG-folder file that failed to parse or validate' })

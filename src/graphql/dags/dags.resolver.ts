@@ -10,7 +10,7 @@ import { GraphqlLoaders } from '../loaders.js';
 import { PageArgs } from '../pagination.js';
 import { JSONScalar } from '../scalars.js';
 import { DagRun } from '../runs/run.types.js';
-import { Dag, DagFilter, DagPage, DagVersion, DagVersionPage, ImportErrorPage, UpsertDagPayload } from './dag.types.js';
+import { Dag, DagFilter, DagPage, DagVersion, DagVersionPage, ImportErrorPage, RegistrationPreview, UpsertDagPayload } from './dag.types.js';
 
 /** Runs per DAG in a list: enough for a glance, small enough for a page of DAGs. */
 const recentRunsLimit = z.int().min(1).max(25);
@@ -67,6 +67,15 @@ export class DagsResolver {
   versions(@Parent() dag: DagRecord, @Args() page: PageArgs, @Context() ctx: GraphqlContext) {
     const { limit, offset } = parseInput(paginationSchema, page);
     return this.loaders.for(ctx).versionsOfDag(limit, offset).load(dag.dagId);
+  }
+
+  /** A query, not a mutation: like REST's POST /api/v1/dags/validate (POST only to carry the body), it writes nothing. */
+  @Query(() => RegistrationPreview, {
+    description: 'Validate a DAG document and tell what registering it would do (create, new version, unchanged), writing nothing',
+  })
+  @CanRead()
+  validateDag(@Args('document', { type: () => JSONScalar }) document: unknown) {
+    return this.dags.previewRegistration(document);
   }
 
   @Mutation(() => UpsertDagPayload, { description: 'Register or update a DAG; a new version is created only when the content changes' })
