@@ -4,9 +4,8 @@ import { DatabaseModule } from './database/database.module.js';
 import { DATABASE_URL } from './database/database.tokens.js';
 import { DagsModule } from './dags/dags.module.js';
 import { HealthModule } from './health/health.module.js';
-import { LeasesModule } from './engine/leases/leases.module.js';
 import { PoolsModule } from './pools/pools.module.js';
-import { RunsModule } from './engine/runs/runs.module.js';
+import { EngineModule } from './engine/engine.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 import { Clock } from './common/clock.js';
 import { AuditModule } from './audit/audit.module.js';
@@ -63,8 +62,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         dags,
-        RunsModule,
-        LeasesModule,
+        EngineModule,
         PoolsModule,
         BackfillsModule,
         DatasetsModule,

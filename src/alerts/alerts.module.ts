@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
-import { RunsModule } from '../engine/runs/runs.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { AlertsController } from './alerts.controller.js';
+import { AlertsRepository } from './alerts.repository.js';
+import { AlertsService } from './alerts.service.js';
 
-@Module({ imports: [RunsModule], controllers: [AlertsController] })
+@Module({ imports: [EngineModule], controllers: [AlertsController], providers: [AlertsRepository, AlertsService], exports: [AlertsService] })
 export class AlertsModule {}

@@ -1,8 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
-import { inTransaction, PG_POOL, type Queryable } from '../database/pg.js';
+import { PG_POOL, type Queryable } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
 import type { DagDocument, SlaCallback } from '../dags/domain/dag-document.schema.js';
+import type { UnitOfWork } from '../database/unit-of-work.js';
+import { EngineEvents, type RunFailed, type TaskFailed } from '../engine/engine-events.js';
 import { AlertsRepository, type NewDelivery } from './alerts.repository.js';
 import { deliveryFailed, type AlertKind, type AlertMessage, type JsonValue } from './channels/alert.js';
 import { MAX_DELIVERY_ATTEMPTS, nextDeliveryAttemptAt } from './channels/backoff.js';
@@ -25,7 +28,8 @@ type AlertContext = {
 
 /**
  * Alerts: SLA misses and failures become one delivery per callback, written in the transaction that detects
- * them; a periodic job delivers them with retries and backoff (webhook with an HMAC signature, Slack, email).
+ * them (failures: the kernel's taskFailed and runFailed events); a periodic job delivers them with retries and
+ * backoff (webhook with an HMAC signature, Slack, email).
  */
 @Injectable()
 export class AlertsService implements OnApplicationShutdown {
@@ -35,20 +39,51 @@ export class AlertsService implements OnApplicationShutdown {
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     @Inject(CONFIG) private readonly config: Config,
     private readonly repo: AlertsRepository,
     private readonly secrets: SecretsService,
     private readonly outbound: OutboundService,
-  ) {}
+    events: EngineEvents,
+  ) {
+    events.taskFailed.on((tx, e) => this.taskFailed(tx, e));
+    events.runFailed.on((tx, e) => this.runFailed(tx, e));
+  }
 
-  /** A task failed for good, or a run failed: the DAG's onFailureCallbacks are notified. */
-  async enqueueFailure(db: Queryable, doc: DagDocument, kind: Extract<AlertKind, 'task_failed' | 'run_failed'>, key: string, ctx: AlertContext): Promise<void> {
+  /** A task failed for good: the DAG's onFailureCallbacks are notified. */
+  private async taskFailed(tx: UnitOfWork, e: TaskFailed): Promise<void> {
+    await this.enqueueFailure(tx, e.doc, 'task_failed', `${e.taskInstanceId}:${e.tryNumber}`, {
+      dagId: e.dagId,
+      runId: e.runId,
+      taskId: e.taskId,
+      logicalDate: e.logicalDate,
+      dagVersionId: e.dagVersionId,
+      summary: `${e.taskId} failed on try ${e.tryNumber} of ${e.maxTries}${e.error ? `: ${e.error}` : ''}`,
+      details: { tryNumber: e.tryNumber, maxTries: e.maxTries, error: e.error },
+      occurredAt: e.at,
+    });
+  }
+
+  /** A run failed: the DAG's onFailureCallbacks are notified. */
+  private async runFailed(tx: UnitOfWork, e: RunFailed): Promise<void> {
+    await this.enqueueFailure(tx, e.doc, 'run_failed', `${e.dagRunId}:${e.clearNumber}`, {
+      dagId: e.dagId,
+      runId: e.runId,
+      logicalDate: e.logicalDate,
+      dagVersionId: e.dagVersionId,
+      summary: `run ${e.runId} failed (failed tasks: ${e.failedTasks.join(', ') || 'none'})`,
+      details: { failedTasks: e.failedTasks },
+      occurredAt: e.at,
+    });
+  }
+
+  private async enqueueFailure(db: Queryable, doc: DagDocument, kind: Extract<AlertKind, 'task_failed' | 'run_failed'>, key: string, ctx: AlertContext): Promise<void> {
     await this.repo.insertDeliveries(db, this.deliveries(doc.onFailureCallbacks, 'failure', `${kind}:${key}`, kind, ctx));
   }
 
   /** One SLA-checker pass: records new misses (exactly once each) and their deliveries in one transaction. */
   async checkSlas(now: Date): Promise<number> {
-    return inTransaction(this.pool, async (db) => {
+    return this.transactions.run(async (db) => {
       const misses = await this.repo.recordSlaMisses(db, now, 500);
       for (const m of misses) {
         const doc = await this.document(db, m.dagVersionId);

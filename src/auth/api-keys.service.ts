@@ -2,14 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import pg from 'pg';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { type ChannelHandler, PgListener } from '../database/pg-listener.service.js';
 import { DomainError, NotFoundError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
 import { API_KEYS_CHANNEL, ApiKeysRepository, type ApiKeyRow, type Role } from './api-keys.repository.js';
 import { KeyCache } from './key-cache.js';
 import { requestContext } from './request-context.js';
@@ -45,7 +44,7 @@ export class ApiKeysService {
   private listening: Promise<void> | null = null;
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     @Inject(CONFIG) private readonly config: Config,
     private readonly clock: Clock,
     private readonly repo: ApiKeysRepository,
@@ -57,7 +56,7 @@ export class ApiKeysService {
 
   async create(req: { name: string; role: Role; queues?: string[]; taskTypes?: string[] }): Promise<ApiKeyRow & { key: string }> {
     const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const row = await inTransaction(this.pool, async (db) => {
+    const row = await this.transactions.run(async (db) => {
       const created = await this.repo.insert(db, {
         name: req.name,
         prefix: key.slice(0, 12),
@@ -124,7 +123,7 @@ export class ApiKeysService {
   }
 
   async revoke(id: string): Promise<ApiKeyRow> {
-    const row = await inTransaction(this.pool, async (db) => {
+    const row = await this.transactions.run(async (db) => {
       const revoked = await this.repo.revoke(db, id, this.clock.now());
       if (!revoked) throw new NotFoundError('API key', id);
       await this.audit.record({ action: 'revoke_api_key', target: id, details: { name: revoked.name } }, db);
@@ -139,7 +138,7 @@ export class ApiKeysService {
    * otherwise a new random key written to `<home>/admin-api-key` (owner-only) and returned so it can be printed once.
    */
   async ensureAdminKey(seed: string | undefined, home: string): Promise<{ created: boolean; key?: string; file?: string }> {
-    return inTransaction(this.pool, async (db) => {
+    return this.transactions.run(async (db) => {
       await db.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ADMIN_LOCK]);
       if (seed) {
         if (await this.repo.findByHash(db, hashKey(seed))) return { created: false };

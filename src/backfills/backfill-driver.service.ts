@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { PG_POOL } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
+import { EngineEvents } from '../engine/engine-events.js';
 import { backfillRunId } from '../engine/runs/domain/run-id.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository } from '../engine/runs/runs.repository.js';
@@ -12,7 +14,8 @@ import { BackfillsRepository, type BackfillItem } from './backfills.repository.j
  * Starts a backfill's next dates while it has room under its maxActiveRuns, under the backfill's row lock, so
  * the limit holds at every instant whichever scheduler or API replica drives it; everything it needs is in the
  * database, so a scheduler that dies mid-backfill loses and duplicates nothing. Called on every scheduler tick,
- * right after a backfill is created, and whenever one of its runs finishes.
+ * right after a backfill is created, and after every transaction that ended one of its DAG's runs (the kernel's
+ * runsMayStart event).
  */
 @Injectable()
 export class BackfillDriver {
@@ -20,11 +23,15 @@ export class BackfillDriver {
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     private readonly backfills: BackfillsRepository,
     private readonly runs: RunsRepository,
     private readonly dags: DagSchedulingRepository,
     private readonly engine: RunEngine,
-  ) {}
+    events: EngineEvents,
+  ) {
+    events.runsMayStart.on(({ dagId, now }) => this.driveForDag(dagId, now));
+  }
 
   async driveAll(now: Date): Promise<number> {
     let started = 0;
@@ -43,7 +50,7 @@ export class BackfillDriver {
    * however many fit under the backfill's maxActiveRuns); reprocessed dates (existing runs cleared) one by one.
    */
   async drive(backfillId: number, now: Date): Promise<number> {
-    return inTransaction(this.pool, async (db) => {
+    return this.transactions.run(async (db) => {
       const b = await this.backfills.tryLockActive(db, backfillId);
       if (!b) return 0;
       const free = b.maxActiveRuns - (await this.backfills.countActiveRuns(db, b.id));

@@ -1,7 +1,15 @@
 import { Module } from '@nestjs/common';
-import { RunsModule } from '../engine/runs/runs.module.js';
+import { EngineModule } from '../engine/engine.module.js';
+import { BackfillDriver } from './backfill-driver.service.js';
 import { BackfillsController } from './backfills.controller.js';
+import { BackfillsRepository } from './backfills.repository.js';
 import { BackfillsService } from './backfills.service.js';
 
-@Module({ imports: [RunsModule], controllers: [BackfillsController], providers: [BackfillsService], exports: [BackfillsService] })
+@Module({
+  imports: [EngineModule],
+  controllers: [BackfillsController],
+  providers: [BackfillsRepository, BackfillDriver, BackfillsService],
+  // The repository: still read directly by subscriptions (next step: a service).
+  exports: [BackfillsService, BackfillDriver, BackfillsRepository],
+})
 export class BackfillsModule {}

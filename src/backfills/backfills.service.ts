@@ -5,7 +5,8 @@ import { Clock } from '../common/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
 import { CONFIG, type Config } from '../config/config.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { PG_POOL } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
 import { DagSchedulingRepository } from '../engine/runs/runs.repository.js';
 import type { RunInterval } from '../scheduler/domain/data-interval.js';
@@ -47,6 +48,7 @@ export type BackfillDryRun = {
 export class BackfillsService {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     @Inject(CONFIG) private readonly config: Config,
     private readonly clock: Clock,
     private readonly repo: BackfillsRepository,
@@ -59,7 +61,7 @@ export class BackfillsService {
   async create(req: CreateBackfill): Promise<BackfillView | BackfillDryRun> {
     if (req.fromDate > req.toDate) throw new ValidationError([{ path: 'toDate', message: 'must not be before fromDate' }]);
     const now = this.clock.now();
-    const result = await inTransaction(this.pool, async (db) => {
+    const result = await this.transactions.run(async (db) => {
       // The DAG lock serialises backfill creation per DAG (one active backfill unless allowConcurrent).
       const dag = await this.dags.lockDag(db, req.dagId);
       if (!dag) throw new NotFoundError('DAG', req.dagId);
@@ -116,7 +118,7 @@ export class BackfillsService {
   }
 
   async pause(id: number, isPaused: boolean): Promise<BackfillView> {
-    await inTransaction(this.pool, async (db) => {
+    await this.transactions.run(async (db) => {
       const b = await this.repo.lock(db, id);
       if (!b) throw new NotFoundError('backfill', String(id));
       if (b.completedAt || b.canceledAt) throw new ConflictError(`backfill ${id} is ${stateOf(b)}`, 'backfill_finished');
@@ -129,7 +131,7 @@ export class BackfillsService {
 
   /** Stops creating runs; runs already started finish on their own (they are ordinary runs from then on). */
   async cancel(id: number): Promise<BackfillView> {
-    await inTransaction(this.pool, async (db) => {
+    await this.transactions.run(async (db) => {
       const b = await this.repo.lock(db, id);
       if (!b) throw new NotFoundError('backfill', String(id));
       if (b.completedAt) throw new ConflictError(`backfill ${id} is completed`, 'backfill_finished');

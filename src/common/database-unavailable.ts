@@ -3,7 +3,7 @@
  * read-only during a failover, a lock or statement timeout) rather than a bug or bad input. This is the one place
  * that decides it: the HTTP and GraphQL edges answer such errors with 503 (and Retry-After) instead of 500, the
  * scheduler counts the tick as failed and tries again on the next one, a connection that failed this way is not
- * reused (inTransaction), and the service recovers by itself once PostgreSQL is back (the pool opens new connections).
+ * reused (Transactions.run), and the service recovers by itself once PostgreSQL is back (the pool opens new connections).
  */
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;

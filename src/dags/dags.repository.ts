@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PrismaService } from '../database/prisma.service.js';
-import { inTransaction, PG_POOL, prismaQueryable, type Queryable } from '../database/pg.js';
+import { PG_POOL, prismaQueryable, type Queryable } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
 import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { assertOwnership, type DagSource, type RegistrationOwner } from './domain/dag-ownership.js';
@@ -65,6 +66,7 @@ export class DagsRepository {
     private readonly prisma: PrismaService,
     private readonly datasets: DatasetsRepository,
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
   ) {}
 
   /**
@@ -137,7 +139,7 @@ export class DagsRepository {
   // The two start-up checks below use plain pg, not Prisma: every process runs them at start, and Prisma's query
   // engine, loaded on its first query, costs ~75 MB of RSS that an idle API process otherwise does not pay.
   async rewritePlaintextSecretVersions(rewrite: (doc: DagDocument) => { document: DagDocument; contentHash: string } | null): Promise<number> {
-    return inTransaction(this.pool, async (db) => {
+    return this.transactions.run(async (db) => {
       const { rows } = await db.query<{ id: number; document: DagDocument }>(
         `SELECT id, document FROM dag_versions
          WHERE document @? '$.slaCallbacks[*] ? (@.type == "webhook" && exists(@.secret) && !(@.secret starts with "enc:v1:"))'

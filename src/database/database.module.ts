@@ -7,6 +7,7 @@ import { PgListener } from './pg-listener.service.js';
 import { PG_POOL } from './pg.js';
 import { createPool } from './pool.js';
 import { PrismaService } from './prisma.service.js';
+import { Transactions } from './transactions.js';
 
 @Global()
 @Module({
@@ -24,8 +25,9 @@ import { PrismaService } from './prisma.service.js';
     },
     PrismaService,
     PgListener,
+    Transactions,
   ],
-  exports: [PG_POOL, PrismaService, PgListener],
+  exports: [PG_POOL, PrismaService, PgListener, Transactions],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}

@@ -1,20 +1,28 @@
-import { Inject, Injectable } from '@nestjs/common';
-import pg from 'pg';
+import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import type { Page } from '../common/validation.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
+import { EngineEvents } from '../engine/engine-events.js';
 import { DatasetsRepository, type DatasetEventRow, type DatasetView } from './datasets.repository.js';
 
-/** Datasets: lineage (producers, consumers), their update events, and updates posted by external systems. */
+/**
+ * Datasets: lineage (producers, consumers), their update events, and updates posted by external systems. A task's
+ * outlets are recorded in the transaction of its success (the kernel's outletsUpdated event).
+ */
 @Injectable()
 export class DatasetsService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     private readonly clock: Clock,
     private readonly repo: DatasetsRepository,
     private readonly audit: AuditService,
-  ) {}
+    events: EngineEvents,
+  ) {
+    events.outletsUpdated.on(async (tx, e) => {
+      await this.repo.recordEvents(tx, e.uris, { dagId: e.dagId, runId: e.runId, taskId: e.taskId, tryNumber: e.tryNumber }, {}, e.at);
+    });
+  }
 
   async list(limit: number, offset: number): Promise<Page<DatasetView>> {
     const { items, total } = await this.repo.list(limit, offset);
@@ -28,7 +36,7 @@ export class DatasetsService {
 
   /** An update made outside Weft: recorded like a task's, so DAGs scheduled on the dataset see it. */
   async postEvent(uri: string, extra: Record<string, unknown>): Promise<DatasetEventRow> {
-    const [event] = await inTransaction(this.pool, async (db) => {
+    const [event] = await this.transactions.run(async (db) => {
       const events = await this.repo.recordEvents(db, [uri], {}, extra, this.clock.now());
       await this.audit.record({ action: 'post_dataset_event', target: uri }, db);
       return events;

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { LeasesModule } from '../engine/leases/leases.module.js';
-import { RunsModule } from '../engine/runs/runs.module.js';
+import { BackfillsModule } from '../backfills/backfills.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { EVENT_BUS } from './event-bus.js';
 import { EventsRepository } from './events.repository.js';
 import { PgEventBus } from './pg-event-bus.service.js';
@@ -8,7 +8,7 @@ import { SubscriptionsService } from './subscriptions.service.js';
 
 /** State-change events for subscriptions: the outbox reader (PgEventBus, injected as EVENT_BUS) and its service. */
 @Module({
-  imports: [RunsModule, LeasesModule],
+  imports: [EngineModule, BackfillsModule],
   providers: [EventsRepository, PgEventBus, { provide: EVENT_BUS, useExisting: PgEventBus }, SubscriptionsService],
   exports: [SubscriptionsService, EVENT_BUS],
 })

@@ -3,9 +3,9 @@ import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { BackfillsModule } from '../backfills/backfills.module.js';
 import { DatasetsModule } from '../datasets/datasets.module.js';
-import { LeasesModule } from '../engine/leases/leases.module.js';
 import { PoolsModule } from '../pools/pools.module.js';
-import { RunsModule } from '../engine/runs/runs.module.js';
+import { AlertsModule } from '../alerts/alerts.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import type { FastifyRequest } from 'fastify';
 import { execute, subscribe, type GraphQLError } from 'graphql';
 import { ApiKeysService } from '../auth/api-keys.service.js';
@@ -46,8 +46,8 @@ export class GraphqlModule {
       module: GraphqlModule,
       imports: [
         opts.dags,
-        RunsModule,
-        LeasesModule,
+        EngineModule,
+        AlertsModule,
         PoolsModule,
         BackfillsModule,
         DatasetsModule,

@@ -1,6 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import pg from 'pg';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { Injectable } from '@nestjs/common';
+import { Transactions } from '../database/transactions.js';
 
 export type DatabaseGauges = {
   runs: { state: string; n: number }[];
@@ -16,10 +15,10 @@ export type DatabaseGauges = {
  */
 @Injectable()
 export class MetricsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+  constructor(private readonly transactions: Transactions) {}
 
   read(now: Date): Promise<DatabaseGauges> {
-    return inTransaction(this.pool, async (db) => {
+    return this.transactions.run(async (db) => {
       await db.query(`SET LOCAL statement_timeout = 5000`);
       const runs = await db.query<{ state: string; n: number }>(`SELECT state::text AS state, count(*)::int AS n FROM dag_runs GROUP BY state`);
       const tis = await db.query<{ state: string; n: number }>(`SELECT state::text AS state, count(*)::int AS n FROM task_instances GROUP BY state`);

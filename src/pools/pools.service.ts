@@ -1,9 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import pg from 'pg';
+import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
 import { PoolsRepository, type PoolView } from './pools.repository.js';
 
 export const DEFAULT_POOL = 'default_pool';
@@ -14,7 +13,7 @@ export class PoolsService {
   constructor(
     private readonly repo: PoolsRepository,
     private readonly audit: AuditService,
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
   ) {}
 
   async list(limit: number, offset: number): Promise<Page<PoolView>> {
@@ -29,7 +28,7 @@ export class PoolsService {
   }
 
   async create(p: { name: string; slots: number; description?: string }): Promise<PoolView> {
-    await inTransaction(this.pool, async (db) => {
+    await this.transactions.run(async (db) => {
       if (!(await this.repo.create(db, p.name, p.slots, p.description ?? null))) {
         throw new ConflictError(`pool '${p.name}' already exists`, 'pool_exists');
       }
@@ -39,7 +38,7 @@ export class PoolsService {
   }
 
   async update(name: string, patch: { slots?: number; description?: string | null }): Promise<PoolView> {
-    await inTransaction(this.pool, async (db) => {
+    await this.transactions.run(async (db) => {
       if (!(await this.repo.update(db, name, patch))) throw new NotFoundError('pool', name);
       await this.audit.record({ action: 'update_pool', target: name, details: patch }, db);
     });
@@ -48,7 +47,7 @@ export class PoolsService {
 
   async delete(name: string): Promise<void> {
     if (name === DEFAULT_POOL) throw new ConflictError(`'${DEFAULT_POOL}' cannot be deleted`, 'default_pool');
-    await inTransaction(this.pool, async (db) => {
+    await this.transactions.run(async (db) => {
       const outcome = await this.repo.delete(db, name);
       if (outcome === 'missing') throw new NotFoundError('pool', name);
       if (outcome === 'in_use') throw new ConflictError(`pool '${name}' is in use by running or queued tasks`, 'pool_in_use');

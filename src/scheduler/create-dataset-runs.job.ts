@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { Clock } from '../common/clock.js';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { PG_POOL } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
 import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
 import { DagSchedulingRepository } from '../engine/runs/runs.repository.js';
@@ -17,6 +18,7 @@ export class CreateDatasetRunsJob {
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     private readonly clock: Clock,
     private readonly dags: DagSchedulingRepository,
     private readonly datasets: DatasetsRepository,
@@ -26,7 +28,7 @@ export class CreateDatasetRunsJob {
   async run(now: Date): Promise<number> {
     let created = 0;
     for (const dagId of await this.datasets.dagsWithQueuedUpdates(this.pool, 1000)) {
-      created += await inTransaction(this.pool, async (db) => {
+      created += await this.transactions.run(async (db) => {
         const dag = await this.dags.tryLockDag(db, dagId);
         if (!dag || !dag.isActive || dag.isPaused) return 0;
         const { doc } = await this.engine.version(db, dag.versionId);

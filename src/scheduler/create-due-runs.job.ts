@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import pg from 'pg';
 import { CONFIG, type Config } from '../config/config.js';
-import { inTransaction, PG_POOL, type Queryable } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
+import type { UnitOfWork } from '../database/unit-of-work.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository } from '../engine/runs/runs.repository.js';
 import { dueIntervals, nextDueInterval } from './domain/index.js';
@@ -20,7 +20,7 @@ export class CreateDueRunsJob {
   private readonly logger = new Logger('scheduler');
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     @Inject(CONFIG) private readonly config: Config,
     private readonly dags: DagSchedulingRepository,
     private readonly runs: RunsRepository,
@@ -35,7 +35,7 @@ export class CreateDueRunsJob {
     const visited: string[] = [];
     while (visited.length < this.config.schedulerDagsPerTick) {
       const limit = Math.min(DAGS_PER_TRANSACTION, this.config.schedulerDagsPerTick - visited.length);
-      const batch = await inTransaction(this.pool, (db) => this.createForDueDags(db, now, limit, visited));
+      const batch = await this.transactions.run((db) => this.createForDueDags(db, now, limit, visited));
       if (batch.dags.length === 0) break;
       visited.push(...batch.dags);
       created += batch.created;
@@ -51,7 +51,7 @@ export class CreateDueRunsJob {
    * trips and commits. The batch's DAG rows stay locked until then; other schedulers skip them, and a manual
    * trigger of one of them waits for the batch.
    */
-  private async createForDueDags(db: Queryable, now: Date, limit: number, visited: string[]): Promise<{ dags: string[]; created: number }> {
+  private async createForDueDags(db: UnitOfWork, now: Date, limit: number, visited: string[]): Promise<{ dags: string[]; created: number }> {
     const dags = await this.dags.lockDueDags(db, now, limit, visited);
     if (!dags.length) return { dags: [], created: 0 };
     const lasts = await this.runs.latestScheduledLogicalDates(db, dags.map((d) => d.dagId));

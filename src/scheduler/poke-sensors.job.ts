@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { inTransaction, PG_POOL } from '../database/pg.js';
+import { PG_POOL } from '../database/pg.js';
+import { Transactions } from '../database/transactions.js';
 import type { ExternalTask } from '../dags/domain/dag-document.schema.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
 import { RunsRepository } from '../engine/runs/runs.repository.js';
-import { RunsService } from '../engine/runs/runs.service.js';
 import { assertTaskTransition } from '../engine/runs/domain/task-state.js';
 import { evaluateExternalTask } from './domain/external-task.js';
 import { SensorsRepository } from './sensors.repository.js';
@@ -18,41 +18,37 @@ import { SensorsRepository } from './sensors.repository.js';
 export class PokeSensorsJob {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     private readonly sensors: SensorsRepository,
     private readonly runs: RunsRepository,
     private readonly engine: RunEngine,
-    private readonly runsService: RunsService,
   ) {}
 
   async run(now: Date): Promise<number> {
     let finished = 0;
-    const finishedDags = new Set<string>();
     for (const due of await this.sensors.dueSensors(this.pool, now, 500)) {
-      const outcome = await inTransaction(this.pool, async (db) => {
+      const outcome = await this.transactions.run(async (db) => {
         const run = await this.runs.tryLockRun(db, due.dagRunId);
         const ti = run && (await this.runs.lockTaskInstance(db, due.id));
-        if (!run || !ti || ti.state !== 'scheduled') return null;
+        if (!run || !ti || ti.state !== 'scheduled') return false;
         const { doc } = await this.engine.version(db, run.dagVersionId);
         const task = doc.tasks.find((t) => t.taskId === ti.taskId) as ExternalTask | undefined;
-        if (!task) return null;
+        if (!task) return false;
         const deltaMs = (task.executionDeltaSec ?? 0) * 1000;
         const window = { start: new Date(run.dataIntervalStart.getTime() - deltaMs), end: new Date(run.dataIntervalEnd.getTime() - deltaMs) };
         const external = await this.sensors.externalStates(db, task.externalDagId, task.externalTaskId, window);
         const verdict = evaluateExternalTask(task, external, { scheduledAt: ti.scheduledAt ?? now, now });
         if (verdict.state === 'waiting') {
           await this.sensors.nextPoke(db, ti.id, new Date(now.getTime() + task.pokeIntervalSec * 1000));
-          return null;
+          return false;
         }
         assertTaskTransition('scheduled', verdict.state);
         await this.sensors.finish(db, ti.id, verdict.state, verdict.reason, now);
-        const runState = await this.engine.evaluate(db, run, [ti.taskId], now);
-        return runState !== run.state ? run.dagId : '';
+        await this.engine.evaluate(db, run, [ti.taskId], now);
+        return true;
       });
-      if (outcome === null) continue;
-      finished++;
-      if (outcome) finishedDags.add(outcome);
+      if (outcome) finished++;
     }
-    for (const dagId of finishedDags) await this.runsService.startQueuedRuns(dagId, now);
     return finished;
   }
 }

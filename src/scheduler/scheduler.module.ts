@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LeasesModule } from '../engine/leases/leases.module.js';
 import { RetentionModule } from '../retention/retention.module.js';
-import { RunsModule } from '../engine/runs/runs.module.js';
+import { AlertsModule } from '../alerts/alerts.module.js';
+import { BackfillsModule } from '../backfills/backfills.module.js';
+import { DatasetsModule } from '../datasets/datasets.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { CreateDatasetRunsJob } from './create-dataset-runs.job.js';
 import { CreateDueRunsJob } from './create-due-runs.job.js';
 import { PokeSensorsJob } from './poke-sensors.job.js';
@@ -16,7 +18,7 @@ export class SchedulerModule {
   static forRoot(opts: { enabled: boolean }): DynamicModule {
     return {
       module: SchedulerModule,
-      imports: [RunsModule, LeasesModule, RetentionModule],
+      imports: [EngineModule, AlertsModule, BackfillsModule, DatasetsModule, RetentionModule],
       providers: [
         { provide: SCHEDULER_ENABLED, useValue: opts.enabled },
         CreateDueRunsJob,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL } from '../database/pg.js';
 import { RunsRepository } from '../engine/runs/runs.repository.js';
-import { RunsService } from '../engine/runs/runs.service.js';
+import { RunStarter } from '../engine/runs/run-starter.service.js';
 
 /**
  * Starts queued runs wherever a DAG has room under maxActiveRuns (runs queued by triggers, or waiting for an
@@ -13,13 +13,13 @@ export class StartQueuedRunsJob {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     private readonly runs: RunsRepository,
-    private readonly service: RunsService,
+    private readonly starter: RunStarter,
   ) {}
 
   async run(now: Date): Promise<number> {
     let started = 0;
     for (const dagId of await this.runs.dagsWithQueuedRuns(this.pool, 1000)) {
-      started += await this.service.startQueuedRuns(dagId, now, { wait: false });
+      started += await this.starter.startQueuedRuns(dagId, now, { wait: false });
     }
     return started;
   }

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../../database/pg.js';
-import { QUEUED_CHANNEL } from '../runs/runs.repository.js';
 import { TASK_LOGS_CHANNEL } from './domain/log-tail.js';
+import { QUEUED_CHANNEL } from './queued-channel.js';
 
 export type ClaimRequest = {
   workerId: string;

@@ -5,11 +5,11 @@ import { Clock } from '../../common/clock.js';
 import { ConflictError, DomainError, NotFoundError } from '../../common/errors.js';
 import { CONFIG, type Config } from '../../config/config.js';
 import { canonicalJson } from '../../dags/domain/content-hash.js';
-import { inTransaction, PG_POOL } from '../../database/pg.js';
+import { PG_POOL } from '../../database/pg.js';
+import { Transactions } from '../../database/transactions.js';
 import { LruCache } from '../runs/domain/lru-cache.js';
 import { RunEngine, type AttemptOutcome } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
-import { RunsService } from '../runs/runs.service.js';
 import { buildTemplateContext } from '../../templating/domain/template-context.js';
 import { TemplateError } from '../../templating/domain/template-error.js';
 import type { ApiKeyRow } from '../../auth/api-keys.repository.js';
@@ -20,6 +20,7 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { renderTaskPayload } from './domain/render-task.js';
 import { shareToPassOn } from './domain/waiters.js';
 import { LeasesRepository, type ClaimedTask } from './leases.repository.js';
+import { LeaseHandOff } from './lease-hand-off.js';
 import { QueueWakeups, type WaiterClaim } from './queue-wakeups.service.js';
 import { TaskLogsService } from './task-logs.service.js';
 
@@ -81,13 +82,14 @@ export class LeasesService implements BeforeApplicationShutdown {
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     @Inject(CONFIG) private readonly config: Config,
     private readonly clock: Clock,
     private readonly leases: LeasesRepository,
     private readonly runs: RunsRepository,
     private readonly engine: RunEngine,
     private readonly wakeups: QueueWakeups,
-    private readonly runsService: RunsService,
+    private readonly handOff: LeaseHandOff,
     private readonly lifecycle: Lifecycle,
     private readonly metrics: MetricsService,
     private readonly taskLogs: TaskLogsService,
@@ -264,15 +266,15 @@ export class LeasesService implements BeforeApplicationShutdown {
     const now = this.clock.now();
     const quiet = await this.completeQuietly(leaseId, req, hash, now);
     if (quiet) return quiet;
-    const done = await inTransaction(this.pool, async (db) => {
+    const done = await this.transactions.run(async (db) => {
       const attempt = await this.runs.lockAttempt(db, leaseId);
       if (!attempt) return null;
       const { run, ti, lease } = attempt;
       this.assertOwner(lease.apiKeyId);
       if (ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
-      // Complete-and-lease-next: what this transaction queues goes to this worker's next request (QueueWakeups).
+      // Complete-and-lease-next: what this transaction queues goes to this worker's next request (LeaseHandOff).
       const nextClaim = next ? this.nextClaim(lease.workerId, next, attempt.worker) : null;
-      const preferred = nextClaim ? this.wakeups.preferHandOff(db, nextClaim) : null;
+      const preferred = nextClaim ? db.effect(this.handOff).prefer(nextClaim) : null;
       if (req.status === 'success' && req.xcom) await this.leases.insertXcom(db, { ...ti, taskInstanceId: ti.id }, req.xcom);
       const outcome = await this.engine.finishAttempt(db, run, ti, req, now, { id: leaseId, completionHash: hash });
       return {
@@ -282,7 +284,6 @@ export class LeasesService implements BeforeApplicationShutdown {
         dagId: run.dagId,
         taskId: ti.taskId,
         startDate: ti.startDate,
-        runFinished: outcome.runState !== run.state,
         workerId: lease.workerId,
         worker: attempt.worker,
       };
@@ -292,7 +293,6 @@ export class LeasesService implements BeforeApplicationShutdown {
       const seconds = Math.max(0, now.getTime() - done.startDate.getTime()) / 1000;
       this.metrics.taskDuration.observe({ dag_id: done.dagId, task_id: done.taskId, state: done.taskState }, seconds);
     }
-    if (done.runFinished) await this.runsService.startQueuedRuns(done.dagId, now);
     return {
       result: { taskState: done.taskState, runState: done.runState, duplicate: false },
       workerId: done.workerId,

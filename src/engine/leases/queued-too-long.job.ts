@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type Config } from '../../config/config.js';
-import { inTransaction, PG_POOL } from '../../database/pg.js';
+import { PG_POOL } from '../../database/pg.js';
+import { Transactions } from '../../database/transactions.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
-import { RunsService } from '../runs/runs.service.js';
 import { assertTaskTransition } from '../runs/domain/task-state.js';
 import { runFields } from '../../logging/log-fields.js';
 
@@ -20,10 +20,10 @@ export class QueuedTooLongJob {
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     @Inject(CONFIG) private readonly config: Config,
     private readonly runs: RunsRepository,
     private readonly engine: RunEngine,
-    private readonly runsService: RunsService,
   ) {}
 
   async run(now: Date): Promise<number> {
@@ -44,18 +44,16 @@ export class QueuedTooLongJob {
         handled++;
         continue;
       }
-      const finished = await inTransaction(this.pool, async (db) => {
+      const failed = await this.transactions.run(async (db) => {
         const run = await this.runs.tryLockRun(db, ti.dagRunId);
         const locked = run && (await this.runs.lockTaskInstance(db, ti.id));
-        if (!run || !locked || locked.state !== 'queued') return null;
+        if (!run || !locked || locked.state !== 'queued') return false;
         assertTaskTransition('queued', 'failed');
         await this.runs.failQueued(db, ti.id, `queued for more than ${this.config.queuedTimeoutSec}s without a worker`, now);
-        const runState = await this.engine.evaluate(db, run, [ti.taskId], now);
-        return runState !== run.state ? run.dagId : '';
+        await this.engine.evaluate(db, run, [ti.taskId], now);
+        return true;
       });
-      if (finished === null) continue;
-      handled++;
-      if (finished) await this.runsService.startQueuedRuns(finished, now);
+      if (failed) handled++;
     }
     if (this.reported.size > 10_000) this.reported.clear();
     return handled;

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
-import { inTransaction, PG_POOL, pgErrorCode, type Queryable } from '../../database/pg.js';
+import { PG_POOL, pgErrorCode } from '../../database/pg.js';
+import { Transactions } from '../../database/transactions.js';
+import type { UnitOfWork } from '../../database/unit-of-work.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
-import { RunsService } from '../runs/runs.service.js';
 import { LeasesRepository } from './leases.repository.js';
 import { attemptFields } from '../../logging/log-fields.js';
 
@@ -11,7 +12,6 @@ import { attemptFields } from '../../logging/log-fields.js';
 const BATCH = 500;
 
 type Candidate = { id: string; dagRunId: number; reason: 'expired' | 'timeout' };
-type Reaped = { dagId: string; runFinished: boolean } | null;
 
 /**
  * Ends attempts whose lease expired (no heartbeat) or whose execution deadline passed, as failed attempts (the
@@ -35,40 +35,36 @@ export class ReapExpiredLeasesJob {
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     private readonly leases: LeasesRepository,
     private readonly runs: RunsRepository,
     private readonly engine: RunEngine,
-    private readonly runsService: RunsService,
   ) {}
 
   async run(now: Date): Promise<number> {
     let reaped = 0;
-    const finishedDags = new Set<string>();
     await this.leases.dropExpiredCancelled(this.pool, now, BATCH);
     for (const candidate of await this.leases.expiredLeases(this.pool, now, BATCH)) {
-      let outcome: Reaped | 'needs_run_lock';
+      let outcome: boolean | 'needs_run_lock';
       try {
-        outcome = await inTransaction(this.pool, (db) => this.reapWithoutRunLock(db, candidate, now));
-        if (outcome === 'needs_run_lock') outcome = await inTransaction(this.pool, (db) => this.reapUnderRunLock(db, candidate, now));
+        outcome = await this.transactions.run((db) => this.reapWithoutRunLock(db, candidate, now));
+        if (outcome === 'needs_run_lock') outcome = await this.transactions.run((db) => this.reapUnderRunLock(db, candidate, now));
       } catch (err) {
         // The run lock was not granted within DATABASE_LOCK_TIMEOUT_SEC (a stalled holder): the next tick retries.
         if (pgErrorCode(err) === '55P03') continue;
         throw err;
       }
-      if (!outcome) continue;
-      reaped++;
-      if (outcome.runFinished) finishedDags.add(outcome.dagId);
+      if (outcome) reaped++;
     }
-    for (const dagId of finishedDags) await this.runsService.startQueuedRuns(dagId, now);
     return reaped;
   }
 
   /** An attempt going up for retry, under its task instance's and lease's locks only. */
-  private async reapWithoutRunLock(db: Queryable, candidate: Candidate, now: Date): Promise<Reaped | 'needs_run_lock'> {
+  private async reapWithoutRunLock(db: UnitOfWork, candidate: Candidate, now: Date): Promise<boolean | 'needs_run_lock'> {
     const attempt = await this.runs.tryLockAttemptWithoutRun(db, candidate.id);
-    if (!attempt) return null;
+    if (!attempt) return false;
     const { ti, lease, dagVersionId } = attempt;
-    if (!isDue(lease, now) || ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
+    if (!isDue(lease, now) || ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return false;
     const error = reapError(candidate.reason, lease);
     const end = await this.engine.quietEnd(db, { dagVersionId, taskId: ti.taskId, tryNumber: ti.tryNumber, maxTries: ti.maxTries }, { status: 'failed', error }, now);
     if (end?.to !== 'up_for_retry') return 'needs_run_lock';
@@ -76,24 +72,24 @@ export class ReapExpiredLeasesJob {
     await this.runs.finishAttempt(db, ti, end.to, now, { error, nextRetryAt: end.retryAt, lease: cancel ? null : { id: lease.id, completionHash: null }, readStates: false });
     if (cancel) await this.runs.cancelLease(db, lease.id);
     this.logger.warn({ msg: `${ti.dagId}/${ti.runId}/${ti.taskId} try ${ti.tryNumber}: ${error} -> ${end.to}`, ...attemptFields(ti) });
-    return { dagId: ti.dagId, runFinished: false };
+    return true;
   }
 
   /** An attempt that ends its task: run, task instance and lease locked in the usual order, then evaluated. */
-  private async reapUnderRunLock(db: Queryable, candidate: Candidate, now: Date): Promise<Reaped> {
+  private async reapUnderRunLock(db: UnitOfWork, candidate: Candidate, now: Date): Promise<boolean> {
     const run = await this.runs.lockRun(db, candidate.dagRunId);
-    if (!run) return null;
+    if (!run) return false;
     const lease = await this.leases.findLease(db, candidate.id, true);
-    if (!lease || lease.cancelRequested) return null;
+    if (!lease || lease.cancelRequested) return false;
     const ti = await this.runs.lockTaskInstance(db, lease.taskInstanceId);
-    if (!ti || !isDue(lease, now) || ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return null;
+    if (!ti || !isDue(lease, now) || ti.state !== 'running' || ti.tryNumber !== lease.tryNumber) return false;
     const error = reapError(candidate.reason, lease);
     const cancel = candidate.reason === 'timeout' && lease.expiresAt > now;
     // Without `cancel`, the lease row ends in the same statement as the attempt (its pool slot frees with it).
     const result = await this.engine.finishAttempt(db, run, ti, { status: 'failed', error }, now, cancel ? undefined : { id: lease.id, completionHash: null });
     if (cancel) await this.runs.cancelLease(db, lease.id);
     this.logger.warn({ msg: `${ti.dagId}/${ti.runId}/${ti.taskId} try ${ti.tryNumber}: ${error} -> ${result.state}`, ...attemptFields(ti) });
-    return { dagId: run.dagId, runFinished: result.runState !== run.state };
+    return true;
   }
 }
 

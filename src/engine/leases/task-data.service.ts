@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import pg from 'pg';
 import { AuditService } from '../../audit/audit.service.js';
 import { DomainError, NotFoundError } from '../../common/errors.js';
 import type { Page } from '../../common/validation.js';
 import { CONFIG, type Config } from '../../config/config.js';
-import { inTransaction, PG_POOL } from '../../database/pg.js';
+import { Transactions } from '../../database/transactions.js';
 import { TaskDataRepository, type LogLine, type WorkerView, type XcomEntry } from './task-data.repository.js';
 
 @Injectable()
@@ -13,7 +12,7 @@ export class TaskDataService {
     @Inject(CONFIG) private readonly config: Config,
     private readonly repo: TaskDataRepository,
     private readonly audit: AuditService,
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
   ) {}
 
   /** XCom is for small values: a completion over the limit is refused (413) before anything is written. */
@@ -35,7 +34,7 @@ export class TaskDataService {
 
   async setXcom(dagId: string, runId: string, taskId: string, key: string, value: unknown): Promise<XcomEntry> {
     const taskInstanceId = await this.ti(dagId, runId, taskId);
-    return inTransaction(this.pool, async (db) => {
+    return this.transactions.run(async (db) => {
       const entry = await this.repo.setXcom(db, taskInstanceId, key, value);
       await this.audit.record({ action: 'set_xcom', target: `${dagId}/${runId}/${taskId}`, details: { key } }, db);
       return entry;

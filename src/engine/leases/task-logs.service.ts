@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type Config } from '../../config/config.js';
-import { inTransaction, PG_POOL } from '../../database/pg.js';
+import { PG_POOL } from '../../database/pg.js';
+import { Transactions } from '../../database/transactions.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { LogCapTracker, logBytes, markerLine, TRIM_TO } from './domain/log-cap.js';
 import { LeasesRepository } from './leases.repository.js';
@@ -18,6 +19,7 @@ export class TaskLogsService {
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     @Inject(CONFIG) private readonly config: Config,
     private readonly leases: LeasesRepository,
     private readonly repo: TaskLogsRepository,
@@ -32,7 +34,7 @@ export class TaskLogsService {
       await this.leases.appendLogs(this.pool, taskInstanceId, tryNumber, lines, now);
       return;
     }
-    const dropped = await inTransaction(this.pool, async (db) => {
+    const dropped = await this.transactions.run(async (db) => {
       await this.leases.appendLogs(db, taskInstanceId, tryNumber, lines, now);
       await this.repo.lockTry(db, taskInstanceId);
       const size = await this.repo.storedBytes(db, taskInstanceId, tryNumber);

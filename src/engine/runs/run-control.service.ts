@@ -3,10 +3,12 @@ import pg from 'pg';
 import { AuditService } from '../../audit/audit.service.js';
 import { Clock } from '../../common/clock.js';
 import { NotFoundError, ValidationError } from '../../common/errors.js';
-import { inTransaction, PG_POOL } from '../../database/pg.js';
+import { PG_POOL } from '../../database/pg.js';
+import { Transactions } from '../../database/transactions.js';
+import type { UnitOfWork } from '../../database/unit-of-work.js';
 import { selectTasks } from './domain/select-tasks.js';
-import { assertRunTransition, type RunState } from './domain/run-state.js';
-import { assertTaskTransition, FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
+import type { RunState } from './domain/run-state.js';
+import { FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
 import { RunEngine } from './run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository, type RunRow, type TaskInstanceRow } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
@@ -30,6 +32,7 @@ export type AffectedTask = { runId: string; taskId: string; state: TaskState; tr
 export class RunControlService {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     private readonly clock: Clock,
     private readonly runs: RunsRepository,
     private readonly dags: DagSchedulingRepository,
@@ -47,7 +50,7 @@ export class RunControlService {
     const now = this.clock.now();
     const affected: AffectedTask[] = [];
     for (const candidate of await this.runs.runsForClear(this.pool, { dagId, ...req })) {
-      const picked = await inTransaction(this.pool, async (db) => {
+      const picked = await this.transactions.run(async (db) => {
         const run = await this.runs.lockRun(db, candidate.id);
         if (!run) return [];
         const all = await this.runs.lockTaskInstancesOfRun(db, run.id);
@@ -61,7 +64,6 @@ export class RunControlService {
       });
       affected.push(...picked);
     }
-    if (!req.dryRun && affected.length) await this.runsService.startQueuedRuns(dagId, now);
     return { dryRun: req.dryRun, taskInstances: affected };
   }
 
@@ -75,19 +77,18 @@ export class RunControlService {
     const now = this.clock.now();
     const run0 = await this.runs.findRunByRunId(this.pool, dagId, runId);
     if (!run0) throw new NotFoundError('DAG run', `${dagId}/${runId}`);
-    const result = await inTransaction(this.pool, async (db) => {
+    const result = await this.transactions.run(async (db) => {
       const run = (await this.runs.lockRun(db, run0.id))!;
       const all = await this.runs.lockTaskInstancesOfRun(db, run.id);
       if (!all.some((ti) => ti.taskId === taskId)) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`);
       const selected = await this.select(db, run, all, [taskId], req);
       const targets = all.filter((ti) => selected.has(ti.taskId) && ti.state !== req.newState && ti.state !== 'removed');
       const affected = targets.map((ti) => ({ runId, taskId: ti.taskId, state: ti.state, tryNumber: ti.tryNumber }));
-      if (req.dryRun || !targets.length) return { affected, runState: run.state, previous: run.state };
+      if (req.dryRun || !targets.length) return { affected, runState: run.state };
       const runState = await this.engine.markTasks(db, run, all, targets, req.newState, now);
       await this.audit.record({ action: `mark_${req.newState}`, target: `${dagId}/${runId}`, details: { taskIds: targets.map((t) => t.taskId) } }, db);
-      return { affected, runState, previous: run.state };
+      return { affected, runState };
     });
-    if (result.runState !== result.previous) await this.runsService.startQueuedRuns(dagId, now);
     return { dryRun: req.dryRun, taskInstances: result.affected, runState: result.runState };
   }
 
@@ -99,32 +100,19 @@ export class RunControlService {
     const now = this.clock.now();
     const run0 = await this.runs.findRunByRunId(this.pool, dagId, runId);
     if (!run0) throw new NotFoundError('DAG run', `${dagId}/${runId}`);
-    await inTransaction(this.pool, async (db) => {
+    await this.transactions.run(async (db) => {
       const run = (await this.runs.lockRun(db, run0.id))!;
       if (run.state === to) return;
       if (!['queued', 'running', 'success', 'failed'].includes(run.state)) throw new ValidationError([{ path: 'state', message: `cannot mark a ${run.state} run` }]);
-      assertRunTransition(run.state, to);
       const unfinished = (await this.runs.lockTaskInstancesOfRun(db, run.id)).filter((ti) => !FINISHED_TASK_STATES.has(ti.state));
-      for (const ti of unfinished) {
-        if (ti.state === 'running') await this.runs.fenceAttempt(db, ti, `attempt ended: run marked ${to} by an operator`, now);
-      }
-      // Attempts that started (running, up_for_retry) take the run's outcome; the rest never run.
-      const attempted = (ti: TaskInstanceRow) => ti.state === 'running' || ti.state === 'up_for_retry';
-      const targetOf = (ti: TaskInstanceRow): TaskState => (to === 'success' ? 'success' : attempted(ti) ? 'failed' : 'skipped');
-      for (const state of ['success', 'failed', 'skipped'] as const) {
-        const group = unfinished.filter((ti) => targetOf(ti) === state);
-        for (const ti of group) assertTaskTransition(ti.state, state);
-        await this.runs.setTaskStates(db, group.map((ti) => ti.id), state, now);
-      }
-      await this.runs.setRunState(db, run.id, run.state, to, now);
+      await this.engine.markRun(db, run, unfinished, to, now);
       await this.audit.record({ action: `mark_run_${to}`, target: `${dagId}/${runId}` }, db);
     });
-    await this.runsService.startQueuedRuns(dagId, now);
     return this.runsService.get(dagId, runId);
   }
 
   private async select(
-    db: pg.PoolClient,
+    db: UnitOfWork,
     run: RunRow,
     all: TaskInstanceRow[],
     taskIds: string[] | undefined,

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AlertsService } from '../../alerts/alerts.service.js';
 import type { Queryable } from '../../database/pg.js';
-import { DatasetsRepository } from '../../datasets/datasets.repository.js';
+import type { UnitOfWork } from '../../database/unit-of-work.js';
 import type { DagDocument } from '../../dags/domain/dag-document.schema.js';
+import { EngineEvents } from '../engine-events.js';
+import { LeaseHandOff } from '../leases/lease-hand-off.js';
 import { dagGraphIndex, taskSettings, type TaskSettings } from './domain/dag-tasks.js';
 import { deriveRunState } from './domain/derive-run-state.js';
 import { LruCache } from './domain/lru-cache.js';
@@ -13,6 +14,9 @@ import { assertRunTransition, type RunState } from './domain/run-state.js';
 import type { TaskGraphIndex } from './domain/task-graph.js';
 import { assertTaskTransition, FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
 import { RunsRepository, type NewRun, type RunRow, type TaskInstanceRow } from './runs.repository.js';
+
+/** Run states a run reaches by ending, or by going back to wait for a slot: either way other queued runs may start. */
+const FREES_OR_QUEUES: ReadonlySet<RunState> = new Set<RunState>(['success', 'failed', 'queued']);
 
 /** Parsed DAG versions kept in memory (see RunEngine.versions). */
 const VERSION_CACHE_SIZE = 4096;
@@ -26,7 +30,10 @@ export type AttemptOutcome = { status: 'success' | 'failed'; error?: string | nu
 
 /**
  * The state engine of runs: creates runs, starts them, records attempt outcomes and evaluates downstream tasks,
- * always inside the caller's transaction so a task's end and its consequences commit together.
+ * always inside the caller's transaction so a task's end and its consequences commit together. What that transaction
+ * must do besides is named on it: tasks it queues go through its lease hand-off (LeaseHandOff, before commit), a run
+ * that ends or goes back to queued raises EngineEvents.runsMayStart (after commit), failures and dataset updates
+ * raise the in-transaction events that alerts and datasets write.
  */
 @Injectable()
 export class RunEngine {
@@ -39,8 +46,8 @@ export class RunEngine {
 
   constructor(
     private readonly runs: RunsRepository,
-    private readonly datasets: DatasetsRepository,
-    private readonly alerts: AlertsService,
+    private readonly events: EngineEvents,
+    private readonly handOff: LeaseHandOff,
   ) {}
 
   async version(db: Queryable, versionId: number): Promise<VersionInfo> {
@@ -63,16 +70,16 @@ export class RunEngine {
   }
 
   /** Inserts a queued run with one task instance per task of its version; null if it already exists. */
-  async createRun(db: Queryable, run: NewRun): Promise<RunRow | null> {
-    const { settings } = await this.version(db, run.dagVersionId);
-    return this.runs.insertRun(db, run, [...settings.values()]);
+  async createRun(tx: UnitOfWork, run: NewRun): Promise<RunRow | null> {
+    const { settings } = await this.version(tx, run.dagVersionId);
+    return this.runs.insertRun(tx, run, [...settings.values()]);
   }
 
   /** Many queued runs of one DAG version, type and backfill at once (catch-up, backfills); returns those created. */
-  async createRuns(db: Queryable, runs: NewRun[]): Promise<RunRow[]> {
+  async createRuns(tx: UnitOfWork, runs: NewRun[]): Promise<RunRow[]> {
     if (!runs.length) return [];
-    const { settings } = await this.version(db, runs[0]!.dagVersionId);
-    return this.runs.insertRuns(db, runs, [...settings.values()]);
+    const { settings } = await this.version(tx, runs[0]!.dagVersionId);
+    return this.runs.insertRuns(tx, runs, [...settings.values()]);
   }
 
   /**
@@ -80,18 +87,18 @@ export class RunEngine {
    * row lock, which is what keeps concurrent schedulers and API replicas from exceeding the limit.
    */
   async startQueuedRuns(
-    db: Queryable,
+    tx: UnitOfWork,
     dag: { dagId: string; isPaused: boolean; maxActiveRuns: number },
     now: Date,
     createdIds: number[] = [],
   ): Promise<RunRow[]> {
     if (dag.isPaused) return [];
-    return this.startRuns(db, await this.runs.startableRuns(db, dag.dagId, dag.maxActiveRuns), now, createdIds);
+    return this.startRuns(tx, await this.runs.startableRuns(tx, dag.dagId, dag.maxActiveRuns), now, createdIds);
   }
 
   /** queued → running for one run (see startRuns); null when it was no longer queued. */
-  async startRun(db: Queryable, run: RunRow, now: Date): Promise<RunRow | null> {
-    const [started] = await this.startRuns(db, [run], now);
+  async startRun(tx: UnitOfWork, run: RunRow, now: Date): Promise<RunRow | null> {
+    const [started] = await this.startRuns(tx, [run], now);
     return started ?? null;
   }
 
@@ -102,19 +109,19 @@ export class RunEngine {
    * The caller holds the runs' row locks (startableRuns) or otherwise the lock that guards their run limit.
    * `createdIds`: runs created in this transaction, whose tasks are all in `none` without looking.
    */
-  async startRuns(db: Queryable, runs: RunRow[], now: Date, createdIds: Iterable<number> = []): Promise<RunRow[]> {
+  async startRuns(tx: UnitOfWork, runs: RunRow[], now: Date, createdIds: Iterable<number> = []): Promise<RunRow[]> {
     const queued = runs.filter((r) => r.state === 'queued');
     if (!queued.length) return [];
     assertRunTransition('queued', 'running');
     const created = new Set(createdIds);
     const unknown = queued.filter((r) => !created.has(r.id)).map((r) => r.id);
-    const started = unknown.length ? await this.runs.startedTaskStates(db, unknown) : new Map<number, Map<string, TaskState[]>>();
+    const started = unknown.length ? await this.runs.startedTaskStates(tx, unknown) : new Map<number, Map<string, TaskState[]>>();
     const changes: Parameters<RunsRepository['applyEvaluation']>[1] = [];
     const finishing: RunRow[] = [];
     // A run that never started has every task in `none`: its changes are the same for every run of its version.
     const fresh = new Map<number, { changes: TaskStateChange[]; finishes: boolean }>();
     for (const run of queued) {
-      const { index } = await this.version(db, run.dagVersionId);
+      const { index } = await this.version(tx, run.dagVersionId);
       const known = started.get(run.id);
       let plan = known ? undefined : fresh.get(run.dagVersionId);
       if (!plan) {
@@ -124,14 +131,15 @@ export class RunEngine {
         plan = { changes: pending, finishes: deriveRunState(states, index.leaves) !== 'running' };
         if (!known) fresh.set(run.dagVersionId, plan);
       }
-      for (const c of plan.changes) changes.push(await this.placeChange(db, run, c));
+      for (const c of plan.changes) changes.push(await this.placeChange(tx, run, c));
       if (plan.finishes) finishing.push(run);
     }
-    await this.runs.applyEvaluation(db, changes, queued.map((r) => ({ id: r.id, from: 'queued' as const, to: 'running' as const })), now);
+    const runStates = queued.map((r) => ({ id: r.id, from: 'queued' as const, to: 'running' as const }));
+    await this.runs.applyEvaluation(tx, changes, runStates, now, tx.effect(this.handOff));
     const result = queued.map((run): RunRow => ({ ...run, state: 'running', startDate: run.startDate ?? now }));
     // Rare: a run with nothing left to do (every task already finished) ends at once, with its alerts.
     for (const run of finishing) {
-      const state = await this.evaluate(db, { ...run, state: 'running', startDate: run.startDate ?? now }, [], now);
+      const state = await this.evaluate(tx, { ...run, state: 'running', startDate: run.startDate ?? now }, [], now);
       const i = result.findIndex((r) => r.id === run.id);
       result[i] = { ...result[i]!, state };
     }
@@ -143,22 +151,21 @@ export class RunEngine {
    * call gets 409). A finished run goes back to queued, so it restarts under its DAG's (or backfill's) limit;
    * a running run re-evaluates at once.
    */
-  async resetTasks(db: Queryable, run: RunRow, tis: TaskInstanceRow[], now: Date, reason: string): Promise<RunState> {
-    const { settings } = await this.version(db, run.dagVersionId);
+  async resetTasks(tx: UnitOfWork, run: RunRow, tis: TaskInstanceRow[], now: Date, reason: string): Promise<RunState> {
+    const { settings } = await this.version(tx, run.dagVersionId);
     for (const ti of tis) {
       if (ti.state === 'none') continue;
       assertTaskTransition(ti.state, 'none');
-      if (ti.state === 'running') await this.runs.fenceAttempt(db, ti, reason, now);
+      if (ti.state === 'running') await this.runs.fenceAttempt(tx, ti, reason, now);
     }
     const changed = tis.filter((ti) => ti.state !== 'none');
-    await this.runs.resetTaskInstances(db, changed.map((ti) => ({ id: ti.id, retries: settings.get(ti.taskId)?.retries ?? 0 })), now);
-    await this.runs.bumpClearNumber(db, run.id);
+    await this.runs.resetTaskInstances(tx, changed.map((ti) => ({ id: ti.id, retries: settings.get(ti.taskId)?.retries ?? 0 })), now);
+    await this.runs.bumpClearNumber(tx, run.id);
     if (run.state === 'success' || run.state === 'failed') {
-      assertRunTransition(run.state, 'queued');
-      await this.runs.setRunState(db, run.id, run.state, 'queued', now);
+      await this.setRunState(tx, run, 'queued', now);
       return 'queued';
     }
-    if (run.state === 'running') return this.reevaluate(db, run, now);
+    if (run.state === 'running') return this.reevaluate(tx, run, now);
     return run.state;
   }
 
@@ -167,34 +174,67 @@ export class RunEngine {
    * never ran because of the old outcome (upstream_failed, skipped) are reset, then the run is re-evaluated,
    * so marking a failed task success lets its downstream run.
    */
-  async markTasks(db: Queryable, run: RunRow, all: TaskInstanceRow[], targets: TaskInstanceRow[], to: 'success' | 'failed', now: Date): Promise<RunState> {
-    const { index } = await this.version(db, run.dagVersionId);
+  async markTasks(tx: UnitOfWork, run: RunRow, all: TaskInstanceRow[], targets: TaskInstanceRow[], to: 'success' | 'failed', now: Date): Promise<RunState> {
+    const { index } = await this.version(tx, run.dagVersionId);
     const marked = targets.filter((ti) => ti.state !== to);
     for (const ti of marked) {
       assertTaskTransition(ti.state, to);
-      if (ti.state === 'running') await this.runs.fenceAttempt(db, ti, `attempt ended: marked ${to} by an operator`, now);
+      if (ti.state === 'running') await this.runs.fenceAttempt(tx, ti, `attempt ended: marked ${to} by an operator`, now);
     }
-    await this.runs.setTaskStates(db, marked.map((ti) => ti.id), to, now);
+    await this.runs.setTaskStates(tx, marked.map((ti) => ti.id), to, now);
     const markedIds = new Set(marked.map((ti) => ti.taskId));
     const downstream = selectTasks(index, markedIds, { downstream: true });
     const unrun = all.filter((ti) => downstream.has(ti.taskId) && !markedIds.has(ti.taskId) && (ti.state === 'upstream_failed' || ti.state === 'skipped'));
     for (const ti of unrun) assertTaskTransition(ti.state, 'none');
     // Their try count is untouched: max_tries stays what it was.
-    await this.runs.resetTaskInstances(db, unrun.map((ti) => ({ id: ti.id, retries: Math.max(0, ti.maxTries - 1 - ti.tryNumber) })), now);
+    await this.runs.resetTaskInstances(tx, unrun.map((ti) => ({ id: ti.id, retries: Math.max(0, ti.maxTries - 1 - ti.tryNumber) })), now);
     let current = run;
     if (run.state === 'success' || run.state === 'failed') {
-      assertRunTransition(run.state, 'running');
-      await this.runs.setRunState(db, run.id, run.state, 'running', now);
+      await this.setRunState(tx, run, 'running', now);
       current = { ...run, state: 'running' };
     }
-    return current.state === 'running' ? this.reevaluate(db, current, now) : current.state;
+    return current.state === 'running' ? this.reevaluate(tx, current, now) : current.state;
+  }
+
+  /**
+   * An operator marks a whole run (locked by the caller, with `unfinished`: its unfinished task instances, locked).
+   * success: every unfinished task instance becomes success. failed: running ones fail and the ones that have not
+   * started are skipped (as Airflow does). Live attempts are fenced.
+   */
+  async markRun(tx: UnitOfWork, run: RunRow, unfinished: TaskInstanceRow[], to: 'success' | 'failed', now: Date): Promise<void> {
+    assertRunTransition(run.state, to);
+    for (const ti of unfinished) {
+      if (ti.state === 'running') await this.runs.fenceAttempt(tx, ti, `attempt ended: run marked ${to} by an operator`, now);
+    }
+    // Attempts that started (running, up_for_retry) take the run's outcome; the rest never run.
+    const attempted = (ti: TaskInstanceRow) => ti.state === 'running' || ti.state === 'up_for_retry';
+    const targetOf = (ti: TaskInstanceRow): TaskState => (to === 'success' ? 'success' : attempted(ti) ? 'failed' : 'skipped');
+    for (const state of ['success', 'failed', 'skipped'] as const) {
+      const group = unfinished.filter((ti) => targetOf(ti) === state);
+      for (const ti of group) assertTaskTransition(ti.state, state);
+      await this.runs.setTaskStates(tx, group.map((ti) => ti.id), state, now);
+    }
+    await this.setRunState(tx, run, to, now);
+  }
+
+  /** Up-for-retry task instances whose delay has passed go back to queued (a batch of up to `limit`). */
+  async requeueDueRetries(tx: UnitOfWork, now: Date, limit: number): Promise<number> {
+    assertTaskTransition('up_for_retry', 'queued');
+    return this.runs.requeueDueRetries(tx, now, limit, tx.effect(this.handOff));
+  }
+
+  /** A run's own state change outside an evaluation, checked against the transition table. */
+  private async setRunState(tx: UnitOfWork, run: RunRow, to: RunState, now: Date): Promise<void> {
+    assertRunTransition(run.state, to);
+    await this.runs.setRunState(tx, run.id, run.state, to, now);
+    if (FREES_OR_QUEUES.has(to)) this.events.runsMayStart.raise(tx, { dagId: run.dagId, now });
   }
 
   /** Evaluates every task still in `none` against the current states, then the run's own state. */
-  private async reevaluate(db: Queryable, run: RunRow, now: Date): Promise<RunState> {
-    const { index } = await this.version(db, run.dagVersionId);
-    const states = await this.runs.taskStates(db, run.id);
-    return this.evaluateWith(db, run, states, settled(resolvePending(index, states)), now);
+  private async reevaluate(tx: UnitOfWork, run: RunRow, now: Date): Promise<RunState> {
+    const { index } = await this.version(tx, run.dagVersionId);
+    const states = await this.runs.taskStates(tx, run.id);
+    return this.evaluateWith(tx, run, states, settled(resolvePending(index, states)), now);
   }
 
   /**
@@ -204,45 +244,47 @@ export class RunEngine {
    * completion's hash (a repeated completion is recognised by it).
    */
   async finishAttempt(
-    db: Queryable,
+    tx: UnitOfWork,
     run: RunRow,
     ti: TaskInstanceRow,
     outcome: AttemptOutcome,
     now: Date,
     lease?: { id: string; completionHash: string | null },
   ): Promise<{ state: TaskState; runState: RunState }> {
-    const { settings } = await this.version(db, run.dagVersionId);
+    const { settings, doc } = await this.version(tx, run.dagVersionId);
     const task = settings.get(ti.taskId);
     const { to, retryAt } = attemptEnd(task, ti, outcome, now);
     assertTaskTransition(ti.state, to);
     const finished = FINISHED_TASK_STATES.has(to);
     // The run's other task states come back with the write (read after the run lock, so they are current).
-    const states = await this.runs.finishAttempt(db, ti, to, now, {
+    const states = await this.runs.finishAttempt(tx, ti, to, now, {
       error: outcome.error ?? null,
       nextRetryAt: retryAt,
       lease: lease ?? null,
       readStates: finished,
     });
     if (to === 'failed') {
-      const { doc } = await this.version(db, run.dagVersionId);
-      await this.alerts.enqueueFailure(db, doc, 'task_failed', `${ti.id}:${ti.tryNumber}`, {
+      await this.events.taskFailed.raise(tx, {
+        doc,
+        taskInstanceId: ti.id,
         dagId: run.dagId,
         runId: run.runId,
         taskId: ti.taskId,
         logicalDate: run.logicalDate,
         dagVersionId: run.dagVersionId,
-        summary: `${ti.taskId} failed on try ${ti.tryNumber} of ${ti.maxTries}${outcome.error ? `: ${outcome.error}` : ''}`,
-        details: { tryNumber: ti.tryNumber, maxTries: ti.maxTries, error: outcome.error ?? null },
-        occurredAt: now,
+        tryNumber: ti.tryNumber,
+        maxTries: ti.maxTries,
+        error: outcome.error ?? null,
+        at: now,
       });
     }
     if (to === 'success' && task?.outlets.length) {
-      await this.datasets.recordEvents(db, task.outlets, { dagId: run.dagId, runId: run.runId, taskId: ti.taskId, tryNumber: ti.tryNumber }, {}, now);
+      await this.events.outletsUpdated.raise(tx, { uris: task.outlets, dagId: run.dagId, runId: run.runId, taskId: ti.taskId, tryNumber: ti.tryNumber, at: now });
     }
     if (!states) return { state: to, runState: run.state };
     replaceInstanceState(states, ti.taskId, ti.state, to);
-    const { index } = await this.version(db, run.dagVersionId);
-    return { state: to, runState: await this.evaluateWith(db, run, states, settled(resolveDownstream(index, states, [ti.taskId])), now) };
+    const { index } = await this.version(tx, run.dagVersionId);
+    return { state: to, runState: await this.evaluateWith(tx, run, states, settled(resolveDownstream(index, states, [ti.taskId])), now) };
   }
 
   /**
@@ -270,35 +312,38 @@ export class RunEngine {
    * Evaluates the downstream of `finishedTaskIds` (transitively, one pass) and the run's own state; returns the
    * run's state after the evaluation.
    */
-  async evaluate(db: Queryable, run: RunRow, finishedTaskIds: string[], now: Date): Promise<RunState> {
-    const { index } = await this.version(db, run.dagVersionId);
-    const states = await this.runs.taskStates(db, run.id);
-    return this.evaluateWith(db, run, states, settled(resolveDownstream(index, states, finishedTaskIds)), now);
+  async evaluate(tx: UnitOfWork, run: RunRow, finishedTaskIds: string[], now: Date): Promise<RunState> {
+    const { index } = await this.version(tx, run.dagVersionId);
+    const states = await this.runs.taskStates(tx, run.id);
+    return this.evaluateWith(tx, run, states, settled(resolveDownstream(index, states, finishedTaskIds)), now);
   }
 
   /**
    * Applies `changes` (resolved against `states`, the run's current task states) and derives the run's state from
-   * the result, writing both in one statement; a failed run raises its alert.
+   * the result, writing both in one statement; a run that ends raises runsMayStart, and runFailed when it failed.
    */
-  private async evaluateWith(db: Queryable, run: RunRow, states: Map<string, TaskState[]>, changes: TaskStateChange[], now: Date): Promise<RunState> {
-    const { index } = await this.version(db, run.dagVersionId);
+  private async evaluateWith(tx: UnitOfWork, run: RunRow, states: Map<string, TaskState[]>, changes: TaskStateChange[], now: Date): Promise<RunState> {
+    const { index, doc } = await this.version(tx, run.dagVersionId);
     const writes = [];
-    for (const c of changes) writes.push(await this.placeChange(db, run, c));
+    for (const c of changes) writes.push(await this.placeChange(tx, run, c));
     applyChanges(states, changes);
     const derived = run.state === 'running' ? deriveRunState(states, index.leaves) : run.state;
     if (derived !== run.state) assertRunTransition('running', derived);
-    await this.runs.applyEvaluation(db, writes, derived !== run.state ? [{ id: run.id, from: 'running', to: derived }] : [], now);
+    const runStates = derived !== run.state ? [{ id: run.id, from: 'running' as const, to: derived }] : [];
+    await this.runs.applyEvaluation(tx, writes, runStates, now, tx.effect(this.handOff));
+    if (derived !== run.state && FREES_OR_QUEUES.has(derived)) this.events.runsMayStart.raise(tx, { dagId: run.dagId, now });
     if (derived === 'failed' && run.state === 'running') {
-      const { doc } = await this.version(db, run.dagVersionId);
       const failedTasks = [...states].filter(([, s]) => s.includes('failed')).map(([id]) => id);
-      await this.alerts.enqueueFailure(db, doc, 'run_failed', `${run.id}:${run.clearNumber}`, {
+      await this.events.runFailed.raise(tx, {
+        doc,
+        dagRunId: run.id,
+        clearNumber: run.clearNumber,
         dagId: run.dagId,
         runId: run.runId,
         logicalDate: run.logicalDate,
         dagVersionId: run.dagVersionId,
-        summary: `run ${run.runId} failed (failed tasks: ${failedTasks.join(', ') || 'none'})`,
-        details: { failedTasks },
-        occurredAt: now,
+        failedTasks,
+        at: now,
       });
     }
     return derived;

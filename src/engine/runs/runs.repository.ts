@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { noteQueued, PG_POOL, queuesToDefer, type Queryable } from '../../database/pg.js';
+import { PG_POOL, type Queryable } from '../../database/pg.js';
+import { QUEUED_CHANNEL, SLOT_FREED } from '../leases/queued-channel.js';
 import type { DagDocument } from '../../dags/domain/dag-document.schema.js';
 import type { TaskSettings } from './domain/dag-tasks.js';
 import type { RunState } from './domain/run-state.js';
@@ -125,23 +126,22 @@ export type LockedAttempt = {
   worker: { queues: string[]; taskTypes: string[] } | null;
 };
 
-/**
- * Channel that wakes waiting lease requests: the payload is the queue that received work, or SLOT_FREED when a
- * pool or maxActiveTasks slot opened for work that was already queued (on any queue).
- */
-export const QUEUED_CHANNEL = 'weft_task_queued';
-/** Not a valid queue name (ids exclude '*'), so it cannot clash with one. */
-export const SLOT_FREED = '*';
-
 /** What a statement that queued tasks returns per queue: the task instances, and whether it sent their NOTIFY. */
-type QueuedRow = { queue: string; ids: number[]; announced: boolean };
+export type QueuedRow = { queue: string; ids: number[]; announced: boolean };
+
+/** Where a statement that queues tasks reports them: the transaction's lease hand-off (QueuedTasks of LeaseHandOff). */
+export interface QueuedTasksSink {
+  /** The queues whose NOTIFY the statement leaves to the end of the transaction. */
+  queuesToDefer(): string[];
+  note(rows: QueuedRow[]): void;
+}
 
 /**
  * The tail of a statement that queues tasks: `from` (a FROM clause over rows with `id` and `queue`: the tasks it
  * queued) counted per queue, NOTIFY `<queue>:<count>` on channel $`channel`, except for the queues in the text[]
- * parameter $`defer` (queuesToDefer), whose NOTIFY the transaction sends at its end for what its hand-off did not
- * take. One row per queue (QueuedRow), for noteQueuedRows. Parameter numbers are constants, so a statement built
- * with it keeps a constant text (it is prepared by name).
+ * parameter $`defer` (QueuedTasksSink.queuesToDefer), whose NOTIFY the transaction sends at its end for what its
+ * hand-off did not take. One row per queue (QueuedRow), for QueuedTasksSink.note. Parameter numbers are constants, so
+ * a statement built with it keeps a constant text (it is prepared by name).
  */
 function announceQueued(from: string, channel: number, defer: number): string {
   return `counted AS (SELECT queue, array_agg(id) AS ids, count(*) AS n FROM ${from} GROUP BY queue)
@@ -159,11 +159,6 @@ function statesByTask(rows: readonly { task_id: string; state: TaskState }[]): M
     else states.set(r.task_id, [r.state]);
   }
   return states;
-}
-
-/** Tells the transaction what a statement ending in announceQueued queued (noteQueued). */
-function noteQueuedRows(db: Queryable, rows: QueuedRow[]): void {
-  for (const r of rows) noteQueued(db, r.queue, r.ids, r.announced);
 }
 
 /**
@@ -295,15 +290,14 @@ export class RunsRepository {
     return rows;
   }
 
-  /** Whether the DAG has queued runs or active backfills: anything startQueuedRuns could start. */
-  async pendingStarts(db: Queryable, dagId: string): Promise<{ queuedRuns: boolean; activeBackfills: boolean }> {
-    const { rows } = await db.query<{ queuedRuns: boolean; activeBackfills: boolean }>({
-      name: 'weft_pending_starts',
-      text: `SELECT EXISTS (SELECT 1 FROM dag_runs WHERE dag_id = $1 AND state = 'queued') AS "queuedRuns",
-         EXISTS (SELECT 1 FROM backfills WHERE dag_id = $1 AND completed_at IS NULL AND canceled_at IS NULL) AS "activeBackfills"`,
+  /** Whether the DAG has queued runs: anything RunStarter could start. */
+  async hasQueuedRuns(db: Queryable, dagId: string): Promise<boolean> {
+    const { rows } = await db.query<{ queued: boolean }>({
+      name: 'weft_has_queued_runs',
+      text: `SELECT EXISTS (SELECT 1 FROM dag_runs WHERE dag_id = $1 AND state = 'queued') AS queued`,
       values: [dagId],
     });
-    return rows[0]!;
+    return rows[0]!.queued;
   }
 
   /** Every task instance of a run, locked (the caller holds the run lock): for clear and mark. */
@@ -419,7 +413,7 @@ export class RunsRepository {
    * sensors, or finished without an attempt: upstream_failed, skipped), runs change state (guarded by their
    * current state), and waiting workers are told how many tasks each queue received (NOTIFY on commit). For a
    * queue with a request waiting in this process, the NOTIFY is left to the end of the transaction, which first
-   * hands the tasks to that request (queuesToDefer, noteQueued, QueueWakeups).
+   * hands the tasks to that request (`queued`: the transaction's LeaseHandOff).
    * Both kinds of change were checked against the transition tables by the caller, which holds the run locks.
    * (`state::text`: the guard must not be an index condition; with statistics that think `none` is rare, the
    * planner would otherwise scan every task instance in `none` instead of finding each row by (run, task).)
@@ -429,9 +423,10 @@ export class RunsRepository {
     changes: { dagRunId: number; taskId: string; to: 'queued' | 'scheduled' | 'upstream_failed' | 'skipped' }[],
     runStates: { id: number; from: RunState; to: RunState }[],
     now: Date,
+    queued: QueuedTasksSink,
   ): Promise<void> {
     if (!changes.length && !runStates.length) return;
-    const defer = queuesToDefer(db);
+    const defer = queued.queuesToDefer();
     const { rows } = await db.query<QueuedRow>({
       name: 'weft_apply_evaluation',
       text: `WITH changed AS (
@@ -455,7 +450,7 @@ export class RunsRepository {
         runStates.map((r) => r.id), runStates.map((r) => r.from), runStates.map((r) => r.to), QUEUED_CHANNEL, defer,
       ],
     });
-    noteQueuedRows(db, rows);
+    queued.note(rows);
   }
 
   async lockTaskInstance(db: Queryable, id: number): Promise<TaskInstanceRow | null> {
@@ -613,8 +608,8 @@ export class RunsRepository {
   }
 
   /** Up-for-retry tasks whose delay has passed go back to queued; SKIP LOCKED lets schedulers share the work. */
-  async requeueDueRetries(db: Queryable, now: Date, limit: number): Promise<number> {
-    const defer = queuesToDefer(db);
+  async requeueDueRetries(db: Queryable, now: Date, limit: number, queued: QueuedTasksSink): Promise<number> {
+    const defer = queued.queuesToDefer();
     const { rows } = await db.query<QueuedRow>({
       name: 'weft_requeue_due_retries',
       text: `WITH requeued AS (
@@ -626,7 +621,7 @@ export class RunsRepository {
        ${announceQueued('requeued', 3, 4)}`,
       values: [now, limit, QUEUED_CHANNEL, defer],
     });
-    noteQueuedRows(db, rows);
+    queued.note(rows);
     return rows.reduce((n, r) => n + r.ids.length, 0);
   }
 

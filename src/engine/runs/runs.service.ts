@@ -4,10 +4,10 @@ import { AuditService } from '../../audit/audit.service.js';
 import { Clock } from '../../common/clock.js';
 import { ConflictError, NotFoundError } from '../../common/errors.js';
 import type { Page } from '../../common/validation.js';
-import { inTransaction, PG_POOL } from '../../database/pg.js';
+import { PG_POOL } from '../../database/pg.js';
+import { Transactions } from '../../database/transactions.js';
 import { manualInterval } from '../../scheduler/domain/index.js';
 import { manualRunId } from './domain/run-id.js';
-import { BackfillDriver } from '../../backfills/backfill-driver.service.js';
 import { RunEngine } from './run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository, type RunFilter, type RunRow, type TaskInstanceRow, type TryRow } from './runs.repository.js';
 
@@ -19,11 +19,11 @@ export type TaskInstanceView = TaskInstanceRow & { durationSec: number | null; t
 export class RunsService {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly transactions: Transactions,
     private readonly clock: Clock,
     private readonly runs: RunsRepository,
     private readonly dags: DagSchedulingRepository,
     private readonly engine: RunEngine,
-    private readonly backfillDriver: BackfillDriver,
     private readonly audit: AuditService,
   ) {}
 
@@ -35,7 +35,7 @@ export class RunsService {
     const now = this.clock.now();
     const logicalDate = req.logicalDate ?? now;
     const runId = req.runId ?? manualRunId(logicalDate);
-    return inTransaction(this.pool, async (db) => {
+    return this.transactions.run(async (db) => {
       const dag = await this.dags.lockDag(db, dagId);
       if (!dag) throw new NotFoundError('DAG', dagId);
       const run = await this.engine.createRun(db, {
@@ -60,25 +60,6 @@ export class RunsService {
       await this.audit.record({ action: 'trigger_dag_run', target: `${dagId}/${runId}`, details: { logicalDate: logicalDate.toISOString() } }, db);
       return { run: started.find((r) => r.id === run.id) ?? run, created: true };
     });
-  }
-
-  /**
-   * Starts the DAG's queued runs that fit under maxActiveRuns, under the DAG's row lock. `wait: false` skips a
-   * DAG another scheduler holds (it will start them itself). Called whenever a run ends; a DAG without queued runs
-   * or active backfills (the common case) costs one statement. A run queued by a transaction that commits just
-   * after that look, having found no room while the ended run still counted, waits for the scheduler's next tick
-   * (StartQueuedRunsJob).
-   */
-  async startQueuedRuns(dagId: string, now: Date, opts: { wait: boolean } = { wait: true }): Promise<number> {
-    const pending = await this.runs.pendingStarts(this.pool, dagId);
-    if (!pending.queuedRuns && !pending.activeBackfills) return 0;
-    const started = !pending.queuedRuns ? 0 : await inTransaction(this.pool, async (db) => {
-      const dag = opts.wait ? await this.dags.lockDag(db, dagId) : await this.dags.tryLockDag(db, dagId);
-      if (!dag) return 0;
-      return (await this.engine.startQueuedRuns(db, dag, now)).length;
-    });
-    // A finished run may have been a backfill's: its next date can start now.
-    return started + (pending.activeBackfills ? await this.backfillDriver.driveForDag(dagId, now) : 0);
   }
 
   async list(filter: RunFilter): Promise<Page<RunRow>> {
