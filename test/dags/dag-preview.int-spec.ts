@@ -62,6 +62,7 @@ describe('DAG preview (POST /api/v1/dags/validate)', () => {
   it('GraphQL validateDag: the same answer and the same refusals as REST, writing nothing', async () => {
     const query = `query($d: JSON!) { validateDag(document: $d) { dagId action currentVersion version document } }`;
     await req('POST', '/api/v1/dags', dagDoc({ dagId: 'gql_preview' }));
+    await h.t.app.get(DagsService).register(dagDoc({ dagId: 'gql_folder' }), { kind: 'folder', fileloc: '/dags/gql_folder.yaml' });
     for (const doc of [dagDoc({ dagId: 'gql_preview', description: 'new' }), dagDoc({ dagId: 'gql_preview' }), dagDoc({ dagId: 'gql_new' })]) {
       const rest = (await validate(doc)).json();
       const gql = await graphql(h.t.app, query, { d: doc });
@@ -72,7 +73,6 @@ describe('DAG preview (POST /api/v1/dags/validate)', () => {
     const bad = dagDoc({ dagId: 'gql_bad', timezone: 'Mars/Olympus' });
     const refused = await graphql(h.t.app, query, { d: bad });
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', statusCode: 400, details: (await validate(bad)).json().details });
-    await h.t.app.get(DagsService).register(dagDoc({ dagId: 'gql_folder' }), { kind: 'folder', fileloc: '/dags/gql_folder.yaml' });
     const owned = await graphql(h.t.app, query, { d: dagDoc({ dagId: 'gql_folder', description: 'edited via GraphQL' }) });
     expect(owned.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect(await counts()).toEqual(before);
