@@ -13,6 +13,7 @@ COPY scripts/build-console.mjs ./scripts/
 COPY tsconfig.json .swcrc ./
 COPY src ./src
 COPY bin ./bin
+COPY scripts/build.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

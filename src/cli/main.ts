@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { ApiKeysService } from '../auth/api-keys.service.js';
@@ -15,20 +17,52 @@ import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { createLogger } from '../logging/logger.js';
 import { startOpsServer } from '../metrics/ops-server.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
-import { createKubernetesLauncher } from '../kubernetes/create-launcher.js';
 import { createLocalWorker } from '../worker/create-worker.js';
+import { bannerLines, baseUrl, readyFields, type ReadyInfo } from './banner.js';
+import { assertEmbeddedPgPortFree, assertPortFree, chooseEmbeddedPgPort, DataDirLock, PreflightError } from './preflight.js';
 import type { LocalWorker } from '../worker/local-worker.js';
 
 type Role = 'start' | 'api' | 'scheduler';
 
 /** Resolves the database: DATABASE_URL when set, otherwise the embedded PostgreSQL under WEFT_HOME. */
-async function openDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+async function openDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedDatabase; description: string }> {
   if (config.databaseUrl) {
     logger.info({ database: redactUrl(config.databaseUrl) }, 'using PostgreSQL from DATABASE_URL');
-    return { url: config.databaseUrl };
+    return { url: config.databaseUrl, description: redactUrl(config.databaseUrl) };
   }
-  const embedded = await startEmbeddedPostgres(config.home, config.embeddedPgPort, (m) => logger.info(m));
-  return { url: embedded.url, embedded };
+  const port = await chooseEmbeddedPgPort(config.home, config.embeddedPgPort, (m) => logger.info(m));
+  const embedded = await startEmbeddedPostgres(config.home, port, (m) => logger.info(m));
+  return { url: embedded.url, embedded, description: `embedded PostgreSQL on 127.0.0.1:${port}` };
+}
+
+/**
+ * Before anything is created (a database, an admin key): the data directory must not be in use by another Weft
+ * process (when it holds the embedded database) and the HTTP port must be free. Each failure is one line on stderr
+ * that names the setting to change, and exit code 1.
+ */
+async function preflight(config: Config, port: { value: number; setting: string } | undefined): Promise<void> {
+  try {
+    const embedded = !config.databaseUrl;
+    if (embedded) DataDirLock.assertFree(config.home);
+    if (port) await assertPortFree(config.host, port.value, port.setting);
+    if (embedded && config.embeddedPgPort !== undefined) await assertEmbeddedPgPortFree(config.embeddedPgPort);
+    // Released at exit (the lock removes its file); one left by a killed process is taken over.
+    if (embedded) DataDirLock.acquire(config.home);
+  } catch (err) {
+    if (err instanceof PreflightError) exitWith(err.message);
+    throw err;
+  }
+}
+
+/** Resolves once the lines logged so far are written (pino-pretty writes from a worker thread): before exit. */
+function flushed(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+/** One line saying what is wrong, then exit 1 (no stack trace: the line says what to do). */
+function exitWith(message: string): never {
+  process.stderr.write(`weft: ${message}\n`);
+  process.exit(1);
 }
 
 function redactUrl(url: string): string {
@@ -42,18 +76,34 @@ async function run(role: Role): Promise<void> {
   const config = loadConfig();
   applyHeapGrowingPercent(config.heapGrowingPercent);
   const logger = createLogger(config.logLevel, config.logPretty);
-  const db = await openDatabase(config, logger);
+  const httpPort =
+    role !== 'scheduler'
+      ? { value: config.port, setting: 'PORT' }
+      : config.schedulerHttpPort !== undefined
+        ? { value: config.schedulerHttpPort, setting: 'WEFT_SCHEDULER_HTTP_PORT' }
+        : undefined;
+  await preflight(config, httpPort);
+  let db: Awaited<ReturnType<typeof openDatabase>>;
+  try {
+    db = await openDatabase(config, logger);
+  } catch (err) {
+    if (err instanceof PreflightError) exitWith(err.message);
+    logger.error(err instanceof Error ? err.message : String(err));
+    await flushed(logger);
+    process.exit(1);
+  }
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   let worker: LocalWorker | undefined;
   let opsServer: Server | undefined;
   let builtinKeyId: string | undefined;
+  let ready: ReadyInfo | undefined;
   let draining = false;
 
   /** Past the grace (or on a second signal): stop the embedded database if there is one and exit 1. */
   const forceExit = async (reason: string) => {
     logger.error(reason);
     await Promise.race([db.embedded?.stop().catch(() => undefined), sleep(5000)]);
-    logger.flush();
+    await flushed(logger);
     process.exit(1);
   };
 
@@ -84,7 +134,7 @@ async function run(role: Role): Promise<void> {
     await db.embedded?.stop();
     clearTimeout(force);
     logger.info({ ms: Math.round(performance.now() - t) }, 'stopped');
-    logger.flush();
+    await flushed(logger);
     process.exit(0);
   };
   const onSignal = (signal: string) => {
@@ -98,8 +148,9 @@ async function run(role: Role): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   try {
-    const applied = await migrate(db.url, (m) => logger.info(m));
-    logger.info({ applied: applied.length }, 'database schema is up to date');
+    // One line per migration only at debug: a fresh database applies them all.
+    const applied = await migrate(db.url, (m) => (m.startsWith('applied migration') ? logger.debug(m) : logger.warn(m)));
+    logger.info({ applied: applied.length }, applied.length ? `database schema brought up to date (${applied.length} migration(s) applied)` : 'database schema is up to date');
     app = await createApp({ config, databaseUrl: db.url, logger, watchDagsFolder: role !== 'api', runScheduler: role !== 'api' });
     const dags = app.get(DagsService);
     const sealed = await dags.encryptPlaintextSecrets();
@@ -112,18 +163,36 @@ async function run(role: Role): Promise<void> {
       );
     }
     const keys = app.get(ApiKeysService);
+    let admin: ReadyInfo['admin'] = { kind: 'auth-off' };
     if (!config.authEnabled) {
       logger.warn('WEFT_AUTH=off: every endpoint is open to anyone who can reach this port. For local experiments only.');
     } else {
-      const admin = await keys.ensureAdminKey(config.adminApiKey, config.home);
-      if (admin.key) {
-        // Printed once, on the first start only; it is also in the file (owner-only).
-        process.stdout.write(`\nWeft admin API key (shown once, also written to ${admin.file}):\n  ${admin.key}\n\n`);
-      }
+      const ensured = await keys.ensureAdminKey(config.adminApiKey, config.home);
+      const file = join(config.home, 'admin-api-key');
+      admin =
+        ensured.key && ensured.file
+          ? { kind: 'created', key: ensured.key, file: ensured.file }
+          : config.adminApiKey
+            ? { kind: 'seeded' }
+            : existsSync(file)
+              ? { kind: 'file', file }
+              : { kind: 'elsewhere' };
     }
     if (role !== 'scheduler') {
       await app.listen({ port: config.port, host: config.host });
-      logger.info({ port: config.port, role, startupMs: Math.round(performance.now() - t0) }, `Weft ${role} ready on http://localhost:${config.port}`);
+      const { port } = app.getHttpServer().address() as { port: number };
+      const info: ReadyInfo = {
+        role,
+        host: config.host,
+        port,
+        startupMs: Math.round(performance.now() - t0),
+        home: resolve(config.home),
+        database: db.description,
+        console: false,
+        admin,
+      };
+      logger.info({ role, ...readyFields(info) }, `Weft ${role} ready on ${baseUrl(config.host, port)}`);
+      ready = info;
     } else if (config.schedulerHttpPort !== undefined) {
       opsServer = await startOpsServer(app, config, config.schedulerHttpPort);
       logger.info({ port: config.schedulerHttpPort }, 'scheduler health and metrics on /health, /health/ready, /metrics');
@@ -140,10 +209,20 @@ async function run(role: Role): Promise<void> {
       worker = createLocalWorker({ ...config, apiKey }, `http://127.0.0.1:${port}`, logger);
       worker.start();
     }
+    if (ready) {
+      // The banner closes the start-up output: the log lines before it are written out first (pino-pretty writes
+      // from a worker thread). The admin key just created is printed whatever the log format, this once.
+      await flushed(logger);
+      if (config.logPretty) process.stdout.write(`${bannerLines(ready).join('\n')}\n`);
+      else if (ready.admin.kind === 'created') {
+        process.stdout.write(`\nWeft admin API key (shown once, also written to ${ready.admin.file}):\n  ${ready.admin.key}\n\n`);
+      }
+    }
   } catch (err) {
     logger.error(err instanceof Error ? err.message : String(err));
     await app?.close().catch(() => undefined);
     await db.embedded?.stop().catch(() => undefined);
+    await flushed(logger);
     process.exit(1);
   }
 }
@@ -157,7 +236,7 @@ async function runWorker(): Promise<void> {
   const stop = async (signal: string) => {
     logger.info({ signal }, 'worker shutting down: no new leases, finishing running tasks');
     await worker.stop(config.workerShutdownGraceSec * 1000);
-    logger.flush();
+    await flushed(logger);
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
@@ -171,11 +250,13 @@ async function runKubernetes(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, config.logPretty);
   const apiUrl = config.apiUrl ?? `http://127.0.0.1:${config.port}`;
+  // Loaded only for this role: the Kubernetes client costs ~1 s of CPU to import, which every other role would pay.
+  const { createKubernetesLauncher } = await import('../kubernetes/create-launcher.js');
   const launcher = createKubernetesLauncher(config, apiUrl, logger);
   const stop = async (signal: string) => {
     logger.info({ signal }, 'kubernetes launcher shutting down: no new leases; running pods go on and are re-attached at the next start');
     await launcher.stop();
-    logger.flush();
+    await flushed(logger);
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
@@ -187,6 +268,7 @@ async function runKubernetes(): Promise<void> {
 async function migrateOnly(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, config.logPretty);
+  await preflight(config, undefined);
   const db = await openDatabase(config, logger);
   try {
     const applied = await migrate(db.url, (m) => logger.info(m));
@@ -213,6 +295,7 @@ program.command('db').description('database tasks').command('migrate').descripti
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err);
+  if (err instanceof ConfigError || err instanceof PreflightError) exitWith(err.message);
+  console.error(err);
   process.exit(1);
 }

