@@ -3,10 +3,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY prisma ./prisma
-COPY prisma.config.ts ./
-# Install scripts are needed: Prisma's client generation and embedded-postgres's binaries.
+# Install scripts are needed: embedded-postgres's binaries. The Prisma client is committed (src/generated/prisma).
 RUN npm ci --no-audit --no-fund
+COPY prisma ./prisma
 # The console (its own package): npm run build installs its dependencies from its lock file and builds it.
 COPY console ./console
 COPY scripts/build-console.mjs ./scripts/

@@ -10,18 +10,10 @@ const swc = {
   module: { type: 'es6' },
 };
 
-const esmOnly = ['cookie', 'content-disposition'];
-
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  transform: {
-    '^.+\\.ts$': ['@swc/jest', swc],
-    // ESM-only packages that CommonJS dependencies require() (Fastify's inject() needs cookie, @fastify/static
-    // needs content-disposition): compiled to CommonJS for Jest on Node 20.
-    [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: ['@swc/jest', { ...swc, module: { type: 'commonjs' } }],
-  },
-  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   testEnvironment: 'node',
 };
 

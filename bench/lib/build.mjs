@@ -18,14 +18,21 @@ export function prepareBuild(root, { ref, build = true }) {
   if (ref) {
     const commit = git('rev-parse', '--short', `${ref}^{commit}`);
     console.error(`building ${ref} (${commit}) in ${dir}…`);
-    const tar = spawnSync('sh', ['-c', `git -C "${root}" archive ${commit} src prisma bin package.json prisma.config.ts tsconfig.json .swcrc | tar -x -C "${dir}"`], { stdio: 'inherit' });
+    const tar = spawnSync('sh', ['-c', `git -C "${root}" archive ${commit} src prisma bin package.json tsconfig.json .swcrc | tar -x -C "${dir}"`], { stdio: 'inherit' });
     if (tar.status !== 0) throw new Error(`git archive ${ref} failed`);
     const bin = (name) => path.join(root, 'node_modules', '.bin', name);
     const run = (cmd, args, env = {}) => {
       const r = spawnSync(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
       if (r.status !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed in ${dir}`);
     };
-    run(bin('prisma'), ['generate'], { PRISMA_SCHEMA_ENGINE_BINARY: '/bin/false' });
+    // Commits before issue 19 did not carry the generated Prisma client: generate it with tools/prisma's CLI.
+    if (!fs.existsSync(path.join(dir, 'src/generated/prisma'))) {
+      const generate = spawnSync(process.execPath, [path.join(root, 'tools/prisma/generate.mjs'), '--only-install'], { stdio: 'inherit' });
+      if (generate.status !== 0) throw new Error('installing tools/prisma failed');
+      run(process.execPath, [path.join(root, 'tools/prisma/node_modules/prisma/build/index.js'), 'generate', '--schema', 'prisma/schema.prisma'], {
+        PRISMA_SCHEMA_ENGINE_BINARY: '/bin/false',
+      });
+    }
     run(bin('swc'), ['src', '-d', 'dist', '--strip-leading-paths', '--quiet']);
     info = { source: 'git', ref, commit };
   } else {

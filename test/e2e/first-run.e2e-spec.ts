@@ -95,6 +95,10 @@ describe('weft start: first run, banner and refusals', () => {
     // The banner is the last thing written at start-up.
     expect(out.trimEnd().split('\n').at(-1)).toMatch(/shown this once/);
     expect((await fetch(`http://127.0.0.1:${port}/api/v1/dags`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    // The URLs of the banner answer (the docs UI is served by @fastify/static, pinned for Node 20).
+    const docs = await fetch(`http://127.0.0.1:${port}/docs`);
+    expect([docs.status, docs.headers.get('content-type')]).toEqual([200, expect.stringMatching(/text\/html/)]);
+    expect((await fetch(`http://127.0.0.1:${port}/docs/swagger-ui.css`)).status).toBe(200);
 
     // The same data directory, another port: one line naming the PID, exit 1.
     const second = weft({ WEFT_HOME: home, PORT: String(await freePort()) });

@@ -1,8 +1,0 @@
-import { defineConfig } from 'prisma/config';
-
-// Only `prisma generate` runs here (see package.json); migrations are applied by `weft db migrate`
-// because Prisma 7's native schema engine cannot be downloaded on every machine (docs/database.md).
-export default defineConfig({
-  schema: 'prisma/schema.prisma',
-  migrations: { path: 'prisma/migrations' },
-});
