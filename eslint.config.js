@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['console/**', 'dist/**', 'src/generated/**', 'clients/**', 'node_modules/**', 'tools/**/node_modules/**', 'coverage/**', 'prisma.config.ts'] },
+  { ignores: ['console/**', 'dist/**', 'src/generated/**', 'clients/**', 'node_modules/**', 'tools/**/node_modules/**', 'coverage/**', 'tools/prisma/prisma.config.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

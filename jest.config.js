@@ -18,6 +18,8 @@ const common = {
 };
 
 export default {
+  // Jest's transform cache, kept with the dependencies rather than in the system temp folder.
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   // Integration and end-to-end tests boot the service and real processes; waits inside them have their own deadlines.
   testTimeout: 60_000,
   projects: [

@@ -19,17 +19,20 @@ if (!process.argv.includes('--check')) {
   process.exit(0);
 }
 
+// Not process.exit() inside the try: it would skip the finally and leave the folder in the temp directory.
 const dir = mkdtempSync(join(tmpdir(), 'weft-graphql-schema-'));
+let code = 0;
 try {
   const fresh = join(dir, 'schema.graphql');
   writeFileSync(fresh, sdl);
   if (existsSync(target) && readFileSync(target, 'utf8') === sdl) {
     console.log('clients/schema.graphql is up to date');
-    process.exit(0);
+  } else {
+    if (existsSync(target)) spawnSync('diff', ['-u', '--label', 'clients/schema.graphql (committed)', '--label', 'generated', target, fresh], { stdio: 'inherit' });
+    console.error('clients/schema.graphql is stale or missing: run `npm run graphql:schema` and commit the result');
+    code = 1;
   }
-  if (existsSync(target)) spawnSync('diff', ['-u', '--label', 'clients/schema.graphql (committed)', '--label', 'generated', target, fresh], { stdio: 'inherit' });
-  console.error('clients/schema.graphql is stale or missing: run `npm run graphql:schema` and commit the result');
-  process.exit(1);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+process.exit(code);

@@ -106,8 +106,9 @@ describe('several HTTP workers', () => {
     await api.trigger('wake_http');
     const body = (await (await poll).json()) as { leases: { taskId: string; leaseId: string }[] };
     expect(body.leases.map((l) => l.taskId)).toEqual(['only']);
-    // Generous bound: the real figure is measured in bench/. A timer-driven poll would answer after 25 s.
-    expect(Date.now() - triggeredAt).toBeLessThan(2000);
+    // The real figure is measured in bench/; here only "woken, not timed out": a timer-driven poll would answer
+    // after its 25 s, and a slow machine still wakes it within a few.
+    expect(Date.now() - triggeredAt).toBeLessThan(15_000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     await api.complete(body.leases[0]!.leaseId, { status: 'success' });
   });
@@ -125,8 +126,8 @@ describe('a worker killed mid-task', () => {
         {
           taskId: 'long',
           type: 'shell',
-          // The first try hangs (its worker is killed); the retry finishes.
-          command: 'if [ "$WEFT_TRY_NUMBER" = 1 ]; then exec sleep 60; fi; echo done',
+          // The first try hangs (its worker is killed) after saying its PID; the retry finishes.
+          command: 'if [ "$WEFT_TRY_NUMBER" = 1 ]; then echo "pid $$"; exec sleep 600; fi; echo done',
           retries: 1,
           retryDelaySec: 0,
         },
@@ -143,11 +144,18 @@ describe('a worker killed mid-task', () => {
          WHERE ti.dag_id = 'killed' AND t.try_number = 1 AND t.state = 'running'`,
       );
       return rows[0]?.lease_id as string | undefined;
-    }, 'the killed worker to start try 1', 15_000);
+    }, 'the killed worker to start try 1', 120_000);
+    // The shell's PID, from the try's log: the process group this test ends itself once the worker is gone.
+    const orphan = await waitFor(async () => {
+      const logs = await api.ok('GET', `/api/v1/dags/killed/dagRuns/${encodeURIComponent(run.runId)}/taskInstances/long/tries/1/logs`);
+      const line = (logs.items as { line: string }[]).find((l) => l.line.startsWith('pid '));
+      return line ? Number(line.line.slice(4)) : undefined;
+    }, 'try 1 to log its PID', 120_000);
     proc.kill('SIGKILL');
     await new Promise((r) => proc!.once('exit', r));
-    // The orphaned `sleep` of try 1 is not the worker's any more; stop it so nothing outlives the test.
-    spawn('pkill', ['-f', 'sleep 60']);
+    // The orphaned `sleep` of try 1 (its shell, exec'd, leads its own process group) is not the worker's any more:
+    // end exactly that group, so nothing outlives the test and nothing else on the machine is touched.
+    process.kill(-orphan, 'SIGKILL');
 
     const rescuer = worker('rescuer', 'killed', 1);
     rescuer.start();
@@ -165,5 +173,5 @@ describe('a worker killed mid-task', () => {
     const late = await api.complete(firstLease, { status: 'success' });
     expect(late.status).toBe(409);
     expect(late.body.details).toEqual({ reason: 'lease_lost' });
-  });
+  }, 300_000);
 });

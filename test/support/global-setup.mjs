@@ -17,6 +17,8 @@ export default async function globalSetup() {
     const port = 55000 + (process.pid % 5000);
     const embedded = await startEmbeddedPostgres(home, port, () => undefined);
     globalThis.__weftEmbedded = embedded;
+    // Removed by the teardown: nothing of a test run stays in the temp folder (~60 MB a run otherwise).
+    globalThis.__weftEmbeddedHome = home;
     serverUrl = embedded.url;
   }
   await dropStaleTestDatabases(serverUrl);

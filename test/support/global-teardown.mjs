@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { adminUrl } from './pg-urls.mjs';
 
@@ -10,4 +11,5 @@ export default async function globalTeardown() {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).finally(() => admin.end());
   }
   await globalThis.__weftEmbedded?.stop();
+  if (globalThis.__weftEmbeddedHome) await rm(globalThis.__weftEmbeddedHome, { recursive: true, force: true });
 }

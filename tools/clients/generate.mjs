@@ -162,5 +162,7 @@ function same(a, b) {
 
 function fail(message) {
   console.error(message);
+  // process.exit() skips the finally above: remove the work folder here, or it stays in the temp directory.
+  rmSync(work, { recursive: true, force: true });
   process.exit(1);
 }
