@@ -243,6 +243,11 @@ async function runWorker(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   logger.info({ apiUrl }, 'weft worker leasing from the API');
   worker.start();
+  // A refused key (401/403) is logged by the worker with what to do; tasks it runs finish, then it exits 1.
+  await worker.refused();
+  await worker.stop(config.workerShutdownGraceSec * 1000);
+  await flushed(logger);
+  process.exit(1);
 }
 
 /** `weft kubernetes`: the launcher; needs the API (WEFT_API_URL) and a Kubernetes API, never the database. */
@@ -263,6 +268,11 @@ async function runKubernetes(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   logger.info({ apiUrl }, 'weft kubernetes leasing container tasks from the API');
   await launcher.start();
+  // A refused key (401/403) is logged by the launcher with what to do; its pods go on, then it exits 1.
+  await launcher.refused();
+  await launcher.stop();
+  await flushed(logger);
+  process.exit(1);
 }
 
 async function migrateOnly(): Promise<void> {

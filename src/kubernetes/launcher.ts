@@ -1,8 +1,10 @@
 import type { Informer, ObjectCache, V1Pod } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { errorMessage } from '../worker/executors/executor.js';
-import { LeaseClient, type LeasedTask } from '../worker/lease-client.js';
+import { leaseRefusalMessage } from '../worker/domain/lease-refusal.js';
+import { isAuthRefusal, LeaseClient, type LeasedTask } from '../worker/lease-client.js';
 import { buildPod, type LaunchSettings } from './domain/build-pod.js';
 import { cleanupDueAt, foundPodAction } from './domain/pod-lifecycle.js';
 import { LABEL, MANAGED_BY } from './domain/pod-labels.js';
@@ -48,7 +50,7 @@ export class KubernetesLauncher {
   private readonly ended = new Set<string>();
   private readonly informers: PodInformer[] = [];
   private readonly stopping = new AbortController();
-  private loop: Promise<void> | null = null;
+  private loop: Promise<string | undefined> | null = null;
   private slotFreed: (() => void) | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
   private readonly deleting = new Set<string>();
@@ -102,7 +104,7 @@ export class KubernetesLauncher {
     for (const informer of this.informers) await informer.stop();
   }
 
-  private async leaseLoop(): Promise<void> {
+  private async leaseLoop(): Promise<string | undefined> {
     let backoffMs = 0;
     while (!this.stopping.signal.aborted) {
       const free = this.opts.maxPods - this.attempts.size;
@@ -120,11 +122,27 @@ export class KubernetesLauncher {
         for (const lease of leases) await this.launch(lease);
       } catch (err) {
         if (this.stopping.signal.aborted) break;
+        if (isAuthRefusal(err)) {
+          const reason = leaseRefusalMessage({ status: err.status, apiUrl: this.opts.apiUrl, apiKey: this.opts.apiKey, queues: this.opts.queues, serverMessage: err.serverMessage, keySetting: 'WEFT_API_KEY' });
+          this.opts.logger.error(reason);
+          return reason;
+        }
         backoffMs = Math.min(Math.max(backoffMs * 2, 250), 10_000);
         this.opts.logger.warn(`lease request failed (${errorMessage(err)}); retrying in ${backoffMs} ms`);
-        await new Promise((r) => setTimeout(r, backoffMs));
+        // Cut short by stop(): a shutdown does not wait out the backoff.
+        await sleep(backoffMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
       }
     }
+    return undefined;
+  }
+
+  /**
+   * Resolves when the launcher stops leasing by itself: with the reason when the API refused its key (401/403, also
+   * logged as an error), after which `weft kubernetes` exits 1. Never resolves while it keeps leasing.
+   */
+  async refused(): Promise<string> {
+    const reason = await this.loop;
+    return reason ?? new Promise<never>(() => undefined);
   }
 
   private async launch(lease: LeasedTask): Promise<void> {

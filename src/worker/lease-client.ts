@@ -22,9 +22,26 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The API's own `message` from the error body, when it sent one. */
+    readonly serverMessage: string,
   ) {
     super(message);
   }
+}
+
+/** No answer at all: the API could not be reached (refused, reset, DNS) or did not answer in time. */
+export class ConnectionError extends Error {}
+
+/** "connect ECONNREFUSED 127.0.0.1:8080", "no answer within 30 s": fetch's own message only says "fetch failed". */
+function connectionCause(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs / 1000} s`;
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.message ?? cause?.code ?? (err instanceof Error ? err.message : String(err));
+}
+
+/** A 401 or 403: the key is refused or may not do this; asking again will not change that. */
+export function isAuthRefusal(err: unknown): err is HttpError & { status: 401 | 403 } {
+  return err instanceof HttpError && (err.status === 401 || err.status === 403);
 }
 
 /**
@@ -39,7 +56,7 @@ export function isRetryable(err: unknown): boolean {
 
 export class LeaseClient {
   constructor(
-    private readonly baseUrl: string,
+    readonly baseUrl: string,
     private readonly apiKey?: string,
   ) {}
 
@@ -63,17 +80,33 @@ export class LeaseClient {
 
   private async post(path: string, body: unknown, signal?: AbortSignal, timeoutMs = 30_000): Promise<Response> {
     const timeout = AbortSignal.timeout(timeoutMs);
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method: 'POST',
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (err) {
+      // The caller's own abort (a shutdown) is not a connection problem.
+      if (signal?.aborted) throw err;
+      throw new ConnectionError(`cannot reach the API at ${this.baseUrl}: ${connectionCause(err, timeoutMs)}`, { cause: err });
+    }
     if (res.status === 409 || res.status === 404) throw new LeaseLostError(`${path}: ${res.status} ${await res.text()}`);
-    if (!res.ok) throw new HttpError(res.status, `${path}: ${res.status} ${await res.text()}`);
+    if (!res.ok) {
+      const text = await res.text();
+      let serverMessage = text;
+      try {
+        serverMessage = String((JSON.parse(text) as { message?: unknown }).message ?? text);
+      } catch {
+        // Not JSON (a proxy's page): the text as it came.
+      }
+      throw new HttpError(res.status, `${path}: ${res.status} ${text}`, serverMessage);
+    }
     return res;
   }
 }

@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { cancelledResult, errorMessage, type CancelReason, type ExecutionResult, type TaskExecutor } from './executors/executor.js';
 import { deliver, LogShipper } from './delivery.js';
-import { LeaseClient, LeaseLostError, type LeasedTask } from './lease-client.js';
+import { leaseRefusalMessage } from './domain/lease-refusal.js';
+import { isAuthRefusal, LeaseClient, LeaseLostError, type LeasedTask } from './lease-client.js';
 
 export type LocalWorkerOptions = {
   apiUrl: string;
@@ -33,7 +35,7 @@ export class LocalWorker {
   private readonly stopping = new AbortController();
   /** Aborted when the shutdown grace is over: attempts still reporting give up then. */
   private readonly hardStop = new AbortController();
-  private loop: Promise<void> | null = null;
+  private loop: Promise<string | undefined> | null = null;
   private slotFreed: (() => void) | null = null;
 
   constructor(private readonly opts: LocalWorkerOptions) {
@@ -46,6 +48,15 @@ export class LocalWorker {
       'built-in worker started',
     );
     this.loop = this.run();
+  }
+
+  /**
+   * Resolves when the worker stops leasing by itself: with the reason when the API refused its key (401/403, also
+   * logged as an error), after which `weft worker` exits 1. Never resolves while the worker keeps leasing.
+   */
+  async refused(): Promise<string> {
+    const reason = await this.loop;
+    return reason ?? new Promise<never>(() => undefined);
   }
 
   /** Stops leasing, lets running tasks finish for `graceMs`, then cancels the rest (reported as retryable). */
@@ -64,7 +75,7 @@ export class LocalWorker {
     }
   }
 
-  private async run(): Promise<void> {
+  private async run(): Promise<string | undefined> {
     let backoffMs = 0;
     while (!this.stopping.signal.aborted) {
       const free = this.opts.concurrency - this.running.size;
@@ -82,11 +93,18 @@ export class LocalWorker {
         for (const lease of leases) this.launch(lease);
       } catch (err) {
         if (this.stopping.signal.aborted) break;
+        if (isAuthRefusal(err)) {
+          const reason = leaseRefusalMessage({ status: err.status, apiUrl: this.opts.apiUrl, apiKey: this.opts.apiKey, queues: this.opts.queues, serverMessage: err.serverMessage, keySetting: 'WEFT_API_KEY' });
+          this.opts.logger.error(reason);
+          return reason;
+        }
         backoffMs = Math.min(Math.max(backoffMs * 2, 250), 10_000);
         this.opts.logger.warn(`lease request failed (${errorMessage(err)}); retrying in ${backoffMs} ms`);
-        await new Promise((r) => setTimeout(r, backoffMs));
+        // Cut short by stop(): a shutdown does not wait out the backoff.
+        await sleep(backoffMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
       }
     }
+    return undefined;
   }
 
   private launch(lease: LeasedTask): void {

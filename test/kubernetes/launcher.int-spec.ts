@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { readPodTemplate } from '../../src/kubernetes/create-launcher.js';
 import { KubeError, KubePods, loadKubeConfig } from '../../src/kubernetes/kube-pods.js';
+import { startTestApp } from '../support/app.js';
 import { waitFor } from '../support/wait.js';
 import {
   NAMESPACE,
@@ -249,6 +250,23 @@ describeK8s('weft kubernetes', () => {
       process.env.KUBERNETES_SERVICE_PORT = saved.port;
       if (saved.host === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
       if (saved.port === undefined) delete process.env.KUBERNETES_SERVICE_PORT;
+    }
+  });
+
+  it('stops on a refused key (401) with the key prefix and what to do, and exits 1', async () => {
+    // An API with authentication on, and a key it does not know.
+    const authed = await startTestApp({ WEFT_AUTH: 'on' });
+    try {
+      const key = 'weft_NotAKeyOfThisApi_0123456789abcdefghijklmnop';
+      const refused = new LauncherProcess(k.env, { WEFT_API_URL: await authed.listen(), WEFT_API_KEY: key });
+      await refused.started();
+      await waitFor(async () => refused.proc.exitCode !== null, `the launcher to stop (${refused.output.join('\n')})`, 60_000);
+      expect(refused.proc.exitCode).toBe(1);
+      const said = refused.output.join('\n');
+      expect(said).toContain('refused API key weft_NotAKey… (401: unknown or revoked API key): set WEFT_API_KEY to a valid key with role worker');
+      expect(said).not.toContain(key.slice(12));
+    } finally {
+      await authed.close();
     }
   });
 

@@ -9,13 +9,16 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"math/rand"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,6 +102,7 @@ type Worker struct {
 	ShutdownGrace time.Duration
 	Logger        *log.Logger
 
+	baseURL  string
 	handlers map[string]Handler
 	slots    chan struct{}
 	wg       sync.WaitGroup
@@ -115,8 +119,63 @@ func New(baseURL, apiKey string) *Worker {
 	return &Worker{
 		API: weftapi.NewAPIClient(cfg), APIKey: apiKey, WorkerID: fmt.Sprintf("%s-%d", host, os.Getpid()),
 		Queues: []string{"default"}, Concurrency: 1, WaitSeconds: 20, ShutdownGrace: 10 * time.Second,
-		Logger: log.New(os.Stderr, "weft-worker ", log.LstdFlags), handlers: map[string]Handler{},
+		Logger: log.New(os.Stderr, "weft-worker ", log.LstdFlags), handlers: map[string]Handler{}, baseURL: baseURL,
 	}
+}
+
+// RefusedError is what Run returns when the API refused the worker's key (401) or its right to lease from its
+// queues (403), once running tasks finished: asking again would not make the key good. The message names the key by
+// its first 12 characters (the prefix the API lists it under, never the secret) and says what to do.
+type RefusedError struct {
+	Status  int
+	Message string
+}
+
+func (e *RefusedError) Error() string { return e.Message }
+
+// refusal says which key, what the API said and what to do.
+func (w *Worker) refusal(status int, err error) *RefusedError {
+	said := fmt.Sprintf("%d: %s", status, serverMessage(err))
+	key := "no API key"
+	if w.APIKey != "" {
+		prefix := w.APIKey
+		if len(prefix) > 12 {
+			prefix = prefix[:12]
+		}
+		key = "API key " + prefix + "…"
+	}
+	api := "the API at " + w.baseURL
+	var msg string
+	switch {
+	case status == 403:
+		msg = fmt.Sprintf("%s does not let %s lease from queue(s) %s (%s): give the worker a key with role worker whose queues include them (APIKey); stopping", api, key, strings.Join(w.Queues, ", "), said)
+	case w.APIKey != "":
+		msg = fmt.Sprintf("%s refused %s (%s): give the worker a valid key with role worker (APIKey; an admin creates one: POST /api/v1/apiKeys); stopping", api, key, said)
+	default:
+		msg = fmt.Sprintf("%s needs an API key (%s): give the worker a key with role worker (APIKey; an admin creates one: POST /api/v1/apiKeys); stopping", api, said)
+	}
+	return &RefusedError{Status: status, Message: msg}
+}
+
+// serverMessage is the API's own message from an error body, or the body as it came.
+func serverMessage(err error) string {
+	raw := body(err)
+	var parsed struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal([]byte(raw), &parsed) == nil && parsed.Message != "" {
+		return parsed.Message
+	}
+	return raw
+}
+
+// connectionCause is "dial tcp 127.0.0.1:8080: connect: connection refused" out of the client's *url.Error.
+func connectionCause(err error) error {
+	var u *url.Error
+	if errors.As(err, &u) {
+		return u.Err
+	}
+	return err
 }
 
 // Handle registers the handler of a task type.
@@ -149,6 +208,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	taskCtx, stopTasks := context.WithCancel(context.Background())
 	defer stopTasks()
 	backoff := time.Duration(0)
+	var refused *RefusedError
 	for ctx.Err() == nil {
 		select { // wait for a free slot
 		case w.slots <- struct{}{}:
@@ -165,7 +225,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				break more
 			}
 		}
-		leases, err := w.lease(ctx, free)
+		leases, res, err := w.lease(ctx, free)
 		for i := len(leases); i < free; i++ {
 			<-w.slots // give back what was not used
 		}
@@ -173,8 +233,17 @@ func (w *Worker) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
+			if res != nil && (res.StatusCode == 401 || res.StatusCode == 403) {
+				refused = w.refusal(res.StatusCode, err)
+				w.Logger.Print(refused.Message)
+				break
+			}
+			reason := err
+			if res == nil {
+				reason = fmt.Errorf("cannot reach the API at %s: %w", w.baseURL, connectionCause(err))
+			}
 			backoff = minDuration(maxDuration(backoff*2, 500*time.Millisecond), 10*time.Second)
-			w.Logger.Printf("lease request failed (%v); retrying in %v", err, backoff)
+			w.Logger.Printf("lease request failed (%v); retrying in %v", reason, backoff)
 			sleep(ctx, backoff)
 			continue
 		}
@@ -194,6 +263,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		<-done
 		stragglers.Stop()
 	}
+	if refused != nil {
+		return refused
+	}
 	return nil
 }
 
@@ -205,15 +277,15 @@ func (w *Worker) request(capacity int32, wait float32) (int32, float32, []string
 	return capacity, wait, w.taskTypes(), host
 }
 
-func (w *Worker) lease(ctx context.Context, capacity int) ([]weftapi.Lease, error) {
+func (w *Worker) lease(ctx context.Context, capacity int) ([]weftapi.Lease, *http.Response, error) {
 	// The server holds the request up to WaitSeconds: the client waits longer than that.
 	reqCtx, cancel := context.WithTimeout(ctx, time.Duration(w.WaitSeconds+15)*time.Second)
 	defer cancel()
 	body := weftapi.NewLeaseTasksRequest(w.Queues)
 	c, wait, types, host := w.request(int32(capacity), float32(w.WaitSeconds))
 	body.Capacity, body.WaitSeconds, body.TaskTypes, body.Hostname = &c, &wait, &types, &host
-	batch, _, err := w.API.LeasesApi.LeaseTasks(w.authed(reqCtx), w.WorkerID).LeaseTasksRequest(*body).Execute()
-	return batch.Leases, err
+	batch, res, err := w.API.LeasesApi.LeaseTasks(w.authed(reqCtx), w.WorkerID).LeaseTasksRequest(*body).Execute()
+	return batch.Leases, res, err
 }
 
 // start runs one leased task; it holds one slot, released when the task is reported.

@@ -5,8 +5,9 @@ XCom (the TypeScript and Go examples do the same for ``ts_step`` and ``go_step``
 """
 import logging
 import os
+import sys
 
-from weft_worker import Worker
+from weft_worker import Worker, WorkerRefusedError
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -41,4 +42,7 @@ def step(ctx):
 
 
 if __name__ == "__main__":
-    worker.run()
+    try:
+        worker.run()
+    except WorkerRefusedError:
+        sys.exit(1)  # the worker has said which key and what to do

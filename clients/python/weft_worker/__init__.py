@@ -22,7 +22,7 @@ from weft_client.api.leases_api import LeasesApi
 from weft_client.models import CompleteLeaseRequest, CompleteLeaseRequestNext, LeaseTasksRequest, AppendLeaseLogsRequest
 from weft_client.rest import ApiException
 
-__all__ = ["Worker", "TaskContext", "TaskFailure"]
+__all__ = ["Worker", "TaskContext", "TaskFailure", "WorkerRefusedError"]
 
 log = logging.getLogger("weft_worker")
 
@@ -33,6 +33,16 @@ class TaskFailure(Exception):
     def __init__(self, message, retryable=False):
         super().__init__(message)
         self.retryable = retryable
+
+
+class WorkerRefusedError(Exception):
+    """The API refused the worker's key (401) or its right to lease from its queues (403). run() raises it once
+    running tasks finished: asking again would not make the key good. The message names the key by its first 12
+    characters (the prefix the API lists it under, never the secret) and says what to do."""
+
+    def __init__(self, message, status):
+        super().__init__(message)
+        self.status = status
 
 
 class TaskContext:
@@ -92,6 +102,8 @@ class Worker:
     def __init__(self, base_url, api_key=None, worker_id=None, queues=("default",), concurrency=1, wait_seconds=20,
                  shutdown_grace=10.0):
         config = weft_client.Configuration(host=base_url.rstrip("/"))
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
         if api_key:
             config.access_token = api_key
         self.api = LeasesApi(weft_client.ApiClient(config))
@@ -127,6 +139,7 @@ class Worker:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, self._on_signal)
         backoff = 0.0
+        refused = None
         try:
             while not self._stopping.is_set():
                 free = self.concurrency - len(self._running)
@@ -134,24 +147,50 @@ class Worker:
                     self._slot_freed.wait(1.0)
                     self._slot_freed.clear()
                     continue
+                failure = None
                 try:
                     self._polling = True
                     leases = self._lease(free).leases
                     backoff = 0.0
                 except _Shutdown:
                     break
-                except Exception as err:  # network trouble, 5xx, 429: back off and ask again
-                    if self._stopping.is_set():
+                except ApiException as err:
+                    if err.status in (401, 403) and not self._stopping.is_set():
+                        refused = WorkerRefusedError(self._refusal(err), err.status)
+                        log.error("%s", refused)
                         break
-                    backoff = min(max(backoff * 2, 0.5), 10.0)
-                    log.warning("lease request failed (%s); retrying in %.1f s", _short(err), backoff)
-                    time.sleep(backoff)
-                    continue
+                    failure = _short(err)
+                except Exception as err:  # network trouble: back off and ask again
+                    failure = "cannot reach the API at %s: %s" % (self.base_url, _cause(err))
                 finally:
                     self._polling = False
+                if failure is not None:
+                    if self._stopping.is_set():
+                        break
+                    # Outside the try: a signal during the wait stops the worker instead of raising _Shutdown here.
+                    backoff = min(max(backoff * 2, 0.5), 10.0)
+                    log.warning("lease request failed (%s); retrying in %.1f s", failure, backoff)
+                    self._stopping.wait(backoff)
+                    continue
                 self._start(leases)
         finally:
             self._drain()
+        if refused is not None:
+            raise refused
+
+    def _refusal(self, err):
+        """Which key (its listed 12-character prefix, never the secret), what the API said, what to do."""
+        said = "%s: %s" % (err.status, _server_message(err))
+        key = "API key %s\u2026" % self._api_key[:12] if self._api_key else "no API key"
+        api = "the API at %s" % self.base_url
+        if err.status == 403:
+            return ("%s does not let %s lease from queue(s) %s (%s): give the worker a key with role worker whose "
+                    "queues include them (api_key); stopping" % (api, key, ", ".join(self.queues), said))
+        if self._api_key:
+            return ("%s refused %s (%s): give the worker a valid key with role worker (api_key; an admin creates one: "
+                    "POST /api/v1/apiKeys); stopping" % (api, key, said))
+        return ("%s needs an API key (%s): give the worker a key with role worker (api_key; an admin creates one: "
+                "POST /api/v1/apiKeys); stopping" % (api, said))
 
     def _on_signal(self, signum, frame):
         self.stop()
@@ -339,6 +378,22 @@ def _send(call):
         return "retry", _short(err)
     except Exception as err:
         return "retry", _short(err)
+
+
+def _server_message(err):
+    body = err.body.decode() if isinstance(err.body, bytes) else err.body
+    try:
+        import json
+        return json.loads(body).get("message") or body
+    except Exception:
+        return body
+
+
+def _cause(err):
+    """'[Errno 111] Connection refused' out of urllib3's MaxRetryError(NewConnectionError(<object at 0x…>: …))."""
+    reason = getattr(err, "reason", None) or err
+    text = str(reason) or type(reason).__name__
+    return text.rsplit(": ", 1)[-1].rstrip("')\"") if "Errno" in text else text
 
 
 def _short(err):

@@ -4,7 +4,7 @@
  *   WEFT_API_URL=http://127.0.0.1:8080 WEFT_API_KEY=… node dist/examples/chain-worker.js
  */
 import { existsSync } from 'node:fs';
-import { Worker, type TaskContext } from '../src/index.js';
+import { Worker, WorkerRefusedError, type TaskContext } from '../src/index.js';
 
 type StepResult = { language: string; chain: string[]; total: number };
 
@@ -39,4 +39,10 @@ const worker = new Worker({
   concurrency: Number(process.env.WEFT_WORKER_CONCURRENCY ?? 1),
 });
 worker.handle('ts_step', step);
-await worker.run();
+try {
+  await worker.run();
+} catch (err) {
+  // The API refused the key: the worker has said which and what to do; exit non-zero for the supervisor.
+  if (!(err instanceof WorkerRefusedError)) throw err;
+  process.exitCode = 1;
+}

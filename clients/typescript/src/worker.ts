@@ -24,6 +24,20 @@ export type TaskContext = {
 /** Its return value becomes XCom `return_value` (undefined: none). Throwing fails the attempt. */
 export type TaskHandler = (ctx: TaskContext) => unknown;
 
+/**
+ * The API refused the worker's key (401) or its right to lease from its queues (403). `run()` rejects with it after
+ * running tasks finish: asking again would not make the key good. The message names the key by its first 12
+ * characters (the prefix the API lists it under, never the secret) and says what to do.
+ */
+export class WorkerRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly status: 401 | 403,
+  ) {
+    super(message);
+  }
+}
+
 /** Throw this to fail without a retry (the default for other errors is retryable). */
 export class TaskFailure extends Error {
   constructor(message: string, readonly retryable = false) {
@@ -57,7 +71,10 @@ export class Worker {
   private readonly opts: Required<Omit<WorkerOptions, 'apiKey' | 'client' | 'workerId'>>;
   private wake: (() => void) | null = null;
 
+  private readonly apiKey: string | undefined;
+
   constructor(options: WorkerOptions) {
+    this.apiKey = options.apiKey;
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}`;
     this.opts = { queues: ['default'], concurrency: 1, waitSeconds: 20, shutdownGraceMs: 10_000, logger: (m) => console.error(m), ...options };
     this.client = options.client ?? createClient(createConfig({ baseUrl: options.baseUrl, ...(options.apiKey ? { auth: options.apiKey } : {}) }));
@@ -75,6 +92,7 @@ export class Worker {
     const onSignal = () => void this.stop();
     if (installSignalHandlers) ['SIGTERM', 'SIGINT'].forEach((s) => process.once(s, onSignal));
     let backoff = 0;
+    let refused: WorkerRefusedError | undefined;
     try {
       while (!this.stopping.signal.aborted) {
         const free = this.opts.concurrency - this.running.size;
@@ -87,15 +105,21 @@ export class Worker {
           backoff = 0;
         } catch (err) {
           if (this.stopping.signal.aborted) break;
+          if (err instanceof WorkerRefusedError) {
+            this.opts.logger(err.message);
+            refused = err;
+            break;
+          }
           backoff = Math.min(Math.max(backoff * 2, 500), 10_000);
           this.opts.logger(`lease request failed (${message(err)}); retrying in ${backoff} ms`);
-          await sleep(backoff);
+          await sleep(backoff, this.stopping.signal);
         }
       }
       await this.drain();
     } finally {
       ['SIGTERM', 'SIGINT'].forEach((s) => process.off(s, onSignal));
     }
+    if (refused) throw refused;
   }
 
   /** Stops leasing; run() returns once running tasks finished or were aborted after the grace period. */
@@ -116,8 +140,23 @@ export class Worker {
       // The server holds the request up to waitSeconds: the client waits longer than that.
       signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout((this.opts.waitSeconds + 15) * 1000)]),
     });
-    if (!data) throw new Error(`HTTP ${response?.status}: ${JSON.stringify(error)}`);
-    return data.leases;
+    if (data) return data.leases;
+    if (!response) throw new Error(`cannot reach the API at ${this.opts.baseUrl}: ${connectionCause(error)}`);
+    const said = `${response.status}: ${(error as { message?: string } | undefined)?.message ?? JSON.stringify(error)}`;
+    if (response.status === 401 || response.status === 403) throw new WorkerRefusedError(this.refusal(response.status, said), response.status);
+    throw new Error(`the API at ${this.opts.baseUrl} answered ${said}`);
+  }
+
+  /** Which key (its listed 12-character prefix, never the secret), what the API said, what to do. */
+  private refusal(status: 401 | 403, said: string): string {
+    const key = this.apiKey ? `API key ${this.apiKey.slice(0, 12)}…` : 'no API key';
+    const api = `the API at ${this.opts.baseUrl}`;
+    if (status === 403) {
+      return `${api} does not let ${key} lease from queue(s) ${this.opts.queues.join(', ')} (${said}): give the worker a key with role worker whose queues include them (apiKey); stopping`;
+    }
+    return this.apiKey
+      ? `${api} refused ${key} (${said}): give the worker a valid key with role worker (apiKey; an admin creates one: POST /api/v1/apiKeys); stopping`
+      : `${api} needs an API key (${said}): give the worker a key with role worker (apiKey; an admin creates one: POST /api/v1/apiKeys); stopping`;
   }
 
   private start(leases: Lease[]): void {
@@ -303,6 +342,13 @@ function sleep(ms: number, stop?: AbortSignal): Promise<void> {
     }
     stop?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** "connect ECONNREFUSED 127.0.0.1:8080": fetch itself only says "fetch failed". */
+function connectionCause(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'no answer in time';
+  return cause?.message ?? cause?.code ?? message(err);
 }
 
 function message(err: unknown): string {

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -89,6 +90,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := w.Run(ctx); err != nil {
+		var refused *worker.RefusedError
+		if errors.As(err, &refused) {
+			os.Exit(1) // the worker has said which key and what to do
+		}
 		log.Fatal(err)
 	}
 	fmt.Fprintln(os.Stderr, "worker stopped")
