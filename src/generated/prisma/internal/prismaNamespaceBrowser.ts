@@ -343,7 +343,11 @@ export const BackfillScalarFieldEnum = {
   isPaused: 'isPaused',
   createdAt: 'createdAt',
   completedAt: 'completedAt',
-  canceledAt: 'canceledAt'
+  canceledAt: 'canceledAt',
+  clippedIntervals: 'clippedIntervals',
+  clippedCutoff: 'clippedCutoff',
+  clippedFirstLogicalDate: 'clippedFirstLogicalDate',
+  clippedLastLogicalDate: 'clippedLastLogicalDate'
 } as const
 
 export type BackfillScalarFieldEnum = (typeof BackfillScalarFieldEnum)[keyof typeof BackfillScalarFieldEnum]

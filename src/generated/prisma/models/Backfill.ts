@@ -29,11 +29,13 @@ export type AggregateBackfill = {
 export type BackfillAvgAggregateOutputType = {
   id: number | null
   maxActiveRuns: number | null
+  clippedIntervals: number | null
 }
 
 export type BackfillSumAggregateOutputType = {
   id: number | null
   maxActiveRuns: number | null
+  clippedIntervals: number | null
 }
 
 export type BackfillMinAggregateOutputType = {
@@ -48,6 +50,10 @@ export type BackfillMinAggregateOutputType = {
   createdAt: Date | null
   completedAt: Date | null
   canceledAt: Date | null
+  clippedIntervals: number | null
+  clippedCutoff: Date | null
+  clippedFirstLogicalDate: Date | null
+  clippedLastLogicalDate: Date | null
 }
 
 export type BackfillMaxAggregateOutputType = {
@@ -62,6 +68,10 @@ export type BackfillMaxAggregateOutputType = {
   createdAt: Date | null
   completedAt: Date | null
   canceledAt: Date | null
+  clippedIntervals: number | null
+  clippedCutoff: Date | null
+  clippedFirstLogicalDate: Date | null
+  clippedLastLogicalDate: Date | null
 }
 
 export type BackfillCountAggregateOutputType = {
@@ -77,6 +87,10 @@ export type BackfillCountAggregateOutputType = {
   createdAt: number
   completedAt: number
   canceledAt: number
+  clippedIntervals: number
+  clippedCutoff: number
+  clippedFirstLogicalDate: number
+  clippedLastLogicalDate: number
   _all: number
 }
 
@@ -84,11 +98,13 @@ export type BackfillCountAggregateOutputType = {
 export type BackfillAvgAggregateInputType = {
   id?: true
   maxActiveRuns?: true
+  clippedIntervals?: true
 }
 
 export type BackfillSumAggregateInputType = {
   id?: true
   maxActiveRuns?: true
+  clippedIntervals?: true
 }
 
 export type BackfillMinAggregateInputType = {
@@ -103,6 +119,10 @@ export type BackfillMinAggregateInputType = {
   createdAt?: true
   completedAt?: true
   canceledAt?: true
+  clippedIntervals?: true
+  clippedCutoff?: true
+  clippedFirstLogicalDate?: true
+  clippedLastLogicalDate?: true
 }
 
 export type BackfillMaxAggregateInputType = {
@@ -117,6 +137,10 @@ export type BackfillMaxAggregateInputType = {
   createdAt?: true
   completedAt?: true
   canceledAt?: true
+  clippedIntervals?: true
+  clippedCutoff?: true
+  clippedFirstLogicalDate?: true
+  clippedLastLogicalDate?: true
 }
 
 export type BackfillCountAggregateInputType = {
@@ -132,6 +156,10 @@ export type BackfillCountAggregateInputType = {
   createdAt?: true
   completedAt?: true
   canceledAt?: true
+  clippedIntervals?: true
+  clippedCutoff?: true
+  clippedFirstLogicalDate?: true
+  clippedLastLogicalDate?: true
   _all?: true
 }
 
@@ -234,6 +262,10 @@ export type BackfillGroupByOutputType = {
   createdAt: Date
   completedAt: Date | null
   canceledAt: Date | null
+  clippedIntervals: number
+  clippedCutoff: Date | null
+  clippedFirstLogicalDate: Date | null
+  clippedLastLogicalDate: Date | null
   _count: BackfillCountAggregateOutputType | null
   _avg: BackfillAvgAggregateOutputType | null
   _sum: BackfillSumAggregateOutputType | null
@@ -272,6 +304,10 @@ export type BackfillWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Backfill"> | Date | string
   completedAt?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
   canceledAt?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
+  clippedIntervals?: Prisma.IntFilter<"Backfill"> | number
+  clippedCutoff?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
+  clippedFirstLogicalDate?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
+  clippedLastLogicalDate?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
   dag?: Prisma.XOR<Prisma.DagScalarRelationFilter, Prisma.DagWhereInput>
   runs?: Prisma.DagRunListRelationFilter
   items?: Prisma.BackfillRunListRelationFilter
@@ -290,6 +326,10 @@ export type BackfillOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   completedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   canceledAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  clippedIntervals?: Prisma.SortOrder
+  clippedCutoff?: Prisma.SortOrderInput | Prisma.SortOrder
+  clippedFirstLogicalDate?: Prisma.SortOrderInput | Prisma.SortOrder
+  clippedLastLogicalDate?: Prisma.SortOrderInput | Prisma.SortOrder
   dag?: Prisma.DagOrderByWithRelationInput
   runs?: Prisma.DagRunOrderByRelationAggregateInput
   items?: Prisma.BackfillRunOrderByRelationAggregateInput
@@ -311,6 +351,10 @@ export type BackfillWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Backfill"> | Date | string
   completedAt?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
   canceledAt?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
+  clippedIntervals?: Prisma.IntFilter<"Backfill"> | number
+  clippedCutoff?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
+  clippedFirstLogicalDate?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
+  clippedLastLogicalDate?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
   dag?: Prisma.XOR<Prisma.DagScalarRelationFilter, Prisma.DagWhereInput>
   runs?: Prisma.DagRunListRelationFilter
   items?: Prisma.BackfillRunListRelationFilter
@@ -329,6 +373,10 @@ export type BackfillOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   completedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   canceledAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  clippedIntervals?: Prisma.SortOrder
+  clippedCutoff?: Prisma.SortOrderInput | Prisma.SortOrder
+  clippedFirstLogicalDate?: Prisma.SortOrderInput | Prisma.SortOrder
+  clippedLastLogicalDate?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.BackfillCountOrderByAggregateInput
   _avg?: Prisma.BackfillAvgOrderByAggregateInput
   _max?: Prisma.BackfillMaxOrderByAggregateInput
@@ -352,6 +400,10 @@ export type BackfillScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Backfill"> | Date | string
   completedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Backfill"> | Date | string | null
   canceledAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Backfill"> | Date | string | null
+  clippedIntervals?: Prisma.IntWithAggregatesFilter<"Backfill"> | number
+  clippedCutoff?: Prisma.DateTimeNullableWithAggregatesFilter<"Backfill"> | Date | string | null
+  clippedFirstLogicalDate?: Prisma.DateTimeNullableWithAggregatesFilter<"Backfill"> | Date | string | null
+  clippedLastLogicalDate?: Prisma.DateTimeNullableWithAggregatesFilter<"Backfill"> | Date | string | null
 }
 
 export type BackfillCreateInput = {
@@ -365,6 +417,10 @@ export type BackfillCreateInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
   dag: Prisma.DagCreateNestedOneWithoutBackfillsInput
   runs?: Prisma.DagRunCreateNestedManyWithoutBackfillInput
   items?: Prisma.BackfillRunCreateNestedManyWithoutBackfillInput
@@ -383,6 +439,10 @@ export type BackfillUncheckedCreateInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
   runs?: Prisma.DagRunUncheckedCreateNestedManyWithoutBackfillInput
   items?: Prisma.BackfillRunUncheckedCreateNestedManyWithoutBackfillInput
 }
@@ -398,6 +458,10 @@ export type BackfillUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   dag?: Prisma.DagUpdateOneRequiredWithoutBackfillsNestedInput
   runs?: Prisma.DagRunUpdateManyWithoutBackfillNestedInput
   items?: Prisma.BackfillRunUpdateManyWithoutBackfillNestedInput
@@ -416,6 +480,10 @@ export type BackfillUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   runs?: Prisma.DagRunUncheckedUpdateManyWithoutBackfillNestedInput
   items?: Prisma.BackfillRunUncheckedUpdateManyWithoutBackfillNestedInput
 }
@@ -433,6 +501,10 @@ export type BackfillCreateManyInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
 }
 
 export type BackfillUpdateManyMutationInput = {
@@ -446,6 +518,10 @@ export type BackfillUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type BackfillUncheckedUpdateManyInput = {
@@ -461,6 +537,10 @@ export type BackfillUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type BackfillListRelationFilter = {
@@ -491,11 +571,16 @@ export type BackfillCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   completedAt?: Prisma.SortOrder
   canceledAt?: Prisma.SortOrder
+  clippedIntervals?: Prisma.SortOrder
+  clippedCutoff?: Prisma.SortOrder
+  clippedFirstLogicalDate?: Prisma.SortOrder
+  clippedLastLogicalDate?: Prisma.SortOrder
 }
 
 export type BackfillAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
   maxActiveRuns?: Prisma.SortOrder
+  clippedIntervals?: Prisma.SortOrder
 }
 
 export type BackfillMaxOrderByAggregateInput = {
@@ -510,6 +595,10 @@ export type BackfillMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   completedAt?: Prisma.SortOrder
   canceledAt?: Prisma.SortOrder
+  clippedIntervals?: Prisma.SortOrder
+  clippedCutoff?: Prisma.SortOrder
+  clippedFirstLogicalDate?: Prisma.SortOrder
+  clippedLastLogicalDate?: Prisma.SortOrder
 }
 
 export type BackfillMinOrderByAggregateInput = {
@@ -524,11 +613,16 @@ export type BackfillMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   completedAt?: Prisma.SortOrder
   canceledAt?: Prisma.SortOrder
+  clippedIntervals?: Prisma.SortOrder
+  clippedCutoff?: Prisma.SortOrder
+  clippedFirstLogicalDate?: Prisma.SortOrder
+  clippedLastLogicalDate?: Prisma.SortOrder
 }
 
 export type BackfillSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
   maxActiveRuns?: Prisma.SortOrder
+  clippedIntervals?: Prisma.SortOrder
 }
 
 export type BackfillScalarRelationFilter = {
@@ -623,6 +717,10 @@ export type BackfillCreateWithoutDagInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
   runs?: Prisma.DagRunCreateNestedManyWithoutBackfillInput
   items?: Prisma.BackfillRunCreateNestedManyWithoutBackfillInput
 }
@@ -639,6 +737,10 @@ export type BackfillUncheckedCreateWithoutDagInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
   runs?: Prisma.DagRunUncheckedCreateNestedManyWithoutBackfillInput
   items?: Prisma.BackfillRunUncheckedCreateNestedManyWithoutBackfillInput
 }
@@ -685,6 +787,10 @@ export type BackfillScalarWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Backfill"> | Date | string
   completedAt?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
   canceledAt?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
+  clippedIntervals?: Prisma.IntFilter<"Backfill"> | number
+  clippedCutoff?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
+  clippedFirstLogicalDate?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
+  clippedLastLogicalDate?: Prisma.DateTimeNullableFilter<"Backfill"> | Date | string | null
 }
 
 export type BackfillCreateWithoutRunsInput = {
@@ -698,6 +804,10 @@ export type BackfillCreateWithoutRunsInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
   dag: Prisma.DagCreateNestedOneWithoutBackfillsInput
   items?: Prisma.BackfillRunCreateNestedManyWithoutBackfillInput
 }
@@ -715,6 +825,10 @@ export type BackfillUncheckedCreateWithoutRunsInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
   items?: Prisma.BackfillRunUncheckedCreateNestedManyWithoutBackfillInput
 }
 
@@ -745,6 +859,10 @@ export type BackfillUpdateWithoutRunsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   dag?: Prisma.DagUpdateOneRequiredWithoutBackfillsNestedInput
   items?: Prisma.BackfillRunUpdateManyWithoutBackfillNestedInput
 }
@@ -762,6 +880,10 @@ export type BackfillUncheckedUpdateWithoutRunsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   items?: Prisma.BackfillRunUncheckedUpdateManyWithoutBackfillNestedInput
 }
 
@@ -776,6 +898,10 @@ export type BackfillCreateWithoutItemsInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
   dag: Prisma.DagCreateNestedOneWithoutBackfillsInput
   runs?: Prisma.DagRunCreateNestedManyWithoutBackfillInput
 }
@@ -793,6 +919,10 @@ export type BackfillUncheckedCreateWithoutItemsInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
   runs?: Prisma.DagRunUncheckedCreateNestedManyWithoutBackfillInput
 }
 
@@ -823,6 +953,10 @@ export type BackfillUpdateWithoutItemsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   dag?: Prisma.DagUpdateOneRequiredWithoutBackfillsNestedInput
   runs?: Prisma.DagRunUpdateManyWithoutBackfillNestedInput
 }
@@ -840,6 +974,10 @@ export type BackfillUncheckedUpdateWithoutItemsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   runs?: Prisma.DagRunUncheckedUpdateManyWithoutBackfillNestedInput
 }
 
@@ -855,6 +993,10 @@ export type BackfillCreateManyDagInput = {
   createdAt?: Date | string
   completedAt?: Date | string | null
   canceledAt?: Date | string | null
+  clippedIntervals?: number
+  clippedCutoff?: Date | string | null
+  clippedFirstLogicalDate?: Date | string | null
+  clippedLastLogicalDate?: Date | string | null
 }
 
 export type BackfillUpdateWithoutDagInput = {
@@ -868,6 +1010,10 @@ export type BackfillUpdateWithoutDagInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   runs?: Prisma.DagRunUpdateManyWithoutBackfillNestedInput
   items?: Prisma.BackfillRunUpdateManyWithoutBackfillNestedInput
 }
@@ -884,6 +1030,10 @@ export type BackfillUncheckedUpdateWithoutDagInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   runs?: Prisma.DagRunUncheckedUpdateManyWithoutBackfillNestedInput
   items?: Prisma.BackfillRunUncheckedUpdateManyWithoutBackfillNestedInput
 }
@@ -900,6 +1050,10 @@ export type BackfillUncheckedUpdateManyWithoutDagInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   completedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   canceledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedIntervals?: Prisma.IntFieldUpdateOperationsInput | number
+  clippedCutoff?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedFirstLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  clippedLastLogicalDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -955,6 +1109,10 @@ export type BackfillSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   createdAt?: boolean
   completedAt?: boolean
   canceledAt?: boolean
+  clippedIntervals?: boolean
+  clippedCutoff?: boolean
+  clippedFirstLogicalDate?: boolean
+  clippedLastLogicalDate?: boolean
   dag?: boolean | Prisma.DagDefaultArgs<ExtArgs>
   runs?: boolean | Prisma.Backfill$runsArgs<ExtArgs>
   items?: boolean | Prisma.Backfill$itemsArgs<ExtArgs>
@@ -974,6 +1132,10 @@ export type BackfillSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   createdAt?: boolean
   completedAt?: boolean
   canceledAt?: boolean
+  clippedIntervals?: boolean
+  clippedCutoff?: boolean
+  clippedFirstLogicalDate?: boolean
+  clippedLastLogicalDate?: boolean
   dag?: boolean | Prisma.DagDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["backfill"]>
 
@@ -990,6 +1152,10 @@ export type BackfillSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   createdAt?: boolean
   completedAt?: boolean
   canceledAt?: boolean
+  clippedIntervals?: boolean
+  clippedCutoff?: boolean
+  clippedFirstLogicalDate?: boolean
+  clippedLastLogicalDate?: boolean
   dag?: boolean | Prisma.DagDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["backfill"]>
 
@@ -1006,9 +1172,13 @@ export type BackfillSelectScalar = {
   createdAt?: boolean
   completedAt?: boolean
   canceledAt?: boolean
+  clippedIntervals?: boolean
+  clippedCutoff?: boolean
+  clippedFirstLogicalDate?: boolean
+  clippedLastLogicalDate?: boolean
 }
 
-export type BackfillOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dagId" | "fromDate" | "toDate" | "maxActiveRuns" | "reprocessBehavior" | "runBackwards" | "conf" | "isPaused" | "createdAt" | "completedAt" | "canceledAt", ExtArgs["result"]["backfill"]>
+export type BackfillOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dagId" | "fromDate" | "toDate" | "maxActiveRuns" | "reprocessBehavior" | "runBackwards" | "conf" | "isPaused" | "createdAt" | "completedAt" | "canceledAt" | "clippedIntervals" | "clippedCutoff" | "clippedFirstLogicalDate" | "clippedLastLogicalDate", ExtArgs["result"]["backfill"]>
 export type BackfillInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   dag?: boolean | Prisma.DagDefaultArgs<ExtArgs>
   runs?: boolean | Prisma.Backfill$runsArgs<ExtArgs>
@@ -1042,6 +1212,13 @@ export type $BackfillPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
     createdAt: Date
     completedAt: Date | null
     canceledAt: Date | null
+    /**
+     * Intervals of [fromDate, toDate] left out because they had not ended at clippedCutoff (the request time).
+     */
+    clippedIntervals: number
+    clippedCutoff: Date | null
+    clippedFirstLogicalDate: Date | null
+    clippedLastLogicalDate: Date | null
   }, ExtArgs["result"]["backfill"]>
   composites: {}
 }
@@ -1480,6 +1657,10 @@ export interface BackfillFieldRefs {
   readonly createdAt: Prisma.FieldRef<"Backfill", 'DateTime'>
   readonly completedAt: Prisma.FieldRef<"Backfill", 'DateTime'>
   readonly canceledAt: Prisma.FieldRef<"Backfill", 'DateTime'>
+  readonly clippedIntervals: Prisma.FieldRef<"Backfill", 'Int'>
+  readonly clippedCutoff: Prisma.FieldRef<"Backfill", 'DateTime'>
+  readonly clippedFirstLogicalDate: Prisma.FieldRef<"Backfill", 'DateTime'>
+  readonly clippedLastLogicalDate: Prisma.FieldRef<"Backfill", 'DateTime'>
 }
     
 
