@@ -18,6 +18,7 @@ import { createLogger } from '../logging/logger.js';
 import { startOpsServer } from '../metrics/ops-server.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { createLocalWorker } from '../worker/create-worker.js';
+import { CONSOLE_DIR } from '../console/console-static.js';
 import { bannerLines, baseUrl, readyFields, type ReadyInfo } from './banner.js';
 import { assertEmbeddedPgPortFree, assertPortFree, chooseEmbeddedPgPort, DataDirLock, PreflightError } from './preflight.js';
 import type { LocalWorker } from '../worker/local-worker.js';
@@ -188,7 +189,7 @@ async function run(role: Role): Promise<void> {
         startupMs: Math.round(performance.now() - t0),
         home: resolve(config.home),
         database: db.description,
-        console: false,
+        console: existsSync(join(CONSOLE_DIR, 'index.html')),
         admin,
       };
       logger.info({ role, ...readyFields(info) }, `Weft ${role} ready on ${baseUrl(config.host, port)}`);

@@ -85,6 +85,7 @@ describe('weft start: first run, banner and refusals', () => {
     expect(out).toContain(key);
     expect(out).toMatch(/shown this once/);
     expect(out).toContain(`http://127.0.0.1:${port}/docs`);
+    expect(out).toMatch(new RegExp(`Console +http://127\\.0\\.0\\.1:${port}/\n`));
     expect(out).toContain(`http://127.0.0.1:${port}/graphql`);
     expect(out).toMatch(new RegExp(`listening on 127\\.0\\.0\\.1:${port}`));
     expect(out).not.toMatch(/Mapped \{|dependencies initialized|applied migration/);
