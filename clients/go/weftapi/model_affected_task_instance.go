@@ -13,23 +13,25 @@ import (
 	"encoding/json"
 )
 
-// AffectedTaskInstance struct for AffectedTaskInstance
+// AffectedTaskInstance A task instance a clear or mark touched (or would touch, in a dry run) as it is after the action: `state` and `tryNumber` are those after it (in a dry run, the current ones), `previousState` the state it had before
 type AffectedTaskInstance struct {
-	RunId     string            `json:"runId"`
-	TaskId    string            `json:"taskId"`
-	State     TaskInstanceState `json:"state"`
-	TryNumber int32             `json:"tryNumber"`
+	RunId         string            `json:"runId"`
+	TaskId        string            `json:"taskId"`
+	State         TaskInstanceState `json:"state"`
+	PreviousState TaskInstanceState `json:"previousState"`
+	TryNumber     int32             `json:"tryNumber"`
 }
 
 // NewAffectedTaskInstance instantiates a new AffectedTaskInstance object
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewAffectedTaskInstance(runId string, taskId string, state TaskInstanceState, tryNumber int32) *AffectedTaskInstance {
+func NewAffectedTaskInstance(runId string, taskId string, state TaskInstanceState, previousState TaskInstanceState, tryNumber int32) *AffectedTaskInstance {
 	this := AffectedTaskInstance{}
 	this.RunId = runId
 	this.TaskId = taskId
 	this.State = state
+	this.PreviousState = previousState
 	this.TryNumber = tryNumber
 	return &this
 }
@@ -114,6 +116,30 @@ func (o *AffectedTaskInstance) SetState(v TaskInstanceState) {
 	o.State = v
 }
 
+// GetPreviousState returns the PreviousState field value
+func (o *AffectedTaskInstance) GetPreviousState() TaskInstanceState {
+	if o == nil {
+		var ret TaskInstanceState
+		return ret
+	}
+
+	return o.PreviousState
+}
+
+// GetPreviousStateOk returns a tuple with the PreviousState field value
+// and a boolean to check if the value has been set.
+func (o *AffectedTaskInstance) GetPreviousStateOk() (*TaskInstanceState, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return &o.PreviousState, true
+}
+
+// SetPreviousState sets field value
+func (o *AffectedTaskInstance) SetPreviousState(v TaskInstanceState) {
+	o.PreviousState = v
+}
+
 // GetTryNumber returns the TryNumber field value
 func (o *AffectedTaskInstance) GetTryNumber() int32 {
 	if o == nil {
@@ -148,6 +174,9 @@ func (o AffectedTaskInstance) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["state"] = o.State
+	}
+	if true {
+		toSerialize["previousState"] = o.PreviousState
 	}
 	if true {
 		toSerialize["tryNumber"] = o.TryNumber

@@ -25,7 +25,11 @@ export type ClearRequest = {
   dryRun: boolean;
 };
 
-export type AffectedTask = { runId: string; taskId: string; state: TaskState; tryNumber: number };
+/**
+ * A task instance an action touched, as it is after the action (`state`, `tryNumber`), with the state it had
+ * before. In a dry run nothing changes: both states are the current one.
+ */
+export type AffectedTask = { runId: string; taskId: string; state: TaskState; previousState: TaskState; tryNumber: number };
 
 /** Operators' changes to runs that already exist: clear, mark task instances, mark runs (Airflow's run control). */
 @Injectable()
@@ -56,11 +60,10 @@ export class RunControlService {
         const all = await this.runs.lockTaskInstancesOfRun(db, run.id);
         const selected = await this.select(db, run, all, req.taskIds, req);
         const chosen = all.filter((ti) => selected.has(ti.taskId) && (!req.states || req.states.includes(ti.state)) && ti.state !== 'none');
-        if (!req.dryRun && chosen.length) {
-          await this.engine.resetTasks(db, run, chosen, now, 'attempt ended: task cleared by an operator');
-          await this.audit.record({ action: 'clear', target: `${dagId}/${run.runId}`, details: { taskIds: chosen.map((t) => t.taskId) } }, db);
-        }
-        return chosen.map((ti) => ({ runId: run.runId, taskId: ti.taskId, state: ti.state, tryNumber: ti.tryNumber }));
+        if (req.dryRun || !chosen.length) return affectedAfter(run.runId, chosen, chosen);
+        await this.engine.resetTasks(db, run, chosen, now, 'attempt ended: task cleared by an operator');
+        await this.audit.record({ action: 'clear', target: `${dagId}/${run.runId}`, details: { taskIds: chosen.map((t) => t.taskId) } }, db);
+        return affectedAfter(run.runId, chosen, await this.runs.lockTaskInstancesOfRun(db, run.id));
       });
       affected.push(...picked);
     }
@@ -83,11 +86,10 @@ export class RunControlService {
       if (!all.some((ti) => ti.taskId === taskId)) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`);
       const selected = await this.select(db, run, all, [taskId], req);
       const targets = all.filter((ti) => selected.has(ti.taskId) && ti.state !== req.newState && ti.state !== 'removed');
-      const affected = targets.map((ti) => ({ runId, taskId: ti.taskId, state: ti.state, tryNumber: ti.tryNumber }));
-      if (req.dryRun || !targets.length) return { affected, runState: run.state };
+      if (req.dryRun || !targets.length) return { affected: affectedAfter(runId, targets, targets), runState: run.state };
       const runState = await this.engine.markTasks(db, run, all, targets, req.newState, now);
       await this.audit.record({ action: `mark_${req.newState}`, target: `${dagId}/${runId}`, details: { taskIds: targets.map((t) => t.taskId) } }, db);
-      return { affected, runState };
+      return { affected: affectedAfter(runId, targets, await this.runs.lockTaskInstancesOfRun(db, run.id)), runState };
     });
     return { dryRun: req.dryRun, taskInstances: result.affected, runState: result.runState };
   }
@@ -122,4 +124,13 @@ export class RunControlService {
     const seeds = taskIds ?? all.map((ti) => ti.taskId);
     return selectTasks(index, seeds, { downstream: opts.includeDownstream, upstream: opts.includeUpstream });
   }
+}
+
+/** The task instances `before` as they are in `after` (the run's rows read again once the action is done). */
+function affectedAfter(runId: string, before: TaskInstanceRow[], after: TaskInstanceRow[]): AffectedTask[] {
+  const now = new Map(after.map((ti) => [ti.id, ti]));
+  return before.map((ti) => {
+    const current = now.get(ti.id) ?? ti;
+    return { runId, taskId: ti.taskId, state: current.state, previousState: ti.state, tryNumber: current.tryNumber };
+  });
 }

@@ -231,7 +231,7 @@ export class ClearTaskInstancesInput {
   dryRun?: boolean;
 }
 
-@ObjectType({ description: 'A task instance a clear or mark touched (or would touch, in a dry run), as it was before' })
+@ObjectType({ description: 'A task instance a clear or mark touched (or would touch, in a dry run), as it is after the action' })
 export class AffectedTaskInstance {
   @Field()
   runId!: string;
@@ -239,10 +239,13 @@ export class AffectedTaskInstance {
   @Field()
   taskId!: string;
 
-  @Field(() => TaskStateEnum)
+  @Field(() => TaskStateEnum, { description: 'The state after the action (in a dry run: the current state)' })
   state!: string;
 
-  @Field(() => Int)
+  @Field(() => TaskStateEnum, { description: 'The state before the action' })
+  previousState!: string;
+
+  @Field(() => Int, { description: 'After the action' })
   tryNumber!: number;
 }
 

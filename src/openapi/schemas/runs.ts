@@ -61,7 +61,21 @@ export const taskInstance = named('TaskInstance', z.object({
 
 export const taskInstanceList = named('TaskInstanceList', z.object({ items: z.array(taskInstance), totalEntries: z.int() }));
 
-export const affectedTask = named('AffectedTaskInstance', z.object({ runId: z.string(), taskId: z.string(), state: taskState, tryNumber: z.int() }));
+export const affectedTask = named(
+  'AffectedTaskInstance',
+  z
+    .object({
+      runId: z.string(),
+      taskId: z.string(),
+      state: taskState,
+      previousState: taskState,
+      tryNumber: z.int(),
+    })
+    .describe(
+      'A task instance a clear or mark touched (or would touch, in a dry run) as it is after the action: `state` and `tryNumber` are ' +
+        'those after it (in a dry run, the current ones), `previousState` the state it had before',
+    ),
+);
 
 export const clearResult = named('ClearTaskInstancesResult', z.object({
   dryRun: z.boolean(),

@@ -36,6 +36,7 @@ class AffectedTaskInstance(object):
         'run_id': 'str',
         'task_id': 'str',
         'state': 'TaskInstanceState',
+        'previous_state': 'TaskInstanceState',
         'try_number': 'int'
     }
 
@@ -43,10 +44,11 @@ class AffectedTaskInstance(object):
         'run_id': 'runId',
         'task_id': 'taskId',
         'state': 'state',
+        'previous_state': 'previousState',
         'try_number': 'tryNumber'
     }
 
-    def __init__(self, run_id=None, task_id=None, state=None, try_number=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, run_id=None, task_id=None, state=None, previous_state=None, try_number=None, local_vars_configuration=None):  # noqa: E501
         """AffectedTaskInstance - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -55,12 +57,14 @@ class AffectedTaskInstance(object):
         self._run_id = None
         self._task_id = None
         self._state = None
+        self._previous_state = None
         self._try_number = None
         self.discriminator = None
 
         self.run_id = run_id
         self.task_id = task_id
         self.state = state
+        self.previous_state = previous_state
         self.try_number = try_number
 
     @property
@@ -131,6 +135,29 @@ class AffectedTaskInstance(object):
             raise ValueError("Invalid value for `state`, must not be `None`")  # noqa: E501
 
         self._state = state
+
+    @property
+    def previous_state(self):
+        """Gets the previous_state of this AffectedTaskInstance.  # noqa: E501
+
+
+        :return: The previous_state of this AffectedTaskInstance.  # noqa: E501
+        :rtype: TaskInstanceState
+        """
+        return self._previous_state
+
+    @previous_state.setter
+    def previous_state(self, previous_state):
+        """Sets the previous_state of this AffectedTaskInstance.
+
+
+        :param previous_state: The previous_state of this AffectedTaskInstance.  # noqa: E501
+        :type: TaskInstanceState
+        """
+        if self.local_vars_configuration.client_side_validation and previous_state is None:  # noqa: E501
+            raise ValueError("Invalid value for `previous_state`, must not be `None`")  # noqa: E501
+
+        self._previous_state = previous_state
 
     @property
     def try_number(self):

@@ -4,10 +4,14 @@ export type ClientOptions = {
     baseUrl: 'http://localhost:8080' | (string & {});
 };
 
+/**
+ * A task instance a clear or mark touched (or would touch, in a dry run) as it is after the action: `state` and `tryNumber` are those after it (in a dry run, the current ones), `previousState` the state it had before
+ */
 export type AffectedTaskInstance = {
     runId: string;
     taskId: string;
     state: TaskInstanceState;
+    previousState: TaskInstanceState;
     tryNumber: number;
 };
 
