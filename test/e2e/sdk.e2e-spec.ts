@@ -92,12 +92,14 @@ afterAll(async () => {
     const bad = new sdk.Dag({ dagId: 'bad id', maxActiveRuns: 0 });
     bad.shell('a', { command: '' });
     bad.custom('b', 'shell', {});
+    bad.custom('c', 'shell', { command: 'echo c', argv: ['echo', 'c'] });
     expect(bad.validate()).toEqual(
       expect.arrayContaining([
         { path: 'dagId', message: expect.stringContaining('pattern') },
         { path: 'maxActiveRuns', message: '0 is less than 1' },
         { path: 'tasks[0].command', message: expect.stringContaining('too short') },
-        { path: 'tasks[1]', message: expect.stringContaining('"command"') },
+        { path: 'tasks[1]', message: 'needs one of "command" or "argv"' },
+        { path: 'tasks[2]', message: expect.stringContaining('give only one') },
       ]),
     );
 

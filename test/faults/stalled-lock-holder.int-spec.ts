@@ -35,7 +35,15 @@ async function frozenHolder(what: 'backfill' | 'run', id: number): Promise<{ fro
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const line = await waitFor(async () => out.match(/^locked \S+ \d+ backend (\d+)$/m), `the lock holder to hold ${what} ${id} (output: ${out})`, 30_000, 20);
+  const line = await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`the lock holder exited with ${proc.exitCode}: ${out}`);
+      return out.match(/^locked \S+ \d+ backend (\d+)$/m);
+    },
+    `the lock holder to hold ${what} ${id}`,
+    30_000,
+    20,
+  );
   process.kill(proc.pid!, 'SIGSTOP');
   return { frozenAt: Date.now(), backend: Number(line[1]) };
 }

@@ -372,9 +372,20 @@ let cachedJsonSchema: string | undefined;
 
 /** JSON Schema (draft 2020-12) of the document as authors write it; a fresh copy on each call. */
 export function dagJsonSchema(): DagJsonSchema {
-  cachedJsonSchema ??= JSON.stringify({
+  cachedJsonSchema ??= JSON.stringify(withCrossFieldRules({
     $id: DAG_JSON_SCHEMA_ID,
     ...z.toJSONSchema(dagDocumentSchema, { target: 'draft-2020-12', io: 'input', metadata: docs }),
-  });
+  }));
   return JSON.parse(cachedJsonSchema) as DagJsonSchema;
+}
+
+/**
+ * The rules between fields of one task that JSON Schema can state, added to what zod's conversion gives so that a
+ * client validating locally against the served schema finds them too (validateDag states each one with its path).
+ * A shell task gives exactly one of `command` and `argv`.
+ */
+function withCrossFieldRules<T extends { $defs?: Record<string, Record<string, unknown>> }>(schema: T): T {
+  const shell = schema.$defs?.ShellTask;
+  if (shell) shell.oneOf = [{ required: ['command'] }, { required: ['argv'] }];
+  return schema;
 }

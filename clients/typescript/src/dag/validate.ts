@@ -59,11 +59,23 @@ export function validateDagDocument(document: unknown): DagIssue[] {
 function leafIssues(errors: OutputUnit[], prefix: (string | number)[]): DagIssue[] {
   const wrappers = new Set(['properties', 'items', 'prefixItems', '$ref', 'allOf', 'additionalProperties']);
   // A value that matches no branch of an anyOf is reported once, not once per branch.
-  const unions = errors.filter((e) => e.keyword === 'anyOf');
-  const inUnion = (e: OutputUnit) => unions.some((u) => u !== e && e.keywordLocation.startsWith(`${u.keywordLocation}/`));
+  // A oneOf (such as a shell task's "command or argv") is reported once, naming the fields its branches require.
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const inside = (e: OutputUnit, u: OutputUnit) => u !== e && e.keywordLocation.startsWith(`${u.keywordLocation}/`);
+  const inUnion = (e: OutputUnit) => unions.some((u) => inside(e, u));
   return errors
     .filter((e) => !wrappers.has(e.keyword) && !inUnion(e))
-    .map((e) => ({ path: formatPath([...prefix, ...pointer(e.instanceLocation)]), message: message(e) }));
+    .map((e) => ({
+      path: formatPath([...prefix, ...pointer(e.instanceLocation)]),
+      message: e.keyword === 'oneOf' ? oneOfMessage(e, errors.filter((x) => inside(x, e))) : message(e),
+    }));
+}
+
+function oneOfMessage(e: OutputUnit, inner: OutputUnit[]): string {
+  if (inner.length === 0) return 'matches more than one of the allowed forms: give only one';
+  const required = inner.filter((x) => x.keyword === 'required').map((x) => /"([^"]+)"/.exec(x.error)?.[1]);
+  if (required.length === inner.length && required.every(Boolean)) return `needs one of ${required.map((r) => `"${r}"`).join(' or ')}`;
+  return 'matches none of the allowed forms';
 }
 
 function pointer(location: string): (string | number)[] {

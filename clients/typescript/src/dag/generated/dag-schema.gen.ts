@@ -692,7 +692,19 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "taskId",
         "type"
       ],
-      "additionalProperties": false
+      "additionalProperties": false,
+      "oneOf": [
+        {
+          "required": [
+            "command"
+          ]
+        },
+        {
+          "required": [
+            "argv"
+          ]
+        }
+      ]
     },
     "HttpTask": {
       "type": "object",
