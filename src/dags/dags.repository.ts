@@ -7,6 +7,7 @@ import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { assertOwnership, type DagSource, type RegistrationOwner } from './domain/dag-ownership.js';
 import type { DagDocument } from './domain/dag-document.schema.js';
+import type { RegistrationOptions } from './domain/registration-options.js';
 
 export type { DagSource } from './domain/dag-ownership.js';
 
@@ -77,13 +78,15 @@ export class DagsRepository {
     doc: DagDocument,
     contentHash: string,
     source: DagSource,
+    /** isPausedUponCreation: the pause state of a DAG this registration creates (an existing one keeps its own). */
+    options: RegistrationOptions,
     /** Runs last inside the transaction when a version was added (the audit entry). */
     onChanged: (db: Queryable, version: number) => Promise<void>,
   ): Promise<{ dag: DagRecord; version: number; created: boolean; changed: boolean }> {
     return this.prisma.$transaction(async (tx) => {
       const inserted = await tx.$executeRaw`
         INSERT INTO dags (dag_id, latest_version, source, fileloc, is_paused, updated_at)
-        VALUES (${doc.dagId}, 0, ${source.kind}::"DagSource", ${source.kind === 'folder' ? source.fileloc : null}, false, now())
+        VALUES (${doc.dagId}, 0, ${source.kind}::"DagSource", ${source.kind === 'folder' ? source.fileloc : null}, ${options.isPausedUponCreation}, now())
         ON CONFLICT (dag_id) DO NOTHING`;
       const [current] = await tx.$queryRaw<{ source: string; fileloc: string | null; is_active: boolean; latest_version: number }[]>`
         SELECT source, fileloc, is_active, latest_version FROM dags WHERE dag_id = ${doc.dagId} FOR UPDATE`;

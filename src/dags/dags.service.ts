@@ -13,6 +13,7 @@ import { SecretsService } from '../secrets/secrets.service.js';
 import { mapWebhookSecrets, redactWebhookSecrets, sealWebhookSecrets } from './domain/webhook-secrets.js';
 import { OutboundService } from '../outbound/outbound.service.js';
 import { dagOutboundTargets } from './domain/outbound-targets.js';
+import { splitRegistrationOptions } from './domain/registration-options.js';
 
 export type RegisterResult = { dag: DagRecord; version: number; created: boolean; changed: boolean };
 
@@ -59,10 +60,10 @@ export class DagsService {
   }
 
   async register(input: unknown, source: DagSource = { kind: 'api' }, byteLength?: number): Promise<RegisterResult> {
-    const doc = await this.validateWithTargets(input, byteLength);
+    const { content: doc, options } = splitRegistrationOptions(await this.validateWithTargets(input, byteLength));
     // Webhook secrets are stored encrypted; the hash sees their fingerprints, so the same document hashes the same.
     const stored = sealWebhookSecrets(doc, (s) => this.secrets.encrypt(s));
-    return this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, (db, version) =>
+    return this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, options, (db, version) =>
       this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version, source: source.kind } }, db),
     );
   }
@@ -72,7 +73,7 @@ export class DagsService {
    * `weft-cli dags validate` and `dags deploy --dry-run`. A registration racing with it may change the outcome.
    */
   async previewRegistration(input: unknown, byteLength?: number): Promise<RegistrationPreview> {
-    const doc = await this.validateWithTargets(input, byteLength);
+    const { content: doc } = splitRegistrationOptions(await this.validateWithTargets(input, byteLength));
     const current = await this.repo.findRegistrationState(doc.dagId);
     if (current) assertOwnership(doc.dagId, current, { kind: 'api' });
     const document = redactWebhookSecrets(doc);

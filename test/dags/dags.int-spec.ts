@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { dagDoc } from '../support/fixtures.js';
+import { graphqlOk } from '../support/graphql.js';
+import { SchedulerService } from '../../src/scheduler/scheduler.service.js';
 
 let t: TestApp;
 let db: pg.Client;
@@ -84,6 +86,36 @@ describe('DAG registry over REST', () => {
     expect(badBody.statusCode).toBe(400);
     expect(badBody.json().message).toMatch(/isPaused/);
     expect((await req('PATCH', '/api/v1/dags/nope', { isPaused: true })).statusCode).toBe(404);
+  });
+
+  it('creates a DAG paused with isPausedUponCreation, which only creation reads and the content hash leaves out', async () => {
+    const created = await req('POST', '/api/v1/dags', dagDoc({ dagId: 'born_paused', isPausedUponCreation: true }));
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ created: true, version: 1, dag: { isPaused: true } });
+    // Catch-up since 2024 is due at once, yet the scheduler creates nothing for a paused DAG: no run before a PATCH.
+    await t.app.get(SchedulerService).tick(new Date('2024-03-01T00:00:00Z'));
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = 'born_paused'`);
+    expect(rows[0].n).toBe(0);
+    // Not stored in the version, not hashed: the same content without it (or with false) is no new version.
+    expect((await req('GET', '/api/v1/dags/born_paused')).json().document).not.toHaveProperty('isPausedUponCreation');
+    for (const flag of [undefined, false]) {
+      const again = await req('POST', '/api/v1/dags', dagDoc({ dagId: 'born_paused', isPausedUponCreation: flag }));
+      expect(again.json()).toMatchObject({ created: false, changed: false, version: 1, dag: { isPaused: true } });
+    }
+    // An existing DAG keeps its pause state whatever the document says.
+    expect((await req('PATCH', '/api/v1/dags/born_paused', { isPaused: false })).json().isPaused).toBe(false);
+    const later = await req('POST', '/api/v1/dags', dagDoc({ dagId: 'born_paused', isPausedUponCreation: true, description: 'v2' }));
+    expect(later.json()).toMatchObject({ created: false, changed: true, version: 2, dag: { isPaused: false } });
+    // A new DAG without it is active, as before.
+    expect((await req('POST', '/api/v1/dags', dagDoc({ dagId: 'born_active' }))).json().dag.isPaused).toBe(false);
+    // GraphQL registers through the same service.
+    const gql = await graphqlOk(t.app, `mutation($doc: JSON!) { upsertDag(document: $doc) { created dag { isPaused } } }`, {
+      doc: dagDoc({ dagId: 'born_paused_gql', isPausedUponCreation: true }),
+    });
+    expect(gql.upsertDag).toEqual({ created: true, dag: { isPaused: true } });
+    const schema = (await req('GET', '/api/v1/schemas/dag.json')).json();
+    expect(schema.properties.isPausedUponCreation).toMatchObject({ type: 'boolean' });
+    expect((await req('POST', '/api/v1/dags', dagDoc({ dagId: 'bad_flag', isPausedUponCreation: 'yes' }))).statusCode).toBe(400);
   });
 
   it('deletes a DAG with its versions', async () => {

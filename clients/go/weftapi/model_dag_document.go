@@ -25,14 +25,16 @@ type DagDocument struct {
 	// First interval starts at the first tick at or after this instant; required with a cron schedule.
 	StartDate NullableTime `json:"startDate,omitempty"`
 	// No interval ends after this instant.
-	EndDate        NullableTime            `json:"endDate,omitempty"`
-	Catchup        *bool                   `json:"catchup,omitempty"`
-	MaxActiveRuns  *int32                  `json:"maxActiveRuns,omitempty"`
-	MaxActiveTasks *int32                  `json:"maxActiveTasks,omitempty"`
-	Params         *map[string]interface{} `json:"params,omitempty"`
-	Tags           *[]string               `json:"tags,omitempty"`
-	DefaultArgs    *DefaultArgs            `json:"defaultArgs,omitempty"`
-	SlaCallbacks   *[]SlaCallback          `json:"slaCallbacks,omitempty"`
+	EndDate NullableTime `json:"endDate,omitempty"`
+	Catchup *bool        `json:"catchup,omitempty"`
+	// Create the DAG paused (Airflow's is_paused_upon_creation), so the scheduler starts no run before it is unpaused. Read only when the registration creates the DAG: it never pauses or unpauses an existing one, is not stored in the version and is not part of the content hash (changing it alone adds no version).
+	IsPausedUponCreation *bool                   `json:"isPausedUponCreation,omitempty"`
+	MaxActiveRuns        *int32                  `json:"maxActiveRuns,omitempty"`
+	MaxActiveTasks       *int32                  `json:"maxActiveTasks,omitempty"`
+	Params               *map[string]interface{} `json:"params,omitempty"`
+	Tags                 *[]string               `json:"tags,omitempty"`
+	DefaultArgs          *DefaultArgs            `json:"defaultArgs,omitempty"`
+	SlaCallbacks         *[]SlaCallback          `json:"slaCallbacks,omitempty"`
 	// Notified when a task fails for good (after its retries) and when a run fails.
 	OnFailureCallbacks *[]SlaCallback `json:"onFailureCallbacks,omitempty"`
 	Tasks              []Task         `json:"tasks"`
@@ -312,6 +314,38 @@ func (o *DagDocument) SetCatchup(v bool) {
 	o.Catchup = &v
 }
 
+// GetIsPausedUponCreation returns the IsPausedUponCreation field value if set, zero value otherwise.
+func (o *DagDocument) GetIsPausedUponCreation() bool {
+	if o == nil || o.IsPausedUponCreation == nil {
+		var ret bool
+		return ret
+	}
+	return *o.IsPausedUponCreation
+}
+
+// GetIsPausedUponCreationOk returns a tuple with the IsPausedUponCreation field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *DagDocument) GetIsPausedUponCreationOk() (*bool, bool) {
+	if o == nil || o.IsPausedUponCreation == nil {
+		return nil, false
+	}
+	return o.IsPausedUponCreation, true
+}
+
+// HasIsPausedUponCreation returns a boolean if a field has been set.
+func (o *DagDocument) HasIsPausedUponCreation() bool {
+	if o != nil && o.IsPausedUponCreation != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetIsPausedUponCreation gets a reference to the given bool and assigns it to the IsPausedUponCreation field.
+func (o *DagDocument) SetIsPausedUponCreation(v bool) {
+	o.IsPausedUponCreation = &v
+}
+
 // GetMaxActiveRuns returns the MaxActiveRuns field value if set, zero value otherwise.
 func (o *DagDocument) GetMaxActiveRuns() int32 {
 	if o == nil || o.MaxActiveRuns == nil {
@@ -582,6 +616,9 @@ func (o DagDocument) MarshalJSON() ([]byte, error) {
 	}
 	if o.Catchup != nil {
 		toSerialize["catchup"] = o.Catchup
+	}
+	if o.IsPausedUponCreation != nil {
+		toSerialize["isPausedUponCreation"] = o.IsPausedUponCreation
 	}
 	if o.MaxActiveRuns != nil {
 		toSerialize["maxActiveRuns"] = o.MaxActiveRuns

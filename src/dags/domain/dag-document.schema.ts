@@ -320,6 +320,12 @@ export const dagDocumentSchema = doc(
     }),
     endDate: doc(isoDateTimeSchema.nullable().default(null), { description: 'No interval ends after this instant.' }),
     catchup: z.boolean().default(true),
+    isPausedUponCreation: doc(z.boolean().optional(), {
+      description:
+        'Create the DAG paused (Airflow\'s is_paused_upon_creation), so the scheduler starts no run before it is unpaused. ' +
+        'Read only when the registration creates the DAG: it never pauses or unpauses an existing one, is not stored in the ' +
+        'version and is not part of the content hash (changing it alone adds no version).',
+    }),
     maxActiveRuns: z.int().min(1).max(1000).default(16),
     maxActiveTasks: z.int().min(1).max(10_000).default(16),
     params: jsonObject.default(() => ({})),

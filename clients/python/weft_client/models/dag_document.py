@@ -40,6 +40,7 @@ class DagDocument(object):
         'start_date': 'datetime',
         'end_date': 'datetime',
         'catchup': 'bool',
+        'is_paused_upon_creation': 'bool',
         'max_active_runs': 'int',
         'max_active_tasks': 'int',
         'params': 'dict(str, object)',
@@ -58,6 +59,7 @@ class DagDocument(object):
         'start_date': 'startDate',
         'end_date': 'endDate',
         'catchup': 'catchup',
+        'is_paused_upon_creation': 'isPausedUponCreation',
         'max_active_runs': 'maxActiveRuns',
         'max_active_tasks': 'maxActiveTasks',
         'params': 'params',
@@ -68,7 +70,7 @@ class DagDocument(object):
         'tasks': 'tasks'
     }
 
-    def __init__(self, dag_id=None, description=None, schedule=None, timezone='UTC', start_date=None, end_date=None, catchup=True, max_active_runs=16, max_active_tasks=16, params=None, tags=None, default_args=None, sla_callbacks=None, on_failure_callbacks=None, tasks=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, dag_id=None, description=None, schedule=None, timezone='UTC', start_date=None, end_date=None, catchup=True, is_paused_upon_creation=None, max_active_runs=16, max_active_tasks=16, params=None, tags=None, default_args=None, sla_callbacks=None, on_failure_callbacks=None, tasks=None, local_vars_configuration=None):  # noqa: E501
         """DagDocument - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -81,6 +83,7 @@ class DagDocument(object):
         self._start_date = None
         self._end_date = None
         self._catchup = None
+        self._is_paused_upon_creation = None
         self._max_active_runs = None
         self._max_active_tasks = None
         self._params = None
@@ -101,6 +104,8 @@ class DagDocument(object):
         self.end_date = end_date
         if catchup is not None:
             self.catchup = catchup
+        if is_paused_upon_creation is not None:
+            self.is_paused_upon_creation = is_paused_upon_creation
         if max_active_runs is not None:
             self.max_active_runs = max_active_runs
         if max_active_tasks is not None:
@@ -279,6 +284,29 @@ class DagDocument(object):
         """
 
         self._catchup = catchup
+
+    @property
+    def is_paused_upon_creation(self):
+        """Gets the is_paused_upon_creation of this DagDocument.  # noqa: E501
+
+        Create the DAG paused (Airflow's is_paused_upon_creation), so the scheduler starts no run before it is unpaused. Read only when the registration creates the DAG: it never pauses or unpauses an existing one, is not stored in the version and is not part of the content hash (changing it alone adds no version).  # noqa: E501
+
+        :return: The is_paused_upon_creation of this DagDocument.  # noqa: E501
+        :rtype: bool
+        """
+        return self._is_paused_upon_creation
+
+    @is_paused_upon_creation.setter
+    def is_paused_upon_creation(self, is_paused_upon_creation):
+        """Sets the is_paused_upon_creation of this DagDocument.
+
+        Create the DAG paused (Airflow's is_paused_upon_creation), so the scheduler starts no run before it is unpaused. Read only when the registration creates the DAG: it never pauses or unpauses an existing one, is not stored in the version and is not part of the content hash (changing it alone adds no version).  # noqa: E501
+
+        :param is_paused_upon_creation: The is_paused_upon_creation of this DagDocument.  # noqa: E501
+        :type: bool
+        """
+
+        self._is_paused_upon_creation = is_paused_upon_creation
 
     @property
     def max_active_runs(self):

@@ -69,6 +69,10 @@ export interface DagDocument {
    */
   endDate?: string | null;
   catchup?: boolean;
+  /**
+   * Create the DAG paused (Airflow's is_paused_upon_creation), so the scheduler starts no run before it is unpaused. Read only when the registration creates the DAG: it never pauses or unpauses an existing one, is not stored in the version and is not part of the content hash (changing it alone adds no version).
+   */
+  isPausedUponCreation?: boolean;
   maxActiveRuns?: number;
   maxActiveTasks?: number;
   params?: {
