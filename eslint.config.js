@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import weft from './eslint/feature-boundaries.js';
 
 export default tseslint.config(
   { ignores: ['console/**', 'dist/**', 'src/generated/**', 'clients/**', 'node_modules/**', 'tools/**/node_modules/**', 'coverage/**', 'tools/prisma/prisma.config.ts'] },
@@ -14,6 +15,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
+  },
+  {
+    // Feature boundaries (docs/layout.md): no feature imports another's repository; domain/ stays pure.
+    files: ['src/**/*.ts'],
+    plugins: { weft },
+    rules: { 'weft/feature-boundaries': 'error' },
   },
   {
     // Tests read loosely typed JSON responses.

@@ -1,20 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../database/pg.js';
-
-export type Role = 'admin' | 'operator' | 'viewer' | 'worker';
-
-export type ApiKeyRow = {
-  id: string;
-  name: string;
-  prefix: string;
-  role: Role;
-  queues: string[];
-  taskTypes: string[];
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-};
+import type { ApiKeyRow, Role } from './domain/api-key.js';
 
 /** NOTIFY channel announcing revoked keys (payload: the key's id) to every replica's key cache. */
 export const API_KEYS_CHANNEL = 'weft_api_keys';

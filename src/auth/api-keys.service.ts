@@ -9,7 +9,8 @@ import { type ChannelHandler, PgListener } from '../database/pg-listener.service
 import { DomainError, NotFoundError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
 import { Transactions } from '../database/transactions.js';
-import { API_KEYS_CHANNEL, ApiKeysRepository, type ApiKeyRow, type Role } from './api-keys.repository.js';
+import { API_KEYS_CHANNEL, ApiKeysRepository } from './api-keys.repository.js';
+import type { ApiKeyRow, Role } from './domain/api-key.js';
 import { KeyCache } from './key-cache.js';
 import { requestContext } from './request-context.js';
 

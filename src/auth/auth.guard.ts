@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/errors.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { ApiKeysService } from './api-keys.service.js';
-import type { Role } from './api-keys.repository.js';
+import type { Role } from './domain/api-key.js';
 import { RateLimiter } from './rate-limiter.js';
 import { requestContext } from './request-context.js';
 import { PUBLIC_KEY, PUBLIC_WHEN_KEY, ROLES_KEY, roleAllows } from './roles.decorator.js';

@@ -5,10 +5,11 @@ import { Transactions } from '../database/transactions.js';
 import { EngineEvents } from '../engine/engine-events.js';
 import { backfillRunId } from '../engine/runs/domain/run-id.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
-import { DagSchedulingRepository, RunsRepository } from '../engine/runs/runs.repository.js';
+import { RunScheduling } from '../engine/runs/run-scheduling.service.js';
 import type { RunInterval } from '../scheduler/domain/data-interval.js';
 import { intervalsBetween } from '../scheduler/domain/intervals-between.js';
-import { BackfillsRepository, type BackfillItem } from './backfills.repository.js';
+import { BackfillsRepository } from './backfills.repository.js';
+import type { BackfillItem } from './domain/backfill.js';
 
 /**
  * Starts a backfill's next dates while it has room under its maxActiveRuns, under the backfill's row lock, so
@@ -25,8 +26,7 @@ export class BackfillDriver {
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     private readonly transactions: Transactions,
     private readonly backfills: BackfillsRepository,
-    private readonly runs: RunsRepository,
-    private readonly dags: DagSchedulingRepository,
+    private readonly scheduling: RunScheduling,
     private readonly engine: RunEngine,
     events: EngineEvents,
   ) {
@@ -57,19 +57,19 @@ export class BackfillDriver {
       const items = free > 0 ? await this.backfills.nextPending(db, b.id, free) : [];
       let started = 0;
       if (items.length) {
-        const versionId = await this.dags.currentVersionId(db, b.dagId);
+        const versionId = await this.scheduling.currentVersionId(db, b.dagId);
         if (versionId === null) return 0;
         const { doc } = await this.engine.version(db, versionId);
         const marks: Parameters<BackfillsRepository['markItems']>[2] = [];
         const skip = (item: BackfillItem, reason: string) => marks.push({ sortOrdinal: item.sortOrdinal, status: 'skipped', dagRunId: null, skipReason: reason });
         const reprocessed = items.filter((item) => item.reprocess && item.dagRunId !== null);
         for (const item of reprocessed) {
-          const run = await this.runs.lockRun(db, item.dagRunId!);
+          const run = await this.scheduling.lockRun(db, item.dagRunId!);
           if (!run || run.state === 'queued' || run.state === 'running') {
             skip(item, run ? `run ${run.runId} is ${run.state}` : 'run was deleted');
             continue;
           }
-          await this.engine.resetTasks(db, run, await this.runs.lockTaskInstancesOfRun(db, run.id), now, 'attempt ended: reprocessed by a backfill');
+          await this.engine.resetTasks(db, run, await this.scheduling.lockTaskInstancesOfRun(db, run.id), now, 'attempt ended: reprocessed by a backfill');
           await this.backfills.setRunBackfill(db, run.id, b.id);
           await this.engine.startRun(db, { ...run, state: 'queued', backfillId: b.id }, now);
           marks.push({ sortOrdinal: item.sortOrdinal, status: 'started', dagRunId: item.dagRunId, skipReason: null });

@@ -9,7 +9,6 @@ import { BackfillsService } from './backfills.service.js';
   imports: [EngineModule],
   controllers: [BackfillsController],
   providers: [BackfillsRepository, BackfillDriver, BackfillsService],
-  // The repository: still read directly by subscriptions (next step: a service).
-  exports: [BackfillsService, BackfillDriver, BackfillsRepository],
+  exports: [BackfillsService, BackfillDriver],
 })
 export class BackfillsModule {}

@@ -2,36 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../database/pg.js';
 import type { RunState } from '../engine/runs/domain/run-state.js';
-import type { BackfillClipping } from './domain/clip-to-ended.js';
-import type { PlannedDate, ReprocessBehavior } from './domain/plan-backfill.js';
-
-export type BackfillRow = {
-  id: number;
-  dagId: string;
-  fromDate: Date;
-  toDate: Date;
-  maxActiveRuns: number;
-  reprocessBehavior: ReprocessBehavior;
-  runBackwards: boolean;
-  conf: Record<string, unknown>;
-  isPaused: boolean;
-  createdAt: Date;
-  completedAt: Date | null;
-  canceledAt: Date | null;
-  /** The part of the requested range left out because it had not ended at the request; null when none was. */
-  clipped: BackfillClipping | null;
-};
-
-export type BackfillItem = {
-  sortOrdinal: number;
-  logicalDate: Date;
-  status: 'pending' | 'started' | 'skipped';
-  reprocess: boolean;
-  dagRunId: number | null;
-  runId: string | null;
-  runState: RunState | null;
-  skipReason: string | null;
-};
+import type { PlannedDate } from './domain/plan-backfill.js';
+import type { BackfillItem, BackfillRow } from './domain/backfill.js';
 
 const COLUMNS = `id, dag_id AS "dagId", from_date AS "fromDate", to_date AS "toDate", max_active_runs AS "maxActiveRuns",
   reprocess_behavior AS "reprocessBehavior", run_backwards AS "runBackwards", conf, is_paused AS "isPaused",

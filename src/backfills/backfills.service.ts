@@ -8,11 +8,12 @@ import { CONFIG, type Config } from '../config/config.js';
 import { PG_POOL } from '../database/pg.js';
 import { Transactions } from '../database/transactions.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
-import { DagSchedulingRepository } from '../engine/runs/runs.repository.js';
+import { RunScheduling } from '../engine/runs/run-scheduling.service.js';
 import type { RunInterval } from '../scheduler/domain/data-interval.js';
 import { intervalsBetween } from '../scheduler/domain/intervals-between.js';
 import { BackfillDriver } from './backfill-driver.service.js';
-import { BackfillsRepository, type BackfillItem, type BackfillRow } from './backfills.repository.js';
+import { BackfillsRepository } from './backfills.repository.js';
+import type { BackfillItem, BackfillRow } from './domain/backfill.js';
 import { clipToEnded, type BackfillClipping } from './domain/clip-to-ended.js';
 import { planBackfill, type PlannedDate, type ReprocessBehavior } from './domain/plan-backfill.js';
 
@@ -52,7 +53,7 @@ export class BackfillsService {
     @Inject(CONFIG) private readonly config: Config,
     private readonly clock: Clock,
     private readonly repo: BackfillsRepository,
-    private readonly dags: DagSchedulingRepository,
+    private readonly scheduling: RunScheduling,
     private readonly engine: RunEngine,
     private readonly driver: BackfillDriver,
     private readonly audit: AuditService,
@@ -63,7 +64,7 @@ export class BackfillsService {
     const now = this.clock.now();
     const result = await this.transactions.run(async (db) => {
       // The DAG lock serialises backfill creation per DAG (one active backfill unless allowConcurrent).
-      const dag = await this.dags.lockDag(db, req.dagId);
+      const dag = await this.scheduling.lockDag(db, req.dagId);
       if (!dag) throw new NotFoundError('DAG', req.dagId);
       const { doc } = await this.engine.version(db, dag.versionId);
       if (typeof doc.schedule !== 'string') {
@@ -97,6 +98,10 @@ export class BackfillsService {
     if (result.dryRun) return dryRunView(req.dagId, result.plan, result.clipped);
     await this.driver.drive(result.id, now);
     return this.get(result.id);
+  }
+
+  async exists(id: number): Promise<boolean> {
+    return (await this.repo.find(this.pool, id)) !== null;
   }
 
   async get(id: number): Promise<BackfillView> {

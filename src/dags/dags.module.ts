@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DatasetsRepository } from '../datasets/datasets.repository.js';
+import { DatasetsModule } from '../datasets/datasets.module.js';
 import { DagFolderService } from './dag-folder.service.js';
 import { DagsController } from './dags.controller.js';
 import { DagsRepository } from './dags.repository.js';
@@ -10,8 +10,9 @@ export class DagsModule {
   static forRoot(opts: { watchFolder: boolean }): DynamicModule {
     return {
       module: DagsModule,
+      imports: [DatasetsModule],
       controllers: [DagsController],
-      providers: [DagsRepository, DagsService, DatasetsRepository, ...(opts.watchFolder ? [DagFolderService] : [])],
+      providers: [DagsRepository, DagsService, ...(opts.watchFolder ? [DagFolderService] : [])],
       exports: [DagsService],
     };
   }

@@ -3,37 +3,13 @@ import pg from 'pg';
 import { PrismaService } from '../database/prisma.service.js';
 import { PG_POOL, prismaQueryable, type Queryable } from '../database/pg.js';
 import { Transactions } from '../database/transactions.js';
-import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { assertOwnership, type DagSource, type RegistrationOwner } from './domain/dag-ownership.js';
 import type { DagDocument } from './domain/dag-document.schema.js';
 import type { RegistrationOptions } from './domain/registration-options.js';
+import type { DagListFilter, DagRecord, DagVersionRecord } from './domain/dag-record.js';
 
 export type { DagSource } from './domain/dag-ownership.js';
-
-export type DagRecord = {
-  dagId: string;
-  description: string | null;
-  owner: string | null;
-  tags: string[];
-  schedule: DagDocument['schedule'];
-  timezone: string;
-  isPaused: boolean;
-  isActive: boolean;
-  source: 'api' | 'folder';
-  fileloc: string | null;
-  latestVersion: number;
-  maxActiveRuns: number;
-  maxActiveTasks: number;
-  nextDagrunLogicalDate: Date | null;
-  nextDagrunCreateAfter: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
-
-export type DagVersionRecord = { dagId: string; version: number; contentHash: string; document: DagDocument; createdAt: Date };
-
-export type DagListFilter = { limit: number; offset: number; paused?: boolean; active?: boolean; tag?: string; dagIdPrefix?: string };
 
 const dagSelect = {
   dagId: true,
@@ -65,7 +41,6 @@ function dagRecord<T extends { schedule: Prisma.JsonValue }>(row: T): Omit<T, 's
 export class DagsRepository {
   constructor(
     private readonly prisma: PrismaService,
-    private readonly datasets: DatasetsRepository,
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     private readonly transactions: Transactions,
   ) {}
@@ -80,7 +55,7 @@ export class DagsRepository {
     source: DagSource,
     /** isPausedUponCreation: the pause state of a DAG this registration creates (an existing one keeps its own). */
     options: RegistrationOptions,
-    /** Runs last inside the transaction when a version was added (the audit entry). */
+    /** Runs last inside the transaction when a version was added (dataset lineage, the audit entry). */
     onChanged: (db: Queryable, version: number) => Promise<void>,
   ): Promise<{ dag: DagRecord; version: number; created: boolean; changed: boolean }> {
     return this.prisma.$transaction(async (tx) => {
@@ -103,12 +78,6 @@ export class DagsRepository {
         await tx.dagVersion.create({
           data: { dagId: doc.dagId, version, contentHash, document: doc as unknown as Prisma.InputJsonValue },
         });
-      }
-      if (changed) {
-        // Dataset lineage follows the latest version, in the same transaction.
-        const outlets = doc.tasks.flatMap((t) => (t.outlets ?? []).map((uri) => ({ taskId: t.taskId, uri })));
-        const consumes = doc.schedule && typeof doc.schedule === 'object' ? doc.schedule.datasets : [];
-        await this.datasets.syncReferences(prismaQueryable(tx), doc.dagId, outlets, consumes);
       }
       const dag = await tx.dag.update({
         where: { dagId: doc.dagId },

@@ -8,8 +8,10 @@ import { checkDocumentSize } from './domain/limits.js';
 import { validateDagDocument } from './domain/validate-dag.js';
 import type { DagDocument } from './domain/dag-document.schema.js';
 import { assertOwnership } from './domain/dag-ownership.js';
-import { DagsRepository, type DagListFilter, type DagRecord, type DagSource, type DagVersionRecord } from './dags.repository.js';
+import { DagsRepository, type DagSource } from './dags.repository.js';
+import type { DagListFilter, DagRecord, DagVersionRecord } from './domain/dag-record.js';
 import { SecretsService } from '../secrets/secrets.service.js';
+import { DatasetsService } from '../datasets/datasets.service.js';
 import { mapWebhookSecrets, redactWebhookSecrets, sealWebhookSecrets } from './domain/webhook-secrets.js';
 import { OutboundService } from '../outbound/outbound.service.js';
 import { dagOutboundTargets } from './domain/outbound-targets.js';
@@ -37,6 +39,7 @@ export class DagsService {
     private readonly audit: AuditService,
     private readonly secrets: SecretsService,
     private readonly outbound: OutboundService,
+    private readonly datasets: DatasetsService,
   ) {}
 
   /** Validates fully before writing anything; a rejected document leaves the database untouched. */
@@ -63,9 +66,10 @@ export class DagsService {
     const { content: doc, options } = splitRegistrationOptions(await this.validateWithTargets(input, byteLength));
     // Webhook secrets are stored encrypted; the hash sees their fingerprints, so the same document hashes the same.
     const stored = sealWebhookSecrets(doc, (s) => this.secrets.encrypt(s));
-    return this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, options, (db, version) =>
-      this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version, source: source.kind } }, db),
-    );
+    return this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, options, async (db, version) => {
+      await this.datasets.syncLineage(db, doc);
+      await this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version, source: source.kind } }, db);
+    });
   }
 
   /**

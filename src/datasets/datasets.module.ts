@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EngineModule } from '../engine/engine.module.js';
+import { CreateDatasetRunsJob } from './create-dataset-runs.job.js';
 import { DatasetsController } from './datasets.controller.js';
 import { DatasetsRepository } from './datasets.repository.js';
 import { DatasetsService } from './datasets.service.js';
@@ -7,8 +8,7 @@ import { DatasetsService } from './datasets.service.js';
 @Module({
   imports: [EngineModule],
   controllers: [DatasetsController],
-  providers: [DatasetsRepository, DatasetsService],
-  // The repository: still read directly by the scheduler's dataset-triggered runs (next step: a service).
-  exports: [DatasetsService, DatasetsRepository],
+  providers: [DatasetsRepository, DatasetsService, CreateDatasetRunsJob],
+  exports: [DatasetsService, CreateDatasetRunsJob],
 })
 export class DatasetsModule {}

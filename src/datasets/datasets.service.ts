@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import type { Page } from '../common/validation.js';
+import type { Queryable } from '../database/pg.js';
 import { Transactions } from '../database/transactions.js';
+import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 import { EngineEvents } from '../engine/engine-events.js';
 import { DatasetsRepository, type DatasetEventRow, type DatasetView } from './datasets.repository.js';
 
@@ -22,6 +24,13 @@ export class DatasetsService {
     events.outletsUpdated.on(async (tx, e) => {
       await this.repo.recordEvents(tx, e.uris, { dagId: e.dagId, runId: e.runId, taskId: e.taskId, tryNumber: e.tryNumber }, {}, e.at);
     });
+  }
+
+  /** Dataset lineage follows a DAG's latest version: called in the transaction that registers a new version. */
+  async syncLineage(db: Queryable, doc: DagDocument): Promise<void> {
+    const outlets = doc.tasks.flatMap((t) => (t.outlets ?? []).map((uri) => ({ taskId: t.taskId, uri })));
+    const consumes = doc.schedule && typeof doc.schedule === 'object' ? doc.schedule.datasets : [];
+    await this.repo.syncReferences(db, doc.dagId, outlets, consumes);
   }
 
   async list(limit: number, offset: number): Promise<Page<DatasetView>> {

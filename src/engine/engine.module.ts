@@ -14,6 +14,7 @@ import { TaskLogsService } from './leases/task-logs.service.js';
 import { TaskLogTails } from './leases/task-log-tails.service.js';
 import { RunControlService } from './runs/run-control.service.js';
 import { RunEngine } from './runs/run-engine.service.js';
+import { RunScheduling } from './runs/run-scheduling.service.js';
 import { RunStarter } from './runs/run-starter.service.js';
 import { RunControlController, RunsController } from './runs/runs.controller.js';
 import { DagSchedulingRepository, RunsRepository } from './runs/runs.repository.js';
@@ -31,6 +32,7 @@ import { RunsService } from './runs/runs.service.js';
     DagSchedulingRepository,
     RunEngine,
     RunStarter,
+    RunScheduling,
     RunsService,
     RunControlService,
     LeasesRepository,
@@ -56,9 +58,7 @@ import { RunsService } from './runs/runs.service.js';
     TaskLogTails,
     ReapExpiredLeasesJob,
     QueuedTooLongJob,
-    // Still read directly by the scheduler's jobs, backfills and subscriptions (next step: kernel services).
-    RunsRepository,
-    DagSchedulingRepository,
+    RunScheduling,
   ],
 })
 export class EngineModule {}

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { ApiKeysService } from '../auth/api-keys.service.js';
-import type { ApiKeyRow } from '../auth/api-keys.repository.js';
+import type { ApiKeyRow } from '../auth/domain/api-key.js';
 import { roleAllows } from '../auth/roles.decorator.js';
 import { DomainError, NotFoundError, ValidationError } from '../common/errors.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { PG_POOL } from '../database/pg.js';
-import { BackfillsRepository } from '../backfills/backfills.repository.js';
-import { DagSchedulingRepository } from '../engine/runs/runs.repository.js';
+import { BackfillsService } from '../backfills/backfills.service.js';
+import { RunScheduling } from '../engine/runs/run-scheduling.service.js';
 import { RunsService } from '../engine/runs/runs.service.js';
 import {
   backfillStream,
@@ -46,8 +46,8 @@ export class SubscriptionsService {
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     private readonly keys: ApiKeysService,
     private readonly runs: RunsService,
-    private readonly dags: DagSchedulingRepository,
-    private readonly backfills: BackfillsRepository,
+    private readonly scheduling: RunScheduling,
+    private readonly backfills: BackfillsService,
     private readonly events: EventsRepository,
     private readonly taskData: TaskDataService,
     private readonly logTails: TaskLogTails,
@@ -61,13 +61,13 @@ export class SubscriptionsService {
 
   async dagRunStateChanged(who: Subscriber, dagId: string, afterSequence?: number): Promise<AsyncIterableIterator<DagRunStateEvent>> {
     this.checkAfter(afterSequence);
-    if (!(await this.dags.exists(this.pool, dagId))) throw new NotFoundError('DAG', dagId);
+    if (!(await this.scheduling.dagExists(this.pool, dagId))) throw new NotFoundError('DAG', dagId);
     return this.stream(who, dagRunStream(dagId), afterSequence, toDagRunEvent);
   }
 
   async backfillProgress(who: Subscriber, backfillId: number, afterSequence?: number): Promise<AsyncIterableIterator<BackfillProgressEvent>> {
     this.checkAfter(afterSequence);
-    if (!(await this.backfills.find(this.pool, backfillId))) throw new NotFoundError('backfill', String(backfillId));
+    if (!(await this.backfills.exists(backfillId))) throw new NotFoundError('backfill', String(backfillId));
     return this.stream(who, backfillStream(backfillId), afterSequence, toBackfillProgressEvent);
   }
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ApiKeyRow } from '../auth/api-keys.repository.js';
+import type { ApiKeyRow } from '../auth/domain/api-key.js';
 import type { Subscriber } from '../events/subscriptions.service.js';
 
 /**

@@ -9,7 +9,7 @@ import { EngineModule } from '../engine/engine.module.js';
 import type { FastifyRequest } from 'fastify';
 import { execute, subscribe, type GraphQLError } from 'graphql';
 import { ApiKeysService } from '../auth/api-keys.service.js';
-import type { ApiKeyRow } from '../auth/api-keys.repository.js';
+import type { ApiKeyRow } from '../auth/domain/api-key.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { EventsModule } from '../events/events.module.js';
 import { tokenFromConnectionParams, type GraphqlContext } from './context.js';

@@ -3,11 +3,11 @@ import DataLoader from 'dataloader';
 import type { Page } from '../common/validation.js';
 import { BackfillsService, type BackfillView } from '../backfills/backfills.service.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
-import type { DagVersionRecord } from '../dags/dags.repository.js';
+import type { DagVersionRecord } from '../dags/domain/dag-record.js';
 import { DagsService } from '../dags/dags.service.js';
-import type { XcomEntry } from '../engine/leases/task-data.repository.js';
+import type { XcomEntry } from '../engine/leases/domain/task-data.js';
 import { TaskDataService } from '../engine/leases/task-data.service.js';
-import type { RunRow } from '../engine/runs/runs.repository.js';
+import type { RunRow } from '../engine/runs/domain/run-rows.js';
 import { RunsService, type TaskInstanceView } from '../engine/runs/runs.service.js';
 import { SubscriptionsService } from '../events/subscriptions.service.js';
 

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { DECORATORS, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { Role } from '../auth/api-keys.repository.js';
+import type { Role } from '../auth/domain/api-key.js';
 import { PUBLIC_KEY, ROLES_KEY, roleAllows } from '../auth/roles.decorator.js';
 import { dagDocumentDocs } from '../dags/domain/dag-document.schema.js';
 import { MAX_PARAM_LENGTH } from '../common/http-edge.js';

@@ -3,7 +3,7 @@ import { CONFIG, type Config } from '../config/config.js';
 import { Transactions } from '../database/transactions.js';
 import type { UnitOfWork } from '../database/unit-of-work.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
-import { DagSchedulingRepository, RunsRepository } from '../engine/runs/runs.repository.js';
+import { RunScheduling } from '../engine/runs/run-scheduling.service.js';
 import { dueIntervals, nextDueInterval } from './domain/index.js';
 import { scheduledRunId } from '../engine/runs/domain/run-id.js';
 
@@ -22,8 +22,7 @@ export class CreateDueRunsJob {
   constructor(
     private readonly transactions: Transactions,
     @Inject(CONFIG) private readonly config: Config,
-    private readonly dags: DagSchedulingRepository,
-    private readonly runs: RunsRepository,
+    private readonly scheduling: RunScheduling,
     private readonly engine: RunEngine,
   ) {}
 
@@ -52,9 +51,9 @@ export class CreateDueRunsJob {
    * trigger of one of them waits for the batch.
    */
   private async createForDueDags(db: UnitOfWork, now: Date, limit: number, visited: string[]): Promise<{ dags: string[]; created: number }> {
-    const dags = await this.dags.lockDueDags(db, now, limit, visited);
+    const dags = await this.scheduling.lockDueDags(db, now, limit, visited);
     if (!dags.length) return { dags: [], created: 0 };
-    const lasts = await this.runs.latestScheduledLogicalDates(db, dags.map((d) => d.dagId));
+    const lasts = await this.scheduling.latestScheduledLogicalDates(db, dags.map((d) => d.dagId));
     await this.engine.preloadVersions(db, dags.map((d) => d.versionId));
     const next: Array<{ dagId: string; logicalDate: Date | null; createAfter: Date | null }> = [];
     const createdIds: number[] = [];
@@ -89,10 +88,10 @@ export class CreateDueRunsJob {
       const known = upcoming && createAfter;
       next.push({ dagId: dag.dagId, logicalDate: known ? upcoming.logicalDate : null, createAfter: known ? createAfter : null });
     }
-    await this.dags.setNextDagruns(db, next);
+    await this.scheduling.setNextDagruns(db, next);
     // The DAGs' queued runs that fit under their maxActiveRuns (the ones just created among them), under the DAG
     // row locks taken above: what engine.startQueuedRuns does per DAG, for the batch at once.
-    await this.engine.startRuns(db, await this.runs.startableRunsOfDags(db, dags), now, createdIds);
+    await this.engine.startRuns(db, await this.scheduling.startableRunsOfDags(db, dags), now, createdIds);
     return { dags: dags.map((d) => d.dagId), created: createdIds.length };
   }
 }

@@ -4,7 +4,7 @@ import { PG_POOL } from '../database/pg.js';
 import { Transactions } from '../database/transactions.js';
 import type { ExternalTask } from '../dags/domain/dag-document.schema.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
-import { RunsRepository } from '../engine/runs/runs.repository.js';
+import { RunScheduling } from '../engine/runs/run-scheduling.service.js';
 import { assertTaskTransition } from '../engine/runs/domain/task-state.js';
 import { evaluateExternalTask } from './domain/external-task.js';
 import { SensorsRepository } from './sensors.repository.js';
@@ -20,7 +20,7 @@ export class PokeSensorsJob {
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     private readonly transactions: Transactions,
     private readonly sensors: SensorsRepository,
-    private readonly runs: RunsRepository,
+    private readonly scheduling: RunScheduling,
     private readonly engine: RunEngine,
   ) {}
 
@@ -28,8 +28,8 @@ export class PokeSensorsJob {
     let finished = 0;
     for (const due of await this.sensors.dueSensors(this.pool, now, 500)) {
       const outcome = await this.transactions.run(async (db) => {
-        const run = await this.runs.tryLockRun(db, due.dagRunId);
-        const ti = run && (await this.runs.lockTaskInstance(db, due.id));
+        const run = await this.scheduling.tryLockRun(db, due.dagRunId);
+        const ti = run && (await this.scheduling.lockTaskInstance(db, due.id));
         if (!run || !ti || ti.state !== 'scheduled') return false;
         const { doc } = await this.engine.version(db, run.dagVersionId);
         const task = doc.tasks.find((t) => t.taskId === ti.taskId) as ExternalTask | undefined;

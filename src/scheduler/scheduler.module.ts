@@ -4,7 +4,6 @@ import { AlertsModule } from '../alerts/alerts.module.js';
 import { BackfillsModule } from '../backfills/backfills.module.js';
 import { DatasetsModule } from '../datasets/datasets.module.js';
 import { EngineModule } from '../engine/engine.module.js';
-import { CreateDatasetRunsJob } from './create-dataset-runs.job.js';
 import { CreateDueRunsJob } from './create-due-runs.job.js';
 import { PokeSensorsJob } from './poke-sensors.job.js';
 import { SensorsRepository } from './sensors.repository.js';
@@ -22,7 +21,6 @@ export class SchedulerModule {
       providers: [
         { provide: SCHEDULER_ENABLED, useValue: opts.enabled },
         CreateDueRunsJob,
-        CreateDatasetRunsJob,
         PokeSensorsJob,
         SensorsRepository,
         RequeueRetriesJob,

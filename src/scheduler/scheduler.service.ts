@@ -5,7 +5,7 @@ import { AlertsService } from '../alerts/alerts.service.js';
 import { BackfillDriver } from '../backfills/backfill-driver.service.js';
 import { QueuedTooLongJob } from '../engine/leases/queued-too-long.job.js';
 import { ReapExpiredLeasesJob } from '../engine/leases/reap-expired-leases.job.js';
-import { CreateDatasetRunsJob } from './create-dataset-runs.job.js';
+import { CreateDatasetRunsJob } from '../datasets/create-dataset-runs.job.js';
 import { CreateDueRunsJob } from './create-due-runs.job.js';
 import { PokeSensorsJob } from './poke-sensors.job.js';
 import { RequeueRetriesJob } from './requeue-retries.job.js';

@@ -1,7 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import pg from 'pg';
-import { PG_POOL } from '../database/pg.js';
-import { RunsRepository } from '../engine/runs/runs.repository.js';
+import { Injectable } from '@nestjs/common';
 import { RunStarter } from '../engine/runs/run-starter.service.js';
 
 /**
@@ -10,17 +7,9 @@ import { RunStarter } from '../engine/runs/run-starter.service.js';
  */
 @Injectable()
 export class StartQueuedRunsJob {
-  constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
-    private readonly runs: RunsRepository,
-    private readonly starter: RunStarter,
-  ) {}
+  constructor(private readonly starter: RunStarter) {}
 
-  async run(now: Date): Promise<number> {
-    let started = 0;
-    for (const dagId of await this.runs.dagsWithQueuedRuns(this.pool, 1000)) {
-      started += await this.starter.startQueuedRuns(dagId, now, { wait: false });
-    }
-    return started;
+  run(now: Date): Promise<number> {
+    return this.starter.startEveryDagsQueuedRuns(now);
   }
 }

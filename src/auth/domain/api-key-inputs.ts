@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../../dags/domain/dag-document.schema.js';
-import type { Role } from '../api-keys.repository.js';
+import type { Role } from './api-key.js';
 
 /** Inputs of the API-key administration, shared by REST (/api/v1/apiKeys) and GraphQL. */
 

@@ -12,7 +12,7 @@ import { RunEngine, type AttemptOutcome } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { buildTemplateContext } from '../../templating/domain/template-context.js';
 import { TemplateError } from '../../templating/domain/template-error.js';
-import type { ApiKeyRow } from '../../auth/api-keys.repository.js';
+import type { ApiKeyRow } from '../../auth/domain/api-key.js';
 import { requestContext } from '../../auth/request-context.js';
 import { Lifecycle } from '../../lifecycle/lifecycle.js';
 import { attemptFields } from '../../logging/log-fields.js';

@@ -1,19 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../../database/pg.js';
-
-export type XcomEntry = { key: string; value: unknown; tryNumber: number; createdAt: Date };
-export type LogLine = { tryNumber: number; line: string; stream: string; at: Date };
-export type WorkerView = {
-  workerId: string;
-  hostname: string | null;
-  queues: string[];
-  taskTypes: string[];
-  capacity: number;
-  firstSeen: Date;
-  lastSeen: Date;
-  runningLeases: number;
-};
+import type { LogLine, WorkerView, XcomEntry } from './domain/task-data.js';
 
 /** Reads of what attempts produce (XCom, logs) and of the workers seen. */
 @Injectable()

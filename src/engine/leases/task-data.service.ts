@@ -4,7 +4,8 @@ import { DomainError, NotFoundError } from '../../common/errors.js';
 import type { Page } from '../../common/validation.js';
 import { CONFIG, type Config } from '../../config/config.js';
 import { Transactions } from '../../database/transactions.js';
-import { TaskDataRepository, type LogLine, type WorkerView, type XcomEntry } from './task-data.repository.js';
+import { TaskDataRepository } from './task-data.repository.js';
+import type { LogLine, WorkerView, XcomEntry } from './domain/task-data.js';
 
 @Injectable()
 export class TaskDataService {

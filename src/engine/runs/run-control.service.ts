@@ -10,7 +10,8 @@ import { selectTasks } from './domain/select-tasks.js';
 import type { RunState } from './domain/run-state.js';
 import { FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
 import { RunEngine } from './run-engine.service.js';
-import { DagSchedulingRepository, RunsRepository, type RunRow, type TaskInstanceRow } from './runs.repository.js';
+import { DagSchedulingRepository, RunsRepository } from './runs.repository.js';
+import type { RunRow, TaskInstanceRow } from './domain/run-rows.js';
 import { RunsService } from './runs.service.js';
 
 export type ClearRequest = {

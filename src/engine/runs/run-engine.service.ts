@@ -13,7 +13,8 @@ import { nextRetryAt, shouldRetry } from './domain/retry.js';
 import { assertRunTransition, type RunState } from './domain/run-state.js';
 import type { TaskGraphIndex } from './domain/task-graph.js';
 import { assertTaskTransition, FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
-import { RunsRepository, type NewRun, type RunRow, type TaskInstanceRow } from './runs.repository.js';
+import { RunsRepository, type NewRun } from './runs.repository.js';
+import type { RunRow, TaskInstanceRow } from './domain/run-rows.js';
 
 /** Run states a run reaches by ending, or by going back to wait for a slot: either way other queued runs may start. */
 const FREES_OR_QUEUES: ReadonlySet<RunState> = new Set<RunState>(['success', 'failed', 'queued']);

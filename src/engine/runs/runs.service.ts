@@ -9,7 +9,8 @@ import { Transactions } from '../../database/transactions.js';
 import { manualInterval } from '../../scheduler/domain/index.js';
 import { manualRunId } from './domain/run-id.js';
 import { RunEngine } from './run-engine.service.js';
-import { DagSchedulingRepository, RunsRepository, type RunFilter, type RunRow, type TaskInstanceRow, type TryRow } from './runs.repository.js';
+import { DagSchedulingRepository, RunsRepository, type RunFilter } from './runs.repository.js';
+import type { RunRow, TaskInstanceRow, TryRow } from './domain/run-rows.js';
 
 export type TriggerRequest = { logicalDate?: Date; conf?: Record<string, unknown>; runId?: string };
 export type TaskInstanceView = TaskInstanceRow & { durationSec: number | null; tries: TryRow[] };

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
-import type { Role } from '../../auth/api-keys.repository.js';
+import type { Role } from '../../auth/domain/api-key.js';
 import { ApiKeyRoleEnum } from '../enums.js';
 import { Paginated } from '../pagination.js';
 import { DateTimeScalar } from '../scalars.js';

@@ -1,7 +1,7 @@
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
-import type { BackfillRow } from '../../backfills/backfills.repository.js';
+import type { BackfillRow } from '../../backfills/domain/backfill.js';
 import { BackfillsService, type BackfillView } from '../../backfills/backfills.service.js';
 import { backfillId, backfillListFilter, createBackfillInput } from '../../backfills/domain/backfill-inputs.js';
 import type { GraphqlContext } from '../context.js';

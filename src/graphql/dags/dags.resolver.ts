@@ -3,7 +3,7 @@ import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver
 import { AdminOnly, CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { paginationSchema, parseInput } from '../../common/validation.js';
 import { dagListFilter } from '../../dags/domain/dag-inputs.js';
-import type { DagRecord } from '../../dags/dags.repository.js';
+import type { DagRecord } from '../../dags/domain/dag-record.js';
 import { DagsService } from '../../dags/dags.service.js';
 import type { GraphqlContext } from '../context.js';
 import { GraphqlLoaders } from '../loaders.js';

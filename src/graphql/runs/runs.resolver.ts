@@ -3,7 +3,7 @@ import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
 import { clearTasksInput, markRunInput, runListFilter, triggerRunInput } from '../../engine/runs/domain/run-inputs.js';
 import { RunControlService } from '../../engine/runs/run-control.service.js';
-import type { RunRow } from '../../engine/runs/runs.repository.js';
+import type { RunRow } from '../../engine/runs/domain/run-rows.js';
 import { RunsService } from '../../engine/runs/runs.service.js';
 import type { GraphqlContext } from '../context.js';
 import { MarkStateEnum } from '../enums.js';

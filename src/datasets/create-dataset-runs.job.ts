@@ -3,14 +3,15 @@ import pg from 'pg';
 import { Clock } from '../common/clock.js';
 import { PG_POOL } from '../database/pg.js';
 import { Transactions } from '../database/transactions.js';
-import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import { RunEngine } from '../engine/runs/run-engine.service.js';
-import { DagSchedulingRepository } from '../engine/runs/runs.repository.js';
+import { RunScheduling } from '../engine/runs/run-scheduling.service.js';
+import { DatasetsRepository } from './datasets.repository.js';
 
 /**
  * Creates a run for each DAG scheduled on datasets once its condition holds: every listed dataset updated since
  * its last dataset-triggered run (`all`), or any of them (`any`). The updates it consumes leave the queue in the
- * same transaction and travel in the run's conf (`datasetEvents`). One DAG at a time under its row lock.
+ * same transaction and travel in the run's conf (`datasetEvents`). One DAG at a time under its row lock. A job of
+ * the scheduler's tick (SchedulerService), kept with the dataset queue it reads.
  */
 @Injectable()
 export class CreateDatasetRunsJob {
@@ -20,7 +21,7 @@ export class CreateDatasetRunsJob {
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     private readonly transactions: Transactions,
     private readonly clock: Clock,
-    private readonly dags: DagSchedulingRepository,
+    private readonly scheduling: RunScheduling,
     private readonly datasets: DatasetsRepository,
     private readonly engine: RunEngine,
   ) {}
@@ -29,7 +30,7 @@ export class CreateDatasetRunsJob {
     let created = 0;
     for (const dagId of await this.datasets.dagsWithQueuedUpdates(this.pool, 1000)) {
       created += await this.transactions.run(async (db) => {
-        const dag = await this.dags.tryLockDag(db, dagId);
+        const dag = await this.scheduling.tryLockDag(db, dagId);
         if (!dag || !dag.isActive || dag.isPaused) return 0;
         const { doc } = await this.engine.version(db, dag.versionId);
         if (!doc.schedule || typeof doc.schedule !== 'object') return 0;
