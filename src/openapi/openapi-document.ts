@@ -57,7 +57,11 @@ export function buildOpenApiDocument(app: INestApplication, { requireContracts =
     .setVersion(API_VERSION)
     .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
     .addServer('http://localhost:8080', 'A local `weft start`')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' }, 'bearer')
+    // bearerFormat is Nest's 'JWT' unless given: a Weft key is an opaque random string.
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'A Weft API key (`weft_…`, not a JWT): `Authorization: Bearer <key>`' },
+      'bearer',
+    )
     .addSecurityRequirements('bearer');
   for (const [name, description] of TAGS) builder.addTag(name, description);
   const document = SwaggerModule.createDocument(app, builder.build());

@@ -322,7 +322,7 @@ class Configuration(object):
             auth['bearer'] = {
                 'type': 'bearer',
                 'in': 'header',
-                'format': 'JWT',
+                'format': 'API key',
                 'key': 'Authorization',
                 'value': 'Bearer ' + self.access_token
             }
