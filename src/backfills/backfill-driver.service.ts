@@ -90,6 +90,7 @@ export class BackfillDriver {
             conf: b.conf,
             backfillId: b.id,
           })),
+          now,
         );
         const byDate = new Map(created.map((run) => [run.logicalDate.getTime(), run]));
         for (const item of wanted) {

@@ -51,7 +51,7 @@ export class CreateDatasetRunsJob {
           dataIntervalEnd: logicalDate,
           runAfter: logicalDate,
           conf: { datasetEvents: events.map((e) => ({ ...e, timestamp: e.timestamp.toISOString() })) },
-        });
+        }, now);
         if (!run) return 0;
         await this.datasets.consume(db, dagId, updates.map((u) => u.datasetId));
         await this.engine.startQueuedRuns(db, dag, now);

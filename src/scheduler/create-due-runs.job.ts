@@ -79,6 +79,7 @@ export class CreateDueRunsJob {
           ...interval,
           conf: {},
         })),
+        now,
       );
       for (const r of createdRuns) createdIds.push(r.id);
       const cursor = due.at(-1)?.logicalDate ?? last;

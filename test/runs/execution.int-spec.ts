@@ -1,4 +1,6 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
+import { Clock } from '../../src/common/clock.js';
+import { canTransitionTask, type TaskState } from '../../src/engine/runs/domain/task-state.js';
 import { Api, dag } from '../support/api.js';
 import { useTestApp } from '../support/app.js';
 
@@ -338,5 +340,47 @@ describe('claim order and limits', () => {
     await api.trigger('capped', { logicalDate: '2024-01-02T00:00:00Z' });
     const leases = await Promise.all([api.lease('w-c1', { queues: ['capped'], capacity: 5 }), api.lease('w-c2', { queues: ['capped'], capacity: 5 })]);
     expect(leases.flat()).toHaveLength(2);
+  });
+});
+
+describe('timestamps', () => {
+  it("stamps a run's queued and start times with its transaction's one clock (the service's Clock)", async () => {
+    await api.registerDag(dag('one_clock', [{ taskId: 'a' }]));
+    const at = new Date('2031-03-04T05:06:07.089Z');
+    const clock = jest.spyOn(ctx.t.app.get(Clock), 'now').mockReturnValue(at);
+    try {
+      const run = await api.trigger('one_clock');
+      expect(run.state).toBe('running');
+      const stored = await api.run('one_clock', run.runId);
+      expect([stored.queuedAt, stored.startDate]).toEqual([at.toISOString(), at.toISOString()]);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
+
+describe('state writes in SQL', () => {
+  it('every task state change the SQL writers make (claim, attempt end, clear, mark) is one the transition table allows', async () => {
+    await api.registerDag(dag('sql_transitions', [{ taskId: 'a' }, { taskId: 'b', dependsOn: ['a'] }, { taskId: 'c' }]));
+    const run = await api.trigger('sql_transitions');
+    const first = await api.lease('w', { queues: ['sql_transitions'] });
+    for (const l of first) expect((await api.complete(l.leaseId, { status: l.taskId === 'a' ? 'failed' : 'success' })).status).toBe(200);
+    await api.ok('POST', '/api/v1/dags/sql_transitions/clearTaskInstances', { taskIds: ['a'], includeDownstream: true, dryRun: false });
+    const [again] = await api.lease('w', { queues: ['sql_transitions'] });
+    await api.ok('PATCH', `/api/v1/dags/sql_transitions/dagRuns/${encodeURIComponent(run.runId)}/taskInstances/${again.taskId}`, { newState: 'success' });
+    await api.drain('sql_transitions');
+
+    // The events outbox records every committed change of task_instances.state, whoever wrote it (a trigger).
+    const { rows } = await ctx.db.query<{ from: TaskState; to: TaskState }>(
+      `SELECT DISTINCT payload->>'previousState' AS from, payload->>'state' AS to FROM events
+        WHERE dag_id = 'sql_transitions' AND stream LIKE 'ti:%' AND payload->>'previousState' IS NOT NULL`,
+    );
+    const pairs = rows.map((r) => `${r.from}→${r.to}`);
+    expect(pairs).toEqual(expect.arrayContaining(['none→queued', 'queued→running', 'running→failed', 'running→success', 'failed→none']));
+    // One write may take two checked steps: a task that is not a sensor goes none → scheduled → queued at once
+    // (RunEngine.placeChange), so the outbox sees none → queued.
+    const allowed = (from: TaskState, to: TaskState) =>
+      canTransitionTask(from, to) || (to === 'queued' && canTransitionTask(from, 'scheduled') && canTransitionTask('scheduled', 'queued'));
+    expect(rows.filter((r) => !allowed(r.from, r.to)).map((r) => `${r.from}→${r.to}`)).toEqual([]);
   });
 });

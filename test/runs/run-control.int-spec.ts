@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { Api, dag } from '../support/api.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { waitFor } from '../support/wait.js';
 
 let t: TestApp;
 let api: Api;
@@ -114,6 +116,25 @@ describe('mark', () => {
     expect((await api.complete(lease.leaseId, { status: 'success' })).status).toBe(409);
     expect(await api.taskStates('mark_running', run.runId)).toEqual({ a: 'failed', b: 'upstream_failed' });
     expect((await api.run('mark_running', run.runId)).state).toBe('failed');
+  });
+
+  it('a fenced attempt announces its freed maxActiveTasks slot, so a lease request blocked on it wakes at once', async () => {
+    await api.registerDag(dag('mark_slot', [{ taskId: 'a' }, { taskId: 'b' }], { maxActiveTasks: 1 }));
+    const run = await api.trigger('mark_slot');
+    const [lease] = await api.lease('w', { queues: ['mark_slot'] });
+    const listener = new pg.Client({ connectionString: t.db.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    try {
+      await listener.query('LISTEN weft_task_queued');
+      await api.ok('PATCH', `/api/v1/dags/mark_slot/dagRuns/${encodeURIComponent(run.runId)}/taskInstances/${lease.taskId}`, { newState: 'success' });
+      await waitFor(async () => heard.includes('*') || null, 'the freed-slot notification (SLOT_FREED)');
+      const [next] = await api.lease('w', { queues: ['mark_slot'] });
+      expect(next.taskId).not.toBe(lease.taskId);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('marks a whole run', async () => {

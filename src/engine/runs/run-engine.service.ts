@@ -70,17 +70,20 @@ export class RunEngine {
     return info;
   }
 
-  /** Inserts a queued run with one task instance per task of its version; null if it already exists. */
-  async createRun(tx: UnitOfWork, run: NewRun): Promise<RunRow | null> {
+  /**
+   * Inserts a queued run with one task instance per task of its version; null if it already exists. `now` is the
+   * transaction's time, the one that also starts it (startRuns): a run is never started before it was queued.
+   */
+  async createRun(tx: UnitOfWork, run: NewRun, now: Date): Promise<RunRow | null> {
     const { settings } = await this.version(tx, run.dagVersionId);
-    return this.runs.insertRun(tx, run, [...settings.values()]);
+    return this.runs.insertRun(tx, run, [...settings.values()], now);
   }
 
   /** Many queued runs of one DAG version, type and backfill at once (catch-up, backfills); returns those created. */
-  async createRuns(tx: UnitOfWork, runs: NewRun[]): Promise<RunRow[]> {
+  async createRuns(tx: UnitOfWork, runs: NewRun[], now: Date): Promise<RunRow[]> {
     if (!runs.length) return [];
     const { settings } = await this.version(tx, runs[0]!.dagVersionId);
-    return this.runs.insertRuns(tx, runs, [...settings.values()]);
+    return this.runs.insertRuns(tx, runs, [...settings.values()], now);
   }
 
   /**

@@ -122,24 +122,24 @@ export class RunsRepository {
    * Inserts a queued run and its task instances in one statement; null when the DAG already has a run at that
    * logical date or id.
    */
-  async insertRun(db: Queryable, run: NewRun, tasks: TaskSettings[]): Promise<RunRow | null> {
-    const [created] = await this.insertRuns(db, [run], tasks);
+  async insertRun(db: Queryable, run: NewRun, tasks: TaskSettings[], now: Date): Promise<RunRow | null> {
+    const [created] = await this.insertRuns(db, [run], tasks, now);
     return created ?? null;
   }
 
   /**
    * Set-based creation (the scheduler's catch-up, backfills, triggers): runs of one DAG version, of one type and
    * backfill, and all their task instances in one statement, skipping dates or run ids that already have a run.
-   * Returns the runs created.
+   * Returns the runs created. `now` stamps them (queued_at): the transaction's one clock, which also stamps their start.
    */
-  async insertRuns(db: Queryable, runs: NewRun[], tasks: TaskSettings[]): Promise<RunRow[]> {
+  async insertRuns(db: Queryable, runs: NewRun[], tasks: TaskSettings[], now: Date): Promise<RunRow[]> {
     if (!runs.length) return [];
     const { rows } = await db.query<RunRow>({
       name: 'weft_insert_runs',
       text: `WITH new_runs AS (
          INSERT INTO dag_runs (dag_id, run_id, dag_version_id, run_type, state, logical_date, data_interval_start,
            data_interval_end, run_after, conf, backfill_id, queued_at, updated_at)
-         SELECT $1, r.run_id, $2, $3::"RunType", 'queued', r.logical_date, r.start, r.end_, r.run_after, r.conf, $19, now(), now()
+         SELECT $1, r.run_id, $2, $3::"RunType", 'queued', r.logical_date, r.start, r.end_, r.run_after, r.conf, $19, $20::timestamptz, $20::timestamptz
          FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
            AS r(run_id, logical_date, start, end_, run_after, conf)
          ON CONFLICT DO NOTHING
@@ -148,7 +148,7 @@ export class RunsRepository {
          INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, task_type, queue, pool, pool_slots,
            priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, updated_at)
          SELECT r.id, $1, r.run_id, t.task_id, t.task_type, t.queue, t.pool, t.pool_slots, t.priority_weight, t.max_tries,
-           t.timeout, r.data_interval_end + make_interval(secs => t.sla), r.logical_date, now()
+           t.timeout, r.data_interval_end + make_interval(secs => t.sla), r.logical_date, $20::timestamptz
          FROM new_runs r
          CROSS JOIN unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::int[], $17::int[], $18::float8[])
            AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout, sla))
@@ -160,7 +160,7 @@ export class RunsRepository {
         tasks.map((t) => t.taskId), tasks.map((t) => t.taskType), tasks.map((t) => t.queue), tasks.map((t) => t.pool),
         tasks.map((t) => t.poolSlots), tasks.map((t) => t.priorityWeight), tasks.map((t) => t.retries + 1),
         tasks.map((t) => (t.executionTimeoutSec === null ? null : Math.ceil(t.executionTimeoutSec))), tasks.map((t) => t.slaSec),
-        runs[0]!.backfillId ?? null,
+        runs[0]!.backfillId ?? null, now,
       ],
     });
     return rows;
@@ -270,6 +270,12 @@ export class RunsRepository {
        WHERE task_instance_id = $1 AND try_number = $2 AND end_date IS NULL`,
       [ti.id, ti.tryNumber, now, reason],
     );
+    // The task instance leaves `running` in this transaction, so its DAG's maxActiveTasks slot is free at commit (its
+    // pool slots stay with the cancelled lease until its worker reports, which ends it through weft_end_attempt):
+    // announce it like an ending attempt does, or a lease request blocked on that slot waits for its next re-check.
+    // Fences are operator actions and execution timeouts, rare enough to announce always (one NOTIFY per transaction:
+    // PostgreSQL folds identical ones).
+    await db.query('SELECT pg_notify($1, $2)', [QUEUED_CHANNEL, SLOT_FREED]);
   }
 
   /** Back to none for a new attempt, with the task's full retries again (Airflow: max_tries = try_number + retries). */

@@ -46,7 +46,7 @@ export class RunsService {
         runType: 'manual',
         ...manualInterval(logicalDate),
         conf: req.conf ?? {},
-      });
+      }, now);
       if (!run) {
         // Not created: the same runId again answers with the existing run; another run at that date is a conflict.
         const existing = await this.runs.findRunByRunId(db, dagId, runId);
