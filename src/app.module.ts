@@ -18,6 +18,7 @@ import { Lifecycle } from './lifecycle/lifecycle.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SecretsModule } from './secrets/secrets.module.js';
 import { OutboundModule } from './outbound/outbound.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export type AppOptions = {
   config: Config;
@@ -67,6 +68,7 @@ export class AppModule {
         BackfillsModule,
         DatasetsModule,
         AlertsModule,
+        WebhooksModule,
         SchedulerModule.forRoot({ enabled: opts.runScheduler }),
         GraphqlModule.forRoot({ dags }),
       ],

@@ -209,6 +209,12 @@ const schema = z.object({
   WEFT_SCHEDULER_TICK_MS: int(10, 3_600_000)
     .default(1000)
     .meta(doc('pause between scheduler ticks (each tick: create due runs, reap expired leases, requeue retries, check queued timeouts and SLAs, start queued runs)')),
+  WEFT_WEBHOOK_POLL_MS: int(10, 3_600_000)
+    .default(1000)
+    .meta(doc('how often a scheduler looks for due state-change webhook deliveries when idle ([alerts.md](alerts.md#webhooks-for-state-changes))')),
+  WEFT_WEBHOOK_DISABLE_AFTER_SEC: int(1, 30 * 86400)
+    .default(86400)
+    .meta(doc('a state-change webhook whose deliveries have all failed for this long is disabled, and that is logged, counted and audited')),
   WEFT_SCHEDULER_DAGS_PER_TICK: int(1, 100_000).default(1000).meta(doc('DAGs one tick creates runs for')),
   WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: int(1, 100_000)
     .default(1000)
@@ -295,6 +301,8 @@ export type Config = {
   /** `weft scheduler` serves health and metrics here; undefined = no HTTP. */
   schedulerHttpPort: number | undefined;
   schedulerTickMs: number;
+  /** State-change webhooks (src/webhooks). */
+  webhooks: { pollMs: number; disableAfterSec: number };
   schedulerDagsPerTick: number;
   schedulerRunsPerDagPerTick: number;
   /** Days to keep each kind of history; 0 = keep forever. */
@@ -408,6 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPublic: c.WEFT_METRICS_PUBLIC,
     schedulerHttpPort: c.WEFT_SCHEDULER_HTTP_PORT,
     schedulerTickMs: c.WEFT_SCHEDULER_TICK_MS,
+    webhooks: { pollMs: c.WEFT_WEBHOOK_POLL_MS, disableAfterSec: c.WEFT_WEBHOOK_DISABLE_AFTER_SEC },
     schedulerDagsPerTick: c.WEFT_SCHEDULER_DAGS_PER_TICK,
     schedulerRunsPerDagPerTick: c.WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK,
     retention: {

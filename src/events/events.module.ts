@@ -10,6 +10,6 @@ import { SubscriptionsService } from './subscriptions.service.js';
 @Module({
   imports: [EngineModule, BackfillsModule],
   providers: [EventsRepository, PgEventBus, { provide: EVENT_BUS, useExisting: PgEventBus }, SubscriptionsService],
-  exports: [SubscriptionsService, EVENT_BUS],
+  exports: [SubscriptionsService, EVENT_BUS, EventsRepository],
 })
 export class EventsModule {}

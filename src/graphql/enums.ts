@@ -1,4 +1,5 @@
 import { registerEnumType } from '@nestjs/graphql';
+import { WEBHOOK_DELIVERY_STATES, WEBHOOK_EVENT_KINDS } from '../webhooks/domain/webhook-inputs.js';
 import { API_KEY_ROLES } from '../auth/domain/api-key-inputs.js';
 import { RUN_STATES } from '../engine/runs/domain/run-state.js';
 import { RUN_TYPES } from '../engine/runs/domain/run-inputs.js';
@@ -44,3 +45,9 @@ registerEnumType(ApiKeyRoleEnum, {
   name: 'ApiKeyRole',
   description: 'What a key may do: admin (everything), operator (run control and read), viewer (read), worker (the lease API)',
 });
+
+export const WebhookEventKindEnum = enumOf(WEBHOOK_EVENT_KINDS);
+registerEnumType(WebhookEventKindEnum, { name: 'WebhookEventKind', description: 'The state changes a webhook can receive' });
+
+export const WebhookDeliveryStateEnum = enumOf(WEBHOOK_DELIVERY_STATES);
+registerEnumType(WebhookDeliveryStateEnum, { name: 'WebhookDeliveryState', description: 'pending until the receiver accepts it, then delivered' });

@@ -12,6 +12,7 @@ import { ApiKeysService } from '../auth/api-keys.service.js';
 import type { ApiKeyRow } from '../auth/domain/api-key.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { EventsModule } from '../events/events.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { tokenFromConnectionParams, type GraphqlContext } from './context.js';
 import { formatGraphqlError } from './format-error.js';
 import { costLimitPlugin, limitRules, parseOptions, wsGuards } from './limits.js';
@@ -52,6 +53,7 @@ export class GraphqlModule {
         BackfillsModule,
         DatasetsModule,
         EventsModule,
+        WebhooksModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [ApiKeysService, CONFIG],

@@ -13,6 +13,7 @@ import { DateTimeScalar } from './scalars.js';
 import { SubscriptionsResolver } from './events/subscriptions.resolver.js';
 import { BackfillStreamPositionResolver, DagRunStreamPositionResolver, DagStreamPositionResolver } from './events/stream-positions.resolver.js';
 import { WorkersResolver } from './workers/workers.resolver.js';
+import { WebhooksResolver } from './webhooks/webhooks.resolver.js';
 
 /**
  * Every resolver of the schema: the running module provides exactly these, and the schema export builds from the
@@ -32,6 +33,7 @@ export const GRAPHQL_RESOLVERS = [
   DagRunStreamPositionResolver,
   BackfillStreamPositionResolver,
   ApiKeysResolver,
+  WebhooksResolver,
 ];
 
 export const SCHEMA_BUILD_OPTIONS: BuildSchemaOptions = {

@@ -45,6 +45,13 @@ export class MetricsService {
   readonly schedulerTick = new Histogram({ name: 'weft_scheduler_tick_duration_seconds', help: 'Duration of one scheduler tick (all periodic jobs)', buckets: DURATION_BUCKETS, registers: this.registers });
   readonly schedulerTickFailures = new Counter({ name: 'weft_scheduler_tick_failures_total', help: 'Scheduler ticks that failed (e.g. database unreachable)', registers: this.registers });
   readonly slaMisses = new Counter({ name: 'weft_sla_misses_total', help: 'SLA misses recorded by this process', registers: this.registers });
+  readonly webhookDeliveries = new Counter({
+    name: 'weft_webhook_deliveries_total',
+    help: 'State-change webhook delivery attempts by this process, by outcome (delivered, failed)',
+    labelNames: ['outcome'],
+    registers: this.registers,
+  });
+  readonly webhooksDisabled = new Counter({ name: 'weft_webhooks_disabled_total', help: 'Webhooks this process disabled because their deliveries kept failing', registers: this.registers });
   readonly retentionDeleted = new Counter({ name: 'weft_retention_deleted_total', help: 'Rows deleted by the retention clean-up', labelNames: ['kind'], registers: this.registers });
   readonly taskLogLinesDropped = new Counter({ name: 'weft_task_log_lines_dropped_total', help: 'Task log lines dropped by the per-try size cap', registers: this.registers });
   readonly httpDuration = new Histogram({

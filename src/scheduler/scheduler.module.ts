@@ -10,6 +10,8 @@ import { SensorsRepository } from './sensors.repository.js';
 import { RequeueRetriesJob } from './requeue-retries.job.js';
 import { SCHEDULER_ENABLED, SchedulerService } from './scheduler.service.js';
 import { StartQueuedRunsJob } from './start-queued-runs.job.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { WEBHOOK_LOOP_ENABLED, WebhookDeliveryLoop } from '../webhooks/webhook-delivery.loop.js';
 
 @Module({})
 export class SchedulerModule {
@@ -17,9 +19,11 @@ export class SchedulerModule {
   static forRoot(opts: { enabled: boolean }): DynamicModule {
     return {
       module: SchedulerModule,
-      imports: [EngineModule, AlertsModule, BackfillsModule, DatasetsModule, RetentionModule],
+      imports: [EngineModule, AlertsModule, BackfillsModule, DatasetsModule, RetentionModule, WebhooksModule],
       providers: [
         { provide: SCHEDULER_ENABLED, useValue: opts.enabled },
+        { provide: WEBHOOK_LOOP_ENABLED, useValue: opts.enabled },
+        WebhookDeliveryLoop,
         CreateDueRunsJob,
         PokeSensorsJob,
         SensorsRepository,

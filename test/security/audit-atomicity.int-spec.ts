@@ -20,7 +20,17 @@ const NOT_ADMINISTRATIVE_GRAPHQL = new Set<string>([]);
 /** Columns that reads and lease polling may touch. */
 const IGNORED_COLUMNS = { api_keys: ['last_used_at'], workers: ['last_seen_at'] };
 
-type Fixture = { n: number; dagId: string; runId: string; pool: string; backfillId: number; apiKeyId: string; pausedBackfillId: number };
+type Fixture = {
+  n: number;
+  dagId: string;
+  runId: string;
+  pool: string;
+  backfillId: number;
+  apiKeyId: string;
+  pausedBackfillId: number;
+  webhookId: number;
+  webhookDeliveryId: string;
+};
 type RestCall = { method: string; path: string; body?: unknown };
 type GraphqlCall = { query: string; variables?: Record<string, unknown> };
 
@@ -41,6 +51,10 @@ const REST_RECIPES: Record<string, (f: Fixture) => RestCall> = {
   createBackfill: (f) => ({ method: 'POST', path: '/api/v1/backfills', body: { dagId: f.dagId, fromDate: DAY(10), toDate: DAY(12), allowConcurrent: true } }),
   unpauseBackfill: (f) => ({ method: 'POST', path: `/api/v1/backfills/${f.pausedBackfillId}/unpause` }),
   postDatasetEvent: (f) => ({ method: 'POST', path: '/api/v1/datasets/events', body: { uri: `au://ds${f.n}`, extra: { by: 'test' } } }),
+  createWebhook: (f) => ({ method: 'POST', path: '/api/v1/webhooks', body: { url: `http://127.0.0.1:9/au${f.n}`, eventKinds: ['dag_run_state'], secret: 's' } }),
+  patchWebhook: (f) => ({ method: 'PATCH', path: `/api/v1/webhooks/${f.webhookId}`, body: { enabled: false } }),
+  deleteWebhook: (f) => ({ method: 'DELETE', path: `/api/v1/webhooks/${f.webhookId}` }),
+  redeliverWebhookDelivery: (f) => ({ method: 'POST', path: `/api/v1/webhooks/${f.webhookId}/deliveries/${f.webhookDeliveryId}/redeliver` }),
 };
 
 const GRAPHQL_RECIPES: Record<string, (f: Fixture) => GraphqlCall> = {
@@ -55,6 +69,13 @@ const GRAPHQL_RECIPES: Record<string, (f: Fixture) => GraphqlCall> = {
     variables: { d: f.dagId },
   }),
   createPool: (f) => ({ query: `mutation($n: String!) { createPool(input: { name: $n, slots: 3 }) { name } }`, variables: { n: `${f.pool}_new` } }),
+  createWebhook: (f) => ({ query: `mutation($u: String!) { createWebhook(input: { url: $u, eventKinds: [sla_miss] }) { id } }`, variables: { u: `http://127.0.0.1:9/au${f.n}` } }),
+  updateWebhook: (f) => ({ query: `mutation($id: Int!) { updateWebhook(id: $id, input: { enabled: false }) { id } }`, variables: { id: f.webhookId } }),
+  deleteWebhook: (f) => ({ query: `mutation($id: Int!) { deleteWebhook(id: $id) }`, variables: { id: f.webhookId } }),
+  redeliverWebhookDelivery: (f) => ({
+    query: `mutation($w: Int!, $d: ID!) { redeliverWebhookDelivery(webhookId: $w, deliveryId: $d) { id } }`,
+    variables: { w: f.webhookId, d: f.webhookDeliveryId },
+  }),
   deleteDag: (f) => ({ query: `mutation($d: ID!) { deleteDag(dagId: $d) }`, variables: { d: f.dagId } }),
   deletePool: (f) => ({ query: `mutation($n: String!) { deletePool(name: $n) }`, variables: { n: f.pool } }),
   markDagRun: (f) => ({ query: `mutation($d: ID!, $r: String!) { markDagRun(dagId: $d, runId: $r, state: failed) { runId } }`, variables: { d: f.dagId, r: f.runId } }),
@@ -101,6 +122,7 @@ describe('audit atomicity', () => {
     const id = ++n;
     const dagId = `au${id}`;
     await api.registerDag(dagDocument(dagId));
+    const webhook = await api.ok('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:9/fixture${id}`, eventKinds: ['dag_run_state'], dagIds: [dagId] });
     await api.trigger(dagId, { runId: 'r', logicalDate: DAY(2) });
     const [lease] = await api.lease(`au-w${id}`, { queues: [dagId], capacity: 1 });
     expect((await api.complete(lease.leaseId, { status: 'success' })).status).toBe(200);
@@ -109,7 +131,20 @@ describe('audit atomicity', () => {
     const backfill = await api.ok('POST', '/api/v1/backfills', { dagId, fromDate: DAY(20), toDate: DAY(21) });
     const paused = await api.ok('POST', '/api/v1/backfills', { dagId, fromDate: DAY(25), toDate: DAY(26), allowConcurrent: true });
     await api.ok('POST', `/api/v1/backfills/${paused.id}/pause`);
-    return { n: id, dagId, runId: 'r', pool: `au_pool${id}`, backfillId: backfill.id, pausedBackfillId: paused.id, apiKeyId: key.id };
+    // The outbox's numberer fans the run's events out to the webhook (the delivery loop does not run in tests).
+    await h.db.query('SELECT weft_events_number(5000)');
+    const delivery = await h.db.query('SELECT id::text FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id LIMIT 1', [webhook.id]);
+    return {
+      n: id,
+      dagId,
+      runId: 'r',
+      pool: `au_pool${id}`,
+      backfillId: backfill.id,
+      pausedBackfillId: paused.id,
+      apiKeyId: key.id,
+      webhookId: webhook.id,
+      webhookDeliveryId: delivery.rows[0].id,
+    };
   }
 
   async function failAtCommit(on: boolean): Promise<void> {

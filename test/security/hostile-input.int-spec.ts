@@ -50,7 +50,10 @@ describe('hostile input on every REST operation', () => {
       dagId: 'fz_dag', schedule: '@daily', startDate: '2024-01-01T00:00:00Z', catchup: false, defaultArgs: { queue: 'fz_dag' },
       tasks: [{ taskId: 'extract', type: 'noop' }, { taskId: 'load', type: 'noop', dependsOn: ['extract'] }],
     });
+    const webhook = await ok('POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/fz', eventKinds: ['dag_run_state'], dagIds: ['fz_dag'] });
     await ok('POST', '/api/v1/dags/fz_dag/dagRuns', { runId: 'fz_run', logicalDate: '2024-01-02T00:00:00Z' });
+    await h.db.query('SELECT weft_events_number(5000)');
+    const delivery = (await h.db.query('SELECT id::text FROM webhook_deliveries WHERE webhook_id = $1 LIMIT 1', [webhook.id])).rows[0];
     const { leases } = await ok('POST', '/api/v1/workers/fz_worker/lease', { queues: ['fz_dag'], capacity: 1 });
     await ok('PUT', '/api/v1/dags/fz_dag/dagRuns/fz_run/taskInstances/extract/xcomEntries/k1', { value: 1 });
     await ok('POST', '/api/v1/pools', { name: 'fz_pool', slots: 2 });
@@ -58,7 +61,7 @@ describe('hostile input on every REST operation', () => {
     const backfill = await ok('POST', '/api/v1/backfills', { dagId: 'fz_dag', fromDate: '2024-02-01T00:00:00Z', toDate: '2024-02-02T00:00:00Z' });
     const valid: Record<string, string> = {
       dagId: 'fz_dag', runId: 'fz_run', taskId: 'extract', name: 'fz_pool', workerId: 'fz_worker', key: 'k1',
-      leaseId: leases[0].leaseId, version: '1', tryNumber: '1',
+      leaseId: leases[0].leaseId, version: '1', tryNumber: '1', deliveryId: delivery.id,
     };
 
     const doc: Schema = (await http('GET', '/api/v1/openapi.json')).body;
@@ -67,7 +70,8 @@ describe('hostile input on every REST operation', () => {
     const paramValue = (op: Operation, name: string): string => {
       if (valid[name]) return valid[name]!;
       const schema = resolve(doc, op.op.parameters.find((p: Schema) => p.name === name)?.schema);
-      if (name === 'id') return schema.format === 'uuid' ? viewer.id : String(backfill.backfill.id);
+      if (name === 'id' && op.path.startsWith('/api/v1/webhooks/')) return String(webhook.id);
+      if (name === 'id') return schema.format === 'uuid' ? viewer.id : String(backfill.id);
       return String(sample(doc, schema, name));
     };
     const urlOf = (op: Operation, override: Record<string, string> = {}, query = '') =>

@@ -64,6 +64,8 @@ type APIClient struct {
 	LeasesApi *LeasesApiService
 
 	PoolsApi *PoolsApiService
+
+	WebhooksApi *WebhooksApiService
 }
 
 type service struct {
@@ -92,6 +94,7 @@ func NewAPIClient(cfg *Configuration) *APIClient {
 	c.HealthApi = (*HealthApiService)(&c.common)
 	c.LeasesApi = (*LeasesApiService)(&c.common)
 	c.PoolsApi = (*PoolsApiService)(&c.common)
+	c.WebhooksApi = (*WebhooksApiService)(&c.common)
 
 	return c
 }

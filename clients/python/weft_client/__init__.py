@@ -27,6 +27,7 @@ from weft_client.api.datasets_api import DatasetsApi
 from weft_client.api.health_api import HealthApi
 from weft_client.api.leases_api import LeasesApi
 from weft_client.api.pools_api import PoolsApi
+from weft_client.api.webhooks_api import WebhooksApi
 
 # import ApiClient
 from weft_client.api_client import ApiClient
@@ -63,6 +64,7 @@ from weft_client.models.container_task import ContainerTask
 from weft_client.models.create_api_key_request import CreateApiKeyRequest
 from weft_client.models.create_backfill_request import CreateBackfillRequest
 from weft_client.models.create_pool_request import CreatePoolRequest
+from weft_client.models.create_webhook_request import CreateWebhookRequest
 from weft_client.models.created_api_key import CreatedApiKey
 from weft_client.models.custom_task import CustomTask
 from weft_client.models.dag import Dag
@@ -100,6 +102,7 @@ from weft_client.models.patch_dag_request import PatchDagRequest
 from weft_client.models.patch_dag_run_request import PatchDagRunRequest
 from weft_client.models.patch_pool_request import PatchPoolRequest
 from weft_client.models.patch_task_instance_request import PatchTaskInstanceRequest
+from weft_client.models.patch_webhook_request import PatchWebhookRequest
 from weft_client.models.pod_template import PodTemplate
 from weft_client.models.pod_template_metadata import PodTemplateMetadata
 from weft_client.models.pool import Pool
@@ -128,6 +131,10 @@ from weft_client.models.toleration import Toleration
 from weft_client.models.trigger_dag_run_request import TriggerDagRunRequest
 from weft_client.models.volume import Volume
 from weft_client.models.volume_mount import VolumeMount
+from weft_client.models.webhook import Webhook
+from weft_client.models.webhook_delivery import WebhookDelivery
+from weft_client.models.webhook_delivery_page import WebhookDeliveryPage
+from weft_client.models.webhook_page import WebhookPage
 from weft_client.models.worker import Worker
 from weft_client.models.worker_page import WorkerPage
 from weft_client.models.xcom_entry import XcomEntry

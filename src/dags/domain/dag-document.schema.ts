@@ -57,7 +57,7 @@ const INT32_MAX = 2_147_483_647;
 
 /** Ids of DAGs, tasks, pools and queues. */
 export const idSchema = z.string().regex(ID_PATTERN, { error: ID_MESSAGE });
-const httpUrl = doc(z.url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' }), {
+export const httpUrl = doc(z.url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' }), {
   pattern: '^https?://',
 });
 export const isoDateTimeSchema = doc(
@@ -139,7 +139,7 @@ const defaultArgsSchema = doc(
 /** The placeholder answers show instead of a secret: sending it back would make it the secret. */
 export const REDACTED_SECRET = '***';
 
-const webhookSecret = nonEmpty
+export const webhookSecret = nonEmpty
   .refine((v) => v !== REDACTED_SECRET, {
     error: `"${REDACTED_SECRET}" is the placeholder answers show for a secret: give the secret itself, or a secretRef`,
   })

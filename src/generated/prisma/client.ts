@@ -180,3 +180,17 @@ export type EventStream = Prisma.EventStreamModel
  * with NOTIFY only while a row is current (without subscribers the events are still written, for replay).
  */
 export type EventListener = Prisma.EventListenerModel
+/**
+ * Model Webhook
+ * An outbound webhook for state changes (docs/alerts.md "Webhooks for state changes"). The events outbox's numberer
+ * (weft_events_number, migration `webhooks`) writes one webhook_deliveries row per numbered event that an enabled
+ * webhook wants, in the transaction that numbers it: every path that changes a state is covered, exactly once.
+ */
+export type Webhook = Prisma.WebhookModel
+/**
+ * Model WebhookDelivery
+ * One event to one webhook (its delivery log). Delivered in `seq` order per (webhook, stream): a delivery is attempted
+ * only when no earlier one of its stream is pending. The event is copied here, so the outbox's retention cannot take
+ * it away before it is delivered. A redelivery is a new row with the same stream and seq (`redeliveryOf` set).
+ */
+export type WebhookDelivery = Prisma.WebhookDeliveryModel

@@ -13,3 +13,4 @@ from weft_client.api.datasets_api import DatasetsApi
 from weft_client.api.health_api import HealthApi
 from weft_client.api.leases_api import LeasesApi
 from weft_client.api.pools_api import PoolsApi
+from weft_client.api.webhooks_api import WebhooksApi

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AppendLeaseLogsData, AppendLeaseLogsErrors, AppendLeaseLogsResponses, CancelBackfillData, CancelBackfillErrors, CancelBackfillResponses, ClearTaskInstancesData, ClearTaskInstancesErrors, ClearTaskInstancesResponses, CompleteLeaseData, CompleteLeaseErrors, CompleteLeaseResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateBackfillData, CreateBackfillErrors, CreateBackfillResponses, CreatePoolData, CreatePoolErrors, CreatePoolResponses, DeleteDagData, DeleteDagErrors, DeleteDagResponses, DeletePoolData, DeletePoolErrors, DeletePoolResponses, GetBackfillData, GetBackfillErrors, GetBackfillResponses, GetDagData, GetDagErrors, GetDagJsonSchemaData, GetDagJsonSchemaResponses, GetDagResponses, GetDagRunData, GetDagRunErrors, GetDagRunResponses, GetDagVersionData, GetDagVersionErrors, GetDagVersionResponses, GetHealthData, GetHealthResponses, GetPoolData, GetPoolErrors, GetPoolResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSchedulePreviewData, GetSchedulePreviewErrors, GetSchedulePreviewResponses, GetTaskInstanceData, GetTaskInstanceErrors, GetTaskInstanceResponses, GetTaskLogsData, GetTaskLogsErrors, GetTaskLogsResponses, GetTaskTryLogsData, GetTaskTryLogsErrors, GetTaskTryLogsResponses, GetXcomEntryData, GetXcomEntryErrors, GetXcomEntryResponses, HeartbeatLeaseData, HeartbeatLeaseErrors, HeartbeatLeaseResponses, LeaseTasksData, LeaseTasksErrors, LeaseTasksResponses, ListAlertDeliveriesData, ListAlertDeliveriesErrors, ListAlertDeliveriesResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListBackfillsData, ListBackfillsErrors, ListBackfillsResponses, ListDagRunsData, ListDagRunsErrors, ListDagRunsResponses, ListDagsData, ListDagsErrors, ListDagsResponses, ListDagVersionsData, ListDagVersionsErrors, ListDagVersionsResponses, ListDatasetEventsData, ListDatasetEventsErrors, ListDatasetEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListImportErrorsData, ListImportErrorsErrors, ListImportErrorsResponses, ListPoolsData, ListPoolsErrors, ListPoolsResponses, ListSlaMissesData, ListSlaMissesErrors, ListSlaMissesResponses, ListTaskInstancesData, ListTaskInstancesErrors, ListTaskInstancesResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, ListXcomEntriesData, ListXcomEntriesErrors, ListXcomEntriesResponses, PatchDagData, PatchDagErrors, PatchDagResponses, PatchDagRunData, PatchDagRunErrors, PatchDagRunResponses, PatchPoolData, PatchPoolErrors, PatchPoolResponses, PatchTaskInstanceData, PatchTaskInstanceErrors, PatchTaskInstanceResponses, PauseBackfillData, PauseBackfillErrors, PauseBackfillResponses, PostDatasetEventData, PostDatasetEventErrors, PostDatasetEventResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, SetXcomEntryData, SetXcomEntryErrors, SetXcomEntryResponses, TriggerDagRunData, TriggerDagRunErrors, TriggerDagRunResponses, UnpauseBackfillData, UnpauseBackfillErrors, UnpauseBackfillResponses, UpsertDagData, UpsertDagErrors, UpsertDagResponses, ValidateDagData, ValidateDagErrors, ValidateDagResponses, WhoamiData, WhoamiErrors, WhoamiResponses } from './types.gen.js';
+import type { AppendLeaseLogsData, AppendLeaseLogsErrors, AppendLeaseLogsResponses, CancelBackfillData, CancelBackfillErrors, CancelBackfillResponses, ClearTaskInstancesData, ClearTaskInstancesErrors, ClearTaskInstancesResponses, CompleteLeaseData, CompleteLeaseErrors, CompleteLeaseResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateBackfillData, CreateBackfillErrors, CreateBackfillResponses, CreatePoolData, CreatePoolErrors, CreatePoolResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteDagData, DeleteDagErrors, DeleteDagResponses, DeletePoolData, DeletePoolErrors, DeletePoolResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, GetBackfillData, GetBackfillErrors, GetBackfillResponses, GetDagData, GetDagErrors, GetDagJsonSchemaData, GetDagJsonSchemaResponses, GetDagResponses, GetDagRunData, GetDagRunErrors, GetDagRunResponses, GetDagVersionData, GetDagVersionErrors, GetDagVersionResponses, GetHealthData, GetHealthResponses, GetPoolData, GetPoolErrors, GetPoolResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSchedulePreviewData, GetSchedulePreviewErrors, GetSchedulePreviewResponses, GetTaskInstanceData, GetTaskInstanceErrors, GetTaskInstanceResponses, GetTaskLogsData, GetTaskLogsErrors, GetTaskLogsResponses, GetTaskTryLogsData, GetTaskTryLogsErrors, GetTaskTryLogsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GetXcomEntryData, GetXcomEntryErrors, GetXcomEntryResponses, HeartbeatLeaseData, HeartbeatLeaseErrors, HeartbeatLeaseResponses, LeaseTasksData, LeaseTasksErrors, LeaseTasksResponses, ListAlertDeliveriesData, ListAlertDeliveriesErrors, ListAlertDeliveriesResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListBackfillsData, ListBackfillsErrors, ListBackfillsResponses, ListDagRunsData, ListDagRunsErrors, ListDagRunsResponses, ListDagsData, ListDagsErrors, ListDagsResponses, ListDagVersionsData, ListDagVersionsErrors, ListDagVersionsResponses, ListDatasetEventsData, ListDatasetEventsErrors, ListDatasetEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListImportErrorsData, ListImportErrorsErrors, ListImportErrorsResponses, ListPoolsData, ListPoolsErrors, ListPoolsResponses, ListSlaMissesData, ListSlaMissesErrors, ListSlaMissesResponses, ListTaskInstancesData, ListTaskInstancesErrors, ListTaskInstancesResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, ListXcomEntriesData, ListXcomEntriesErrors, ListXcomEntriesResponses, PatchDagData, PatchDagErrors, PatchDagResponses, PatchDagRunData, PatchDagRunErrors, PatchDagRunResponses, PatchPoolData, PatchPoolErrors, PatchPoolResponses, PatchTaskInstanceData, PatchTaskInstanceErrors, PatchTaskInstanceResponses, PatchWebhookData, PatchWebhookErrors, PatchWebhookResponses, PauseBackfillData, PauseBackfillErrors, PauseBackfillResponses, PostDatasetEventData, PostDatasetEventErrors, PostDatasetEventResponses, RedeliverWebhookDeliveryData, RedeliverWebhookDeliveryErrors, RedeliverWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, SetXcomEntryData, SetXcomEntryErrors, SetXcomEntryResponses, TriggerDagRunData, TriggerDagRunErrors, TriggerDagRunResponses, UnpauseBackfillData, UnpauseBackfillErrors, UnpauseBackfillResponses, UpsertDagData, UpsertDagErrors, UpsertDagResponses, ValidateDagData, ValidateDagErrors, ValidateDagResponses, WhoamiData, WhoamiErrors, WhoamiResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -633,5 +633,90 @@ export const listSlaMisses = <ThrowOnError extends boolean = false>(options?: Op
 export const listAlertDeliveries = <ThrowOnError extends boolean = false>(options?: Options<ListAlertDeliveriesData, ThrowOnError>) => (options?.client ?? client).get<ListAlertDeliveriesResponses, ListAlertDeliveriesErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/alertDeliveries',
+    ...options
+});
+
+/**
+ * Webhooks (secrets shown as "***")
+ *
+ * Roles: admin.
+ */
+export const listWebhooks = <ThrowOnError extends boolean = false>(options?: Options<ListWebhooksData, ThrowOnError>) => (options?.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks',
+    ...options
+});
+
+/**
+ * Register a webhook for state changes (URL, event kinds, optional DAG filter, secret or secretRef)
+ *
+ * Roles: admin.
+ */
+export const createWebhook = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookData, ThrowOnError>) => (options.client ?? client).post<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a webhook and its delivery log
+ *
+ * Roles: admin.
+ */
+export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookData, ThrowOnError>) => (options.client ?? client).delete<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}',
+    ...options
+});
+
+/**
+ * One webhook
+ *
+ * Roles: admin.
+ */
+export const getWebhook = <ThrowOnError extends boolean = false>(options: Options<GetWebhookData, ThrowOnError>) => (options.client ?? client).get<GetWebhookResponses, GetWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}',
+    ...options
+});
+
+/**
+ * Change a webhook; {"enabled": true} re-enables a disabled one and retries what waits
+ *
+ * Roles: admin.
+ */
+export const patchWebhook = <ThrowOnError extends boolean = false>(options: Options<PatchWebhookData, ThrowOnError>) => (options.client ?? client).patch<PatchWebhookResponses, PatchWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The delivery log of a webhook, newest first
+ *
+ * Roles: admin.
+ */
+export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(options: Options<ListWebhookDeliveriesData, ThrowOnError>) => (options.client ?? client).get<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}/deliveries',
+    ...options
+});
+
+/**
+ * Send a delivery’s event again (same stream, sequence number and delivery id)
+ *
+ * Roles: admin.
+ */
+export const redeliverWebhookDelivery = <ThrowOnError extends boolean = false>(options: Options<RedeliverWebhookDeliveryData, ThrowOnError>) => (options.client ?? client).post<RedeliverWebhookDeliveryResponses, RedeliverWebhookDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
     ...options
 });

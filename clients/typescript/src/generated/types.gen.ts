@@ -348,6 +348,18 @@ export type CreatePoolRequest = {
     description?: string;
 };
 
+export type CreateWebhookRequest = {
+    url: string;
+    eventKinds: Array<'task_instance_state' | 'dag_run_state' | 'backfill_progress' | 'sla_miss'>;
+    /**
+     * Only events of these DAGs; empty or absent: every DAG
+     */
+    dagIds?: Array<string>;
+    secret?: string;
+    secretRef?: string;
+    description?: string;
+};
+
 /**
  * Any other type runs on a worker that leases it from its queue.
  */
@@ -921,6 +933,19 @@ export type PatchTaskInstanceRequest = {
     includeUpstream?: boolean;
     includeDownstream?: boolean;
     dryRun?: boolean;
+};
+
+export type PatchWebhookRequest = {
+    url?: string;
+    eventKinds?: Array<'task_instance_state' | 'dag_run_state' | 'backfill_progress' | 'sla_miss'>;
+    /**
+     * Only events of these DAGs; empty or absent: every DAG
+     */
+    dagIds?: Array<string>;
+    secret?: string | null;
+    secretRef?: string | null;
+    description?: string | null;
+    enabled?: boolean;
 };
 
 /**
@@ -1658,6 +1683,85 @@ export type VolumeMount = {
     subPath?: string;
     subPathExpr?: string;
     mountPropagation?: 'None' | 'HostToContainer' | 'Bidirectional';
+};
+
+export type Webhook = {
+    id: number;
+    url: string;
+    eventKinds: Array<'task_instance_state' | 'dag_run_state' | 'backfill_progress' | 'sla_miss'>;
+    /**
+     * Only events of these DAGs; empty: every DAG
+     */
+    dagIds: Array<string>;
+    /**
+     * "***" when deliveries are signed with a stored secret
+     */
+    secret: string | null;
+    /**
+     * Deliveries are signed with the environment variable WEFT_SECRET_<secretRef>
+     */
+    secretRef: string | null;
+    description: string | null;
+    enabled: boolean;
+    /**
+     * Every attempt since then has failed
+     */
+    failingSince: string | null;
+    disabledAt: string | null;
+    disabledReason: string | null;
+    createdAt: string;
+    updatedAt: string;
+    pendingDeliveries: number;
+    lastDeliveredAt: string | null;
+};
+
+export type WebhookDelivery = {
+    /**
+     * Delivery id (digits)
+     */
+    id: string;
+    webhookId: number;
+    /**
+     * The event stream (ti:<run row id>, run:<dag id>, backfill:<id>, sla:<dag id>)
+     */
+    stream: string;
+    /**
+     * The event’s sequence number in its stream
+     */
+    sequence: number;
+    kind: string;
+    dagId: string;
+    runId: string | null;
+    /**
+     * The first delivery of this event, when this is a redelivery
+     */
+    redeliveryOf: string | null;
+    state: 'pending' | 'delivered';
+    attempts: number;
+    nextAttemptAt: string;
+    lastError: string | null;
+    deliveredAt: string | null;
+    createdAt: string;
+};
+
+export type WebhookDeliveryPage = {
+    items: Array<WebhookDelivery>;
+    /**
+     * Number of items matching the filters, over all pages
+     */
+    totalEntries: number;
+    limit: number;
+    offset: number;
+};
+
+export type WebhookPage = {
+    items: Array<Webhook>;
+    /**
+     * Number of items matching the filters, over all pages
+     */
+    totalEntries: number;
+    limit: number;
+    offset: number;
 };
 
 export type Worker = {
@@ -4153,3 +4257,337 @@ export type ListAlertDeliveriesResponses = {
 };
 
 export type ListAlertDeliveriesResponse = ListAlertDeliveriesResponses[keyof ListAlertDeliveriesResponses];
+
+export type ListWebhooksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/webhooks';
+};
+
+export type ListWebhooksErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type ListWebhooksError = ListWebhooksErrors[keyof ListWebhooksErrors];
+
+export type ListWebhooksResponses = {
+    /**
+     * OK
+     */
+    200: WebhookPage;
+};
+
+export type ListWebhooksResponse = ListWebhooksResponses[keyof ListWebhooksResponses];
+
+export type CreateWebhookData = {
+    body: CreateWebhookRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v1/webhooks';
+};
+
+export type CreateWebhookErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
+     */
+    413: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type CreateWebhookError = CreateWebhookErrors[keyof CreateWebhookErrors];
+
+export type CreateWebhookResponses = {
+    /**
+     * Created
+     */
+    201: Webhook;
+};
+
+export type CreateWebhookResponse = CreateWebhookResponses[keyof CreateWebhookResponses];
+
+export type DeleteWebhookData = {
+    body?: never;
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}';
+};
+
+export type DeleteWebhookErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type DeleteWebhookError = DeleteWebhookErrors[keyof DeleteWebhookErrors];
+
+export type DeleteWebhookResponses = {
+    /**
+     * Done; no body
+     */
+    204: void;
+};
+
+export type DeleteWebhookResponse = DeleteWebhookResponses[keyof DeleteWebhookResponses];
+
+export type GetWebhookData = {
+    body?: never;
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}';
+};
+
+export type GetWebhookErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type GetWebhookError = GetWebhookErrors[keyof GetWebhookErrors];
+
+export type GetWebhookResponses = {
+    /**
+     * OK
+     */
+    200: Webhook;
+};
+
+export type GetWebhookResponse = GetWebhookResponses[keyof GetWebhookResponses];
+
+export type PatchWebhookData = {
+    body: PatchWebhookRequest;
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}';
+};
+
+export type PatchWebhookErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
+     */
+    413: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type PatchWebhookError = PatchWebhookErrors[keyof PatchWebhookErrors];
+
+export type PatchWebhookResponses = {
+    /**
+     * OK
+     */
+    200: Webhook;
+};
+
+export type PatchWebhookResponse = PatchWebhookResponses[keyof PatchWebhookResponses];
+
+export type ListWebhookDeliveriesData = {
+    body?: never;
+    path: {
+        id: number;
+    };
+    query?: {
+        limit?: number;
+        offset?: number;
+        state?: 'pending' | 'delivered';
+        stream?: string;
+    };
+    url: '/api/v1/webhooks/{id}/deliveries';
+};
+
+export type ListWebhookDeliveriesErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type ListWebhookDeliveriesError = ListWebhookDeliveriesErrors[keyof ListWebhookDeliveriesErrors];
+
+export type ListWebhookDeliveriesResponses = {
+    /**
+     * OK
+     */
+    200: WebhookDeliveryPage;
+};
+
+export type ListWebhookDeliveriesResponse = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
+
+export type RedeliverWebhookDeliveryData = {
+    body?: never;
+    path: {
+        id: number;
+        deliveryId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver';
+};
+
+export type RedeliverWebhookDeliveryErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type RedeliverWebhookDeliveryError = RedeliverWebhookDeliveryErrors[keyof RedeliverWebhookDeliveryErrors];
+
+export type RedeliverWebhookDeliveryResponses = {
+    /**
+     * Created
+     */
+    201: WebhookDelivery;
+};
+
+export type RedeliverWebhookDeliveryResponse = RedeliverWebhookDeliveryResponses[keyof RedeliverWebhookDeliveryResponses];

@@ -75,7 +75,9 @@ export const ModelName = {
   AuditLog: 'AuditLog',
   Event: 'Event',
   EventStream: 'EventStream',
-  EventListener: 'EventListener'
+  EventListener: 'EventListener',
+  Webhook: 'Webhook',
+  WebhookDelivery: 'WebhookDelivery'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -459,6 +461,47 @@ export const EventListenerScalarFieldEnum = {
 } as const
 
 export type EventListenerScalarFieldEnum = (typeof EventListenerScalarFieldEnum)[keyof typeof EventListenerScalarFieldEnum]
+
+
+export const WebhookScalarFieldEnum = {
+  id: 'id',
+  url: 'url',
+  eventKinds: 'eventKinds',
+  dagIds: 'dagIds',
+  secret: 'secret',
+  secretRef: 'secretRef',
+  description: 'description',
+  enabled: 'enabled',
+  failingSince: 'failingSince',
+  disabledAt: 'disabledAt',
+  disabledReason: 'disabledReason',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type WebhookScalarFieldEnum = (typeof WebhookScalarFieldEnum)[keyof typeof WebhookScalarFieldEnum]
+
+
+export const WebhookDeliveryScalarFieldEnum = {
+  id: 'id',
+  webhookId: 'webhookId',
+  eventId: 'eventId',
+  stream: 'stream',
+  seq: 'seq',
+  kind: 'kind',
+  dagId: 'dagId',
+  runId: 'runId',
+  payload: 'payload',
+  redeliveryOf: 'redeliveryOf',
+  state: 'state',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastError: 'lastError',
+  deliveredAt: 'deliveredAt',
+  createdAt: 'createdAt'
+} as const
+
+export type WebhookDeliveryScalarFieldEnum = (typeof WebhookDeliveryScalarFieldEnum)[keyof typeof WebhookDeliveryScalarFieldEnum]
 
 
 export const SortOrder = {
