@@ -5,7 +5,7 @@ import { signWebhookPayload } from '../alerts/channels/webhook.channel.js';
 import { resolveCallback } from '../alerts/domain/resolve-callback.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { Transactions } from '../database/transactions.js';
-import { EventsRepository } from '../events/events.repository.js';
+import { EventsOutbox } from '../events/events-outbox.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OutboundService } from '../outbound/outbound.service.js';
 import { SecretsService } from '../secrets/secrets.service.js';
@@ -32,7 +32,7 @@ export class DeliverWebhooksJob implements OnApplicationShutdown {
 
   constructor(
     private readonly repo: WebhooksRepository,
-    private readonly events: EventsRepository,
+    private readonly events: EventsOutbox,
     private readonly transactions: Transactions,
     private readonly audit: AuditService,
     private readonly secrets: SecretsService,
