@@ -64,8 +64,8 @@ export class ValidationError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  constructor(what: string, id: string) {
-    super('NOT_FOUND', `${what} '${id}' not found`);
+  constructor(what: string, id: string, message?: string) {
+    super('NOT_FOUND', message ?? `${what} '${id}' not found`);
   }
 }
 

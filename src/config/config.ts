@@ -81,6 +81,9 @@ const schema = z.object({
   WEFT_MAX_XCOM_BYTES: int(16, 16 * 1024 * 1024)
     .default(64 * 1024)
     .meta(doc('largest XCom map of one completion (JSON); larger is refused with `413`')),
+  WEFT_MAX_MAP_LENGTH: int(1, 100_000)
+    .default(1024)
+    .meta(doc('most task instances one mapped task may expand to (`expand`); a longer list fails the task')),
   WEFT_TASK_LOG_MAX_BYTES_PER_TRY: int(0, 1024 * 1024 * 1024)
     .default(10 * 1024 * 1024)
     .meta(doc('log bytes kept per task try; beyond it the oldest lines are dropped and a marker line says how many (`0` = no cap)')),
@@ -261,6 +264,8 @@ export type Config = {
   heartbeatIntervalSec: number;
   leaseMaxWaitSec: number;
   maxXcomBytes: number;
+  /** Most instances a mapped task expands to. */
+  maxMapLength: number;
   /** 0 = no cap. */
   taskLogMaxBytesPerTry: number;
   /** Where `weft worker` finds the API; `weft start` uses its own port. */
@@ -372,6 +377,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatIntervalSec: c.WEFT_HEARTBEAT_INTERVAL_SEC,
     leaseMaxWaitSec: c.WEFT_LEASE_MAX_WAIT_SEC,
     maxXcomBytes: c.WEFT_MAX_XCOM_BYTES,
+    maxMapLength: c.WEFT_MAX_MAP_LENGTH,
     taskLogMaxBytesPerTry: c.WEFT_TASK_LOG_MAX_BYTES_PER_TRY,
     apiUrl: c.WEFT_API_URL,
     apiKey: c.WEFT_API_KEY,

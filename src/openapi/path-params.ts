@@ -20,6 +20,7 @@ export const PATH_PARAMS: Record<string, z.ZodType> = {
   leaseId: z.uuid({ error: 'must be a lease id (UUID)' }),
   version: wholeNumber(1, INT32_MAX),
   tryNumber: wholeNumber(1, INT32_MAX),
+  mapIndex: wholeNumber(-1, INT32_MAX),
 };
 
 export function pathParamSchema(name: string, overrides: Record<string, z.ZodType> | undefined): z.ZodType | undefined {

@@ -82,6 +82,14 @@ const REST: Record<string, Recipe<Call>> = {
       return affected(f, a);
     },
   },
+  patchMappedTaskInstance: {
+    // One instance by its map index (−1: the unmapped task's own).
+    send: (f) => ({ method: 'PATCH', path: `${ti(f, 'extract')}/-1`, body: { newState: 'success' } }),
+    checks: (f, a) => {
+      expect(a.taskInstances).toEqual([expect.objectContaining({ taskId: 'extract', mapIndex: -1, state: 'success', previousState: 'failed' })]);
+      return affected(f, a);
+    },
+  },
   clearTaskInstances: {
     send: (f) => ({ method: 'POST', path: `/api/v1/dags/${f.dagId}/clearTaskInstances`, body: { taskIds: ['extract'], includeDownstream: true, dryRun: false } }),
     checks: (f, a) => {

@@ -15,8 +15,10 @@ import (
 
 // AffectedTaskInstance A task instance a clear or mark touched (or would touch, in a dry run) as it is after the action: `state` and `tryNumber` are those after it (in a dry run, the current ones), `previousState` the state it had before
 type AffectedTaskInstance struct {
-	RunId         string            `json:"runId"`
-	TaskId        string            `json:"taskId"`
+	RunId  string `json:"runId"`
+	TaskId string `json:"taskId"`
+	// −1 for an unmapped task
+	MapIndex      int32             `json:"mapIndex"`
 	State         TaskInstanceState `json:"state"`
 	PreviousState TaskInstanceState `json:"previousState"`
 	TryNumber     int32             `json:"tryNumber"`
@@ -26,10 +28,11 @@ type AffectedTaskInstance struct {
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewAffectedTaskInstance(runId string, taskId string, state TaskInstanceState, previousState TaskInstanceState, tryNumber int32) *AffectedTaskInstance {
+func NewAffectedTaskInstance(runId string, taskId string, mapIndex int32, state TaskInstanceState, previousState TaskInstanceState, tryNumber int32) *AffectedTaskInstance {
 	this := AffectedTaskInstance{}
 	this.RunId = runId
 	this.TaskId = taskId
+	this.MapIndex = mapIndex
 	this.State = state
 	this.PreviousState = previousState
 	this.TryNumber = tryNumber
@@ -90,6 +93,30 @@ func (o *AffectedTaskInstance) GetTaskIdOk() (*string, bool) {
 // SetTaskId sets field value
 func (o *AffectedTaskInstance) SetTaskId(v string) {
 	o.TaskId = v
+}
+
+// GetMapIndex returns the MapIndex field value
+func (o *AffectedTaskInstance) GetMapIndex() int32 {
+	if o == nil {
+		var ret int32
+		return ret
+	}
+
+	return o.MapIndex
+}
+
+// GetMapIndexOk returns a tuple with the MapIndex field value
+// and a boolean to check if the value has been set.
+func (o *AffectedTaskInstance) GetMapIndexOk() (*int32, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return &o.MapIndex, true
+}
+
+// SetMapIndex sets field value
+func (o *AffectedTaskInstance) SetMapIndex(v int32) {
+	o.MapIndex = v
 }
 
 // GetState returns the State field value
@@ -171,6 +198,9 @@ func (o AffectedTaskInstance) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["taskId"] = o.TaskId
+	}
+	if true {
+		toSerialize["mapIndex"] = o.MapIndex
 	}
 	if true {
 		toSerialize["state"] = o.State

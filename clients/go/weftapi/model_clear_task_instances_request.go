@@ -17,6 +17,7 @@ import (
 // ClearTaskInstancesRequest struct for ClearTaskInstancesRequest
 type ClearTaskInstancesRequest struct {
 	TaskIds           *[]string  `json:"taskIds,omitempty"`
+	MapIndexes        *[]int32   `json:"mapIndexes,omitempty"`
 	IncludeDownstream *bool      `json:"includeDownstream,omitempty"`
 	IncludeUpstream   *bool      `json:"includeUpstream,omitempty"`
 	States            *[]string  `json:"states,omitempty"`
@@ -90,6 +91,38 @@ func (o *ClearTaskInstancesRequest) HasTaskIds() bool {
 // SetTaskIds gets a reference to the given []string and assigns it to the TaskIds field.
 func (o *ClearTaskInstancesRequest) SetTaskIds(v []string) {
 	o.TaskIds = &v
+}
+
+// GetMapIndexes returns the MapIndexes field value if set, zero value otherwise.
+func (o *ClearTaskInstancesRequest) GetMapIndexes() []int32 {
+	if o == nil || o.MapIndexes == nil {
+		var ret []int32
+		return ret
+	}
+	return *o.MapIndexes
+}
+
+// GetMapIndexesOk returns a tuple with the MapIndexes field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ClearTaskInstancesRequest) GetMapIndexesOk() (*[]int32, bool) {
+	if o == nil || o.MapIndexes == nil {
+		return nil, false
+	}
+	return o.MapIndexes, true
+}
+
+// HasMapIndexes returns a boolean if a field has been set.
+func (o *ClearTaskInstancesRequest) HasMapIndexes() bool {
+	if o != nil && o.MapIndexes != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetMapIndexes gets a reference to the given []int32 and assigns it to the MapIndexes field.
+func (o *ClearTaskInstancesRequest) SetMapIndexes(v []int32) {
+	o.MapIndexes = &v
 }
 
 // GetIncludeDownstream returns the IncludeDownstream field value if set, zero value otherwise.
@@ -352,6 +385,9 @@ func (o ClearTaskInstancesRequest) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if o.TaskIds != nil {
 		toSerialize["taskIds"] = o.TaskIds
+	}
+	if o.MapIndexes != nil {
+		toSerialize["mapIndexes"] = o.MapIndexes
 	}
 	if o.IncludeDownstream != nil {
 		toSerialize["includeDownstream"] = o.IncludeDownstream

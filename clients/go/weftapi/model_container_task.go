@@ -33,24 +33,26 @@ type ContainerTask struct {
 	// Datasets this task updates when it succeeds.
 	Outlets *[]string `json:"outlets,omitempty"`
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
-	XcomPull          *[]string             `json:"xcomPull,omitempty"`
-	Doc               *string               `json:"doc,omitempty"`
-	Type              string                `json:"type"`
-	Image             *string               `json:"image,omitempty"`
-	ImagePullPolicy   *string               `json:"imagePullPolicy,omitempty"`
-	Command           *[]string             `json:"command,omitempty"`
-	Args              *[]string             `json:"args,omitempty"`
-	Env               *map[string]string    `json:"env,omitempty"`
-	Secrets           *[]interface{}        `json:"secrets,omitempty"`
-	Resources         *ResourceRequirements `json:"resources,omitempty"`
-	NodeSelector      *map[string]string    `json:"nodeSelector,omitempty"`
-	Tolerations       *[]Toleration         `json:"tolerations,omitempty"`
-	Volumes           *[]Volume             `json:"volumes,omitempty"`
-	VolumeMounts      *[]VolumeMount        `json:"volumeMounts,omitempty"`
-	ServiceAccount    *string               `json:"serviceAccount,omitempty"`
-	Namespace         *string               `json:"namespace,omitempty"`
-	StartupTimeoutSec *float32              `json:"startupTimeoutSec,omitempty"`
-	PodTemplate       *PodTemplate          `json:"podTemplate,omitempty"`
+	XcomPull *[]string `json:"xcomPull,omitempty"`
+	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+	Expand            *map[string]interface{} `json:"expand,omitempty"`
+	Doc               *string                 `json:"doc,omitempty"`
+	Type              string                  `json:"type"`
+	Image             *string                 `json:"image,omitempty"`
+	ImagePullPolicy   *string                 `json:"imagePullPolicy,omitempty"`
+	Command           *[]string               `json:"command,omitempty"`
+	Args              *[]string               `json:"args,omitempty"`
+	Env               *map[string]string      `json:"env,omitempty"`
+	Secrets           *[]interface{}          `json:"secrets,omitempty"`
+	Resources         *ResourceRequirements   `json:"resources,omitempty"`
+	NodeSelector      *map[string]string      `json:"nodeSelector,omitempty"`
+	Tolerations       *[]Toleration           `json:"tolerations,omitempty"`
+	Volumes           *[]Volume               `json:"volumes,omitempty"`
+	VolumeMounts      *[]VolumeMount          `json:"volumeMounts,omitempty"`
+	ServiceAccount    *string                 `json:"serviceAccount,omitempty"`
+	Namespace         *string                 `json:"namespace,omitempty"`
+	StartupTimeoutSec *float32                `json:"startupTimeoutSec,omitempty"`
+	PodTemplate       *PodTemplate            `json:"podTemplate,omitempty"`
 }
 
 // NewContainerTask instantiates a new ContainerTask object
@@ -546,6 +548,38 @@ func (o *ContainerTask) HasXcomPull() bool {
 // SetXcomPull gets a reference to the given []string and assigns it to the XcomPull field.
 func (o *ContainerTask) SetXcomPull(v []string) {
 	o.XcomPull = &v
+}
+
+// GetExpand returns the Expand field value if set, zero value otherwise.
+func (o *ContainerTask) GetExpand() map[string]interface{} {
+	if o == nil || o.Expand == nil {
+		var ret map[string]interface{}
+		return ret
+	}
+	return *o.Expand
+}
+
+// GetExpandOk returns a tuple with the Expand field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ContainerTask) GetExpandOk() (*map[string]interface{}, bool) {
+	if o == nil || o.Expand == nil {
+		return nil, false
+	}
+	return o.Expand, true
+}
+
+// HasExpand returns a boolean if a field has been set.
+func (o *ContainerTask) HasExpand() bool {
+	if o != nil && o.Expand != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetExpand gets a reference to the given map[string]interface{} and assigns it to the Expand field.
+func (o *ContainerTask) SetExpand(v map[string]interface{}) {
+	o.Expand = &v
 }
 
 // GetDoc returns the Doc field value if set, zero value otherwise.
@@ -1130,6 +1164,9 @@ func (o ContainerTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.XcomPull != nil {
 		toSerialize["xcomPull"] = o.XcomPull
+	}
+	if o.Expand != nil {
+		toSerialize["expand"] = o.Expand
 	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc

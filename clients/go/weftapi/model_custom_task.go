@@ -33,10 +33,12 @@ type CustomTask struct {
 	// Datasets this task updates when it succeeds.
 	Outlets *[]string `json:"outlets,omitempty"`
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
-	XcomPull *[]string               `json:"xcomPull,omitempty"`
-	Doc      *string                 `json:"doc,omitempty"`
-	Type     string                  `json:"type"`
-	Args     *map[string]interface{} `json:"args,omitempty"`
+	XcomPull *[]string `json:"xcomPull,omitempty"`
+	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+	Expand *map[string]interface{} `json:"expand,omitempty"`
+	Doc    *string                 `json:"doc,omitempty"`
+	Type   string                  `json:"type"`
+	Args   *map[string]interface{} `json:"args,omitempty"`
 }
 
 // NewCustomTask instantiates a new CustomTask object
@@ -534,6 +536,38 @@ func (o *CustomTask) SetXcomPull(v []string) {
 	o.XcomPull = &v
 }
 
+// GetExpand returns the Expand field value if set, zero value otherwise.
+func (o *CustomTask) GetExpand() map[string]interface{} {
+	if o == nil || o.Expand == nil {
+		var ret map[string]interface{}
+		return ret
+	}
+	return *o.Expand
+}
+
+// GetExpandOk returns a tuple with the Expand field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *CustomTask) GetExpandOk() (*map[string]interface{}, bool) {
+	if o == nil || o.Expand == nil {
+		return nil, false
+	}
+	return o.Expand, true
+}
+
+// HasExpand returns a boolean if a field has been set.
+func (o *CustomTask) HasExpand() bool {
+	if o != nil && o.Expand != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetExpand gets a reference to the given map[string]interface{} and assigns it to the Expand field.
+func (o *CustomTask) SetExpand(v map[string]interface{}) {
+	o.Expand = &v
+}
+
 // GetDoc returns the Doc field value if set, zero value otherwise.
 func (o *CustomTask) GetDoc() string {
 	if o == nil || o.Doc == nil {
@@ -668,6 +702,9 @@ func (o CustomTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.XcomPull != nil {
 		toSerialize["xcomPull"] = o.XcomPull
+	}
+	if o.Expand != nil {
+		toSerialize["expand"] = o.Expand
 	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc

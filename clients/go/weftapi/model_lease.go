@@ -21,7 +21,11 @@ type Lease struct {
 	RunId    string `json:"runId"`
 	TaskId   string `json:"taskId"`
 	TaskType string `json:"taskType"`
-	Queue    string `json:"queue"`
+	// Position among a mapped task's instances (0…n−1); −1 for an unmapped task
+	MapIndex int32 `json:"mapIndex"`
+	// A mapped instance's values of its task's `expand` keys; absent when unmapped
+	Expand *map[string]interface{} `json:"expand,omitempty"`
+	Queue  string                  `json:"queue"`
 	// 1 for the first attempt; with dag/run/task, the idempotency key of the attempt
 	TryNumber int32 `json:"tryNumber"`
 	MaxTries  int32 `json:"maxTries"`
@@ -46,13 +50,14 @@ type Lease struct {
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewLease(leaseId string, dagId string, runId string, taskId string, taskType string, queue string, tryNumber int32, maxTries int32, leaseExpiresAt time.Time, heartbeatIntervalSec int32, executionDeadline NullableTime, logicalDate time.Time, dataIntervalStart time.Time, dataIntervalEnd time.Time, params map[string]interface{}, conf map[string]interface{}, upstreamXcom map[string]map[string]interface{}, task map[string]interface{}) *Lease {
+func NewLease(leaseId string, dagId string, runId string, taskId string, taskType string, mapIndex int32, queue string, tryNumber int32, maxTries int32, leaseExpiresAt time.Time, heartbeatIntervalSec int32, executionDeadline NullableTime, logicalDate time.Time, dataIntervalStart time.Time, dataIntervalEnd time.Time, params map[string]interface{}, conf map[string]interface{}, upstreamXcom map[string]map[string]interface{}, task map[string]interface{}) *Lease {
 	this := Lease{}
 	this.LeaseId = leaseId
 	this.DagId = dagId
 	this.RunId = runId
 	this.TaskId = taskId
 	this.TaskType = taskType
+	this.MapIndex = mapIndex
 	this.Queue = queue
 	this.TryNumber = tryNumber
 	this.MaxTries = maxTries
@@ -195,6 +200,62 @@ func (o *Lease) GetTaskTypeOk() (*string, bool) {
 // SetTaskType sets field value
 func (o *Lease) SetTaskType(v string) {
 	o.TaskType = v
+}
+
+// GetMapIndex returns the MapIndex field value
+func (o *Lease) GetMapIndex() int32 {
+	if o == nil {
+		var ret int32
+		return ret
+	}
+
+	return o.MapIndex
+}
+
+// GetMapIndexOk returns a tuple with the MapIndex field value
+// and a boolean to check if the value has been set.
+func (o *Lease) GetMapIndexOk() (*int32, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return &o.MapIndex, true
+}
+
+// SetMapIndex sets field value
+func (o *Lease) SetMapIndex(v int32) {
+	o.MapIndex = v
+}
+
+// GetExpand returns the Expand field value if set, zero value otherwise.
+func (o *Lease) GetExpand() map[string]interface{} {
+	if o == nil || o.Expand == nil {
+		var ret map[string]interface{}
+		return ret
+	}
+	return *o.Expand
+}
+
+// GetExpandOk returns a tuple with the Expand field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Lease) GetExpandOk() (*map[string]interface{}, bool) {
+	if o == nil || o.Expand == nil {
+		return nil, false
+	}
+	return o.Expand, true
+}
+
+// HasExpand returns a boolean if a field has been set.
+func (o *Lease) HasExpand() bool {
+	if o != nil && o.Expand != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetExpand gets a reference to the given map[string]interface{} and assigns it to the Expand field.
+func (o *Lease) SetExpand(v map[string]interface{}) {
+	o.Expand = &v
 }
 
 // GetQueue returns the Queue field value
@@ -527,6 +588,12 @@ func (o Lease) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["taskType"] = o.TaskType
+	}
+	if true {
+		toSerialize["mapIndex"] = o.MapIndex
+	}
+	if o.Expand != nil {
+		toSerialize["expand"] = o.Expand
 	}
 	if true {
 		toSerialize["queue"] = o.Queue

@@ -34,14 +34,18 @@ type ShellTask struct {
 	Outlets *[]string `json:"outlets,omitempty"`
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
 	XcomPull *[]string `json:"xcomPull,omitempty"`
-	Doc      *string   `json:"doc,omitempty"`
-	Type     string    `json:"type"`
+	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+	Expand *map[string]interface{} `json:"expand,omitempty"`
+	Doc    *string                 `json:"doc,omitempty"`
+	Type   string                  `json:"type"`
 	// Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.
 	Command *string `json:"command,omitempty"`
 	// Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.
 	Argv *[]string          `json:"argv,omitempty"`
 	Env  *map[string]string `json:"env,omitempty"`
 	Cwd  *string            `json:"cwd,omitempty"`
+	// How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.
+	XcomFormat *string `json:"xcomFormat,omitempty"`
 }
 
 // NewShellTask instantiates a new ShellTask object
@@ -539,6 +543,38 @@ func (o *ShellTask) SetXcomPull(v []string) {
 	o.XcomPull = &v
 }
 
+// GetExpand returns the Expand field value if set, zero value otherwise.
+func (o *ShellTask) GetExpand() map[string]interface{} {
+	if o == nil || o.Expand == nil {
+		var ret map[string]interface{}
+		return ret
+	}
+	return *o.Expand
+}
+
+// GetExpandOk returns a tuple with the Expand field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ShellTask) GetExpandOk() (*map[string]interface{}, bool) {
+	if o == nil || o.Expand == nil {
+		return nil, false
+	}
+	return o.Expand, true
+}
+
+// HasExpand returns a boolean if a field has been set.
+func (o *ShellTask) HasExpand() bool {
+	if o != nil && o.Expand != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetExpand gets a reference to the given map[string]interface{} and assigns it to the Expand field.
+func (o *ShellTask) SetExpand(v map[string]interface{}) {
+	o.Expand = &v
+}
+
 // GetDoc returns the Doc field value if set, zero value otherwise.
 func (o *ShellTask) GetDoc() string {
 	if o == nil || o.Doc == nil {
@@ -723,6 +759,38 @@ func (o *ShellTask) SetCwd(v string) {
 	o.Cwd = &v
 }
 
+// GetXcomFormat returns the XcomFormat field value if set, zero value otherwise.
+func (o *ShellTask) GetXcomFormat() string {
+	if o == nil || o.XcomFormat == nil {
+		var ret string
+		return ret
+	}
+	return *o.XcomFormat
+}
+
+// GetXcomFormatOk returns a tuple with the XcomFormat field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ShellTask) GetXcomFormatOk() (*string, bool) {
+	if o == nil || o.XcomFormat == nil {
+		return nil, false
+	}
+	return o.XcomFormat, true
+}
+
+// HasXcomFormat returns a boolean if a field has been set.
+func (o *ShellTask) HasXcomFormat() bool {
+	if o != nil && o.XcomFormat != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetXcomFormat gets a reference to the given string and assigns it to the XcomFormat field.
+func (o *ShellTask) SetXcomFormat(v string) {
+	o.XcomFormat = &v
+}
+
 func (o ShellTask) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if true {
@@ -770,6 +838,9 @@ func (o ShellTask) MarshalJSON() ([]byte, error) {
 	if o.XcomPull != nil {
 		toSerialize["xcomPull"] = o.XcomPull
 	}
+	if o.Expand != nil {
+		toSerialize["expand"] = o.Expand
+	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc
 	}
@@ -787,6 +858,9 @@ func (o ShellTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.Cwd != nil {
 		toSerialize["cwd"] = o.Cwd
+	}
+	if o.XcomFormat != nil {
+		toSerialize["xcomFormat"] = o.XcomFormat
 	}
 	return json.Marshal(toSerialize)
 }

@@ -34,9 +34,11 @@ type SqlTask struct {
 	Outlets *[]string `json:"outlets,omitempty"`
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
 	XcomPull *[]string `json:"xcomPull,omitempty"`
-	Doc      *string   `json:"doc,omitempty"`
-	Type     string    `json:"type"`
-	Sql      string    `json:"sql"`
+	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+	Expand *map[string]interface{} `json:"expand,omitempty"`
+	Doc    *string                 `json:"doc,omitempty"`
+	Type   string                  `json:"type"`
+	Sql    string                  `json:"sql"`
 	// Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.
 	Parameters *[]interface{} `json:"parameters,omitempty"`
 	// Connection id or database URL.
@@ -539,6 +541,38 @@ func (o *SqlTask) SetXcomPull(v []string) {
 	o.XcomPull = &v
 }
 
+// GetExpand returns the Expand field value if set, zero value otherwise.
+func (o *SqlTask) GetExpand() map[string]interface{} {
+	if o == nil || o.Expand == nil {
+		var ret map[string]interface{}
+		return ret
+	}
+	return *o.Expand
+}
+
+// GetExpandOk returns a tuple with the Expand field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *SqlTask) GetExpandOk() (*map[string]interface{}, bool) {
+	if o == nil || o.Expand == nil {
+		return nil, false
+	}
+	return o.Expand, true
+}
+
+// HasExpand returns a boolean if a field has been set.
+func (o *SqlTask) HasExpand() bool {
+	if o != nil && o.Expand != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetExpand gets a reference to the given map[string]interface{} and assigns it to the Expand field.
+func (o *SqlTask) SetExpand(v map[string]interface{}) {
+	o.Expand = &v
+}
+
 // GetDoc returns the Doc field value if set, zero value otherwise.
 func (o *SqlTask) GetDoc() string {
 	if o == nil || o.Doc == nil {
@@ -729,6 +763,9 @@ func (o SqlTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.XcomPull != nil {
 		toSerialize["xcomPull"] = o.XcomPull
+	}
+	if o.Expand != nil {
+		toSerialize["expand"] = o.Expand
 	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc

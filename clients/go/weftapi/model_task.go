@@ -34,16 +34,20 @@ type Task struct {
 	Outlets *[]string `json:"outlets,omitempty"`
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
 	XcomPull *[]string `json:"xcomPull,omitempty"`
-	Doc      *string   `json:"doc,omitempty"`
-	Type     string    `json:"type"`
+	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+	Expand *map[string]interface{} `json:"expand,omitempty"`
+	Doc    *string                 `json:"doc,omitempty"`
+	Type   string                  `json:"type"`
 	// Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.
 	Command *interface{} `json:"command,omitempty"`
 	// Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.
-	Argv    *[]string          `json:"argv,omitempty"`
-	Env     *map[string]string `json:"env,omitempty"`
-	Cwd     *string            `json:"cwd,omitempty"`
-	Request *HttpTaskRequest   `json:"request,omitempty"`
-	Sql     *string            `json:"sql,omitempty"`
+	Argv *[]string          `json:"argv,omitempty"`
+	Env  *map[string]string `json:"env,omitempty"`
+	Cwd  *string            `json:"cwd,omitempty"`
+	// How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.
+	XcomFormat *string          `json:"xcomFormat,omitempty"`
+	Request    *HttpTaskRequest `json:"request,omitempty"`
+	Sql        *string          `json:"sql,omitempty"`
 	// Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.
 	Parameters *[]interface{} `json:"parameters,omitempty"`
 	// Connection id or database URL.
@@ -572,6 +576,38 @@ func (o *Task) SetXcomPull(v []string) {
 	o.XcomPull = &v
 }
 
+// GetExpand returns the Expand field value if set, zero value otherwise.
+func (o *Task) GetExpand() map[string]interface{} {
+	if o == nil || o.Expand == nil {
+		var ret map[string]interface{}
+		return ret
+	}
+	return *o.Expand
+}
+
+// GetExpandOk returns a tuple with the Expand field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetExpandOk() (*map[string]interface{}, bool) {
+	if o == nil || o.Expand == nil {
+		return nil, false
+	}
+	return o.Expand, true
+}
+
+// HasExpand returns a boolean if a field has been set.
+func (o *Task) HasExpand() bool {
+	if o != nil && o.Expand != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetExpand gets a reference to the given map[string]interface{} and assigns it to the Expand field.
+func (o *Task) SetExpand(v map[string]interface{}) {
+	o.Expand = &v
+}
+
 // GetDoc returns the Doc field value if set, zero value otherwise.
 func (o *Task) GetDoc() string {
 	if o == nil || o.Doc == nil {
@@ -754,6 +790,38 @@ func (o *Task) HasCwd() bool {
 // SetCwd gets a reference to the given string and assigns it to the Cwd field.
 func (o *Task) SetCwd(v string) {
 	o.Cwd = &v
+}
+
+// GetXcomFormat returns the XcomFormat field value if set, zero value otherwise.
+func (o *Task) GetXcomFormat() string {
+	if o == nil || o.XcomFormat == nil {
+		var ret string
+		return ret
+	}
+	return *o.XcomFormat
+}
+
+// GetXcomFormatOk returns a tuple with the XcomFormat field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetXcomFormatOk() (*string, bool) {
+	if o == nil || o.XcomFormat == nil {
+		return nil, false
+	}
+	return o.XcomFormat, true
+}
+
+// HasXcomFormat returns a boolean if a field has been set.
+func (o *Task) HasXcomFormat() bool {
+	if o != nil && o.XcomFormat != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetXcomFormat gets a reference to the given string and assigns it to the XcomFormat field.
+func (o *Task) SetXcomFormat(v string) {
+	o.XcomFormat = &v
 }
 
 // GetRequest returns the Request field value if set, zero value otherwise.
@@ -1582,6 +1650,9 @@ func (o Task) MarshalJSON() ([]byte, error) {
 	if o.XcomPull != nil {
 		toSerialize["xcomPull"] = o.XcomPull
 	}
+	if o.Expand != nil {
+		toSerialize["expand"] = o.Expand
+	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc
 	}
@@ -1599,6 +1670,9 @@ func (o Task) MarshalJSON() ([]byte, error) {
 	}
 	if o.Cwd != nil {
 		toSerialize["cwd"] = o.Cwd
+	}
+	if o.XcomFormat != nil {
+		toSerialize["xcomFormat"] = o.XcomFormat
 	}
 	if o.Request != nil {
 		toSerialize["request"] = o.Request

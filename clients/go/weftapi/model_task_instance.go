@@ -16,9 +16,11 @@ import (
 
 // TaskInstance struct for TaskInstance
 type TaskInstance struct {
-	DagId          string            `json:"dagId"`
-	RunId          string            `json:"runId"`
-	TaskId         string            `json:"taskId"`
+	DagId  string `json:"dagId"`
+	RunId  string `json:"runId"`
+	TaskId string `json:"taskId"`
+	// Position among a mapped task's instances (0…n−1); −1 for an unmapped task
+	MapIndex       int32             `json:"mapIndex"`
 	State          TaskInstanceState `json:"state"`
 	TryNumber      int32             `json:"tryNumber"`
 	MaxTries       int32             `json:"maxTries"`
@@ -42,11 +44,12 @@ type TaskInstance struct {
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewTaskInstance(dagId string, runId string, taskId string, state TaskInstanceState, tryNumber int32, maxTries int32, taskType string, queue string, pool string, poolSlots int32, priorityWeight int32, logicalDate time.Time, scheduledAt NullableTime, queuedAt NullableTime, startDate NullableTime, endDate NullableTime, nextRetryAt NullableTime, lastError NullableString, durationSec NullableFloat32, tries []TaskInstanceTry) *TaskInstance {
+func NewTaskInstance(dagId string, runId string, taskId string, mapIndex int32, state TaskInstanceState, tryNumber int32, maxTries int32, taskType string, queue string, pool string, poolSlots int32, priorityWeight int32, logicalDate time.Time, scheduledAt NullableTime, queuedAt NullableTime, startDate NullableTime, endDate NullableTime, nextRetryAt NullableTime, lastError NullableString, durationSec NullableFloat32, tries []TaskInstanceTry) *TaskInstance {
 	this := TaskInstance{}
 	this.DagId = dagId
 	this.RunId = runId
 	this.TaskId = taskId
+	this.MapIndex = mapIndex
 	this.State = state
 	this.TryNumber = tryNumber
 	this.MaxTries = maxTries
@@ -145,6 +148,30 @@ func (o *TaskInstance) GetTaskIdOk() (*string, bool) {
 // SetTaskId sets field value
 func (o *TaskInstance) SetTaskId(v string) {
 	o.TaskId = v
+}
+
+// GetMapIndex returns the MapIndex field value
+func (o *TaskInstance) GetMapIndex() int32 {
+	if o == nil {
+		var ret int32
+		return ret
+	}
+
+	return o.MapIndex
+}
+
+// GetMapIndexOk returns a tuple with the MapIndex field value
+// and a boolean to check if the value has been set.
+func (o *TaskInstance) GetMapIndexOk() (*int32, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return &o.MapIndex, true
+}
+
+// SetMapIndex sets field value
+func (o *TaskInstance) SetMapIndex(v int32) {
+	o.MapIndex = v
 }
 
 // GetState returns the State field value
@@ -579,6 +606,9 @@ func (o TaskInstance) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["taskId"] = o.TaskId
+	}
+	if true {
+		toSerialize["mapIndex"] = o.MapIndex
 	}
 	if true {
 		toSerialize["state"] = o.State

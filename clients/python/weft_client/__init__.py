@@ -100,6 +100,7 @@ from weft_client.models.mark_task_instance_result import MarkTaskInstanceResult
 from weft_client.models.noop_task import NoopTask
 from weft_client.models.patch_dag_request import PatchDagRequest
 from weft_client.models.patch_dag_run_request import PatchDagRunRequest
+from weft_client.models.patch_mapped_task_instance_request import PatchMappedTaskInstanceRequest
 from weft_client.models.patch_pool_request import PatchPoolRequest
 from weft_client.models.patch_task_instance_request import PatchTaskInstanceRequest
 from weft_client.models.patch_webhook_request import PatchWebhookRequest

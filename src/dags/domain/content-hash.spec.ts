@@ -85,3 +85,19 @@ describe(canonicalJson.name, () => {
     expect(canonicalJson({ b: [{ z: 1, a: 2 }, 3], a: { d: undefined, c: null } })).toBe('{"a":{"c":null},"b":[{"a":2,"z":1},3]}');
   });
 });
+
+describe('documents without dynamic pipelines', () => {
+  it('keep the content hash they had before expand, branch and groups existed (pinned)', () => {
+    const plain = {
+      dagId: 'h',
+      schedule: null,
+      tasks: [
+        { taskId: 'a', type: 'shell', command: 'echo 1' },
+        { taskId: 'b', type: 'noop', dependsOn: ['a'], triggerRule: 'all_done' },
+        { taskId: 'c', type: 'load', args: { x: 1 } },
+      ],
+    };
+    // Computed by the release before task mapping (a6bdae6) with the identity fingerprint.
+    expect(dagContentHash(normalise(plain), (s) => s)).toBe('dca5a0e81ee6c76080c244b4717713ca1e8ee09a1a246f543d9c26c002ce7bc9');
+  });
+});

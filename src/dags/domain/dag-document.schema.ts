@@ -171,6 +171,43 @@ const slaCallbackSchema = doc(
   { id: 'SlaCallback' },
 );
 
+/** Names of `expand` keys: what a template reads as `{{ expand.<key> }}`. */
+export const EXPAND_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+
+export const expandSourceSchema = doc(
+  z.union(
+    [
+      z.array(jsonValue),
+      z.strictObject({
+        xcomPull: z.strictObject({
+          taskId: idSchema,
+          key: doc(z.string().min(1).max(250).optional(), { description: "The XCom key; default 'return_value'." }),
+        }),
+      }),
+    ],
+    { error: 'must be a list of values, or {"xcomPull": {"taskId": "<a task this one depends on>", "key": "return_value"}}' },
+  ),
+  {
+    id: 'ExpandSource',
+    description:
+      "The values of one `expand` key: a literal list, or an upstream task's XCom (a list; a mapped task's XCom is the " +
+      'list of its instances\' values, in map index order).',
+  },
+);
+
+const expandSchema = doc(
+  z
+    .record(z.string().regex(EXPAND_KEY_PATTERN, { error: 'must be a name of letters, digits and "_" (not starting with a digit)' }), expandSourceSchema)
+    .refine((e) => Object.keys(e).length > 0, { error: 'must name at least one key' }),
+  {
+    description:
+      'Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical ' +
+      'order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and ' +
+      '`{{ map_index }}`. An empty list skips the task.',
+    examples: [{ file: { xcomPull: { taskId: 'list_files' } } }, { region: ['eu', 'us'] }],
+  },
+);
+
 const taskCommonShape = {
   taskId: idSchema,
   dependsOn: doc(z.array(idSchema).default(() => []), { description: 'Ids of the tasks that must run first.' }),
@@ -194,6 +231,7 @@ const taskCommonShape = {
   xcomPull: doc(z.array(idSchema).optional(), {
     description: 'Upstream tasks (direct or transitive) whose XCom this task receives.',
   }),
+  expand: expandSchema.optional(),
   doc: z.string().optional(),
 };
 
@@ -209,6 +247,9 @@ export const shellTaskSchema = doc(
     }),
     env: z.record(z.string(), z.string()).optional(),
     cwd: nonEmpty.optional(),
+    xcomFormat: doc(z.enum(['string', 'json']).optional(), {
+      description: "How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.",
+    }),
   }),
   { id: 'ShellTask' },
 );

@@ -155,6 +155,33 @@ function taskRuleIssues(rawTasks: readonly unknown[]): DagValidationIssue[] {
       }
     }
     issues.push(...sensorStateIssues(view));
+    issues.push(...expandIssues(view, firstIndex, ids));
+  }
+  return issues;
+}
+
+/**
+ * A mapped task expands over its direct upstream tasks' XCom (known once they are done), so `expand.*.xcomPull.taskId`
+ * must be in its dependsOn; a sensor cannot be mapped.
+ */
+function expandIssues({ task, index, taskId }: TaskView, firstIndex: Map<string, number>, ids: string[]): DagValidationIssue[] {
+  if (!isRecord(task.expand)) return [];
+  const issues: DagValidationIssue[] = [];
+  if (task.type === 'external_task') {
+    issues.push({ path: formatIssuePath(['tasks', index, 'expand']), message: 'an external_task sensor cannot be mapped' });
+  }
+  const dependsOn = Array.isArray(task.dependsOn) ? task.dependsOn : [];
+  for (const [key, source] of Object.entries(task.expand)) {
+    if (!isRecord(source) || !isRecord(source.xcomPull) || typeof source.xcomPull.taskId !== 'string') continue;
+    const from = source.xcomPull.taskId;
+    const path = formatIssuePath(['tasks', index, 'expand', key, 'xcomPull', 'taskId']);
+    if (!firstIndex.has(from)) {
+      if (ID_PATTERN.test(from)) issues.push({ path, message: `unknown task '${from}'${didYouMean(from, ids)}` });
+    } else if (from === taskId) {
+      issues.push({ path, message: 'a task cannot expand over its own XCom' });
+    } else if (!dependsOn.includes(from)) {
+      issues.push({ path, message: `'${from}' must be in dependsOn: a task expands over the XCom of tasks it directly depends on` });
+    }
   }
   return issues;
 }

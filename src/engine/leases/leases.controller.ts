@@ -151,4 +151,40 @@ export class LeasesController {
   xcom(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Param('key') key: string) {
     return this.data.xcom(dagId, runId, taskId, key);
   }
+
+  @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/:mapIndex/logs')
+  @CanRead()
+  @ApiOperation({ operationId: 'getMappedTaskLogs', summary: 'Log lines of one mapped task instance, all tries (or ?tryNumber=n)' })
+  @ApiContract({ query: logsQuery, responses: { 200: logLinePage } })
+  mappedTaskLogs(
+    @Param('dagId') dagId: string,
+    @Param('runId') runId: string,
+    @Param('taskId') taskId: string,
+    @Param('mapIndex') mapIndex: string,
+    @Query() query: unknown,
+  ) {
+    return this.data.logs(dagId, runId, taskId, parseInput(logsQuery, query), Number(mapIndex));
+  }
+
+  @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/:mapIndex/xcomEntries')
+  @CanRead()
+  @ApiOperation({ operationId: 'listMappedXcomEntries', summary: 'XCom values published by one mapped task instance' })
+  @ApiContract({ responses: { 200: xcomEntryList } })
+  mappedXcoms(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Param('mapIndex') mapIndex: string) {
+    return this.data.xcoms(dagId, runId, taskId, Number(mapIndex));
+  }
+
+  @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/:mapIndex/xcomEntries/:key')
+  @CanRead()
+  @ApiOperation({ operationId: 'getMappedXcomEntry', summary: 'One XCom value of one mapped task instance' })
+  @ApiContract({ responses: { 200: xcomEntry } })
+  mappedXcom(
+    @Param('dagId') dagId: string,
+    @Param('runId') runId: string,
+    @Param('taskId') taskId: string,
+    @Param('mapIndex') mapIndex: string,
+    @Param('key') key: string,
+  ) {
+    return this.data.xcom(dagId, runId, taskId, key, Number(mapIndex));
+  }
 }

@@ -194,16 +194,36 @@ export class LeasesRepository {
     });
   }
 
-  async upstreamXcom(db: Queryable, dagRunId: number, taskIds: string[]): Promise<Record<string, Record<string, unknown>>> {
+  /**
+   * The XCom of a run's tasks, by task id and key. A mapped task's value under each key is the list of its
+   * instances' values in map index order (`mapped`: the ids of the mapped tasks among `taskIds`).
+   */
+  async upstreamXcom(db: Queryable, dagRunId: number, taskIds: string[], mapped: ReadonlySet<string> = new Set()): Promise<Record<string, Record<string, unknown>>> {
     if (!taskIds.length) return {};
     const { rows } = await db.query<{ task_id: string; key: string; value: unknown }>({
       name: 'weft_upstream_xcom',
       text: `SELECT x.task_id, x.key, x.value FROM xcom x JOIN task_instances ti ON ti.id = x.task_instance_id
-       WHERE ti.dag_run_id = $1 AND x.task_id = ANY($2::text[])`,
+       WHERE ti.dag_run_id = $1 AND x.task_id = ANY($2::text[])
+       ORDER BY ti.map_index`,
       values: [dagRunId, taskIds],
     });
     const out: Record<string, Record<string, unknown>> = {};
-    for (const r of rows) (out[r.task_id] ??= {})[r.key] = r.value;
+    for (const r of rows) {
+      const entries = (out[r.task_id] ??= {});
+      if (mapped.has(r.task_id)) ((entries[r.key] ??= []) as unknown[]).push(r.value);
+      else entries[r.key] = r.value;
+    }
     return out;
+  }
+
+  /** Map index and `expand` values of mapped task instances, by task instance id. */
+  async mappedInstances(db: Queryable, ids: number[]): Promise<Map<number, { mapIndex: number; expand: Record<string, unknown> | null }>> {
+    if (!ids.length) return new Map();
+    const { rows } = await db.query<{ id: number; map_index: number; expand_values: Record<string, unknown> | null }>({
+      name: 'weft_mapped_instances',
+      text: 'SELECT id, map_index, expand_values FROM task_instances WHERE id = ANY($1::int[])',
+      values: [ids],
+    });
+    return new Map(rows.map((r) => [r.id, { mapIndex: r.map_index, expand: r.expand_values }]));
   }
 }

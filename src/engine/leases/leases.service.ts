@@ -36,6 +36,10 @@ export type Lease = {
   runId: string;
   taskId: string;
   taskType: string;
+  /** Position among a mapped task's instances (0…n−1); −1 for an unmapped task. */
+  mapIndex: number;
+  /** A mapped instance's values of its task's `expand` keys; absent when unmapped. */
+  expand?: Record<string, unknown>;
   queue: string;
   tryNumber: number;
   maxTries: number;
@@ -184,30 +188,42 @@ export class LeasesService implements BeforeApplicationShutdown {
   /** Tasks claimed for a request (by its own claim or a hand-off), rendered for the worker. */
   private async accept(tasks: ClaimedTask[], now: Date): Promise<Lease[]> {
     const leases: Lease[] = [];
+    // Instances of mapped tasks carry their map index and expand values (one statement for the batch; none without).
+    const mappedIds: number[] = [];
+    for (const c of tasks) {
+      if ((await this.engine.version(this.pool, c.dagVersionId)).tasks.get(c.taskId)?.expand) mappedIds.push(c.taskInstanceId);
+    }
+    const mapped = await this.leases.mappedInstances(this.pool, mappedIds);
     for (const c of tasks) {
       this.claimedHere.set(c.leaseId, { dagVersionId: c.dagVersionId, taskId: c.taskId, tryNumber: c.tryNumber, maxTries: c.maxTries });
       this.metrics.leasesGranted.inc({ queue: c.queue });
       if (c.queuedAt) this.metrics.dispatchLatency.observe({ queue: c.queue }, Math.max(0, now.getTime() - c.queuedAt.getTime()) / 1000);
-      const lease = await this.render(c);
+      const lease = await this.render(c, mapped.get(c.taskInstanceId));
       if (lease) leases.push(lease);
     }
     return leases;
   }
 
   /** Renders a claimed task; a template error fails the attempt (not retryable: the same input fails again). */
-  private async render(c: ClaimedTask): Promise<Lease | null> {
-    const { doc } = await this.engine.version(this.pool, c.dagVersionId);
-    const task = doc.tasks.find((t) => t.taskId === c.taskId);
+  private async render(c: ClaimedTask, instance?: { mapIndex: number; expand: Record<string, unknown> | null }): Promise<Lease | null> {
+    const { doc, tasks } = await this.engine.version(this.pool, c.dagVersionId);
+    const task = tasks.get(c.taskId);
     try {
       if (!task) throw new Error(`task '${c.taskId}' is not in DAG version ${c.dagVersionId}`);
-      const upstreamXcom = await this.leases.upstreamXcom(this.pool, c.dagRunId, task.xcomPull ?? []);
-      const context = buildTemplateContext({ ...c, params: doc.params, conf: c.conf, xcom: upstreamXcom });
+      const pulls = task.xcomPull ?? [];
+      const mappedUpstream = new Set(pulls.filter((id) => tasks.get(id)?.expand));
+      const upstreamXcom = await this.leases.upstreamXcom(this.pool, c.dagRunId, pulls, mappedUpstream);
+      const mapIndex = instance?.mapIndex ?? -1;
+      const expand = instance?.expand ?? undefined;
+      const context = buildTemplateContext({ ...c, params: doc.params, conf: c.conf, xcom: upstreamXcom, mapIndex, expand });
       return {
         leaseId: c.leaseId,
         dagId: c.dagId,
         runId: c.runId,
         taskId: c.taskId,
         taskType: c.taskType,
+        mapIndex,
+        ...(expand ? { expand } : {}),
         queue: c.queue,
         tryNumber: c.tryNumber,
         maxTries: c.maxTries,

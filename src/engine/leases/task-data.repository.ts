@@ -8,10 +8,10 @@ import type { LogLine, WorkerView, XcomEntry } from './domain/task-data.js';
 export class TaskDataRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
-  async taskInstanceId(dagId: string, runId: string, taskId: string): Promise<number | null> {
+  async taskInstanceId(dagId: string, runId: string, taskId: string, mapIndex = -1): Promise<number | null> {
     const { rows } = await this.pool.query<{ id: number }>(
-      'SELECT id FROM task_instances WHERE dag_id = $1 AND run_id = $2 AND task_id = $3',
-      [dagId, runId, taskId],
+      'SELECT id FROM task_instances WHERE dag_id = $1 AND run_id = $2 AND task_id = $3 AND map_index = $4',
+      [dagId, runId, taskId, mapIndex],
     );
     return rows[0]?.id ?? null;
   }

@@ -42,8 +42,8 @@ export class TaskDataService {
     });
   }
 
-  async xcoms(dagId: string, runId: string, taskId: string): Promise<{ items: XcomEntry[]; totalEntries: number }> {
-    const items = await this.repo.xcoms(await this.ti(dagId, runId, taskId));
+  async xcoms(dagId: string, runId: string, taskId: string, mapIndex = -1): Promise<{ items: XcomEntry[]; totalEntries: number }> {
+    const items = await this.repo.xcoms(await this.ti(dagId, runId, taskId, mapIndex));
     return { items, totalEntries: items.length };
   }
 
@@ -52,14 +52,20 @@ export class TaskDataService {
     return this.repo.xcomsOfTaskInstances(taskInstanceIds);
   }
 
-  async xcom(dagId: string, runId: string, taskId: string, key: string): Promise<XcomEntry> {
-    const entry = (await this.repo.xcoms(await this.ti(dagId, runId, taskId))).find((x) => x.key === key);
+  async xcom(dagId: string, runId: string, taskId: string, key: string, mapIndex = -1): Promise<XcomEntry> {
+    const entry = (await this.repo.xcoms(await this.ti(dagId, runId, taskId, mapIndex))).find((x) => x.key === key);
     if (!entry) throw new NotFoundError('XCom entry', `${dagId}/${runId}/${taskId}/${key}`);
     return entry;
   }
 
-  async logs(dagId: string, runId: string, taskId: string, q: { tryNumber?: number; limit: number; offset: number }): Promise<Page<LogLine>> {
-    const { items, total } = await this.repo.logs(await this.ti(dagId, runId, taskId), q.tryNumber, q.limit, q.offset);
+  async logs(
+    dagId: string,
+    runId: string,
+    taskId: string,
+    q: { tryNumber?: number; limit: number; offset: number },
+    mapIndex = -1,
+  ): Promise<Page<LogLine>> {
+    const { items, total } = await this.repo.logs(await this.ti(dagId, runId, taskId, mapIndex), q.tryNumber, q.limit, q.offset);
     return { items, totalEntries: total, limit: q.limit, offset: q.offset };
   }
 
@@ -69,13 +75,13 @@ export class TaskDataService {
   }
 
   /** The row id of a task instance (NOT_FOUND when there is none): what log tails and event streams are keyed by. */
-  taskInstanceRowId(dagId: string, runId: string, taskId: string): Promise<number> {
-    return this.ti(dagId, runId, taskId);
+  taskInstanceRowId(dagId: string, runId: string, taskId: string, mapIndex = -1): Promise<number> {
+    return this.ti(dagId, runId, taskId, mapIndex);
   }
 
-  private async ti(dagId: string, runId: string, taskId: string): Promise<number> {
-    const id = await this.repo.taskInstanceId(dagId, runId, taskId);
-    if (id === null) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`);
+  private async ti(dagId: string, runId: string, taskId: string, mapIndex = -1): Promise<number> {
+    const id = await this.repo.taskInstanceId(dagId, runId, taskId, mapIndex);
+    if (id === null) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}${mapIndex === -1 ? '' : `/${mapIndex}`}`);
     return id;
   }
 }

@@ -16,6 +16,8 @@ import { RunsService } from './runs.service.js';
 
 export type ClearRequest = {
   taskIds?: string[];
+  /** Only these instances of the tasks in taskIds (mapped tasks); their up/downstream tasks are cleared whole. */
+  mapIndexes?: number[];
   includeDownstream?: boolean;
   includeUpstream?: boolean;
   /** Only task instances in these states (after up/downstream expansion), e.g. failed and upstream_failed. */
@@ -30,7 +32,7 @@ export type ClearRequest = {
  * A task instance an action touched, as it is after the action (`state`, `tryNumber`), with the state it had
  * before. In a dry run nothing changes: both states are the current one.
  */
-export type AffectedTask = { runId: string; taskId: string; state: TaskState; previousState: TaskState; tryNumber: number };
+export type AffectedTask = { runId: string; taskId: string; mapIndex: number; state: TaskState; previousState: TaskState; tryNumber: number };
 
 /** Operators' changes to runs that already exist: clear, mark task instances, mark runs (Airflow's run control). */
 @Injectable()
@@ -60,7 +62,15 @@ export class RunControlService {
         if (!run) return [];
         const all = await this.runs.lockTaskInstancesOfRun(db, run.id);
         const selected = await this.select(db, run, all, req.taskIds, req);
-        const chosen = all.filter((ti) => selected.has(ti.taskId) && (!req.states || req.states.includes(ti.state)) && ti.state !== 'none');
+        // mapIndexes narrows the tasks named in taskIds to those instances; their up/downstream tasks are taken whole.
+        const named = new Set(req.taskIds ?? []);
+        const chosen = all.filter(
+          (ti) =>
+            selected.has(ti.taskId) &&
+            (!req.mapIndexes || !named.has(ti.taskId) || req.mapIndexes.includes(ti.mapIndex)) &&
+            (!req.states || req.states.includes(ti.state)) &&
+            ti.state !== 'none',
+        );
         if (req.dryRun || !chosen.length) return affectedAfter(run.runId, chosen, chosen);
         await this.engine.resetTasks(db, run, chosen, now, 'attempt ended: task cleared by an operator');
         await this.audit.record({ action: 'clear', target: `${dagId}/${run.runId}`, details: { taskIds: chosen.map((t) => t.taskId) } }, db);
@@ -76,7 +86,7 @@ export class RunControlService {
     dagId: string,
     runId: string,
     taskId: string,
-    req: { newState: 'success' | 'failed'; includeUpstream?: boolean; includeDownstream?: boolean; dryRun: boolean },
+    req: { newState: 'success' | 'failed'; includeUpstream?: boolean; includeDownstream?: boolean; dryRun: boolean; mapIndex?: number },
   ): Promise<{ dryRun: boolean; taskInstances: AffectedTask[]; runState: RunState }> {
     const now = this.clock.now();
     const run0 = await this.runs.findRunByRunId(this.pool, dagId, runId);
@@ -84,9 +94,11 @@ export class RunControlService {
     const result = await this.transactions.run(async (db) => {
       const run = (await this.runs.lockRun(db, run0.id))!;
       const all = await this.runs.lockTaskInstancesOfRun(db, run.id);
-      if (!all.some((ti) => ti.taskId === taskId)) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`);
+      // Without a map index, every instance of the task; with one, that instance (its up/downstream tasks whole).
+      const own = (ti: TaskInstanceRow) => ti.taskId === taskId && (req.mapIndex === undefined || ti.mapIndex === req.mapIndex);
+      if (!all.some(own)) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}${req.mapIndex === undefined ? '' : `/${req.mapIndex}`}`);
       const selected = await this.select(db, run, all, [taskId], req);
-      const targets = all.filter((ti) => selected.has(ti.taskId) && ti.state !== req.newState && ti.state !== 'removed');
+      const targets = all.filter((ti) => (ti.taskId === taskId ? own(ti) : selected.has(ti.taskId)) && ti.state !== req.newState && ti.state !== 'removed');
       if (req.dryRun || !targets.length) return { affected: affectedAfter(runId, targets, targets), runState: run.state };
       const runState = await this.engine.markTasks(db, run, all, targets, req.newState, now);
       await this.audit.record({ action: `mark_${req.newState}`, target: `${dagId}/${runId}`, details: { taskIds: targets.map((t) => t.taskId) } }, db);
@@ -132,6 +144,6 @@ function affectedAfter(runId: string, before: TaskInstanceRow[], after: TaskInst
   const now = new Map(after.map((ti) => [ti.id, ti]));
   return before.map((ti) => {
     const current = now.get(ti.id) ?? ti;
-    return { runId, taskId: ti.taskId, state: current.state, previousState: ti.state, tryNumber: current.tryNumber };
+    return { runId, taskId: ti.taskId, mapIndex: ti.mapIndex, state: current.state, previousState: ti.state, tryNumber: current.tryNumber };
   });
 }

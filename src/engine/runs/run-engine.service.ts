@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG, type Config } from '../../config/config.js';
 import type { Queryable } from '../../database/pg.js';
 import type { UnitOfWork } from '../../database/unit-of-work.js';
 import type { DagDocument } from '../../dags/domain/dag-document.schema.js';
@@ -6,6 +7,7 @@ import { EngineEvents } from '../engine-events.js';
 import { LeaseHandOff } from '../leases/lease-hand-off.js';
 import { dagGraphIndex, taskSettings, type TaskSettings } from './domain/dag-tasks.js';
 import { deriveRunState } from './domain/derive-run-state.js';
+import { expandPulls, expandTask, type ExpandSource, type Expansion, type PulledXcom } from './domain/expand.js';
 import { LruCache } from './domain/lru-cache.js';
 import { applyChanges, replaceInstanceState, resolveDownstream, resolvePending, type Resolution, type TaskStateChange } from './domain/resolve.js';
 import { selectTasks } from './domain/select-tasks.js';
@@ -25,7 +27,13 @@ const VERSION_CACHE_SIZE = 4096;
 /** Task types the scheduler evaluates itself; they never occupy a worker or pool slot. */
 const SENSOR_TASK_TYPES = new Set(['external_task']);
 
-type VersionInfo = { doc: DagDocument; index: TaskGraphIndex; settings: Map<string, TaskSettings> };
+type VersionInfo = { doc: DagDocument; index: TaskGraphIndex; settings: Map<string, TaskSettings>; tasks: Map<string, DagDocument['tasks'][number]> };
+
+/**
+ * A resolution carried to its end: the plain changes, and the mapped tasks the engine expanded on the way (each with
+ * its outcome), in the order found.
+ */
+type Plan = { changes: TaskStateChange[]; expansions: { taskId: string; outcome: Expansion }[] };
 
 export type AttemptOutcome = { status: 'success' | 'failed'; error?: string | null; retryable?: boolean };
 
@@ -49,6 +57,7 @@ export class RunEngine {
     private readonly runs: RunsRepository,
     private readonly events: EngineEvents,
     private readonly handOff: LeaseHandOff,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async version(db: Queryable, versionId: number): Promise<VersionInfo> {
@@ -65,7 +74,12 @@ export class RunEngine {
   }
 
   private remember(versionId: number, doc: DagDocument): VersionInfo {
-    const info = { doc, index: dagGraphIndex(doc), settings: new Map(doc.tasks.map((t) => [t.taskId, taskSettings(doc, t)])) };
+    const info = {
+      doc,
+      index: dagGraphIndex(doc),
+      settings: new Map(doc.tasks.map((t) => [t.taskId, taskSettings(doc, t)])),
+      tasks: new Map(doc.tasks.map((t) => [t.taskId, t])),
+    };
     this.versions.set(versionId, info);
     return info;
   }
@@ -122,19 +136,20 @@ export class RunEngine {
     const started = unknown.length ? await this.runs.startedTaskStates(tx, unknown) : new Map<number, Map<string, TaskState[]>>();
     const changes: Parameters<RunsRepository['applyEvaluation']>[1] = [];
     const finishing: RunRow[] = [];
-    // A run that never started has every task in `none`: its changes are the same for every run of its version.
-    const fresh = new Map<number, { changes: TaskStateChange[]; finishes: boolean }>();
+    // A run that never started has every task in `none`: its changes are the same for every run of its version (an
+    // expansion there is over literal lists, also the same; each run gets its own instances).
+    const fresh = new Map<number, Plan & { finishes: boolean }>();
     for (const run of queued) {
       const { index } = await this.version(tx, run.dagVersionId);
       const known = started.get(run.id);
       let plan = known ? undefined : fresh.get(run.dagVersionId);
       if (!plan) {
         const states = new Map(index.topologicalOrder.map((taskId): [string, TaskState[]] => [taskId, known?.get(taskId) ?? ['none']]));
-        const pending = settled(resolvePending(index, states));
-        applyChanges(states, pending);
-        plan = { changes: pending, finishes: deriveRunState(states, index.leaves) !== 'running' };
+        const settled = await this.settle(tx, run, states, resolvePending(index, states));
+        plan = { ...settled, finishes: deriveRunState(states, index.leaves) !== 'running' };
         if (!known) fresh.set(run.dagVersionId, plan);
       }
+      await this.writeExpansions(tx, run, plan.expansions, now);
       for (const c of plan.changes) changes.push(await this.placeChange(tx, run, c));
       if (plan.finishes) finishing.push(run);
     }
@@ -238,7 +253,7 @@ export class RunEngine {
   private async reevaluate(tx: UnitOfWork, run: RunRow, now: Date): Promise<RunState> {
     const { index } = await this.version(tx, run.dagVersionId);
     const states = await this.runs.taskStates(tx, run.id);
-    return this.evaluateWith(tx, run, states, settled(resolvePending(index, states)), now);
+    return this.evaluateWith(tx, run, states, resolvePending(index, states), now);
   }
 
   /**
@@ -288,7 +303,7 @@ export class RunEngine {
     if (!states) return { state: to, runState: run.state };
     replaceInstanceState(states, ti.taskId, ti.state, to);
     const { index } = await this.version(tx, run.dagVersionId);
-    return { state: to, runState: await this.evaluateWith(tx, run, states, settled(resolveDownstream(index, states, [ti.taskId])), now) };
+    return { state: to, runState: await this.evaluateWith(tx, run, states, resolveDownstream(index, states, [ti.taskId]), now) };
   }
 
   /**
@@ -319,18 +334,20 @@ export class RunEngine {
   async evaluate(tx: UnitOfWork, run: RunRow, finishedTaskIds: string[], now: Date): Promise<RunState> {
     const { index } = await this.version(tx, run.dagVersionId);
     const states = await this.runs.taskStates(tx, run.id);
-    return this.evaluateWith(tx, run, states, settled(resolveDownstream(index, states, finishedTaskIds)), now);
+    return this.evaluateWith(tx, run, states, resolveDownstream(index, states, finishedTaskIds), now);
   }
 
   /**
-   * Applies `changes` (resolved against `states`, the run's current task states) and derives the run's state from
-   * the result, writing both in one statement; a run that ends raises runsMayStart, and runFailed when it failed.
+   * Carries `resolution` (against `states`, the run's current task states) to its end (settle), applies it and
+   * derives the run's state from the result, writing the changes and the run's state in one statement; a run that
+   * ends raises runsMayStart, and runFailed when it failed.
    */
-  private async evaluateWith(tx: UnitOfWork, run: RunRow, states: Map<string, TaskState[]>, changes: TaskStateChange[], now: Date): Promise<RunState> {
+  private async evaluateWith(tx: UnitOfWork, run: RunRow, states: Map<string, TaskState[]>, resolution: Resolution, now: Date): Promise<RunState> {
     const { index, doc } = await this.version(tx, run.dagVersionId);
+    const { changes, expansions } = await this.settle(tx, run, states, resolution);
+    await this.writeExpansions(tx, run, expansions, now);
     const writes = [];
     for (const c of changes) writes.push(await this.placeChange(tx, run, c));
-    applyChanges(states, changes);
     const derived = run.state === 'running' ? deriveRunState(states, index.leaves) : run.state;
     if (derived !== run.state) assertRunTransition('running', derived);
     const runStates = derived !== run.state ? [{ id: run.id, from: 'running' as const, to: derived }] : [];
@@ -354,6 +371,61 @@ export class RunEngine {
   }
 
   /**
+   * Carries a resolution to its end, updating `states` as the writes will leave them: each mapped task it defers is
+   * expanded (over literal lists, or its direct upstream tasks' XCom, read in this transaction), and the downstream
+   * of those that end without instances (an empty list skips the task, a bad one fails it) is resolved in turn.
+   */
+  private async settle(tx: UnitOfWork, run: RunRow, states: Map<string, TaskState[]>, first: Resolution): Promise<Plan> {
+    const { index, tasks } = await this.version(tx, run.dagVersionId);
+    const plan: Plan = { changes: [], expansions: [] };
+    for (let resolution = first; ; ) {
+      plan.changes.push(...resolution.changes);
+      applyChanges(states, resolution.changes);
+      if (!resolution.deferred.length) return plan;
+      const ended: string[] = [];
+      for (const taskId of resolution.deferred) {
+        const expand = tasks.get(taskId)?.expand as Record<string, ExpandSource> | undefined;
+        if (!expand) throw new Error(`task '${taskId}' needs the engine to decide it, and it is not a mapped task`);
+        const outcome = await this.expansionOf(tx, run, taskId, expand);
+        plan.expansions.push({ taskId, outcome });
+        if (outcome.kind === 'mapped') states.set(taskId, outcome.values.map((): TaskState => 'queued'));
+        else {
+          states.set(taskId, [outcome.kind === 'empty' ? 'skipped' : 'failed']);
+          ended.push(taskId);
+        }
+      }
+      resolution = resolveDownstream(index, states, ended);
+    }
+  }
+
+  /** The instances a mapped task expands to now: its upstream XCom pulls are read in one statement. */
+  private async expansionOf(tx: UnitOfWork, run: RunRow, taskId: string, expand: Record<string, ExpandSource>): Promise<Expansion> {
+    const { tasks } = await this.version(tx, run.dagVersionId);
+    const pulls = expandPulls(expand);
+    const found = pulls.length
+      ? await this.runs.xcomValues(tx, run.id, [...new Set(pulls.map((p) => p.taskId))], [...new Set(pulls.map((p) => p.key))])
+      : new Map<string, { mapIndex: number; value: unknown }[]>();
+    const pull = (from: string, key: string): PulledXcom => {
+      const values = found.get(`${from}\u0000${key}`) ?? [];
+      // A mapped upstream's XCom is the list of its instances' values, in map index order (a map of a map).
+      if (tasks.get(from)?.expand) return { found: true, value: values.filter((v) => v.mapIndex >= 0).map((v) => v.value) };
+      const own = values.find((v) => v.mapIndex === -1);
+      return own ? { found: true, value: own.value } : { found: false };
+    };
+    return expandTask(taskId, expand, pull, this.config.maxMapLength);
+  }
+
+  private async writeExpansions(tx: UnitOfWork, run: RunRow, expansions: Plan['expansions'], now: Date): Promise<void> {
+    if (!expansions.length) return;
+    const { settings } = await this.version(tx, run.dagVersionId);
+    for (const { taskId, outcome } of expansions) {
+      const task = settings.get(taskId)!;
+      if (outcome.kind === 'mapped') await this.runs.expandTaskInstances(tx, run.id, task, outcome.values, now, tx.effect(this.handOff));
+      else await this.runs.endUnexpandedTask(tx, run.id, task, outcome.kind === 'empty' ? 'skipped' : 'failed', outcome.kind === 'failed' ? outcome.error : null, now);
+    }
+  }
+
+  /**
    * Where a resolved change lands: a task made ready is queued for a worker, or scheduled when the scheduler
    * evaluates it itself (sensors); upstream_failed and skipped finish it without an attempt.
    */
@@ -367,11 +439,6 @@ export class RunEngine {
   }
 }
 
-/** Changes of a resolution with nothing deferred (no DAG version has mapped or inline tasks yet). */
-function settled(resolution: Resolution): TaskStateChange[] {
-  if (resolution.deferred.length) throw new Error(`tasks ${resolution.deferred.join(', ')} need the engine to decide them`);
-  return resolution.changes;
-}
 
 /** The state an attempt ends in: a retryable failure with tries left goes up for retry, after its delay. */
 function attemptEnd(

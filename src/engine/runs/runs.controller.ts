@@ -43,6 +43,19 @@ export class RunControlController {
     return this.control.markTask(dagId, runId, taskId, parseInput(markTaskInput, body));
   }
 
+  @Patch('dagRuns/:runId/taskInstances/:taskId/:mapIndex')
+  @ApiOperation({ operationId: 'patchMappedTaskInstance', summary: 'Mark one mapped task instance (and optionally its up/downstream tasks) success or failed' })
+  @ApiContract({ body: markTaskInput, responses: { 200: markTaskResult }, errors: { 409: 'The transition is not allowed from the current state' } })
+  markMapped(
+    @Param('dagId') dagId: string,
+    @Param('runId') runId: string,
+    @Param('taskId') taskId: string,
+    @Param('mapIndex') mapIndex: string,
+    @Body() body: unknown,
+  ) {
+    return this.control.markTask(dagId, runId, taskId, { ...parseInput(markTaskInput, body), mapIndex: Number(mapIndex) });
+  }
+
   @Patch('dagRuns/:runId')
   @ApiOperation({ operationId: 'patchDagRun', summary: 'Mark a whole run success or failed' })
   @ApiContract({ body: markRunInput, responses: { 200: dagRun }, errors: { 409: 'The transition is not allowed from the current state' } })
@@ -94,5 +107,12 @@ export class RunsController {
   @ApiContract({ responses: { 200: taskInstance } })
   taskInstance(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string) {
     return this.runs.taskInstance(dagId, runId, taskId);
+  }
+
+  @Get(':runId/taskInstances/:taskId/:mapIndex')
+  @ApiOperation({ operationId: 'getMappedTaskInstance', summary: 'One instance of a mapped task (by its map index) with its tries' })
+  @ApiContract({ responses: { 200: taskInstance } })
+  mappedTaskInstance(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Param('mapIndex') mapIndex: string) {
+    return this.runs.taskInstance(dagId, runId, taskId, Number(mapIndex));
   }
 }

@@ -57,7 +57,7 @@ const NOT_IN_ACTIVE_BACKFILL_X = `(x.backfill_id IS NULL OR x.backfill_id NOT IN
   SELECT id FROM backfills WHERE completed_at IS NULL AND canceled_at IS NULL))`;
 
 const TI_FIELDS: [string, keyof TaskInstanceRow][] = [
-  ['id', 'id'], ['dag_run_id', 'dagRunId'], ['dag_id', 'dagId'], ['run_id', 'runId'], ['task_id', 'taskId'], ['state', 'state'],
+  ['id', 'id'], ['dag_run_id', 'dagRunId'], ['dag_id', 'dagId'], ['run_id', 'runId'], ['task_id', 'taskId'], ['map_index', 'mapIndex'], ['state', 'state'],
   ['try_number', 'tryNumber'], ['max_tries', 'maxTries'], ['task_type', 'taskType'], ['queue', 'queue'], ['pool', 'pool'],
   ['pool_slots', 'poolSlots'], ['priority_weight', 'priorityWeight'], ['logical_date', 'logicalDate'],
   ['scheduled_at', 'scheduledAt'], ['queued_at', 'queuedAt'], ['start_date', 'startDate'], ['end_date', 'endDate'],
@@ -408,6 +408,99 @@ export class RunsRepository {
     queued.note(rows);
   }
 
+  /**
+   * Expands a mapped task of a run into one queued instance per element of `values` (map index 0…n−1, each with
+   * its `expand` values), in one statement whatever n: the unexpanded placeholder (map index −1, in `none`) goes;
+   * instances left in `none` by a clear are re-queued with their new values, and those beyond n are removed. The
+   * queued instances are announced as applyEvaluation announces its own (NOTIFY per queue, or the hand-off).
+   */
+  async expandTaskInstances(
+    db: Queryable,
+    dagRunId: number,
+    task: TaskSettings,
+    values: readonly Record<string, unknown>[],
+    now: Date,
+    queued: QueuedTasksSink,
+  ): Promise<void> {
+    const defer = queued.queuesToDefer();
+    const { rows } = await db.query<QueuedRow>({
+      name: 'weft_expand_task_instances',
+      text: `WITH placeholder AS (
+         DELETE FROM task_instances WHERE dag_run_id = $1 AND task_id = $2 AND map_index = -1 AND state::text = 'none'),
+       expanded AS (
+         INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, map_index, expand_values, state, task_type, queue,
+           pool, pool_slots, priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, scheduled_at,
+           queued_at, updated_at)
+         SELECT r.id, r.dag_id, r.run_id, $2, v.ord - 1, v.value, 'queued', $4, $5, $6, $7, $8, $9, $10,
+           r.data_interval_end + make_interval(secs => $11), r.logical_date, $12, $12, $12
+         FROM dag_runs r CROSS JOIN jsonb_array_elements($3::jsonb) WITH ORDINALITY AS v(value, ord)
+         WHERE r.id = $1
+         ON CONFLICT (dag_run_id, task_id, map_index) DO UPDATE SET state = 'queued', expand_values = EXCLUDED.expand_values,
+           scheduled_at = EXCLUDED.scheduled_at, queued_at = EXCLUDED.queued_at, updated_at = EXCLUDED.updated_at,
+           end_date = NULL, last_error = NULL
+           WHERE task_instances.state::text IN ('none', 'removed')
+         RETURNING id, queue),
+       removed AS (
+         UPDATE task_instances SET state = 'removed', updated_at = $12
+         WHERE dag_run_id = $1 AND task_id = $2 AND map_index >= jsonb_array_length($3::jsonb) AND state::text = 'none'),
+       ${announceQueued('expanded', 13, 14)}`,
+      values: [
+        dagRunId, task.taskId, JSON.stringify(values), task.taskType, task.queue, task.pool, task.poolSlots, task.priorityWeight,
+        task.retries + 1, task.executionTimeoutSec === null ? null : Math.ceil(task.executionTimeoutSec), task.slaSec, now,
+        QUEUED_CHANNEL, defer,
+      ],
+    });
+    queued.note(rows);
+  }
+
+  /**
+   * A mapped task that does not expand into instances: its placeholder (map index −1) takes `to` (skipped for an empty
+   * list, failed with `error` otherwise), created again if an earlier expansion removed it; instances left in
+   * `none` by a clear are removed.
+   */
+  async endUnexpandedTask(db: Queryable, dagRunId: number, task: TaskSettings, to: 'skipped' | 'failed', error: string | null, now: Date): Promise<void> {
+    await db.query({
+      name: 'weft_end_unexpanded_task',
+      text: `WITH placeholder AS (
+         INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, map_index, state, task_type, queue, pool,
+           pool_slots, priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, end_date, last_error, updated_at)
+         SELECT r.id, r.dag_id, r.run_id, $2, -1, $3::"TaskState", $4, $5, $6, $7, $8, $9, $10,
+           r.data_interval_end + make_interval(secs => $11), r.logical_date, $12, $13, $12
+         FROM dag_runs r WHERE r.id = $1
+         ON CONFLICT (dag_run_id, task_id, map_index) DO UPDATE SET state = EXCLUDED.state, end_date = EXCLUDED.end_date,
+           last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at
+           WHERE task_instances.state::text = 'none')
+       UPDATE task_instances SET state = 'removed', updated_at = $12
+       WHERE dag_run_id = $1 AND task_id = $2 AND map_index >= 0 AND state::text = 'none'`,
+      values: [
+        dagRunId, task.taskId, to, task.taskType, task.queue, task.pool, task.poolSlots, task.priorityWeight, task.retries + 1,
+        task.executionTimeoutSec === null ? null : Math.ceil(task.executionTimeoutSec), task.slaSec, now, error,
+      ],
+    });
+  }
+
+  /**
+   * XCom values of a run's tasks for `keys`, per task and key, each instance's value in map index order (an unmapped
+   * task has one, at map index −1).
+   */
+  async xcomValues(db: Queryable, dagRunId: number, taskIds: string[], keys: string[]): Promise<Map<string, { mapIndex: number; value: unknown }[]>> {
+    const { rows } = await db.query<{ task_id: string; key: string; map_index: number; value: unknown }>({
+      name: 'weft_xcom_values',
+      text: `SELECT ti.task_id, x.key, ti.map_index, x.value FROM task_instances ti JOIN xcom x ON x.task_instance_id = ti.id
+       WHERE ti.dag_run_id = $1 AND ti.task_id = ANY($2::text[]) AND x.key = ANY($3::text[])
+       ORDER BY ti.map_index`,
+      values: [dagRunId, taskIds, keys],
+    });
+    const out = new Map<string, { mapIndex: number; value: unknown }[]>();
+    for (const r of rows) {
+      const id = `${r.task_id}\u0000${r.key}`;
+      let list = out.get(id);
+      if (!list) out.set(id, (list = []));
+      list.push({ mapIndex: r.map_index, value: r.value });
+    }
+    return out;
+  }
+
   async lockTaskInstance(db: Queryable, id: number): Promise<TaskInstanceRow | null> {
     const { rows } = await db.query<TaskInstanceRow>(`SELECT ${TI_COLUMNS} FROM task_instances WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ?? null;
@@ -638,12 +731,22 @@ export class RunsRepository {
     return rows;
   }
 
-  async taskInstance(dagRunId: number, taskId: string): Promise<TaskInstanceRow | null> {
+  /** One task instance by its key (run, task, map index: −1 for an unmapped task). */
+  async taskInstance(dagRunId: number, taskId: string, mapIndex = -1): Promise<TaskInstanceRow | null> {
     const { rows } = await this.pool.query<TaskInstanceRow>(
-      `SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = $1 AND task_id = $2`,
-      [dagRunId, taskId],
+      `SELECT ${TI_COLUMNS} FROM task_instances WHERE dag_run_id = $1 AND task_id = $2 AND map_index = $3`,
+      [dagRunId, taskId, mapIndex],
     );
     return rows[0] ?? null;
+  }
+
+  /** How many mapped instances (map index ≥ 0) a task has in a run: for a clear 404 on a mapped task. */
+  async mappedInstanceCount(dagRunId: number, taskId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM task_instances WHERE dag_run_id = $1 AND task_id = $2 AND map_index >= 0`,
+      [dagRunId, taskId],
+    );
+    return rows[0]!.n;
   }
 
   async tries(taskInstanceIds: number[]): Promise<Map<number, TryRow[]>> {

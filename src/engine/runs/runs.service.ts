@@ -98,10 +98,20 @@ export class RunsService {
     return byRun;
   }
 
-  async taskInstance(dagId: string, runId: string, taskId: string): Promise<TaskInstanceView> {
+  /**
+   * One task instance: `mapIndex` −1 (the default) is an unmapped task's; a mapped task's instances are addressed by
+   * their map index (0…n−1).
+   */
+  async taskInstance(dagId: string, runId: string, taskId: string, mapIndex = -1): Promise<TaskInstanceView> {
     const run = await this.get(dagId, runId);
-    const ti = await this.runs.taskInstance(run.id, taskId);
-    if (!ti) throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`);
+    const ti = await this.runs.taskInstance(run.id, taskId, mapIndex);
+    if (!ti) {
+      const mapped = mapIndex === -1 ? await this.runs.mappedInstanceCount(run.id, taskId) : 0;
+      if (mapped) {
+        throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}`, `task '${taskId}' is mapped (${mapped} instances): address one as taskInstances/${taskId}/{mapIndex}`);
+      }
+      throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}${mapIndex === -1 ? '' : `/${mapIndex}`}`);
+    }
     const tries = await this.runs.tries([ti.id]);
     return view(ti, tries.get(ti.id) ?? []);
   }

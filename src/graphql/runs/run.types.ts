@@ -59,6 +59,9 @@ export class TaskInstance {
   @Field()
   taskId!: string;
 
+  @Field(() => Int, { description: "Position among a mapped task's instances (0…n−1); −1 for an unmapped task" })
+  mapIndex!: number;
+
   @Field(() => TaskStateEnum)
   state!: string;
 
@@ -206,6 +209,9 @@ export class ClearTaskInstancesInput {
   @Field(() => [String], { nullable: true, description: 'Default: every task' })
   taskIds?: string[];
 
+  @Field(() => [Int], { nullable: true, description: 'Only these instances of the mapped tasks in taskIds (their up/downstream tasks are cleared whole)' })
+  mapIndexes?: number[];
+
   @Field({ nullable: true, description: 'Default: false' })
   includeDownstream?: boolean;
 
@@ -238,6 +244,9 @@ export class AffectedTaskInstance {
 
   @Field()
   taskId!: string;
+
+  @Field(() => Int, { description: '−1 for an unmapped task' })
+  mapIndex!: number;
 
   @Field(() => TaskStateEnum, { description: 'The state after the action (in a dry run: the current state)' })
   state!: string;

@@ -1,4 +1,4 @@
-import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
 import { xcomKey, xcomValueInput } from '../../engine/leases/domain/xcom-inputs.js';
@@ -30,14 +30,24 @@ export class TaskInstancesResolver {
 
   @Query(() => TaskInstance, { nullable: true, description: 'One task instance with its tries' })
   @CanRead()
-  taskInstance(@Args('dagId', { type: () => ID }) dagId: string, @Args('runId') runId: string, @Args('taskId') taskId: string) {
-    return this.runs.taskInstance(dagId, runId, taskId);
+  taskInstance(
+    @Args('dagId', { type: () => ID }) dagId: string,
+    @Args('runId') runId: string,
+    @Args('taskId') taskId: string,
+    @Args('mapIndex', { type: () => Int, nullable: true, description: 'An instance of a mapped task; default −1 (unmapped)' }) mapIndex: number | null,
+  ) {
+    return this.runs.taskInstance(dagId, runId, taskId, mapIndex ?? -1);
   }
 
   @Query(() => [XComEntry], { nullable: true, description: 'XCom values published by a task instance, by key' })
   @CanRead()
-  async xcomEntries(@Args('dagId', { type: () => ID }) dagId: string, @Args('runId') runId: string, @Args('taskId') taskId: string) {
-    return (await this.taskData.xcoms(dagId, runId, taskId)).items;
+  async xcomEntries(
+    @Args('dagId', { type: () => ID }) dagId: string,
+    @Args('runId') runId: string,
+    @Args('taskId') taskId: string,
+    @Args('mapIndex', { type: () => Int, nullable: true, description: 'An instance of a mapped task; default −1 (unmapped)' }) mapIndex: number | null,
+  ) {
+    return (await this.taskData.xcoms(dagId, runId, taskId, mapIndex ?? -1)).items;
   }
 
   @ResolveField(() => [XComEntry], { name: 'xcomEntries', description: 'XCom values of this task instance, by key (batched)' })
@@ -52,8 +62,9 @@ export class TaskInstancesResolver {
     @Args('runId') runId: string,
     @Args('taskId') taskId: string,
     @Args('input', { type: () => MarkTaskInstanceInput }) input: MarkTaskInstanceInput,
+    @Args('mapIndex', { type: () => Int, nullable: true, description: 'One instance of a mapped task; default: every instance' }) mapIndex: number | null,
   ) {
-    return this.control.markTask(dagId, runId, taskId, parseInput(markTaskInput, input));
+    return this.control.markTask(dagId, runId, taskId, { ...parseInput(markTaskInput, input), ...(mapIndex === null ? {} : { mapIndex }) });
   }
 
   @Mutation(() => XComEntry, { description: 'Set one XCom value of a task instance (operators fixing data by hand)' })

@@ -7,6 +7,8 @@ export const lease = named('Lease', z.object({
   runId: z.string(),
   taskId: z.string(),
   taskType: z.string(),
+  mapIndex: z.int().describe("Position among a mapped task's instances (0…n−1); −1 for an unmapped task"),
+  expand: jsonObject.optional().describe("A mapped instance's values of its task's `expand` keys; absent when unmapped"),
   queue: z.string(),
   tryNumber: z.int().describe('1 for the first attempt; with dag/run/task, the idempotency key of the attempt'),
   maxTries: z.int(),
@@ -22,7 +24,7 @@ export const lease = named('Lease', z.object({
   task: jsonObject.describe('The task\'s work fields with every template rendered (command, request, sql, args, …)'),
 }), {
   example: {
-    leaseId: '0b6c8a9e-3f1d-4d2a-9a57-6f1f3c2b8e41', dagId: 'daily_sales', runId: 'scheduled__2024-01-15T00:00:00.000Z', taskId: 'load', taskType: 'load_rows', queue: 'default',
+    leaseId: '0b6c8a9e-3f1d-4d2a-9a57-6f1f3c2b8e41', dagId: 'daily_sales', runId: 'scheduled__2024-01-15T00:00:00.000Z', taskId: 'load', taskType: 'load_rows', mapIndex: -1, queue: 'default',
     tryNumber: 1, maxTries: 3, leaseExpiresAt: '2024-01-16T02:01:00.000Z', heartbeatIntervalSec: 15, executionDeadline: null,
     logicalDate: '2024-01-15T00:00:00.000Z', dataIntervalStart: '2024-01-15T00:00:00.000Z', dataIntervalEnd: '2024-01-16T00:00:00.000Z',
     params: {}, conf: {}, upstreamXcom: { extract: { return_value: { rows: 42 } } }, task: { taskId: 'load', type: 'load_rows', args: { rows: '42' } },

@@ -40,6 +40,7 @@ export const taskInstance = named('TaskInstance', z.object({
   dagId: z.string(),
   runId: z.string(),
   taskId: z.string(),
+  mapIndex: z.int().describe("Position among a mapped task's instances (0…n−1); −1 for an unmapped task"),
   state: taskState,
   tryNumber: z.int(),
   maxTries: z.int(),
@@ -67,6 +68,7 @@ export const affectedTask = named(
     .object({
       runId: z.string(),
       taskId: z.string(),
+      mapIndex: z.int().describe('−1 for an unmapped task'),
       state: taskState,
       previousState: taskState,
       tryNumber: z.int(),

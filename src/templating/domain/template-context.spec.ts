@@ -27,7 +27,15 @@ describe(buildTemplateContext.name, () => {
       params: { table: 'sales' },
       dag_run: { conf: { region: 'eu' } },
       xcom: { extract: { return_value: 42 } },
+      map_index: -1,
+      expand: {},
     });
+  });
+
+  it('gives a mapped instance its map index and expand values', () => {
+    const context = buildTemplateContext({ ...input, mapIndex: 3, expand: { file: 'd.csv' } });
+    expect(context.map_index).toBe(3);
+    expect(context.expand).toEqual({ file: 'd.csv' });
   });
 
   it('gives empty params, conf and xcom when none are passed', () => {

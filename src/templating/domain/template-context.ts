@@ -12,6 +12,10 @@ export interface TemplateContextInput {
   readonly params?: Readonly<Record<string, unknown>>;
   readonly conf?: Readonly<Record<string, unknown>>;
   readonly xcom?: UpstreamXcoms;
+  /** A mapped instance's position (0…n−1); −1 (the default) when unmapped. */
+  readonly mapIndex?: number;
+  /** A mapped instance's values of its task's `expand` keys. */
+  readonly expand?: Readonly<Record<string, unknown>>;
 }
 
 /** The variables a template can name. Dates are strings already, so rendering never depends on the host's zone. */
@@ -28,6 +32,8 @@ export interface TemplateContext {
   readonly params: Readonly<Record<string, unknown>>;
   readonly dag_run: { readonly conf: Readonly<Record<string, unknown>> };
   readonly xcom: UpstreamXcoms;
+  readonly map_index: number;
+  readonly expand: Readonly<Record<string, unknown>>;
 }
 
 export function buildTemplateContext(input: TemplateContextInput): TemplateContext {
@@ -45,6 +51,8 @@ export function buildTemplateContext(input: TemplateContextInput): TemplateConte
     params: input.params ?? {},
     dag_run: { conf: input.conf ?? {} },
     xcom: input.xcom ?? {},
+    map_index: input.mapIndex ?? -1,
+    expand: input.expand ?? {},
   };
 }
 

@@ -5,7 +5,14 @@ import { cutLine, LineSplitter } from './line-splitter.js';
 import { ProcessGroup } from './process-group.js';
 
 /** `command` runs through /bin/sh -c; `argv` runs the program directly, without a shell. */
-export type ShellTaskPayload = { command?: string; argv?: string[]; env?: Record<string, string>; cwd?: string };
+export type ShellTaskPayload = {
+  command?: string;
+  argv?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** 'json': the last stdout line is parsed as JSON (a list to map over, an object…); default 'string'. */
+  xcomFormat?: 'string' | 'json';
+};
 
 export type ShellExecutorOptions = {
   /** Time between SIGTERM and SIGKILL of the process group (on cancellation, and for leftovers after the shell exits). */
@@ -34,7 +41,8 @@ type Ending =
  * Runs `/bin/sh -c command` in its own process group, like Airflow's BashOperator. Exit 0 is success, and the last
  * non-empty stdout line, right-trimmed, becomes XCom `return_value` as a string: Airflow keeps the string too, a
  * downstream template can parse it, and a value never changes type because some output happened to look like JSON.
- * No non-empty stdout line means no XCom. Whatever the command leaves running in its group is stopped when the shell
+ * With `xcomFormat: 'json'` the line is parsed as JSON instead (a list a mapped task expands over; a line that is not
+ * JSON fails the attempt, not retryable). No non-empty stdout line means no XCom. Whatever the command leaves running in its group is stopped when the shell
  * exits, so an attempt leaves no orphans (short of a process that moved itself into a new session).
  */
 export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
@@ -117,7 +125,7 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
         child.stderr?.destroy();
         stdout.end();
         stderr.end();
-        resolve(resultOf(ending, lastLine, ctx));
+        resolve(resultOf(ending, lastLine, ctx, task.xcomFormat === 'json'));
       };
       // The first ending decides the result; the group is stopped in every case, leftovers included.
       const end = (first: Ending): void => {
@@ -145,7 +153,7 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
   }
 }
 
-function resultOf(ending: Ending, lastLine: LastLine | undefined, ctx: ExecutionContext): ExecutionResult {
+function resultOf(ending: Ending, lastLine: LastLine | undefined, ctx: ExecutionContext, json = false): ExecutionResult {
   switch (ending.kind) {
     case 'cancelled':
       return ending.result;
@@ -160,6 +168,15 @@ function resultOf(ending: Ending, lastLine: LastLine | undefined, ctx: Execution
           `the last stdout line (the XCom return_value) is ${lastLine.tooLongBytes} bytes, over the limit of ${ctx.limits.maxXcomBytes} bytes`,
           false,
         );
+      }
+      if (json) {
+        let value: unknown;
+        try {
+          value = JSON.parse(lastLine.text);
+        } catch (err) {
+          return failed(`xcomFormat is json, but the last stdout line is not JSON (${errorMessage(err)}): ${lastLine.text.slice(0, 200)}`, false);
+        }
+        return withinXcomLimit({ return_value: value }, ctx.limits, 'the last stdout line');
       }
       return withinXcomLimit({ return_value: lastLine.text }, ctx.limits, 'the last stdout line');
   }

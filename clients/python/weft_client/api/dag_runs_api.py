@@ -292,6 +292,157 @@ class DagRunsApi(object):
             _request_timeout=local_var_params.get('_request_timeout'),
             collection_formats=collection_formats)
 
+    def get_mapped_task_instance(self, dag_id, run_id, task_id, map_index, **kwargs):  # noqa: E501
+        """One instance of a mapped task (by its map index) with its tries  # noqa: E501
+
+        Roles: admin, operator, viewer.  # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.get_mapped_task_instance(dag_id, run_id, task_id, map_index, async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool: execute request asynchronously
+        :param str dag_id: (required)
+        :param str run_id: (required)
+        :param str task_id: (required)
+        :param int map_index: (required)
+        :param _preload_content: if False, the urllib3.HTTPResponse object will
+                                 be returned without reading/decoding response
+                                 data. Default is True.
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :return: TaskInstance
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+        kwargs['_return_http_data_only'] = True
+        return self.get_mapped_task_instance_with_http_info(dag_id, run_id, task_id, map_index, **kwargs)  # noqa: E501
+
+    def get_mapped_task_instance_with_http_info(self, dag_id, run_id, task_id, map_index, **kwargs):  # noqa: E501
+        """One instance of a mapped task (by its map index) with its tries  # noqa: E501
+
+        Roles: admin, operator, viewer.  # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.get_mapped_task_instance_with_http_info(dag_id, run_id, task_id, map_index, async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool: execute request asynchronously
+        :param str dag_id: (required)
+        :param str run_id: (required)
+        :param str task_id: (required)
+        :param int map_index: (required)
+        :param _return_http_data_only: response data without head status code
+                                       and headers
+        :param _preload_content: if False, the urllib3.HTTPResponse object will
+                                 be returned without reading/decoding response
+                                 data. Default is True.
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :return: tuple(TaskInstance, status_code(int), headers(HTTPHeaderDict))
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+
+        local_var_params = locals()
+
+        all_params = [
+            'dag_id',
+            'run_id',
+            'task_id',
+            'map_index'
+        ]
+        all_params.extend(
+            [
+                'async_req',
+                '_return_http_data_only',
+                '_preload_content',
+                '_request_timeout'
+            ]
+        )
+
+        for key, val in six.iteritems(local_var_params['kwargs']):
+            if key not in all_params:
+                raise ApiTypeError(
+                    "Got an unexpected keyword argument '%s'"
+                    " to method get_mapped_task_instance" % key
+                )
+            local_var_params[key] = val
+        del local_var_params['kwargs']
+        # verify the required parameter 'dag_id' is set
+        if self.api_client.client_side_validation and ('dag_id' not in local_var_params or  # noqa: E501
+                                                        local_var_params['dag_id'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `dag_id` when calling `get_mapped_task_instance`")  # noqa: E501
+        # verify the required parameter 'run_id' is set
+        if self.api_client.client_side_validation and ('run_id' not in local_var_params or  # noqa: E501
+                                                        local_var_params['run_id'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `run_id` when calling `get_mapped_task_instance`")  # noqa: E501
+        # verify the required parameter 'task_id' is set
+        if self.api_client.client_side_validation and ('task_id' not in local_var_params or  # noqa: E501
+                                                        local_var_params['task_id'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `task_id` when calling `get_mapped_task_instance`")  # noqa: E501
+        # verify the required parameter 'map_index' is set
+        if self.api_client.client_side_validation and ('map_index' not in local_var_params or  # noqa: E501
+                                                        local_var_params['map_index'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `map_index` when calling `get_mapped_task_instance`")  # noqa: E501
+
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `map_index` when calling `get_mapped_task_instance`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `map_index` when calling `get_mapped_task_instance`, must be a value greater than or equal to `-1`")  # noqa: E501
+        collection_formats = {}
+
+        path_params = {}
+        if 'dag_id' in local_var_params:
+            path_params['dagId'] = local_var_params['dag_id']  # noqa: E501
+        if 'run_id' in local_var_params:
+            path_params['runId'] = local_var_params['run_id']  # noqa: E501
+        if 'task_id' in local_var_params:
+            path_params['taskId'] = local_var_params['task_id']  # noqa: E501
+        if 'map_index' in local_var_params:
+            path_params['mapIndex'] = local_var_params['map_index']  # noqa: E501
+
+        query_params = []
+
+        header_params = {}
+
+        form_params = []
+        local_var_files = {}
+
+        body_params = None
+        # HTTP header `Accept`
+        header_params['Accept'] = self.api_client.select_header_accept(
+            ['application/json'])  # noqa: E501
+
+        # Authentication setting
+        auth_settings = ['bearer']  # noqa: E501
+
+        return self.api_client.call_api(
+            '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}', 'GET',
+            path_params,
+            query_params,
+            header_params,
+            body=body_params,
+            post_params=form_params,
+            files=local_var_files,
+            response_type='TaskInstance',  # noqa: E501
+            auth_settings=auth_settings,
+            async_req=local_var_params.get('async_req'),
+            _return_http_data_only=local_var_params.get('_return_http_data_only'),  # noqa: E501
+            _preload_content=local_var_params.get('_preload_content', True),
+            _request_timeout=local_var_params.get('_request_timeout'),
+            collection_formats=collection_formats)
+
     def get_task_instance(self, dag_id, run_id, task_id, **kwargs):  # noqa: E501
         """One task instance with its tries  # noqa: E501
 
@@ -844,6 +995,170 @@ class DagRunsApi(object):
             post_params=form_params,
             files=local_var_files,
             response_type='DagRun',  # noqa: E501
+            auth_settings=auth_settings,
+            async_req=local_var_params.get('async_req'),
+            _return_http_data_only=local_var_params.get('_return_http_data_only'),  # noqa: E501
+            _preload_content=local_var_params.get('_preload_content', True),
+            _request_timeout=local_var_params.get('_request_timeout'),
+            collection_formats=collection_formats)
+
+    def patch_mapped_task_instance(self, dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, **kwargs):  # noqa: E501
+        """Mark one mapped task instance (and optionally its up/downstream tasks) success or failed  # noqa: E501
+
+        Roles: admin, operator.  # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.patch_mapped_task_instance(dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool: execute request asynchronously
+        :param str dag_id: (required)
+        :param str run_id: (required)
+        :param str task_id: (required)
+        :param int map_index: (required)
+        :param PatchMappedTaskInstanceRequest patch_mapped_task_instance_request: (required)
+        :param _preload_content: if False, the urllib3.HTTPResponse object will
+                                 be returned without reading/decoding response
+                                 data. Default is True.
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :return: MarkTaskInstanceResult
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+        kwargs['_return_http_data_only'] = True
+        return self.patch_mapped_task_instance_with_http_info(dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, **kwargs)  # noqa: E501
+
+    def patch_mapped_task_instance_with_http_info(self, dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, **kwargs):  # noqa: E501
+        """Mark one mapped task instance (and optionally its up/downstream tasks) success or failed  # noqa: E501
+
+        Roles: admin, operator.  # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.patch_mapped_task_instance_with_http_info(dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool: execute request asynchronously
+        :param str dag_id: (required)
+        :param str run_id: (required)
+        :param str task_id: (required)
+        :param int map_index: (required)
+        :param PatchMappedTaskInstanceRequest patch_mapped_task_instance_request: (required)
+        :param _return_http_data_only: response data without head status code
+                                       and headers
+        :param _preload_content: if False, the urllib3.HTTPResponse object will
+                                 be returned without reading/decoding response
+                                 data. Default is True.
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :return: tuple(MarkTaskInstanceResult, status_code(int), headers(HTTPHeaderDict))
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+
+        local_var_params = locals()
+
+        all_params = [
+            'dag_id',
+            'run_id',
+            'task_id',
+            'map_index',
+            'patch_mapped_task_instance_request'
+        ]
+        all_params.extend(
+            [
+                'async_req',
+                '_return_http_data_only',
+                '_preload_content',
+                '_request_timeout'
+            ]
+        )
+
+        for key, val in six.iteritems(local_var_params['kwargs']):
+            if key not in all_params:
+                raise ApiTypeError(
+                    "Got an unexpected keyword argument '%s'"
+                    " to method patch_mapped_task_instance" % key
+                )
+            local_var_params[key] = val
+        del local_var_params['kwargs']
+        # verify the required parameter 'dag_id' is set
+        if self.api_client.client_side_validation and ('dag_id' not in local_var_params or  # noqa: E501
+                                                        local_var_params['dag_id'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `dag_id` when calling `patch_mapped_task_instance`")  # noqa: E501
+        # verify the required parameter 'run_id' is set
+        if self.api_client.client_side_validation and ('run_id' not in local_var_params or  # noqa: E501
+                                                        local_var_params['run_id'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `run_id` when calling `patch_mapped_task_instance`")  # noqa: E501
+        # verify the required parameter 'task_id' is set
+        if self.api_client.client_side_validation and ('task_id' not in local_var_params or  # noqa: E501
+                                                        local_var_params['task_id'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `task_id` when calling `patch_mapped_task_instance`")  # noqa: E501
+        # verify the required parameter 'map_index' is set
+        if self.api_client.client_side_validation and ('map_index' not in local_var_params or  # noqa: E501
+                                                        local_var_params['map_index'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `map_index` when calling `patch_mapped_task_instance`")  # noqa: E501
+        # verify the required parameter 'patch_mapped_task_instance_request' is set
+        if self.api_client.client_side_validation and ('patch_mapped_task_instance_request' not in local_var_params or  # noqa: E501
+                                                        local_var_params['patch_mapped_task_instance_request'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `patch_mapped_task_instance_request` when calling `patch_mapped_task_instance`")  # noqa: E501
+
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `map_index` when calling `patch_mapped_task_instance`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `map_index` when calling `patch_mapped_task_instance`, must be a value greater than or equal to `-1`")  # noqa: E501
+        collection_formats = {}
+
+        path_params = {}
+        if 'dag_id' in local_var_params:
+            path_params['dagId'] = local_var_params['dag_id']  # noqa: E501
+        if 'run_id' in local_var_params:
+            path_params['runId'] = local_var_params['run_id']  # noqa: E501
+        if 'task_id' in local_var_params:
+            path_params['taskId'] = local_var_params['task_id']  # noqa: E501
+        if 'map_index' in local_var_params:
+            path_params['mapIndex'] = local_var_params['map_index']  # noqa: E501
+
+        query_params = []
+
+        header_params = {}
+
+        form_params = []
+        local_var_files = {}
+
+        body_params = None
+        if 'patch_mapped_task_instance_request' in local_var_params:
+            body_params = local_var_params['patch_mapped_task_instance_request']
+        # HTTP header `Accept`
+        header_params['Accept'] = self.api_client.select_header_accept(
+            ['application/json'])  # noqa: E501
+
+        # HTTP header `Content-Type`
+        header_params['Content-Type'] = self.api_client.select_header_content_type(  # noqa: E501
+            ['application/json'])  # noqa: E501
+
+        # Authentication setting
+        auth_settings = ['bearer']  # noqa: E501
+
+        return self.api_client.call_api(
+            '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}', 'PATCH',
+            path_params,
+            query_params,
+            header_params,
+            body=body_params,
+            post_params=form_params,
+            files=local_var_files,
+            response_type='MarkTaskInstanceResult',  # noqa: E501
             auth_settings=auth_settings,
             async_req=local_var_params.get('async_req'),
             _return_http_data_only=local_var_params.get('_return_http_data_only'),  # noqa: E501

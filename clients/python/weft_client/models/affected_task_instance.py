@@ -35,6 +35,7 @@ class AffectedTaskInstance(object):
     openapi_types = {
         'run_id': 'str',
         'task_id': 'str',
+        'map_index': 'int',
         'state': 'TaskInstanceState',
         'previous_state': 'TaskInstanceState',
         'try_number': 'int'
@@ -43,12 +44,13 @@ class AffectedTaskInstance(object):
     attribute_map = {
         'run_id': 'runId',
         'task_id': 'taskId',
+        'map_index': 'mapIndex',
         'state': 'state',
         'previous_state': 'previousState',
         'try_number': 'tryNumber'
     }
 
-    def __init__(self, run_id=None, task_id=None, state=None, previous_state=None, try_number=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, run_id=None, task_id=None, map_index=None, state=None, previous_state=None, try_number=None, local_vars_configuration=None):  # noqa: E501
         """AffectedTaskInstance - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -56,6 +58,7 @@ class AffectedTaskInstance(object):
 
         self._run_id = None
         self._task_id = None
+        self._map_index = None
         self._state = None
         self._previous_state = None
         self._try_number = None
@@ -63,6 +66,7 @@ class AffectedTaskInstance(object):
 
         self.run_id = run_id
         self.task_id = task_id
+        self.map_index = map_index
         self.state = state
         self.previous_state = previous_state
         self.try_number = try_number
@@ -112,6 +116,31 @@ class AffectedTaskInstance(object):
             raise ValueError("Invalid value for `task_id`, must not be `None`")  # noqa: E501
 
         self._task_id = task_id
+
+    @property
+    def map_index(self):
+        """Gets the map_index of this AffectedTaskInstance.  # noqa: E501
+
+        −1 for an unmapped task  # noqa: E501
+
+        :return: The map_index of this AffectedTaskInstance.  # noqa: E501
+        :rtype: int
+        """
+        return self._map_index
+
+    @map_index.setter
+    def map_index(self, map_index):
+        """Sets the map_index of this AffectedTaskInstance.
+
+        −1 for an unmapped task  # noqa: E501
+
+        :param map_index: The map_index of this AffectedTaskInstance.  # noqa: E501
+        :type: int
+        """
+        if self.local_vars_configuration.client_side_validation and map_index is None:  # noqa: E501
+            raise ValueError("Invalid value for `map_index`, must not be `None`")  # noqa: E501
+
+        self._map_index = map_index
 
     @property
     def state(self):

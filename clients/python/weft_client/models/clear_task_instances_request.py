@@ -34,6 +34,7 @@ class ClearTaskInstancesRequest(object):
     """
     openapi_types = {
         'task_ids': 'list[str]',
+        'map_indexes': 'list[int]',
         'include_downstream': 'bool',
         'include_upstream': 'bool',
         'states': 'list[str]',
@@ -46,6 +47,7 @@ class ClearTaskInstancesRequest(object):
 
     attribute_map = {
         'task_ids': 'taskIds',
+        'map_indexes': 'mapIndexes',
         'include_downstream': 'includeDownstream',
         'include_upstream': 'includeUpstream',
         'states': 'states',
@@ -56,13 +58,14 @@ class ClearTaskInstancesRequest(object):
         'dry_run': 'dryRun'
     }
 
-    def __init__(self, task_ids=None, include_downstream=False, include_upstream=False, states=None, only_failed=False, run_ids=None, start_date=None, end_date=None, dry_run=True, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_ids=None, map_indexes=None, include_downstream=False, include_upstream=False, states=None, only_failed=False, run_ids=None, start_date=None, end_date=None, dry_run=True, local_vars_configuration=None):  # noqa: E501
         """ClearTaskInstancesRequest - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
         self.local_vars_configuration = local_vars_configuration
 
         self._task_ids = None
+        self._map_indexes = None
         self._include_downstream = None
         self._include_upstream = None
         self._states = None
@@ -75,6 +78,8 @@ class ClearTaskInstancesRequest(object):
 
         if task_ids is not None:
             self.task_ids = task_ids
+        if map_indexes is not None:
+            self.map_indexes = map_indexes
         if include_downstream is not None:
             self.include_downstream = include_downstream
         if include_upstream is not None:
@@ -112,6 +117,27 @@ class ClearTaskInstancesRequest(object):
         """
 
         self._task_ids = task_ids
+
+    @property
+    def map_indexes(self):
+        """Gets the map_indexes of this ClearTaskInstancesRequest.  # noqa: E501
+
+
+        :return: The map_indexes of this ClearTaskInstancesRequest.  # noqa: E501
+        :rtype: list[int]
+        """
+        return self._map_indexes
+
+    @map_indexes.setter
+    def map_indexes(self, map_indexes):
+        """Sets the map_indexes of this ClearTaskInstancesRequest.
+
+
+        :param map_indexes: The map_indexes of this ClearTaskInstancesRequest.  # noqa: E501
+        :type: list[int]
+        """
+
+        self._map_indexes = map_indexes
 
     @property
     def include_downstream(self):

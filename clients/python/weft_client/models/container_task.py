@@ -48,6 +48,7 @@ class ContainerTask(object):
         'sla': 'str',
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
+        'expand': 'dict(str, object)',
         'doc': 'str',
         'type': 'str',
         'image': 'str',
@@ -83,6 +84,7 @@ class ContainerTask(object):
         'sla': 'sla',
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
+        'expand': 'expand',
         'doc': 'doc',
         'type': 'type',
         'image': 'image',
@@ -102,7 +104,7 @@ class ContainerTask(object):
         'pod_template': 'podTemplate'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, image=None, image_pull_policy=None, command=None, args=None, env=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, doc=None, type=None, image=None, image_pull_policy=None, command=None, args=None, env=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, local_vars_configuration=None):  # noqa: E501
         """ContainerTask - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -123,6 +125,7 @@ class ContainerTask(object):
         self._sla = None
         self._outlets = None
         self._xcom_pull = None
+        self._expand = None
         self._doc = None
         self._type = None
         self._image = None
@@ -171,6 +174,8 @@ class ContainerTask(object):
             self.outlets = outlets
         if xcom_pull is not None:
             self.xcom_pull = xcom_pull
+        if expand is not None:
+            self.expand = expand
         if doc is not None:
             self.doc = doc
         self.type = type
@@ -583,6 +588,29 @@ class ContainerTask(object):
         """
 
         self._xcom_pull = xcom_pull
+
+    @property
+    def expand(self):
+        """Gets the expand of this ContainerTask.  # noqa: E501
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :return: The expand of this ContainerTask.  # noqa: E501
+        :rtype: dict(str, object)
+        """
+        return self._expand
+
+    @expand.setter
+    def expand(self, expand):
+        """Sets the expand of this ContainerTask.
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :param expand: The expand of this ContainerTask.  # noqa: E501
+        :type: dict(str, object)
+        """
+
+        self._expand = expand
 
     @property
     def doc(self):

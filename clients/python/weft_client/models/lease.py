@@ -38,6 +38,8 @@ class Lease(object):
         'run_id': 'str',
         'task_id': 'str',
         'task_type': 'str',
+        'map_index': 'int',
+        'expand': 'dict(str, object)',
         'queue': 'str',
         'try_number': 'int',
         'max_tries': 'int',
@@ -59,6 +61,8 @@ class Lease(object):
         'run_id': 'runId',
         'task_id': 'taskId',
         'task_type': 'taskType',
+        'map_index': 'mapIndex',
+        'expand': 'expand',
         'queue': 'queue',
         'try_number': 'tryNumber',
         'max_tries': 'maxTries',
@@ -74,7 +78,7 @@ class Lease(object):
         'task': 'task'
     }
 
-    def __init__(self, lease_id=None, dag_id=None, run_id=None, task_id=None, task_type=None, queue=None, try_number=None, max_tries=None, lease_expires_at=None, heartbeat_interval_sec=None, execution_deadline=None, logical_date=None, data_interval_start=None, data_interval_end=None, params=None, conf=None, upstream_xcom=None, task=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, lease_id=None, dag_id=None, run_id=None, task_id=None, task_type=None, map_index=None, expand=None, queue=None, try_number=None, max_tries=None, lease_expires_at=None, heartbeat_interval_sec=None, execution_deadline=None, logical_date=None, data_interval_start=None, data_interval_end=None, params=None, conf=None, upstream_xcom=None, task=None, local_vars_configuration=None):  # noqa: E501
         """Lease - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -85,6 +89,8 @@ class Lease(object):
         self._run_id = None
         self._task_id = None
         self._task_type = None
+        self._map_index = None
+        self._expand = None
         self._queue = None
         self._try_number = None
         self._max_tries = None
@@ -105,6 +111,9 @@ class Lease(object):
         self.run_id = run_id
         self.task_id = task_id
         self.task_type = task_type
+        self.map_index = map_index
+        if expand is not None:
+            self.expand = expand
         self.queue = queue
         self.try_number = try_number
         self.max_tries = max_tries
@@ -233,6 +242,54 @@ class Lease(object):
             raise ValueError("Invalid value for `task_type`, must not be `None`")  # noqa: E501
 
         self._task_type = task_type
+
+    @property
+    def map_index(self):
+        """Gets the map_index of this Lease.  # noqa: E501
+
+        Position among a mapped task's instances (0…n−1); −1 for an unmapped task  # noqa: E501
+
+        :return: The map_index of this Lease.  # noqa: E501
+        :rtype: int
+        """
+        return self._map_index
+
+    @map_index.setter
+    def map_index(self, map_index):
+        """Sets the map_index of this Lease.
+
+        Position among a mapped task's instances (0…n−1); −1 for an unmapped task  # noqa: E501
+
+        :param map_index: The map_index of this Lease.  # noqa: E501
+        :type: int
+        """
+        if self.local_vars_configuration.client_side_validation and map_index is None:  # noqa: E501
+            raise ValueError("Invalid value for `map_index`, must not be `None`")  # noqa: E501
+
+        self._map_index = map_index
+
+    @property
+    def expand(self):
+        """Gets the expand of this Lease.  # noqa: E501
+
+        A mapped instance's values of its task's `expand` keys; absent when unmapped  # noqa: E501
+
+        :return: The expand of this Lease.  # noqa: E501
+        :rtype: dict(str, object)
+        """
+        return self._expand
+
+    @expand.setter
+    def expand(self, expand):
+        """Sets the expand of this Lease.
+
+        A mapped instance's values of its task's `expand` keys; absent when unmapped  # noqa: E501
+
+        :param expand: The expand of this Lease.  # noqa: E501
+        :type: dict(str, object)
+        """
+
+        self._expand = expand
 
     @property
     def queue(self):

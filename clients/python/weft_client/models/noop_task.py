@@ -48,6 +48,7 @@ class NoopTask(object):
         'sla': 'str',
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
+        'expand': 'dict(str, object)',
         'doc': 'str',
         'type': 'str'
     }
@@ -68,11 +69,12 @@ class NoopTask(object):
         'sla': 'sla',
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
+        'expand': 'expand',
         'doc': 'doc',
         'type': 'type'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, doc=None, type=None, local_vars_configuration=None):  # noqa: E501
         """NoopTask - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -93,6 +95,7 @@ class NoopTask(object):
         self._sla = None
         self._outlets = None
         self._xcom_pull = None
+        self._expand = None
         self._doc = None
         self._type = None
         self.discriminator = None
@@ -126,6 +129,8 @@ class NoopTask(object):
             self.outlets = outlets
         if xcom_pull is not None:
             self.xcom_pull = xcom_pull
+        if expand is not None:
+            self.expand = expand
         if doc is not None:
             self.doc = doc
         self.type = type
@@ -508,6 +513,29 @@ class NoopTask(object):
         """
 
         self._xcom_pull = xcom_pull
+
+    @property
+    def expand(self):
+        """Gets the expand of this NoopTask.  # noqa: E501
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :return: The expand of this NoopTask.  # noqa: E501
+        :rtype: dict(str, object)
+        """
+        return self._expand
+
+    @expand.setter
+    def expand(self, expand):
+        """Sets the expand of this NoopTask.
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :param expand: The expand of this NoopTask.  # noqa: E501
+        :type: dict(str, object)
+        """
+
+        self._expand = expand
 
     @property
     def doc(self):

@@ -48,12 +48,14 @@ class ShellTask(object):
         'sla': 'str',
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
+        'expand': 'dict(str, object)',
         'doc': 'str',
         'type': 'str',
         'command': 'str',
         'argv': 'list[str]',
         'env': 'dict(str, str)',
-        'cwd': 'str'
+        'cwd': 'str',
+        'xcom_format': 'str'
     }
 
     attribute_map = {
@@ -72,15 +74,17 @@ class ShellTask(object):
         'sla': 'sla',
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
+        'expand': 'expand',
         'doc': 'doc',
         'type': 'type',
         'command': 'command',
         'argv': 'argv',
         'env': 'env',
-        'cwd': 'cwd'
+        'cwd': 'cwd',
+        'xcom_format': 'xcomFormat'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, xcom_format=None, local_vars_configuration=None):  # noqa: E501
         """ShellTask - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -101,12 +105,14 @@ class ShellTask(object):
         self._sla = None
         self._outlets = None
         self._xcom_pull = None
+        self._expand = None
         self._doc = None
         self._type = None
         self._command = None
         self._argv = None
         self._env = None
         self._cwd = None
+        self._xcom_format = None
         self.discriminator = None
 
         self.task_id = task_id
@@ -138,6 +144,8 @@ class ShellTask(object):
             self.outlets = outlets
         if xcom_pull is not None:
             self.xcom_pull = xcom_pull
+        if expand is not None:
+            self.expand = expand
         if doc is not None:
             self.doc = doc
         self.type = type
@@ -149,6 +157,8 @@ class ShellTask(object):
             self.env = env
         if cwd is not None:
             self.cwd = cwd
+        if xcom_format is not None:
+            self.xcom_format = xcom_format
 
     @property
     def task_id(self):
@@ -530,6 +540,29 @@ class ShellTask(object):
         self._xcom_pull = xcom_pull
 
     @property
+    def expand(self):
+        """Gets the expand of this ShellTask.  # noqa: E501
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :return: The expand of this ShellTask.  # noqa: E501
+        :rtype: dict(str, object)
+        """
+        return self._expand
+
+    @expand.setter
+    def expand(self, expand):
+        """Sets the expand of this ShellTask.
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :param expand: The expand of this ShellTask.  # noqa: E501
+        :type: dict(str, object)
+        """
+
+        self._expand = expand
+
+    @property
     def doc(self):
         """Gets the doc of this ShellTask.  # noqa: E501
 
@@ -672,6 +705,35 @@ class ShellTask(object):
             raise ValueError("Invalid value for `cwd`, length must be greater than or equal to `1`")  # noqa: E501
 
         self._cwd = cwd
+
+    @property
+    def xcom_format(self):
+        """Gets the xcom_format of this ShellTask.  # noqa: E501
+
+        How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.  # noqa: E501
+
+        :return: The xcom_format of this ShellTask.  # noqa: E501
+        :rtype: str
+        """
+        return self._xcom_format
+
+    @xcom_format.setter
+    def xcom_format(self, xcom_format):
+        """Sets the xcom_format of this ShellTask.
+
+        How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.  # noqa: E501
+
+        :param xcom_format: The xcom_format of this ShellTask.  # noqa: E501
+        :type: str
+        """
+        allowed_values = ["string", "json"]  # noqa: E501
+        if self.local_vars_configuration.client_side_validation and xcom_format not in allowed_values:  # noqa: E501
+            raise ValueError(
+                "Invalid value for `xcom_format` ({0}), must be one of {1}"  # noqa: E501
+                .format(xcom_format, allowed_values)
+            )
+
+        self._xcom_format = xcom_format
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -48,6 +48,7 @@ class SqlTask(object):
         'sla': 'str',
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
+        'expand': 'dict(str, object)',
         'doc': 'str',
         'type': 'str',
         'sql': 'str',
@@ -71,6 +72,7 @@ class SqlTask(object):
         'sla': 'sla',
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
+        'expand': 'expand',
         'doc': 'doc',
         'type': 'type',
         'sql': 'sql',
@@ -78,7 +80,7 @@ class SqlTask(object):
         'connection': 'connection'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, sql=None, parameters=None, connection=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, doc=None, type=None, sql=None, parameters=None, connection=None, local_vars_configuration=None):  # noqa: E501
         """SqlTask - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -99,6 +101,7 @@ class SqlTask(object):
         self._sla = None
         self._outlets = None
         self._xcom_pull = None
+        self._expand = None
         self._doc = None
         self._type = None
         self._sql = None
@@ -135,6 +138,8 @@ class SqlTask(object):
             self.outlets = outlets
         if xcom_pull is not None:
             self.xcom_pull = xcom_pull
+        if expand is not None:
+            self.expand = expand
         if doc is not None:
             self.doc = doc
         self.type = type
@@ -522,6 +527,29 @@ class SqlTask(object):
         """
 
         self._xcom_pull = xcom_pull
+
+    @property
+    def expand(self):
+        """Gets the expand of this SqlTask.  # noqa: E501
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :return: The expand of this SqlTask.  # noqa: E501
+        :rtype: dict(str, object)
+        """
+        return self._expand
+
+    @expand.setter
+    def expand(self, expand):
+        """Sets the expand of this SqlTask.
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :param expand: The expand of this SqlTask.  # noqa: E501
+        :type: dict(str, object)
+        """
+
+        self._expand = expand
 
     @property
     def doc(self):

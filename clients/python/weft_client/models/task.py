@@ -48,12 +48,14 @@ class Task(object):
         'sla': 'str',
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
+        'expand': 'dict(str, object)',
         'doc': 'str',
         'type': 'str',
         'command': 'object',
         'argv': 'list[str]',
         'env': 'dict(str, str)',
         'cwd': 'str',
+        'xcom_format': 'str',
         'request': 'HttpTaskRequest',
         'sql': 'str',
         'parameters': 'list[object]',
@@ -96,12 +98,14 @@ class Task(object):
         'sla': 'sla',
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
+        'expand': 'expand',
         'doc': 'doc',
         'type': 'type',
         'command': 'command',
         'argv': 'argv',
         'env': 'env',
         'cwd': 'cwd',
+        'xcom_format': 'xcomFormat',
         'request': 'request',
         'sql': 'sql',
         'parameters': 'parameters',
@@ -128,7 +132,7 @@ class Task(object):
         'pod_template': 'podTemplate'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, request=None, sql=None, parameters=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, image=None, image_pull_policy=None, args=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, xcom_format=None, request=None, sql=None, parameters=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, image=None, image_pull_policy=None, args=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, local_vars_configuration=None):  # noqa: E501
         """Task - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -149,12 +153,14 @@ class Task(object):
         self._sla = None
         self._outlets = None
         self._xcom_pull = None
+        self._expand = None
         self._doc = None
         self._type = None
         self._command = None
         self._argv = None
         self._env = None
         self._cwd = None
+        self._xcom_format = None
         self._request = None
         self._sql = None
         self._parameters = None
@@ -210,6 +216,8 @@ class Task(object):
             self.outlets = outlets
         if xcom_pull is not None:
             self.xcom_pull = xcom_pull
+        if expand is not None:
+            self.expand = expand
         if doc is not None:
             self.doc = doc
         self.type = type
@@ -221,6 +229,8 @@ class Task(object):
             self.env = env
         if cwd is not None:
             self.cwd = cwd
+        if xcom_format is not None:
+            self.xcom_format = xcom_format
         if request is not None:
             self.request = request
         if sql is not None:
@@ -649,6 +659,29 @@ class Task(object):
         self._xcom_pull = xcom_pull
 
     @property
+    def expand(self):
+        """Gets the expand of this Task.  # noqa: E501
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :return: The expand of this Task.  # noqa: E501
+        :rtype: dict(str, object)
+        """
+        return self._expand
+
+    @expand.setter
+    def expand(self, expand):
+        """Sets the expand of this Task.
+
+        Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.  # noqa: E501
+
+        :param expand: The expand of this Task.  # noqa: E501
+        :type: dict(str, object)
+        """
+
+        self._expand = expand
+
+    @property
     def doc(self):
         """Gets the doc of this Task.  # noqa: E501
 
@@ -782,6 +815,35 @@ class Task(object):
             raise ValueError("Invalid value for `cwd`, length must be greater than or equal to `1`")  # noqa: E501
 
         self._cwd = cwd
+
+    @property
+    def xcom_format(self):
+        """Gets the xcom_format of this Task.  # noqa: E501
+
+        How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.  # noqa: E501
+
+        :return: The xcom_format of this Task.  # noqa: E501
+        :rtype: str
+        """
+        return self._xcom_format
+
+    @xcom_format.setter
+    def xcom_format(self, xcom_format):
+        """Sets the xcom_format of this Task.
+
+        How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.  # noqa: E501
+
+        :param xcom_format: The xcom_format of this Task.  # noqa: E501
+        :type: str
+        """
+        allowed_values = ["string", "json"]  # noqa: E501
+        if self.local_vars_configuration.client_side_validation and xcom_format not in allowed_values:  # noqa: E501
+            raise ValueError(
+                "Invalid value for `xcom_format` ({0}), must be one of {1}"  # noqa: E501
+                .format(xcom_format, allowed_values)
+            )
+
+        self._xcom_format = xcom_format
 
     @property
     def request(self):

@@ -36,6 +36,7 @@ class TaskInstance(object):
         'dag_id': 'str',
         'run_id': 'str',
         'task_id': 'str',
+        'map_index': 'int',
         'state': 'TaskInstanceState',
         'try_number': 'int',
         'max_tries': 'int',
@@ -59,6 +60,7 @@ class TaskInstance(object):
         'dag_id': 'dagId',
         'run_id': 'runId',
         'task_id': 'taskId',
+        'map_index': 'mapIndex',
         'state': 'state',
         'try_number': 'tryNumber',
         'max_tries': 'maxTries',
@@ -78,7 +80,7 @@ class TaskInstance(object):
         'tries': 'tries'
     }
 
-    def __init__(self, dag_id=None, run_id=None, task_id=None, state=None, try_number=None, max_tries=None, task_type=None, queue=None, pool=None, pool_slots=None, priority_weight=None, logical_date=None, scheduled_at=None, queued_at=None, start_date=None, end_date=None, next_retry_at=None, last_error=None, duration_sec=None, tries=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, dag_id=None, run_id=None, task_id=None, map_index=None, state=None, try_number=None, max_tries=None, task_type=None, queue=None, pool=None, pool_slots=None, priority_weight=None, logical_date=None, scheduled_at=None, queued_at=None, start_date=None, end_date=None, next_retry_at=None, last_error=None, duration_sec=None, tries=None, local_vars_configuration=None):  # noqa: E501
         """TaskInstance - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -87,6 +89,7 @@ class TaskInstance(object):
         self._dag_id = None
         self._run_id = None
         self._task_id = None
+        self._map_index = None
         self._state = None
         self._try_number = None
         self._max_tries = None
@@ -109,6 +112,7 @@ class TaskInstance(object):
         self.dag_id = dag_id
         self.run_id = run_id
         self.task_id = task_id
+        self.map_index = map_index
         self.state = state
         self.try_number = try_number
         self.max_tries = max_tries
@@ -195,6 +199,31 @@ class TaskInstance(object):
             raise ValueError("Invalid value for `task_id`, must not be `None`")  # noqa: E501
 
         self._task_id = task_id
+
+    @property
+    def map_index(self):
+        """Gets the map_index of this TaskInstance.  # noqa: E501
+
+        Position among a mapped task's instances (0…n−1); −1 for an unmapped task  # noqa: E501
+
+        :return: The map_index of this TaskInstance.  # noqa: E501
+        :rtype: int
+        """
+        return self._map_index
+
+    @map_index.setter
+    def map_index(self, map_index):
+        """Sets the map_index of this TaskInstance.
+
+        Position among a mapped task's instances (0…n−1); −1 for an unmapped task  # noqa: E501
+
+        :param map_index: The map_index of this TaskInstance.  # noqa: E501
+        :type: int
+        """
+        if self.local_vars_configuration.client_side_validation and map_index is None:  # noqa: E501
+            raise ValueError("Invalid value for `map_index`, must not be `None`")  # noqa: E501
+
+        self._map_index = map_index
 
     @property
     def state(self):

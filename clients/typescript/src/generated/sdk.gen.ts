@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AppendLeaseLogsData, AppendLeaseLogsErrors, AppendLeaseLogsResponses, CancelBackfillData, CancelBackfillErrors, CancelBackfillResponses, ClearTaskInstancesData, ClearTaskInstancesErrors, ClearTaskInstancesResponses, CompleteLeaseData, CompleteLeaseErrors, CompleteLeaseResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateBackfillData, CreateBackfillErrors, CreateBackfillResponses, CreatePoolData, CreatePoolErrors, CreatePoolResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteDagData, DeleteDagErrors, DeleteDagResponses, DeletePoolData, DeletePoolErrors, DeletePoolResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, GetBackfillData, GetBackfillErrors, GetBackfillResponses, GetDagData, GetDagErrors, GetDagJsonSchemaData, GetDagJsonSchemaResponses, GetDagResponses, GetDagRunData, GetDagRunErrors, GetDagRunResponses, GetDagVersionData, GetDagVersionErrors, GetDagVersionResponses, GetHealthData, GetHealthResponses, GetPoolData, GetPoolErrors, GetPoolResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSchedulePreviewData, GetSchedulePreviewErrors, GetSchedulePreviewResponses, GetTaskInstanceData, GetTaskInstanceErrors, GetTaskInstanceResponses, GetTaskLogsData, GetTaskLogsErrors, GetTaskLogsResponses, GetTaskTryLogsData, GetTaskTryLogsErrors, GetTaskTryLogsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GetXcomEntryData, GetXcomEntryErrors, GetXcomEntryResponses, HeartbeatLeaseData, HeartbeatLeaseErrors, HeartbeatLeaseResponses, LeaseTasksData, LeaseTasksErrors, LeaseTasksResponses, ListAlertDeliveriesData, ListAlertDeliveriesErrors, ListAlertDeliveriesResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListBackfillsData, ListBackfillsErrors, ListBackfillsResponses, ListDagRunsData, ListDagRunsErrors, ListDagRunsResponses, ListDagsData, ListDagsErrors, ListDagsResponses, ListDagVersionsData, ListDagVersionsErrors, ListDagVersionsResponses, ListDatasetEventsData, ListDatasetEventsErrors, ListDatasetEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListImportErrorsData, ListImportErrorsErrors, ListImportErrorsResponses, ListPoolsData, ListPoolsErrors, ListPoolsResponses, ListSlaMissesData, ListSlaMissesErrors, ListSlaMissesResponses, ListTaskInstancesData, ListTaskInstancesErrors, ListTaskInstancesResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, ListXcomEntriesData, ListXcomEntriesErrors, ListXcomEntriesResponses, PatchDagData, PatchDagErrors, PatchDagResponses, PatchDagRunData, PatchDagRunErrors, PatchDagRunResponses, PatchPoolData, PatchPoolErrors, PatchPoolResponses, PatchTaskInstanceData, PatchTaskInstanceErrors, PatchTaskInstanceResponses, PatchWebhookData, PatchWebhookErrors, PatchWebhookResponses, PauseBackfillData, PauseBackfillErrors, PauseBackfillResponses, PostDatasetEventData, PostDatasetEventErrors, PostDatasetEventResponses, RedeliverWebhookDeliveryData, RedeliverWebhookDeliveryErrors, RedeliverWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, SetXcomEntryData, SetXcomEntryErrors, SetXcomEntryResponses, TriggerDagRunData, TriggerDagRunErrors, TriggerDagRunResponses, UnpauseBackfillData, UnpauseBackfillErrors, UnpauseBackfillResponses, UpsertDagData, UpsertDagErrors, UpsertDagResponses, ValidateDagData, ValidateDagErrors, ValidateDagResponses, WhoamiData, WhoamiErrors, WhoamiResponses } from './types.gen.js';
+import type { AppendLeaseLogsData, AppendLeaseLogsErrors, AppendLeaseLogsResponses, CancelBackfillData, CancelBackfillErrors, CancelBackfillResponses, ClearTaskInstancesData, ClearTaskInstancesErrors, ClearTaskInstancesResponses, CompleteLeaseData, CompleteLeaseErrors, CompleteLeaseResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateBackfillData, CreateBackfillErrors, CreateBackfillResponses, CreatePoolData, CreatePoolErrors, CreatePoolResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteDagData, DeleteDagErrors, DeleteDagResponses, DeletePoolData, DeletePoolErrors, DeletePoolResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, GetBackfillData, GetBackfillErrors, GetBackfillResponses, GetDagData, GetDagErrors, GetDagJsonSchemaData, GetDagJsonSchemaResponses, GetDagResponses, GetDagRunData, GetDagRunErrors, GetDagRunResponses, GetDagVersionData, GetDagVersionErrors, GetDagVersionResponses, GetHealthData, GetHealthResponses, GetMappedTaskInstanceData, GetMappedTaskInstanceErrors, GetMappedTaskInstanceResponses, GetMappedTaskLogsData, GetMappedTaskLogsErrors, GetMappedTaskLogsResponses, GetMappedXcomEntryData, GetMappedXcomEntryErrors, GetMappedXcomEntryResponses, GetPoolData, GetPoolErrors, GetPoolResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSchedulePreviewData, GetSchedulePreviewErrors, GetSchedulePreviewResponses, GetTaskInstanceData, GetTaskInstanceErrors, GetTaskInstanceResponses, GetTaskLogsData, GetTaskLogsErrors, GetTaskLogsResponses, GetTaskTryLogsData, GetTaskTryLogsErrors, GetTaskTryLogsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GetXcomEntryData, GetXcomEntryErrors, GetXcomEntryResponses, HeartbeatLeaseData, HeartbeatLeaseErrors, HeartbeatLeaseResponses, LeaseTasksData, LeaseTasksErrors, LeaseTasksResponses, ListAlertDeliveriesData, ListAlertDeliveriesErrors, ListAlertDeliveriesResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListBackfillsData, ListBackfillsErrors, ListBackfillsResponses, ListDagRunsData, ListDagRunsErrors, ListDagRunsResponses, ListDagsData, ListDagsErrors, ListDagsResponses, ListDagVersionsData, ListDagVersionsErrors, ListDagVersionsResponses, ListDatasetEventsData, ListDatasetEventsErrors, ListDatasetEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListImportErrorsData, ListImportErrorsErrors, ListImportErrorsResponses, ListMappedXcomEntriesData, ListMappedXcomEntriesErrors, ListMappedXcomEntriesResponses, ListPoolsData, ListPoolsErrors, ListPoolsResponses, ListSlaMissesData, ListSlaMissesErrors, ListSlaMissesResponses, ListTaskInstancesData, ListTaskInstancesErrors, ListTaskInstancesResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, ListXcomEntriesData, ListXcomEntriesErrors, ListXcomEntriesResponses, PatchDagData, PatchDagErrors, PatchDagResponses, PatchDagRunData, PatchDagRunErrors, PatchDagRunResponses, PatchMappedTaskInstanceData, PatchMappedTaskInstanceErrors, PatchMappedTaskInstanceResponses, PatchPoolData, PatchPoolErrors, PatchPoolResponses, PatchTaskInstanceData, PatchTaskInstanceErrors, PatchTaskInstanceResponses, PatchWebhookData, PatchWebhookErrors, PatchWebhookResponses, PauseBackfillData, PauseBackfillErrors, PauseBackfillResponses, PostDatasetEventData, PostDatasetEventErrors, PostDatasetEventResponses, RedeliverWebhookDeliveryData, RedeliverWebhookDeliveryErrors, RedeliverWebhookDeliveryResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, SetXcomEntryData, SetXcomEntryErrors, SetXcomEntryResponses, TriggerDagRunData, TriggerDagRunErrors, TriggerDagRunResponses, UnpauseBackfillData, UnpauseBackfillErrors, UnpauseBackfillResponses, UpsertDagData, UpsertDagErrors, UpsertDagResponses, ValidateDagData, ValidateDagErrors, ValidateDagResponses, WhoamiData, WhoamiErrors, WhoamiResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -304,6 +304,32 @@ export const patchTaskInstance = <ThrowOnError extends boolean = false>(options:
 });
 
 /**
+ * One instance of a mapped task (by its map index) with its tries
+ *
+ * Roles: admin, operator, viewer.
+ */
+export const getMappedTaskInstance = <ThrowOnError extends boolean = false>(options: Options<GetMappedTaskInstanceData, ThrowOnError>) => (options.client ?? client).get<GetMappedTaskInstanceResponses, GetMappedTaskInstanceErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}',
+    ...options
+});
+
+/**
+ * Mark one mapped task instance (and optionally its up/downstream tasks) success or failed
+ *
+ * Roles: admin, operator.
+ */
+export const patchMappedTaskInstance = <ThrowOnError extends boolean = false>(options: Options<PatchMappedTaskInstanceData, ThrowOnError>) => (options.client ?? client).patch<PatchMappedTaskInstanceResponses, PatchMappedTaskInstanceErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Reset task instances so they run again (dryRun defaults to true and lists what would be cleared)
  *
  * Roles: admin, operator.
@@ -442,6 +468,39 @@ export const setXcomEntry = <ThrowOnError extends boolean = false>(options: Opti
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Log lines of one mapped task instance, all tries (or ?tryNumber=n)
+ *
+ * Roles: admin, operator, viewer.
+ */
+export const getMappedTaskLogs = <ThrowOnError extends boolean = false>(options: Options<GetMappedTaskLogsData, ThrowOnError>) => (options.client ?? client).get<GetMappedTaskLogsResponses, GetMappedTaskLogsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}/logs',
+    ...options
+});
+
+/**
+ * XCom values published by one mapped task instance
+ *
+ * Roles: admin, operator, viewer.
+ */
+export const listMappedXcomEntries = <ThrowOnError extends boolean = false>(options: Options<ListMappedXcomEntriesData, ThrowOnError>) => (options.client ?? client).get<ListMappedXcomEntriesResponses, ListMappedXcomEntriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}/xcomEntries',
+    ...options
+});
+
+/**
+ * One XCom value of one mapped task instance
+ *
+ * Roles: admin, operator, viewer.
+ */
+export const getMappedXcomEntry = <ThrowOnError extends boolean = false>(options: Options<GetMappedXcomEntryData, ThrowOnError>) => (options.client ?? client).get<GetMappedXcomEntryResponses, GetMappedXcomEntryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}/xcomEntries/{key}',
+    ...options
 });
 
 /**

@@ -10,6 +10,10 @@ export type ClientOptions = {
 export type AffectedTaskInstance = {
     runId: string;
     taskId: string;
+    /**
+     * −1 for an unmapped task
+     */
+    mapIndex: number;
     state: TaskInstanceState;
     previousState: TaskInstanceState;
     tryNumber: number;
@@ -201,6 +205,7 @@ export type BackfillSummary = {
 
 export type ClearTaskInstancesRequest = {
     taskIds?: Array<string>;
+    mapIndexes?: Array<number>;
     includeDownstream?: boolean;
     includeUpstream?: boolean;
     states?: Array<'none' | 'scheduled' | 'queued' | 'running' | 'success' | 'failed' | 'up_for_retry' | 'upstream_failed' | 'skipped' | 'removed'>;
@@ -279,6 +284,12 @@ export type ContainerTask = {
      * Upstream tasks (direct or transitive) whose XCom this task receives.
      */
     xcomPull?: Array<string>;
+    /**
+     * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+     */
+    expand?: {
+        [key: string]: ExpandSource;
+    };
     doc?: string;
     type: 'container';
     image?: string;
@@ -391,6 +402,12 @@ export type CustomTask = {
      * Upstream tasks (direct or transitive) whose XCom this task receives.
      */
     xcomPull?: Array<string>;
+    /**
+     * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+     */
+    expand?: {
+        [key: string]: ExpandSource;
+    };
     doc?: string;
     type: string;
     args?: {
@@ -668,6 +685,19 @@ export type Error = {
 };
 
 /**
+ * The values of one `expand` key: a literal list, or an upstream task's XCom (a list; a mapped task's XCom is the list of its instances' values, in map index order).
+ */
+export type ExpandSource = Array<JsonValue> | {
+    xcomPull: {
+        taskId: string;
+        /**
+         * The XCom key; default 'return_value'.
+         */
+        key?: string;
+    };
+};
+
+/**
  * Waits, without a worker slot, for a task or run of another DAG.
  */
 export type ExternalTask = {
@@ -698,6 +728,12 @@ export type ExternalTask = {
      * Upstream tasks (direct or transitive) whose XCom this task receives.
      */
     xcomPull?: Array<string>;
+    /**
+     * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+     */
+    expand?: {
+        [key: string]: ExpandSource;
+    };
     doc?: string;
     type: 'external_task';
     externalDagId: string;
@@ -758,6 +794,12 @@ export type HttpTask = {
      * Upstream tasks (direct or transitive) whose XCom this task receives.
      */
     xcomPull?: Array<string>;
+    /**
+     * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+     */
+    expand?: {
+        [key: string]: ExpandSource;
+    };
     doc?: string;
     type: 'http';
     request: {
@@ -802,6 +844,16 @@ export type Lease = {
     runId: string;
     taskId: string;
     taskType: string;
+    /**
+     * Position among a mapped task's instances (0…n−1); −1 for an unmapped task
+     */
+    mapIndex: number;
+    /**
+     * A mapped instance's values of its task's `expand` keys; absent when unmapped
+     */
+    expand?: {
+        [key: string]: unknown;
+    };
     queue: string;
     /**
      * 1 for the first attempt; with dag/run/task, the idempotency key of the attempt
@@ -911,6 +963,12 @@ export type NoopTask = {
      * Upstream tasks (direct or transitive) whose XCom this task receives.
      */
     xcomPull?: Array<string>;
+    /**
+     * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+     */
+    expand?: {
+        [key: string]: ExpandSource;
+    };
     doc?: string;
     type: 'noop';
 };
@@ -921,6 +979,13 @@ export type PatchDagRequest = {
 
 export type PatchDagRunRequest = {
     state: 'success' | 'failed';
+};
+
+export type PatchMappedTaskInstanceRequest = {
+    newState: 'success' | 'failed';
+    includeUpstream?: boolean;
+    includeDownstream?: boolean;
+    dryRun?: boolean;
 };
 
 export type PatchPoolRequest = {
@@ -1199,6 +1264,14 @@ export type RegistrationPreview = {
             sla?: string;
             outlets?: Array<string>;
             xcomPull?: Array<string>;
+            expand?: {
+                [key: string]: Array<unknown> | {
+                    xcomPull: {
+                        taskId: string;
+                        key?: string;
+                    };
+                };
+            };
             doc?: string;
             type: 'shell';
             command?: string;
@@ -1207,6 +1280,7 @@ export type RegistrationPreview = {
                 [key: string]: string;
             };
             cwd?: string;
+            xcomFormat?: 'string' | 'json';
         } | {
             taskId: string;
             dependsOn: Array<string>;
@@ -1223,6 +1297,14 @@ export type RegistrationPreview = {
             sla?: string;
             outlets?: Array<string>;
             xcomPull?: Array<string>;
+            expand?: {
+                [key: string]: Array<unknown> | {
+                    xcomPull: {
+                        taskId: string;
+                        key?: string;
+                    };
+                };
+            };
             doc?: string;
             type: 'http';
             request: {
@@ -1250,6 +1332,14 @@ export type RegistrationPreview = {
             sla?: string;
             outlets?: Array<string>;
             xcomPull?: Array<string>;
+            expand?: {
+                [key: string]: Array<unknown> | {
+                    xcomPull: {
+                        taskId: string;
+                        key?: string;
+                    };
+                };
+            };
             doc?: string;
             type: 'sql';
             sql: string;
@@ -1271,6 +1361,14 @@ export type RegistrationPreview = {
             sla?: string;
             outlets?: Array<string>;
             xcomPull?: Array<string>;
+            expand?: {
+                [key: string]: Array<unknown> | {
+                    xcomPull: {
+                        taskId: string;
+                        key?: string;
+                    };
+                };
+            };
             doc?: string;
             type: 'noop';
         } | {
@@ -1289,6 +1387,14 @@ export type RegistrationPreview = {
             sla?: string;
             outlets?: Array<string>;
             xcomPull?: Array<string>;
+            expand?: {
+                [key: string]: Array<unknown> | {
+                    xcomPull: {
+                        taskId: string;
+                        key?: string;
+                    };
+                };
+            };
             doc?: string;
             type: 'external_task';
             externalDagId: string;
@@ -1314,6 +1420,14 @@ export type RegistrationPreview = {
             sla?: string;
             outlets?: Array<string>;
             xcomPull?: Array<string>;
+            expand?: {
+                [key: string]: Array<unknown> | {
+                    xcomPull: {
+                        taskId: string;
+                        key?: string;
+                    };
+                };
+            };
             doc?: string;
             type: 'container';
             image?: string;
@@ -1427,6 +1541,14 @@ export type RegistrationPreview = {
             sla?: string;
             outlets?: Array<string>;
             xcomPull?: Array<string>;
+            expand?: {
+                [key: string]: Array<unknown> | {
+                    xcomPull: {
+                        taskId: string;
+                        key?: string;
+                    };
+                };
+            };
             doc?: string;
             type: string;
             args?: {
@@ -1503,6 +1625,12 @@ export type ShellTask = {
      * Upstream tasks (direct or transitive) whose XCom this task receives.
      */
     xcomPull?: Array<string>;
+    /**
+     * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+     */
+    expand?: {
+        [key: string]: ExpandSource;
+    };
     doc?: string;
     type: 'shell';
     /**
@@ -1517,6 +1645,10 @@ export type ShellTask = {
         [key: string]: string;
     };
     cwd?: string;
+    /**
+     * How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.
+     */
+    xcomFormat?: 'string' | 'json';
 };
 
 export type SlaCallback = {
@@ -1593,6 +1725,12 @@ export type SqlTask = {
      * Upstream tasks (direct or transitive) whose XCom this task receives.
      */
     xcomPull?: Array<string>;
+    /**
+     * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+     */
+    expand?: {
+        [key: string]: ExpandSource;
+    };
     doc?: string;
     type: 'sql';
     sql: string;
@@ -1610,6 +1748,10 @@ export type TaskInstance = {
     dagId: string;
     runId: string;
     taskId: string;
+    /**
+     * Position among a mapped task's instances (0…n−1); −1 for an unmapped task
+     */
+    mapIndex: number;
     state: TaskInstanceState;
     tryNumber: number;
     maxTries: number;
@@ -2927,6 +3069,118 @@ export type PatchTaskInstanceResponses = {
 
 export type PatchTaskInstanceResponse = PatchTaskInstanceResponses[keyof PatchTaskInstanceResponses];
 
+export type GetMappedTaskInstanceData = {
+    body?: never;
+    path: {
+        dagId: string;
+        runId: string;
+        taskId: string;
+        mapIndex: number;
+    };
+    query?: never;
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}';
+};
+
+export type GetMappedTaskInstanceErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type GetMappedTaskInstanceError = GetMappedTaskInstanceErrors[keyof GetMappedTaskInstanceErrors];
+
+export type GetMappedTaskInstanceResponses = {
+    /**
+     * OK
+     */
+    200: TaskInstance;
+};
+
+export type GetMappedTaskInstanceResponse = GetMappedTaskInstanceResponses[keyof GetMappedTaskInstanceResponses];
+
+export type PatchMappedTaskInstanceData = {
+    body: PatchMappedTaskInstanceRequest;
+    path: {
+        dagId: string;
+        runId: string;
+        taskId: string;
+        mapIndex: number;
+    };
+    query?: never;
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}';
+};
+
+export type PatchMappedTaskInstanceErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * The transition is not allowed from the current state
+     */
+    409: Error;
+    /**
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
+     */
+    413: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type PatchMappedTaskInstanceError = PatchMappedTaskInstanceErrors[keyof PatchMappedTaskInstanceErrors];
+
+export type PatchMappedTaskInstanceResponses = {
+    /**
+     * OK
+     */
+    200: MarkTaskInstanceResult;
+};
+
+export type PatchMappedTaskInstanceResponse = PatchMappedTaskInstanceResponses[keyof PatchMappedTaskInstanceResponses];
+
 export type ClearTaskInstancesData = {
     body: ClearTaskInstancesRequest;
     path: {
@@ -3504,6 +3758,161 @@ export type SetXcomEntryResponses = {
 };
 
 export type SetXcomEntryResponse = SetXcomEntryResponses[keyof SetXcomEntryResponses];
+
+export type GetMappedTaskLogsData = {
+    body?: never;
+    path: {
+        dagId: string;
+        runId: string;
+        taskId: string;
+        mapIndex: number;
+    };
+    query?: {
+        limit?: number;
+        offset?: number;
+        tryNumber?: number;
+    };
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}/logs';
+};
+
+export type GetMappedTaskLogsErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type GetMappedTaskLogsError = GetMappedTaskLogsErrors[keyof GetMappedTaskLogsErrors];
+
+export type GetMappedTaskLogsResponses = {
+    /**
+     * OK
+     */
+    200: LogLinePage;
+};
+
+export type GetMappedTaskLogsResponse = GetMappedTaskLogsResponses[keyof GetMappedTaskLogsResponses];
+
+export type ListMappedXcomEntriesData = {
+    body?: never;
+    path: {
+        dagId: string;
+        runId: string;
+        taskId: string;
+        mapIndex: number;
+    };
+    query?: never;
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}/xcomEntries';
+};
+
+export type ListMappedXcomEntriesErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type ListMappedXcomEntriesError = ListMappedXcomEntriesErrors[keyof ListMappedXcomEntriesErrors];
+
+export type ListMappedXcomEntriesResponses = {
+    /**
+     * OK
+     */
+    200: XcomEntryList;
+};
+
+export type ListMappedXcomEntriesResponse = ListMappedXcomEntriesResponses[keyof ListMappedXcomEntriesResponses];
+
+export type GetMappedXcomEntryData = {
+    body?: never;
+    path: {
+        dagId: string;
+        runId: string;
+        taskId: string;
+        mapIndex: number;
+        key: string;
+    };
+    query?: never;
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}/xcomEntries/{key}';
+};
+
+export type GetMappedXcomEntryErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type GetMappedXcomEntryError = GetMappedXcomEntryErrors[keyof GetMappedXcomEntryErrors];
+
+export type GetMappedXcomEntryResponses = {
+    /**
+     * OK
+     */
+    200: XcomEntry;
+};
+
+export type GetMappedXcomEntryResponse = GetMappedXcomEntryResponses[keyof GetMappedXcomEntryResponses];
 
 export type ListPoolsData = {
     body?: never;

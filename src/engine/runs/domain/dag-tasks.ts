@@ -43,5 +43,7 @@ export function taskSettings(doc: DagDocument, task: DagTask): TaskSettings {
 
 /** The dependency graph of a DAG version, indexed once (versions are immutable, so callers may cache it). */
 export function dagGraphIndex(doc: DagDocument): TaskGraphIndex {
-  return indexTaskGraph(new Map(doc.tasks.map((t) => [t.taskId, { upstream: t.dependsOn, triggerRule: t.triggerRule }])));
+  return indexTaskGraph(
+    new Map(doc.tasks.map((t) => [t.taskId, { upstream: t.dependsOn, triggerRule: t.triggerRule, ...(t.expand ? { mapped: true } : {}) }])),
+  );
 }

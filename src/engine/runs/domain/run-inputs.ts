@@ -37,6 +37,7 @@ export const markTaskInput = z.strictObject({
 export const clearTasksInput = z
   .strictObject({
     taskIds: z.array(z.string().min(1)).min(1).optional(),
+    mapIndexes: z.array(z.int().min(-1)).min(1).optional(),
     includeDownstream: z.boolean().default(false),
     includeUpstream: z.boolean().default(false),
     states: z.array(z.enum(TASK_STATES)).min(1).optional(),

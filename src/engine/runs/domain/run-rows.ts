@@ -26,6 +26,8 @@ export type TaskInstanceRow = {
   dagId: string;
   runId: string;
   taskId: string;
+  /** Position among a mapped task's instances; −1 when unmapped (Airflow's map_index). */
+  mapIndex: number;
   state: TaskState;
   tryNumber: number;
   maxTries: number;

@@ -29,6 +29,7 @@ export type AggregateTaskInstance = {
 export type TaskInstanceAvgAggregateOutputType = {
   id: number | null
   dagRunId: number | null
+  mapIndex: number | null
   tryNumber: number | null
   maxTries: number | null
   poolSlots: number | null
@@ -39,6 +40,7 @@ export type TaskInstanceAvgAggregateOutputType = {
 export type TaskInstanceSumAggregateOutputType = {
   id: number | null
   dagRunId: number | null
+  mapIndex: number | null
   tryNumber: number | null
   maxTries: number | null
   poolSlots: number | null
@@ -52,6 +54,7 @@ export type TaskInstanceMinAggregateOutputType = {
   dagId: string | null
   runId: string | null
   taskId: string | null
+  mapIndex: number | null
   state: $Enums.TaskState | null
   tryNumber: number | null
   maxTries: number | null
@@ -79,6 +82,7 @@ export type TaskInstanceMaxAggregateOutputType = {
   dagId: string | null
   runId: string | null
   taskId: string | null
+  mapIndex: number | null
   state: $Enums.TaskState | null
   tryNumber: number | null
   maxTries: number | null
@@ -106,6 +110,9 @@ export type TaskInstanceCountAggregateOutputType = {
   dagId: number
   runId: number
   taskId: number
+  mapIndex: number
+  expandValues: number
+  followTaskIds: number
   state: number
   tryNumber: number
   maxTries: number
@@ -132,6 +139,7 @@ export type TaskInstanceCountAggregateOutputType = {
 export type TaskInstanceAvgAggregateInputType = {
   id?: true
   dagRunId?: true
+  mapIndex?: true
   tryNumber?: true
   maxTries?: true
   poolSlots?: true
@@ -142,6 +150,7 @@ export type TaskInstanceAvgAggregateInputType = {
 export type TaskInstanceSumAggregateInputType = {
   id?: true
   dagRunId?: true
+  mapIndex?: true
   tryNumber?: true
   maxTries?: true
   poolSlots?: true
@@ -155,6 +164,7 @@ export type TaskInstanceMinAggregateInputType = {
   dagId?: true
   runId?: true
   taskId?: true
+  mapIndex?: true
   state?: true
   tryNumber?: true
   maxTries?: true
@@ -182,6 +192,7 @@ export type TaskInstanceMaxAggregateInputType = {
   dagId?: true
   runId?: true
   taskId?: true
+  mapIndex?: true
   state?: true
   tryNumber?: true
   maxTries?: true
@@ -209,6 +220,9 @@ export type TaskInstanceCountAggregateInputType = {
   dagId?: true
   runId?: true
   taskId?: true
+  mapIndex?: true
+  expandValues?: true
+  followTaskIds?: true
   state?: true
   tryNumber?: true
   maxTries?: true
@@ -323,6 +337,9 @@ export type TaskInstanceGroupByOutputType = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex: number
+  expandValues: runtime.JsonValue | null
+  followTaskIds: runtime.JsonValue | null
   state: $Enums.TaskState
   tryNumber: number
   maxTries: number
@@ -373,6 +390,9 @@ export type TaskInstanceWhereInput = {
   dagId?: Prisma.StringFilter<"TaskInstance"> | string
   runId?: Prisma.StringFilter<"TaskInstance"> | string
   taskId?: Prisma.StringFilter<"TaskInstance"> | string
+  mapIndex?: Prisma.IntFilter<"TaskInstance"> | number
+  expandValues?: Prisma.JsonNullableFilter<"TaskInstance">
+  followTaskIds?: Prisma.JsonNullableFilter<"TaskInstance">
   state?: Prisma.EnumTaskStateFilter<"TaskInstance"> | $Enums.TaskState
   tryNumber?: Prisma.IntFilter<"TaskInstance"> | number
   maxTries?: Prisma.IntFilter<"TaskInstance"> | number
@@ -406,6 +426,9 @@ export type TaskInstanceOrderByWithRelationInput = {
   dagId?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   taskId?: Prisma.SortOrder
+  mapIndex?: Prisma.SortOrder
+  expandValues?: Prisma.SortOrderInput | Prisma.SortOrder
+  followTaskIds?: Prisma.SortOrderInput | Prisma.SortOrder
   state?: Prisma.SortOrder
   tryNumber?: Prisma.SortOrder
   maxTries?: Prisma.SortOrder
@@ -435,7 +458,7 @@ export type TaskInstanceOrderByWithRelationInput = {
 
 export type TaskInstanceWhereUniqueInput = Prisma.AtLeast<{
   id?: number
-  dagRunId_taskId?: Prisma.TaskInstanceDagRunIdTaskIdCompoundUniqueInput
+  dagRunId_taskId_mapIndex?: Prisma.TaskInstanceDagRunIdTaskIdMapIndexCompoundUniqueInput
   AND?: Prisma.TaskInstanceWhereInput | Prisma.TaskInstanceWhereInput[]
   OR?: Prisma.TaskInstanceWhereInput[]
   NOT?: Prisma.TaskInstanceWhereInput | Prisma.TaskInstanceWhereInput[]
@@ -443,6 +466,9 @@ export type TaskInstanceWhereUniqueInput = Prisma.AtLeast<{
   dagId?: Prisma.StringFilter<"TaskInstance"> | string
   runId?: Prisma.StringFilter<"TaskInstance"> | string
   taskId?: Prisma.StringFilter<"TaskInstance"> | string
+  mapIndex?: Prisma.IntFilter<"TaskInstance"> | number
+  expandValues?: Prisma.JsonNullableFilter<"TaskInstance">
+  followTaskIds?: Prisma.JsonNullableFilter<"TaskInstance">
   state?: Prisma.EnumTaskStateFilter<"TaskInstance"> | $Enums.TaskState
   tryNumber?: Prisma.IntFilter<"TaskInstance"> | number
   maxTries?: Prisma.IntFilter<"TaskInstance"> | number
@@ -468,7 +494,7 @@ export type TaskInstanceWhereUniqueInput = Prisma.AtLeast<{
   xcoms?: Prisma.XComListRelationFilter
   logs?: Prisma.TaskLogListRelationFilter
   slaMisses?: Prisma.SlaMissListRelationFilter
-}, "id" | "dagRunId_taskId">
+}, "id" | "dagRunId_taskId_mapIndex">
 
 export type TaskInstanceOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -476,6 +502,9 @@ export type TaskInstanceOrderByWithAggregationInput = {
   dagId?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   taskId?: Prisma.SortOrder
+  mapIndex?: Prisma.SortOrder
+  expandValues?: Prisma.SortOrderInput | Prisma.SortOrder
+  followTaskIds?: Prisma.SortOrderInput | Prisma.SortOrder
   state?: Prisma.SortOrder
   tryNumber?: Prisma.SortOrder
   maxTries?: Prisma.SortOrder
@@ -511,6 +540,9 @@ export type TaskInstanceScalarWhereWithAggregatesInput = {
   dagId?: Prisma.StringWithAggregatesFilter<"TaskInstance"> | string
   runId?: Prisma.StringWithAggregatesFilter<"TaskInstance"> | string
   taskId?: Prisma.StringWithAggregatesFilter<"TaskInstance"> | string
+  mapIndex?: Prisma.IntWithAggregatesFilter<"TaskInstance"> | number
+  expandValues?: Prisma.JsonNullableWithAggregatesFilter<"TaskInstance">
+  followTaskIds?: Prisma.JsonNullableWithAggregatesFilter<"TaskInstance">
   state?: Prisma.EnumTaskStateWithAggregatesFilter<"TaskInstance"> | $Enums.TaskState
   tryNumber?: Prisma.IntWithAggregatesFilter<"TaskInstance"> | number
   maxTries?: Prisma.IntWithAggregatesFilter<"TaskInstance"> | number
@@ -536,6 +568,9 @@ export type TaskInstanceCreateInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -569,6 +604,9 @@ export type TaskInstanceUncheckedCreateInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -599,6 +637,9 @@ export type TaskInstanceUpdateInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -632,6 +673,9 @@ export type TaskInstanceUncheckedUpdateInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -664,6 +708,9 @@ export type TaskInstanceCreateManyInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -689,6 +736,9 @@ export type TaskInstanceUpdateManyMutationInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -716,6 +766,9 @@ export type TaskInstanceUncheckedUpdateManyInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -747,9 +800,10 @@ export type TaskInstanceOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
 }
 
-export type TaskInstanceDagRunIdTaskIdCompoundUniqueInput = {
+export type TaskInstanceDagRunIdTaskIdMapIndexCompoundUniqueInput = {
   dagRunId: number
   taskId: string
+  mapIndex: number
 }
 
 export type TaskInstanceCountOrderByAggregateInput = {
@@ -758,6 +812,9 @@ export type TaskInstanceCountOrderByAggregateInput = {
   dagId?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   taskId?: Prisma.SortOrder
+  mapIndex?: Prisma.SortOrder
+  expandValues?: Prisma.SortOrder
+  followTaskIds?: Prisma.SortOrder
   state?: Prisma.SortOrder
   tryNumber?: Prisma.SortOrder
   maxTries?: Prisma.SortOrder
@@ -782,6 +839,7 @@ export type TaskInstanceCountOrderByAggregateInput = {
 export type TaskInstanceAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
   dagRunId?: Prisma.SortOrder
+  mapIndex?: Prisma.SortOrder
   tryNumber?: Prisma.SortOrder
   maxTries?: Prisma.SortOrder
   poolSlots?: Prisma.SortOrder
@@ -795,6 +853,7 @@ export type TaskInstanceMaxOrderByAggregateInput = {
   dagId?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   taskId?: Prisma.SortOrder
+  mapIndex?: Prisma.SortOrder
   state?: Prisma.SortOrder
   tryNumber?: Prisma.SortOrder
   maxTries?: Prisma.SortOrder
@@ -822,6 +881,7 @@ export type TaskInstanceMinOrderByAggregateInput = {
   dagId?: Prisma.SortOrder
   runId?: Prisma.SortOrder
   taskId?: Prisma.SortOrder
+  mapIndex?: Prisma.SortOrder
   state?: Prisma.SortOrder
   tryNumber?: Prisma.SortOrder
   maxTries?: Prisma.SortOrder
@@ -846,6 +906,7 @@ export type TaskInstanceMinOrderByAggregateInput = {
 export type TaskInstanceSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
   dagRunId?: Prisma.SortOrder
+  mapIndex?: Prisma.SortOrder
   tryNumber?: Prisma.SortOrder
   maxTries?: Prisma.SortOrder
   poolSlots?: Prisma.SortOrder
@@ -978,6 +1039,9 @@ export type TaskInstanceCreateWithoutDagRunInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1009,6 +1073,9 @@ export type TaskInstanceUncheckedCreateWithoutDagRunInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1070,6 +1137,9 @@ export type TaskInstanceScalarWhereInput = {
   dagId?: Prisma.StringFilter<"TaskInstance"> | string
   runId?: Prisma.StringFilter<"TaskInstance"> | string
   taskId?: Prisma.StringFilter<"TaskInstance"> | string
+  mapIndex?: Prisma.IntFilter<"TaskInstance"> | number
+  expandValues?: Prisma.JsonNullableFilter<"TaskInstance">
+  followTaskIds?: Prisma.JsonNullableFilter<"TaskInstance">
   state?: Prisma.EnumTaskStateFilter<"TaskInstance"> | $Enums.TaskState
   tryNumber?: Prisma.IntFilter<"TaskInstance"> | number
   maxTries?: Prisma.IntFilter<"TaskInstance"> | number
@@ -1095,6 +1165,9 @@ export type TaskInstanceCreateWithoutTriesInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1127,6 +1200,9 @@ export type TaskInstanceUncheckedCreateWithoutTriesInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1172,6 +1248,9 @@ export type TaskInstanceUpdateWithoutTriesInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1204,6 +1283,9 @@ export type TaskInstanceUncheckedUpdateWithoutTriesInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1233,6 +1315,9 @@ export type TaskInstanceCreateWithoutLeasesInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1265,6 +1350,9 @@ export type TaskInstanceUncheckedCreateWithoutLeasesInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1310,6 +1398,9 @@ export type TaskInstanceUpdateWithoutLeasesInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1342,6 +1433,9 @@ export type TaskInstanceUncheckedUpdateWithoutLeasesInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1371,6 +1465,9 @@ export type TaskInstanceCreateWithoutXcomsInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1403,6 +1500,9 @@ export type TaskInstanceUncheckedCreateWithoutXcomsInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1448,6 +1548,9 @@ export type TaskInstanceUpdateWithoutXcomsInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1480,6 +1583,9 @@ export type TaskInstanceUncheckedUpdateWithoutXcomsInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1509,6 +1615,9 @@ export type TaskInstanceCreateWithoutLogsInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1541,6 +1650,9 @@ export type TaskInstanceUncheckedCreateWithoutLogsInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1586,6 +1698,9 @@ export type TaskInstanceUpdateWithoutLogsInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1618,6 +1733,9 @@ export type TaskInstanceUncheckedUpdateWithoutLogsInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1647,6 +1765,9 @@ export type TaskInstanceCreateWithoutSlaMissesInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1679,6 +1800,9 @@ export type TaskInstanceUncheckedCreateWithoutSlaMissesInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1724,6 +1848,9 @@ export type TaskInstanceUpdateWithoutSlaMissesInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1756,6 +1883,9 @@ export type TaskInstanceUncheckedUpdateWithoutSlaMissesInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1786,6 +1916,9 @@ export type TaskInstanceCreateManyDagRunInput = {
   dagId: string
   runId: string
   taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: $Enums.TaskState
   tryNumber?: number
   maxTries?: number
@@ -1811,6 +1944,9 @@ export type TaskInstanceUpdateWithoutDagRunInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1842,6 +1978,9 @@ export type TaskInstanceUncheckedUpdateWithoutDagRunInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1873,6 +2012,9 @@ export type TaskInstanceUncheckedUpdateManyWithoutDagRunInput = {
   dagId?: Prisma.StringFieldUpdateOperationsInput | string
   runId?: Prisma.StringFieldUpdateOperationsInput | string
   taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
   tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
   maxTries?: Prisma.IntFieldUpdateOperationsInput | number
@@ -1967,6 +2109,9 @@ export type TaskInstanceSelect<ExtArgs extends runtime.Types.Extensions.Internal
   dagId?: boolean
   runId?: boolean
   taskId?: boolean
+  mapIndex?: boolean
+  expandValues?: boolean
+  followTaskIds?: boolean
   state?: boolean
   tryNumber?: boolean
   maxTries?: boolean
@@ -2001,6 +2146,9 @@ export type TaskInstanceSelectCreateManyAndReturn<ExtArgs extends runtime.Types.
   dagId?: boolean
   runId?: boolean
   taskId?: boolean
+  mapIndex?: boolean
+  expandValues?: boolean
+  followTaskIds?: boolean
   state?: boolean
   tryNumber?: boolean
   maxTries?: boolean
@@ -2029,6 +2177,9 @@ export type TaskInstanceSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.
   dagId?: boolean
   runId?: boolean
   taskId?: boolean
+  mapIndex?: boolean
+  expandValues?: boolean
+  followTaskIds?: boolean
   state?: boolean
   tryNumber?: boolean
   maxTries?: boolean
@@ -2057,6 +2208,9 @@ export type TaskInstanceSelectScalar = {
   dagId?: boolean
   runId?: boolean
   taskId?: boolean
+  mapIndex?: boolean
+  expandValues?: boolean
+  followTaskIds?: boolean
   state?: boolean
   tryNumber?: boolean
   maxTries?: boolean
@@ -2078,7 +2232,7 @@ export type TaskInstanceSelectScalar = {
   updatedAt?: boolean
 }
 
-export type TaskInstanceOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dagRunId" | "dagId" | "runId" | "taskId" | "state" | "tryNumber" | "maxTries" | "taskType" | "queue" | "pool" | "poolSlots" | "priorityWeight" | "executionTimeoutSec" | "slaDeadline" | "logicalDate" | "scheduledAt" | "queuedAt" | "startDate" | "endDate" | "nextRetryAt" | "nextPokeAt" | "lastError" | "updatedAt", ExtArgs["result"]["taskInstance"]>
+export type TaskInstanceOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dagRunId" | "dagId" | "runId" | "taskId" | "mapIndex" | "expandValues" | "followTaskIds" | "state" | "tryNumber" | "maxTries" | "taskType" | "queue" | "pool" | "poolSlots" | "priorityWeight" | "executionTimeoutSec" | "slaDeadline" | "logicalDate" | "scheduledAt" | "queuedAt" | "startDate" | "endDate" | "nextRetryAt" | "nextPokeAt" | "lastError" | "updatedAt", ExtArgs["result"]["taskInstance"]>
 export type TaskInstanceInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   dagRun?: boolean | Prisma.DagRunDefaultArgs<ExtArgs>
   tries?: boolean | Prisma.TaskInstance$triesArgs<ExtArgs>
@@ -2111,6 +2265,20 @@ export type $TaskInstancePayload<ExtArgs extends runtime.Types.Extensions.Intern
     dagId: string
     runId: string
     taskId: string
+    /**
+     * Position among a mapped task's instances (0…n−1); −1 for an unmapped task, and for a mapped task not expanded
+     * yet (or whose expansion was empty or failed), as in Airflow.
+     */
+    mapIndex: number
+    /**
+     * A mapped instance's values of its task's `expand` keys ({key: value}); null when unmapped.
+     */
+    expandValues: runtime.JsonValue | null
+    /**
+     * What a branch or short-circuit task decided when it succeeded: the direct downstream task ids it lets through
+     * (a JSON array; empty: none). Null for other tasks, and until it succeeds.
+     */
+    followTaskIds: runtime.JsonValue | null
     state: $Enums.TaskState
     /**
      * Attempt counter: 0 before the first attempt, +1 each time an attempt starts.
@@ -2582,6 +2750,9 @@ export interface TaskInstanceFieldRefs {
   readonly dagId: Prisma.FieldRef<"TaskInstance", 'String'>
   readonly runId: Prisma.FieldRef<"TaskInstance", 'String'>
   readonly taskId: Prisma.FieldRef<"TaskInstance", 'String'>
+  readonly mapIndex: Prisma.FieldRef<"TaskInstance", 'Int'>
+  readonly expandValues: Prisma.FieldRef<"TaskInstance", 'Json'>
+  readonly followTaskIds: Prisma.FieldRef<"TaskInstance", 'Json'>
   readonly state: Prisma.FieldRef<"TaskInstance", 'TaskState'>
   readonly tryNumber: Prisma.FieldRef<"TaskInstance", 'Int'>
   readonly maxTries: Prisma.FieldRef<"TaskInstance", 'Int'>

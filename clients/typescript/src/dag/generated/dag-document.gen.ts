@@ -36,6 +36,20 @@ export type SlaCallback =
       to: [string, ...string[]];
     };
 /**
+ * The values of one `expand` key: a literal list, or an upstream task's XCom (a list; a mapped task's XCom is the list of its instances' values, in map index order).
+ */
+export type ExpandSource =
+  | JsonValue[]
+  | {
+      xcomPull: {
+        taskId: string;
+        /**
+         * The XCom key; default 'return_value'.
+         */
+        key?: string;
+      };
+    };
+/**
  * A Secret whose keys become environment variables (envFrom): its name, or {name, prefix?, optional?}.
  */
 export type SecretEnv =
@@ -220,6 +234,12 @@ export interface ShellTask {
    * Upstream tasks (direct or transitive) whose XCom this task receives.
    */
   xcomPull?: string[];
+  /**
+   * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+   */
+  expand?: {
+    [k: string]: ExpandSource | undefined;
+  };
   doc?: string;
   type: "shell";
   /**
@@ -236,6 +256,10 @@ export interface ShellTask {
     [k: string]: string | undefined;
   };
   cwd?: string;
+  /**
+   * How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.
+   */
+  xcomFormat?: "string" | "json";
 }
 export interface HttpTask {
   taskId: string;
@@ -276,6 +300,12 @@ export interface HttpTask {
    * Upstream tasks (direct or transitive) whose XCom this task receives.
    */
   xcomPull?: string[];
+  /**
+   * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+   */
+  expand?: {
+    [k: string]: ExpandSource | undefined;
+  };
   doc?: string;
   type: "http";
   request: {
@@ -332,6 +362,12 @@ export interface SqlTask {
    * Upstream tasks (direct or transitive) whose XCom this task receives.
    */
   xcomPull?: string[];
+  /**
+   * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+   */
+  expand?: {
+    [k: string]: ExpandSource | undefined;
+  };
   doc?: string;
   type: "sql";
   sql: string;
@@ -383,6 +419,12 @@ export interface NoopTask {
    * Upstream tasks (direct or transitive) whose XCom this task receives.
    */
   xcomPull?: string[];
+  /**
+   * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+   */
+  expand?: {
+    [k: string]: ExpandSource | undefined;
+  };
   doc?: string;
   type: "noop";
 }
@@ -428,6 +470,12 @@ export interface ExternalTask {
    * Upstream tasks (direct or transitive) whose XCom this task receives.
    */
   xcomPull?: string[];
+  /**
+   * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+   */
+  expand?: {
+    [k: string]: ExpandSource | undefined;
+  };
   doc?: string;
   type: "external_task";
   externalDagId: string;
@@ -495,6 +543,12 @@ export interface ContainerTask {
    * Upstream tasks (direct or transitive) whose XCom this task receives.
    */
   xcomPull?: string[];
+  /**
+   * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+   */
+  expand?: {
+    [k: string]: ExpandSource | undefined;
+  };
   doc?: string;
   type: "container";
   image?: string;
@@ -598,6 +652,12 @@ export interface CustomTask {
    * Upstream tasks (direct or transitive) whose XCom this task receives.
    */
   xcomPull?: string[];
+  /**
+   * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+   */
+  expand?: {
+    [k: string]: ExpandSource | undefined;
+  };
   doc?: string;
   type: string;
   args?: {

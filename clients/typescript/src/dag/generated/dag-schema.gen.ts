@@ -658,6 +658,32 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "pattern": "^[A-Za-z0-9_.-]{1,250}$"
           }
         },
+        "expand": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+          },
+          "additionalProperties": {
+            "$ref": "#/$defs/ExpandSource"
+          },
+          "description": "Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.",
+          "examples": [
+            {
+              "file": {
+                "xcomPull": {
+                  "taskId": "list_files"
+                }
+              }
+            },
+            {
+              "region": [
+                "eu",
+                "us"
+              ]
+            }
+          ]
+        },
         "doc": {
           "type": "string"
         },
@@ -690,6 +716,14 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "cwd": {
           "type": "string",
           "minLength": 1
+        },
+        "xcomFormat": {
+          "description": "How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.",
+          "type": "string",
+          "enum": [
+            "string",
+            "json"
+          ]
         }
       },
       "required": [
@@ -709,6 +743,45 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           ]
         }
       ]
+    },
+    "ExpandSource": {
+      "anyOf": [
+        {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/JsonValue"
+          }
+        },
+        {
+          "type": "object",
+          "properties": {
+            "xcomPull": {
+              "type": "object",
+              "properties": {
+                "taskId": {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+                },
+                "key": {
+                  "description": "The XCom key; default 'return_value'.",
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 250
+                }
+              },
+              "required": [
+                "taskId"
+              ],
+              "additionalProperties": false
+            }
+          },
+          "required": [
+            "xcomPull"
+          ],
+          "additionalProperties": false
+        }
+      ],
+      "description": "The values of one `expand` key: a literal list, or an upstream task's XCom (a list; a mapped task's XCom is the list of its instances' values, in map index order)."
     },
     "HttpTask": {
       "type": "object",
@@ -807,6 +880,32 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "type": "string",
             "pattern": "^[A-Za-z0-9_.-]{1,250}$"
           }
+        },
+        "expand": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+          },
+          "additionalProperties": {
+            "$ref": "#/$defs/ExpandSource"
+          },
+          "description": "Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.",
+          "examples": [
+            {
+              "file": {
+                "xcomPull": {
+                  "taskId": "list_files"
+                }
+              }
+            },
+            {
+              "region": [
+                "eu",
+                "us"
+              ]
+            }
+          ]
         },
         "doc": {
           "type": "string"
@@ -969,6 +1068,32 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "pattern": "^[A-Za-z0-9_.-]{1,250}$"
           }
         },
+        "expand": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+          },
+          "additionalProperties": {
+            "$ref": "#/$defs/ExpandSource"
+          },
+          "description": "Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.",
+          "examples": [
+            {
+              "file": {
+                "xcomPull": {
+                  "taskId": "list_files"
+                }
+              }
+            },
+            {
+              "region": [
+                "eu",
+                "us"
+              ]
+            }
+          ]
+        },
         "doc": {
           "type": "string"
         },
@@ -1098,6 +1223,32 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "pattern": "^[A-Za-z0-9_.-]{1,250}$"
           }
         },
+        "expand": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+          },
+          "additionalProperties": {
+            "$ref": "#/$defs/ExpandSource"
+          },
+          "description": "Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.",
+          "examples": [
+            {
+              "file": {
+                "xcomPull": {
+                  "taskId": "list_files"
+                }
+              }
+            },
+            {
+              "region": [
+                "eu",
+                "us"
+              ]
+            }
+          ]
+        },
         "doc": {
           "type": "string"
         },
@@ -1209,6 +1360,32 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "type": "string",
             "pattern": "^[A-Za-z0-9_.-]{1,250}$"
           }
+        },
+        "expand": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+          },
+          "additionalProperties": {
+            "$ref": "#/$defs/ExpandSource"
+          },
+          "description": "Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.",
+          "examples": [
+            {
+              "file": {
+                "xcomPull": {
+                  "taskId": "list_files"
+                }
+              }
+            },
+            {
+              "region": [
+                "eu",
+                "us"
+              ]
+            }
+          ]
         },
         "doc": {
           "type": "string"
@@ -1392,6 +1569,32 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "type": "string",
             "pattern": "^[A-Za-z0-9_.-]{1,250}$"
           }
+        },
+        "expand": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+          },
+          "additionalProperties": {
+            "$ref": "#/$defs/ExpandSource"
+          },
+          "description": "Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.",
+          "examples": [
+            {
+              "file": {
+                "xcomPull": {
+                  "taskId": "list_files"
+                }
+              }
+            },
+            {
+              "region": [
+                "eu",
+                "us"
+              ]
+            }
+          ]
         },
         "doc": {
           "type": "string"
@@ -1758,6 +1961,32 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "type": "string",
             "pattern": "^[A-Za-z0-9_.-]{1,250}$"
           }
+        },
+        "expand": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+          },
+          "additionalProperties": {
+            "$ref": "#/$defs/ExpandSource"
+          },
+          "description": "Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.",
+          "examples": [
+            {
+              "file": {
+                "xcomPull": {
+                  "taskId": "list_files"
+                }
+              }
+            },
+            {
+              "region": [
+                "eu",
+                "us"
+              ]
+            }
+          ]
         },
         "doc": {
           "type": "string"
