@@ -23,6 +23,8 @@ export default {
   // Integration and end-to-end tests boot the service and real processes; waits inside them have their own deadlines.
   testTimeout: 60_000,
   projects: [
+    // Unit: no database, no subprocess, no server (the lint rule weft/feature-boundaries keeps it so); runs without
+    // PostgreSQL (npm run test:unit).
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
       ...common,

@@ -4,7 +4,9 @@
 //  - pure-domain: a domain/ folder holds pure TypeScript: no framework, database, network or file-system package
 //    (type-only imports of a package's data shapes are fine: they leave nothing at run time), and nothing of
 //    src/database/ or src/generated/ nor any module, service, repository, controller, resolver or job. Its specs may
-//    read files (documentation checks) and compare with generated enums.
+//    read files (documentation checks) and compare with generated enums;
+//  - unit-spec: a spec under src/ is a unit test (Jest's unit project): no database, no subprocess, no server. Such
+//    tests are integration tests, test/**/*.int-spec.ts.
 import path from 'node:path';
 
 const SRC = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src');
@@ -14,6 +16,7 @@ const FRAMEWORK_OR_IO = [
   /^pg$/, /^fastify$/, /^graphql(-ws)?$/, /^pino(-pretty)?$/, /^prom-client$/, /^undici$/, /^nodemailer$/, /^ws$/,
   /^(node:)?(fs|fs\/promises|net|http|https|http2|dns|child_process|worker_threads|cluster|dgram|tls)$/,
 ];
+const NOT_UNIT = [/^pg$/, /^smtp-server$/, /^(node:)?(net|http|https|http2|child_process|dgram|tls)$/];
 const NOT_PURE_FILE = /\.(repository|service|module|controller|resolver|job)\.(js|ts)$/;
 
 const featureOf = (file) => {
@@ -27,6 +30,9 @@ function check(context, node) {
   if (!from || !node.source || typeof node.source.value !== 'string') return;
   const specifier = node.source.value;
   const inDomain = path.relative(SRC, filename).split(path.sep).includes('domain') && !filename.endsWith('.spec.ts');
+  if (filename.endsWith('.spec.ts') && node.importKind !== 'type' && NOT_UNIT.some((p) => p.test(specifier))) {
+    context.report({ node: node.source, messageId: 'unitSpec', data: { what: `the package ${specifier}` } });
+  }
   if (!specifier.startsWith('.')) {
     if (inDomain && node.importKind !== 'type' && FRAMEWORK_OR_IO.some((p) => p.test(specifier))) {
       context.report({ node: node.source, messageId: 'pureDomain', data: { what: `the package ${specifier}` } });
@@ -50,6 +56,7 @@ export const featureBoundaries = {
     schema: [],
     messages: {
       foreignRepository: "{{from}} may not import a repository of {{to}}: use {{to}}'s services or events (docs/layout.md)",
+      unitSpec: 'a spec under src/ is a unit test and may not use {{what}} (databases, processes, servers): make it test/**/*.int-spec.ts (docs/layout.md)',
       pureDomain: 'domain/ is pure TypeScript and may not import {{what}} (docs/layout.md)',
     },
   },

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { WakeTicket } from './wake-ticket.js';
 import { WaiterRegistry } from './waiters.js';
 
@@ -6,7 +6,14 @@ type Claim = { workerId: string };
 type Task = { leaseId: string };
 const claim: Claim = { workerId: 'w' };
 const task: Task = { leaseId: 'l1' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The wait's timer runs on Jest's fake clock: time passes only when a test moves it, however slow the machine.
+const sleep = (ms: number) => jest.advanceTimersByTimeAsync(ms);
+beforeEach(() => {
+  jest.useFakeTimers();
+});
+afterEach(() => {
+  jest.useRealTimers();
+});
 
 describe('WakeTicket', () => {
   it('a wait that times out while a hand-off holds it lasts until that hand-off settles, and gets its tasks', async () => {
@@ -28,7 +35,9 @@ describe('WakeTicket', () => {
     const reg = new WaiterRegistry<Claim, Task>();
     const ticket = new WakeTicket(reg, ['q'], 1, false, claim);
     expect(reg.take(['q'])).toBeNull(); // still claiming: not in its wait yet
-    expect(await ticket.wait(5)).toBe(false);
+    const waited = ticket.wait(5);
+    await sleep(5);
+    expect(await waited).toBe(false);
     expect(reg.take(['q'])).toBeNull();
     ticket.cancel();
     expect(reg.size).toBe(0);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { waitFor } from '../../../test/support/wait.js';
-import { testContext } from './executor-testing.js';
-import { HttpExecutor } from './http.executor.js';
+import { waitFor } from '../support/wait.js';
+import { testContext } from '../../src/worker/executors/executor-testing.js';
+import { HttpExecutor } from '../../src/worker/executors/http.executor.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 

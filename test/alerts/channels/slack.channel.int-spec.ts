@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sampleAlert, startHttpServer } from './alert-testing.js';
-import { SlackChannel, slackMessage } from './slack.channel.js';
+import { sampleAlert, startHttpServer } from '../../../src/alerts/channels/alert-testing.js';
+import { SlackChannel, slackMessage } from '../../../src/alerts/channels/slack.channel.js';
 
 describe(slackMessage.name, () => {
   it('has a text fallback and blocks: header, summary, fields, details, context', () => {

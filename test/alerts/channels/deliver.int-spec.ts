@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sampleAlert, startHttpServer, startSmtpServer } from './alert-testing.js';
-import { createAlertDelivery, SMTP_NOT_CONFIGURED } from './deliver.js';
-import { verifyWebhookSignature } from './webhook.channel.js';
+import { sampleAlert, startHttpServer, startSmtpServer } from '../../../src/alerts/channels/alert-testing.js';
+import { createAlertDelivery, SMTP_NOT_CONFIGURED } from '../../../src/alerts/channels/deliver.js';
+import { verifyWebhookSignature } from '../../../src/alerts/channels/webhook.channel.js';
 
 describe(createAlertDelivery.name, () => {
   let http: Awaited<ReturnType<typeof startHttpServer>>;

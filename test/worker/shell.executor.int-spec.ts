@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '../../../test/support/wait.js';
-import { processGone, testContext } from './executor-testing.js';
-import { ShellExecutor } from './shell.executor.js';
+import { waitFor } from '../support/wait.js';
+import { processGone, testContext } from '../../src/worker/executors/executor-testing.js';
+import { ShellExecutor } from '../../src/worker/executors/shell.executor.js';
 
 const baseEnv = { PATH: process.env.PATH, HOME: '/home/weft', LANG: 'C.UTF-8', DATABASE_URL: 'postgresql://svc:secret@db/weft', API_KEY: 'k' };
 

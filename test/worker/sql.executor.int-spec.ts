@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import pg from 'pg';
-import { waitFor } from '../../../test/support/wait.js';
-import { testContext } from './executor-testing.js';
-import { connectionEnvKey, SqlExecutor } from './sql.executor.js';
+import { waitFor } from '../support/wait.js';
+import { testContext } from '../../src/worker/executors/executor-testing.js';
+import { connectionEnvKey, SqlExecutor } from '../../src/worker/executors/sql.executor.js';
 
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const schema = `weft_exec_test_${process.pid}_${randomBytes(4).toString('hex')}`;

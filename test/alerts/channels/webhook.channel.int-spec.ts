@@ -2,8 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sampleAlert, startHttpServer, unusedPort, type RecordedRequest } from './alert-testing.js';
-import { signWebhookPayload, verifyWebhookSignature, WebhookChannel } from './webhook.channel.js';
+import { sampleAlert, startHttpServer, unusedPort, type RecordedRequest } from '../../../src/alerts/channels/alert-testing.js';
+import { signWebhookPayload, verifyWebhookSignature, WebhookChannel } from '../../../src/alerts/channels/webhook.channel.js';
 
 const SECRET = 'whsec-test-4f9a';
 const NOW = new Date('2024-01-16T01:00:07.000Z');

@@ -1,8 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { sampleAlert, startSmtpServer, unusedPort } from './alert-testing.js';
-import { EmailChannel, renderAlertEmail, type SmtpConfig } from './email.channel.js';
+import { sampleAlert, startSmtpServer, unusedPort } from '../../../src/alerts/channels/alert-testing.js';
+import { EmailChannel, renderAlertEmail, type SmtpConfig } from '../../../src/alerts/channels/email.channel.js';
 
 type SmtpServer = Awaited<ReturnType<typeof startSmtpServer>>;
 
