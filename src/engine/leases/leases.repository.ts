@@ -56,8 +56,8 @@ export class LeasesRepository {
   constructor(@Inject(PG_POOL) readonly pool: pg.Pool) {}
 
   /**
-   * Claims up to `capacity` queued task instances: one statement, `weft_claim_tasks` (migration `claim_path`, where
-   * its locking is explained), run outside any transaction so its own commit ends it at once. Pools and
+   * Claims up to `capacity` queued task instances: one statement, `weft_claim_tasks` (its current source:
+   * prisma/sql/functions/weft_claim_tasks.sql; its locking is explained in migration `claim_path`), run outside any transaction so its own commit ends it at once. Pools and
    * maxActiveTasks hold under concurrent claimers through the function's advisory locks; candidates are taken FOR
    * UPDATE SKIP LOCKED. `blocked` says a pool or DAG limit held queued work back (the caller then also waits for a
    * slot to free up).

@@ -582,7 +582,7 @@ export class RunsRepository {
   }
 
   /**
-   * Records the end of the current attempt (weft_end_attempt, migration `claim_path`): the task instance and its
+   * Records the end of the current attempt (weft_end_attempt, prisma/sql/functions/weft_end_attempt.sql): the task instance and its
    * try row, and with `lease` the end of that lease (its completion hash kept on the try; SLOT_FREED when its pool
    * or DAG was near its limit with work queued behind it). With `readStates`, the same statement returns the run's
    * task states as they were before this write (the caller holds the run lock, so they are current; the finished

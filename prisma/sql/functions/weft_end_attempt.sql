@@ -1,0 +1,37 @@
+CREATE OR REPLACE FUNCTION public.weft_end_attempt(p_ti_id integer, p_try_number integer, p_to "TaskState", p_now timestamp with time zone, p_error text, p_next_retry_at timestamp with time zone, p_lease_id uuid, p_completion_hash text, p_channel text, p_slot_freed text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  k_margin CONSTANT int := 64;
+  v_pool text;
+  v_dag text;
+BEGIN
+  UPDATE task_instances SET state = p_to, end_date = p_now, updated_at = p_now, next_retry_at = p_next_retry_at,
+    last_error = p_error
+  WHERE id = p_ti_id
+  RETURNING dag_id INTO v_dag;
+  -- Planned on every call (EXECUTE), not from the function's cached plan: that plan is made once per connection,
+  -- and one made while task_instance_tries was small (a new database, or just after a purge) scans the whole table;
+  -- the table gains a row per attempt, so every completion then read all of them until the next auto-analyze.
+  EXECUTE 'UPDATE task_instance_tries SET state = $3, end_date = $4, error = $5,
+      completion_hash = coalesce($6, completion_hash)
+    WHERE task_instance_id = $1 AND try_number = $2'
+  USING p_ti_id, p_try_number, p_to, p_now, p_error, p_completion_hash;
+  IF p_lease_id IS NULL THEN
+    RETURN;
+  END IF;
+  DELETE FROM leases WHERE id = p_lease_id RETURNING pool INTO v_pool;
+  IF v_pool IS NULL THEN
+    RETURN;
+  END IF;
+  IF ((SELECT coalesce(sum(l.pool_slots), 0) FROM leases l WHERE l.pool = v_pool) + k_margin
+        >= (SELECT p.slots FROM pools p WHERE p.name = v_pool)
+      AND EXISTS (SELECT 1 FROM task_instances q WHERE q.state = 'queued' AND q.pool = v_pool))
+  OR ((SELECT count(*) FROM task_instances r WHERE r.dag_id = v_dag AND r.state = 'running') + k_margin
+        >= (SELECT d.max_active_tasks FROM dags d WHERE d.dag_id = v_dag)
+      AND EXISTS (SELECT 1 FROM task_instances q WHERE q.state = 'queued' AND q.dag_id = v_dag)) THEN
+    PERFORM pg_notify(p_channel, p_slot_freed);
+  END IF;
+END
+$function$;
