@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PG_POOL, type Queryable } from '../database/pg.js';
 import type { RunState } from '../engine/runs/domain/run-state.js';
 import type { PlannedDate } from './domain/plan-backfill.js';
-import type { BackfillItem, BackfillRow } from './domain/backfill.js';
+import type { BackfillCounts, BackfillItem, BackfillRow } from './domain/backfill.js';
 
 const COLUMNS = `id, dag_id AS "dagId", from_date AS "fromDate", to_date AS "toDate", max_active_runs AS "maxActiveRuns",
   reprocess_behavior AS "reprocessBehavior", run_backwards AS "runBackwards", conf, is_paused AS "isPaused",
@@ -176,6 +176,19 @@ export class BackfillsRepository {
     const byBackfill = new Map<number, BackfillItem[]>(ids.map((id) => [id, []]));
     for (const { backfillId, ...item } of rows) byBackfill.get(backfillId)?.push(item);
     return byBackfill;
+  }
+
+  /**
+   * Dates per status and run state of several backfills (weft_backfill_counts: the one definition, which the events
+   * numberer's backfill_progress payloads also use).
+   */
+  async counts(ids: number[]): Promise<Map<number, BackfillCounts>> {
+    const { rows } = await this.pool.query<BackfillCounts & { id: number }>(
+      `SELECT b.id, c.pending, c.skipped, c.queued, c.running, c.success, c.failed
+         FROM unnest($1::int[]) AS b(id) CROSS JOIN LATERAL weft_backfill_counts(b.id) c`,
+      [ids],
+    );
+    return new Map(rows.map(({ id, ...counts }) => [id, counts]));
   }
 
   async list(f: { dagId?: string; limit: number; offset: number }): Promise<{ items: BackfillRow[]; total: number }> {

@@ -107,14 +107,14 @@ export class BackfillsService {
   async get(id: number): Promise<BackfillView> {
     const b = await this.repo.find(this.pool, id);
     if (!b) throw new NotFoundError('backfill', String(id));
-    const items = await this.repo.items(id);
-    return { ...b, state: stateOf(b), ...progress(items) };
+    const [items, counts] = await Promise.all([this.repo.items(id), this.repo.counts([id])]);
+    return { ...b, state: stateOf(b), counts: counts.get(id)!, items };
   }
 
-  /** Progress (counts and items) of several backfills in one query, by backfill id (GraphQL lists). */
+  /** Progress (counts and items) of several backfills in two queries, by backfill id (GraphQL lists). */
   async progressOf(ids: number[]): Promise<Map<number, Pick<BackfillView, 'counts' | 'items'>>> {
-    const items = await this.repo.itemsOfBackfills(ids);
-    return new Map(ids.map((id) => [id, progress(items.get(id) ?? [])]));
+    const [items, counts] = await Promise.all([this.repo.itemsOfBackfills(ids), this.repo.counts(ids)]);
+    return new Map(ids.map((id) => [id, { counts: counts.get(id)!, items: items.get(id) ?? [] }]));
   }
 
   async list(f: { dagId?: string; limit: number; offset: number }): Promise<Page<BackfillRow & { state: BackfillView['state'] }>> {
@@ -145,15 +145,6 @@ export class BackfillsService {
     });
     return this.get(id);
   }
-}
-
-function progress(items: BackfillItem[]): Pick<BackfillView, 'counts' | 'items'> {
-  const counts: Record<string, number> = { pending: 0, skipped: 0, queued: 0, running: 0, success: 0, failed: 0 };
-  for (const item of items) {
-    const key = item.status === 'started' ? (item.runState ?? 'queued') : item.status;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return { counts, items };
 }
 
 function stateOf(b: BackfillRow): BackfillView['state'] {

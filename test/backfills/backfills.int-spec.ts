@@ -55,6 +55,21 @@ describe('backfills', () => {
     expect((await ctx.db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE dag_id = 'bf30'`)).rows[0].n).toBe(30);
   });
 
+  it('counts its dates one way in the API and in backfill_progress events, a date whose run row is gone included', async () => {
+    await api.registerDag(daily('bf_counts'));
+    const { id } = await api.ok('POST', '/api/v1/backfills', { dagId: 'bf_counts', fromDate: '2024-01-01T00:00:00Z', toDate: '2024-01-03T00:00:00Z' });
+    await runBackfill(api, id, 'bf_counts');
+    // A run deleted behind the backfill's back (retention, an operator): its date has no state left to count.
+    await ctx.db.query(`DELETE FROM dag_runs WHERE backfill_id = $1 AND logical_date = '2024-01-02T00:00:00Z'`, [id]);
+    const counts = (await api.ok('GET', `/api/v1/backfills/${id}`)).counts;
+    expect(counts).toEqual({ pending: 0, skipped: 0, queued: 0, running: 0, success: 2, failed: 0 });
+    // The numberer's payload for the next progress event counts the same way.
+    await ctx.db.query(`UPDATE backfills SET is_paused = NOT is_paused WHERE id = $1`, [id]);
+    await ctx.db.query('SELECT weft_events_number(100000)');
+    const { rows } = await ctx.db.query(`SELECT payload FROM events WHERE stream = $1 ORDER BY seq DESC LIMIT 1`, [`backfill:${id}`]);
+    expect(rows[0].payload).toMatchObject({ ...counts, total: 3 });
+  });
+
   it('reprocesses failed runs with reprocessBehavior failed, newest first with runBackwards', async () => {
     await api.registerDag(daily('bf_re'));
     const first = await api.ok('POST', '/api/v1/backfills', { dagId: 'bf_re', fromDate: '2024-01-01T00:00:00Z', toDate: '2024-01-04T00:00:00Z', maxActiveRuns: 4 });

@@ -33,17 +33,7 @@ BEGIN
                                       'at', clock_timestamp())
     FROM events m
     JOIN backfills b ON b.id = substr(m.stream, 10)::int
-    CROSS JOIN LATERAL (
-      SELECT count(*) AS total,
-             count(*) FILTER (WHERE i.status = 'pending') AS pending,
-             count(*) FILTER (WHERE i.status = 'skipped') AS skipped,
-             count(*) FILTER (WHERE i.status <> 'pending' AND i.status <> 'skipped' AND r.state = 'queued') AS queued,
-             count(*) FILTER (WHERE i.status <> 'pending' AND i.status <> 'skipped' AND r.state = 'running') AS running,
-             count(*) FILTER (WHERE i.status <> 'pending' AND i.status <> 'skipped' AND r.state = 'success') AS success,
-             count(*) FILTER (WHERE i.status <> 'pending' AND i.status <> 'skipped' AND r.state = 'failed') AS failed
-        FROM backfill_runs i LEFT JOIN dag_runs r ON r.id = i.dag_run_id
-       WHERE i.backfill_id = b.id
-    ) c
+    CROSS JOIN LATERAL weft_backfill_counts(b.id) c
    WHERE m.id = ANY (v_ids) AND m.kind = 'backfill_progress' AND e.id = m.id;
   IF cardinality(v_ids) = 0 THEN
     RETURN NULL;

@@ -29,3 +29,6 @@ export type BackfillItem = {
   runState: RunState | null;
   skipReason: string | null;
 };
+
+/** Dates of a backfill per item status (pending, skipped) and, once started, per run state. */
+export type BackfillCounts = { pending: number; skipped: number; queued: number; running: number; success: number; failed: number };
