@@ -9,6 +9,7 @@ import { QueuedTooLongJob } from './leases/queued-too-long.job.js';
 import { ReapExpiredLeasesJob } from './leases/reap-expired-leases.job.js';
 import { TaskDataRepository } from './leases/task-data.repository.js';
 import { TaskDataService } from './leases/task-data.service.js';
+import { TaskRenderer } from './leases/task-renderer.service.js';
 import { TaskLogsRepository } from './leases/task-logs.repository.js';
 import { TaskLogsService } from './leases/task-logs.service.js';
 import { TaskLogTails } from './leases/task-log-tails.service.js';
@@ -43,6 +44,7 @@ import { RunsService } from './runs/runs.service.js';
     QueuedTooLongJob,
     TaskDataRepository,
     TaskDataService,
+    TaskRenderer,
     TaskLogsRepository,
     TaskLogsService,
     TaskLogTails,
@@ -55,6 +57,7 @@ import { RunsService } from './runs/runs.service.js';
     RunControlService,
     LeasesService,
     TaskDataService,
+    TaskRenderer,
     TaskLogTails,
     ReapExpiredLeasesJob,
     QueuedTooLongJob,

@@ -103,6 +103,104 @@ describe('stream positions', () => {
   });
 });
 
+describe('the rendered task', () => {
+  const RENDERED = `query($r: String!, $t: String!) { renderedTask(dagId: "render_dag", runId: $r, taskId: $t) {
+    dagId runId taskId mapIndex expand taskType tryNumber task error upstreamXcom params conf } }`;
+  const url = (runId: string, taskId: string) => `/api/v1/dags/render_dag/dagRuns/${runId}/taskInstances/${taskId}/rendered`;
+
+  it('answers what the lease carries, a template error as a message (not a 500), to a viewer, over REST and GraphQL', async () => {
+    const admin = as('admin');
+    const viewer = as('viewer');
+    await admin.registerDag(
+      dag('render_dag', [
+        { taskId: 'extract', type: 'custom.extract' },
+        { taskId: 'load', type: 'shell', dependsOn: ['extract'], xcomPull: ['extract'], command: 'load --day {{ ds }} --who {{ dag_run.conf.who }} --rows {{ xcom.extract.return_value }}' },
+      ]),
+    );
+    await admin.trigger('render_dag', { runId: 'r1', logicalDate: '2024-03-01T00:00:00Z', conf: { who: "it's me" } });
+
+    // Before extract has published its XCom, load's template names a value that is not there: a clear message.
+    const early = await viewer.ok('GET', url('r1', 'load'));
+    expect(early).toEqual(expect.objectContaining({ dagId: 'render_dag', runId: 'r1', taskId: 'load', taskType: 'shell', tryNumber: 0, task: null, conf: { who: "it's me" } }));
+    expect(early.error).toMatch(/^rendering the task failed: unknown variable 'xcom\.extract'/);
+    const earlyGql = await gql('viewer', RENDERED, { r: 'r1', t: 'load' });
+    expect(earlyGql.errors).toBeUndefined();
+    expect(earlyGql.data.renderedTask).toEqual({ ...early, expand: null });
+
+    const [extract] = await admin.lease('render-worker', { queues: ['render_dag'] });
+    expect((await admin.complete(extract.leaseId, { status: 'success', xcom: { return_value: 42 } })).status).toBe(200);
+    const rendered = await viewer.ok('GET', url('r1', 'load'));
+    expect(rendered.error).toBeNull();
+    expect(rendered.upstreamXcom).toEqual({ extract: { return_value: 42 } });
+    expect(rendered.task.command).toContain('load --day 2024-03-01 --who ');
+    expect(rendered.task.command).toContain('--rows 42');
+    expect(rendered.task).not.toHaveProperty('dependsOn');
+    const viaGql = await gql('viewer', RENDERED, { r: 'r1', t: 'load' });
+    expect(viaGql.errors).toBeUndefined();
+    expect(viaGql.data.renderedTask).toEqual({ ...rendered, expand: null });
+
+    // The same code path as the lease: the worker receives exactly what the view showed.
+    const [load] = await admin.lease('render-worker', { queues: ['render_dag'] });
+    expect(load.taskId).toBe('load');
+    expect(load.task).toEqual(rendered.task);
+    expect(load.upstreamXcom).toEqual(rendered.upstreamXcom);
+    expect((await viewer.ok('GET', url('r1', 'load'))).tryNumber).toBe(1);
+  });
+
+  it('renders an instance of a mapped task with its own expand values and map index', async () => {
+    const admin = as('admin');
+    await admin.registerDag(dag('render_map', [{ taskId: 'fan', type: 'shell', command: 'sync {{ expand.region }} {{ map_index }}', expand: { region: ['eu', 'us'] } }]));
+    await admin.trigger('render_map', { runId: 'm1' });
+    const one = await as('viewer').ok('GET', '/api/v1/dags/render_map/dagRuns/m1/taskInstances/fan/1/rendered');
+    expect(one).toEqual(expect.objectContaining({ mapIndex: 1, expand: { region: 'us' }, error: null, task: { command: 'sync us 1' } }));
+    const { data, errors } = await gql('viewer', 'query { renderedTask(dagId: "render_map", runId: "m1", taskId: "fan", mapIndex: 0) { mapIndex expand task error } }');
+    expect(errors).toBeUndefined();
+    expect(data.renderedTask).toEqual({ mapIndex: 0, expand: { region: 'eu' }, task: { command: 'sync eu 0' }, error: null });
+    const leases = await admin.lease('render-map-worker', { queues: ['render_map'] });
+    expect(leases.find((l) => l.mapIndex === 1).task).toEqual(one.task);
+  });
+
+  it('is a 404 for a run or task that does not exist, and needs a key that may read', async () => {
+    expect((await as('viewer').call('GET', url('nope', 'load'))).status).toBe(404);
+    expect((await as('viewer').call('GET', url('r1', 'nope'))).status).toBe(404);
+    const missing = await gql('viewer', RENDERED, { r: 'r1', t: 'nope' });
+    expect(missing.errors?.[0].extensions).toEqual(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect((await new Api(() => t.app).call('GET', url('r1', 'load'))).status).toBe(401);
+  });
+});
+
+describe("workers' leases", () => {
+  it('lists the task instances each worker holds now, with try, since when and expiry, over REST and GraphQL', async () => {
+    const admin = as('admin');
+    await admin.registerDag(dag('held_dag', [{ taskId: 'a', type: 'noop' }, { taskId: 'b', type: 'noop' }]));
+    await admin.trigger('held_dag', { runId: 'h1' });
+    const leases = await admin.lease('holder-worker', { queues: ['held_dag'] });
+    expect(leases.map((l) => l.taskId).sort()).toEqual(['a', 'b']);
+
+    const { items } = await as('viewer').ok('GET', '/api/v1/workers?limit=100');
+    const holder = items.find((w: any) => w.workerId === 'holder-worker');
+    expect(holder.runningLeases).toBe(2);
+    expect(holder.leases.map((l: any) => [l.dagId, l.runId, l.taskId, l.mapIndex, l.tryNumber, l.queue]).sort()).toEqual([
+      ['held_dag', 'h1', 'a', -1, 1, 'held_dag'],
+      ['held_dag', 'h1', 'b', -1, 1, 'held_dag'],
+    ]);
+    for (const l of holder.leases) {
+      expect(l).not.toHaveProperty('leaseId');
+      expect(Date.parse(l.expiresAt)).toBeGreaterThan(Date.parse(l.acquiredAt));
+      expect(l.cancelRequested).toBe(false);
+    }
+    const { data, errors } = await gql('viewer', `query { workers(limit: 100) { items { workerId runningLeases
+      leases { dagId runId taskId mapIndex tryNumber queue acquiredAt heartbeatAt expiresAt deadlineAt cancelRequested } } } }`);
+    expect(errors).toBeUndefined();
+    expect(data.workers.items.find((w: any) => w.workerId === 'holder-worker').leases).toEqual(holder.leases);
+
+    // A completed lease is no longer held.
+    expect((await admin.complete(leases[0].leaseId, { status: 'success' })).status).toBe(200);
+    const after = (await as('viewer').ok('GET', '/api/v1/workers?limit=100')).items.find((w: any) => w.workerId === 'holder-worker');
+    expect(after.leases.map((l: any) => l.taskId)).toEqual([leases[1].taskId]);
+  });
+});
+
 describe('taskLogLines', () => {
   const LOGS = `subscription($try: Int, $after: String) { taskLogLines(dagId: "log_dag", runId: "l1", taskId: "talk", tryNumber: $try, afterId: $after) {
     lastId lines { id tryNumber line stream } } }`;

@@ -24,13 +24,15 @@ type Worker struct {
 	FirstSeen     time.Time      `json:"firstSeen"`
 	LastSeen      time.Time      `json:"lastSeen"`
 	RunningLeases int32          `json:"runningLeases"`
+	// The task instances it holds now, oldest lease first
+	Leases []WorkerLease `json:"leases"`
 }
 
 // NewWorker instantiates a new Worker object
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewWorker(workerId string, hostname NullableString, queues []string, taskTypes []string, capacity int32, firstSeen time.Time, lastSeen time.Time, runningLeases int32) *Worker {
+func NewWorker(workerId string, hostname NullableString, queues []string, taskTypes []string, capacity int32, firstSeen time.Time, lastSeen time.Time, runningLeases int32, leases []WorkerLease) *Worker {
 	this := Worker{}
 	this.WorkerId = workerId
 	this.Hostname = hostname
@@ -40,6 +42,7 @@ func NewWorker(workerId string, hostname NullableString, queues []string, taskTy
 	this.FirstSeen = firstSeen
 	this.LastSeen = lastSeen
 	this.RunningLeases = runningLeases
+	this.Leases = leases
 	return &this
 }
 
@@ -245,6 +248,30 @@ func (o *Worker) SetRunningLeases(v int32) {
 	o.RunningLeases = v
 }
 
+// GetLeases returns the Leases field value
+func (o *Worker) GetLeases() []WorkerLease {
+	if o == nil {
+		var ret []WorkerLease
+		return ret
+	}
+
+	return o.Leases
+}
+
+// GetLeasesOk returns a tuple with the Leases field value
+// and a boolean to check if the value has been set.
+func (o *Worker) GetLeasesOk() (*[]WorkerLease, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return &o.Leases, true
+}
+
+// SetLeases sets field value
+func (o *Worker) SetLeases(v []WorkerLease) {
+	o.Leases = v
+}
+
 func (o Worker) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if true {
@@ -270,6 +297,9 @@ func (o Worker) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["runningLeases"] = o.RunningLeases
+	}
+	if true {
+		toSerialize["leases"] = o.Leases
 	}
 	return json.Marshal(toSerialize)
 }

@@ -113,6 +113,7 @@ from weft_client.models.principal import Principal
 from weft_client.models.readiness import Readiness
 from weft_client.models.register_dag_result import RegisterDagResult
 from weft_client.models.registration_preview import RegistrationPreview
+from weft_client.models.rendered_task import RenderedTask
 from weft_client.models.resource_requirements import ResourceRequirements
 from weft_client.models.run_interval import RunInterval
 from weft_client.models.schedule_preview import SchedulePreview
@@ -137,6 +138,7 @@ from weft_client.models.webhook_delivery import WebhookDelivery
 from weft_client.models.webhook_delivery_page import WebhookDeliveryPage
 from weft_client.models.webhook_page import WebhookPage
 from weft_client.models.worker import Worker
+from weft_client.models.worker_lease import WorkerLease
 from weft_client.models.worker_page import WorkerPage
 from weft_client.models.xcom_entry import XcomEntry
 from weft_client.models.xcom_entry_list import XcomEntryList

@@ -7,9 +7,10 @@ import { INT32_MAX, paginationSchema, parseInput, wholeNumber } from '../../comm
 import { CanOperate, CanRead, WorkerApi } from '../../auth/roles.decorator.js';
 import { LeasesService } from './leases.service.js';
 import { TaskDataService } from './task-data.service.js';
+import { TaskRenderer } from './task-renderer.service.js';
 import { xcomKey, xcomValueInput } from './domain/xcom-inputs.js';
 import { ApiContract } from '../../openapi/contract.js';
-import { completeResult, heartbeatResult, leaseBatch, logLinePage, workerPage, xcomEntry, xcomEntryList } from '../../openapi/schemas/leases.js';
+import { completeResult, heartbeatResult, leaseBatch, logLinePage, renderedTask, workerPage, xcomEntry, xcomEntryList } from '../../openapi/schemas/leases.js';
 
 const leaseBody = z.strictObject({
   queues: z.array(idSchema).min(1).max(100),
@@ -37,6 +38,7 @@ export class LeasesController {
   constructor(
     private readonly leases: LeasesService,
     private readonly data: TaskDataService,
+    private readonly renderer: TaskRenderer,
   ) {}
 
   @Post('workers/:workerId/lease')
@@ -121,6 +123,17 @@ export class LeasesController {
     return this.data.logs(dagId, runId, taskId, parseInput(logsQuery, { ...(query as object), tryNumber }));
   }
 
+  @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/rendered')
+  @CanRead()
+  @ApiOperation({
+    operationId: 'getRenderedTask',
+    summary: 'The task\'s work fields rendered with its run\'s context (what its lease carries); a template error is answered in `error`',
+  })
+  @ApiContract({ responses: { 200: renderedTask } })
+  rendered(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string) {
+    return this.renderer.renderTaskInstance(dagId, runId, taskId);
+  }
+
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries')
   @CanRead()
   @ApiOperation({ operationId: 'listXcomEntries', summary: 'XCom values published by a task instance' })
@@ -164,6 +177,14 @@ export class LeasesController {
     @Query() query: unknown,
   ) {
     return this.data.logs(dagId, runId, taskId, parseInput(logsQuery, query), Number(mapIndex));
+  }
+
+  @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/:mapIndex/rendered')
+  @CanRead()
+  @ApiOperation({ operationId: 'getMappedRenderedTask', summary: 'One mapped task instance rendered with its run\'s context and its expand values (what its lease carries)' })
+  @ApiContract({ responses: { 200: renderedTask } })
+  mappedRendered(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Param('mapIndex') mapIndex: string) {
+    return this.renderer.renderTaskInstance(dagId, runId, taskId, Number(mapIndex));
   }
 
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/:mapIndex/xcomEntries')

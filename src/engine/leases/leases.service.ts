@@ -10,14 +10,13 @@ import { Transactions } from '../../database/transactions.js';
 import { LruCache } from '../runs/domain/lru-cache.js';
 import { RunEngine, type AttemptOutcome } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
-import { buildTemplateContext } from '../../templating/domain/template-context.js';
 import { TemplateError } from '../../templating/domain/template-error.js';
 import type { ApiKeyRow } from '../../auth/domain/api-key.js';
 import { requestContext } from '../../auth/request-context.js';
 import { Lifecycle } from '../../lifecycle/lifecycle.js';
 import { attemptFields } from '../../logging/log-fields.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { renderTaskPayload } from './domain/render-task.js';
+import { TaskNotInVersion, TaskRenderer, type MappedInstance } from './task-renderer.service.js';
 import { shareToPassOn } from './domain/waiters.js';
 import { LeasesRepository, type ClaimedTask } from './leases.repository.js';
 import { LeaseHandOff } from './lease-hand-off.js';
@@ -97,6 +96,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     private readonly lifecycle: Lifecycle,
     private readonly metrics: MetricsService,
     private readonly taskLogs: TaskLogsService,
+    private readonly renderer: TaskRenderer,
   ) {}
 
   /**
@@ -189,11 +189,7 @@ export class LeasesService implements BeforeApplicationShutdown {
   private async accept(tasks: ClaimedTask[], now: Date): Promise<Lease[]> {
     const leases: Lease[] = [];
     // Instances of mapped tasks carry their map index and expand values (one statement for the batch; none without).
-    const mappedIds: number[] = [];
-    for (const c of tasks) {
-      if ((await this.engine.version(this.pool, c.dagVersionId)).tasks.get(c.taskId)?.expand) mappedIds.push(c.taskInstanceId);
-    }
-    const mapped = await this.leases.mappedInstances(this.pool, mappedIds);
+    const mapped = await this.renderer.mappedInstances(this.pool, tasks);
     for (const c of tasks) {
       this.claimedHere.set(c.leaseId, { dagVersionId: c.dagVersionId, taskId: c.taskId, tryNumber: c.tryNumber, maxTries: c.maxTries });
       this.metrics.leasesGranted.inc({ queue: c.queue });
@@ -204,18 +200,10 @@ export class LeasesService implements BeforeApplicationShutdown {
     return leases;
   }
 
-  /** Renders a claimed task; a template error fails the attempt (not retryable: the same input fails again). */
-  private async render(c: ClaimedTask, instance?: { mapIndex: number; expand: Record<string, unknown> | null }): Promise<Lease | null> {
-    const { doc, tasks } = await this.engine.version(this.pool, c.dagVersionId);
-    const task = tasks.get(c.taskId);
+  /** Renders a claimed task (TaskRenderer); a template error fails the attempt (not retryable: the same input fails again). */
+  private async render(c: ClaimedTask, instance?: MappedInstance): Promise<Lease | null> {
     try {
-      if (!task) throw new Error(`task '${c.taskId}' is not in DAG version ${c.dagVersionId}`);
-      const pulls = task.xcomPull ?? [];
-      const mappedUpstream = new Set(pulls.filter((id) => tasks.get(id)?.expand));
-      const upstreamXcom = await this.leases.upstreamXcom(this.pool, c.dagRunId, pulls, mappedUpstream);
-      const mapIndex = instance?.mapIndex ?? -1;
-      const expand = instance?.expand ?? undefined;
-      const context = buildTemplateContext({ ...c, params: doc.params, conf: c.conf, xcom: upstreamXcom, mapIndex, expand });
+      const { mapIndex, expand, params, upstreamXcom, task } = await this.renderer.render(this.pool, c, instance);
       return {
         leaseId: c.leaseId,
         dagId: c.dagId,
@@ -233,13 +221,13 @@ export class LeasesService implements BeforeApplicationShutdown {
         logicalDate: c.logicalDate,
         dataIntervalStart: c.dataIntervalStart,
         dataIntervalEnd: c.dataIntervalEnd,
-        params: doc.params,
+        params,
         conf: c.conf,
         upstreamXcom,
-        task: renderTaskPayload(task, context, doc.defaultArgs),
+        task,
       };
     } catch (err) {
-      if (!(err instanceof TemplateError) && task) throw err;
+      if (!(err instanceof TemplateError) && !(err instanceof TaskNotInVersion)) throw err;
       const error = `rendering the task failed: ${(err as Error).message}`;
       this.logger.warn({ msg: `${c.dagId}/${c.runId}/${c.taskId} try ${c.tryNumber}: ${error}`, ...attemptFields(c) });
       await this.complete(c.leaseId, { status: 'failed', error, retryable: false });

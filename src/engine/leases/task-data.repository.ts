@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../../database/pg.js';
-import type { LogLine, WorkerView, XcomEntry } from './domain/task-data.js';
+import type { LogLine, WorkerLeaseView, WorkerView, XcomEntry } from './domain/task-data.js';
 
 /** Reads of what attempts produce (XCom, logs) and of the workers seen. */
 @Injectable()
@@ -63,7 +63,7 @@ export class TaskDataRepository {
 
   async workers(limit: number, offset: number): Promise<{ items: WorkerView[]; total: number }> {
     const [items, total] = await Promise.all([
-      this.pool.query<WorkerView>(
+      this.pool.query<Omit<WorkerView, 'leases'>>(
         `SELECT w.id AS "workerId", w.hostname, w.queues, w.task_types AS "taskTypes", w.capacity,
            w.first_seen AS "firstSeen", w.last_seen AS "lastSeen",
            (SELECT count(*)::int FROM leases l WHERE l.worker_id = w.id) AS "runningLeases"
@@ -72,6 +72,27 @@ export class TaskDataRepository {
       ),
       this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM workers'),
     ]);
-    return { items: items.rows, total: total.rows[0]!.n };
+    const held = await this.leasesOfWorkers(items.rows.map((w) => w.workerId));
+    return { items: items.rows.map((w) => ({ ...w, leases: held.get(w.workerId) ?? [] })), total: total.rows[0]!.n };
+  }
+
+  /** The leases the given workers hold now, by worker id, oldest first. */
+  private async leasesOfWorkers(workerIds: string[]): Promise<Map<string, WorkerLeaseView[]>> {
+    const byWorker = new Map<string, WorkerLeaseView[]>();
+    if (!workerIds.length) return byWorker;
+    const { rows } = await this.pool.query<WorkerLeaseView & { workerId: string }>(
+      `SELECT l.worker_id AS "workerId", ti.dag_id AS "dagId", ti.run_id AS "runId", ti.task_id AS "taskId",
+         ti.map_index AS "mapIndex", l.try_number AS "tryNumber", l.queue, l.acquired_at AS "acquiredAt", l.heartbeat_at AS "heartbeatAt",
+         l.expires_at AS "expiresAt", l.deadline_at AS "deadlineAt", l.cancel_requested AS "cancelRequested"
+       FROM leases l JOIN task_instances ti ON ti.id = l.task_instance_id
+       WHERE l.worker_id = ANY($1::text[]) ORDER BY l.acquired_at, ti.dag_id, ti.run_id, ti.task_id, ti.map_index`,
+      [workerIds],
+    );
+    for (const { workerId, ...lease } of rows) {
+      const list = byWorker.get(workerId);
+      if (list) list.push(lease);
+      else byWorker.set(workerId, [lease]);
+    }
+    return byWorker;
   }
 }

@@ -42,6 +42,45 @@ export class XComEntry {
   createdAt!: Date;
 }
 
+@ObjectType({ description: 'A task\'s work fields rendered with its run\'s context: what its lease carries (REST .../rendered)' })
+export class RenderedTask {
+  @Field(() => ID)
+  dagId!: string;
+
+  @Field()
+  runId!: string;
+
+  @Field()
+  taskId!: string;
+
+  @Field(() => Int, { description: '-1 unless the task instance is one of a mapped task\'s' })
+  mapIndex!: number;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'A mapped instance\'s values of its task\'s expand keys' })
+  expand?: Record<string, unknown>;
+
+  @Field()
+  taskType!: string;
+
+  @Field(() => Int, { description: 'The task instance\'s current try (0 before its first attempt)' })
+  tryNumber!: number;
+
+  @Field(() => JSONScalar, { nullable: true, description: 'The work fields with every template rendered; null when rendering failed' })
+  task!: Record<string, unknown> | null;
+
+  @Field(() => String, { nullable: true, description: 'Why rendering failed (a template error), or null' })
+  error!: string | null;
+
+  @Field(() => JSONScalar, { description: 'XCom of the tasks in xcomPull as it stands now: task id → key → value' })
+  upstreamXcom!: Record<string, Record<string, unknown>>;
+
+  @Field(() => JSONScalar)
+  params!: Record<string, unknown>;
+
+  @Field(() => JSONScalar)
+  conf!: Record<string, unknown>;
+}
+
 @ObjectType({ description: 'One task of one DAG run' })
 export class TaskInstance {
   @Field(() => Int)

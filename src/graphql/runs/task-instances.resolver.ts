@@ -3,6 +3,7 @@ import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
 import { xcomKey, xcomValueInput } from '../../engine/leases/domain/xcom-inputs.js';
 import { TaskDataService } from '../../engine/leases/task-data.service.js';
+import { TaskRenderer } from '../../engine/leases/task-renderer.service.js';
 import { markTaskInput } from '../../engine/runs/domain/run-inputs.js';
 import { RunControlService } from '../../engine/runs/run-control.service.js';
 import type { TaskInstanceView } from '../../engine/runs/runs.service.js';
@@ -10,7 +11,7 @@ import { RunsService } from '../../engine/runs/runs.service.js';
 import type { GraphqlContext } from '../context.js';
 import { GraphqlLoaders } from '../loaders.js';
 import { JSONScalar } from '../scalars.js';
-import { MarkTaskInstanceInput, MarkTaskInstancePayload, TaskInstance, XComEntry } from './run.types.js';
+import { MarkTaskInstanceInput, MarkTaskInstancePayload, RenderedTask, TaskInstance, XComEntry } from './run.types.js';
 
 /** Task instances and their XCom: the same service calls and input schemas as REST's .../taskInstances and .../xcomEntries. */
 @Resolver(() => TaskInstance)
@@ -20,6 +21,7 @@ export class TaskInstancesResolver {
     private readonly control: RunControlService,
     private readonly taskData: TaskDataService,
     private readonly loaders: GraphqlLoaders,
+    private readonly renderer: TaskRenderer,
   ) {}
 
   @Query(() => [TaskInstance], { nullable: true, description: 'Task instances of a run, with their tries' })
@@ -37,6 +39,17 @@ export class TaskInstancesResolver {
     @Args('mapIndex', { type: () => Int, nullable: true, description: 'An instance of a mapped task; default −1 (unmapped)' }) mapIndex: number | null,
   ) {
     return this.runs.taskInstance(dagId, runId, taskId, mapIndex ?? -1);
+  }
+
+  @Query(() => RenderedTask, { nullable: true, description: 'The task\'s work fields rendered with its run\'s context (what its lease carries); a template error is answered in error' })
+  @CanRead()
+  renderedTask(
+    @Args('dagId', { type: () => ID }) dagId: string,
+    @Args('runId') runId: string,
+    @Args('taskId') taskId: string,
+    @Args('mapIndex', { type: () => Int, nullable: true, description: 'An instance of a mapped task; default −1 (unmapped)' }) mapIndex: number | null,
+  ) {
+    return this.renderer.renderTaskInstance(dagId, runId, taskId, mapIndex ?? -1);
   }
 
   @Query(() => [XComEntry], { nullable: true, description: 'XCom values published by a task instance, by key' })

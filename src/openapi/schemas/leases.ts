@@ -45,6 +45,40 @@ export const completeResult = named('CompleteResult', z.object({
   leases: z.array(lease).optional().describe('With `next`: the worker\'s next leases'),
 }), { example: { taskState: 'success', runState: 'running', duplicate: false, leases: [] } });
 
+export const renderedTask = named('RenderedTask', z.object({
+  dagId: z.string(),
+  runId: z.string(),
+  taskId: z.string(),
+  mapIndex: z.int().describe('-1 unless the task instance is one of a mapped task\'s'),
+  expand: jsonObject.optional().describe('A mapped instance\'s values of its task\'s `expand` keys'),
+  taskType: z.string(),
+  tryNumber: z.int().describe('The task instance\'s current try (0 before its first attempt)'),
+  task: jsonObject.nullable().describe('The task\'s work fields with every template rendered, as a lease carries them; null when rendering failed'),
+  error: z.string().nullable().describe('Why rendering failed (a template error), or null'),
+  upstreamXcom: z.record(z.string(), jsonObject).describe('XCom of the tasks in `xcomPull` as it stands now: task id → key → value'),
+  params: jsonObject,
+  conf: jsonObject,
+}), {
+  example: {
+    dagId: 'daily_sales', runId: 'scheduled__2024-01-15T00:00:00.000Z', taskId: 'load', mapIndex: -1, taskType: 'shell', tryNumber: 1,
+    task: { command: "load --day '2024-01-15'" }, error: null, upstreamXcom: {}, params: {}, conf: {},
+  },
+});
+
+export const workerLease = named('WorkerLease', z.object({
+  dagId: z.string(),
+  runId: z.string(),
+  taskId: z.string(),
+  mapIndex: z.int().describe('-1 unless it is an instance of a mapped task'),
+  tryNumber: z.int(),
+  queue: z.string(),
+  acquiredAt: timestamp.describe('When the worker took the lease'),
+  heartbeatAt: timestamp.describe('Its last heartbeat'),
+  expiresAt: timestamp.describe('Reaped (a failed attempt) at this time unless a heartbeat extends it'),
+  deadlineAt: timestamp.nullable().describe('Hard execution timeout of the attempt; null = none'),
+  cancelRequested: z.boolean().describe('A clear, mark or timeout asked the worker to stop the task'),
+}));
+
 export const worker = named('Worker', z.object({
   workerId: z.string(),
   hostname: z.string().nullable(),
@@ -54,6 +88,7 @@ export const worker = named('Worker', z.object({
   firstSeen: timestamp,
   lastSeen: timestamp,
   runningLeases: z.int(),
+  leases: z.array(workerLease).describe('The task instances it holds now, oldest lease first'),
 }));
 
 export const workerPage = page('WorkerPage', worker);

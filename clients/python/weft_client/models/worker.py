@@ -40,7 +40,8 @@ class Worker(object):
         'capacity': 'int',
         'first_seen': 'datetime',
         'last_seen': 'datetime',
-        'running_leases': 'int'
+        'running_leases': 'int',
+        'leases': 'list[WorkerLease]'
     }
 
     attribute_map = {
@@ -51,10 +52,11 @@ class Worker(object):
         'capacity': 'capacity',
         'first_seen': 'firstSeen',
         'last_seen': 'lastSeen',
-        'running_leases': 'runningLeases'
+        'running_leases': 'runningLeases',
+        'leases': 'leases'
     }
 
-    def __init__(self, worker_id=None, hostname=None, queues=None, task_types=None, capacity=None, first_seen=None, last_seen=None, running_leases=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, worker_id=None, hostname=None, queues=None, task_types=None, capacity=None, first_seen=None, last_seen=None, running_leases=None, leases=None, local_vars_configuration=None):  # noqa: E501
         """Worker - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -68,6 +70,7 @@ class Worker(object):
         self._first_seen = None
         self._last_seen = None
         self._running_leases = None
+        self._leases = None
         self.discriminator = None
 
         self.worker_id = worker_id
@@ -78,6 +81,7 @@ class Worker(object):
         self.first_seen = first_seen
         self.last_seen = last_seen
         self.running_leases = running_leases
+        self.leases = leases
 
     @property
     def worker_id(self):
@@ -260,6 +264,31 @@ class Worker(object):
             raise ValueError("Invalid value for `running_leases`, must not be `None`")  # noqa: E501
 
         self._running_leases = running_leases
+
+    @property
+    def leases(self):
+        """Gets the leases of this Worker.  # noqa: E501
+
+        The task instances it holds now, oldest lease first  # noqa: E501
+
+        :return: The leases of this Worker.  # noqa: E501
+        :rtype: list[WorkerLease]
+        """
+        return self._leases
+
+    @leases.setter
+    def leases(self, leases):
+        """Sets the leases of this Worker.
+
+        The task instances it holds now, oldest lease first  # noqa: E501
+
+        :param leases: The leases of this Worker.  # noqa: E501
+        :type: list[WorkerLease]
+        """
+        if self.local_vars_configuration.client_side_validation and leases is None:  # noqa: E501
+            raise ValueError("Invalid value for `leases`, must not be `None`")  # noqa: E501
+
+        self._leases = leases
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -1558,6 +1558,51 @@ export type RegistrationPreview = {
     };
 };
 
+export type RenderedTask = {
+    dagId: string;
+    runId: string;
+    taskId: string;
+    /**
+     * -1 unless the task instance is one of a mapped task's
+     */
+    mapIndex: number;
+    /**
+     * A mapped instance's values of its task's `expand` keys
+     */
+    expand?: {
+        [key: string]: unknown;
+    };
+    taskType: string;
+    /**
+     * The task instance's current try (0 before its first attempt)
+     */
+    tryNumber: number;
+    /**
+     * The task's work fields with every template rendered, as a lease carries them; null when rendering failed
+     */
+    task: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Why rendering failed (a template error), or null
+     */
+    error: string | null;
+    /**
+     * XCom of the tasks in `xcomPull` as it stands now: task id → key → value
+     */
+    upstreamXcom: {
+        [key: string]: {
+            [key: string]: unknown;
+        };
+    };
+    params: {
+        [key: string]: unknown;
+    };
+    conf: {
+        [key: string]: unknown;
+    };
+};
+
 /**
  * Requests and limits of the base container (cpu, memory, nvidia.com/gpu …).
  */
@@ -1915,6 +1960,42 @@ export type Worker = {
     firstSeen: string;
     lastSeen: string;
     runningLeases: number;
+    /**
+     * The task instances it holds now, oldest lease first
+     */
+    leases: Array<WorkerLease>;
+};
+
+export type WorkerLease = {
+    dagId: string;
+    runId: string;
+    taskId: string;
+    /**
+     * -1 unless it is an instance of a mapped task
+     */
+    mapIndex: number;
+    tryNumber: number;
+    queue: string;
+    /**
+     * When the worker took the lease
+     */
+    acquiredAt: string;
+    /**
+     * Its last heartbeat
+     */
+    heartbeatAt: string;
+    /**
+     * Reaped (a failed attempt) at this time unless a heartbeat extends it
+     */
+    expiresAt: string;
+    /**
+     * Hard execution timeout of the attempt; null = none
+     */
+    deadlineAt: string | null;
+    /**
+     * A clear, mark or timeout asked the worker to stop the task
+     */
+    cancelRequested: boolean;
 };
 
 export type WorkerPage = {
@@ -3602,6 +3683,55 @@ export type GetTaskTryLogsResponses = {
 
 export type GetTaskTryLogsResponse = GetTaskTryLogsResponses[keyof GetTaskTryLogsResponses];
 
+export type GetRenderedTaskData = {
+    body?: never;
+    path: {
+        dagId: string;
+        runId: string;
+        taskId: string;
+    };
+    query?: never;
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/rendered';
+};
+
+export type GetRenderedTaskErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type GetRenderedTaskError = GetRenderedTaskErrors[keyof GetRenderedTaskErrors];
+
+export type GetRenderedTaskResponses = {
+    /**
+     * OK
+     */
+    200: RenderedTask;
+};
+
+export type GetRenderedTaskResponse = GetRenderedTaskResponses[keyof GetRenderedTaskResponses];
+
 export type ListXcomEntriesData = {
     body?: never;
     path: {
@@ -3812,6 +3942,56 @@ export type GetMappedTaskLogsResponses = {
 };
 
 export type GetMappedTaskLogsResponse = GetMappedTaskLogsResponses[keyof GetMappedTaskLogsResponses];
+
+export type GetMappedRenderedTaskData = {
+    body?: never;
+    path: {
+        dagId: string;
+        runId: string;
+        taskId: string;
+        mapIndex: number;
+    };
+    query?: never;
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}/rendered';
+};
+
+export type GetMappedRenderedTaskErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type GetMappedRenderedTaskError = GetMappedRenderedTaskErrors[keyof GetMappedRenderedTaskErrors];
+
+export type GetMappedRenderedTaskResponses = {
+    /**
+     * OK
+     */
+    200: RenderedTask;
+};
+
+export type GetMappedRenderedTaskResponse = GetMappedRenderedTaskResponses[keyof GetMappedRenderedTaskResponses];
 
 export type ListMappedXcomEntriesData = {
     body?: never;
