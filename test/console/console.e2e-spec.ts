@@ -130,6 +130,20 @@ async function signOut(): Promise<void> {
     const log = page.getByLabel('Log of try 1');
     await log.filter({ hasText: 'tick 2' }).waitFor();
     expect(await log.innerText()).not.toContain('released');
+    // What the task renders to with this run's context: the run id is in the command the worker received.
+    const rendered = page.getByLabel('Rendered command');
+    await rendered.waitFor();
+    expect(await rendered.innerText()).toMatch(new RegExp(`${gates}/extract-'?r1'? \\]`));
+    expect(await rendered.innerText()).not.toContain('{{');
+
+    // The workers page lists the lease the built-in worker holds on it, linked to the task instance.
+    await go('#/workers');
+    const held = page.locator('tr[data-lease$=":console_etl/r1/extract"]');
+    await held.waitFor();
+    expect(await held.locator('td').nth(2).innerText()).toBe('1');
+    await shot('workers');
+    await held.getByRole('link', { name: 'extract' }).click();
+    await log.filter({ hasText: 'tick 2' }).waitFor();
     await writeFile(join(gates, 'extract-r1'), '');
     await log.filter({ hasText: 'released' }).waitFor({ timeout: 30_000 });
     await page.locator('.badge[data-state="success"]').first().waitFor();
@@ -177,6 +191,12 @@ async function signOut(): Promise<void> {
     await page.locator('.page-head .badge[data-state="success"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('tr[data-task="load"] .badge').getAttribute('data-state')).toBe('success');
     await shot('run');
+    // A whole run can be cleared too, after the same preview (here only looked at, then cancelled).
+    await page.getByRole('button', { name: 'Clear run…' }).click();
+    const clearRun = page.getByRole('dialog', { name: 'Clear run r2' });
+    await clearRun.getByRole('list', { name: 'Task instances affected' }).filter({ hasText: 'r2 / load' }).waitFor();
+    expect((await clearRun.getByRole('listitem').allInnerTexts()).map((l) => l.split(' (')[0])).toEqual(['r2 / extract', 'r2 / transform', 'r2 / load']);
+    await clearRun.getByRole('button', { name: 'Cancel' }).click();
   });
 
   it('creates a backfill after its dry-run plan and follows its progress to 100%', async () => {
@@ -253,7 +273,7 @@ async function signOut(): Promise<void> {
     await signOut();
     await signIn(keys.viewer!);
     expect(await page.locator('.who').getAttribute('data-role')).toBe('viewer');
-    const actions = /^(Trigger run|Pause|Unpause|Clear…|Mark success…|Mark failed…|Mark run success|Mark run failed|New backfill…|Create pool|Save|Cancel backfill…)$/;
+    const actions = /^(Trigger run|Pause|Unpause|Clear…|Clear run…|Mark success…|Mark failed…|Mark run success|Mark run failed|New backfill…|Create pool|Save|Cancel backfill…)$/;
     for (const hash of ['#/dags', '#/dags/console_etl', '#/dags/console_etl/runs/r1', '#/dags/console_etl/runs/r1/tasks/transform', '#/backfills', '#/backfills/1', '#/pools']) {
       await go(hash);
       await page.locator('main h1').first().waitFor();

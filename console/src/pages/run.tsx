@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { gql } from '../lib/api';
 import { fmtDuration, fmtTime } from '../lib/format';
+import { ClearDialog } from '../components/clear-dialog';
 import { href } from '../lib/router';
 import { useSession } from '../lib/session';
 import { Dialog, ErrorBox, Json, Loading, StateBadge, useAction } from '../lib/ui';
@@ -77,6 +78,7 @@ export function RunPage({ dagId, runId }: { dagId: string; runId: string }) {
     apply,
   });
   const [marking, setMarking] = useState<'success' | 'failed' | null>(null);
+  const [clearing, setClearing] = useState(false);
   if (!snap) return error ? <ErrorBox error={error} /> : <Loading what={`run ${runId}`} />;
   const run = snap.dagRun;
   return (
@@ -96,6 +98,9 @@ export function RunPage({ dagId, runId }: { dagId: string; runId: string }) {
         </p>
         {session.canOperate ? (
           <div class="actions">
+            <button type="button" onClick={() => setClearing(true)}>
+              Clear run…
+            </button>
             <button type="button" onClick={() => setMarking('success')}>
               Mark run success
             </button>
@@ -161,6 +166,7 @@ export function RunPage({ dagId, runId }: { dagId: string; runId: string }) {
       </table>
       <h2>conf</h2>
       <Json value={run.conf} />
+      {clearing ? <ClearDialog dagId={dagId} runId={runId} onClose={() => setClearing(false)} /> : null}
       {marking ? <MarkRunDialog dagId={dagId} runId={runId} state={marking} onClose={() => setMarking(null)} onDone={reload} /> : null}
     </section>
   );

@@ -4,8 +4,9 @@ import { fmtDuration, fmtTime } from '../lib/format';
 import { follow } from '../lib/live';
 import { href } from '../lib/router';
 import { useSession } from '../lib/session';
-import { Dialog, ErrorBox, Json, Loading, StateBadge, useAction } from '../lib/ui';
+import { Dialog, ErrorBox, Json, Loading, StateBadge, useAction, useAsync } from '../lib/ui';
 import { useLiveSnapshot } from '../lib/use-live-snapshot';
+import { AffectedList, ClearDialog, type Affected } from '../components/clear-dialog';
 import { seconds } from './run';
 
 type Try = { tryNumber: number; state: string; workerId: string | null; hostname: string | null; startDate: string | null; endDate: string | null; error: string | null };
@@ -30,7 +31,7 @@ type Ti = {
 };
 type Snap = { taskInstance: Ti; dag: { document: { tasks?: Record<string, unknown>[] } } };
 type Ev = { taskId: string; state: string; tryNumber: number; startDate: string | null; endDate: string | null };
-type Affected = { runId: string; taskId: string; state: string; tryNumber: number };
+type Rendered = { task: Record<string, unknown> | null; error: string | null; upstreamXcom: Record<string, unknown>; tryNumber: number };
 
 const TI_FIELDS = `taskId state tryNumber maxTries taskType queue pool poolSlots priorityWeight queuedAt startDate endDate durationSec nextRetryAt lastError
   tries { tryNumber state workerId hostname startDate endDate error } xcomEntries { key value tryNumber }`;
@@ -38,6 +39,7 @@ const POSITIONS = `query($d: ID!, $r: String!) { dagRun(dagId: $d, runId: $r) { 
 const SNAPSHOT = `query($d: ID!, $r: String!, $t: String!) { taskInstance(dagId: $d, runId: $r, taskId: $t) { ${TI_FIELDS} } dag(dagId: $d) { document } }`;
 const TI_EVENTS = `subscription($d: ID!, $r: String!, $afterSequence: Int) { taskInstanceStateChanged(dagId: $d, runId: $r, afterSequence: $afterSequence) {
   sequence taskId state tryNumber startDate endDate } }`;
+const RENDERED = `query($d: ID!, $r: String!, $t: String!) { renderedTask(dagId: $d, runId: $r, taskId: $t) { task error upstreamXcom tryNumber } }`;
 const ONE_TI = `query($d: ID!, $r: String!, $t: String!) { taskInstance(dagId: $d, runId: $r, taskId: $t) { ${TI_FIELDS} } }`;
 
 /** One task instance: tries, the log tailing live, XCom, the task's definition; clear and mark with a preview. */
@@ -74,6 +76,9 @@ export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: strin
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [state, tryNumber]);
+  // What the task renders to with this run's context (the same rendering its lease carries); upstream XCom arrives
+  // as upstream tasks finish, which moves this task's state, so it is read again then.
+  const rendered = useAsync(() => gql<{ renderedTask: Rendered }>(RENDERED, vars), [dagId, runId, taskId, state, tryNumber]);
   const [dialog, setDialog] = useState<null | 'clear' | 'success' | 'failed'>(null);
   const [logTry, setLogTry] = useState<number | null>(null);
 
@@ -199,11 +204,39 @@ export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: strin
       ) : (
         <p class="muted">No XCom values.</p>
       )}
+      <h2 id="rendered-heading">Rendered</h2>
+      <RenderedView rendered={rendered.data?.renderedTask} error={rendered.error} />
       <h2>Definition</h2>
       {definition ? <Json value={definition} /> : <p class="muted">The task is not in the DAG's current document.</p>}
       {dialog === 'clear' ? <ClearDialog dagId={dagId} runId={runId} taskId={taskId} onClose={() => setDialog(null)} /> : null}
       {dialog === 'success' || dialog === 'failed' ? <MarkDialog dagId={dagId} runId={runId} taskId={taskId} state={dialog} onClose={() => setDialog(null)} /> : null}
     </section>
+  );
+}
+
+/** The task's work fields with every template rendered (Airflow's "Rendered Template"), or why rendering fails. */
+function RenderedView({ rendered, error }: { rendered?: Rendered; error?: string }) {
+  if (error) return <ErrorBox error={error} />;
+  if (!rendered) return <Loading what="the rendered task" />;
+  if (rendered.error) {
+    return (
+      <p class="error-text" data-rendered="error">
+        {rendered.error}
+      </p>
+    );
+  }
+  const task = rendered.task ?? {};
+  const command = typeof task['command'] === 'string' ? task['command'] : null;
+  return (
+    <div class="rendered" data-rendered="ok">
+      <p class="muted">With this run's dates, params, conf and upstream XCom as they stand now: what a worker receives for the next try.</p>
+      {command !== null ? (
+        <pre class="log-lines rendered-command" tabIndex={0} aria-label="Rendered command">
+          {command}
+        </pre>
+      ) : null}
+      <Json value={task} />
+    </div>
   );
 }
 
@@ -244,66 +277,6 @@ function LogTail({ dagId, runId, taskId, tryNumber }: { dagId: string; runId: st
         {lines.length ? lines.map((l) => <span class={`log-${l.stream}`}>{`${l.line}\n`}</span>) : <span class="muted">(no lines yet)</span>}
       </pre>
     </div>
-  );
-}
-
-function AffectedList({ items }: { items: Affected[] }) {
-  if (!items.length) return <p class="muted">Nothing would change.</p>;
-  return (
-    <ul class="affected" aria-label="Task instances affected">
-      {items.map((a) => (
-        <li>
-          {a.runId} / <strong>{a.taskId}</strong> (now {a.state}, try {a.tryNumber})
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-/** Clear: the dry run lists what would be cleared; only then can it be confirmed. */
-function ClearDialog({ dagId, runId, taskId, onClose }: { dagId: string; runId: string; taskId: string; onClose: () => void }) {
-  const [downstream, setDownstream] = useState(true);
-  const [upstream, setUpstream] = useState(false);
-  const [onlyFailed, setOnlyFailed] = useState(false);
-  const [preview, setPreview] = useState<Affected[] | null>(null);
-  const action = useAction();
-  const input = (dryRun: boolean) => ({ taskIds: [taskId], runIds: [runId], includeDownstream: downstream, includeUpstream: upstream, onlyFailed, dryRun });
-  const call = (dryRun: boolean) =>
-    gql<{ clearTaskInstances: { taskInstances: Affected[] } }>(`mutation($d: ID!, $input: ClearTaskInstancesInput) { clearTaskInstances(dagId: $d, input: $input) { dryRun taskInstances { runId taskId state tryNumber } } }`, {
-      d: dagId,
-      input: input(dryRun),
-    });
-  useEffect(() => {
-    setPreview(null);
-    void action.run(async () => setPreview((await call(true)).clearTaskInstances.taskInstances));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [downstream, upstream, onlyFailed]);
-  return (
-    <Dialog title={`Clear ${taskId}`} onClose={onClose}>
-      <fieldset>
-        <legend>Also clear</legend>
-        <label class="inline">
-          <input type="checkbox" checked={downstream} onChange={(e) => setDownstream(e.currentTarget.checked)} /> downstream tasks
-        </label>
-        <label class="inline">
-          <input type="checkbox" checked={upstream} onChange={(e) => setUpstream(e.currentTarget.checked)} /> upstream tasks
-        </label>
-        <label class="inline">
-          <input type="checkbox" checked={onlyFailed} onChange={(e) => setOnlyFailed(e.currentTarget.checked)} /> only failed ones
-        </label>
-      </fieldset>
-      <h3>These task instances will be cleared and run again:</h3>
-      {preview ? <AffectedList items={preview} /> : <Loading what="the preview" />}
-      <ErrorBox error={action.error} />
-      <div class="actions">
-        <button type="button" class="primary" disabled={!preview || !preview.length || action.busy} onClick={() => void action.run(() => call(false)).then((ok) => ok && onClose())}>
-          Confirm clear
-        </button>
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-      </div>
-    </Dialog>
   );
 }
 

@@ -1,15 +1,38 @@
 import { gql } from '../lib/api';
 import { fmtTime } from '../lib/format';
+import { href } from '../lib/router';
 import { ErrorBox, Loading, useAsync } from '../lib/ui';
 
-type Worker = { workerId: string; hostname: string | null; queues: string[]; taskTypes: string[]; capacity: number; runningLeases: number; firstSeen: string; lastSeen: string };
+type Held = { dagId: string; runId: string; taskId: string; tryNumber: number; queue: string; acquiredAt: string; heartbeatAt: string; expiresAt: string; cancelRequested: boolean };
+type Worker = {
+  workerId: string;
+  hostname: string | null;
+  queues: string[];
+  taskTypes: string[];
+  capacity: number;
+  runningLeases: number;
+  firstSeen: string;
+  lastSeen: string;
+  leases: Held[];
+};
 
-/** Workers seen on the lease API, with the leases each holds now. */
+const WORKERS = `query { workers(limit: 200) { items { workerId hostname queues taskTypes capacity runningLeases firstSeen lastSeen
+  leases { dagId runId taskId tryNumber queue acquiredAt heartbeatAt expiresAt cancelRequested } } } }`;
+
+/** Workers seen on the lease API, with the task instances each holds now (read when the page opens or on Refresh). */
 export function WorkersPage() {
-  const { data, error } = useAsync(() => gql<{ workers: { items: Worker[] } }>(`query { workers(limit: 200) { items { workerId hostname queues taskTypes capacity runningLeases firstSeen lastSeen } } }`), []);
+  const { data, error, loading, reload } = useAsync(() => gql<{ workers: { items: Worker[] } }>(WORKERS), []);
+  const held = data?.workers.items.flatMap((w) => w.leases.map((l) => ({ ...l, workerId: w.workerId }))) ?? [];
   return (
     <section>
-      <h1>Workers</h1>
+      <header class="page-head">
+        <h1>Workers</h1>
+        <div class="actions">
+          <button type="button" onClick={reload} disabled={loading}>
+            Refresh
+          </button>
+        </div>
+      </header>
       <ErrorBox error={error} />
       {!data ? <Loading what="workers" /> : null}
       {data ? (
@@ -43,6 +66,47 @@ export function WorkersPage() {
         ) : (
           <p class="muted">No worker has asked for work yet.</p>
         )
+      ) : null}
+      {data && data.workers.items.length ? (
+        <>
+          <h2>Leases held now</h2>
+          {held.length ? (
+            <table class="list" aria-label="Leases held">
+              <thead>
+                <tr>
+                  <th scope="col">Worker</th>
+                  <th scope="col">Task instance</th>
+                  <th scope="col">Try</th>
+                  <th scope="col">Queue</th>
+                  <th scope="col">Held since</th>
+                  <th scope="col">Last heartbeat</th>
+                  <th scope="col">Expires</th>
+                </tr>
+              </thead>
+              <tbody>
+                {held.map((l) => (
+                  <tr data-lease={`${l.workerId}:${l.dagId}/${l.runId}/${l.taskId}`}>
+                    <td>{l.workerId}</td>
+                    <td>
+                      <a href={href.dag(l.dagId)}>{l.dagId}</a> / <a href={href.run(l.dagId, l.runId)}>{l.runId}</a> /{' '}
+                      <a href={href.task(l.dagId, l.runId, l.taskId)}>{l.taskId}</a>
+                    </td>
+                    <td>{l.tryNumber}</td>
+                    <td>{l.queue}</td>
+                    <td>{fmtTime(l.acquiredAt)}</td>
+                    <td>{fmtTime(l.heartbeatAt)}</td>
+                    <td>
+                      {fmtTime(l.expiresAt)}
+                      {l.cancelRequested ? <span class="muted"> (asked to stop)</span> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p class="muted">No worker holds a lease now.</p>
+          )}
+        </>
       ) : null}
     </section>
   );
