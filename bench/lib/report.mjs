@@ -102,6 +102,8 @@ export function tableRows(records, sizes) {
   row(S, 'complete one leaf of that 1,000-task run (ms, HTTP)', fmt(m(ev, 'complete_fan_leaf_ms')));
   row(S, 'complete head of a 1,000-task chain (ms, HTTP)', fmt(m(ev, 'complete_chain_head_ms')));
   row(S, 'same call on a 5-task run, for reference (ms, HTTP)', fmt(m(ev, 'complete_5_task_run_ms')));
+  row(S, 'expand a mapped task to 1,000 instances: upstream complete → all 1,000 queued (ms, HTTP)',
+    fmt(m('scheduler/expand_1000', 'complete_to_all_queued_ms')), '≤ 200');
   const rs = 'scheduler/resolve_downstream_1000';
   row(S, 'resolveDownstream alone, 1,000 tasks: fan root / leaf / chain head (µs)',
     `${fmt(m(rs, 'fan_root_us'))} / ${fmt(m(rs, 'fan_leaf_us'))} / ${fmt(m(rs, 'chain_head_us'))}`);

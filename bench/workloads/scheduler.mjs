@@ -5,6 +5,8 @@
 //    maxActiveRuns 1,000 so the first task of every started run is queued (leasable) when the tick returns;
 //  - evaluating a 1,000-task run after one completion (fan-out root, fan-out leaf, 1,000-task chain), through
 //    POST /leases/{id}/complete, against the same call on a 5-task run; and resolveDownstream alone;
+//  - expanding a mapped task into 1,000 instances: the completion of its upstream (whose XCom is the 1,000-element
+//    list) through POST /leases/{id}/complete, which returns once all 1,000 are queued (issue 23);
 //  - one tick over 1,000 hourly DAGs that each have one run due, then an idle tick.
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
@@ -22,6 +24,7 @@ export async function schedulerWorkload(ctx, rep) {
   await dueRuns(ctx, rep);
   await backfills(ctx, rep);
   await evaluation(ctx, rep);
+  await expansion(ctx, rep);
   await manyDags(ctx, rep);
   resolveOnly(ctx, rep);
 }
@@ -124,6 +127,51 @@ async function evaluation(ctx, rep) {
       complete_fan_root_ms: med(ms.fan_root), complete_fan_leaf_ms: med(ms.fan_leaf), complete_chain_head_ms: med(ms.chain_head),
       complete_5_task_run_ms: med(ms.small_head), fan_root_downstream_queued: med(queuedAfter.fan_root),
       chain_head_downstream_queued: med(queuedAfter.chain_head), foreign_cpu_s: foreign() });
+  });
+}
+
+/**
+ * Task mapping's cost in the scheduler: a run of `src → m` where `m` expands over src's XCom, a list of 1,000 files.
+ * The measured call is src's completion: the expansion (1,000 queued instances, one statement) commits with it, so
+ * its answer is "upstream completed → all 1,000 queued". Skipped on a service without `expand` (an older --ref).
+ */
+async function expansion(ctx, rep) {
+  const samples = ctx.quick ? 2 : 5;
+  const n = 1000;
+  await withService(ctx, async ({ svc, api, worker, sql }) => {
+    await warmUp(svc, api, hourNow());
+    await api.setPoolSlots('default_pool', 1_000_000);
+    const doc = dagDoc('map1k', [
+      { taskId: 'src', type: 'noop' },
+      { taskId: 'm', type: 'noop', dependsOn: ['src'], expand: { file: { xcomPull: { taskId: 'src' } } } },
+    ], { maxActiveRuns: 1000, maxActiveTasks: 10_000 });
+    try {
+      await api.registerDag(doc);
+    } catch (err) {
+      if (rep === 1) console.error(`  (expansion: this service refuses 'expand'; skipped: ${String(err.message).slice(0, 120)})`);
+      return;
+    }
+    const files = Array.from({ length: n }, (_, i) => `s3://bucket/in/part-${String(i).padStart(5, '0')}.csv`);
+    const ms = [];
+    const queued = [];
+    const foreign = foreignCpu();
+    for (let i = 0; i < samples + 1; i++) {
+      const run = await api.trigger('map1k', { logicalDate: new Date(Date.UTC(2024, 0, 1, samples + 1 - i)).toISOString() });
+      const [l] = await worker.lease('expand', { queues: ['map1k'], capacity: 1, waitSeconds: 0 });
+      if (!l || l.taskId !== 'src') throw new Error(`expected src of ${run.runId}, leased ${l?.taskId}`);
+      const t0 = now();
+      await worker.complete(l.leaseId, { status: 'success', xcom: { return_value: files } });
+      const took = now() - t0;
+      const q = await count(sql, `SELECT count(*)::int n FROM task_instances WHERE dag_id = 'map1k' AND run_id = $1 AND task_id = 'm' AND state = 'queued'`, [run.runId]);
+      if (q !== n) throw new Error(`expected ${n} queued instances of m, found ${q}`);
+      // The first sample warms the statement and the version cache up; it is not counted.
+      if (i > 0) {
+        ms.push(took);
+        queued.push(q);
+      }
+    }
+    ctx.record({ workload: 'scheduler', variant: 'expand_1000', rep, samples, instances: n,
+      complete_to_all_queued_ms: medianOf(ms)?.median, queued: medianOf(queued)?.median, foreign_cpu_s: foreign() });
   });
 }
 

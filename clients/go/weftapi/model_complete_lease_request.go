@@ -15,11 +15,12 @@ import (
 
 // CompleteLeaseRequest struct for CompleteLeaseRequest
 type CompleteLeaseRequest struct {
-	Status    string                    `json:"status"`
-	Xcom      *map[string]interface{}   `json:"xcom,omitempty"`
-	Error     *string                   `json:"error,omitempty"`
-	Retryable *bool                     `json:"retryable,omitempty"`
-	Next      *CompleteLeaseRequestNext `json:"next,omitempty"`
+	Status        string                    `json:"status"`
+	Xcom          *map[string]interface{}   `json:"xcom,omitempty"`
+	Error         *string                   `json:"error,omitempty"`
+	Retryable     *bool                     `json:"retryable,omitempty"`
+	FollowTaskIds *[]string                 `json:"followTaskIds,omitempty"`
+	Next          *CompleteLeaseRequestNext `json:"next,omitempty"`
 }
 
 // NewCompleteLeaseRequest instantiates a new CompleteLeaseRequest object
@@ -160,6 +161,38 @@ func (o *CompleteLeaseRequest) SetRetryable(v bool) {
 	o.Retryable = &v
 }
 
+// GetFollowTaskIds returns the FollowTaskIds field value if set, zero value otherwise.
+func (o *CompleteLeaseRequest) GetFollowTaskIds() []string {
+	if o == nil || o.FollowTaskIds == nil {
+		var ret []string
+		return ret
+	}
+	return *o.FollowTaskIds
+}
+
+// GetFollowTaskIdsOk returns a tuple with the FollowTaskIds field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *CompleteLeaseRequest) GetFollowTaskIdsOk() (*[]string, bool) {
+	if o == nil || o.FollowTaskIds == nil {
+		return nil, false
+	}
+	return o.FollowTaskIds, true
+}
+
+// HasFollowTaskIds returns a boolean if a field has been set.
+func (o *CompleteLeaseRequest) HasFollowTaskIds() bool {
+	if o != nil && o.FollowTaskIds != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetFollowTaskIds gets a reference to the given []string and assigns it to the FollowTaskIds field.
+func (o *CompleteLeaseRequest) SetFollowTaskIds(v []string) {
+	o.FollowTaskIds = &v
+}
+
 // GetNext returns the Next field value if set, zero value otherwise.
 func (o *CompleteLeaseRequest) GetNext() CompleteLeaseRequestNext {
 	if o == nil || o.Next == nil {
@@ -205,6 +238,9 @@ func (o CompleteLeaseRequest) MarshalJSON() ([]byte, error) {
 	}
 	if o.Retryable != nil {
 		toSerialize["retryable"] = o.Retryable
+	}
+	if o.FollowTaskIds != nil {
+		toSerialize["followTaskIds"] = o.FollowTaskIds
 	}
 	if o.Next != nil {
 		toSerialize["next"] = o.Next

@@ -35,24 +35,30 @@ type ContainerTask struct {
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
 	XcomPull *[]string `json:"xcomPull,omitempty"`
 	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
-	Expand            *map[string]interface{} `json:"expand,omitempty"`
-	Doc               *string                 `json:"doc,omitempty"`
-	Type              string                  `json:"type"`
-	Image             *string                 `json:"image,omitempty"`
-	ImagePullPolicy   *string                 `json:"imagePullPolicy,omitempty"`
-	Command           *[]string               `json:"command,omitempty"`
-	Args              *[]string               `json:"args,omitempty"`
-	Env               *map[string]string      `json:"env,omitempty"`
-	Secrets           *[]interface{}          `json:"secrets,omitempty"`
-	Resources         *ResourceRequirements   `json:"resources,omitempty"`
-	NodeSelector      *map[string]string      `json:"nodeSelector,omitempty"`
-	Tolerations       *[]Toleration           `json:"tolerations,omitempty"`
-	Volumes           *[]Volume               `json:"volumes,omitempty"`
-	VolumeMounts      *[]VolumeMount          `json:"volumeMounts,omitempty"`
-	ServiceAccount    *string                 `json:"serviceAccount,omitempty"`
-	Namespace         *string                 `json:"namespace,omitempty"`
-	StartupTimeoutSec *float32                `json:"startupTimeoutSec,omitempty"`
-	PodTemplate       *PodTemplate            `json:"podTemplate,omitempty"`
+	Expand *map[string]interface{} `json:"expand,omitempty"`
+	// A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+	Branch *bool `json:"branch,omitempty"`
+	// A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.
+	ShortCircuit *bool `json:"shortCircuit,omitempty"`
+	// With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+	IgnoreDownstreamTriggerRules *bool                 `json:"ignoreDownstreamTriggerRules,omitempty"`
+	Doc                          *string               `json:"doc,omitempty"`
+	Type                         string                `json:"type"`
+	Image                        *string               `json:"image,omitempty"`
+	ImagePullPolicy              *string               `json:"imagePullPolicy,omitempty"`
+	Command                      *[]string             `json:"command,omitempty"`
+	Args                         *[]string             `json:"args,omitempty"`
+	Env                          *map[string]string    `json:"env,omitempty"`
+	Secrets                      *[]interface{}        `json:"secrets,omitempty"`
+	Resources                    *ResourceRequirements `json:"resources,omitempty"`
+	NodeSelector                 *map[string]string    `json:"nodeSelector,omitempty"`
+	Tolerations                  *[]Toleration         `json:"tolerations,omitempty"`
+	Volumes                      *[]Volume             `json:"volumes,omitempty"`
+	VolumeMounts                 *[]VolumeMount        `json:"volumeMounts,omitempty"`
+	ServiceAccount               *string               `json:"serviceAccount,omitempty"`
+	Namespace                    *string               `json:"namespace,omitempty"`
+	StartupTimeoutSec            *float32              `json:"startupTimeoutSec,omitempty"`
+	PodTemplate                  *PodTemplate          `json:"podTemplate,omitempty"`
 }
 
 // NewContainerTask instantiates a new ContainerTask object
@@ -580,6 +586,102 @@ func (o *ContainerTask) HasExpand() bool {
 // SetExpand gets a reference to the given map[string]interface{} and assigns it to the Expand field.
 func (o *ContainerTask) SetExpand(v map[string]interface{}) {
 	o.Expand = &v
+}
+
+// GetBranch returns the Branch field value if set, zero value otherwise.
+func (o *ContainerTask) GetBranch() bool {
+	if o == nil || o.Branch == nil {
+		var ret bool
+		return ret
+	}
+	return *o.Branch
+}
+
+// GetBranchOk returns a tuple with the Branch field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ContainerTask) GetBranchOk() (*bool, bool) {
+	if o == nil || o.Branch == nil {
+		return nil, false
+	}
+	return o.Branch, true
+}
+
+// HasBranch returns a boolean if a field has been set.
+func (o *ContainerTask) HasBranch() bool {
+	if o != nil && o.Branch != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetBranch gets a reference to the given bool and assigns it to the Branch field.
+func (o *ContainerTask) SetBranch(v bool) {
+	o.Branch = &v
+}
+
+// GetShortCircuit returns the ShortCircuit field value if set, zero value otherwise.
+func (o *ContainerTask) GetShortCircuit() bool {
+	if o == nil || o.ShortCircuit == nil {
+		var ret bool
+		return ret
+	}
+	return *o.ShortCircuit
+}
+
+// GetShortCircuitOk returns a tuple with the ShortCircuit field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ContainerTask) GetShortCircuitOk() (*bool, bool) {
+	if o == nil || o.ShortCircuit == nil {
+		return nil, false
+	}
+	return o.ShortCircuit, true
+}
+
+// HasShortCircuit returns a boolean if a field has been set.
+func (o *ContainerTask) HasShortCircuit() bool {
+	if o != nil && o.ShortCircuit != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetShortCircuit gets a reference to the given bool and assigns it to the ShortCircuit field.
+func (o *ContainerTask) SetShortCircuit(v bool) {
+	o.ShortCircuit = &v
+}
+
+// GetIgnoreDownstreamTriggerRules returns the IgnoreDownstreamTriggerRules field value if set, zero value otherwise.
+func (o *ContainerTask) GetIgnoreDownstreamTriggerRules() bool {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		var ret bool
+		return ret
+	}
+	return *o.IgnoreDownstreamTriggerRules
+}
+
+// GetIgnoreDownstreamTriggerRulesOk returns a tuple with the IgnoreDownstreamTriggerRules field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ContainerTask) GetIgnoreDownstreamTriggerRulesOk() (*bool, bool) {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		return nil, false
+	}
+	return o.IgnoreDownstreamTriggerRules, true
+}
+
+// HasIgnoreDownstreamTriggerRules returns a boolean if a field has been set.
+func (o *ContainerTask) HasIgnoreDownstreamTriggerRules() bool {
+	if o != nil && o.IgnoreDownstreamTriggerRules != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetIgnoreDownstreamTriggerRules gets a reference to the given bool and assigns it to the IgnoreDownstreamTriggerRules field.
+func (o *ContainerTask) SetIgnoreDownstreamTriggerRules(v bool) {
+	o.IgnoreDownstreamTriggerRules = &v
 }
 
 // GetDoc returns the Doc field value if set, zero value otherwise.
@@ -1167,6 +1269,15 @@ func (o ContainerTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.Expand != nil {
 		toSerialize["expand"] = o.Expand
+	}
+	if o.Branch != nil {
+		toSerialize["branch"] = o.Branch
+	}
+	if o.ShortCircuit != nil {
+		toSerialize["shortCircuit"] = o.ShortCircuit
+	}
+	if o.IgnoreDownstreamTriggerRules != nil {
+		toSerialize["ignoreDownstreamTriggerRules"] = o.IgnoreDownstreamTriggerRules
 	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc

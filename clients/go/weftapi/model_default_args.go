@@ -21,13 +21,14 @@ type DefaultArgs struct {
 	// Cap on the backoff delay; absent = no cap.
 	MaxRetryDelaySec *float32 `json:"maxRetryDelaySec,omitempty"`
 	// Hard timeout per attempt; absent = none.
-	ExecutionTimeoutSec *float32     `json:"executionTimeoutSec,omitempty"`
-	Pool                *string      `json:"pool,omitempty"`
-	Queue               *string      `json:"queue,omitempty"`
-	Owner               *string      `json:"owner,omitempty"`
-	PriorityWeight      *int32       `json:"priorityWeight,omitempty"`
-	PoolSlots           *int32       `json:"poolSlots,omitempty"`
-	PodTemplate         *PodTemplate `json:"podTemplate,omitempty"`
+	ExecutionTimeoutSec *float32 `json:"executionTimeoutSec,omitempty"`
+	Pool                *string  `json:"pool,omitempty"`
+	Queue               *string  `json:"queue,omitempty"`
+	// A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+	Owner          *string      `json:"owner,omitempty"`
+	PriorityWeight *int32       `json:"priorityWeight,omitempty"`
+	PoolSlots      *int32       `json:"poolSlots,omitempty"`
+	PodTemplate    *PodTemplate `json:"podTemplate,omitempty"`
 }
 
 // NewDefaultArgs instantiates a new DefaultArgs object

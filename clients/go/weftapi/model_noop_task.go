@@ -36,8 +36,14 @@ type NoopTask struct {
 	XcomPull *[]string `json:"xcomPull,omitempty"`
 	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
 	Expand *map[string]interface{} `json:"expand,omitempty"`
-	Doc    *string                 `json:"doc,omitempty"`
-	Type   string                  `json:"type"`
+	// A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+	Branch *bool `json:"branch,omitempty"`
+	// A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.
+	ShortCircuit *bool `json:"shortCircuit,omitempty"`
+	// With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+	IgnoreDownstreamTriggerRules *bool   `json:"ignoreDownstreamTriggerRules,omitempty"`
+	Doc                          *string `json:"doc,omitempty"`
+	Type                         string  `json:"type"`
 }
 
 // NewNoopTask instantiates a new NoopTask object
@@ -567,6 +573,102 @@ func (o *NoopTask) SetExpand(v map[string]interface{}) {
 	o.Expand = &v
 }
 
+// GetBranch returns the Branch field value if set, zero value otherwise.
+func (o *NoopTask) GetBranch() bool {
+	if o == nil || o.Branch == nil {
+		var ret bool
+		return ret
+	}
+	return *o.Branch
+}
+
+// GetBranchOk returns a tuple with the Branch field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *NoopTask) GetBranchOk() (*bool, bool) {
+	if o == nil || o.Branch == nil {
+		return nil, false
+	}
+	return o.Branch, true
+}
+
+// HasBranch returns a boolean if a field has been set.
+func (o *NoopTask) HasBranch() bool {
+	if o != nil && o.Branch != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetBranch gets a reference to the given bool and assigns it to the Branch field.
+func (o *NoopTask) SetBranch(v bool) {
+	o.Branch = &v
+}
+
+// GetShortCircuit returns the ShortCircuit field value if set, zero value otherwise.
+func (o *NoopTask) GetShortCircuit() bool {
+	if o == nil || o.ShortCircuit == nil {
+		var ret bool
+		return ret
+	}
+	return *o.ShortCircuit
+}
+
+// GetShortCircuitOk returns a tuple with the ShortCircuit field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *NoopTask) GetShortCircuitOk() (*bool, bool) {
+	if o == nil || o.ShortCircuit == nil {
+		return nil, false
+	}
+	return o.ShortCircuit, true
+}
+
+// HasShortCircuit returns a boolean if a field has been set.
+func (o *NoopTask) HasShortCircuit() bool {
+	if o != nil && o.ShortCircuit != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetShortCircuit gets a reference to the given bool and assigns it to the ShortCircuit field.
+func (o *NoopTask) SetShortCircuit(v bool) {
+	o.ShortCircuit = &v
+}
+
+// GetIgnoreDownstreamTriggerRules returns the IgnoreDownstreamTriggerRules field value if set, zero value otherwise.
+func (o *NoopTask) GetIgnoreDownstreamTriggerRules() bool {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		var ret bool
+		return ret
+	}
+	return *o.IgnoreDownstreamTriggerRules
+}
+
+// GetIgnoreDownstreamTriggerRulesOk returns a tuple with the IgnoreDownstreamTriggerRules field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *NoopTask) GetIgnoreDownstreamTriggerRulesOk() (*bool, bool) {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		return nil, false
+	}
+	return o.IgnoreDownstreamTriggerRules, true
+}
+
+// HasIgnoreDownstreamTriggerRules returns a boolean if a field has been set.
+func (o *NoopTask) HasIgnoreDownstreamTriggerRules() bool {
+	if o != nil && o.IgnoreDownstreamTriggerRules != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetIgnoreDownstreamTriggerRules gets a reference to the given bool and assigns it to the IgnoreDownstreamTriggerRules field.
+func (o *NoopTask) SetIgnoreDownstreamTriggerRules(v bool) {
+	o.IgnoreDownstreamTriggerRules = &v
+}
+
 // GetDoc returns the Doc field value if set, zero value otherwise.
 func (o *NoopTask) GetDoc() string {
 	if o == nil || o.Doc == nil {
@@ -672,6 +774,15 @@ func (o NoopTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.Expand != nil {
 		toSerialize["expand"] = o.Expand
+	}
+	if o.Branch != nil {
+		toSerialize["branch"] = o.Branch
+	}
+	if o.ShortCircuit != nil {
+		toSerialize["shortCircuit"] = o.ShortCircuit
+	}
+	if o.IgnoreDownstreamTriggerRules != nil {
+		toSerialize["ignoreDownstreamTriggerRules"] = o.IgnoreDownstreamTriggerRules
 	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc

@@ -36,14 +36,21 @@ type ShellTask struct {
 	XcomPull *[]string `json:"xcomPull,omitempty"`
 	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
 	Expand *map[string]interface{} `json:"expand,omitempty"`
-	Doc    *string                 `json:"doc,omitempty"`
-	Type   string                  `json:"type"`
+	// A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+	Branch *bool `json:"branch,omitempty"`
+	// A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.
+	ShortCircuit *bool `json:"shortCircuit,omitempty"`
+	// With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+	IgnoreDownstreamTriggerRules *bool   `json:"ignoreDownstreamTriggerRules,omitempty"`
+	Doc                          *string `json:"doc,omitempty"`
+	Type                         string  `json:"type"`
 	// Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.
 	Command *string `json:"command,omitempty"`
 	// Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.
 	Argv *[]string          `json:"argv,omitempty"`
 	Env  *map[string]string `json:"env,omitempty"`
-	Cwd  *string            `json:"cwd,omitempty"`
+	// A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+	Cwd *string `json:"cwd,omitempty"`
 	// How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.
 	XcomFormat *string `json:"xcomFormat,omitempty"`
 }
@@ -575,6 +582,102 @@ func (o *ShellTask) SetExpand(v map[string]interface{}) {
 	o.Expand = &v
 }
 
+// GetBranch returns the Branch field value if set, zero value otherwise.
+func (o *ShellTask) GetBranch() bool {
+	if o == nil || o.Branch == nil {
+		var ret bool
+		return ret
+	}
+	return *o.Branch
+}
+
+// GetBranchOk returns a tuple with the Branch field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ShellTask) GetBranchOk() (*bool, bool) {
+	if o == nil || o.Branch == nil {
+		return nil, false
+	}
+	return o.Branch, true
+}
+
+// HasBranch returns a boolean if a field has been set.
+func (o *ShellTask) HasBranch() bool {
+	if o != nil && o.Branch != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetBranch gets a reference to the given bool and assigns it to the Branch field.
+func (o *ShellTask) SetBranch(v bool) {
+	o.Branch = &v
+}
+
+// GetShortCircuit returns the ShortCircuit field value if set, zero value otherwise.
+func (o *ShellTask) GetShortCircuit() bool {
+	if o == nil || o.ShortCircuit == nil {
+		var ret bool
+		return ret
+	}
+	return *o.ShortCircuit
+}
+
+// GetShortCircuitOk returns a tuple with the ShortCircuit field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ShellTask) GetShortCircuitOk() (*bool, bool) {
+	if o == nil || o.ShortCircuit == nil {
+		return nil, false
+	}
+	return o.ShortCircuit, true
+}
+
+// HasShortCircuit returns a boolean if a field has been set.
+func (o *ShellTask) HasShortCircuit() bool {
+	if o != nil && o.ShortCircuit != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetShortCircuit gets a reference to the given bool and assigns it to the ShortCircuit field.
+func (o *ShellTask) SetShortCircuit(v bool) {
+	o.ShortCircuit = &v
+}
+
+// GetIgnoreDownstreamTriggerRules returns the IgnoreDownstreamTriggerRules field value if set, zero value otherwise.
+func (o *ShellTask) GetIgnoreDownstreamTriggerRules() bool {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		var ret bool
+		return ret
+	}
+	return *o.IgnoreDownstreamTriggerRules
+}
+
+// GetIgnoreDownstreamTriggerRulesOk returns a tuple with the IgnoreDownstreamTriggerRules field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ShellTask) GetIgnoreDownstreamTriggerRulesOk() (*bool, bool) {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		return nil, false
+	}
+	return o.IgnoreDownstreamTriggerRules, true
+}
+
+// HasIgnoreDownstreamTriggerRules returns a boolean if a field has been set.
+func (o *ShellTask) HasIgnoreDownstreamTriggerRules() bool {
+	if o != nil && o.IgnoreDownstreamTriggerRules != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetIgnoreDownstreamTriggerRules gets a reference to the given bool and assigns it to the IgnoreDownstreamTriggerRules field.
+func (o *ShellTask) SetIgnoreDownstreamTriggerRules(v bool) {
+	o.IgnoreDownstreamTriggerRules = &v
+}
+
 // GetDoc returns the Doc field value if set, zero value otherwise.
 func (o *ShellTask) GetDoc() string {
 	if o == nil || o.Doc == nil {
@@ -840,6 +943,15 @@ func (o ShellTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.Expand != nil {
 		toSerialize["expand"] = o.Expand
+	}
+	if o.Branch != nil {
+		toSerialize["branch"] = o.Branch
+	}
+	if o.ShortCircuit != nil {
+		toSerialize["shortCircuit"] = o.ShortCircuit
+	}
+	if o.IgnoreDownstreamTriggerRules != nil {
+		toSerialize["ignoreDownstreamTriggerRules"] = o.IgnoreDownstreamTriggerRules
 	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc

@@ -36,9 +36,16 @@ type SqlTask struct {
 	XcomPull *[]string `json:"xcomPull,omitempty"`
 	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
 	Expand *map[string]interface{} `json:"expand,omitempty"`
-	Doc    *string                 `json:"doc,omitempty"`
-	Type   string                  `json:"type"`
-	Sql    string                  `json:"sql"`
+	// A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+	Branch *bool `json:"branch,omitempty"`
+	// A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.
+	ShortCircuit *bool `json:"shortCircuit,omitempty"`
+	// With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+	IgnoreDownstreamTriggerRules *bool   `json:"ignoreDownstreamTriggerRules,omitempty"`
+	Doc                          *string `json:"doc,omitempty"`
+	Type                         string  `json:"type"`
+	// A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+	Sql string `json:"sql"`
 	// Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.
 	Parameters *[]interface{} `json:"parameters,omitempty"`
 	// Connection id or database URL.
@@ -573,6 +580,102 @@ func (o *SqlTask) SetExpand(v map[string]interface{}) {
 	o.Expand = &v
 }
 
+// GetBranch returns the Branch field value if set, zero value otherwise.
+func (o *SqlTask) GetBranch() bool {
+	if o == nil || o.Branch == nil {
+		var ret bool
+		return ret
+	}
+	return *o.Branch
+}
+
+// GetBranchOk returns a tuple with the Branch field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *SqlTask) GetBranchOk() (*bool, bool) {
+	if o == nil || o.Branch == nil {
+		return nil, false
+	}
+	return o.Branch, true
+}
+
+// HasBranch returns a boolean if a field has been set.
+func (o *SqlTask) HasBranch() bool {
+	if o != nil && o.Branch != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetBranch gets a reference to the given bool and assigns it to the Branch field.
+func (o *SqlTask) SetBranch(v bool) {
+	o.Branch = &v
+}
+
+// GetShortCircuit returns the ShortCircuit field value if set, zero value otherwise.
+func (o *SqlTask) GetShortCircuit() bool {
+	if o == nil || o.ShortCircuit == nil {
+		var ret bool
+		return ret
+	}
+	return *o.ShortCircuit
+}
+
+// GetShortCircuitOk returns a tuple with the ShortCircuit field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *SqlTask) GetShortCircuitOk() (*bool, bool) {
+	if o == nil || o.ShortCircuit == nil {
+		return nil, false
+	}
+	return o.ShortCircuit, true
+}
+
+// HasShortCircuit returns a boolean if a field has been set.
+func (o *SqlTask) HasShortCircuit() bool {
+	if o != nil && o.ShortCircuit != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetShortCircuit gets a reference to the given bool and assigns it to the ShortCircuit field.
+func (o *SqlTask) SetShortCircuit(v bool) {
+	o.ShortCircuit = &v
+}
+
+// GetIgnoreDownstreamTriggerRules returns the IgnoreDownstreamTriggerRules field value if set, zero value otherwise.
+func (o *SqlTask) GetIgnoreDownstreamTriggerRules() bool {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		var ret bool
+		return ret
+	}
+	return *o.IgnoreDownstreamTriggerRules
+}
+
+// GetIgnoreDownstreamTriggerRulesOk returns a tuple with the IgnoreDownstreamTriggerRules field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *SqlTask) GetIgnoreDownstreamTriggerRulesOk() (*bool, bool) {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		return nil, false
+	}
+	return o.IgnoreDownstreamTriggerRules, true
+}
+
+// HasIgnoreDownstreamTriggerRules returns a boolean if a field has been set.
+func (o *SqlTask) HasIgnoreDownstreamTriggerRules() bool {
+	if o != nil && o.IgnoreDownstreamTriggerRules != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetIgnoreDownstreamTriggerRules gets a reference to the given bool and assigns it to the IgnoreDownstreamTriggerRules field.
+func (o *SqlTask) SetIgnoreDownstreamTriggerRules(v bool) {
+	o.IgnoreDownstreamTriggerRules = &v
+}
+
 // GetDoc returns the Doc field value if set, zero value otherwise.
 func (o *SqlTask) GetDoc() string {
 	if o == nil || o.Doc == nil {
@@ -766,6 +869,15 @@ func (o SqlTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.Expand != nil {
 		toSerialize["expand"] = o.Expand
+	}
+	if o.Branch != nil {
+		toSerialize["branch"] = o.Branch
+	}
+	if o.ShortCircuit != nil {
+		toSerialize["shortCircuit"] = o.ShortCircuit
+	}
+	if o.IgnoreDownstreamTriggerRules != nil {
+		toSerialize["ignoreDownstreamTriggerRules"] = o.IgnoreDownstreamTriggerRules
 	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc

@@ -13,7 +13,7 @@ import (
 	"encoding/json"
 )
 
-// Task Any of: ShellTask, HttpTask, SqlTask, NoopTask, ExternalTask, ContainerTask, CustomTask (merged for this generator; see clients/openapi.json for the exact union).
+// Task Any of: ShellTask, HttpTask, SqlTask, NoopTask, ExternalTask, ContainerTask, BranchTask, CustomTask (merged for this generator; see clients/openapi.json for the exact union).
 type Task struct {
 	TaskId string `json:"taskId"`
 	// Ids of the tasks that must run first.
@@ -36,18 +36,26 @@ type Task struct {
 	XcomPull *[]string `json:"xcomPull,omitempty"`
 	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
 	Expand *map[string]interface{} `json:"expand,omitempty"`
-	Doc    *string                 `json:"doc,omitempty"`
-	Type   string                  `json:"type"`
+	// A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+	Branch *bool `json:"branch,omitempty"`
+	// A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.
+	ShortCircuit *bool `json:"shortCircuit,omitempty"`
+	// With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+	IgnoreDownstreamTriggerRules *bool   `json:"ignoreDownstreamTriggerRules,omitempty"`
+	Doc                          *string `json:"doc,omitempty"`
+	Type                         string  `json:"type"`
 	// Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.
 	Command *interface{} `json:"command,omitempty"`
 	// Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.
 	Argv *[]string          `json:"argv,omitempty"`
 	Env  *map[string]string `json:"env,omitempty"`
-	Cwd  *string            `json:"cwd,omitempty"`
+	// A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+	Cwd *string `json:"cwd,omitempty"`
 	// How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.
 	XcomFormat *string          `json:"xcomFormat,omitempty"`
 	Request    *HttpTaskRequest `json:"request,omitempty"`
-	Sql        *string          `json:"sql,omitempty"`
+	// A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+	Sql *string `json:"sql,omitempty"`
 	// Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.
 	Parameters *[]interface{} `json:"parameters,omitempty"`
 	// Connection id or database URL.
@@ -75,6 +83,8 @@ type Task struct {
 	Namespace         *string               `json:"namespace,omitempty"`
 	StartupTimeoutSec *float32              `json:"startupTimeoutSec,omitempty"`
 	PodTemplate       *PodTemplate          `json:"podTemplate,omitempty"`
+	// A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+	Choose *string `json:"choose,omitempty"`
 }
 
 // NewTask instantiates a new Task object
@@ -606,6 +616,102 @@ func (o *Task) HasExpand() bool {
 // SetExpand gets a reference to the given map[string]interface{} and assigns it to the Expand field.
 func (o *Task) SetExpand(v map[string]interface{}) {
 	o.Expand = &v
+}
+
+// GetBranch returns the Branch field value if set, zero value otherwise.
+func (o *Task) GetBranch() bool {
+	if o == nil || o.Branch == nil {
+		var ret bool
+		return ret
+	}
+	return *o.Branch
+}
+
+// GetBranchOk returns a tuple with the Branch field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetBranchOk() (*bool, bool) {
+	if o == nil || o.Branch == nil {
+		return nil, false
+	}
+	return o.Branch, true
+}
+
+// HasBranch returns a boolean if a field has been set.
+func (o *Task) HasBranch() bool {
+	if o != nil && o.Branch != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetBranch gets a reference to the given bool and assigns it to the Branch field.
+func (o *Task) SetBranch(v bool) {
+	o.Branch = &v
+}
+
+// GetShortCircuit returns the ShortCircuit field value if set, zero value otherwise.
+func (o *Task) GetShortCircuit() bool {
+	if o == nil || o.ShortCircuit == nil {
+		var ret bool
+		return ret
+	}
+	return *o.ShortCircuit
+}
+
+// GetShortCircuitOk returns a tuple with the ShortCircuit field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetShortCircuitOk() (*bool, bool) {
+	if o == nil || o.ShortCircuit == nil {
+		return nil, false
+	}
+	return o.ShortCircuit, true
+}
+
+// HasShortCircuit returns a boolean if a field has been set.
+func (o *Task) HasShortCircuit() bool {
+	if o != nil && o.ShortCircuit != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetShortCircuit gets a reference to the given bool and assigns it to the ShortCircuit field.
+func (o *Task) SetShortCircuit(v bool) {
+	o.ShortCircuit = &v
+}
+
+// GetIgnoreDownstreamTriggerRules returns the IgnoreDownstreamTriggerRules field value if set, zero value otherwise.
+func (o *Task) GetIgnoreDownstreamTriggerRules() bool {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		var ret bool
+		return ret
+	}
+	return *o.IgnoreDownstreamTriggerRules
+}
+
+// GetIgnoreDownstreamTriggerRulesOk returns a tuple with the IgnoreDownstreamTriggerRules field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetIgnoreDownstreamTriggerRulesOk() (*bool, bool) {
+	if o == nil || o.IgnoreDownstreamTriggerRules == nil {
+		return nil, false
+	}
+	return o.IgnoreDownstreamTriggerRules, true
+}
+
+// HasIgnoreDownstreamTriggerRules returns a boolean if a field has been set.
+func (o *Task) HasIgnoreDownstreamTriggerRules() bool {
+	if o != nil && o.IgnoreDownstreamTriggerRules != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetIgnoreDownstreamTriggerRules gets a reference to the given bool and assigns it to the IgnoreDownstreamTriggerRules field.
+func (o *Task) SetIgnoreDownstreamTriggerRules(v bool) {
+	o.IgnoreDownstreamTriggerRules = &v
 }
 
 // GetDoc returns the Doc field value if set, zero value otherwise.
@@ -1603,6 +1709,38 @@ func (o *Task) SetPodTemplate(v PodTemplate) {
 	o.PodTemplate = &v
 }
 
+// GetChoose returns the Choose field value if set, zero value otherwise.
+func (o *Task) GetChoose() string {
+	if o == nil || o.Choose == nil {
+		var ret string
+		return ret
+	}
+	return *o.Choose
+}
+
+// GetChooseOk returns a tuple with the Choose field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Task) GetChooseOk() (*string, bool) {
+	if o == nil || o.Choose == nil {
+		return nil, false
+	}
+	return o.Choose, true
+}
+
+// HasChoose returns a boolean if a field has been set.
+func (o *Task) HasChoose() bool {
+	if o != nil && o.Choose != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetChoose gets a reference to the given string and assigns it to the Choose field.
+func (o *Task) SetChoose(v string) {
+	o.Choose = &v
+}
+
 func (o Task) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if true {
@@ -1652,6 +1790,15 @@ func (o Task) MarshalJSON() ([]byte, error) {
 	}
 	if o.Expand != nil {
 		toSerialize["expand"] = o.Expand
+	}
+	if o.Branch != nil {
+		toSerialize["branch"] = o.Branch
+	}
+	if o.ShortCircuit != nil {
+		toSerialize["shortCircuit"] = o.ShortCircuit
+	}
+	if o.IgnoreDownstreamTriggerRules != nil {
+		toSerialize["ignoreDownstreamTriggerRules"] = o.IgnoreDownstreamTriggerRules
 	}
 	if o.Doc != nil {
 		toSerialize["doc"] = o.Doc
@@ -1745,6 +1892,9 @@ func (o Task) MarshalJSON() ([]byte, error) {
 	}
 	if o.PodTemplate != nil {
 		toSerialize["podTemplate"] = o.PodTemplate
+	}
+	if o.Choose != nil {
+		toSerialize["choose"] = o.Choose
 	}
 	return json.Marshal(toSerialize)
 }

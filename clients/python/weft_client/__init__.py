@@ -55,6 +55,7 @@ from weft_client.models.backfill_dry_run_skip import BackfillDryRunSkip
 from weft_client.models.backfill_item import BackfillItem
 from weft_client.models.backfill_page import BackfillPage
 from weft_client.models.backfill_summary import BackfillSummary
+from weft_client.models.branch_task import BranchTask
 from weft_client.models.clear_task_instances_request import ClearTaskInstancesRequest
 from weft_client.models.clear_task_instances_result import ClearTaskInstancesResult
 from weft_client.models.complete_lease_request import CompleteLeaseRequest

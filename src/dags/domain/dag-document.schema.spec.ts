@@ -42,7 +42,7 @@ describe(dagJsonSchema.name, () => {
   it('offers each built-in task type and the custom type as named alternatives', () => {
     const items = (schema.properties as Record<string, JsonObject>).tasks.items as JsonObject;
     expect(items.anyOf).toEqual(
-      ['ShellTask', 'HttpTask', 'SqlTask', 'NoopTask', 'ExternalTask', 'ContainerTask', 'CustomTask'].map((d) => ({ $ref: `#/$defs/${d}` })),
+      ['ShellTask', 'HttpTask', 'SqlTask', 'NoopTask', 'ExternalTask', 'ContainerTask', 'BranchTask', 'CustomTask'].map((d) => ({ $ref: `#/$defs/${d}` })),
     );
   });
 

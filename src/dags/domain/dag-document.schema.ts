@@ -36,7 +36,7 @@ function doc<T extends z.ZodType>(schema: T, meta: SchemaMeta): T {
 export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,250}$/;
 const ID_MESSAGE = 'must be 1-250 characters of letters, digits, "_", "." or "-"';
 
-export const BUILTIN_TASK_TYPES = ['shell', 'http', 'sql', 'noop', 'external_task', 'container'] as const;
+export const BUILTIN_TASK_TYPES = ['shell', 'http', 'sql', 'noop', 'external_task', 'container', 'branch'] as const;
 export type BuiltinTaskType = (typeof BUILTIN_TASK_TYPES)[number];
 
 /** An id that is not a built-in type name; a lookahead keeps the rule expressible in JSON Schema. */
@@ -232,6 +232,19 @@ const taskCommonShape = {
     description: 'Upstream tasks (direct or transitive) whose XCom this task receives.',
   }),
   expand: expandSchema.optional(),
+  branch: doc(z.boolean().optional(), {
+    description:
+      'A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its ' +
+      '`return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.',
+  }),
+  shortCircuit: doc(z.boolean().optional(), {
+    description: 'A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.',
+  }),
+  ignoreDownstreamTriggerRules: doc(z.boolean().optional(), {
+    description:
+      'With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct ' +
+      'downstream tasks and lets the trigger rules of the rest decide.',
+  }),
   doc: z.string().optional(),
 };
 
@@ -313,6 +326,18 @@ export const containerTaskSchema = doc(
   },
 );
 
+export const branchTaskSchema = doc(
+  z.strictObject({
+    ...taskCommonShape,
+    type: z.literal('branch'),
+    choose: doc(nonEmpty, {
+      description: 'A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.',
+      examples: ['{% if params.full %}full_load{% else %}incremental{% endif %}'],
+    }),
+  }),
+  { id: 'BranchTask', description: 'A branch the scheduler decides itself, without a worker, by rendering `choose`.' },
+);
+
 export const customTaskSchema = doc(
   z.strictObject({
     ...taskCommonShape,
@@ -331,6 +356,7 @@ const builtinTaskSchemas = {
   noop: noopTaskSchema,
   external_task: externalTaskSchema,
   container: containerTaskSchema,
+  branch: branchTaskSchema,
 } as const;
 
 /** The schema a task of this `type` must satisfy: the built-in one of that name, otherwise the custom-task schema. */
@@ -347,6 +373,7 @@ export const taskSchema = z.union([
   noopTaskSchema,
   externalTaskSchema,
   containerTaskSchema,
+  branchTaskSchema,
   customTaskSchema,
 ]);
 
@@ -393,6 +420,7 @@ export type NoopTask = z.output<typeof noopTaskSchema>;
 export type ExternalTask = z.output<typeof externalTaskSchema>;
 export type ContainerTask = z.output<typeof containerTaskSchema>;
 export type CustomTask = z.output<typeof customTaskSchema>;
+export type BranchTask = z.output<typeof branchTaskSchema>;
 export type DefaultArgs = z.output<typeof defaultArgsSchema>;
 export type SlaCallback = z.output<typeof slaCallbackSchema>;
 export type DatasetSchedule = z.output<typeof datasetScheduleSchema>;
@@ -404,6 +432,7 @@ type BuiltinTaskByType = {
   noop: NoopTask;
   external_task: ExternalTask;
   container: ContainerTask;
+  branch: BranchTask;
 };
 
 /** Narrows a task to a built-in type (a plain `task.type === 'shell'` cannot, as custom types are any string). */

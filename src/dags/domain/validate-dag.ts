@@ -165,8 +165,18 @@ function taskRuleIssues(rawTasks: readonly unknown[]): DagValidationIssue[] {
  * must be in its dependsOn; a sensor cannot be mapped.
  */
 function expandIssues({ task, index, taskId }: TaskView, firstIndex: Map<string, number>, ids: string[]): DagValidationIssue[] {
-  if (!isRecord(task.expand)) return [];
   const issues: DagValidationIssue[] = [];
+  const branch = task.branch === true || task.type === 'branch';
+  if (branch && task.shortCircuit === true) {
+    issues.push({ path: formatIssuePath(['tasks', index, 'shortCircuit']), message: 'a task is a branch or a short-circuit, not both' });
+  }
+  if (task.ignoreDownstreamTriggerRules !== undefined && task.shortCircuit !== true) {
+    issues.push({ path: formatIssuePath(['tasks', index, 'ignoreDownstreamTriggerRules']), message: 'only a shortCircuit task has this setting' });
+  }
+  if (!isRecord(task.expand)) return issues;
+  if (branch || task.shortCircuit === true) {
+    issues.push({ path: formatIssuePath(['tasks', index, 'expand']), message: 'a branch or short-circuit task cannot be mapped' });
+  }
   if (task.type === 'external_task') {
     issues.push({ path: formatIssuePath(['tasks', index, 'expand']), message: 'an external_task sensor cannot be mapped' });
   }

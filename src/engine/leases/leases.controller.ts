@@ -24,6 +24,8 @@ const completeBody = z.strictObject({
   xcom: z.record(z.string().min(1).max(250), z.json()).optional(),
   error: z.string().max(65_536).optional(),
   retryable: z.boolean().optional(),
+  /** A branch task's choice: the direct downstream task ids to follow (else its return_value XCom decides). */
+  followTaskIds: z.array(idSchema).max(1000).optional(),
   /** Complete-and-lease-next: the worker's next leases come back in the same response. */
   next: leaseBody.partial({ queues: true }).optional(),
 });

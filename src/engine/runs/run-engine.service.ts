@@ -5,9 +5,12 @@ import type { UnitOfWork } from '../../database/unit-of-work.js';
 import type { DagDocument } from '../../dags/domain/dag-document.schema.js';
 import { EngineEvents } from '../engine-events.js';
 import { LeaseHandOff } from '../leases/lease-hand-off.js';
-import { dagGraphIndex, taskSettings, type TaskSettings } from './domain/dag-tasks.js';
+import { dagGraphIndex, skipDecisionOf, taskSettings, type TaskSettings } from './domain/dag-tasks.js';
 import { deriveRunState } from './domain/derive-run-state.js';
 import { expandPulls, expandTask, type ExpandSource, type Expansion, type PulledXcom } from './domain/expand.js';
+import { checkChoice, followOf, parseChoice } from './domain/follow.js';
+import { buildTemplateContext } from '../../templating/domain/template-context.js';
+import { renderTemplate } from '../../templating/domain/render-template.js';
 import { LruCache } from './domain/lru-cache.js';
 import { applyChanges, replaceInstanceState, resolveDownstream, resolvePending, type Resolution, type TaskStateChange } from './domain/resolve.js';
 import { selectTasks } from './domain/select-tasks.js';
@@ -27,15 +30,34 @@ const VERSION_CACHE_SIZE = 4096;
 /** Task types the scheduler evaluates itself; they never occupy a worker or pool slot. */
 const SENSOR_TASK_TYPES = new Set(['external_task']);
 
-type VersionInfo = { doc: DagDocument; index: TaskGraphIndex; settings: Map<string, TaskSettings>; tasks: Map<string, DagDocument['tasks'][number]> };
+type VersionInfo = {
+  doc: DagDocument;
+  index: TaskGraphIndex;
+  settings: Map<string, TaskSettings>;
+  tasks: Map<string, DagDocument['tasks'][number]>;
+  /** Whether any task is a branch or short-circuit: only then are a run's follow decisions read. */
+  deciders: boolean;
+};
 
 /**
  * A resolution carried to its end: the plain changes, and the mapped tasks the engine expanded on the way (each with
  * its outcome), in the order found.
  */
-type Plan = { changes: TaskStateChange[]; expansions: { taskId: string; outcome: Expansion }[] };
+type Plan = {
+  changes: TaskStateChange[];
+  expansions: { taskId: string; outcome: Expansion }[];
+  /** Built-in branches the engine decided: success with what they follow, or failed with why. */
+  decisions: { taskId: string; follow: string[] | null; error: string | null }[];
+};
 
-export type AttemptOutcome = { status: 'success' | 'failed'; error?: string | null; retryable?: boolean };
+export type AttemptOutcome = {
+  status: 'success' | 'failed';
+  error?: string | null;
+  retryable?: boolean;
+  /** A branch task's choice (else its return_value XCom). */
+  followTaskIds?: string[];
+  xcom?: Record<string, unknown>;
+};
 
 /**
  * The state engine of runs: creates runs, starts them, records attempt outcomes and evaluates downstream tasks,
@@ -79,6 +101,7 @@ export class RunEngine {
       index: dagGraphIndex(doc),
       settings: new Map(doc.tasks.map((t) => [t.taskId, taskSettings(doc, t)])),
       tasks: new Map(doc.tasks.map((t) => [t.taskId, t])),
+      deciders: doc.tasks.some((t) => skipDecisionOf(t) !== null),
     };
     this.versions.set(versionId, info);
     return info;
@@ -145,11 +168,13 @@ export class RunEngine {
       let plan = known ? undefined : fresh.get(run.dagVersionId);
       if (!plan) {
         const states = new Map(index.topologicalOrder.map((taskId): [string, TaskState[]] => [taskId, known?.get(taskId) ?? ['none']]));
-        const settled = await this.settle(tx, run, states, resolvePending(index, states));
+        const follow = known ? await this.followDecisions(tx, run) : new Map<string, string[]>();
+        const settled = await this.settle(tx, run, states, resolvePending(index, states, follow), follow);
         plan = { ...settled, finishes: deriveRunState(states, index.leaves) !== 'running' };
-        if (!known) fresh.set(run.dagVersionId, plan);
+        // A built-in branch decided at the start reads the run's own conf: not shared.
+        if (!known && !plan.decisions.length) fresh.set(run.dagVersionId, plan);
       }
-      await this.writeExpansions(tx, run, plan.expansions, now);
+      await this.writePlan(tx, run, plan, now);
       for (const c of plan.changes) changes.push(await this.placeChange(tx, run, c));
       if (plan.finishes) finishing.push(run);
     }
@@ -253,7 +278,14 @@ export class RunEngine {
   private async reevaluate(tx: UnitOfWork, run: RunRow, now: Date): Promise<RunState> {
     const { index } = await this.version(tx, run.dagVersionId);
     const states = await this.runs.taskStates(tx, run.id);
-    return this.evaluateWith(tx, run, states, resolvePending(index, states), now);
+    const follow = await this.followDecisions(tx, run);
+    return this.evaluateWith(tx, run, states, resolvePending(index, states, follow), now, follow);
+  }
+
+  /** The run's branch and short-circuit decisions (none read when its version has no such task). */
+  private async followDecisions(tx: UnitOfWork, run: RunRow): Promise<Map<string, string[]>> {
+    const { deciders } = await this.version(tx, run.dagVersionId);
+    return deciders ? this.runs.followDecisions(tx, run.id) : new Map();
   }
 
   /**
@@ -270,9 +302,22 @@ export class RunEngine {
     now: Date,
     lease?: { id: string; completionHash: string | null },
   ): Promise<{ state: TaskState; runState: RunState }> {
-    const { settings, doc } = await this.version(tx, run.dagVersionId);
+    const { settings, doc, tasks, index } = await this.version(tx, run.dagVersionId);
     const task = settings.get(ti.taskId);
+    // A branch or short-circuit task's success carries its decision; a branch that chose badly fails instead.
+    const decides = tasks.get(ti.taskId) ? skipDecisionOf(tasks.get(ti.taskId)!) : null;
+    let follow: string[] | null = null;
+    if (decides && outcome.status === 'success') {
+      const xcom = outcome.xcom ?? {};
+      const decided = followOf(ti.taskId, decides, index.downstream.get(ti.taskId) ?? [], {
+        followTaskIds: outcome.followTaskIds,
+        returnValue: 'return_value' in xcom ? { value: xcom.return_value } : undefined,
+      });
+      if ('error' in decided) outcome = { status: 'failed', error: decided.error, retryable: false };
+      else follow = decided.follow;
+    }
     const { to, retryAt } = attemptEnd(task, ti, outcome, now);
+    if (follow && to === 'success') await this.runs.setFollowTaskIds(tx, ti.id, follow);
     assertTaskTransition(ti.state, to);
     const finished = FINISHED_TASK_STATES.has(to);
     // The run's other task states come back with the write (read after the run lock, so they are current).
@@ -302,8 +347,8 @@ export class RunEngine {
     }
     if (!states) return { state: to, runState: run.state };
     replaceInstanceState(states, ti.taskId, ti.state, to);
-    const { index } = await this.version(tx, run.dagVersionId);
-    return { state: to, runState: await this.evaluateWith(tx, run, states, resolveDownstream(index, states, [ti.taskId]), now) };
+    const decisions = await this.followDecisions(tx, run);
+    return { state: to, runState: await this.evaluateWith(tx, run, states, resolveDownstream(index, states, [ti.taskId], decisions), now, decisions) };
   }
 
   /**
@@ -334,7 +379,8 @@ export class RunEngine {
   async evaluate(tx: UnitOfWork, run: RunRow, finishedTaskIds: string[], now: Date): Promise<RunState> {
     const { index } = await this.version(tx, run.dagVersionId);
     const states = await this.runs.taskStates(tx, run.id);
-    return this.evaluateWith(tx, run, states, resolveDownstream(index, states, finishedTaskIds), now);
+    const follow = await this.followDecisions(tx, run);
+    return this.evaluateWith(tx, run, states, resolveDownstream(index, states, finishedTaskIds, follow), now, follow);
   }
 
   /**
@@ -342,10 +388,18 @@ export class RunEngine {
    * derives the run's state from the result, writing the changes and the run's state in one statement; a run that
    * ends raises runsMayStart, and runFailed when it failed.
    */
-  private async evaluateWith(tx: UnitOfWork, run: RunRow, states: Map<string, TaskState[]>, resolution: Resolution, now: Date): Promise<RunState> {
+  private async evaluateWith(
+    tx: UnitOfWork,
+    run: RunRow,
+    states: Map<string, TaskState[]>,
+    resolution: Resolution,
+    now: Date,
+    follow: Map<string, string[]> = new Map(),
+  ): Promise<RunState> {
     const { index, doc } = await this.version(tx, run.dagVersionId);
-    const { changes, expansions } = await this.settle(tx, run, states, resolution);
-    await this.writeExpansions(tx, run, expansions, now);
+    const plan = await this.settle(tx, run, states, resolution, follow);
+    const { changes } = plan;
+    await this.writePlan(tx, run, plan, now);
     const writes = [];
     for (const c of changes) writes.push(await this.placeChange(tx, run, c));
     const derived = run.state === 'running' ? deriveRunState(states, index.leaves) : run.state;
@@ -375,17 +429,32 @@ export class RunEngine {
    * expanded (over literal lists, or its direct upstream tasks' XCom, read in this transaction), and the downstream
    * of those that end without instances (an empty list skips the task, a bad one fails it) is resolved in turn.
    */
-  private async settle(tx: UnitOfWork, run: RunRow, states: Map<string, TaskState[]>, first: Resolution): Promise<Plan> {
+  private async settle(
+    tx: UnitOfWork,
+    run: RunRow,
+    states: Map<string, TaskState[]>,
+    first: Resolution,
+    follow: Map<string, string[]> = new Map(),
+  ): Promise<Plan> {
     const { index, tasks } = await this.version(tx, run.dagVersionId);
-    const plan: Plan = { changes: [], expansions: [] };
+    const plan: Plan = { changes: [], expansions: [], decisions: [] };
     for (let resolution = first; ; ) {
       plan.changes.push(...resolution.changes);
       applyChanges(states, resolution.changes);
       if (!resolution.deferred.length) return plan;
       const ended: string[] = [];
       for (const taskId of resolution.deferred) {
-        const expand = tasks.get(taskId)?.expand as Record<string, ExpandSource> | undefined;
-        if (!expand) throw new Error(`task '${taskId}' needs the engine to decide it, and it is not a mapped task`);
+        const task = tasks.get(taskId);
+        if (task?.type === 'branch') {
+          const decided = await this.chooseBranch(tx, run, task as DagDocument['tasks'][number] & { choose: string });
+          plan.decisions.push({ taskId, follow: 'follow' in decided ? decided.follow : null, error: 'error' in decided ? decided.error : null });
+          states.set(taskId, ['follow' in decided ? 'success' : 'failed']);
+          if ('follow' in decided) follow.set(taskId, decided.follow);
+          ended.push(taskId);
+          continue;
+        }
+        const expand = task?.expand as Record<string, ExpandSource> | undefined;
+        if (!expand) throw new Error(`task '${taskId}' needs the engine to decide it, and it is neither mapped nor a built-in branch`);
         const outcome = await this.expansionOf(tx, run, taskId, expand);
         plan.expansions.push({ taskId, outcome });
         if (outcome.kind === 'mapped') states.set(taskId, outcome.values.map((): TaskState => 'queued'));
@@ -394,7 +463,30 @@ export class RunEngine {
           ended.push(taskId);
         }
       }
-      resolution = resolveDownstream(index, states, ended);
+      resolution = resolveDownstream(index, states, ended, follow);
+    }
+  }
+
+  /**
+   * A built-in branch decides by rendering its `choose` template (with the run's context and the XCom of its
+   * xcomPull tasks): the direct downstream ids to follow, or why it fails (a template error, an id that is not a
+   * direct downstream task).
+   */
+  private async chooseBranch(tx: UnitOfWork, run: RunRow, task: DagDocument['tasks'][number] & { choose: string }): Promise<{ follow: string[] } | { error: string }> {
+    const { doc, index, tasks } = await this.version(tx, run.dagVersionId);
+    const pulls = task.xcomPull ?? [];
+    const xcom: Record<string, Record<string, unknown>> = {};
+    if (pulls.length) {
+      for (const [id, values] of await this.runs.xcomValues(tx, run.id, pulls, null)) {
+        const [taskId, key] = id.split('\u0000') as [string, string];
+        (xcom[taskId] ??= {})[key] = tasks.get(taskId)?.expand ? values.filter((v) => v.mapIndex >= 0).map((v) => v.value) : values[0]?.value;
+      }
+    }
+    try {
+      const context = buildTemplateContext({ ...run, params: doc.params, conf: run.conf, xcom });
+      return checkChoice(task.taskId, parseChoice(renderTemplate(task.choose, context)), index.downstream.get(task.taskId) ?? []);
+    } catch (err) {
+      return { error: `branch '${task.taskId}': rendering choose failed: ${(err as Error).message}` };
     }
   }
 
@@ -415,7 +507,8 @@ export class RunEngine {
     return expandTask(taskId, expand, pull, this.config.maxMapLength);
   }
 
-  private async writeExpansions(tx: UnitOfWork, run: RunRow, expansions: Plan['expansions'], now: Date): Promise<void> {
+  private async writePlan(tx: UnitOfWork, run: RunRow, { expansions, decisions }: Plan, now: Date): Promise<void> {
+    for (const d of decisions) await this.runs.decideInline(tx, run.id, d.taskId, d.follow ? 'success' : 'failed', d.follow, d.error, now);
     if (!expansions.length) return;
     const { settings } = await this.version(tx, run.dagVersionId);
     for (const { taskId, outcome } of expansions) {

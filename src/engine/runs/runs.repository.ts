@@ -283,7 +283,7 @@ export class RunsRepository {
     if (!items.length) return;
     await db.query(
       `UPDATE task_instances ti SET state = 'none', start_date = NULL, end_date = NULL, scheduled_at = NULL,
-         queued_at = NULL, next_retry_at = NULL, next_poke_at = NULL, last_error = NULL,
+         queued_at = NULL, next_retry_at = NULL, next_poke_at = NULL, last_error = NULL, follow_task_ids = NULL,
          max_tries = ti.try_number + r.retries + 1, updated_at = $3
        FROM unnest($1::int[], $2::int[]) AS r(id, retries) WHERE ti.id = r.id`,
       [items.map((i) => i.id), items.map((i) => i.retries), now],
@@ -483,11 +483,11 @@ export class RunsRepository {
    * XCom values of a run's tasks for `keys`, per task and key, each instance's value in map index order (an unmapped
    * task has one, at map index −1).
    */
-  async xcomValues(db: Queryable, dagRunId: number, taskIds: string[], keys: string[]): Promise<Map<string, { mapIndex: number; value: unknown }[]>> {
+  async xcomValues(db: Queryable, dagRunId: number, taskIds: string[], keys: string[] | null): Promise<Map<string, { mapIndex: number; value: unknown }[]>> {
     const { rows } = await db.query<{ task_id: string; key: string; map_index: number; value: unknown }>({
       name: 'weft_xcom_values',
       text: `SELECT ti.task_id, x.key, ti.map_index, x.value FROM task_instances ti JOIN xcom x ON x.task_instance_id = ti.id
-       WHERE ti.dag_run_id = $1 AND ti.task_id = ANY($2::text[]) AND x.key = ANY($3::text[])
+       WHERE ti.dag_run_id = $1 AND ti.task_id = ANY($2::text[]) AND ($3::text[] IS NULL OR x.key = ANY($3::text[]))
        ORDER BY ti.map_index`,
       values: [dagRunId, taskIds, keys],
     });
@@ -499,6 +499,35 @@ export class RunsRepository {
       list.push({ mapIndex: r.map_index, value: r.value });
     }
     return out;
+  }
+
+  /** What a branch or short-circuit task decided, recorded with its success (read back by followDecisions). */
+  async setFollowTaskIds(db: Queryable, id: number, follow: string[]): Promise<void> {
+    await db.query('UPDATE task_instances SET follow_task_ids = $2::jsonb WHERE id = $1', [id, JSON.stringify(follow)]);
+  }
+
+  /** The decisions of a run's branch and short-circuit tasks, by task id (tasks without one are absent). */
+  async followDecisions(db: Queryable, dagRunId: number): Promise<Map<string, string[]>> {
+    const { rows } = await db.query<{ task_id: string; follow: string[] }>({
+      name: 'weft_follow_decisions',
+      text: 'SELECT task_id, follow_task_ids AS follow FROM task_instances WHERE dag_run_id = $1 AND follow_task_ids IS NOT NULL',
+      values: [dagRunId],
+    });
+    return new Map(rows.map((r) => [r.task_id, r.follow]));
+  }
+
+  /**
+   * A task the engine decided without an attempt (a built-in branch): from `none` to success (with what it follows)
+   * or failed (with the reason).
+   */
+  async decideInline(db: Queryable, dagRunId: number, taskId: string, to: 'success' | 'failed', follow: string[] | null, error: string | null, now: Date): Promise<void> {
+    await db.query({
+      name: 'weft_decide_inline',
+      text: `UPDATE task_instances SET state = $3::"TaskState", follow_task_ids = $4::jsonb, last_error = $5, start_date = $6,
+         end_date = $6, updated_at = $6
+       WHERE dag_run_id = $1 AND task_id = $2 AND state::text = 'none'`,
+      values: [dagRunId, taskId, to, follow === null ? null : JSON.stringify(follow), error, now],
+    });
   }
 
   async lockTaskInstance(db: Queryable, id: number): Promise<TaskInstanceRow | null> {

@@ -37,6 +37,7 @@ class CompleteLeaseRequest(object):
         'xcom': 'dict(str, object)',
         'error': 'str',
         'retryable': 'bool',
+        'follow_task_ids': 'list[str]',
         'next': 'CompleteLeaseRequestNext'
     }
 
@@ -45,10 +46,11 @@ class CompleteLeaseRequest(object):
         'xcom': 'xcom',
         'error': 'error',
         'retryable': 'retryable',
+        'follow_task_ids': 'followTaskIds',
         'next': 'next'
     }
 
-    def __init__(self, status=None, xcom=None, error=None, retryable=None, next=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, status=None, xcom=None, error=None, retryable=None, follow_task_ids=None, next=None, local_vars_configuration=None):  # noqa: E501
         """CompleteLeaseRequest - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -58,6 +60,7 @@ class CompleteLeaseRequest(object):
         self._xcom = None
         self._error = None
         self._retryable = None
+        self._follow_task_ids = None
         self._next = None
         self.discriminator = None
 
@@ -68,6 +71,8 @@ class CompleteLeaseRequest(object):
             self.error = error
         if retryable is not None:
             self.retryable = retryable
+        if follow_task_ids is not None:
+            self.follow_task_ids = follow_task_ids
         if next is not None:
             self.next = next
 
@@ -165,6 +170,27 @@ class CompleteLeaseRequest(object):
         """
 
         self._retryable = retryable
+
+    @property
+    def follow_task_ids(self):
+        """Gets the follow_task_ids of this CompleteLeaseRequest.  # noqa: E501
+
+
+        :return: The follow_task_ids of this CompleteLeaseRequest.  # noqa: E501
+        :rtype: list[str]
+        """
+        return self._follow_task_ids
+
+    @follow_task_ids.setter
+    def follow_task_ids(self, follow_task_ids):
+        """Sets the follow_task_ids of this CompleteLeaseRequest.
+
+
+        :param follow_task_ids: The follow_task_ids of this CompleteLeaseRequest.  # noqa: E501
+        :type: list[str]
+        """
+
+        self._follow_task_ids = follow_task_ids
 
     @property
     def next(self):

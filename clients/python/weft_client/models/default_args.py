@@ -287,6 +287,7 @@ class DefaultArgs(object):
     def owner(self):
         """Gets the owner of this DefaultArgs.  # noqa: E501
 
+        A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.  # noqa: E501
 
         :return: The owner of this DefaultArgs.  # noqa: E501
         :rtype: str
@@ -297,6 +298,7 @@ class DefaultArgs(object):
     def owner(self, owner):
         """Sets the owner of this DefaultArgs.
 
+        A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.  # noqa: E501
 
         :param owner: The owner of this DefaultArgs.  # noqa: E501
         :type: str

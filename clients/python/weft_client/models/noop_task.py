@@ -49,6 +49,9 @@ class NoopTask(object):
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
         'expand': 'dict(str, object)',
+        'branch': 'bool',
+        'short_circuit': 'bool',
+        'ignore_downstream_trigger_rules': 'bool',
         'doc': 'str',
         'type': 'str'
     }
@@ -70,11 +73,14 @@ class NoopTask(object):
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
         'expand': 'expand',
+        'branch': 'branch',
+        'short_circuit': 'shortCircuit',
+        'ignore_downstream_trigger_rules': 'ignoreDownstreamTriggerRules',
         'doc': 'doc',
         'type': 'type'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, doc=None, type=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, branch=None, short_circuit=None, ignore_downstream_trigger_rules=None, doc=None, type=None, local_vars_configuration=None):  # noqa: E501
         """NoopTask - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -96,6 +102,9 @@ class NoopTask(object):
         self._outlets = None
         self._xcom_pull = None
         self._expand = None
+        self._branch = None
+        self._short_circuit = None
+        self._ignore_downstream_trigger_rules = None
         self._doc = None
         self._type = None
         self.discriminator = None
@@ -131,6 +140,12 @@ class NoopTask(object):
             self.xcom_pull = xcom_pull
         if expand is not None:
             self.expand = expand
+        if branch is not None:
+            self.branch = branch
+        if short_circuit is not None:
+            self.short_circuit = short_circuit
+        if ignore_downstream_trigger_rules is not None:
+            self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
         if doc is not None:
             self.doc = doc
         self.type = type
@@ -536,6 +551,75 @@ class NoopTask(object):
         """
 
         self._expand = expand
+
+    @property
+    def branch(self):
+        """Gets the branch of this NoopTask.  # noqa: E501
+
+        A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.  # noqa: E501
+
+        :return: The branch of this NoopTask.  # noqa: E501
+        :rtype: bool
+        """
+        return self._branch
+
+    @branch.setter
+    def branch(self, branch):
+        """Sets the branch of this NoopTask.
+
+        A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.  # noqa: E501
+
+        :param branch: The branch of this NoopTask.  # noqa: E501
+        :type: bool
+        """
+
+        self._branch = branch
+
+    @property
+    def short_circuit(self):
+        """Gets the short_circuit of this NoopTask.  # noqa: E501
+
+        A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.  # noqa: E501
+
+        :return: The short_circuit of this NoopTask.  # noqa: E501
+        :rtype: bool
+        """
+        return self._short_circuit
+
+    @short_circuit.setter
+    def short_circuit(self, short_circuit):
+        """Sets the short_circuit of this NoopTask.
+
+        A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.  # noqa: E501
+
+        :param short_circuit: The short_circuit of this NoopTask.  # noqa: E501
+        :type: bool
+        """
+
+        self._short_circuit = short_circuit
+
+    @property
+    def ignore_downstream_trigger_rules(self):
+        """Gets the ignore_downstream_trigger_rules of this NoopTask.  # noqa: E501
+
+        With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.  # noqa: E501
+
+        :return: The ignore_downstream_trigger_rules of this NoopTask.  # noqa: E501
+        :rtype: bool
+        """
+        return self._ignore_downstream_trigger_rules
+
+    @ignore_downstream_trigger_rules.setter
+    def ignore_downstream_trigger_rules(self, ignore_downstream_trigger_rules):
+        """Sets the ignore_downstream_trigger_rules of this NoopTask.
+
+        With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.  # noqa: E501
+
+        :param ignore_downstream_trigger_rules: The ignore_downstream_trigger_rules of this NoopTask.  # noqa: E501
+        :type: bool
+        """
+
+        self._ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
 
     @property
     def doc(self):

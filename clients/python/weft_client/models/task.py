@@ -49,6 +49,9 @@ class Task(object):
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
         'expand': 'dict(str, object)',
+        'branch': 'bool',
+        'short_circuit': 'bool',
+        'ignore_downstream_trigger_rules': 'bool',
         'doc': 'str',
         'type': 'str',
         'command': 'object',
@@ -79,7 +82,8 @@ class Task(object):
         'service_account': 'str',
         'namespace': 'str',
         'startup_timeout_sec': 'float',
-        'pod_template': 'PodTemplate'
+        'pod_template': 'PodTemplate',
+        'choose': 'str'
     }
 
     attribute_map = {
@@ -99,6 +103,9 @@ class Task(object):
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
         'expand': 'expand',
+        'branch': 'branch',
+        'short_circuit': 'shortCircuit',
+        'ignore_downstream_trigger_rules': 'ignoreDownstreamTriggerRules',
         'doc': 'doc',
         'type': 'type',
         'command': 'command',
@@ -129,10 +136,11 @@ class Task(object):
         'service_account': 'serviceAccount',
         'namespace': 'namespace',
         'startup_timeout_sec': 'startupTimeoutSec',
-        'pod_template': 'podTemplate'
+        'pod_template': 'podTemplate',
+        'choose': 'choose'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, xcom_format=None, request=None, sql=None, parameters=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, image=None, image_pull_policy=None, args=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, branch=None, short_circuit=None, ignore_downstream_trigger_rules=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, xcom_format=None, request=None, sql=None, parameters=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, image=None, image_pull_policy=None, args=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, choose=None, local_vars_configuration=None):  # noqa: E501
         """Task - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -154,6 +162,9 @@ class Task(object):
         self._outlets = None
         self._xcom_pull = None
         self._expand = None
+        self._branch = None
+        self._short_circuit = None
+        self._ignore_downstream_trigger_rules = None
         self._doc = None
         self._type = None
         self._command = None
@@ -185,6 +196,7 @@ class Task(object):
         self._namespace = None
         self._startup_timeout_sec = None
         self._pod_template = None
+        self._choose = None
         self.discriminator = None
 
         self.task_id = task_id
@@ -218,6 +230,12 @@ class Task(object):
             self.xcom_pull = xcom_pull
         if expand is not None:
             self.expand = expand
+        if branch is not None:
+            self.branch = branch
+        if short_circuit is not None:
+            self.short_circuit = short_circuit
+        if ignore_downstream_trigger_rules is not None:
+            self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
         if doc is not None:
             self.doc = doc
         self.type = type
@@ -278,6 +296,8 @@ class Task(object):
             self.startup_timeout_sec = startup_timeout_sec
         if pod_template is not None:
             self.pod_template = pod_template
+        if choose is not None:
+            self.choose = choose
 
     @property
     def task_id(self):
@@ -682,6 +702,75 @@ class Task(object):
         self._expand = expand
 
     @property
+    def branch(self):
+        """Gets the branch of this Task.  # noqa: E501
+
+        A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.  # noqa: E501
+
+        :return: The branch of this Task.  # noqa: E501
+        :rtype: bool
+        """
+        return self._branch
+
+    @branch.setter
+    def branch(self, branch):
+        """Sets the branch of this Task.
+
+        A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.  # noqa: E501
+
+        :param branch: The branch of this Task.  # noqa: E501
+        :type: bool
+        """
+
+        self._branch = branch
+
+    @property
+    def short_circuit(self):
+        """Gets the short_circuit of this Task.  # noqa: E501
+
+        A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.  # noqa: E501
+
+        :return: The short_circuit of this Task.  # noqa: E501
+        :rtype: bool
+        """
+        return self._short_circuit
+
+    @short_circuit.setter
+    def short_circuit(self, short_circuit):
+        """Sets the short_circuit of this Task.
+
+        A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.  # noqa: E501
+
+        :param short_circuit: The short_circuit of this Task.  # noqa: E501
+        :type: bool
+        """
+
+        self._short_circuit = short_circuit
+
+    @property
+    def ignore_downstream_trigger_rules(self):
+        """Gets the ignore_downstream_trigger_rules of this Task.  # noqa: E501
+
+        With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.  # noqa: E501
+
+        :return: The ignore_downstream_trigger_rules of this Task.  # noqa: E501
+        :rtype: bool
+        """
+        return self._ignore_downstream_trigger_rules
+
+    @ignore_downstream_trigger_rules.setter
+    def ignore_downstream_trigger_rules(self, ignore_downstream_trigger_rules):
+        """Sets the ignore_downstream_trigger_rules of this Task.
+
+        With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.  # noqa: E501
+
+        :param ignore_downstream_trigger_rules: The ignore_downstream_trigger_rules of this Task.  # noqa: E501
+        :type: bool
+        """
+
+        self._ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
+
+    @property
     def doc(self):
         """Gets the doc of this Task.  # noqa: E501
 
@@ -796,6 +885,7 @@ class Task(object):
     def cwd(self):
         """Gets the cwd of this Task.  # noqa: E501
 
+        A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.  # noqa: E501
 
         :return: The cwd of this Task.  # noqa: E501
         :rtype: str
@@ -806,6 +896,7 @@ class Task(object):
     def cwd(self, cwd):
         """Sets the cwd of this Task.
 
+        A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.  # noqa: E501
 
         :param cwd: The cwd of this Task.  # noqa: E501
         :type: str
@@ -870,6 +961,7 @@ class Task(object):
     def sql(self):
         """Gets the sql of this Task.  # noqa: E501
 
+        A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.  # noqa: E501
 
         :return: The sql of this Task.  # noqa: E501
         :rtype: str
@@ -880,6 +972,7 @@ class Task(object):
     def sql(self, sql):
         """Sets the sql of this Task.
 
+        A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.  # noqa: E501
 
         :param sql: The sql of this Task.  # noqa: E501
         :type: str
@@ -1437,6 +1530,32 @@ class Task(object):
         """
 
         self._pod_template = pod_template
+
+    @property
+    def choose(self):
+        """Gets the choose of this Task.  # noqa: E501
+
+        A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.  # noqa: E501
+
+        :return: The choose of this Task.  # noqa: E501
+        :rtype: str
+        """
+        return self._choose
+
+    @choose.setter
+    def choose(self, choose):
+        """Sets the choose of this Task.
+
+        A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.  # noqa: E501
+
+        :param choose: The choose of this Task.  # noqa: E501
+        :type: str
+        """
+        if (self.local_vars_configuration.client_side_validation and
+                choose is not None and len(choose) < 1):
+            raise ValueError("Invalid value for `choose`, length must be greater than or equal to `1`")  # noqa: E501
+
+        self._choose = choose
 
     def to_dict(self):
         """Returns the model properties as a dict"""

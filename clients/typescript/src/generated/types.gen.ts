@@ -203,6 +203,63 @@ export type BackfillSummary = {
     clipped: BackfillClipping | null;
 };
 
+/**
+ * A branch the scheduler decides itself, without a worker, by rendering `choose`.
+ */
+export type BranchTask = {
+    taskId: string;
+    /**
+     * Ids of the tasks that must run first.
+     */
+    dependsOn?: Array<string>;
+    triggerRule?: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
+    retries?: number;
+    retryDelaySec?: number;
+    retryExponentialBackoff?: boolean;
+    maxRetryDelaySec?: number;
+    executionTimeoutSec?: number;
+    pool?: string;
+    poolSlots?: number;
+    queue?: string;
+    priorityWeight?: number;
+    /**
+     * Allowed time after the run's data-interval end.
+     */
+    sla?: string;
+    /**
+     * Datasets this task updates when it succeeds.
+     */
+    outlets?: Array<string>;
+    /**
+     * Upstream tasks (direct or transitive) whose XCom this task receives.
+     */
+    xcomPull?: Array<string>;
+    /**
+     * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+     */
+    expand?: {
+        [key: string]: ExpandSource;
+    };
+    /**
+     * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+     */
+    branch?: boolean;
+    /**
+     * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+     */
+    shortCircuit?: boolean;
+    /**
+     * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+     */
+    ignoreDownstreamTriggerRules?: boolean;
+    doc?: string;
+    type: 'branch';
+    /**
+     * A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+     */
+    choose: string;
+};
+
 export type ClearTaskInstancesRequest = {
     taskIds?: Array<string>;
     mapIndexes?: Array<number>;
@@ -231,6 +288,7 @@ export type CompleteLeaseRequest = {
     };
     error?: string;
     retryable?: boolean;
+    followTaskIds?: Array<string>;
     next?: {
         queues?: Array<string>;
         capacity?: number;
@@ -290,6 +348,18 @@ export type ContainerTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+     */
+    branch?: boolean;
+    /**
+     * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+     */
+    shortCircuit?: boolean;
+    /**
+     * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+     */
+    ignoreDownstreamTriggerRules?: boolean;
     doc?: string;
     type: 'container';
     image?: string;
@@ -408,6 +478,18 @@ export type CustomTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+     */
+    branch?: boolean;
+    /**
+     * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+     */
+    shortCircuit?: boolean;
+    /**
+     * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+     */
+    ignoreDownstreamTriggerRules?: boolean;
     doc?: string;
     type: string;
     args?: {
@@ -482,7 +564,7 @@ export type DagDocument = {
      * Notified when a task fails for good (after its retries) and when a run fails.
      */
     onFailureCallbacks?: Array<SlaCallback>;
-    tasks: Array<ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | CustomTask>;
+    tasks: Array<ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | BranchTask | CustomTask>;
 };
 
 /**
@@ -656,6 +738,9 @@ export type DefaultArgs = {
     executionTimeoutSec?: number;
     pool?: string;
     queue?: string;
+    /**
+     * A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+     */
     owner?: string;
     priorityWeight?: number;
     poolSlots?: number;
@@ -734,6 +819,18 @@ export type ExternalTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+     */
+    branch?: boolean;
+    /**
+     * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+     */
+    shortCircuit?: boolean;
+    /**
+     * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+     */
+    ignoreDownstreamTriggerRules?: boolean;
     doc?: string;
     type: 'external_task';
     externalDagId: string;
@@ -800,6 +897,18 @@ export type HttpTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+     */
+    branch?: boolean;
+    /**
+     * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+     */
+    shortCircuit?: boolean;
+    /**
+     * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+     */
+    ignoreDownstreamTriggerRules?: boolean;
     doc?: string;
     type: 'http';
     request: {
@@ -969,6 +1078,18 @@ export type NoopTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+     */
+    branch?: boolean;
+    /**
+     * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+     */
+    shortCircuit?: boolean;
+    /**
+     * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+     */
+    ignoreDownstreamTriggerRules?: boolean;
     doc?: string;
     type: 'noop';
 };
@@ -1272,6 +1393,9 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            branch?: boolean;
+            shortCircuit?: boolean;
+            ignoreDownstreamTriggerRules?: boolean;
             doc?: string;
             type: 'shell';
             command?: string;
@@ -1305,6 +1429,9 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            branch?: boolean;
+            shortCircuit?: boolean;
+            ignoreDownstreamTriggerRules?: boolean;
             doc?: string;
             type: 'http';
             request: {
@@ -1340,6 +1467,9 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            branch?: boolean;
+            shortCircuit?: boolean;
+            ignoreDownstreamTriggerRules?: boolean;
             doc?: string;
             type: 'sql';
             sql: string;
@@ -1369,6 +1499,9 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            branch?: boolean;
+            shortCircuit?: boolean;
+            ignoreDownstreamTriggerRules?: boolean;
             doc?: string;
             type: 'noop';
         } | {
@@ -1395,6 +1528,9 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            branch?: boolean;
+            shortCircuit?: boolean;
+            ignoreDownstreamTriggerRules?: boolean;
             doc?: string;
             type: 'external_task';
             externalDagId: string;
@@ -1428,6 +1564,9 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            branch?: boolean;
+            shortCircuit?: boolean;
+            ignoreDownstreamTriggerRules?: boolean;
             doc?: string;
             type: 'container';
             image?: string;
@@ -1549,6 +1688,39 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            branch?: boolean;
+            shortCircuit?: boolean;
+            ignoreDownstreamTriggerRules?: boolean;
+            doc?: string;
+            type: 'branch';
+            choose: string;
+        } | {
+            taskId: string;
+            dependsOn: Array<string>;
+            triggerRule: 'all_success' | 'all_failed' | 'all_done' | 'one_success' | 'one_failed' | 'none_failed' | 'none_skipped' | 'always' | 'none_failed_min_one_success';
+            retries?: number;
+            retryDelaySec?: number;
+            retryExponentialBackoff?: boolean;
+            maxRetryDelaySec?: number;
+            executionTimeoutSec?: number;
+            pool?: string;
+            poolSlots?: number;
+            queue?: string;
+            priorityWeight?: number;
+            sla?: string;
+            outlets?: Array<string>;
+            xcomPull?: Array<string>;
+            expand?: {
+                [key: string]: Array<unknown> | {
+                    xcomPull: {
+                        taskId: string;
+                        key?: string;
+                    };
+                };
+            };
+            branch?: boolean;
+            shortCircuit?: boolean;
+            ignoreDownstreamTriggerRules?: boolean;
             doc?: string;
             type: string;
             args?: {
@@ -1676,6 +1848,18 @@ export type ShellTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+     */
+    branch?: boolean;
+    /**
+     * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+     */
+    shortCircuit?: boolean;
+    /**
+     * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+     */
+    ignoreDownstreamTriggerRules?: boolean;
     doc?: string;
     type: 'shell';
     /**
@@ -1689,6 +1873,9 @@ export type ShellTask = {
     env?: {
         [key: string]: string;
     };
+    /**
+     * A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+     */
     cwd?: string;
     /**
      * How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.
@@ -1776,8 +1963,23 @@ export type SqlTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+     */
+    branch?: boolean;
+    /**
+     * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+     */
+    shortCircuit?: boolean;
+    /**
+     * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+     */
+    ignoreDownstreamTriggerRules?: boolean;
     doc?: string;
     type: 'sql';
+    /**
+     * A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+     */
     sql: string;
     /**
      * Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.

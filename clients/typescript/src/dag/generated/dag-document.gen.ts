@@ -92,6 +92,9 @@ export interface DagDocument {
   params?: {
     [k: string]: JsonValue | undefined;
   };
+  /**
+   * Items: A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+   */
   tags?: string[];
   defaultArgs?: DefaultArgs;
   slaCallbacks?: SlaCallback[];
@@ -104,8 +107,8 @@ export interface DagDocument {
    * @maxItems 1000
    */
   tasks: [
-    ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | CustomTask,
-    ...(ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | CustomTask)[]
+    ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | BranchTask | CustomTask,
+    ...(ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | BranchTask | CustomTask)[]
   ];
 }
 /**
@@ -137,6 +140,9 @@ export interface DefaultArgs {
   executionTimeoutSec?: number;
   pool?: string;
   queue?: string;
+  /**
+   * A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+   */
   owner?: string;
   priorityWeight?: number;
   poolSlots?: number;
@@ -240,6 +246,18 @@ export interface ShellTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+   */
+  branch?: boolean;
+  /**
+   * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+   */
+  shortCircuit?: boolean;
+  /**
+   * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+   */
+  ignoreDownstreamTriggerRules?: boolean;
   doc?: string;
   type: "shell";
   /**
@@ -255,6 +273,9 @@ export interface ShellTask {
   env?: {
     [k: string]: string | undefined;
   };
+  /**
+   * A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+   */
   cwd?: string;
   /**
    * How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.
@@ -306,6 +327,18 @@ export interface HttpTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+   */
+  branch?: boolean;
+  /**
+   * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+   */
+  shortCircuit?: boolean;
+  /**
+   * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+   */
+  ignoreDownstreamTriggerRules?: boolean;
   doc?: string;
   type: "http";
   request: {
@@ -368,8 +401,23 @@ export interface SqlTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+   */
+  branch?: boolean;
+  /**
+   * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+   */
+  shortCircuit?: boolean;
+  /**
+   * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+   */
+  ignoreDownstreamTriggerRules?: boolean;
   doc?: string;
   type: "sql";
+  /**
+   * A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+   */
   sql: string;
   /**
    * Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.
@@ -425,6 +473,18 @@ export interface NoopTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+   */
+  branch?: boolean;
+  /**
+   * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+   */
+  shortCircuit?: boolean;
+  /**
+   * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+   */
+  ignoreDownstreamTriggerRules?: boolean;
   doc?: string;
   type: "noop";
 }
@@ -476,6 +536,18 @@ export interface ExternalTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+   */
+  branch?: boolean;
+  /**
+   * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+   */
+  shortCircuit?: boolean;
+  /**
+   * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+   */
+  ignoreDownstreamTriggerRules?: boolean;
   doc?: string;
   type: "external_task";
   externalDagId: string;
@@ -549,6 +621,18 @@ export interface ContainerTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+   */
+  branch?: boolean;
+  /**
+   * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+   */
+  shortCircuit?: boolean;
+  /**
+   * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+   */
+  ignoreDownstreamTriggerRules?: boolean;
   doc?: string;
   type: "container";
   image?: string;
@@ -611,6 +695,73 @@ export interface VolumeMount {
   mountPropagation?: "None" | "HostToContainer" | "Bidirectional";
 }
 /**
+ * A branch the scheduler decides itself, without a worker, by rendering `choose`.
+ */
+export interface BranchTask {
+  taskId: string;
+  /**
+   * Ids of the tasks that must run first.
+   */
+  dependsOn?: string[];
+  triggerRule?:
+    | "all_success"
+    | "all_failed"
+    | "all_done"
+    | "one_success"
+    | "one_failed"
+    | "none_failed"
+    | "none_skipped"
+    | "always"
+    | "none_failed_min_one_success";
+  retries?: number;
+  retryDelaySec?: number;
+  retryExponentialBackoff?: boolean;
+  maxRetryDelaySec?: number;
+  executionTimeoutSec?: number;
+  pool?: string;
+  poolSlots?: number;
+  queue?: string;
+  priorityWeight?: number;
+  /**
+   * Allowed time after the run's data-interval end.
+   */
+  sla?: string;
+  /**
+   * Datasets this task updates when it succeeds.
+   *
+   * Items: Dataset identifier, usually a URI such as s3://bucket/key or warehouse.events.
+   */
+  outlets?: string[];
+  /**
+   * Upstream tasks (direct or transitive) whose XCom this task receives.
+   */
+  xcomPull?: string[];
+  /**
+   * Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
+   */
+  expand?: {
+    [k: string]: ExpandSource | undefined;
+  };
+  /**
+   * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+   */
+  branch?: boolean;
+  /**
+   * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+   */
+  shortCircuit?: boolean;
+  /**
+   * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+   */
+  ignoreDownstreamTriggerRules?: boolean;
+  doc?: string;
+  type: "branch";
+  /**
+   * A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
+   */
+  choose: string;
+}
+/**
  * Any other type runs on a worker that leases it from its queue.
  */
 export interface CustomTask {
@@ -658,6 +809,18 @@ export interface CustomTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
+   */
+  branch?: boolean;
+  /**
+   * A falsy `return_value` (false, null, 0, "", [], {} or none at all) skips what is downstream of it.
+   */
+  shortCircuit?: boolean;
+  /**
+   * With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.
+   */
+  ignoreDownstreamTriggerRules?: boolean;
   doc?: string;
   type: string;
   args?: {

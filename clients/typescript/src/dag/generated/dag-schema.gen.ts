@@ -20,7 +20,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "anyOf": [
             {
               "type": "string",
-              "minLength": 1
+              "minLength": 1,
+              "description": "A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.",
+              "examples": [
+                "{% if params.full %}full_load{% else %}incremental{% endif %}"
+              ]
             },
             {
               "$ref": "#/$defs/DatasetSchedule"
@@ -36,7 +40,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "default": "UTC",
       "description": "IANA time zone the schedule is evaluated in.",
       "type": "string",
-      "minLength": 1
+      "minLength": 1,
+      "examples": [
+        "{% if params.full %}full_load{% else %}incremental{% endif %}"
+      ]
     },
     "startDate": {
       "default": null,
@@ -108,7 +115,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "items": {
         "type": "string",
         "minLength": 1,
-        "maxLength": 100
+        "maxLength": 100,
+        "description": "A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.",
+        "examples": [
+          "{% if params.full %}full_load{% else %}incremental{% endif %}"
+        ]
       }
     },
     "defaultArgs": {
@@ -152,6 +163,9 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           },
           {
             "$ref": "#/$defs/ContainerTask"
+          },
+          {
+            "$ref": "#/$defs/BranchTask"
           },
           {
             "$ref": "#/$defs/CustomTask"
@@ -274,7 +288,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "owner": {
           "type": "string",
           "minLength": 1,
-          "maxLength": 250
+          "maxLength": 250,
+          "description": "A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.",
+          "examples": [
+            "{% if params.full %}full_load{% else %}incremental{% endif %}"
+          ]
         },
         "priorityWeight": {
           "default": 1,
@@ -499,7 +517,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "secret": {
               "description": "Key for the HMAC signature of the request body; stored encrypted, shown as \"***\".",
               "type": "string",
-              "minLength": 1
+              "minLength": 1,
+              "examples": [
+                "{% if params.full %}full_load{% else %}incremental{% endif %}"
+              ]
             },
             "secretRef": {
               "description": "Instead of `secret`: the name of an environment variable WEFT_SECRET_<NAME>, read at delivery time.",
@@ -684,6 +705,18 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             }
           ]
         },
+        "branch": {
+          "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
+          "type": "boolean"
+        },
+        "shortCircuit": {
+          "description": "A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.",
+          "type": "boolean"
+        },
+        "ignoreDownstreamTriggerRules": {
+          "description": "With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.",
+          "type": "boolean"
+        },
         "doc": {
           "type": "string"
         },
@@ -694,7 +727,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "command": {
           "description": "Run by /bin/sh -c; values rendered into it are shell-quoted for where they land. Give command or argv.",
           "type": "string",
-          "minLength": 1
+          "minLength": 1,
+          "examples": [
+            "{% if params.full %}full_load{% else %}incremental{% endif %}"
+          ]
         },
         "argv": {
           "description": "Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.",
@@ -715,7 +751,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "cwd": {
           "type": "string",
-          "minLength": 1
+          "minLength": 1,
+          "description": "A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.",
+          "examples": [
+            "{% if params.full %}full_load{% else %}incremental{% endif %}"
+          ]
         },
         "xcomFormat": {
           "description": "How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.",
@@ -907,6 +947,18 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             }
           ]
         },
+        "branch": {
+          "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
+          "type": "boolean"
+        },
+        "shortCircuit": {
+          "description": "A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.",
+          "type": "boolean"
+        },
+        "ignoreDownstreamTriggerRules": {
+          "description": "With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.",
+          "type": "boolean"
+        },
         "doc": {
           "type": "string"
         },
@@ -1094,6 +1146,18 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             }
           ]
         },
+        "branch": {
+          "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
+          "type": "boolean"
+        },
+        "shortCircuit": {
+          "description": "A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.",
+          "type": "boolean"
+        },
+        "ignoreDownstreamTriggerRules": {
+          "description": "With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.",
+          "type": "boolean"
+        },
         "doc": {
           "type": "string"
         },
@@ -1103,7 +1167,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "sql": {
           "type": "string",
-          "minLength": 1
+          "minLength": 1,
+          "description": "A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.",
+          "examples": [
+            "{% if params.full %}full_load{% else %}incremental{% endif %}"
+          ]
         },
         "parameters": {
           "description": "Bind values for $1, $2… in `sql` (rendered, then sent apart from the SQL text); the sql is then one statement.",
@@ -1115,7 +1183,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "connection": {
           "description": "Connection id or database URL.",
           "type": "string",
-          "minLength": 1
+          "minLength": 1,
+          "examples": [
+            "{% if params.full %}full_load{% else %}incremental{% endif %}"
+          ]
         }
       },
       "required": [
@@ -1248,6 +1319,18 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
               ]
             }
           ]
+        },
+        "branch": {
+          "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
+          "type": "boolean"
+        },
+        "shortCircuit": {
+          "description": "A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.",
+          "type": "boolean"
+        },
+        "ignoreDownstreamTriggerRules": {
+          "description": "With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.",
+          "type": "boolean"
         },
         "doc": {
           "type": "string"
@@ -1386,6 +1469,18 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
               ]
             }
           ]
+        },
+        "branch": {
+          "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
+          "type": "boolean"
+        },
+        "shortCircuit": {
+          "description": "A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.",
+          "type": "boolean"
+        },
+        "ignoreDownstreamTriggerRules": {
+          "description": "With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.",
+          "type": "boolean"
         },
         "doc": {
           "type": "string"
@@ -1595,6 +1690,18 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
               ]
             }
           ]
+        },
+        "branch": {
+          "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
+          "type": "boolean"
+        },
+        "shortCircuit": {
+          "description": "A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.",
+          "type": "boolean"
+        },
+        "ignoreDownstreamTriggerRules": {
+          "description": "With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.",
+          "type": "boolean"
         },
         "doc": {
           "type": "string"
@@ -1864,6 +1971,166 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "additionalProperties": false,
       "description": "Where a volume appears in the base container."
     },
+    "BranchTask": {
+      "type": "object",
+      "properties": {
+        "taskId": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
+        "dependsOn": {
+          "default": [],
+          "description": "Ids of the tasks that must run first.",
+          "type": "array",
+          "items": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          }
+        },
+        "triggerRule": {
+          "default": "all_success",
+          "type": "string",
+          "enum": [
+            "all_success",
+            "all_failed",
+            "all_done",
+            "one_success",
+            "one_failed",
+            "none_failed",
+            "none_skipped",
+            "always",
+            "none_failed_min_one_success"
+          ]
+        },
+        "retries": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 100
+        },
+        "retryDelaySec": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 31622400
+        },
+        "retryExponentialBackoff": {
+          "type": "boolean"
+        },
+        "maxRetryDelaySec": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 31622400
+        },
+        "executionTimeoutSec": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "maximum": 31622400
+        },
+        "pool": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
+        "poolSlots": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 2147483647
+        },
+        "queue": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
+        "priorityWeight": {
+          "type": "integer",
+          "minimum": -2147483647,
+          "maximum": 2147483647
+        },
+        "sla": {
+          "type": "string",
+          "pattern": "^P(?!$)(?:(\\d+)W)?(?:(\\d+)D)?(?:T(?!$)(?:(\\d+)H)?(?:(\\d+)M)?(?:(\\d+(?:\\.\\d+)?)S)?)?$",
+          "description": "Allowed time after the run's data-interval end.",
+          "examples": [
+            "PT2H"
+          ]
+        },
+        "outlets": {
+          "description": "Datasets this task updates when it succeeds.",
+          "type": "array",
+          "items": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1000,
+            "description": "Dataset identifier, usually a URI such as s3://bucket/key or warehouse.events."
+          }
+        },
+        "xcomPull": {
+          "description": "Upstream tasks (direct or transitive) whose XCom this task receives.",
+          "type": "array",
+          "items": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          }
+        },
+        "expand": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+          },
+          "additionalProperties": {
+            "$ref": "#/$defs/ExpandSource"
+          },
+          "description": "Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.",
+          "examples": [
+            {
+              "file": {
+                "xcomPull": {
+                  "taskId": "list_files"
+                }
+              }
+            },
+            {
+              "region": [
+                "eu",
+                "us"
+              ]
+            }
+          ]
+        },
+        "branch": {
+          "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
+          "type": "boolean"
+        },
+        "shortCircuit": {
+          "description": "A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.",
+          "type": "boolean"
+        },
+        "ignoreDownstreamTriggerRules": {
+          "description": "With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.",
+          "type": "boolean"
+        },
+        "doc": {
+          "type": "string"
+        },
+        "type": {
+          "type": "string",
+          "const": "branch"
+        },
+        "choose": {
+          "type": "string",
+          "minLength": 1,
+          "description": "A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.",
+          "examples": [
+            "{% if params.full %}full_load{% else %}incremental{% endif %}"
+          ]
+        }
+      },
+      "required": [
+        "taskId",
+        "type",
+        "choose"
+      ],
+      "additionalProperties": false,
+      "description": "A branch the scheduler decides itself, without a worker, by rendering `choose`."
+    },
     "CustomTask": {
       "type": "object",
       "properties": {
@@ -1988,12 +2255,24 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             }
           ]
         },
+        "branch": {
+          "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
+          "type": "boolean"
+        },
+        "shortCircuit": {
+          "description": "A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.",
+          "type": "boolean"
+        },
+        "ignoreDownstreamTriggerRules": {
+          "description": "With shortCircuit: true (the default, as Airflow) skips everything downstream; false skips only the direct downstream tasks and lets the trigger rules of the rest decide.",
+          "type": "boolean"
+        },
         "doc": {
           "type": "string"
         },
         "type": {
           "type": "string",
-          "pattern": "^(?!(?:shell|http|sql|noop|external_task|container)$)[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!(?:shell|http|sql|noop|external_task|container|branch)$)[A-Za-z0-9_.-]{1,250}$"
         },
         "args": {
           "type": "object",
