@@ -47,6 +47,21 @@ const focusedLabel = () => page.evaluate<string | null>(`document.activeElement?
 const cell = (taskId: string, runId: string) => page.locator(`a.cell[aria-label^="${taskId} in ${runId}:"]`);
 const stateOf = (taskId: string, runId: string) => cell(taskId, runId).getAttribute('data-state');
 
+/**
+ * The controls of the page without an accessible name (labelled controls, issue 24): a form control needs a <label>
+ * (around it or by id), aria-label or aria-labelledby; a button, link or summary its text or aria-label.
+ */
+const unlabelled = () =>
+  page.evaluate<string[]>(`[...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea, main button, main a[href], main summary, main [tabindex]:not([tabindex="-1"])')]
+    .filter((el) => {
+      if ((el.getAttribute('aria-label') || '').trim()) return false;
+      const by = el.getAttribute('aria-labelledby');
+      if (by && by.split(/\\s+/).some((id) => (document.getElementById(id)?.textContent || '').trim())) return false;
+      if (el.matches('input, select, textarea')) return !(el.closest('label') || (el.id && document.querySelector('label[for="' + el.id + '"]')));
+      return !(el.textContent || '').trim();
+    })
+    .map((el) => el.outerHTML.slice(0, 120))`);
+
 async function signIn(key: string): Promise<void> {
   await page.goto(`${svc.base}/`);
   await page.getByLabel('API key').fill(key);
@@ -228,6 +243,25 @@ async function signOut(): Promise<void> {
     await shot('backfill');
   });
 
+  it('follows an unfinished backfill’s progress in the list without a reload', async () => {
+    await api('POST', '/api/v1/dags', {
+      dagId: 'console_gated',
+      schedule: '@daily',
+      startDate: '2024-01-01T00:00:00Z',
+      catchup: false,
+      tasks: [{ taskId: 'wait', type: 'shell', command: `while [ ! -f ${gates}/backfill-open ]; do sleep 0.05; done` }],
+    });
+    const { id } = await api('POST', '/api/v1/backfills', { dagId: 'console_gated', fromDate: '2024-02-01T00:00:00Z', toDate: '2024-02-02T00:00:00Z' });
+    await go('#/backfills');
+    const row = page.locator(`tr[data-backfill="${id}"]`);
+    await row.locator('progress[data-percent="0"]').waitFor();
+    await page.evaluate('window.weftNoReload = true');
+    await writeFile(join(gates, 'backfill-open'), '');
+    await row.locator('progress[data-percent="100"]').waitFor({ timeout: 60_000 });
+    expect(await row.innerText()).toContain('2 of 2 dates: 2 success');
+    expect(await page.evaluate('window.weftNoReload')).toBe(true);
+  });
+
   it('shows the main pages (DAG list, graph, versions, pools, workers, keys) without errors', async () => {
     await api('POST', '/api/v1/dags', {
       dagId: 'console_etl',
@@ -254,6 +288,33 @@ async function signOut(): Promise<void> {
     await page.locator('tr[data-key="console viewer"]').waitFor();
     await go('#/audit');
     await page.getByRole('table', { name: 'Audit log' }).filter({ hasText: 'clear' }).waitFor();
+  });
+
+  it('labels every control of every page', async () => {
+    const pages: [string, string][] = [
+      ['#/dags', 'tr[data-dag="console_etl"]'],
+      ['#/dags/console_etl', 'a.cell'],
+      ['#/dags/console_etl/graph', '.dag-graph g.node'],
+      ['#/dags/console_etl/code', 'select'],
+      ['#/dags/console_etl/runs/r1', 'tr[data-task="load"]'],
+      ['#/dags/console_etl/runs/r1/tasks/transform', '[data-rendered]'],
+      ['#/backfills', 'main table'],
+      ['#/backfills/1', '.progress-wrap'],
+      ['#/pools', 'tr[data-pool="default_pool"]'],
+      ['#/sla', 'main h1'],
+      ['#/workers', 'tr[data-worker]'],
+      ['#/audit', 'main table'],
+      ['#/keys', 'tr[data-key]'],
+    ];
+    const found: Record<string, string[]> = {};
+    for (const [hash, ready] of pages) {
+      await go(hash);
+      await page.locator(ready).first().waitFor();
+      await page.locator('main [role="status"]').filter({ hasText: 'Loading' }).waitFor({ state: 'detached' });
+      const missing = await unlabelled();
+      if (missing.length) found[hash] = missing;
+    }
+    expect(found).toEqual({});
   });
 
   it('moves through the grid with the keyboard', async () => {

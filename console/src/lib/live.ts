@@ -9,10 +9,12 @@ import { storedKey } from './api';
  * missed, nothing twice. There are no polling loops.
  */
 
-export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
+export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'idle';
 export const liveStatus = signal<LiveStatus>('connecting');
 
 let client: Client | null = null;
+/** Subscriptions open now: the lazy connection closes when none is, which is idle, not a lost connection. */
+let following = 0;
 
 function wsUrl(): string {
   const { protocol, host } = window.location;
@@ -33,7 +35,7 @@ function liveClient(): Client {
     keepAlive: 15_000,
     on: {
       connected: () => liveStatus.set('live'),
-      closed: () => liveStatus.set('reconnecting'),
+      closed: () => liveStatus.set(following ? 'reconnecting' : 'idle'),
     },
   });
   return client;
@@ -43,6 +45,7 @@ function liveClient(): Client {
 export function resetLive(): void {
   void client?.dispose();
   client = null;
+  following = 0;
   liveStatus.set('connecting');
 }
 
@@ -61,7 +64,9 @@ export function follow<T>(
   onError: (message: string) => void,
 ): () => void {
   const payload = { query, variables: { ...variables, [cursor.name]: cursor.value } };
-  return liveClient().subscribe<T>(payload, {
+  following++;
+  let open = true;
+  const stop = liveClient().subscribe<T>(payload, {
     next: (result) => {
       if (result.errors?.length) return onError(result.errors.map((e) => e.message).join('; '));
       if (!result.data) return;
@@ -71,4 +76,9 @@ export function follow<T>(
     error: (err) => onError(Array.isArray(err) ? err.map((e: { message: string }) => e.message).join('; ') : err instanceof Error ? err.message : 'the live connection failed'),
     complete: () => undefined,
   });
+  return () => {
+    if (open && following > 0) following--;
+    open = false;
+    stop();
+  };
 }

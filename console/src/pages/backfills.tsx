@@ -65,7 +65,7 @@ export function BackfillsPage() {
             </thead>
             <tbody>
               {data.backfills.items.map((b) => (
-                <tr>
+                <tr data-backfill={b.id}>
                   <td>
                     <a href={href.backfill(b.id)}>#{b.id}</a>
                   </td>
@@ -75,10 +75,11 @@ export function BackfillsPage() {
                   <td>
                     {fmtTime(b.fromDate)} → {fmtTime(b.toDate)}
                   </td>
-                  <td>{b.state}</td>
-                  <td>
-                    <Progress counts={b.counts} label={`Progress of backfill ${b.id}`} />
-                  </td>
+                  {b.state === 'completed' || b.state === 'canceled' ? (
+                    <ProgressCells id={b.id} state={b.state} counts={b.counts} />
+                  ) : (
+                    <LiveProgressCells backfill={b} />
+                  )}
                 </tr>
               ))}
             </tbody>
@@ -90,6 +91,35 @@ export function BackfillsPage() {
       {creating ? <CreateBackfill onClose={() => setCreating(false)} /> : null}
     </section>
   );
+}
+
+function ProgressCells({ id, state, counts }: { id: number; state: string; counts: Counts }) {
+  return (
+    <>
+      <td>{state}</td>
+      <td>
+        <Progress counts={counts} label={`Progress of backfill ${id}`} />
+      </td>
+    </>
+  );
+}
+
+const ROW_SNAPSHOT = `query($id: Int!) { backfill(id: $id) { state counts { pending queued running success failed skipped } } }`;
+
+/** The state and progress of an unfinished backfill in the list, live through its backfillProgress stream. */
+function LiveProgressCells({ backfill }: { backfill: BackfillSummary }) {
+  const { snap } = useLiveSnapshot<{ backfill: { state: string; counts: Counts } }, { backfill: { progressEventSequence: number } }, ProgressEvent>({
+    deps: [backfill.id],
+    positions: B_POSITIONS,
+    snapshot: ROW_SNAPSHOT,
+    variables: { id: backfill.id },
+    sources: [
+      { query: B_EVENTS, variables: { id: backfill.id }, position: (p) => p.backfill.progressEventSequence, event: (d) => (d as { backfillProgress: ProgressEvent & { sequence: number } }).backfillProgress },
+    ],
+    apply: (_s, e) => ({ backfill: { state: stateOf(e), counts: { pending: e.pending, queued: e.queued, running: e.running, success: e.success, failed: e.failed, skipped: e.skipped } } }),
+  });
+  const cur = snap?.backfill ?? backfill;
+  return <ProgressCells id={backfill.id} state={cur.state} counts={cur.counts} />;
 }
 
 /** Create: the dry run shows the plan (dates to create, rerun and skip); the backfill starts only on confirmation. */
