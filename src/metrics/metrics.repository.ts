@@ -29,8 +29,7 @@ export class MetricsRepository {
         [now],
       );
       const pools = await db.query<{ pool: string; slots: number; used: number }>(
-        `SELECT p.name AS pool, p.slots, coalesce(u.used, 0)::int AS used
-         FROM pools p LEFT JOIN (SELECT pool, sum(pool_slots) AS used FROM leases GROUP BY pool) u ON u.pool = p.name`,
+        `SELECT p.name AS pool, p.slots, weft_pool_slots_used(p.name) AS used FROM pools p`,
       );
       return { runs: runs.rows, taskInstances: tis.rows, queues: queues.rows, pools: pools.rows };
     });

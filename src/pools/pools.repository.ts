@@ -14,11 +14,11 @@ export type PoolView = {
 /** Occupancy is derived, never stored: running = slots held by live leases, queued = slots asked by queued tasks. */
 const POOL_VIEW = `
   SELECT p.name, p.slots, p.description,
-    coalesce(l.used, 0)::int AS "runningSlots",
+    l.used AS "runningSlots",
     coalesce(q.asked, 0)::int AS "queuedSlots",
-    (p.slots - coalesce(l.used, 0))::int AS "openSlots"
+    p.slots - l.used AS "openSlots"
   FROM pools p
-  LEFT JOIN (SELECT pool, sum(pool_slots) AS used FROM leases GROUP BY pool) l ON l.pool = p.name
+  CROSS JOIN LATERAL (SELECT weft_pool_slots_used(p.name) AS used) l
   LEFT JOIN (SELECT pool, sum(pool_slots) AS asked FROM task_instances WHERE state = 'queued' GROUP BY pool) q ON q.pool = p.name`;
 
 @Injectable()

@@ -4,8 +4,8 @@ CREATE OR REPLACE FUNCTION public.weft_claim_tasks(p_worker_id text, p_queues te
 AS $function$
 #variable_conflict use_column
 DECLARE
-  k_tickets CONSTANT int := 4;
-  k_budget CONSTANT int := 16;
+  k_tickets CONSTANT int := weft_limit_tickets();
+  k_budget CONSTANT int := weft_limit_ticket_budget();
   v_queues text[] := ARRAY(SELECT DISTINCT unnest(p_queues));
   v_seen int[] := '{}';
   v_chosen int[] := '{}';
@@ -57,12 +57,12 @@ BEGIN
            array_agg(k.est ORDER BY k.key), array_agg(k.want ORDER BY k.key)
       INTO v_new, v_lim, v_est, v_want
       FROM (SELECT 'pool:' || w.pool AS key, p.slots AS lim, w.want,
-                   (SELECT coalesce(sum(l.pool_slots), 0) FROM leases l WHERE l.pool = w.pool)::int AS est
+                   weft_pool_slots_used(w.pool) AS est
             FROM (SELECT x.pool, sum(x.slots)::int AS want FROM unnest(v_pools, v_slots) AS x(pool, slots) GROUP BY x.pool) w
             LEFT JOIN pools p ON p.name = w.pool
             UNION ALL
             SELECT 'dag:' || w.dag_id, d.max_active_tasks, w.want,
-                   (SELECT count(*) FROM task_instances r WHERE r.dag_id = w.dag_id AND r.state = 'running')::int
+                   weft_dag_running_tasks(w.dag_id)
             FROM (SELECT x.dag_id, count(*)::int AS want FROM unnest(v_dags) AS x(dag_id) GROUP BY x.dag_id) w
             LEFT JOIN dags d ON d.dag_id = w.dag_id) k
       WHERE k.key <> ALL (v_keys);
@@ -110,8 +110,8 @@ BEGIN
       FOR v_key, v_room, v_t IN
         SELECT k.key,
           CASE WHEN k.key LIKE 'pool:%'
-            THEN (SELECT coalesce(sum(l.pool_slots), 0) FROM leases l WHERE l.pool = substr(k.key, 6))
-            ELSE (SELECT count(*) FROM task_instances r WHERE r.dag_id = substr(k.key, 5) AND r.state = 'running') END::int,
+            THEN weft_pool_slots_used(substr(k.key, 6))
+            ELSE weft_dag_running_tasks(substr(k.key, 5)) END,
           CASE WHEN k.key LIKE 'pool:%'
             THEN (SELECT p.slots FROM pools p WHERE p.name = substr(k.key, 6))
             ELSE (SELECT d.max_active_tasks FROM dags d WHERE d.dag_id = substr(k.key, 5)) END
