@@ -3,7 +3,7 @@ import { fmtTime } from '../lib/format';
 import { href } from '../lib/router';
 import { ErrorBox, Loading, useAsync } from '../lib/ui';
 
-type Held = { dagId: string; runId: string; taskId: string; tryNumber: number; queue: string; acquiredAt: string; heartbeatAt: string; expiresAt: string; cancelRequested: boolean };
+type Held = { dagId: string; runId: string; taskId: string; mapIndex: number; tryNumber: number; queue: string; acquiredAt: string; heartbeatAt: string; expiresAt: string; cancelRequested: boolean };
 type Worker = {
   workerId: string;
   hostname: string | null;
@@ -17,7 +17,7 @@ type Worker = {
 };
 
 const WORKERS = `query { workers(limit: 200) { items { workerId hostname queues taskTypes capacity runningLeases firstSeen lastSeen
-  leases { dagId runId taskId tryNumber queue acquiredAt heartbeatAt expiresAt cancelRequested } } } }`;
+  leases { dagId runId taskId mapIndex tryNumber queue acquiredAt heartbeatAt expiresAt cancelRequested } } } }`;
 
 /** Workers seen on the lease API, with the task instances each holds now (read when the page opens or on Refresh). */
 export function WorkersPage() {
@@ -85,11 +85,18 @@ export function WorkersPage() {
               </thead>
               <tbody>
                 {held.map((l) => (
-                  <tr data-lease={`${l.workerId}:${l.dagId}/${l.runId}/${l.taskId}`}>
+                  <tr data-lease={`${l.workerId}:${l.dagId}/${l.runId}/${l.taskId}${l.mapIndex >= 0 ? `/${l.mapIndex}` : ''}`}>
                     <td>{l.workerId}</td>
                     <td>
                       <a href={href.dag(l.dagId)}>{l.dagId}</a> / <a href={href.run(l.dagId, l.runId)}>{l.runId}</a> /{' '}
-                      <a href={href.task(l.dagId, l.runId, l.taskId)}>{l.taskId}</a>
+                      {l.mapIndex >= 0 ? (
+                        // The console has no page for one mapped instance yet: the run's page lists them.
+                        <span>
+                          {l.taskId} [{l.mapIndex}]
+                        </span>
+                      ) : (
+                        <a href={href.task(l.dagId, l.runId, l.taskId)}>{l.taskId}</a>
+                      )}
                     </td>
                     <td>{l.tryNumber}</td>
                     <td>{l.queue}</td>
