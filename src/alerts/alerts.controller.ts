@@ -7,7 +7,7 @@ import { CanRead } from '../auth/roles.decorator.js';
 import { AlertsService } from './alerts.service.js';
 import { slaMissFilter } from './domain/alert-inputs.js';
 import { ApiContract } from '../openapi/contract.js';
-import { alertDeliveryPage, slaMissPage } from '../openapi/schemas/admin.js';
+import { alertDeliveryPage, slaMissPage, slaWarningPage } from '../openapi/schemas/admin.js';
 
 const deliveriesQuery = paginationSchema.extend({
   dagId: idSchema.optional(),
@@ -26,6 +26,13 @@ export class AlertsController {
   @ApiContract({ query: slaMissFilter, responses: { 200: slaMissPage } })
   slaMisses(@Query() query: unknown) {
     return this.alerts.listSlaMisses(parseInput(slaMissFilter, query));
+  }
+
+  @Get('slaWarnings')
+  @ApiOperation({ operationId: 'listSlaWarnings', summary: 'SLA early warnings (one per task instance) with their alert deliveries' })
+  @ApiContract({ query: slaMissFilter, responses: { 200: slaWarningPage } })
+  slaWarnings(@Query() query: unknown) {
+    return this.alerts.listSlaWarnings(parseInput(slaMissFilter, query));
   }
 
   @Get('alertDeliveries')

@@ -13,6 +13,7 @@ export type NewDelivery = {
   channel: string;
   message: AlertMessage;
   slaMissId?: number | null;
+  slaWarningId?: number | null;
 };
 
 export type DueDelivery = {
@@ -36,6 +37,25 @@ export type NewSlaMiss = {
   dagVersionId: number;
   state: string;
 };
+
+export type NewSlaWarning = {
+  id: number;
+  taskInstanceId: number;
+  dagId: string;
+  runId: string;
+  taskId: string;
+  tryNumber: number;
+  logicalDate: Date;
+  startedAt: Date;
+  elapsedSec: number;
+  p95Sec: number;
+  p95Fraction: number;
+  samples: number;
+  detectedAt: Date;
+  dagVersionId: number;
+};
+
+export type SlaWarningView = Omit<NewSlaWarning, 'taskInstanceId' | 'dagVersionId'> & { deliveries: SlaMissView['deliveries'] };
 
 export type SlaMissView = {
   id: number;
@@ -80,6 +100,79 @@ export class AlertsRepository {
     return rows;
   }
 
+  /**
+   * Records an early warning for every running attempt that has run longer than `p95Fraction` of the p95 duration
+   * of its task's last `window` successful attempts (with at least `minSamples` of them), the settings coming from
+   * the task's `slaWarning` or its DAG's `defaultArgs.slaWarning` in the run's DAG version. The p95 is computed
+   * here, over task_instance_tries, per candidate. Exactly once per task instance however many schedulers run this
+   * at the same moment: the unique task_instance_id lets one insert win, and only that transaction gets the row
+   * back (and creates its deliveries), as for SLA misses.
+   */
+  async recordSlaWarnings(db: Queryable, now: Date, limit: number): Promise<NewSlaWarning[]> {
+    const { rows } = await db.query<NewSlaWarning>(
+      `WITH running AS (
+         SELECT ti.id, ti.dag_id, ti.run_id, ti.task_id, ti.try_number, ti.logical_date, cur.start_date, r.dag_version_id,
+                coalesce(t.task -> 'slaWarning', v.document -> 'defaultArgs' -> 'slaWarning') AS cfg
+           FROM task_instances ti
+           JOIN task_instance_tries cur ON cur.task_instance_id = ti.id AND cur.try_number = ti.try_number
+           JOIN dag_runs r ON r.id = ti.dag_run_id
+           JOIN dag_versions v ON v.id = r.dag_version_id
+           LEFT JOIN LATERAL (SELECT e AS task FROM jsonb_array_elements(v.document -> 'tasks') e WHERE e ->> 'taskId' = ti.task_id LIMIT 1) t ON true
+          WHERE ti.state = 'running' AND cur.start_date IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM sla_warnings w WHERE w.task_instance_id = ti.id)),
+       configured AS (
+         SELECT running.*, (cfg ->> 'p95Fraction')::float8 AS fraction,
+                coalesce((cfg ->> 'minSamples')::int, 10) AS min_samples, coalesce((cfg ->> 'window')::int, 30) AS win
+           FROM running WHERE jsonb_typeof(cfg) = 'object'),
+       measured AS (
+         SELECT c.*, h.samples, h.p95
+           FROM configured c
+           CROSS JOIN LATERAL (
+             SELECT count(*)::int AS samples, percentile_cont(0.95) WITHIN GROUP (ORDER BY d.sec) AS p95
+               FROM (SELECT extract(epoch FROM tr.end_date - tr.start_date)::float8 AS sec
+                       FROM task_instance_tries tr JOIN task_instances x ON x.id = tr.task_instance_id
+                      WHERE x.dag_id = c.dag_id AND x.task_id = c.task_id AND tr.state = 'success'
+                        AND tr.start_date IS NOT NULL AND tr.end_date IS NOT NULL
+                      ORDER BY tr.end_date DESC LIMIT c.win) d) h),
+       due AS (
+         SELECT * FROM measured
+          WHERE samples >= min_samples AND extract(epoch FROM $1::timestamptz - start_date) > fraction * p95
+          ORDER BY start_date LIMIT $2),
+       warned AS (
+         INSERT INTO sla_warnings (task_instance_id, dag_id, run_id, task_id, try_number, logical_date, started_at, elapsed_sec,
+                                   p95_sec, p95_fraction, samples, detected_at)
+         SELECT id, dag_id, run_id, task_id, try_number, logical_date, start_date, extract(epoch FROM $1::timestamptz - start_date)::float8,
+                p95, fraction, samples, $1 FROM due
+         ON CONFLICT (task_instance_id) DO NOTHING
+         RETURNING *)
+       SELECT w.id, w.task_instance_id AS "taskInstanceId", w.dag_id AS "dagId", w.run_id AS "runId", w.task_id AS "taskId",
+              w.try_number AS "tryNumber", w.logical_date AS "logicalDate", w.started_at AS "startedAt", w.elapsed_sec AS "elapsedSec",
+              w.p95_sec AS "p95Sec", w.p95_fraction AS "p95Fraction", w.samples, w.detected_at AS "detectedAt", d.dag_version_id AS "dagVersionId"
+         FROM warned w JOIN due d ON d.id = w.task_instance_id`,
+      [now, limit],
+    );
+    return rows;
+  }
+
+  async listSlaWarnings(f: { dagId?: string; since?: Date; limit: number; offset: number }): Promise<{ items: SlaWarningView[]; total: number }> {
+    const cond = `($1::text IS NULL OR w.dag_id = $1) AND ($2::timestamptz IS NULL OR w.detected_at >= $2)`;
+    const params = [f.dagId ?? null, f.since ?? null];
+    const [items, total] = await Promise.all([
+      this.pool.query<SlaWarningView>(
+        `SELECT w.id, w.dag_id AS "dagId", w.run_id AS "runId", w.task_id AS "taskId", w.try_number AS "tryNumber",
+           w.logical_date AS "logicalDate", w.started_at AS "startedAt", w.elapsed_sec AS "elapsedSec", w.p95_sec AS "p95Sec",
+           w.p95_fraction AS "p95Fraction", w.samples, w.detected_at AS "detectedAt",
+           coalesce((SELECT json_agg(json_build_object('channel', d.channel, 'state', d.state, 'attempts', d.attempts,
+                       'lastError', d.last_error, 'deliveredAt', d.delivered_at) ORDER BY d.callback_index)
+                     FROM alert_deliveries d WHERE d.sla_warning_id = w.id), '[]') AS deliveries
+         FROM sla_warnings w WHERE ${cond} ORDER BY w.id DESC LIMIT $3 OFFSET $4`,
+        [...params, f.limit, f.offset],
+      ),
+      this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sla_warnings w WHERE ${cond}`, params),
+    ]);
+    return { items: items.rows, total: total.rows[0]!.n };
+  }
+
   async versionDocument(db: Queryable, versionId: number): Promise<DagDocument> {
     const { rows } = await db.query<{ document: DagDocument }>('SELECT document FROM dag_versions WHERE id = $1', [versionId]);
     if (!rows[0]) throw new Error(`dag version ${versionId} not found`);
@@ -90,9 +183,10 @@ export class AlertsRepository {
     if (!items.length) return;
     await db.query(
       `INSERT INTO alert_deliveries (dedupe_key, kind, dag_id, dag_version_id, callback_list, callback_index, message, sla_miss_id, channel,
-         next_attempt_at)
+         sla_warning_id, next_attempt_at)
        SELECT *, (m->>'occurredAt')::timestamptz
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::int[], $9::text[]) AS x(k, kind, d, v, l, i, m, s, c)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::int[], $9::text[], $10::int[])
+         AS x(k, kind, d, v, l, i, m, s, c, w)
        ON CONFLICT (dedupe_key) DO NOTHING`,
       [
         items.map((i) => i.dedupeKey),
@@ -104,6 +198,7 @@ export class AlertsRepository {
         items.map((i) => JSON.stringify(i.message)),
         items.map((i) => i.slaMissId ?? null),
         items.map((i) => i.channel),
+        items.map((i) => i.slaWarningId ?? null),
       ],
     );
   }

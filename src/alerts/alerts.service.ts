@@ -106,6 +106,42 @@ export class AlertsService implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * One early-warning pass: records running attempts past their fraction of the p95 (exactly once per task
+   * instance) and their deliveries to the DAG's slaCallbacks, in one transaction.
+   */
+  async checkSlaWarnings(now: Date): Promise<number> {
+    return this.transactions.run(async (db) => {
+      const warnings = await this.repo.recordSlaWarnings(db, now, 500);
+      for (const w of warnings) {
+        const doc = await this.document(db, w.dagVersionId);
+        const threshold = w.p95Fraction * w.p95Sec;
+        const ctx: AlertContext = {
+          dagId: w.dagId,
+          runId: w.runId,
+          taskId: w.taskId,
+          logicalDate: w.logicalDate,
+          dagVersionId: w.dagVersionId,
+          summary: `${w.taskId} (try ${w.tryNumber}) has run ${seconds(w.elapsedSec)}, past ${w.p95Fraction} × its p95 of ${seconds(w.p95Sec)} over the last ${w.samples} successful attempts`,
+          details: {
+            tryNumber: w.tryNumber,
+            startedAt: w.startedAt.toISOString(),
+            elapsedSec: round(w.elapsedSec),
+            p95Sec: round(w.p95Sec),
+            p95Fraction: w.p95Fraction,
+            thresholdSec: round(threshold),
+            samples: w.samples,
+          },
+          occurredAt: w.detectedAt,
+        };
+        const items = this.deliveries(doc.slaCallbacks, 'sla', `sla_warning:${w.taskInstanceId}`, 'sla_warning', ctx).map((d) => ({ ...d, slaWarningId: w.id }));
+        await this.repo.insertDeliveries(db, items);
+        this.logger.warn({ msg: `SLA at risk: ${w.dagId}/${w.runId}/${w.taskId} has run ${seconds(w.elapsedSec)} (p95 ${seconds(w.p95Sec)})`, ...runFields(w), taskId: w.taskId });
+      }
+      return warnings.length;
+    });
+  }
+
   /** One delivery pass: due deliveries are claimed (SKIP LOCKED), attempted, and their outcome recorded. */
   async deliverDue(now: Date): Promise<number> {
     const due = await this.repo.claimDue(now, 300, 50);
@@ -132,6 +168,11 @@ export class AlertsService implements OnApplicationShutdown {
 
   async listSlaMisses(f: { dagId?: string; since?: Date; limit: number; offset: number }) {
     const { items, total } = await this.repo.listSlaMisses(f);
+    return { items, totalEntries: total, limit: f.limit, offset: f.offset };
+  }
+
+  async listSlaWarnings(f: { dagId?: string; since?: Date; limit: number; offset: number }) {
+    const { items, total } = await this.repo.listSlaWarnings(f);
     return { items, totalEntries: total, limit: f.limit, offset: f.offset };
   }
 
@@ -179,3 +220,6 @@ export class AlertsService implements OnApplicationShutdown {
     return doc;
   }
 }
+
+const round = (sec: number): number => Math.round(sec * 1000) / 1000;
+const seconds = (sec: number): string => `${round(sec)} s`;

@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory, type BuildSchemaOptions } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { SlaMissesResolver } from './alerts/sla-misses.resolver.js';
+import { SlaWarningsResolver } from './alerts/sla-warnings.resolver.js';
 import { ApiKeysResolver } from './api-keys/api-keys.resolver.js';
 import { BackfillsResolver } from './backfills/backfills.resolver.js';
 import { DagsResolver } from './dags/dags.resolver.js';
@@ -27,6 +28,7 @@ export const GRAPHQL_RESOLVERS = [
   PoolsResolver,
   DatasetsResolver,
   SlaMissesResolver,
+  SlaWarningsResolver,
   WorkersResolver,
   SubscriptionsResolver,
   DagStreamPositionResolver,

@@ -45,6 +45,11 @@ export class MetricsService {
   readonly schedulerTick = new Histogram({ name: 'weft_scheduler_tick_duration_seconds', help: 'Duration of one scheduler tick (all periodic jobs)', buckets: DURATION_BUCKETS, registers: this.registers });
   readonly schedulerTickFailures = new Counter({ name: 'weft_scheduler_tick_failures_total', help: 'Scheduler ticks that failed (e.g. database unreachable)', registers: this.registers });
   readonly slaMisses = new Counter({ name: 'weft_sla_misses_total', help: 'SLA misses recorded by this process', registers: this.registers });
+  readonly slaWarnings = new Counter({
+    name: 'weft_sla_warnings_total',
+    help: 'SLA early warnings recorded by this process (attempts past their fraction of the p95 runtime)',
+    registers: this.registers,
+  });
   readonly webhookDeliveries = new Counter({
     name: 'weft_webhook_deliveries_total',
     help: 'State-change webhook delivery attempts by this process, by outcome (delivered, failed)',

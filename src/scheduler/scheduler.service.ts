@@ -86,6 +86,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     queuedTooLong: number;
     backfillRunsStarted: number;
     slaMisses: number;
+    slaWarnings: number;
     alertsAttempted: number;
   }> {
     const endTimer = this.metrics.schedulerTick.startTimer();
@@ -106,10 +107,12 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const started = await this.startQueuedRuns.run(now);
     const backfillRunsStarted = await this.backfills.driveAll(now);
     const slaMisses = await this.alerts.checkSlas(now);
+    const slaWarnings = await this.alerts.checkSlaWarnings(now);
     const alertsAttempted = await this.alerts.deliverDue(now);
     this.metrics.leasesExpired.inc(reaped);
     this.metrics.slaMisses.inc(slaMisses);
-    return { created, datasetRuns, sensorsFinished, started, requeued, reaped, queuedTooLong, backfillRunsStarted, slaMisses, alertsAttempted };
+    this.metrics.slaWarnings.inc(slaWarnings);
+    return { created, datasetRuns, sensorsFinished, started, requeued, reaped, queuedTooLong, backfillRunsStarted, slaMisses, slaWarnings, alertsAttempted };
   }
 
   private tickFailed(err: unknown): void {

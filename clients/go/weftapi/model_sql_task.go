@@ -30,6 +30,8 @@ type SqlTask struct {
 	PriorityWeight          *int32    `json:"priorityWeight,omitempty"`
 	// Allowed time after the run's data-interval end.
 	Sla *string `json:"sla,omitempty"`
+	// Overrides defaultArgs.slaWarning for this task.
+	SlaWarning *SlaWarningSettings `json:"slaWarning,omitempty"`
 	// Datasets this task updates when it succeeds.
 	Outlets *[]string `json:"outlets,omitempty"`
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
@@ -484,6 +486,38 @@ func (o *SqlTask) SetSla(v string) {
 	o.Sla = &v
 }
 
+// GetSlaWarning returns the SlaWarning field value if set, zero value otherwise.
+func (o *SqlTask) GetSlaWarning() SlaWarningSettings {
+	if o == nil || o.SlaWarning == nil {
+		var ret SlaWarningSettings
+		return ret
+	}
+	return *o.SlaWarning
+}
+
+// GetSlaWarningOk returns a tuple with the SlaWarning field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *SqlTask) GetSlaWarningOk() (*SlaWarningSettings, bool) {
+	if o == nil || o.SlaWarning == nil {
+		return nil, false
+	}
+	return o.SlaWarning, true
+}
+
+// HasSlaWarning returns a boolean if a field has been set.
+func (o *SqlTask) HasSlaWarning() bool {
+	if o != nil && o.SlaWarning != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetSlaWarning gets a reference to the given SlaWarningSettings and assigns it to the SlaWarning field.
+func (o *SqlTask) SetSlaWarning(v SlaWarningSettings) {
+	o.SlaWarning = &v
+}
+
 // GetOutlets returns the Outlets field value if set, zero value otherwise.
 func (o *SqlTask) GetOutlets() []string {
 	if o == nil || o.Outlets == nil {
@@ -860,6 +894,9 @@ func (o SqlTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.Sla != nil {
 		toSerialize["sla"] = o.Sla
+	}
+	if o.SlaWarning != nil {
+		toSerialize["slaWarning"] = o.SlaWarning
 	}
 	if o.Outlets != nil {
 		toSerialize["outlets"] = o.Outlets

@@ -124,6 +124,9 @@ from weft_client.models.sla_callback import SlaCallback
 from weft_client.models.sla_miss import SlaMiss
 from weft_client.models.sla_miss_deliveries import SlaMissDeliveries
 from weft_client.models.sla_miss_page import SlaMissPage
+from weft_client.models.sla_warning import SlaWarning
+from weft_client.models.sla_warning_page import SlaWarningPage
+from weft_client.models.sla_warning_settings import SlaWarningSettings
 from weft_client.models.sql_task import SqlTask
 from weft_client.models.task import Task
 from weft_client.models.task_instance import TaskInstance

@@ -117,6 +117,22 @@ const podTemplate = doc(podTemplateSchema, {
     "the task's), as a Kubernetes strategic merge would (docs/kubernetes.md). The task's container is named 'base'.",
 });
 
+const slaWarningSchema = doc(
+  z
+    .strictObject({
+      p95Fraction: doc(z.number().gt(0).max(100), { description: 'Warn once an attempt has run longer than this fraction of the p95 duration.', examples: [0.8] }),
+      minSamples: doc(z.int().min(1).max(1000).default(10), { description: 'Successful attempts needed before any warning.' }),
+      window: doc(z.int().min(1).max(1000).default(30), { description: 'How many of the latest successful attempts the p95 is taken over.' }),
+    })
+    .refine((w) => w.minSamples <= w.window, { error: 'minSamples cannot exceed window', path: ['minSamples'] }),
+  {
+    id: 'SlaWarningSettings',
+    description:
+      "Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts " +
+      '(at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).',
+  },
+);
+
 const defaultArgsSchema = doc(
   z
     .strictObject({
@@ -131,6 +147,7 @@ const defaultArgsSchema = doc(
       priorityWeight: priorityWeight.default(1),
       poolSlots: poolSlots.default(1),
       podTemplate: podTemplate.optional(),
+      slaWarning: slaWarningSchema.optional(),
     })
     .prefault({}),
   { id: 'DefaultArgs', description: 'Task settings that every task inherits unless it sets its own.' },
@@ -227,6 +244,7 @@ const taskCommonShape = {
     }),
     { description: "Allowed time after the run's data-interval end.", examples: ['PT2H'] },
   ).optional(),
+  slaWarning: doc(slaWarningSchema.optional(), { description: "Overrides defaultArgs.slaWarning for this task." }),
   outlets: doc(z.array(datasetUri).optional(), { description: 'Datasets this task updates when it succeeds.' }),
   xcomPull: doc(z.array(idSchema).optional(), {
     description: 'Upstream tasks (direct or transitive) whose XCom this task receives.',

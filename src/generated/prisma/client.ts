@@ -141,6 +141,13 @@ export type BackfillRun = Prisma.BackfillRunModel
  */
 export type SlaMiss = Prisma.SlaMissModel
 /**
+ * Model SlaWarning
+ * A running attempt that passed `p95Fraction` of the p95 duration of its task's last `window` successful attempts
+ * (DAG document `slaWarning`): recorded once per task instance, however many schedulers see it (unique
+ * task_instance_id), by the SLA checker's pass (alerts.repository.ts recordSlaWarnings).
+ */
+export type SlaWarning = Prisma.SlaWarningModel
+/**
  * Model AlertDelivery
  * *
  *  * One alert to one callback (SLA miss, task or run failure), delivered with retries. The message is built once

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { Paginated } from '../pagination.js';
 import { DateTimeScalar } from '../scalars.js';
 
@@ -49,6 +49,51 @@ export class SlaMiss {
 
 @ObjectType()
 export class SlaMissPage extends Paginated(SlaMiss) {}
+
+@ObjectType({ description: 'A running attempt that passed its fraction of the p95 runtime (recorded once per task instance)' })
+export class SlaWarning {
+  @Field(() => Int)
+  id!: number;
+
+  @Field(() => ID)
+  dagId!: string;
+
+  @Field()
+  runId!: string;
+
+  @Field()
+  taskId!: string;
+
+  @Field(() => Int)
+  tryNumber!: number;
+
+  @Field(() => DateTimeScalar)
+  logicalDate!: Date;
+
+  @Field(() => DateTimeScalar, { description: 'When the attempt started' })
+  startedAt!: Date;
+
+  @Field(() => Float, { description: 'How long it had run when the warning was raised' })
+  elapsedSec!: number;
+
+  @Field(() => Float, { description: 'The p95 duration of the task’s last successful attempts' })
+  p95Sec!: number;
+
+  @Field(() => Float)
+  p95Fraction!: number;
+
+  @Field(() => Int, { description: 'How many successful attempts the p95 was taken over' })
+  samples!: number;
+
+  @Field(() => DateTimeScalar)
+  detectedAt!: Date;
+
+  @Field(() => [AlertDeliveryStatus])
+  deliveries!: AlertDeliveryStatus[];
+}
+
+@ObjectType()
+export class SlaWarningPage extends Paginated(SlaWarning) {}
 
 @InputType()
 export class SlaMissFilter {

@@ -107,6 +107,24 @@ export const slaMiss = named('SlaMiss', z.object({
 
 export const slaMissPage = page('SlaMissPage', slaMiss);
 
+export const slaWarning = named('SlaWarning', z.object({
+  id: z.int(),
+  dagId: z.string(),
+  runId: z.string(),
+  taskId: z.string(),
+  tryNumber: z.int(),
+  logicalDate: timestamp,
+  startedAt: timestamp.describe('When the attempt started'),
+  elapsedSec: z.number().describe('How long it had run when the warning was raised'),
+  p95Sec: z.number().describe('The p95 duration of the task’s last successful attempts'),
+  p95Fraction: z.number(),
+  samples: z.int().describe('How many successful attempts the p95 was taken over'),
+  detectedAt: timestamp,
+  deliveries: z.array(z.object({ channel: z.string(), state: z.string(), attempts: z.int(), lastError: z.string().nullable(), deliveredAt: timestamp.nullable() })),
+}));
+
+export const slaWarningPage = page('SlaWarningPage', slaWarning);
+
 export const alertDelivery = named('AlertDelivery', z.object({
   id: z.int(),
   kind: z.enum(['sla_miss', 'sla_warning', 'task_failed', 'run_failed']),

@@ -45,16 +45,27 @@ function eventData(d: StoredWebhookDelivery): unknown {
       return toBackfillProgressEvent(e);
     case 'sla_miss':
       return toSlaMissEvent(d);
+    case 'sla_warning':
+      return { ...d.payload, ...toSlaMissEvent(d), startedAt: iso(d, 'startedAt') };
     default:
       return { sequence: d.seq, dagId: d.dagId, ...d.payload };
   }
 }
 
-/** An SLA miss (trigger of migration `webhooks`), with PostgreSQL's timestamps in JavaScript's ISO form. */
+/** An SLA miss or warning (triggers of migrations `webhooks`, `sla_warnings`), with timestamps in JavaScript's ISO form. */
 function toSlaMissEvent(d: StoredWebhookDelivery) {
-  const iso = (k: string) => (typeof d.payload[k] === 'string' ? new Date(d.payload[k]).toISOString() : null);
-  return { sequence: d.seq, dagId: d.dagId, runId: d.runId, taskId: d.payload.taskId ?? null, logicalDate: iso('logicalDate'), deadline: iso('deadline'), at: iso('at') };
+  return {
+    sequence: d.seq,
+    dagId: d.dagId,
+    runId: d.runId,
+    taskId: d.payload.taskId ?? null,
+    logicalDate: iso(d, 'logicalDate'),
+    ...(d.kind === 'sla_miss' ? { deadline: iso(d, 'deadline') } : {}),
+    at: iso(d, 'at'),
+  };
 }
+
+const iso = (d: StoredWebhookDelivery, k: string): string | null => (typeof d.payload[k] === 'string' ? new Date(d.payload[k]).toISOString() : null);
 
 /** Retry delays: 5 s, 10 s, 20 s… doubling, at most `maxMs` (an hour by default); no jitter (a stream waits in line anyway). */
 export function nextWebhookAttemptAt(attempts: number, now: Date, maxMs = 3_600_000): Date {

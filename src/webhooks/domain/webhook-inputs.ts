@@ -6,7 +6,7 @@ import { SECRET_REF_PATTERN } from '../../secrets/domain/secret-ref.js';
 /** Inputs of the webhook API, shared by REST and GraphQL. */
 
 /** What a webhook can subscribe to: the kinds of the events outbox (src/events/domain/streams.ts). */
-export const WEBHOOK_EVENT_KINDS = ['task_instance_state', 'dag_run_state', 'backfill_progress', 'sla_miss'] as const;
+export const WEBHOOK_EVENT_KINDS = ['task_instance_state', 'dag_run_state', 'backfill_progress', 'sla_miss', 'sla_warning'] as const;
 export type WebhookEventKind = (typeof WEBHOOK_EVENT_KINDS)[number];
 
 /** A delivery is pending until the receiver accepts it (failures are retried until the webhook is disabled). */

@@ -43,7 +43,8 @@ class DefaultArgs(object):
         'owner': 'str',
         'priority_weight': 'int',
         'pool_slots': 'int',
-        'pod_template': 'PodTemplate'
+        'pod_template': 'PodTemplate',
+        'sla_warning': 'SlaWarningSettings'
     }
 
     attribute_map = {
@@ -57,10 +58,11 @@ class DefaultArgs(object):
         'owner': 'owner',
         'priority_weight': 'priorityWeight',
         'pool_slots': 'poolSlots',
-        'pod_template': 'podTemplate'
+        'pod_template': 'podTemplate',
+        'sla_warning': 'slaWarning'
     }
 
-    def __init__(self, retries=0, retry_delay_sec=300, retry_exponential_backoff=False, max_retry_delay_sec=None, execution_timeout_sec=None, pool='default_pool', queue='default', owner=None, priority_weight=1, pool_slots=1, pod_template=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, retries=0, retry_delay_sec=300, retry_exponential_backoff=False, max_retry_delay_sec=None, execution_timeout_sec=None, pool='default_pool', queue='default', owner=None, priority_weight=1, pool_slots=1, pod_template=None, sla_warning=None, local_vars_configuration=None):  # noqa: E501
         """DefaultArgs - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -77,6 +79,7 @@ class DefaultArgs(object):
         self._priority_weight = None
         self._pool_slots = None
         self._pod_template = None
+        self._sla_warning = None
         self.discriminator = None
 
         if retries is not None:
@@ -101,6 +104,8 @@ class DefaultArgs(object):
             self.pool_slots = pool_slots
         if pod_template is not None:
             self.pod_template = pod_template
+        if sla_warning is not None:
+            self.sla_warning = sla_warning
 
     @property
     def retries(self):
@@ -386,6 +391,27 @@ class DefaultArgs(object):
         """
 
         self._pod_template = pod_template
+
+    @property
+    def sla_warning(self):
+        """Gets the sla_warning of this DefaultArgs.  # noqa: E501
+
+
+        :return: The sla_warning of this DefaultArgs.  # noqa: E501
+        :rtype: SlaWarningSettings
+        """
+        return self._sla_warning
+
+    @sla_warning.setter
+    def sla_warning(self, sla_warning):
+        """Sets the sla_warning of this DefaultArgs.
+
+
+        :param sla_warning: The sla_warning of this DefaultArgs.  # noqa: E501
+        :type: SlaWarningSettings
+        """
+
+        self._sla_warning = sla_warning
 
     def to_dict(self):
         """Returns the model properties as a dict"""

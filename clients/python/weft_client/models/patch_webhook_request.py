@@ -118,7 +118,7 @@ class PatchWebhookRequest(object):
         :param event_kinds: The event_kinds of this PatchWebhookRequest.  # noqa: E501
         :type: list[str]
         """
-        allowed_values = ["task_instance_state", "dag_run_state", "backfill_progress", "sla_miss"]  # noqa: E501
+        allowed_values = ["task_instance_state", "dag_run_state", "backfill_progress", "sla_miss", "sla_warning"]  # noqa: E501
         if (self.local_vars_configuration.client_side_validation and
                 not set(event_kinds).issubset(set(allowed_values))):  # noqa: E501
             raise ValueError(

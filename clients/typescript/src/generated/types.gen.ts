@@ -335,6 +335,10 @@ export type ContainerTask = {
      */
     sla?: string;
     /**
+     * Overrides defaultArgs.slaWarning for this task.
+     */
+    slaWarning?: SlaWarningSettings;
+    /**
      * Datasets this task updates when it succeeds.
      */
     outlets?: Array<string>;
@@ -431,7 +435,7 @@ export type CreatePoolRequest = {
 
 export type CreateWebhookRequest = {
     url: string;
-    eventKinds: Array<'task_instance_state' | 'dag_run_state' | 'backfill_progress' | 'sla_miss'>;
+    eventKinds: Array<'task_instance_state' | 'dag_run_state' | 'backfill_progress' | 'sla_miss' | 'sla_warning'>;
     /**
      * Only events of these DAGs; empty or absent: every DAG
      */
@@ -464,6 +468,10 @@ export type CustomTask = {
      * Allowed time after the run's data-interval end.
      */
     sla?: string;
+    /**
+     * Overrides defaultArgs.slaWarning for this task.
+     */
+    slaWarning?: SlaWarningSettings;
     /**
      * Datasets this task updates when it succeeds.
      */
@@ -745,6 +753,7 @@ export type DefaultArgs = {
     priorityWeight?: number;
     poolSlots?: number;
     podTemplate?: PodTemplate;
+    slaWarning?: SlaWarningSettings;
 };
 
 /**
@@ -805,6 +814,10 @@ export type ExternalTask = {
      * Allowed time after the run's data-interval end.
      */
     sla?: string;
+    /**
+     * Overrides defaultArgs.slaWarning for this task.
+     */
+    slaWarning?: SlaWarningSettings;
     /**
      * Datasets this task updates when it succeeds.
      */
@@ -883,6 +896,10 @@ export type HttpTask = {
      * Allowed time after the run's data-interval end.
      */
     sla?: string;
+    /**
+     * Overrides defaultArgs.slaWarning for this task.
+     */
+    slaWarning?: SlaWarningSettings;
     /**
      * Datasets this task updates when it succeeds.
      */
@@ -1065,6 +1082,10 @@ export type NoopTask = {
      */
     sla?: string;
     /**
+     * Overrides defaultArgs.slaWarning for this task.
+     */
+    slaWarning?: SlaWarningSettings;
+    /**
      * Datasets this task updates when it succeeds.
      */
     outlets?: Array<string>;
@@ -1123,7 +1144,7 @@ export type PatchTaskInstanceRequest = {
 
 export type PatchWebhookRequest = {
     url?: string;
-    eventKinds?: Array<'task_instance_state' | 'dag_run_state' | 'backfill_progress' | 'sla_miss'>;
+    eventKinds?: Array<'task_instance_state' | 'dag_run_state' | 'backfill_progress' | 'sla_miss' | 'sla_warning'>;
     /**
      * Only events of these DAGs; empty or absent: every DAG
      */
@@ -1344,6 +1365,11 @@ export type RegistrationPreview = {
                     [key: string]: unknown;
                 };
             };
+            slaWarning?: {
+                p95Fraction: number;
+                minSamples: number;
+                window: number;
+            };
         };
         slaCallbacks: Array<{
             type: 'webhook';
@@ -1383,6 +1409,11 @@ export type RegistrationPreview = {
             queue?: string;
             priorityWeight?: number;
             sla?: string;
+            slaWarning?: {
+                p95Fraction: number;
+                minSamples: number;
+                window: number;
+            };
             outlets?: Array<string>;
             xcomPull?: Array<string>;
             expand?: {
@@ -1419,6 +1450,11 @@ export type RegistrationPreview = {
             queue?: string;
             priorityWeight?: number;
             sla?: string;
+            slaWarning?: {
+                p95Fraction: number;
+                minSamples: number;
+                window: number;
+            };
             outlets?: Array<string>;
             xcomPull?: Array<string>;
             expand?: {
@@ -1457,6 +1493,11 @@ export type RegistrationPreview = {
             queue?: string;
             priorityWeight?: number;
             sla?: string;
+            slaWarning?: {
+                p95Fraction: number;
+                minSamples: number;
+                window: number;
+            };
             outlets?: Array<string>;
             xcomPull?: Array<string>;
             expand?: {
@@ -1489,6 +1530,11 @@ export type RegistrationPreview = {
             queue?: string;
             priorityWeight?: number;
             sla?: string;
+            slaWarning?: {
+                p95Fraction: number;
+                minSamples: number;
+                window: number;
+            };
             outlets?: Array<string>;
             xcomPull?: Array<string>;
             expand?: {
@@ -1518,6 +1564,11 @@ export type RegistrationPreview = {
             queue?: string;
             priorityWeight?: number;
             sla?: string;
+            slaWarning?: {
+                p95Fraction: number;
+                minSamples: number;
+                window: number;
+            };
             outlets?: Array<string>;
             xcomPull?: Array<string>;
             expand?: {
@@ -1554,6 +1605,11 @@ export type RegistrationPreview = {
             queue?: string;
             priorityWeight?: number;
             sla?: string;
+            slaWarning?: {
+                p95Fraction: number;
+                minSamples: number;
+                window: number;
+            };
             outlets?: Array<string>;
             xcomPull?: Array<string>;
             expand?: {
@@ -1678,6 +1734,11 @@ export type RegistrationPreview = {
             queue?: string;
             priorityWeight?: number;
             sla?: string;
+            slaWarning?: {
+                p95Fraction: number;
+                minSamples: number;
+                window: number;
+            };
             outlets?: Array<string>;
             xcomPull?: Array<string>;
             expand?: {
@@ -1835,6 +1896,10 @@ export type ShellTask = {
      */
     sla?: string;
     /**
+     * Overrides defaultArgs.slaWarning for this task.
+     */
+    slaWarning?: SlaWarningSettings;
+    /**
      * Datasets this task updates when it succeeds.
      */
     outlets?: Array<string>;
@@ -1929,6 +1994,68 @@ export type SlaMissPage = {
     offset: number;
 };
 
+export type SlaWarning = {
+    id: number;
+    dagId: string;
+    runId: string;
+    taskId: string;
+    tryNumber: number;
+    logicalDate: string;
+    /**
+     * When the attempt started
+     */
+    startedAt: string;
+    /**
+     * How long it had run when the warning was raised
+     */
+    elapsedSec: number;
+    /**
+     * The p95 duration of the task’s last successful attempts
+     */
+    p95Sec: number;
+    p95Fraction: number;
+    /**
+     * How many successful attempts the p95 was taken over
+     */
+    samples: number;
+    detectedAt: string;
+    deliveries: Array<{
+        channel: string;
+        state: string;
+        attempts: number;
+        lastError: string | null;
+        deliveredAt: string | null;
+    }>;
+};
+
+export type SlaWarningPage = {
+    items: Array<SlaWarning>;
+    /**
+     * Number of items matching the filters, over all pages
+     */
+    totalEntries: number;
+    limit: number;
+    offset: number;
+};
+
+/**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export type SlaWarningSettings = {
+    /**
+     * Warn once an attempt has run longer than this fraction of the p95 duration.
+     */
+    p95Fraction: number;
+    /**
+     * Successful attempts needed before any warning.
+     */
+    minSamples?: number;
+    /**
+     * How many of the latest successful attempts the p95 is taken over.
+     */
+    window?: number;
+};
+
 export type SqlTask = {
     taskId: string;
     /**
@@ -1949,6 +2076,10 @@ export type SqlTask = {
      * Allowed time after the run's data-interval end.
      */
     sla?: string;
+    /**
+     * Overrides defaultArgs.slaWarning for this task.
+     */
+    slaWarning?: SlaWarningSettings;
     /**
      * Datasets this task updates when it succeeds.
      */
@@ -2077,7 +2208,7 @@ export type VolumeMount = {
 export type Webhook = {
     id: number;
     url: string;
-    eventKinds: Array<'task_instance_state' | 'dag_run_state' | 'backfill_progress' | 'sla_miss'>;
+    eventKinds: Array<'task_instance_state' | 'dag_run_state' | 'backfill_progress' | 'sla_miss' | 'sla_warning'>;
     /**
      * Only events of these DAGs; empty: every DAG
      */
@@ -5005,6 +5136,48 @@ export type ListSlaMissesResponses = {
 };
 
 export type ListSlaMissesResponse = ListSlaMissesResponses[keyof ListSlaMissesResponses];
+
+export type ListSlaWarningsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        offset?: number;
+        dagId?: string;
+        since?: string;
+    };
+    url: '/api/v1/slaWarnings';
+};
+
+export type ListSlaWarningsErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type ListSlaWarningsError = ListSlaWarningsErrors[keyof ListSlaWarningsErrors];
+
+export type ListSlaWarningsResponses = {
+    /**
+     * OK
+     */
+    200: SlaWarningPage;
+};
+
+export type ListSlaWarningsResponse = ListSlaWarningsResponses[keyof ListSlaWarningsResponses];
 
 export type ListAlertDeliveriesData = {
     body?: never;

@@ -416,6 +416,7 @@ export const ModelName = {
   Backfill: 'Backfill',
   BackfillRun: 'BackfillRun',
   SlaMiss: 'SlaMiss',
+  SlaWarning: 'SlaWarning',
   AlertDelivery: 'AlertDelivery',
   ApiKey: 'ApiKey',
   AuditLog: 'AuditLog',
@@ -439,7 +440,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "dag" | "dagVersion" | "dagImportError" | "dagRun" | "taskInstance" | "taskInstanceTry" | "lease" | "worker" | "pool" | "xCom" | "taskLog" | "dataset" | "datasetEvent" | "datasetConsumer" | "datasetProducer" | "datasetDagRunQueue" | "backfill" | "backfillRun" | "slaMiss" | "alertDelivery" | "apiKey" | "auditLog" | "event" | "eventStream" | "eventListener" | "webhook" | "webhookDelivery"
+    modelProps: "dag" | "dagVersion" | "dagImportError" | "dagRun" | "taskInstance" | "taskInstanceTry" | "lease" | "worker" | "pool" | "xCom" | "taskLog" | "dataset" | "datasetEvent" | "datasetConsumer" | "datasetProducer" | "datasetDagRunQueue" | "backfill" | "backfillRun" | "slaMiss" | "slaWarning" | "alertDelivery" | "apiKey" | "auditLog" | "event" | "eventStream" | "eventListener" | "webhook" | "webhookDelivery"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1849,6 +1850,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    SlaWarning: {
+      payload: Prisma.$SlaWarningPayload<ExtArgs>
+      fields: Prisma.SlaWarningFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.SlaWarningFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.SlaWarningFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload>
+        }
+        findFirst: {
+          args: Prisma.SlaWarningFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.SlaWarningFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload>
+        }
+        findMany: {
+          args: Prisma.SlaWarningFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload>[]
+        }
+        create: {
+          args: Prisma.SlaWarningCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload>
+        }
+        createMany: {
+          args: Prisma.SlaWarningCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.SlaWarningCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload>[]
+        }
+        delete: {
+          args: Prisma.SlaWarningDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload>
+        }
+        update: {
+          args: Prisma.SlaWarningUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload>
+        }
+        deleteMany: {
+          args: Prisma.SlaWarningDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.SlaWarningUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.SlaWarningUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload>[]
+        }
+        upsert: {
+          args: Prisma.SlaWarningUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$SlaWarningPayload>
+        }
+        aggregate: {
+          args: Prisma.SlaWarningAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateSlaWarning>
+        }
+        groupBy: {
+          args: Prisma.SlaWarningGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SlaWarningGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.SlaWarningCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.SlaWarningCountAggregateOutputType> | number
+        }
+      }
+    }
     AlertDelivery: {
       payload: Prisma.$AlertDeliveryPayload<ExtArgs>
       fields: Prisma.AlertDeliveryFieldRefs
@@ -2769,6 +2844,25 @@ export const SlaMissScalarFieldEnum = {
 export type SlaMissScalarFieldEnum = (typeof SlaMissScalarFieldEnum)[keyof typeof SlaMissScalarFieldEnum]
 
 
+export const SlaWarningScalarFieldEnum = {
+  id: 'id',
+  taskInstanceId: 'taskInstanceId',
+  dagId: 'dagId',
+  runId: 'runId',
+  taskId: 'taskId',
+  tryNumber: 'tryNumber',
+  logicalDate: 'logicalDate',
+  startedAt: 'startedAt',
+  elapsedSec: 'elapsedSec',
+  p95Sec: 'p95Sec',
+  p95Fraction: 'p95Fraction',
+  samples: 'samples',
+  detectedAt: 'detectedAt'
+} as const
+
+export type SlaWarningScalarFieldEnum = (typeof SlaWarningScalarFieldEnum)[keyof typeof SlaWarningScalarFieldEnum]
+
+
 export const AlertDeliveryScalarFieldEnum = {
   id: 'id',
   dedupeKey: 'dedupeKey',
@@ -2780,6 +2874,7 @@ export const AlertDeliveryScalarFieldEnum = {
   channel: 'channel',
   message: 'message',
   slaMissId: 'slaMissId',
+  slaWarningId: 'slaWarningId',
   state: 'state',
   attempts: 'attempts',
   nextAttemptAt: 'nextAttemptAt',
@@ -3093,6 +3188,20 @@ export type ListEnumReprocessBehaviorFieldRefInput<$PrismaModel> = FieldRefInput
 
 
 /**
+ * Reference to a field of type 'Float'
+ */
+export type FloatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Float'>
+    
+
+
+/**
+ * Reference to a field of type 'Float[]'
+ */
+export type ListFloatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Float[]'>
+    
+
+
+/**
  * Reference to a field of type 'DeliveryState'
  */
 export type EnumDeliveryStateFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'DeliveryState'>
@@ -3117,20 +3226,6 @@ export type EnumApiKeyRoleFieldRefInput<$PrismaModel> = FieldRefInputType<$Prism
  * Reference to a field of type 'ApiKeyRole[]'
  */
 export type ListEnumApiKeyRoleFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ApiKeyRole[]'>
-    
-
-
-/**
- * Reference to a field of type 'Float'
- */
-export type FloatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Float'>
-    
-
-
-/**
- * Reference to a field of type 'Float[]'
- */
-export type ListFloatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Float[]'>
     
 
 /**
@@ -3303,6 +3398,7 @@ export type GlobalOmitConfig = {
   backfill?: Prisma.BackfillOmit
   backfillRun?: Prisma.BackfillRunOmit
   slaMiss?: Prisma.SlaMissOmit
+  slaWarning?: Prisma.SlaWarningOmit
   alertDelivery?: Prisma.AlertDeliveryOmit
   apiKey?: Prisma.ApiKeyOmit
   auditLog?: Prisma.AuditLogOmit

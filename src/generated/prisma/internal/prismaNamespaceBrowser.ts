@@ -70,6 +70,7 @@ export const ModelName = {
   Backfill: 'Backfill',
   BackfillRun: 'BackfillRun',
   SlaMiss: 'SlaMiss',
+  SlaWarning: 'SlaWarning',
   AlertDelivery: 'AlertDelivery',
   ApiKey: 'ApiKey',
   AuditLog: 'AuditLog',
@@ -385,6 +386,25 @@ export const SlaMissScalarFieldEnum = {
 export type SlaMissScalarFieldEnum = (typeof SlaMissScalarFieldEnum)[keyof typeof SlaMissScalarFieldEnum]
 
 
+export const SlaWarningScalarFieldEnum = {
+  id: 'id',
+  taskInstanceId: 'taskInstanceId',
+  dagId: 'dagId',
+  runId: 'runId',
+  taskId: 'taskId',
+  tryNumber: 'tryNumber',
+  logicalDate: 'logicalDate',
+  startedAt: 'startedAt',
+  elapsedSec: 'elapsedSec',
+  p95Sec: 'p95Sec',
+  p95Fraction: 'p95Fraction',
+  samples: 'samples',
+  detectedAt: 'detectedAt'
+} as const
+
+export type SlaWarningScalarFieldEnum = (typeof SlaWarningScalarFieldEnum)[keyof typeof SlaWarningScalarFieldEnum]
+
+
 export const AlertDeliveryScalarFieldEnum = {
   id: 'id',
   dedupeKey: 'dedupeKey',
@@ -396,6 +416,7 @@ export const AlertDeliveryScalarFieldEnum = {
   channel: 'channel',
   message: 'message',
   slaMissId: 'slaMissId',
+  slaWarningId: 'slaWarningId',
   state: 'state',
   attempts: 'attempts',
   nextAttemptAt: 'nextAttemptAt',

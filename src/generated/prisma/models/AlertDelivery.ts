@@ -34,6 +34,7 @@ export type AlertDeliveryAvgAggregateOutputType = {
   dagVersionId: number | null
   callbackIndex: number | null
   slaMissId: number | null
+  slaWarningId: number | null
   attempts: number | null
 }
 
@@ -42,6 +43,7 @@ export type AlertDeliverySumAggregateOutputType = {
   dagVersionId: number | null
   callbackIndex: number | null
   slaMissId: number | null
+  slaWarningId: number | null
   attempts: number | null
 }
 
@@ -55,6 +57,7 @@ export type AlertDeliveryMinAggregateOutputType = {
   callbackIndex: number | null
   channel: string | null
   slaMissId: number | null
+  slaWarningId: number | null
   state: $Enums.DeliveryState | null
   attempts: number | null
   nextAttemptAt: Date | null
@@ -73,6 +76,7 @@ export type AlertDeliveryMaxAggregateOutputType = {
   callbackIndex: number | null
   channel: string | null
   slaMissId: number | null
+  slaWarningId: number | null
   state: $Enums.DeliveryState | null
   attempts: number | null
   nextAttemptAt: Date | null
@@ -92,6 +96,7 @@ export type AlertDeliveryCountAggregateOutputType = {
   channel: number
   message: number
   slaMissId: number
+  slaWarningId: number
   state: number
   attempts: number
   nextAttemptAt: number
@@ -107,6 +112,7 @@ export type AlertDeliveryAvgAggregateInputType = {
   dagVersionId?: true
   callbackIndex?: true
   slaMissId?: true
+  slaWarningId?: true
   attempts?: true
 }
 
@@ -115,6 +121,7 @@ export type AlertDeliverySumAggregateInputType = {
   dagVersionId?: true
   callbackIndex?: true
   slaMissId?: true
+  slaWarningId?: true
   attempts?: true
 }
 
@@ -128,6 +135,7 @@ export type AlertDeliveryMinAggregateInputType = {
   callbackIndex?: true
   channel?: true
   slaMissId?: true
+  slaWarningId?: true
   state?: true
   attempts?: true
   nextAttemptAt?: true
@@ -146,6 +154,7 @@ export type AlertDeliveryMaxAggregateInputType = {
   callbackIndex?: true
   channel?: true
   slaMissId?: true
+  slaWarningId?: true
   state?: true
   attempts?: true
   nextAttemptAt?: true
@@ -165,6 +174,7 @@ export type AlertDeliveryCountAggregateInputType = {
   channel?: true
   message?: true
   slaMissId?: true
+  slaWarningId?: true
   state?: true
   attempts?: true
   nextAttemptAt?: true
@@ -271,6 +281,7 @@ export type AlertDeliveryGroupByOutputType = {
   channel: string
   message: runtime.JsonValue
   slaMissId: number | null
+  slaWarningId: number | null
   state: $Enums.DeliveryState
   attempts: number
   nextAttemptAt: Date
@@ -313,6 +324,7 @@ export type AlertDeliveryWhereInput = {
   channel?: Prisma.StringFilter<"AlertDelivery"> | string
   message?: Prisma.JsonFilter<"AlertDelivery">
   slaMissId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
+  slaWarningId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
   state?: Prisma.EnumDeliveryStateFilter<"AlertDelivery"> | $Enums.DeliveryState
   attempts?: Prisma.IntFilter<"AlertDelivery"> | number
   nextAttemptAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
@@ -320,6 +332,7 @@ export type AlertDeliveryWhereInput = {
   deliveredAt?: Prisma.DateTimeNullableFilter<"AlertDelivery"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
   slaMiss?: Prisma.XOR<Prisma.SlaMissNullableScalarRelationFilter, Prisma.SlaMissWhereInput> | null
+  slaWarning?: Prisma.XOR<Prisma.SlaWarningNullableScalarRelationFilter, Prisma.SlaWarningWhereInput> | null
 }
 
 export type AlertDeliveryOrderByWithRelationInput = {
@@ -333,6 +346,7 @@ export type AlertDeliveryOrderByWithRelationInput = {
   channel?: Prisma.SortOrder
   message?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrderInput | Prisma.SortOrder
+  slaWarningId?: Prisma.SortOrderInput | Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -340,6 +354,7 @@ export type AlertDeliveryOrderByWithRelationInput = {
   deliveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   slaMiss?: Prisma.SlaMissOrderByWithRelationInput
+  slaWarning?: Prisma.SlaWarningOrderByWithRelationInput
 }
 
 export type AlertDeliveryWhereUniqueInput = Prisma.AtLeast<{
@@ -356,6 +371,7 @@ export type AlertDeliveryWhereUniqueInput = Prisma.AtLeast<{
   channel?: Prisma.StringFilter<"AlertDelivery"> | string
   message?: Prisma.JsonFilter<"AlertDelivery">
   slaMissId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
+  slaWarningId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
   state?: Prisma.EnumDeliveryStateFilter<"AlertDelivery"> | $Enums.DeliveryState
   attempts?: Prisma.IntFilter<"AlertDelivery"> | number
   nextAttemptAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
@@ -363,6 +379,7 @@ export type AlertDeliveryWhereUniqueInput = Prisma.AtLeast<{
   deliveredAt?: Prisma.DateTimeNullableFilter<"AlertDelivery"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
   slaMiss?: Prisma.XOR<Prisma.SlaMissNullableScalarRelationFilter, Prisma.SlaMissWhereInput> | null
+  slaWarning?: Prisma.XOR<Prisma.SlaWarningNullableScalarRelationFilter, Prisma.SlaWarningWhereInput> | null
 }, "id" | "dedupeKey">
 
 export type AlertDeliveryOrderByWithAggregationInput = {
@@ -376,6 +393,7 @@ export type AlertDeliveryOrderByWithAggregationInput = {
   channel?: Prisma.SortOrder
   message?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrderInput | Prisma.SortOrder
+  slaWarningId?: Prisma.SortOrderInput | Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -403,6 +421,7 @@ export type AlertDeliveryScalarWhereWithAggregatesInput = {
   channel?: Prisma.StringWithAggregatesFilter<"AlertDelivery"> | string
   message?: Prisma.JsonWithAggregatesFilter<"AlertDelivery">
   slaMissId?: Prisma.IntNullableWithAggregatesFilter<"AlertDelivery"> | number | null
+  slaWarningId?: Prisma.IntNullableWithAggregatesFilter<"AlertDelivery"> | number | null
   state?: Prisma.EnumDeliveryStateWithAggregatesFilter<"AlertDelivery"> | $Enums.DeliveryState
   attempts?: Prisma.IntWithAggregatesFilter<"AlertDelivery"> | number
   nextAttemptAt?: Prisma.DateTimeWithAggregatesFilter<"AlertDelivery"> | Date | string
@@ -427,6 +446,7 @@ export type AlertDeliveryCreateInput = {
   deliveredAt?: Date | string | null
   createdAt?: Date | string
   slaMiss?: Prisma.SlaMissCreateNestedOneWithoutDeliveriesInput
+  slaWarning?: Prisma.SlaWarningCreateNestedOneWithoutDeliveriesInput
 }
 
 export type AlertDeliveryUncheckedCreateInput = {
@@ -440,6 +460,7 @@ export type AlertDeliveryUncheckedCreateInput = {
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: number | null
+  slaWarningId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -464,6 +485,7 @@ export type AlertDeliveryUpdateInput = {
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   slaMiss?: Prisma.SlaMissUpdateOneWithoutDeliveriesNestedInput
+  slaWarning?: Prisma.SlaWarningUpdateOneWithoutDeliveriesNestedInput
 }
 
 export type AlertDeliveryUncheckedUpdateInput = {
@@ -477,6 +499,7 @@ export type AlertDeliveryUncheckedUpdateInput = {
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  slaWarningId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -496,6 +519,7 @@ export type AlertDeliveryCreateManyInput = {
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: number | null
+  slaWarningId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -532,6 +556,7 @@ export type AlertDeliveryUncheckedUpdateManyInput = {
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  slaWarningId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -561,6 +586,7 @@ export type AlertDeliveryCountOrderByAggregateInput = {
   channel?: Prisma.SortOrder
   message?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
+  slaWarningId?: Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -574,6 +600,7 @@ export type AlertDeliveryAvgOrderByAggregateInput = {
   dagVersionId?: Prisma.SortOrder
   callbackIndex?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
+  slaWarningId?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
 }
 
@@ -587,6 +614,7 @@ export type AlertDeliveryMaxOrderByAggregateInput = {
   callbackIndex?: Prisma.SortOrder
   channel?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
+  slaWarningId?: Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -605,6 +633,7 @@ export type AlertDeliveryMinOrderByAggregateInput = {
   callbackIndex?: Prisma.SortOrder
   channel?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
+  slaWarningId?: Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -618,6 +647,7 @@ export type AlertDeliverySumOrderByAggregateInput = {
   dagVersionId?: Prisma.SortOrder
   callbackIndex?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
+  slaWarningId?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
 }
 
@@ -663,6 +693,48 @@ export type AlertDeliveryUncheckedUpdateManyWithoutSlaMissNestedInput = {
   deleteMany?: Prisma.AlertDeliveryScalarWhereInput | Prisma.AlertDeliveryScalarWhereInput[]
 }
 
+export type AlertDeliveryCreateNestedManyWithoutSlaWarningInput = {
+  create?: Prisma.XOR<Prisma.AlertDeliveryCreateWithoutSlaWarningInput, Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput> | Prisma.AlertDeliveryCreateWithoutSlaWarningInput[] | Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput[]
+  connectOrCreate?: Prisma.AlertDeliveryCreateOrConnectWithoutSlaWarningInput | Prisma.AlertDeliveryCreateOrConnectWithoutSlaWarningInput[]
+  createMany?: Prisma.AlertDeliveryCreateManySlaWarningInputEnvelope
+  connect?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+}
+
+export type AlertDeliveryUncheckedCreateNestedManyWithoutSlaWarningInput = {
+  create?: Prisma.XOR<Prisma.AlertDeliveryCreateWithoutSlaWarningInput, Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput> | Prisma.AlertDeliveryCreateWithoutSlaWarningInput[] | Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput[]
+  connectOrCreate?: Prisma.AlertDeliveryCreateOrConnectWithoutSlaWarningInput | Prisma.AlertDeliveryCreateOrConnectWithoutSlaWarningInput[]
+  createMany?: Prisma.AlertDeliveryCreateManySlaWarningInputEnvelope
+  connect?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+}
+
+export type AlertDeliveryUpdateManyWithoutSlaWarningNestedInput = {
+  create?: Prisma.XOR<Prisma.AlertDeliveryCreateWithoutSlaWarningInput, Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput> | Prisma.AlertDeliveryCreateWithoutSlaWarningInput[] | Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput[]
+  connectOrCreate?: Prisma.AlertDeliveryCreateOrConnectWithoutSlaWarningInput | Prisma.AlertDeliveryCreateOrConnectWithoutSlaWarningInput[]
+  upsert?: Prisma.AlertDeliveryUpsertWithWhereUniqueWithoutSlaWarningInput | Prisma.AlertDeliveryUpsertWithWhereUniqueWithoutSlaWarningInput[]
+  createMany?: Prisma.AlertDeliveryCreateManySlaWarningInputEnvelope
+  set?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+  disconnect?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+  delete?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+  connect?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+  update?: Prisma.AlertDeliveryUpdateWithWhereUniqueWithoutSlaWarningInput | Prisma.AlertDeliveryUpdateWithWhereUniqueWithoutSlaWarningInput[]
+  updateMany?: Prisma.AlertDeliveryUpdateManyWithWhereWithoutSlaWarningInput | Prisma.AlertDeliveryUpdateManyWithWhereWithoutSlaWarningInput[]
+  deleteMany?: Prisma.AlertDeliveryScalarWhereInput | Prisma.AlertDeliveryScalarWhereInput[]
+}
+
+export type AlertDeliveryUncheckedUpdateManyWithoutSlaWarningNestedInput = {
+  create?: Prisma.XOR<Prisma.AlertDeliveryCreateWithoutSlaWarningInput, Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput> | Prisma.AlertDeliveryCreateWithoutSlaWarningInput[] | Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput[]
+  connectOrCreate?: Prisma.AlertDeliveryCreateOrConnectWithoutSlaWarningInput | Prisma.AlertDeliveryCreateOrConnectWithoutSlaWarningInput[]
+  upsert?: Prisma.AlertDeliveryUpsertWithWhereUniqueWithoutSlaWarningInput | Prisma.AlertDeliveryUpsertWithWhereUniqueWithoutSlaWarningInput[]
+  createMany?: Prisma.AlertDeliveryCreateManySlaWarningInputEnvelope
+  set?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+  disconnect?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+  delete?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+  connect?: Prisma.AlertDeliveryWhereUniqueInput | Prisma.AlertDeliveryWhereUniqueInput[]
+  update?: Prisma.AlertDeliveryUpdateWithWhereUniqueWithoutSlaWarningInput | Prisma.AlertDeliveryUpdateWithWhereUniqueWithoutSlaWarningInput[]
+  updateMany?: Prisma.AlertDeliveryUpdateManyWithWhereWithoutSlaWarningInput | Prisma.AlertDeliveryUpdateManyWithWhereWithoutSlaWarningInput[]
+  deleteMany?: Prisma.AlertDeliveryScalarWhereInput | Prisma.AlertDeliveryScalarWhereInput[]
+}
+
 export type EnumDeliveryStateFieldUpdateOperationsInput = {
   set?: $Enums.DeliveryState
 }
@@ -682,6 +754,7 @@ export type AlertDeliveryCreateWithoutSlaMissInput = {
   lastError?: string | null
   deliveredAt?: Date | string | null
   createdAt?: Date | string
+  slaWarning?: Prisma.SlaWarningCreateNestedOneWithoutDeliveriesInput
 }
 
 export type AlertDeliveryUncheckedCreateWithoutSlaMissInput = {
@@ -694,6 +767,7 @@ export type AlertDeliveryUncheckedCreateWithoutSlaMissInput = {
   callbackIndex: number
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  slaWarningId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -742,12 +816,76 @@ export type AlertDeliveryScalarWhereInput = {
   channel?: Prisma.StringFilter<"AlertDelivery"> | string
   message?: Prisma.JsonFilter<"AlertDelivery">
   slaMissId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
+  slaWarningId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
   state?: Prisma.EnumDeliveryStateFilter<"AlertDelivery"> | $Enums.DeliveryState
   attempts?: Prisma.IntFilter<"AlertDelivery"> | number
   nextAttemptAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
   lastError?: Prisma.StringNullableFilter<"AlertDelivery"> | string | null
   deliveredAt?: Prisma.DateTimeNullableFilter<"AlertDelivery"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
+}
+
+export type AlertDeliveryCreateWithoutSlaWarningInput = {
+  dedupeKey: string
+  kind: string
+  dagId: string
+  dagVersionId: number
+  callbackList: string
+  callbackIndex: number
+  channel: string
+  message: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  state?: $Enums.DeliveryState
+  attempts?: number
+  nextAttemptAt?: Date | string
+  lastError?: string | null
+  deliveredAt?: Date | string | null
+  createdAt?: Date | string
+  slaMiss?: Prisma.SlaMissCreateNestedOneWithoutDeliveriesInput
+}
+
+export type AlertDeliveryUncheckedCreateWithoutSlaWarningInput = {
+  id?: number
+  dedupeKey: string
+  kind: string
+  dagId: string
+  dagVersionId: number
+  callbackList: string
+  callbackIndex: number
+  channel: string
+  message: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  slaMissId?: number | null
+  state?: $Enums.DeliveryState
+  attempts?: number
+  nextAttemptAt?: Date | string
+  lastError?: string | null
+  deliveredAt?: Date | string | null
+  createdAt?: Date | string
+}
+
+export type AlertDeliveryCreateOrConnectWithoutSlaWarningInput = {
+  where: Prisma.AlertDeliveryWhereUniqueInput
+  create: Prisma.XOR<Prisma.AlertDeliveryCreateWithoutSlaWarningInput, Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput>
+}
+
+export type AlertDeliveryCreateManySlaWarningInputEnvelope = {
+  data: Prisma.AlertDeliveryCreateManySlaWarningInput | Prisma.AlertDeliveryCreateManySlaWarningInput[]
+  skipDuplicates?: boolean
+}
+
+export type AlertDeliveryUpsertWithWhereUniqueWithoutSlaWarningInput = {
+  where: Prisma.AlertDeliveryWhereUniqueInput
+  update: Prisma.XOR<Prisma.AlertDeliveryUpdateWithoutSlaWarningInput, Prisma.AlertDeliveryUncheckedUpdateWithoutSlaWarningInput>
+  create: Prisma.XOR<Prisma.AlertDeliveryCreateWithoutSlaWarningInput, Prisma.AlertDeliveryUncheckedCreateWithoutSlaWarningInput>
+}
+
+export type AlertDeliveryUpdateWithWhereUniqueWithoutSlaWarningInput = {
+  where: Prisma.AlertDeliveryWhereUniqueInput
+  data: Prisma.XOR<Prisma.AlertDeliveryUpdateWithoutSlaWarningInput, Prisma.AlertDeliveryUncheckedUpdateWithoutSlaWarningInput>
+}
+
+export type AlertDeliveryUpdateManyWithWhereWithoutSlaWarningInput = {
+  where: Prisma.AlertDeliveryScalarWhereInput
+  data: Prisma.XOR<Prisma.AlertDeliveryUpdateManyMutationInput, Prisma.AlertDeliveryUncheckedUpdateManyWithoutSlaWarningInput>
 }
 
 export type AlertDeliveryCreateManySlaMissInput = {
@@ -760,6 +898,7 @@ export type AlertDeliveryCreateManySlaMissInput = {
   callbackIndex: number
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  slaWarningId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -783,6 +922,7 @@ export type AlertDeliveryUpdateWithoutSlaMissInput = {
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  slaWarning?: Prisma.SlaWarningUpdateOneWithoutDeliveriesNestedInput
 }
 
 export type AlertDeliveryUncheckedUpdateWithoutSlaMissInput = {
@@ -795,6 +935,7 @@ export type AlertDeliveryUncheckedUpdateWithoutSlaMissInput = {
   callbackIndex?: Prisma.IntFieldUpdateOperationsInput | number
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  slaWarningId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -813,6 +954,82 @@ export type AlertDeliveryUncheckedUpdateManyWithoutSlaMissInput = {
   callbackIndex?: Prisma.IntFieldUpdateOperationsInput | number
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  slaWarningId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+}
+
+export type AlertDeliveryCreateManySlaWarningInput = {
+  id?: number
+  dedupeKey: string
+  kind: string
+  dagId: string
+  dagVersionId: number
+  callbackList: string
+  callbackIndex: number
+  channel: string
+  message: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  slaMissId?: number | null
+  state?: $Enums.DeliveryState
+  attempts?: number
+  nextAttemptAt?: Date | string
+  lastError?: string | null
+  deliveredAt?: Date | string | null
+  createdAt?: Date | string
+}
+
+export type AlertDeliveryUpdateWithoutSlaWarningInput = {
+  dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.StringFieldUpdateOperationsInput | string
+  dagId?: Prisma.StringFieldUpdateOperationsInput | string
+  dagVersionId?: Prisma.IntFieldUpdateOperationsInput | number
+  callbackList?: Prisma.StringFieldUpdateOperationsInput | string
+  callbackIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  channel?: Prisma.StringFieldUpdateOperationsInput | string
+  message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  slaMiss?: Prisma.SlaMissUpdateOneWithoutDeliveriesNestedInput
+}
+
+export type AlertDeliveryUncheckedUpdateWithoutSlaWarningInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.StringFieldUpdateOperationsInput | string
+  dagId?: Prisma.StringFieldUpdateOperationsInput | string
+  dagVersionId?: Prisma.IntFieldUpdateOperationsInput | number
+  callbackList?: Prisma.StringFieldUpdateOperationsInput | string
+  callbackIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  channel?: Prisma.StringFieldUpdateOperationsInput | string
+  message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  slaMissId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+}
+
+export type AlertDeliveryUncheckedUpdateManyWithoutSlaWarningInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  dedupeKey?: Prisma.StringFieldUpdateOperationsInput | string
+  kind?: Prisma.StringFieldUpdateOperationsInput | string
+  dagId?: Prisma.StringFieldUpdateOperationsInput | string
+  dagVersionId?: Prisma.IntFieldUpdateOperationsInput | number
+  callbackList?: Prisma.StringFieldUpdateOperationsInput | string
+  callbackIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  channel?: Prisma.StringFieldUpdateOperationsInput | string
+  message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  slaMissId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -834,6 +1051,7 @@ export type AlertDeliverySelect<ExtArgs extends runtime.Types.Extensions.Interna
   channel?: boolean
   message?: boolean
   slaMissId?: boolean
+  slaWarningId?: boolean
   state?: boolean
   attempts?: boolean
   nextAttemptAt?: boolean
@@ -841,6 +1059,7 @@ export type AlertDeliverySelect<ExtArgs extends runtime.Types.Extensions.Interna
   deliveredAt?: boolean
   createdAt?: boolean
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
+  slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
 }, ExtArgs["result"]["alertDelivery"]>
 
 export type AlertDeliverySelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -854,6 +1073,7 @@ export type AlertDeliverySelectCreateManyAndReturn<ExtArgs extends runtime.Types
   channel?: boolean
   message?: boolean
   slaMissId?: boolean
+  slaWarningId?: boolean
   state?: boolean
   attempts?: boolean
   nextAttemptAt?: boolean
@@ -861,6 +1081,7 @@ export type AlertDeliverySelectCreateManyAndReturn<ExtArgs extends runtime.Types
   deliveredAt?: boolean
   createdAt?: boolean
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
+  slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
 }, ExtArgs["result"]["alertDelivery"]>
 
 export type AlertDeliverySelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -874,6 +1095,7 @@ export type AlertDeliverySelectUpdateManyAndReturn<ExtArgs extends runtime.Types
   channel?: boolean
   message?: boolean
   slaMissId?: boolean
+  slaWarningId?: boolean
   state?: boolean
   attempts?: boolean
   nextAttemptAt?: boolean
@@ -881,6 +1103,7 @@ export type AlertDeliverySelectUpdateManyAndReturn<ExtArgs extends runtime.Types
   deliveredAt?: boolean
   createdAt?: boolean
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
+  slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
 }, ExtArgs["result"]["alertDelivery"]>
 
 export type AlertDeliverySelectScalar = {
@@ -894,6 +1117,7 @@ export type AlertDeliverySelectScalar = {
   channel?: boolean
   message?: boolean
   slaMissId?: boolean
+  slaWarningId?: boolean
   state?: boolean
   attempts?: boolean
   nextAttemptAt?: boolean
@@ -902,21 +1126,25 @@ export type AlertDeliverySelectScalar = {
   createdAt?: boolean
 }
 
-export type AlertDeliveryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dedupeKey" | "kind" | "dagId" | "dagVersionId" | "callbackList" | "callbackIndex" | "channel" | "message" | "slaMissId" | "state" | "attempts" | "nextAttemptAt" | "lastError" | "deliveredAt" | "createdAt", ExtArgs["result"]["alertDelivery"]>
+export type AlertDeliveryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dedupeKey" | "kind" | "dagId" | "dagVersionId" | "callbackList" | "callbackIndex" | "channel" | "message" | "slaMissId" | "slaWarningId" | "state" | "attempts" | "nextAttemptAt" | "lastError" | "deliveredAt" | "createdAt", ExtArgs["result"]["alertDelivery"]>
 export type AlertDeliveryInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
+  slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
 }
 export type AlertDeliveryIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
+  slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
 }
 export type AlertDeliveryIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
+  slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
 }
 
 export type $AlertDeliveryPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "AlertDelivery"
   objects: {
     slaMiss: Prisma.$SlaMissPayload<ExtArgs> | null
+    slaWarning: Prisma.$SlaWarningPayload<ExtArgs> | null
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -938,6 +1166,7 @@ export type $AlertDeliveryPayload<ExtArgs extends runtime.Types.Extensions.Inter
     channel: string
     message: runtime.JsonValue
     slaMissId: number | null
+    slaWarningId: number | null
     state: $Enums.DeliveryState
     attempts: number
     nextAttemptAt: Date
@@ -1339,6 +1568,7 @@ readonly fields: AlertDeliveryFieldRefs;
 export interface Prisma__AlertDeliveryClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   slaMiss<T extends Prisma.AlertDelivery$slaMissArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.AlertDelivery$slaMissArgs<ExtArgs>>): Prisma.Prisma__SlaMissClient<runtime.Types.Result.GetResult<Prisma.$SlaMissPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
+  slaWarning<T extends Prisma.AlertDelivery$slaWarningArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.AlertDelivery$slaWarningArgs<ExtArgs>>): Prisma.Prisma__SlaWarningClient<runtime.Types.Result.GetResult<Prisma.$SlaWarningPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1378,6 +1608,7 @@ export interface AlertDeliveryFieldRefs {
   readonly channel: Prisma.FieldRef<"AlertDelivery", 'String'>
   readonly message: Prisma.FieldRef<"AlertDelivery", 'Json'>
   readonly slaMissId: Prisma.FieldRef<"AlertDelivery", 'Int'>
+  readonly slaWarningId: Prisma.FieldRef<"AlertDelivery", 'Int'>
   readonly state: Prisma.FieldRef<"AlertDelivery", 'DeliveryState'>
   readonly attempts: Prisma.FieldRef<"AlertDelivery", 'Int'>
   readonly nextAttemptAt: Prisma.FieldRef<"AlertDelivery", 'DateTime'>
@@ -1801,6 +2032,25 @@ export type AlertDelivery$slaMissArgs<ExtArgs extends runtime.Types.Extensions.I
    */
   include?: Prisma.SlaMissInclude<ExtArgs> | null
   where?: Prisma.SlaMissWhereInput
+}
+
+/**
+ * AlertDelivery.slaWarning
+ */
+export type AlertDelivery$slaWarningArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the SlaWarning
+   */
+  select?: Prisma.SlaWarningSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the SlaWarning
+   */
+  omit?: Prisma.SlaWarningOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.SlaWarningInclude<ExtArgs> | null
+  where?: Prisma.SlaWarningWhereInput
 }
 
 /**

@@ -147,6 +147,7 @@ export interface DefaultArgs {
   priorityWeight?: number;
   poolSlots?: number;
   podTemplate?: PodTemplate;
+  slaWarning?: SlaWarningSettings;
 }
 /**
  * Partial Pod (metadata, spec) merged over the levels before it (cluster default, then the DAG's defaultArgs, then the task's), as a Kubernetes strategic merge would (docs/kubernetes.md). The task's container is named 'base'.
@@ -201,6 +202,23 @@ export interface PodTemplate {
     [k: string]: unknown | undefined;
   };
 }
+/**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export interface SlaWarningSettings {
+  /**
+   * Warn once an attempt has run longer than this fraction of the p95 duration.
+   */
+  p95Fraction: number;
+  /**
+   * Successful attempts needed before any warning.
+   */
+  minSamples?: number;
+  /**
+   * How many of the latest successful attempts the p95 is taken over.
+   */
+  window?: number;
+}
 export interface ShellTask {
   taskId: string;
   /**
@@ -230,6 +248,7 @@ export interface ShellTask {
    * Allowed time after the run's data-interval end.
    */
   sla?: string;
+  slaWarning?: SlaWarningSettings1;
   /**
    * Datasets this task updates when it succeeds.
    *
@@ -282,6 +301,23 @@ export interface ShellTask {
    */
   xcomFormat?: "string" | "json";
 }
+/**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export interface SlaWarningSettings1 {
+  /**
+   * Warn once an attempt has run longer than this fraction of the p95 duration.
+   */
+  p95Fraction: number;
+  /**
+   * Successful attempts needed before any warning.
+   */
+  minSamples?: number;
+  /**
+   * How many of the latest successful attempts the p95 is taken over.
+   */
+  window?: number;
+}
 export interface HttpTask {
   taskId: string;
   /**
@@ -311,6 +347,7 @@ export interface HttpTask {
    * Allowed time after the run's data-interval end.
    */
   sla?: string;
+  slaWarning?: SlaWarningSettings2;
   /**
    * Datasets this task updates when it succeeds.
    *
@@ -356,6 +393,23 @@ export interface HttpTask {
     expectStatus?: [number, ...number[]];
   };
 }
+/**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export interface SlaWarningSettings2 {
+  /**
+   * Warn once an attempt has run longer than this fraction of the p95 duration.
+   */
+  p95Fraction: number;
+  /**
+   * Successful attempts needed before any warning.
+   */
+  minSamples?: number;
+  /**
+   * How many of the latest successful attempts the p95 is taken over.
+   */
+  window?: number;
+}
 export interface SqlTask {
   taskId: string;
   /**
@@ -385,6 +439,7 @@ export interface SqlTask {
    * Allowed time after the run's data-interval end.
    */
   sla?: string;
+  slaWarning?: SlaWarningSettings3;
   /**
    * Datasets this task updates when it succeeds.
    *
@@ -428,6 +483,23 @@ export interface SqlTask {
    */
   connection?: string;
 }
+/**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export interface SlaWarningSettings3 {
+  /**
+   * Warn once an attempt has run longer than this fraction of the p95 duration.
+   */
+  p95Fraction: number;
+  /**
+   * Successful attempts needed before any warning.
+   */
+  minSamples?: number;
+  /**
+   * How many of the latest successful attempts the p95 is taken over.
+   */
+  window?: number;
+}
 export interface NoopTask {
   taskId: string;
   /**
@@ -457,6 +529,7 @@ export interface NoopTask {
    * Allowed time after the run's data-interval end.
    */
   sla?: string;
+  slaWarning?: SlaWarningSettings4;
   /**
    * Datasets this task updates when it succeeds.
    *
@@ -487,6 +560,23 @@ export interface NoopTask {
   ignoreDownstreamTriggerRules?: boolean;
   doc?: string;
   type: "noop";
+}
+/**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export interface SlaWarningSettings4 {
+  /**
+   * Warn once an attempt has run longer than this fraction of the p95 duration.
+   */
+  p95Fraction: number;
+  /**
+   * Successful attempts needed before any warning.
+   */
+  minSamples?: number;
+  /**
+   * How many of the latest successful attempts the p95 is taken over.
+   */
+  window?: number;
 }
 /**
  * Waits, without a worker slot, for a task or run of another DAG.
@@ -520,6 +610,7 @@ export interface ExternalTask {
    * Allowed time after the run's data-interval end.
    */
   sla?: string;
+  slaWarning?: SlaWarningSettings5;
   /**
    * Datasets this task updates when it succeeds.
    *
@@ -574,6 +665,23 @@ export interface ExternalTask {
   pokeIntervalSec?: number;
 }
 /**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export interface SlaWarningSettings5 {
+  /**
+   * Warn once an attempt has run longer than this fraction of the p95 duration.
+   */
+  p95Fraction: number;
+  /**
+   * Successful attempts needed before any warning.
+   */
+  minSamples?: number;
+  /**
+   * How many of the latest successful attempts the p95 is taken over.
+   */
+  window?: number;
+}
+/**
  * Runs in its own Kubernetes pod, launched by `weft kubernetes` (docs/kubernetes.md). The fields below build the pod's 'base' container; `podTemplate` can say anything else a Pod can.
  */
 export interface ContainerTask {
@@ -605,6 +713,7 @@ export interface ContainerTask {
    * Allowed time after the run's data-interval end.
    */
   sla?: string;
+  slaWarning?: SlaWarningSettings6;
   /**
    * Datasets this task updates when it succeeds.
    *
@@ -654,6 +763,23 @@ export interface ContainerTask {
   namespace?: string;
   startupTimeoutSec?: number;
   podTemplate?: PodTemplate;
+}
+/**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export interface SlaWarningSettings6 {
+  /**
+   * Warn once an attempt has run longer than this fraction of the p95 duration.
+   */
+  p95Fraction: number;
+  /**
+   * Successful attempts needed before any warning.
+   */
+  minSamples?: number;
+  /**
+   * How many of the latest successful attempts the p95 is taken over.
+   */
+  window?: number;
 }
 /**
  * Requests and limits of the base container (cpu, memory, nvidia.com/gpu …).
@@ -793,6 +919,7 @@ export interface CustomTask {
    * Allowed time after the run's data-interval end.
    */
   sla?: string;
+  slaWarning?: SlaWarningSettings7;
   /**
    * Datasets this task updates when it succeeds.
    *
@@ -826,4 +953,21 @@ export interface CustomTask {
   args?: {
     [k: string]: JsonValue | undefined;
   };
+}
+/**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export interface SlaWarningSettings7 {
+  /**
+   * Warn once an attempt has run longer than this fraction of the p95 duration.
+   */
+  p95Fraction: number;
+  /**
+   * Successful attempts needed before any warning.
+   */
+  minSamples?: number;
+  /**
+   * How many of the latest successful attempts the p95 is taken over.
+   */
+  window?: number;
 }

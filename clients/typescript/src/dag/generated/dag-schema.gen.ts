@@ -308,6 +308,9 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "podTemplate": {
           "$ref": "#/$defs/PodTemplate"
+        },
+        "slaWarning": {
+          "$ref": "#/$defs/SlaWarningSettings"
         }
       },
       "additionalProperties": false
@@ -500,6 +503,39 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "additionalProperties": false,
       "description": "Partial Pod (metadata, spec) merged over the levels before it (cluster default, then the DAG's defaultArgs, then the task's), as a Kubernetes strategic merge would (docs/kubernetes.md). The task's container is named 'base'."
     },
+    "SlaWarningSettings": {
+      "type": "object",
+      "properties": {
+        "p95Fraction": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "maximum": 100,
+          "description": "Warn once an attempt has run longer than this fraction of the p95 duration.",
+          "examples": [
+            0.8
+          ]
+        },
+        "minSamples": {
+          "default": 10,
+          "description": "Successful attempts needed before any warning.",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 1000
+        },
+        "window": {
+          "default": 30,
+          "description": "How many of the latest successful attempts the p95 is taken over.",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 1000
+        }
+      },
+      "required": [
+        "p95Fraction"
+      ],
+      "additionalProperties": false,
+      "description": "Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md)."
+    },
     "SlaCallback": {
       "oneOf": [
         {
@@ -660,6 +696,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "examples": [
             "PT2H"
           ]
+        },
+        "slaWarning": {
+          "description": "Overrides defaultArgs.slaWarning for this task.",
+          "$ref": "#/$defs/SlaWarningSettings"
         },
         "outlets": {
           "description": "Datasets this task updates when it succeeds.",
@@ -903,6 +943,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "PT2H"
           ]
         },
+        "slaWarning": {
+          "description": "Overrides defaultArgs.slaWarning for this task.",
+          "$ref": "#/$defs/SlaWarningSettings"
+        },
         "outlets": {
           "description": "Datasets this task updates when it succeeds.",
           "type": "array",
@@ -1102,6 +1146,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "PT2H"
           ]
         },
+        "slaWarning": {
+          "description": "Overrides defaultArgs.slaWarning for this task.",
+          "$ref": "#/$defs/SlaWarningSettings"
+        },
         "outlets": {
           "description": "Datasets this task updates when it succeeds.",
           "type": "array",
@@ -1276,6 +1324,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "PT2H"
           ]
         },
+        "slaWarning": {
+          "description": "Overrides defaultArgs.slaWarning for this task.",
+          "$ref": "#/$defs/SlaWarningSettings"
+        },
         "outlets": {
           "description": "Datasets this task updates when it succeeds.",
           "type": "array",
@@ -1425,6 +1477,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "examples": [
             "PT2H"
           ]
+        },
+        "slaWarning": {
+          "description": "Overrides defaultArgs.slaWarning for this task.",
+          "$ref": "#/$defs/SlaWarningSettings"
         },
         "outlets": {
           "description": "Datasets this task updates when it succeeds.",
@@ -1646,6 +1702,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "examples": [
             "PT2H"
           ]
+        },
+        "slaWarning": {
+          "description": "Overrides defaultArgs.slaWarning for this task.",
+          "$ref": "#/$defs/SlaWarningSettings"
         },
         "outlets": {
           "description": "Datasets this task updates when it succeeds.",
@@ -2210,6 +2270,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "examples": [
             "PT2H"
           ]
+        },
+        "slaWarning": {
+          "description": "Overrides defaultArgs.slaWarning for this task.",
+          "$ref": "#/$defs/SlaWarningSettings"
         },
         "outlets": {
           "description": "Datasets this task updates when it succeeds.",
