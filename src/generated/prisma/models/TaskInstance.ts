@@ -418,6 +418,7 @@ export type TaskInstanceWhereInput = {
   xcoms?: Prisma.XComListRelationFilter
   logs?: Prisma.TaskLogListRelationFilter
   slaMisses?: Prisma.SlaMissListRelationFilter
+  slaWarnings?: Prisma.SlaWarningListRelationFilter
 }
 
 export type TaskInstanceOrderByWithRelationInput = {
@@ -454,6 +455,7 @@ export type TaskInstanceOrderByWithRelationInput = {
   xcoms?: Prisma.XComOrderByRelationAggregateInput
   logs?: Prisma.TaskLogOrderByRelationAggregateInput
   slaMisses?: Prisma.SlaMissOrderByRelationAggregateInput
+  slaWarnings?: Prisma.SlaWarningOrderByRelationAggregateInput
 }
 
 export type TaskInstanceWhereUniqueInput = Prisma.AtLeast<{
@@ -494,6 +496,7 @@ export type TaskInstanceWhereUniqueInput = Prisma.AtLeast<{
   xcoms?: Prisma.XComListRelationFilter
   logs?: Prisma.TaskLogListRelationFilter
   slaMisses?: Prisma.SlaMissListRelationFilter
+  slaWarnings?: Prisma.SlaWarningListRelationFilter
 }, "id" | "dagRunId_taskId_mapIndex">
 
 export type TaskInstanceOrderByWithAggregationInput = {
@@ -596,6 +599,7 @@ export type TaskInstanceCreateInput = {
   xcoms?: Prisma.XComCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceUncheckedCreateInput = {
@@ -631,6 +635,7 @@ export type TaskInstanceUncheckedCreateInput = {
   xcoms?: Prisma.XComUncheckedCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogUncheckedCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissUncheckedCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningUncheckedCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceUpdateInput = {
@@ -665,6 +670,7 @@ export type TaskInstanceUpdateInput = {
   xcoms?: Prisma.XComUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceUncheckedUpdateInput = {
@@ -700,6 +706,7 @@ export type TaskInstanceUncheckedUpdateInput = {
   xcoms?: Prisma.XComUncheckedUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUncheckedUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUncheckedUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceCreateManyInput = {
@@ -1035,6 +1042,20 @@ export type TaskInstanceUpdateOneRequiredWithoutSlaMissesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TaskInstanceUpdateToOneWithWhereWithoutSlaMissesInput, Prisma.TaskInstanceUpdateWithoutSlaMissesInput>, Prisma.TaskInstanceUncheckedUpdateWithoutSlaMissesInput>
 }
 
+export type TaskInstanceCreateNestedOneWithoutSlaWarningsInput = {
+  create?: Prisma.XOR<Prisma.TaskInstanceCreateWithoutSlaWarningsInput, Prisma.TaskInstanceUncheckedCreateWithoutSlaWarningsInput>
+  connectOrCreate?: Prisma.TaskInstanceCreateOrConnectWithoutSlaWarningsInput
+  connect?: Prisma.TaskInstanceWhereUniqueInput
+}
+
+export type TaskInstanceUpdateOneRequiredWithoutSlaWarningsNestedInput = {
+  create?: Prisma.XOR<Prisma.TaskInstanceCreateWithoutSlaWarningsInput, Prisma.TaskInstanceUncheckedCreateWithoutSlaWarningsInput>
+  connectOrCreate?: Prisma.TaskInstanceCreateOrConnectWithoutSlaWarningsInput
+  upsert?: Prisma.TaskInstanceUpsertWithoutSlaWarningsInput
+  connect?: Prisma.TaskInstanceWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TaskInstanceUpdateToOneWithWhereWithoutSlaWarningsInput, Prisma.TaskInstanceUpdateWithoutSlaWarningsInput>, Prisma.TaskInstanceUncheckedUpdateWithoutSlaWarningsInput>
+}
+
 export type TaskInstanceCreateWithoutDagRunInput = {
   dagId: string
   runId: string
@@ -1066,6 +1087,7 @@ export type TaskInstanceCreateWithoutDagRunInput = {
   xcoms?: Prisma.XComCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceUncheckedCreateWithoutDagRunInput = {
@@ -1100,6 +1122,7 @@ export type TaskInstanceUncheckedCreateWithoutDagRunInput = {
   xcoms?: Prisma.XComUncheckedCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogUncheckedCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissUncheckedCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningUncheckedCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceCreateOrConnectWithoutDagRunInput = {
@@ -1192,6 +1215,7 @@ export type TaskInstanceCreateWithoutTriesInput = {
   xcoms?: Prisma.XComCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceUncheckedCreateWithoutTriesInput = {
@@ -1226,6 +1250,7 @@ export type TaskInstanceUncheckedCreateWithoutTriesInput = {
   xcoms?: Prisma.XComUncheckedCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogUncheckedCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissUncheckedCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningUncheckedCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceCreateOrConnectWithoutTriesInput = {
@@ -1275,6 +1300,7 @@ export type TaskInstanceUpdateWithoutTriesInput = {
   xcoms?: Prisma.XComUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceUncheckedUpdateWithoutTriesInput = {
@@ -1309,6 +1335,7 @@ export type TaskInstanceUncheckedUpdateWithoutTriesInput = {
   xcoms?: Prisma.XComUncheckedUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUncheckedUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUncheckedUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceCreateWithoutLeasesInput = {
@@ -1342,6 +1369,7 @@ export type TaskInstanceCreateWithoutLeasesInput = {
   xcoms?: Prisma.XComCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceUncheckedCreateWithoutLeasesInput = {
@@ -1376,6 +1404,7 @@ export type TaskInstanceUncheckedCreateWithoutLeasesInput = {
   xcoms?: Prisma.XComUncheckedCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogUncheckedCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissUncheckedCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningUncheckedCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceCreateOrConnectWithoutLeasesInput = {
@@ -1425,6 +1454,7 @@ export type TaskInstanceUpdateWithoutLeasesInput = {
   xcoms?: Prisma.XComUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceUncheckedUpdateWithoutLeasesInput = {
@@ -1459,6 +1489,7 @@ export type TaskInstanceUncheckedUpdateWithoutLeasesInput = {
   xcoms?: Prisma.XComUncheckedUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUncheckedUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUncheckedUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceCreateWithoutXcomsInput = {
@@ -1492,6 +1523,7 @@ export type TaskInstanceCreateWithoutXcomsInput = {
   leases?: Prisma.LeaseCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceUncheckedCreateWithoutXcomsInput = {
@@ -1526,6 +1558,7 @@ export type TaskInstanceUncheckedCreateWithoutXcomsInput = {
   leases?: Prisma.LeaseUncheckedCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogUncheckedCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissUncheckedCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningUncheckedCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceCreateOrConnectWithoutXcomsInput = {
@@ -1575,6 +1608,7 @@ export type TaskInstanceUpdateWithoutXcomsInput = {
   leases?: Prisma.LeaseUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceUncheckedUpdateWithoutXcomsInput = {
@@ -1609,6 +1643,7 @@ export type TaskInstanceUncheckedUpdateWithoutXcomsInput = {
   leases?: Prisma.LeaseUncheckedUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUncheckedUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUncheckedUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceCreateWithoutLogsInput = {
@@ -1642,6 +1677,7 @@ export type TaskInstanceCreateWithoutLogsInput = {
   leases?: Prisma.LeaseCreateNestedManyWithoutTaskInstanceInput
   xcoms?: Prisma.XComCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceUncheckedCreateWithoutLogsInput = {
@@ -1676,6 +1712,7 @@ export type TaskInstanceUncheckedCreateWithoutLogsInput = {
   leases?: Prisma.LeaseUncheckedCreateNestedManyWithoutTaskInstanceInput
   xcoms?: Prisma.XComUncheckedCreateNestedManyWithoutTaskInstanceInput
   slaMisses?: Prisma.SlaMissUncheckedCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningUncheckedCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceCreateOrConnectWithoutLogsInput = {
@@ -1725,6 +1762,7 @@ export type TaskInstanceUpdateWithoutLogsInput = {
   leases?: Prisma.LeaseUpdateManyWithoutTaskInstanceNestedInput
   xcoms?: Prisma.XComUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceUncheckedUpdateWithoutLogsInput = {
@@ -1759,6 +1797,7 @@ export type TaskInstanceUncheckedUpdateWithoutLogsInput = {
   leases?: Prisma.LeaseUncheckedUpdateManyWithoutTaskInstanceNestedInput
   xcoms?: Prisma.XComUncheckedUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUncheckedUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceCreateWithoutSlaMissesInput = {
@@ -1792,6 +1831,7 @@ export type TaskInstanceCreateWithoutSlaMissesInput = {
   leases?: Prisma.LeaseCreateNestedManyWithoutTaskInstanceInput
   xcoms?: Prisma.XComCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceUncheckedCreateWithoutSlaMissesInput = {
@@ -1826,6 +1866,7 @@ export type TaskInstanceUncheckedCreateWithoutSlaMissesInput = {
   leases?: Prisma.LeaseUncheckedCreateNestedManyWithoutTaskInstanceInput
   xcoms?: Prisma.XComUncheckedCreateNestedManyWithoutTaskInstanceInput
   logs?: Prisma.TaskLogUncheckedCreateNestedManyWithoutTaskInstanceInput
+  slaWarnings?: Prisma.SlaWarningUncheckedCreateNestedManyWithoutTaskInstanceInput
 }
 
 export type TaskInstanceCreateOrConnectWithoutSlaMissesInput = {
@@ -1875,6 +1916,7 @@ export type TaskInstanceUpdateWithoutSlaMissesInput = {
   leases?: Prisma.LeaseUpdateManyWithoutTaskInstanceNestedInput
   xcoms?: Prisma.XComUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceUncheckedUpdateWithoutSlaMissesInput = {
@@ -1909,6 +1951,161 @@ export type TaskInstanceUncheckedUpdateWithoutSlaMissesInput = {
   leases?: Prisma.LeaseUncheckedUpdateManyWithoutTaskInstanceNestedInput
   xcoms?: Prisma.XComUncheckedUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUncheckedUpdateManyWithoutTaskInstanceNestedInput
+}
+
+export type TaskInstanceCreateWithoutSlaWarningsInput = {
+  dagId: string
+  runId: string
+  taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  state?: $Enums.TaskState
+  tryNumber?: number
+  maxTries?: number
+  taskType: string
+  queue?: string
+  pool?: string
+  poolSlots?: number
+  priorityWeight?: number
+  executionTimeoutSec?: number | null
+  slaDeadline?: Date | string | null
+  logicalDate: Date | string
+  scheduledAt?: Date | string | null
+  queuedAt?: Date | string | null
+  startDate?: Date | string | null
+  endDate?: Date | string | null
+  nextRetryAt?: Date | string | null
+  nextPokeAt?: Date | string | null
+  lastError?: string | null
+  updatedAt?: Date | string
+  dagRun: Prisma.DagRunCreateNestedOneWithoutTaskInstancesInput
+  tries?: Prisma.TaskInstanceTryCreateNestedManyWithoutTaskInstanceInput
+  leases?: Prisma.LeaseCreateNestedManyWithoutTaskInstanceInput
+  xcoms?: Prisma.XComCreateNestedManyWithoutTaskInstanceInput
+  logs?: Prisma.TaskLogCreateNestedManyWithoutTaskInstanceInput
+  slaMisses?: Prisma.SlaMissCreateNestedManyWithoutTaskInstanceInput
+}
+
+export type TaskInstanceUncheckedCreateWithoutSlaWarningsInput = {
+  id?: number
+  dagRunId: number
+  dagId: string
+  runId: string
+  taskId: string
+  mapIndex?: number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  state?: $Enums.TaskState
+  tryNumber?: number
+  maxTries?: number
+  taskType: string
+  queue?: string
+  pool?: string
+  poolSlots?: number
+  priorityWeight?: number
+  executionTimeoutSec?: number | null
+  slaDeadline?: Date | string | null
+  logicalDate: Date | string
+  scheduledAt?: Date | string | null
+  queuedAt?: Date | string | null
+  startDate?: Date | string | null
+  endDate?: Date | string | null
+  nextRetryAt?: Date | string | null
+  nextPokeAt?: Date | string | null
+  lastError?: string | null
+  updatedAt?: Date | string
+  tries?: Prisma.TaskInstanceTryUncheckedCreateNestedManyWithoutTaskInstanceInput
+  leases?: Prisma.LeaseUncheckedCreateNestedManyWithoutTaskInstanceInput
+  xcoms?: Prisma.XComUncheckedCreateNestedManyWithoutTaskInstanceInput
+  logs?: Prisma.TaskLogUncheckedCreateNestedManyWithoutTaskInstanceInput
+  slaMisses?: Prisma.SlaMissUncheckedCreateNestedManyWithoutTaskInstanceInput
+}
+
+export type TaskInstanceCreateOrConnectWithoutSlaWarningsInput = {
+  where: Prisma.TaskInstanceWhereUniqueInput
+  create: Prisma.XOR<Prisma.TaskInstanceCreateWithoutSlaWarningsInput, Prisma.TaskInstanceUncheckedCreateWithoutSlaWarningsInput>
+}
+
+export type TaskInstanceUpsertWithoutSlaWarningsInput = {
+  update: Prisma.XOR<Prisma.TaskInstanceUpdateWithoutSlaWarningsInput, Prisma.TaskInstanceUncheckedUpdateWithoutSlaWarningsInput>
+  create: Prisma.XOR<Prisma.TaskInstanceCreateWithoutSlaWarningsInput, Prisma.TaskInstanceUncheckedCreateWithoutSlaWarningsInput>
+  where?: Prisma.TaskInstanceWhereInput
+}
+
+export type TaskInstanceUpdateToOneWithWhereWithoutSlaWarningsInput = {
+  where?: Prisma.TaskInstanceWhereInput
+  data: Prisma.XOR<Prisma.TaskInstanceUpdateWithoutSlaWarningsInput, Prisma.TaskInstanceUncheckedUpdateWithoutSlaWarningsInput>
+}
+
+export type TaskInstanceUpdateWithoutSlaWarningsInput = {
+  dagId?: Prisma.StringFieldUpdateOperationsInput | string
+  runId?: Prisma.StringFieldUpdateOperationsInput | string
+  taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
+  tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
+  maxTries?: Prisma.IntFieldUpdateOperationsInput | number
+  taskType?: Prisma.StringFieldUpdateOperationsInput | string
+  queue?: Prisma.StringFieldUpdateOperationsInput | string
+  pool?: Prisma.StringFieldUpdateOperationsInput | string
+  poolSlots?: Prisma.IntFieldUpdateOperationsInput | number
+  priorityWeight?: Prisma.IntFieldUpdateOperationsInput | number
+  executionTimeoutSec?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  slaDeadline?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  logicalDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  scheduledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  queuedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  startDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  endDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  nextRetryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  nextPokeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  dagRun?: Prisma.DagRunUpdateOneRequiredWithoutTaskInstancesNestedInput
+  tries?: Prisma.TaskInstanceTryUpdateManyWithoutTaskInstanceNestedInput
+  leases?: Prisma.LeaseUpdateManyWithoutTaskInstanceNestedInput
+  xcoms?: Prisma.XComUpdateManyWithoutTaskInstanceNestedInput
+  logs?: Prisma.TaskLogUpdateManyWithoutTaskInstanceNestedInput
+  slaMisses?: Prisma.SlaMissUpdateManyWithoutTaskInstanceNestedInput
+}
+
+export type TaskInstanceUncheckedUpdateWithoutSlaWarningsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  dagRunId?: Prisma.IntFieldUpdateOperationsInput | number
+  dagId?: Prisma.StringFieldUpdateOperationsInput | string
+  runId?: Prisma.StringFieldUpdateOperationsInput | string
+  taskId?: Prisma.StringFieldUpdateOperationsInput | string
+  mapIndex?: Prisma.IntFieldUpdateOperationsInput | number
+  expandValues?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  followTaskIds?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  state?: Prisma.EnumTaskStateFieldUpdateOperationsInput | $Enums.TaskState
+  tryNumber?: Prisma.IntFieldUpdateOperationsInput | number
+  maxTries?: Prisma.IntFieldUpdateOperationsInput | number
+  taskType?: Prisma.StringFieldUpdateOperationsInput | string
+  queue?: Prisma.StringFieldUpdateOperationsInput | string
+  pool?: Prisma.StringFieldUpdateOperationsInput | string
+  poolSlots?: Prisma.IntFieldUpdateOperationsInput | number
+  priorityWeight?: Prisma.IntFieldUpdateOperationsInput | number
+  executionTimeoutSec?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  slaDeadline?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  logicalDate?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  scheduledAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  queuedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  startDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  endDate?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  nextRetryAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  nextPokeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tries?: Prisma.TaskInstanceTryUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  leases?: Prisma.LeaseUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  xcoms?: Prisma.XComUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  logs?: Prisma.TaskLogUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  slaMisses?: Prisma.SlaMissUncheckedUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceCreateManyDagRunInput = {
@@ -1971,6 +2168,7 @@ export type TaskInstanceUpdateWithoutDagRunInput = {
   xcoms?: Prisma.XComUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceUncheckedUpdateWithoutDagRunInput = {
@@ -2005,6 +2203,7 @@ export type TaskInstanceUncheckedUpdateWithoutDagRunInput = {
   xcoms?: Prisma.XComUncheckedUpdateManyWithoutTaskInstanceNestedInput
   logs?: Prisma.TaskLogUncheckedUpdateManyWithoutTaskInstanceNestedInput
   slaMisses?: Prisma.SlaMissUncheckedUpdateManyWithoutTaskInstanceNestedInput
+  slaWarnings?: Prisma.SlaWarningUncheckedUpdateManyWithoutTaskInstanceNestedInput
 }
 
 export type TaskInstanceUncheckedUpdateManyWithoutDagRunInput = {
@@ -2047,6 +2246,7 @@ export type TaskInstanceCountOutputType = {
   xcoms: number
   logs: number
   slaMisses: number
+  slaWarnings: number
 }
 
 export type TaskInstanceCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2055,6 +2255,7 @@ export type TaskInstanceCountOutputTypeSelect<ExtArgs extends runtime.Types.Exte
   xcoms?: boolean | TaskInstanceCountOutputTypeCountXcomsArgs
   logs?: boolean | TaskInstanceCountOutputTypeCountLogsArgs
   slaMisses?: boolean | TaskInstanceCountOutputTypeCountSlaMissesArgs
+  slaWarnings?: boolean | TaskInstanceCountOutputTypeCountSlaWarningsArgs
 }
 
 /**
@@ -2102,6 +2303,13 @@ export type TaskInstanceCountOutputTypeCountSlaMissesArgs<ExtArgs extends runtim
   where?: Prisma.SlaMissWhereInput
 }
 
+/**
+ * TaskInstanceCountOutputType without action
+ */
+export type TaskInstanceCountOutputTypeCountSlaWarningsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.SlaWarningWhereInput
+}
+
 
 export type TaskInstanceSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -2137,6 +2345,7 @@ export type TaskInstanceSelect<ExtArgs extends runtime.Types.Extensions.Internal
   xcoms?: boolean | Prisma.TaskInstance$xcomsArgs<ExtArgs>
   logs?: boolean | Prisma.TaskInstance$logsArgs<ExtArgs>
   slaMisses?: boolean | Prisma.TaskInstance$slaMissesArgs<ExtArgs>
+  slaWarnings?: boolean | Prisma.TaskInstance$slaWarningsArgs<ExtArgs>
   _count?: boolean | Prisma.TaskInstanceCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["taskInstance"]>
 
@@ -2240,6 +2449,7 @@ export type TaskInstanceInclude<ExtArgs extends runtime.Types.Extensions.Interna
   xcoms?: boolean | Prisma.TaskInstance$xcomsArgs<ExtArgs>
   logs?: boolean | Prisma.TaskInstance$logsArgs<ExtArgs>
   slaMisses?: boolean | Prisma.TaskInstance$slaMissesArgs<ExtArgs>
+  slaWarnings?: boolean | Prisma.TaskInstance$slaWarningsArgs<ExtArgs>
   _count?: boolean | Prisma.TaskInstanceCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TaskInstanceIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -2258,6 +2468,7 @@ export type $TaskInstancePayload<ExtArgs extends runtime.Types.Extensions.Intern
     xcoms: Prisma.$XComPayload<ExtArgs>[]
     logs: Prisma.$TaskLogPayload<ExtArgs>[]
     slaMisses: Prisma.$SlaMissPayload<ExtArgs>[]
+    slaWarnings: Prisma.$SlaWarningPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -2716,6 +2927,7 @@ export interface Prisma__TaskInstanceClient<T, Null = never, ExtArgs extends run
   xcoms<T extends Prisma.TaskInstance$xcomsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.TaskInstance$xcomsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$XComPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   logs<T extends Prisma.TaskInstance$logsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.TaskInstance$logsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TaskLogPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   slaMisses<T extends Prisma.TaskInstance$slaMissesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.TaskInstance$slaMissesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SlaMissPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  slaWarnings<T extends Prisma.TaskInstance$slaWarningsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.TaskInstance$slaWarningsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SlaWarningPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -3290,6 +3502,30 @@ export type TaskInstance$slaMissesArgs<ExtArgs extends runtime.Types.Extensions.
   take?: number
   skip?: number
   distinct?: Prisma.SlaMissScalarFieldEnum | Prisma.SlaMissScalarFieldEnum[]
+}
+
+/**
+ * TaskInstance.slaWarnings
+ */
+export type TaskInstance$slaWarningsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the SlaWarning
+   */
+  select?: Prisma.SlaWarningSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the SlaWarning
+   */
+  omit?: Prisma.SlaWarningOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.SlaWarningInclude<ExtArgs> | null
+  where?: Prisma.SlaWarningWhereInput
+  orderBy?: Prisma.SlaWarningOrderByWithRelationInput | Prisma.SlaWarningOrderByWithRelationInput[]
+  cursor?: Prisma.SlaWarningWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.SlaWarningScalarFieldEnum | Prisma.SlaWarningScalarFieldEnum[]
 }
 
 /**
