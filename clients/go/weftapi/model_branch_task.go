@@ -30,6 +30,8 @@ type BranchTask struct {
 	PriorityWeight          *int32    `json:"priorityWeight,omitempty"`
 	// Allowed time after the run's data-interval end.
 	Sla *string `json:"sla,omitempty"`
+	// Overrides defaultArgs.slaWarning for this task.
+	SlaWarning *SlaWarningSettings `json:"slaWarning,omitempty"`
 	// Datasets this task updates when it succeeds.
 	Outlets *[]string `json:"outlets,omitempty"`
 	// Upstream tasks (direct or transitive) whose XCom this task receives.
@@ -480,6 +482,38 @@ func (o *BranchTask) SetSla(v string) {
 	o.Sla = &v
 }
 
+// GetSlaWarning returns the SlaWarning field value if set, zero value otherwise.
+func (o *BranchTask) GetSlaWarning() SlaWarningSettings {
+	if o == nil || o.SlaWarning == nil {
+		var ret SlaWarningSettings
+		return ret
+	}
+	return *o.SlaWarning
+}
+
+// GetSlaWarningOk returns a tuple with the SlaWarning field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *BranchTask) GetSlaWarningOk() (*SlaWarningSettings, bool) {
+	if o == nil || o.SlaWarning == nil {
+		return nil, false
+	}
+	return o.SlaWarning, true
+}
+
+// HasSlaWarning returns a boolean if a field has been set.
+func (o *BranchTask) HasSlaWarning() bool {
+	if o != nil && o.SlaWarning != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetSlaWarning gets a reference to the given SlaWarningSettings and assigns it to the SlaWarning field.
+func (o *BranchTask) SetSlaWarning(v SlaWarningSettings) {
+	o.SlaWarning = &v
+}
+
 // GetOutlets returns the Outlets field value if set, zero value otherwise.
 func (o *BranchTask) GetOutlets() []string {
 	if o == nil || o.Outlets == nil {
@@ -792,6 +826,9 @@ func (o BranchTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.Sla != nil {
 		toSerialize["sla"] = o.Sla
+	}
+	if o.SlaWarning != nil {
+		toSerialize["slaWarning"] = o.SlaWarning
 	}
 	if o.Outlets != nil {
 		toSerialize["outlets"] = o.Outlets

@@ -25,10 +25,11 @@ type DefaultArgs struct {
 	Pool                *string  `json:"pool,omitempty"`
 	Queue               *string  `json:"queue,omitempty"`
 	// A template rendering to the direct downstream task id(s) to follow, separated by commas or spaces.
-	Owner          *string      `json:"owner,omitempty"`
-	PriorityWeight *int32       `json:"priorityWeight,omitempty"`
-	PoolSlots      *int32       `json:"poolSlots,omitempty"`
-	PodTemplate    *PodTemplate `json:"podTemplate,omitempty"`
+	Owner          *string             `json:"owner,omitempty"`
+	PriorityWeight *int32              `json:"priorityWeight,omitempty"`
+	PoolSlots      *int32              `json:"poolSlots,omitempty"`
+	PodTemplate    *PodTemplate        `json:"podTemplate,omitempty"`
+	SlaWarning     *SlaWarningSettings `json:"slaWarning,omitempty"`
 }
 
 // NewDefaultArgs instantiates a new DefaultArgs object
@@ -428,6 +429,38 @@ func (o *DefaultArgs) SetPodTemplate(v PodTemplate) {
 	o.PodTemplate = &v
 }
 
+// GetSlaWarning returns the SlaWarning field value if set, zero value otherwise.
+func (o *DefaultArgs) GetSlaWarning() SlaWarningSettings {
+	if o == nil || o.SlaWarning == nil {
+		var ret SlaWarningSettings
+		return ret
+	}
+	return *o.SlaWarning
+}
+
+// GetSlaWarningOk returns a tuple with the SlaWarning field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *DefaultArgs) GetSlaWarningOk() (*SlaWarningSettings, bool) {
+	if o == nil || o.SlaWarning == nil {
+		return nil, false
+	}
+	return o.SlaWarning, true
+}
+
+// HasSlaWarning returns a boolean if a field has been set.
+func (o *DefaultArgs) HasSlaWarning() bool {
+	if o != nil && o.SlaWarning != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetSlaWarning gets a reference to the given SlaWarningSettings and assigns it to the SlaWarning field.
+func (o *DefaultArgs) SetSlaWarning(v SlaWarningSettings) {
+	o.SlaWarning = &v
+}
+
 func (o DefaultArgs) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if o.Retries != nil {
@@ -462,6 +495,9 @@ func (o DefaultArgs) MarshalJSON() ([]byte, error) {
 	}
 	if o.PodTemplate != nil {
 		toSerialize["podTemplate"] = o.PodTemplate
+	}
+	if o.SlaWarning != nil {
+		toSerialize["slaWarning"] = o.SlaWarning
 	}
 	return json.Marshal(toSerialize)
 }

@@ -46,6 +46,7 @@ class ExternalTask(object):
         'queue': 'str',
         'priority_weight': 'int',
         'sla': 'str',
+        'sla_warning': 'SlaWarningSettings',
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
         'expand': 'dict(str, object)',
@@ -77,6 +78,7 @@ class ExternalTask(object):
         'queue': 'queue',
         'priority_weight': 'priorityWeight',
         'sla': 'sla',
+        'sla_warning': 'slaWarning',
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
         'expand': 'expand',
@@ -94,7 +96,7 @@ class ExternalTask(object):
         'poke_interval_sec': 'pokeIntervalSec'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, branch=None, short_circuit=None, ignore_downstream_trigger_rules=None, doc=None, type=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, sla_warning=None, outlets=None, xcom_pull=None, expand=None, branch=None, short_circuit=None, ignore_downstream_trigger_rules=None, doc=None, type=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, local_vars_configuration=None):  # noqa: E501
         """ExternalTask - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -113,6 +115,7 @@ class ExternalTask(object):
         self._queue = None
         self._priority_weight = None
         self._sla = None
+        self._sla_warning = None
         self._outlets = None
         self._xcom_pull = None
         self._expand = None
@@ -155,6 +158,8 @@ class ExternalTask(object):
             self.priority_weight = priority_weight
         if sla is not None:
             self.sla = sla
+        if sla_warning is not None:
+            self.sla_warning = sla_warning
         if outlets is not None:
             self.outlets = outlets
         if xcom_pull is not None:
@@ -515,6 +520,29 @@ class ExternalTask(object):
             raise ValueError(r"Invalid value for `sla`, must be a follow pattern or equal to `/^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/`")  # noqa: E501
 
         self._sla = sla
+
+    @property
+    def sla_warning(self):
+        """Gets the sla_warning of this ExternalTask.  # noqa: E501
+
+        Overrides defaultArgs.slaWarning for this task.  # noqa: E501
+
+        :return: The sla_warning of this ExternalTask.  # noqa: E501
+        :rtype: SlaWarningSettings
+        """
+        return self._sla_warning
+
+    @sla_warning.setter
+    def sla_warning(self, sla_warning):
+        """Sets the sla_warning of this ExternalTask.
+
+        Overrides defaultArgs.slaWarning for this task.  # noqa: E501
+
+        :param sla_warning: The sla_warning of this ExternalTask.  # noqa: E501
+        :type: SlaWarningSettings
+        """
+
+        self._sla_warning = sla_warning
 
     @property
     def outlets(self):

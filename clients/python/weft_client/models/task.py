@@ -46,6 +46,7 @@ class Task(object):
         'queue': 'str',
         'priority_weight': 'int',
         'sla': 'str',
+        'sla_warning': 'SlaWarningSettings',
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
         'expand': 'dict(str, object)',
@@ -100,6 +101,7 @@ class Task(object):
         'queue': 'queue',
         'priority_weight': 'priorityWeight',
         'sla': 'sla',
+        'sla_warning': 'slaWarning',
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
         'expand': 'expand',
@@ -140,7 +142,7 @@ class Task(object):
         'choose': 'choose'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, outlets=None, xcom_pull=None, expand=None, branch=None, short_circuit=None, ignore_downstream_trigger_rules=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, xcom_format=None, request=None, sql=None, parameters=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, image=None, image_pull_policy=None, args=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, choose=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, sla_warning=None, outlets=None, xcom_pull=None, expand=None, branch=None, short_circuit=None, ignore_downstream_trigger_rules=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, xcom_format=None, request=None, sql=None, parameters=None, connection=None, external_dag_id=None, external_task_id=None, execution_delta_sec=None, allowed_states=None, failed_states=None, timeout_sec=None, poke_interval_sec=60, image=None, image_pull_policy=None, args=None, secrets=None, resources=None, node_selector=None, tolerations=None, volumes=None, volume_mounts=None, service_account=None, namespace=None, startup_timeout_sec=None, pod_template=None, choose=None, local_vars_configuration=None):  # noqa: E501
         """Task - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -159,6 +161,7 @@ class Task(object):
         self._queue = None
         self._priority_weight = None
         self._sla = None
+        self._sla_warning = None
         self._outlets = None
         self._xcom_pull = None
         self._expand = None
@@ -224,6 +227,8 @@ class Task(object):
             self.priority_weight = priority_weight
         if sla is not None:
             self.sla = sla
+        if sla_warning is not None:
+            self.sla_warning = sla_warning
         if outlets is not None:
             self.outlets = outlets
         if xcom_pull is not None:
@@ -631,6 +636,29 @@ class Task(object):
             raise ValueError(r"Invalid value for `sla`, must be a follow pattern or equal to `/^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/`")  # noqa: E501
 
         self._sla = sla
+
+    @property
+    def sla_warning(self):
+        """Gets the sla_warning of this Task.  # noqa: E501
+
+        Overrides defaultArgs.slaWarning for this task.  # noqa: E501
+
+        :return: The sla_warning of this Task.  # noqa: E501
+        :rtype: SlaWarningSettings
+        """
+        return self._sla_warning
+
+    @sla_warning.setter
+    def sla_warning(self, sla_warning):
+        """Sets the sla_warning of this Task.
+
+        Overrides defaultArgs.slaWarning for this task.  # noqa: E501
+
+        :param sla_warning: The sla_warning of this Task.  # noqa: E501
+        :type: SlaWarningSettings
+        """
+
+        self._sla_warning = sla_warning
 
     @property
     def outlets(self):

@@ -227,6 +227,10 @@ export type BranchTask = {
      */
     sla?: string;
     /**
+     * Overrides defaultArgs.slaWarning for this task.
+     */
+    slaWarning?: SlaWarningSettings;
+    /**
      * Datasets this task updates when it succeeds.
      */
     outlets?: Array<string>;
@@ -1769,6 +1773,11 @@ export type RegistrationPreview = {
             queue?: string;
             priorityWeight?: number;
             sla?: string;
+            slaWarning?: {
+                p95Fraction: number;
+                minSamples: number;
+                window: number;
+            };
             outlets?: Array<string>;
             xcomPull?: Array<string>;
             expand?: {

@@ -852,6 +852,7 @@ export interface BranchTask {
    * Allowed time after the run's data-interval end.
    */
   sla?: string;
+  slaWarning?: SlaWarningSettings7;
   /**
    * Datasets this task updates when it succeeds.
    *
@@ -888,6 +889,23 @@ export interface BranchTask {
   choose: string;
 }
 /**
+ * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
+ */
+export interface SlaWarningSettings7 {
+  /**
+   * Warn once an attempt has run longer than this fraction of the p95 duration.
+   */
+  p95Fraction: number;
+  /**
+   * Successful attempts needed before any warning.
+   */
+  minSamples?: number;
+  /**
+   * How many of the latest successful attempts the p95 is taken over.
+   */
+  window?: number;
+}
+/**
  * Any other type runs on a worker that leases it from its queue.
  */
 export interface CustomTask {
@@ -919,7 +937,7 @@ export interface CustomTask {
    * Allowed time after the run's data-interval end.
    */
   sla?: string;
-  slaWarning?: SlaWarningSettings7;
+  slaWarning?: SlaWarningSettings8;
   /**
    * Datasets this task updates when it succeeds.
    *
@@ -957,7 +975,7 @@ export interface CustomTask {
 /**
  * Early warning: an attempt running longer than p95Fraction of the p95 duration of the task's last `window` successful attempts (at least minSamples) raises one sla_warning per task instance to the slaCallbacks (docs/alerts.md).
  */
-export interface SlaWarningSettings7 {
+export interface SlaWarningSettings8 {
   /**
    * Warn once an attempt has run longer than this fraction of the p95 duration.
    */

@@ -2111,6 +2111,10 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             "PT2H"
           ]
         },
+        "slaWarning": {
+          "description": "Overrides defaultArgs.slaWarning for this task.",
+          "$ref": "#/$defs/SlaWarningSettings"
+        },
         "outlets": {
           "description": "Datasets this task updates when it succeeds.",
           "type": "array",
