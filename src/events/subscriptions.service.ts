@@ -3,6 +3,7 @@ import pg from 'pg';
 import { ApiKeysService } from '../auth/api-keys.service.js';
 import type { ApiKeyRow } from '../auth/domain/api-key.js';
 import { roleAllows } from '../auth/roles.decorator.js';
+import { Clock } from '../common/clock.js';
 import { DomainError, NotFoundError, ValidationError } from '../common/errors.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { PG_POOL } from '../database/pg.js';
@@ -51,6 +52,7 @@ export class SubscriptionsService {
     private readonly events: EventsRepository,
     private readonly taskData: TaskDataService,
     private readonly logTails: TaskLogTails,
+    private readonly clock: Clock,
   ) {}
 
   async taskInstanceStateChanged(who: Subscriber, dagId: string, runId: string, afterSequence?: number): Promise<AsyncIterableIterator<TaskInstanceStateEvent>> {
@@ -110,13 +112,14 @@ export class SubscriptionsService {
 
   /** Passes `source` on, checking again (at most every KEY_RECHECK_MS) that the subscriber's key may still read. */
   private authorised<S, T>(who: Subscriber, source: AsyncIterableIterator<S>, map: (e: S) => T): AsyncIterableIterator<T> {
-    let checkedAt = Date.now();
+    const now = () => this.clock.now().getTime();
+    let checkedAt = now();
     const authorise = async (): Promise<void> => {
-      if (!this.config.authEnabled || !who.apiKey || Date.now() - checkedAt < KEY_RECHECK_MS) return;
+      if (!this.config.authEnabled || !who.apiKey || now() - checkedAt < KEY_RECHECK_MS) return;
       const key = await this.keys.stillActive(who.apiKey.id);
       if (!key) throw new DomainError('UNAUTHENTICATED', 'the API key of this subscription was revoked');
       if (!roleAllows(key.role, ['viewer'])) throw new DomainError('FORBIDDEN', `a ${key.role} key may not read events`);
-      checkedAt = Date.now();
+      checkedAt = now();
     };
     const iterator: AsyncIterableIterator<T> = {
       async next() {

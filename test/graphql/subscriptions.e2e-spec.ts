@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
+import { Clock } from '../../src/common/clock.js';
 import { Api, dag } from '../support/api.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
@@ -51,7 +52,7 @@ const TI = `subscription($d: ID!, $r: String!, $after: Int) {
     sequence dagId runId taskId state previousState tryNumber at
   }
 }`;
-const RUNS = `subscription($d: ID!) { dagRunStateChanged(dagId: $d) { sequence runId state previousState runType } }`;
+const RUNS = `subscription($d: ID!, $after: Int) { dagRunStateChanged(dagId: $d, afterSequence: $after) { sequence runId state previousState runType } }`;
 
 describe('subscriptions across replicas', () => {
   it('streams every task transition of a run driven through instance A to a subscriber on instance B, in order, without gaps', async () => {
@@ -65,9 +66,9 @@ describe('subscriptions across replicas', () => {
       ]),
     );
     const viewer = wsClient(baseB, keys.viewer);
-    const runs = collect(viewer, RUNS, { d: 'sub_chain' });
-    // The run subscription is live before the trigger: wait until B has registered it.
-    await new Promise((r) => setTimeout(r, 300));
+    // From the stream's start (a new DAG's stream holds only this test's run), so no event can fall between the
+    // subscription and the trigger, however long B takes to register it.
+    const runs = collect(viewer, RUNS, { d: 'sub_chain', after: 0 });
 
     const run = await admin.trigger('sub_chain', { runId: 'r1' });
     const tasks = collect(viewer, TI, { d: 'sub_chain', r: run.runId, after: 0 });
@@ -172,18 +173,22 @@ describe('subscription authorisation', () => {
     await admin.registerDag(dag('sub_revoke', [{ taskId: 'a' }, { taskId: 'b', dependsOn: ['a'] }]));
     const created = await admin.ok('POST', '/api/v1/apiKeys', { name: 'soon-revoked', role: 'viewer' });
     const client = wsClient(baseB, created.key);
-    const runs = collect(client, RUNS, { d: 'sub_revoke' });
-    await new Promise((r) => setTimeout(r, 300));
+    const runs = collect(client, RUNS, { d: 'sub_revoke', after: 0 });
     await admin.trigger('sub_revoke');
     await runs.until((xs) => xs.length >= 1, 'an event before revocation');
     await admin.ok('DELETE', `/api/v1/apiKeys/${created.id}`);
-    // The key is re-checked at most every 5 s; the next events after that are refused.
-    await new Promise((r) => setTimeout(r, 5_200));
-    const before = runs.items.length;
-    await admin.drain('sub_revoke');
-    await runs.done;
+    // The key is re-checked at most every 5 s (by the service's Clock, moved on here instead of waiting); the next
+    // events after that are refused.
+    const clock = jest.spyOn(b.app.get(Clock), 'now').mockImplementation(() => new Date(Date.now() + 5_200));
+    try {
+      const before = runs.items.length;
+      await admin.drain('sub_revoke');
+      await runs.done;
+      expect(runs.items.length).toBe(before);
+    } finally {
+      clock.mockRestore();
+    }
     expect(JSON.stringify((runs.failure as any).errors)).toContain('UNAUTHENTICATED');
-    expect(runs.items.length).toBe(before);
     await client.dispose();
   });
 });
