@@ -19,13 +19,26 @@ const NO_RESOURCE: Record<string, string> = {
   heartbeatLease: 'answers the lease’s new expiry and whether to stop; no GET shows a lease (test/leases covers the extension)',
   deleteDag: '204 without a body (the read answers 404, checked below)',
   deletePool: '204 without a body (the read answers 404, checked below)',
+  deleteWebhook: '204 without a body (the read answers 404, checked below)',
 };
 const NO_RESOURCE_GRAPHQL: Record<string, string> = {
   deleteDag: 'answers true (the read answers 404, checked below)',
   deletePool: 'answers true (the read answers 404, checked below)',
+  deleteWebhook: 'answers true (the read answers 404, checked below)',
 };
 
-type Fixture = { n: number; dagId: string; runId: string; pool: string; backfillId: number; pausedBackfillId: number; apiKeyId: string; leaseId: string };
+type Fixture = {
+  n: number;
+  dagId: string;
+  runId: string;
+  pool: string;
+  backfillId: number;
+  pausedBackfillId: number;
+  apiKeyId: string;
+  leaseId: string;
+  webhookId: number;
+  webhookDeliveryId: string;
+};
 type Call = { method: 'POST' | 'PATCH' | 'PUT' | 'DELETE'; path: string; body?: unknown };
 /** What the answer must agree with: pairs of (a part of the answer, a GET path and the part of its answer). */
 type Check = { what: string; answer: unknown; read: string; pick?: (read: any) => unknown };
@@ -35,6 +48,8 @@ const DAY = (d: number) => `2024-01-${String(d).padStart(2, '0')}T00:00:00Z`;
 const run = (f: Fixture, runId = f.runId) => `/api/v1/dags/${f.dagId}/dagRuns/${encodeURIComponent(runId)}`;
 const ti = (f: Fixture, taskId: string, runId = f.runId) => `${run(f, runId)}/taskInstances/${taskId}`;
 const keyIn = (id: string) => (page: any) => page.items.find((k: { id: string }) => k.id === id);
+const webhook = (id: number) => `/api/v1/webhooks/${id}`;
+const deliveryIn = (id: string) => (page: any) => page.items.find((d: { id: string }) => String(d.id) === String(id));
 
 /** Each touched task instance (state, try number) as its GET shows it, and the run's state. */
 function affected(f: Fixture, answer: any): Check[] {
@@ -140,6 +155,21 @@ const REST: Record<string, Recipe<Call>> = {
       return [{ what: 'the leased task instance', answer: { state: 'running', tryNumber: l.tryNumber }, read: ti(f, l.taskId, l.runId), pick: (r) => ({ state: r.state, tryNumber: r.tryNumber }) }];
     },
   },
+  createWebhook: {
+    send: (f) => ({ method: 'POST', path: '/api/v1/webhooks', body: { url: `http://127.0.0.1:9/aa${f.n}`, eventKinds: ['dag_run_state'], secret: 's' } }),
+    checks: (_f, a) => [{ what: 'the webhook', answer: a, read: webhook(a.id) }],
+  },
+  patchWebhook: {
+    send: (f) => ({ method: 'PATCH', path: webhook(f.webhookId), body: { enabled: false } }),
+    checks: (f, a) => {
+      expect(a.enabled).toBe(false);
+      return [{ what: 'the webhook', answer: a, read: webhook(f.webhookId) }];
+    },
+  },
+  redeliverWebhookDelivery: {
+    send: (f) => ({ method: 'POST', path: `${webhook(f.webhookId)}/deliveries/${f.webhookDeliveryId}/redeliver` }),
+    checks: (f, a) => [{ what: 'the redelivery', answer: a, read: `${webhook(f.webhookId)}/deliveries?limit=500`, pick: deliveryIn(a.id) }],
+  },
   completeLease: {
     send: (f) => ({ method: 'POST', path: `/api/v1/leases/${f.leaseId}/complete`, body: { status: 'success' } }),
     checks: (f, a) => [
@@ -240,6 +270,30 @@ const GRAPHQL: Record<string, Recipe<{ query: string; variables?: Record<string,
   },
 };
 
+const GRAPHQL_WEBHOOKS: Record<string, Recipe<{ query: string; variables?: Record<string, unknown> }>> = {
+  createWebhook: {
+    send: (f) => ({ query: `mutation($u: String!) { createWebhook(input: { url: $u, eventKinds: [sla_miss] }) { id url enabled } }`, variables: { u: `http://127.0.0.1:9/aag${f.n}` } }),
+    checks: (_f, a) => [{ what: 'the webhook', answer: a.createWebhook, read: webhook(a.createWebhook.id) }],
+  },
+  updateWebhook: {
+    send: (f) => ({ query: `mutation($id: Int!) { updateWebhook(id: $id, input: { enabled: false }) { id url enabled } }`, variables: { id: f.webhookId } }),
+    checks: (f, a) => {
+      expect(a.updateWebhook.enabled).toBe(false);
+      return [{ what: 'the webhook', answer: a.updateWebhook, read: webhook(f.webhookId) }];
+    },
+  },
+  redeliverWebhookDelivery: {
+    send: (f) => ({
+      query: `mutation($w: Int!, $d: ID!) { redeliverWebhookDelivery(webhookId: $w, deliveryId: $d) { id state } }`,
+      variables: { w: f.webhookId, d: f.webhookDeliveryId },
+    }),
+    checks: (f, a) => [
+      { what: 'the redelivery', answer: a.redeliverWebhookDelivery, read: `${webhook(f.webhookId)}/deliveries?limit=500`, pick: deliveryIn(a.redeliverWebhookDelivery.id) },
+    ],
+  },
+};
+Object.assign(GRAPHQL, GRAPHQL_WEBHOOKS);
+
 function dagDocument(dagId: string) {
   return {
     dagId,
@@ -286,7 +340,24 @@ describe('every action answers with the resource as it is afterwards', () => {
     const backfill = await api.ok('POST', '/api/v1/backfills', { dagId, fromDate: DAY(20), toDate: DAY(21) });
     const paused = await api.ok('POST', '/api/v1/backfills', { dagId, fromDate: DAY(25), toDate: DAY(26), allowConcurrent: true });
     await api.ok('POST', `/api/v1/backfills/${paused.id}/pause`);
-    return { n: id, dagId, runId: 'r', pool: `aa_pool${id}`, backfillId: backfill.id, pausedBackfillId: paused.id, apiKeyId: key.id, leaseId: byTask.retry.leaseId };
+    const hook = await api.ok('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:9/aa-fixture${id}`, eventKinds: ['dag_run_state'], dagIds: [dagId] });
+    await api.trigger(dagId, { runId: 'hooked', logicalDate: DAY(3) });
+    // The outbox's numberer fans the run's events out to the webhook (the delivery loop does not run in tests).
+    await h.db.query('SELECT weft_events_number(5000)');
+    const delivery = await h.db.query<{ id: string }>('SELECT id::text FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id LIMIT 1', [hook.id]);
+    expect(delivery.rows).toHaveLength(1);
+    return {
+      n: id,
+      dagId,
+      runId: 'r',
+      pool: `aa_pool${id}`,
+      backfillId: backfill.id,
+      pausedBackfillId: paused.id,
+      apiKeyId: key.id,
+      leaseId: byTask.retry.leaseId,
+      webhookId: hook.id,
+      webhookDeliveryId: delivery.rows[0]!.id,
+    };
   }
 
   async function verify(label: string, checks: Check[]): Promise<string[]> {
@@ -323,6 +394,8 @@ describe('every action answers with the resource as it is afterwards', () => {
     expect((await api.call('GET', `/api/v1/dags/${f.dagId}`)).status).toBe(404);
     expect((await api.call('DELETE', `/api/v1/pools/${f.pool}`)).status).toBeLessThan(300);
     expect((await api.call('GET', `/api/v1/pools/${f.pool}`)).status).toBe(404);
+    expect((await api.call('DELETE', webhook(f.webhookId))).status).toBe(204);
+    expect((await api.call('GET', webhook(f.webhookId))).status).toBe(404);
     expect(problems).toEqual([]);
   });
 
@@ -349,6 +422,8 @@ describe('every action answers with the resource as it is afterwards', () => {
     expect((await api.call('GET', `/api/v1/dags/${f.dagId}`)).status).toBe(404);
     expect((await graphql(h.t.app, `mutation($n: String!) { deletePool(name: $n) }`, { n: f.pool })).data).toEqual({ deletePool: true });
     expect((await api.call('GET', `/api/v1/pools/${f.pool}`)).status).toBe(404);
+    expect((await graphql(h.t.app, `mutation($id: Int!) { deleteWebhook(id: $id) }`, { id: f.webhookId })).data).toEqual({ deleteWebhook: true });
+    expect((await api.call('GET', webhook(f.webhookId))).status).toBe(404);
     expect(problems).toEqual([]);
   });
 });
