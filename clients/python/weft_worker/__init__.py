@@ -51,12 +51,28 @@ class TaskContext:
     def __init__(self, lease):
         self.lease = lease
         self.xcom = {}
+        self.follow_task_ids = None  # a branch task's choice (follow())
         self.cancel_reason = None
         self._cancelled = threading.Event()
         self._gone = threading.Event()  # the heartbeat answered 409/404: nothing is reported any more
         self._lines = []
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()  # one log request at a time, so lines stay in order
+
+    @property
+    def map_index(self):
+        """This instance's position among its mapped task's instances (0…n−1); −1 for an unmapped task."""
+        index = getattr(self.lease, "map_index", None)
+        return -1 if index is None else index
+
+    @property
+    def expand(self):
+        """A mapped instance's values of its task's `expand` keys ({} for an unmapped task)."""
+        return getattr(self.lease, "expand", None) or {}
+
+    def follow(self, *task_ids):
+        """A branch task's choice: the direct downstream task ids to follow (sent as followTaskIds on success)."""
+        self.follow_task_ids = list(task_ids)
 
     @property
     def cancelled(self):
@@ -254,6 +270,8 @@ class Worker:
                 if value is not None:
                     ctx.xcom["return_value"] = value
                 outcome = dict(status="success", xcom=ctx.xcom or None)
+                if ctx.follow_task_ids is not None:
+                    outcome["follow_task_ids"] = ctx.follow_task_ids
         except Exception as err:
             if ctx.cancelled:
                 outcome = self._cancelled_outcome(ctx)

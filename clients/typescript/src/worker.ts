@@ -19,6 +19,12 @@ export type TaskContext = {
   log(line: string, stream?: 'stdout' | 'stderr'): void;
   /** Publishes an XCom value besides the return value (published only if the attempt succeeds). */
   pushXcom(key: string, value: unknown): void;
+  /** This instance's position among its mapped task's instances (0…n−1); −1 for an unmapped task (`lease.mapIndex`). */
+  mapIndex: number;
+  /** A mapped instance's values of its task's `expand` keys ({} for an unmapped task). */
+  expand: Record<string, unknown>;
+  /** A branch task's choice: the direct downstream task ids to follow (sent as followTaskIds on success). */
+  follow(...taskIds: string[]): void;
 };
 
 /** Its return value becomes XCom `return_value` (undefined: none). Throwing fails the attempt. */
@@ -194,6 +200,7 @@ export class Worker {
   private async execute(lease: Lease, abort: AbortController): Promise<void> {
     const lines: { line: string; stream: 'stdout' | 'stderr' }[] = [];
     const xcom: Record<string, unknown> = {};
+    let followTaskIds: string[] | undefined;
     const gone = new AbortController();
     const stopReporting = AbortSignal.any([gone.signal, this.hardStop.signal]);
     // One batch at a time, in order; a batch that fails for a retryable reason goes back to the front.
@@ -233,11 +240,21 @@ export class Worker {
       const handler = this.handlers.get(lease.taskType);
       if (!handler) throw new Error(`no handler for task type '${lease.taskType}'`);
       const value = await Promise.race([
-        Promise.resolve(handler({ lease, signal: abort.signal, log: (line, stream = 'stdout') => void lines.push({ line, stream }), pushXcom: (k, v) => void (xcom[k] = v) })),
+        Promise.resolve(
+          handler({
+            lease,
+            signal: abort.signal,
+            log: (line, stream = 'stdout') => void lines.push({ line, stream }),
+            pushXcom: (k, v) => void (xcom[k] = v),
+            mapIndex: lease.mapIndex ?? -1,
+            expand: (lease.expand as Record<string, unknown> | undefined) ?? {},
+            follow: (...taskIds) => void (followTaskIds = taskIds),
+          }),
+        ),
         new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true })),
       ]);
       if (value !== undefined) xcom.return_value = value;
-      outcome = { status: 'success', ...(Object.keys(xcom).length ? { xcom } : {}) };
+      outcome = { status: 'success', ...(Object.keys(xcom).length ? { xcom } : {}), ...(followTaskIds ? { followTaskIds } : {}) };
     } catch (err) {
       const reason = abort.signal.aborted ? (abort.signal.reason as CancelReason) : null;
       outcome = reason
