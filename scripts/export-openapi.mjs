@@ -8,6 +8,6 @@ import { fileURLToPath } from 'node:url';
 const root = new URL('..', import.meta.url);
 const i = process.argv.indexOf('--out');
 const target = i > 0 ? process.argv[i + 1] : fileURLToPath(new URL('clients/openapi.json', root));
-const { exportOpenApiJson } = await import(new URL('dist/openapi/export-document.js', root).href);
+const { exportOpenApiJson } = await import(new URL('dist/cli/export-openapi.js', root).href);
 writeFileSync(target, await exportOpenApiJson());
 console.log(`wrote ${target}`);

@@ -12,7 +12,7 @@ import {
 import { MAX_TASKS_PER_DAG } from './limits.js';
 import { ENCRYPTED_PREFIX } from '../../secrets/domain/secret-box.js';
 import { SECRET_REF_PATTERN } from '../../secrets/domain/secret-ref.js';
-import { DEFAULT_TRIGGER_RULE, TRIGGER_RULES } from '../../engine/runs/domain/trigger-rules.js';
+import { DEFAULT_TRIGGER_RULE, TRIGGER_RULES } from './trigger-rule-names.js';
 
 /**
  * The DAG document (DESIGN §2): the single source of its TypeScript types and of the JSON Schema served at
@@ -42,7 +42,7 @@ export type BuiltinTaskType = (typeof BUILTIN_TASK_TYPES)[number];
 /** An id that is not a built-in type name; a lookahead keeps the rule expressible in JSON Schema. */
 const CUSTOM_TYPE_PATTERN = new RegExp(`^(?!(?:${BUILTIN_TASK_TYPES.join('|')})$)[A-Za-z0-9_.-]{1,250}$`);
 
-export { TRIGGER_RULES, type TriggerRule } from '../../engine/runs/domain/trigger-rules.js';
+export { TRIGGER_RULES, type TriggerRule } from './trigger-rule-names.js';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];

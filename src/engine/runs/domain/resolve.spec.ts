@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { initialReadyTasks, resolveDownstream, resolvePending, type Resolution } from './resolve.js';
 import { indexTaskGraph, type TaskGraph, type TaskNode } from './task-graph.js';
 import type { TaskState } from './task-state.js';
-import { evaluateTriggerRule, TRIGGER_RULES, type TriggerRule } from './trigger-rules.js';
+import { TRIGGER_RULES, type TriggerRule } from '../../../dags/domain/trigger-rule-names.js';
+import { evaluateTriggerRule } from './trigger-rules.js';
 
 function dag(
   upstreams: Record<string, string[]>,

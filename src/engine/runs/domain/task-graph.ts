@@ -1,4 +1,4 @@
-import type { TriggerRule } from './trigger-rules.js';
+import type { TriggerRule } from '../../../dags/domain/trigger-rule-names.js';
 
 /**
  * What a task's success decides for its direct downstream tasks (its `follow` list, recorded with its success):

@@ -1,13 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FINISHED_TASK_STATES, type TaskState } from './task-state.js';
-import {
-  DEFAULT_TRIGGER_RULE,
-  evaluateTriggerRule,
-  isTriggerRule,
-  TRIGGER_RULES,
-  type TriggerRule,
-  type TriggerRuleOutcome,
-} from './trigger-rules.js';
+import { DEFAULT_TRIGGER_RULE, isTriggerRule, TRIGGER_RULES, type TriggerRule } from '../../../dags/domain/trigger-rule-names.js';
+import { evaluateTriggerRule, type TriggerRuleOutcome } from './trigger-rules.js';
 
 const R = 'ready';
 const W = 'wait';

@@ -1,30 +1,11 @@
+import type { TriggerRule } from '../../../dags/domain/trigger-rule-names.js';
 import type { TaskState } from './task-state.js';
-
-export const TRIGGER_RULES = [
-  'all_success',
-  'all_failed',
-  'all_done',
-  'one_success',
-  'one_failed',
-  'none_failed',
-  'none_skipped',
-  'always',
-  'none_failed_min_one_success',
-] as const;
-
-export type TriggerRule = (typeof TRIGGER_RULES)[number];
-
-export const DEFAULT_TRIGGER_RULE: TriggerRule = 'all_success';
 
 /**
  * ready: the task may be scheduled now. wait: not yet decidable. upstream_failed / skipped: the rule can no longer
  * be met, and the task takes that state at once.
  */
 export type TriggerRuleOutcome = 'ready' | 'wait' | 'upstream_failed' | 'skipped';
-
-export function isTriggerRule(value: unknown): value is TriggerRule {
-  return typeof value === 'string' && (TRIGGER_RULES as readonly string[]).includes(value);
-}
 
 interface UpstreamCounts {
   total: number;

@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../app.module.js';
 import { loadConfig } from '../config/config.js';
-import { buildOpenApiDocument } from './openapi-document.js';
+import { buildOpenApiDocument } from '../openapi/openapi-document.js';
 
 /**
  * The committed form of the OpenAPI document (clients/openapi.json), built from the application's modules without
