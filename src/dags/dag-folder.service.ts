@@ -120,9 +120,11 @@ export class DagFolderService implements OnApplicationBootstrap, OnApplicationSh
       return null;
     }
     try {
-      const { dag, changed } = await this.dags.register(parsed.value, { kind: 'folder', fileloc: file }, Buffer.byteLength(text));
+      const { dag, changed, warnings } = await this.dags.register(parsed.value, { kind: 'folder', fileloc: file }, Buffer.byteLength(text));
       await this.repo.clearImportErrors([file]);
       if (changed) this.logger.log(`registered DAG ${dag.dagId} version ${dag.latestVersion} from ${file}`);
+      // Once per version, not on every parse of the folder.
+      if (changed) for (const w of warnings) this.logger.warn(`DAG ${dag.dagId} (${file}), ${w.path}: ${w.message}`);
       return dag.dagId;
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;

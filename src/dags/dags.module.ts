@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DatasetsModule } from '../datasets/datasets.module.js';
+import { PoolsModule } from '../pools/pools.module.js';
 import { DagFolderService } from './dag-folder.service.js';
 import { DagsController } from './dags.controller.js';
 import { DagsRepository } from './dags.repository.js';
@@ -10,7 +11,7 @@ export class DagsModule {
   static forRoot(opts: { watchFolder: boolean }): DynamicModule {
     return {
       module: DagsModule,
-      imports: [DatasetsModule],
+      imports: [DatasetsModule, PoolsModule],
       controllers: [DagsController],
       providers: [DagsRepository, DagsService, ...(opts.watchFolder ? [DagFolderService] : [])],
       exports: [DagsService],

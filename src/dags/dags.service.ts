@@ -16,8 +16,10 @@ import { mapWebhookSecrets, redactWebhookSecrets, sealWebhookSecrets } from './d
 import { OutboundService } from '../outbound/outbound.service.js';
 import { dagOutboundTargets } from './domain/outbound-targets.js';
 import { splitRegistrationOptions } from './domain/registration-options.js';
+import { missingPoolWarnings, poolsUsed, type RegistrationWarning } from './domain/missing-pools.js';
+import { PoolsService } from '../pools/pools.service.js';
 
-export type RegisterResult = { dag: DagRecord; version: number; created: boolean; changed: boolean };
+export type RegisterResult = { dag: DagRecord; version: number; created: boolean; changed: boolean; warnings: RegistrationWarning[] };
 
 /**
  * What registering a document would do, worked out without writing: `create` (no such DAG), `update` (a new
@@ -29,6 +31,7 @@ export type RegistrationPreview = {
   currentVersion: number | null;
   version: number;
   document: DagDocument;
+  warnings: RegistrationWarning[];
 };
 
 /** DAG registry rules, shared by REST, GraphQL and the DAG-folder processor. */
@@ -39,6 +42,7 @@ export class DagsService {
     private readonly audit: AuditService,
     private readonly secrets: SecretsService,
     private readonly outbound: OutboundService,
+    private readonly pools: PoolsService,
     private readonly datasets: DatasetsService,
   ) {}
 
@@ -66,10 +70,16 @@ export class DagsService {
     const { content: doc, options } = splitRegistrationOptions(await this.validateWithTargets(input, byteLength));
     // Webhook secrets are stored encrypted; the hash sees their fingerprints, so the same document hashes the same.
     const stored = sealWebhookSecrets(doc, (s) => this.secrets.encrypt(s));
-    return this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, options, async (db, version) => {
+    const result = await this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, options, async (db, version) => {
       await this.datasets.syncLineage(db, doc);
       await this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version, source: source.kind } }, db);
     });
+    return { ...result, warnings: await this.warnings(doc) };
+  }
+
+  /** What the registration accepts but the author should hear about: tasks in pools that do not exist (yet). */
+  private async warnings(doc: DagDocument): Promise<RegistrationWarning[]> {
+    return missingPoolWarnings(doc, await this.pools.existing([...poolsUsed(doc).keys()]));
   }
 
   /**
@@ -81,7 +91,8 @@ export class DagsService {
     const current = await this.repo.findRegistrationState(doc.dagId);
     if (current) assertOwnership(doc.dagId, current, { kind: 'api' });
     const document = redactWebhookSecrets(doc);
-    if (!current || current.latest_version === 0) return { dagId: doc.dagId, action: 'create', currentVersion: null, version: 1, document };
+    const warnings = await this.warnings(doc);
+    if (!current || current.latest_version === 0) return { dagId: doc.dagId, action: 'create', currentVersion: null, version: 1, document, warnings };
     const changed = current.contentHash !== dagContentHash(doc, (s) => this.secrets.fingerprint(s));
     return {
       dagId: doc.dagId,
@@ -89,6 +100,7 @@ export class DagsService {
       currentVersion: current.latest_version,
       version: changed ? current.latest_version + 1 : current.latest_version,
       document,
+      warnings,
     };
   }
 

@@ -38,6 +38,12 @@ export class PoolsRepository {
     return rows[0] ?? null;
   }
 
+  /** Which of `names` are pools. */
+  async existing(names: string[]): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ name: string }>('SELECT name FROM pools WHERE name = ANY($1::text[])', [names]);
+    return new Set(rows.map((r) => r.name));
+  }
+
   /** false when a pool of that name exists already. */
   async create(db: Queryable, name: string, slots: number, description: string | null): Promise<boolean> {
     const { rowCount } = await db.query(

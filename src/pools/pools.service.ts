@@ -21,6 +21,11 @@ export class PoolsService {
     return { items, totalEntries: total, limit, offset };
   }
 
+  /** Which of `names` are pools (registration warns about the others). */
+  existing(names: string[]): Promise<Set<string>> {
+    return this.repo.existing(names);
+  }
+
   async get(name: string): Promise<PoolView> {
     const pool = await this.repo.get(name);
     if (!pool) throw new NotFoundError('pool', name);

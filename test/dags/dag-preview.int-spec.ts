@@ -60,7 +60,7 @@ describe('DAG preview (POST /api/v1/dags/validate)', () => {
   });
 
   it('GraphQL validateDag: the same answer and the same refusals as REST, writing nothing', async () => {
-    const query = `query($d: JSON!) { validateDag(document: $d) { dagId action currentVersion version document } }`;
+    const query = `query($d: JSON!) { validateDag(document: $d) { dagId action currentVersion version document warnings { path message } } }`;
     await req('POST', '/api/v1/dags', dagDoc({ dagId: 'gql_preview' }));
     await h.t.app.get(DagsService).register(dagDoc({ dagId: 'gql_folder' }), { kind: 'folder', fileloc: '/dags/gql_folder.yaml' });
     for (const doc of [dagDoc({ dagId: 'gql_preview', description: 'new' }), dagDoc({ dagId: 'gql_preview' }), dagDoc({ dagId: 'gql_new' })]) {

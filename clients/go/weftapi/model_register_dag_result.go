@@ -21,19 +21,21 @@ type RegisterDagResult struct {
 	// The DAG did not exist before (answered with 201)
 	Created bool `json:"created"`
 	// A new version was stored (false when the content is unchanged)
-	Changed bool `json:"changed"`
+	Changed  bool                  `json:"changed"`
+	Warnings []RegistrationWarning `json:"warnings"`
 }
 
 // NewRegisterDagResult instantiates a new RegisterDagResult object
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewRegisterDagResult(dag Dag, version int32, created bool, changed bool) *RegisterDagResult {
+func NewRegisterDagResult(dag Dag, version int32, created bool, changed bool, warnings []RegistrationWarning) *RegisterDagResult {
 	this := RegisterDagResult{}
 	this.Dag = dag
 	this.Version = version
 	this.Created = created
 	this.Changed = changed
+	this.Warnings = warnings
 	return &this
 }
 
@@ -141,6 +143,30 @@ func (o *RegisterDagResult) SetChanged(v bool) {
 	o.Changed = v
 }
 
+// GetWarnings returns the Warnings field value
+func (o *RegisterDagResult) GetWarnings() []RegistrationWarning {
+	if o == nil {
+		var ret []RegistrationWarning
+		return ret
+	}
+
+	return o.Warnings
+}
+
+// GetWarningsOk returns a tuple with the Warnings field value
+// and a boolean to check if the value has been set.
+func (o *RegisterDagResult) GetWarningsOk() (*[]RegistrationWarning, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return &o.Warnings, true
+}
+
+// SetWarnings sets field value
+func (o *RegisterDagResult) SetWarnings(v []RegistrationWarning) {
+	o.Warnings = v
+}
+
 func (o RegisterDagResult) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if true {
@@ -154,6 +180,9 @@ func (o RegisterDagResult) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["changed"] = o.Changed
+	}
+	if true {
+		toSerialize["warnings"] = o.Warnings
 	}
 	return json.Marshal(toSerialize)
 }

@@ -23,20 +23,22 @@ type RegistrationPreview struct {
 	// The version that would be current after registering
 	Version int32 `json:"version"`
 	// The document as it would be stored: normalised, every default filled in, secrets shown as \"***\"
-	Document DagDocument `json:"document"`
+	Document DagDocument           `json:"document"`
+	Warnings []RegistrationWarning `json:"warnings"`
 }
 
 // NewRegistrationPreview instantiates a new RegistrationPreview object
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewRegistrationPreview(dagId string, action string, currentVersion NullableInt32, version int32, document DagDocument) *RegistrationPreview {
+func NewRegistrationPreview(dagId string, action string, currentVersion NullableInt32, version int32, document DagDocument, warnings []RegistrationWarning) *RegistrationPreview {
 	this := RegistrationPreview{}
 	this.DagId = dagId
 	this.Action = action
 	this.CurrentVersion = currentVersion
 	this.Version = version
 	this.Document = document
+	this.Warnings = warnings
 	return &this
 }
 
@@ -170,6 +172,30 @@ func (o *RegistrationPreview) SetDocument(v DagDocument) {
 	o.Document = v
 }
 
+// GetWarnings returns the Warnings field value
+func (o *RegistrationPreview) GetWarnings() []RegistrationWarning {
+	if o == nil {
+		var ret []RegistrationWarning
+		return ret
+	}
+
+	return o.Warnings
+}
+
+// GetWarningsOk returns a tuple with the Warnings field value
+// and a boolean to check if the value has been set.
+func (o *RegistrationPreview) GetWarningsOk() (*[]RegistrationWarning, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return &o.Warnings, true
+}
+
+// SetWarnings sets field value
+func (o *RegistrationPreview) SetWarnings(v []RegistrationWarning) {
+	o.Warnings = v
+}
+
 func (o RegistrationPreview) MarshalJSON() ([]byte, error) {
 	toSerialize := map[string]interface{}{}
 	if true {
@@ -186,6 +212,9 @@ func (o RegistrationPreview) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["document"] = o.Document
+	}
+	if true {
+		toSerialize["warnings"] = o.Warnings
 	}
 	return json.Marshal(toSerialize)
 }

@@ -37,14 +37,16 @@ type TaskInstance struct {
 	NextRetryAt    NullableTime      `json:"nextRetryAt"`
 	LastError      NullableString    `json:"lastError"`
 	DurationSec    NullableFloat32   `json:"durationSec"`
-	Tries          []TaskInstanceTry `json:"tries"`
+	// Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise
+	StateReason NullableString    `json:"stateReason"`
+	Tries       []TaskInstanceTry `json:"tries"`
 }
 
 // NewTaskInstance instantiates a new TaskInstance object
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewTaskInstance(dagId string, runId string, taskId string, mapIndex int32, state TaskInstanceState, tryNumber int32, maxTries int32, taskType string, queue string, pool string, poolSlots int32, priorityWeight int32, logicalDate time.Time, scheduledAt NullableTime, queuedAt NullableTime, startDate NullableTime, endDate NullableTime, nextRetryAt NullableTime, lastError NullableString, durationSec NullableFloat32, tries []TaskInstanceTry) *TaskInstance {
+func NewTaskInstance(dagId string, runId string, taskId string, mapIndex int32, state TaskInstanceState, tryNumber int32, maxTries int32, taskType string, queue string, pool string, poolSlots int32, priorityWeight int32, logicalDate time.Time, scheduledAt NullableTime, queuedAt NullableTime, startDate NullableTime, endDate NullableTime, nextRetryAt NullableTime, lastError NullableString, durationSec NullableFloat32, stateReason NullableString, tries []TaskInstanceTry) *TaskInstance {
 	this := TaskInstance{}
 	this.DagId = dagId
 	this.RunId = runId
@@ -66,6 +68,7 @@ func NewTaskInstance(dagId string, runId string, taskId string, mapIndex int32, 
 	this.NextRetryAt = nextRetryAt
 	this.LastError = lastError
 	this.DurationSec = durationSec
+	this.StateReason = stateReason
 	this.Tries = tries
 	return &this
 }
@@ -572,6 +575,32 @@ func (o *TaskInstance) SetDurationSec(v float32) {
 	o.DurationSec.Set(&v)
 }
 
+// GetStateReason returns the StateReason field value
+// If the value is explicit nil, the zero value for string will be returned
+func (o *TaskInstance) GetStateReason() string {
+	if o == nil || o.StateReason.Get() == nil {
+		var ret string
+		return ret
+	}
+
+	return *o.StateReason.Get()
+}
+
+// GetStateReasonOk returns a tuple with the StateReason field value
+// and a boolean to check if the value has been set.
+// NOTE: If the value is an explicit nil, `nil, true` will be returned
+func (o *TaskInstance) GetStateReasonOk() (*string, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return o.StateReason.Get(), o.StateReason.IsSet()
+}
+
+// SetStateReason sets field value
+func (o *TaskInstance) SetStateReason(v string) {
+	o.StateReason.Set(&v)
+}
+
 // GetTries returns the Tries field value
 func (o *TaskInstance) GetTries() []TaskInstanceTry {
 	if o == nil {
@@ -657,6 +686,9 @@ func (o TaskInstance) MarshalJSON() ([]byte, error) {
 	}
 	if true {
 		toSerialize["durationSec"] = o.DurationSec.Get()
+	}
+	if true {
+		toSerialize["stateReason"] = o.StateReason.Get()
 	}
 	if true {
 		toSerialize["tries"] = o.Tries

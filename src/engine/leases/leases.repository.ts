@@ -78,6 +78,25 @@ export class LeasesRepository {
     return { tasks, blocked };
   }
 
+  /**
+   * Records that a worker asked for tasks, as the claim does when it claims some (the same statement as in
+   * `weft_claim_tasks`): a lease request that finds nothing is seen too, so `GET /workers` lists idle workers and a
+   * queued task can tell a queue that workers poll from one that none does. At most once a second per worker.
+   */
+  async recordPoll(db: Queryable, w: { workerId: string; hostname: string | null; queues: string[]; taskTypes: string[] | null; capacity: number }, now: Date): Promise<void> {
+    await db.query({
+      name: 'weft_record_poll',
+      text: `INSERT INTO workers AS w (id, hostname, queues, task_types, capacity, last_seen)
+       VALUES ($1, $2, $3::text[], coalesce($4::text[], '{}'), $5, $6)
+       ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, queues = EXCLUDED.queues,
+         task_types = EXCLUDED.task_types, capacity = EXCLUDED.capacity, last_seen = EXCLUDED.last_seen
+       WHERE w.last_seen < EXCLUDED.last_seen - interval '1 second'
+          OR (w.hostname, w.queues, w.task_types, w.capacity) IS DISTINCT FROM
+             (EXCLUDED.hostname, EXCLUDED.queues, EXCLUDED.task_types, EXCLUDED.capacity)`,
+      values: [w.workerId, w.hostname, w.queues, w.taskTypes, w.capacity, now],
+    });
+  }
+
   /** Tells waiting workers (every replica) how many tasks each queue received: NOTIFY, sent on commit. */
   async announceQueued(db: Queryable, counts: ReadonlyMap<string, number>): Promise<void> {
     await db.query({

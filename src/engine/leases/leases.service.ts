@@ -25,6 +25,11 @@ import { TaskLogsService } from './task-logs.service.js';
 
 /** How often a request whose work a pool or DAG limit holds back looks again, besides freed-slot wake-ups. */
 const LIMIT_RECHECK_MS = 1000;
+/**
+ * How often this process records a polling worker that claims nothing (a claim records it anyway). Well under
+ * QUEUE_IDLE_SEC, past which a queued task says no worker polls its queue.
+ */
+const POLL_RECORD_MS = 10_000;
 
 export type LeaseRequest = { queues: string[]; capacity: number; waitSeconds: number; taskTypes?: string[]; hostname?: string };
 
@@ -82,6 +87,8 @@ export class LeasesService implements BeforeApplicationShutdown {
   private readonly claimedHere = new LruCache<string, { dagVersionId: number; taskId: string; tryNumber: number; maxTries: number }>(100_000);
   /** Open lease requests per worker id in this process (WEFT_MAX_POLLS_PER_WORKER). */
   private readonly polls = new Map<string, number>();
+  /** When this process last recorded each worker's poll, and what it polled for. */
+  private readonly recordedPolls = new Map<string, { at: number; what: string }>();
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
@@ -134,6 +141,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     let wokenBy: string | null = null;
     let blocked = false;
     const claimReq = this.claimRequest(workerId, req, apiKeyId);
+    await this.recordPoll(claimReq);
     for (;;) {
       if (signal.aborted) return [];
       await this.wakeups.ensureListening();
@@ -327,6 +335,16 @@ export class LeasesService implements BeforeApplicationShutdown {
   }
 
   /** What a lease request claims with (its own claims, and a hand-off's on its behalf). */
+  private async recordPoll(w: WaiterClaim): Promise<void> {
+    const what = JSON.stringify([w.hostname, w.queues, w.taskTypes, w.capacity]);
+    const last = this.recordedPolls.get(w.workerId);
+    const at = Date.now();
+    if (last && last.what === what && at - last.at < POLL_RECORD_MS) return;
+    await this.leases.recordPoll(this.pool, w, this.clock.now());
+    if (this.recordedPolls.size > 10_000) this.recordedPolls.clear();
+    this.recordedPolls.set(w.workerId, { at, what });
+  }
+
   private claimRequest(workerId: string, req: LeaseRequest, apiKeyId: string | null): WaiterClaim {
     return {
       workerId,

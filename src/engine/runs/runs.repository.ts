@@ -7,6 +7,7 @@ import type { TaskSettings } from './domain/dag-tasks.js';
 import type { RunState } from './domain/run-state.js';
 import { UNFINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
 import type { RunRow, TaskInstanceRow, TryRow } from './domain/run-rows.js';
+import type { QueuedFacts } from './domain/queued-reason.js';
 
 export type NewRun = {
   dagId: string;
@@ -749,6 +750,18 @@ export class RunsRepository {
       [dagRunId],
     );
     return rows;
+  }
+
+  /** Which of `pools` exist, and when a worker last asked for tasks of each of `queues` (queued tasks' reasons). */
+  async queuedFacts(pools: string[], queues: string[]): Promise<QueuedFacts> {
+    const [existing, polled] = await Promise.all([
+      this.pool.query<{ name: string }>('SELECT name FROM pools WHERE name = ANY($1::text[])', [pools]),
+      this.pool.query<{ queue: string; last: Date }>(
+        'SELECT q AS queue, max(w.last_seen) AS last FROM workers w, unnest(w.queues) AS q WHERE q = ANY($1::text[]) GROUP BY q',
+        [queues],
+      ),
+    ]);
+    return { pools: new Set(existing.rows.map((r) => r.name)), lastPolled: new Map(polled.rows.map((r) => [r.queue, r.last])) };
   }
 
   /** Task instances of several runs in one query (GraphQL batches nested run → taskInstances with it). */

@@ -11,9 +11,11 @@ import { manualRunId } from './domain/run-id.js';
 import { RunEngine } from './run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository, type RunFilter } from './runs.repository.js';
 import type { RunRow, TaskInstanceRow, TryRow } from './domain/run-rows.js';
+import { queuedReason } from './domain/queued-reason.js';
 
 export type TriggerRequest = { logicalDate?: Date; conf?: Record<string, unknown>; runId?: string };
-export type TaskInstanceView = TaskInstanceRow & { durationSec: number | null; tries: TryRow[] };
+/** stateReason: why a queued task instance does not start (a pool that does not exist, a queue no worker polls). */
+export type TaskInstanceView = TaskInstanceRow & { durationSec: number | null; tries: TryRow[]; stateReason: string | null };
 
 /** Runs and task instances: triggering, reading. Shared by REST, GraphQL and the scheduler. */
 @Injectable()
@@ -85,16 +87,16 @@ export class RunsService {
   async taskInstances(dagId: string, runId: string): Promise<TaskInstanceView[]> {
     const run = await this.get(dagId, runId);
     const tis = await this.runs.taskInstances(run.id);
-    const tries = await this.runs.tries(tis.map((t) => t.id));
-    return tis.map((ti) => view(ti, tries.get(ti.id) ?? []));
+    const [tries, reason] = await Promise.all([this.runs.tries(tis.map((t) => t.id)), this.reasons(tis)]);
+    return tis.map((ti) => view(ti, tries.get(ti.id) ?? [], reason(ti)));
   }
 
   /** Task instances (with their tries) of several runs, by run id, in two queries whatever the number of runs. */
   async taskInstancesOfRuns(dagRunIds: number[]): Promise<Map<number, TaskInstanceView[]>> {
     const tis = await this.runs.taskInstancesOfRuns(dagRunIds);
-    const tries = await this.runs.tries(tis.map((t) => t.id));
+    const [tries, reason] = await Promise.all([this.runs.tries(tis.map((t) => t.id)), this.reasons(tis)]);
     const byRun = new Map<number, TaskInstanceView[]>(dagRunIds.map((id) => [id, []]));
-    for (const ti of tis) byRun.get(ti.dagRunId)?.push(view(ti, tries.get(ti.id) ?? []));
+    for (const ti of tis) byRun.get(ti.dagRunId)?.push(view(ti, tries.get(ti.id) ?? [], reason(ti)));
     return byRun;
   }
 
@@ -112,8 +114,17 @@ export class RunsService {
       }
       throw new NotFoundError('task instance', `${dagId}/${runId}/${taskId}${mapIndex === -1 ? '' : `/${mapIndex}`}`);
     }
-    const tries = await this.runs.tries([ti.id]);
-    return view(ti, tries.get(ti.id) ?? []);
+    const [tries, reason] = await Promise.all([this.runs.tries([ti.id]), this.reasons([ti])]);
+    return view(ti, tries.get(ti.id) ?? [], reason(ti));
+  }
+
+  /** The state reasons of task instances: two small queries when some are queued, none otherwise. */
+  private async reasons(tis: TaskInstanceRow[]): Promise<(ti: TaskInstanceRow) => string | null> {
+    const queued = tis.filter((ti) => ti.state === 'queued');
+    if (!queued.length) return () => null;
+    const facts = await this.runs.queuedFacts([...new Set(queued.map((ti) => ti.pool))], [...new Set(queued.map((ti) => ti.queue))]);
+    const now = this.clock.now();
+    return (ti) => queuedReason(ti, facts, now);
   }
 
   private async requireDag(dagId: string): Promise<void> {
@@ -121,7 +132,7 @@ export class RunsService {
   }
 }
 
-function view(ti: TaskInstanceRow, tries: TryRow[]): TaskInstanceView {
+function view(ti: TaskInstanceRow, tries: TryRow[], stateReason: string | null): TaskInstanceView {
   const durationSec = ti.startDate && ti.endDate ? (ti.endDate.getTime() - ti.startDate.getTime()) / 1000 : null;
-  return { ...ti, durationSec, tries };
+  return { ...ti, durationSec, tries, stateReason };
 }

@@ -3,6 +3,15 @@ import { DagSourceEnum } from '../enums.js';
 import { Paginated } from '../pagination.js';
 import { DateTimeScalar, JSONScalar } from '../scalars.js';
 
+@ObjectType({ description: 'Accepted, but worth knowing: e.g. a task in a pool that does not exist (it stays queued until the pool is created)' })
+export class RegistrationWarning {
+  @Field({ description: 'The field, as a validation error would name it' })
+  path!: string;
+
+  @Field()
+  message!: string;
+}
+
 @ObjectType({ description: 'One registered version of a DAG document (a new one whenever the content changes)' })
 export class DagVersion {
   @Field(() => ID)
@@ -109,6 +118,9 @@ export class UpsertDagPayload {
 
   @Field({ description: 'Whether a new version was created (false when the content is unchanged)' })
   changed!: boolean;
+
+  @Field(() => [RegistrationWarning])
+  warnings!: RegistrationWarning[];
 }
 
 export enum RegistrationAction {
@@ -137,6 +149,9 @@ export class RegistrationPreview {
 
   @Field(() => JSONScalar, { description: 'The document as it would be stored: normalised, every default filled in, secrets shown as "***"' })
   document!: unknown;
+
+  @Field(() => [RegistrationWarning])
+  warnings!: RegistrationWarning[];
 }
 
 @ObjectType({ description: 'A DAG-folder file that failed to parse or validate' })

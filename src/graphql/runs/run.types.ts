@@ -149,6 +149,12 @@ export class TaskInstance {
   @Field(() => Float, { nullable: true })
   durationSec!: number | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute',
+  })
+  stateReason!: string | null;
+
   @Field(() => [TaskTry], { description: 'Attempts, oldest first' })
   tries!: TaskTry[];
 }

@@ -41,11 +41,18 @@ export const dagPage = page('DagPage', dag);
 
 export const dagWithDocument = named('DagWithDocument', dag.extend({ document: dagDocument }));
 
+export const registrationWarning = named(
+  'RegistrationWarning',
+  z.object({ path: z.string().describe('The field, as a 400 would name it'), message: z.string() }),
+  { description: 'Accepted, but worth knowing: e.g. a task in a pool that does not exist (it stays queued until the pool is created)' },
+);
+
 export const registerDagResult = named('RegisterDagResult', z.object({
   dag,
   version: z.int().describe('The version now current'),
   created: z.boolean().describe('The DAG did not exist before (answered with 201)'),
   changed: z.boolean().describe('A new version was stored (false when the content is unchanged)'),
+  warnings: z.array(registrationWarning),
 }));
 
 export const registrationPreview = named('RegistrationPreview', z.object({
@@ -54,6 +61,7 @@ export const registrationPreview = named('RegistrationPreview', z.object({
   currentVersion: z.int().nullable().describe('The latest version now; null when the DAG does not exist'),
   version: z.int().describe('The version that would be current after registering'),
   document: dagDocument.describe('The document as it would be stored: normalised, every default filled in, secrets shown as "***"'),
+  warnings: z.array(registrationWarning),
 }));
 
 export const dagVersion = named('DagVersion', z.object({

@@ -57,6 +57,10 @@ export const taskInstance = named('TaskInstance', z.object({
   nextRetryAt: timestamp.nullable(),
   lastError: z.string().nullable(),
   durationSec: z.number().nullable(),
+  stateReason: z
+    .string()
+    .nullable()
+    .describe("Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise"),
   tries: z.array(taskTry),
 }));
 

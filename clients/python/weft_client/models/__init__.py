@@ -90,6 +90,7 @@ from weft_client.models.principal import Principal
 from weft_client.models.readiness import Readiness
 from weft_client.models.register_dag_result import RegisterDagResult
 from weft_client.models.registration_preview import RegistrationPreview
+from weft_client.models.registration_warning import RegistrationWarning
 from weft_client.models.rendered_task import RenderedTask
 from weft_client.models.resource_requirements import ResourceRequirements
 from weft_client.models.run_interval import RunInterval

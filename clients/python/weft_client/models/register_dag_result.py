@@ -36,17 +36,19 @@ class RegisterDagResult(object):
         'dag': 'Dag',
         'version': 'int',
         'created': 'bool',
-        'changed': 'bool'
+        'changed': 'bool',
+        'warnings': 'list[RegistrationWarning]'
     }
 
     attribute_map = {
         'dag': 'dag',
         'version': 'version',
         'created': 'created',
-        'changed': 'changed'
+        'changed': 'changed',
+        'warnings': 'warnings'
     }
 
-    def __init__(self, dag=None, version=None, created=None, changed=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, dag=None, version=None, created=None, changed=None, warnings=None, local_vars_configuration=None):  # noqa: E501
         """RegisterDagResult - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -56,12 +58,14 @@ class RegisterDagResult(object):
         self._version = None
         self._created = None
         self._changed = None
+        self._warnings = None
         self.discriminator = None
 
         self.dag = dag
         self.version = version
         self.created = created
         self.changed = changed
+        self.warnings = warnings
 
     @property
     def dag(self):
@@ -160,6 +164,29 @@ class RegisterDagResult(object):
             raise ValueError("Invalid value for `changed`, must not be `None`")  # noqa: E501
 
         self._changed = changed
+
+    @property
+    def warnings(self):
+        """Gets the warnings of this RegisterDagResult.  # noqa: E501
+
+
+        :return: The warnings of this RegisterDagResult.  # noqa: E501
+        :rtype: list[RegistrationWarning]
+        """
+        return self._warnings
+
+    @warnings.setter
+    def warnings(self, warnings):
+        """Sets the warnings of this RegisterDagResult.
+
+
+        :param warnings: The warnings of this RegisterDagResult.  # noqa: E501
+        :type: list[RegistrationWarning]
+        """
+        if self.local_vars_configuration.client_side_validation and warnings is None:  # noqa: E501
+            raise ValueError("Invalid value for `warnings`, must not be `None`")  # noqa: E501
+
+        self._warnings = warnings
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -37,7 +37,8 @@ class RegistrationPreview(object):
         'action': 'str',
         'current_version': 'int',
         'version': 'int',
-        'document': 'DagDocument'
+        'document': 'DagDocument',
+        'warnings': 'list[RegistrationWarning]'
     }
 
     attribute_map = {
@@ -45,10 +46,11 @@ class RegistrationPreview(object):
         'action': 'action',
         'current_version': 'currentVersion',
         'version': 'version',
-        'document': 'document'
+        'document': 'document',
+        'warnings': 'warnings'
     }
 
-    def __init__(self, dag_id=None, action=None, current_version=None, version=None, document=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, dag_id=None, action=None, current_version=None, version=None, document=None, warnings=None, local_vars_configuration=None):  # noqa: E501
         """RegistrationPreview - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -59,6 +61,7 @@ class RegistrationPreview(object):
         self._current_version = None
         self._version = None
         self._document = None
+        self._warnings = None
         self.discriminator = None
 
         self.dag_id = dag_id
@@ -66,6 +69,7 @@ class RegistrationPreview(object):
         self.current_version = current_version
         self.version = version
         self.document = document
+        self.warnings = warnings
 
     @property
     def dag_id(self):
@@ -193,6 +197,29 @@ class RegistrationPreview(object):
             raise ValueError("Invalid value for `document`, must not be `None`")  # noqa: E501
 
         self._document = document
+
+    @property
+    def warnings(self):
+        """Gets the warnings of this RegistrationPreview.  # noqa: E501
+
+
+        :return: The warnings of this RegistrationPreview.  # noqa: E501
+        :rtype: list[RegistrationWarning]
+        """
+        return self._warnings
+
+    @warnings.setter
+    def warnings(self, warnings):
+        """Sets the warnings of this RegistrationPreview.
+
+
+        :param warnings: The warnings of this RegistrationPreview.  # noqa: E501
+        :type: list[RegistrationWarning]
+        """
+        if self.local_vars_configuration.client_side_validation and warnings is None:  # noqa: E501
+            raise ValueError("Invalid value for `warnings`, must not be `None`")  # noqa: E501
+
+        self._warnings = warnings
 
     def to_dict(self):
         """Returns the model properties as a dict"""

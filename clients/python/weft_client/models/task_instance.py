@@ -53,6 +53,7 @@ class TaskInstance(object):
         'next_retry_at': 'datetime',
         'last_error': 'str',
         'duration_sec': 'float',
+        'state_reason': 'str',
         'tries': 'list[TaskInstanceTry]'
     }
 
@@ -77,10 +78,11 @@ class TaskInstance(object):
         'next_retry_at': 'nextRetryAt',
         'last_error': 'lastError',
         'duration_sec': 'durationSec',
+        'state_reason': 'stateReason',
         'tries': 'tries'
     }
 
-    def __init__(self, dag_id=None, run_id=None, task_id=None, map_index=None, state=None, try_number=None, max_tries=None, task_type=None, queue=None, pool=None, pool_slots=None, priority_weight=None, logical_date=None, scheduled_at=None, queued_at=None, start_date=None, end_date=None, next_retry_at=None, last_error=None, duration_sec=None, tries=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, dag_id=None, run_id=None, task_id=None, map_index=None, state=None, try_number=None, max_tries=None, task_type=None, queue=None, pool=None, pool_slots=None, priority_weight=None, logical_date=None, scheduled_at=None, queued_at=None, start_date=None, end_date=None, next_retry_at=None, last_error=None, duration_sec=None, state_reason=None, tries=None, local_vars_configuration=None):  # noqa: E501
         """TaskInstance - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -106,6 +108,7 @@ class TaskInstance(object):
         self._next_retry_at = None
         self._last_error = None
         self._duration_sec = None
+        self._state_reason = None
         self._tries = None
         self.discriminator = None
 
@@ -129,6 +132,7 @@ class TaskInstance(object):
         self.next_retry_at = next_retry_at
         self.last_error = last_error
         self.duration_sec = duration_sec
+        self.state_reason = state_reason
         self.tries = tries
 
     @property
@@ -578,6 +582,29 @@ class TaskInstance(object):
         """
 
         self._duration_sec = duration_sec
+
+    @property
+    def state_reason(self):
+        """Gets the state_reason of this TaskInstance.  # noqa: E501
+
+        Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise  # noqa: E501
+
+        :return: The state_reason of this TaskInstance.  # noqa: E501
+        :rtype: str
+        """
+        return self._state_reason
+
+    @state_reason.setter
+    def state_reason(self, state_reason):
+        """Sets the state_reason of this TaskInstance.
+
+        Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise  # noqa: E501
+
+        :param state_reason: The state_reason of this TaskInstance.  # noqa: E501
+        :type: str
+        """
+
+        self._state_reason = state_reason
 
     @property
     def tries(self):

@@ -48,6 +48,7 @@ export async function validate(ctx: Context, paths: string[], opts: { offline?: 
   const count = reportProblems(ctx, problems, checked);
   for (const c of checked) {
     if (!c.problems.length) ctx.say(`ok  ${c.dagId}  ${c.file}${c.preview ? `  (deploy would ${describe(c.preview)})` : ''}`);
+    if (c.preview) sayWarnings(ctx, c.preview.warnings);
   }
   ctx.result({
     valid: count === 0,
@@ -57,6 +58,11 @@ export async function validate(ctx: Context, paths: string[], opts: { offline?: 
     ],
   });
   if (count) throw new CliFailure(`${count} problem${count === 1 ? '' : 's'} found`);
+}
+
+/** What the service accepted but the author should know (a task in a pool that does not exist yet). */
+function sayWarnings(ctx: Context, warnings: RegistrationPreview['warnings']): void {
+  for (const w of warnings) ctx.say(`  warning: ${w.path}: ${w.message}`);
 }
 
 function describe(p: RegistrationPreview): string {
@@ -105,6 +111,7 @@ export async function deploy(ctx: Context, paths: string[], opts: { dryRun?: boo
     const current = preview.action === 'create' ? null : (await unwrap(getDag({ client: ctx.client, path: { dagId: preview.dagId } }))).document;
     const patch = preview.action === 'unchanged' ? '' : diff(preview.dagId, current, preview);
     ctx.say(`${opts.dryRun ? 'would ' : ''}${preview.action === 'create' ? 'create' : preview.action === 'update' ? 'update' : 'leave unchanged'} ${preview.dagId} (${c.file})`);
+    sayWarnings(ctx, preview.warnings);
     if (patch && opts.diff !== false) ctx.say(patch);
     let status: string = preview.action;
     let version = preview.version;
@@ -114,7 +121,16 @@ export async function deploy(ctx: Context, paths: string[], opts: { dryRun?: boo
       version = registered.version;
       ctx.say(`  ${status}: ${preview.dagId} version ${version}`);
     }
-    results.push({ file: c.file, dagId: preview.dagId, action: preview.action, ...(opts.dryRun ? {} : { status }), currentVersion: preview.currentVersion, version, diff: patch });
+    results.push({
+      file: c.file,
+      dagId: preview.dagId,
+      action: preview.action,
+      ...(opts.dryRun ? {} : { status }),
+      currentVersion: preview.currentVersion,
+      version,
+      diff: patch,
+      warnings: preview.warnings,
+    });
   }
   ctx.result({ dryRun: Boolean(opts.dryRun), dags: results });
 }

@@ -1271,6 +1271,7 @@ export type RegisterDagResult = {
      * A new version was stored (false when the content is unchanged)
      */
     changed: boolean;
+    warnings: Array<RegistrationWarning>;
 };
 
 export type RegistrationPreview = {
@@ -1798,6 +1799,18 @@ export type RegistrationPreview = {
             };
         }>;
     };
+    warnings: Array<RegistrationWarning>;
+};
+
+/**
+ * Accepted, but worth knowing: e.g. a task in a pool that does not exist (it stays queued until the pool is created)
+ */
+export type RegistrationWarning = {
+    /**
+     * The field, as a 400 would name it
+     */
+    path: string;
+    message: string;
 };
 
 export type RenderedTask = {
@@ -2155,6 +2168,10 @@ export type TaskInstance = {
     nextRetryAt: string | null;
     lastError: string | null;
     durationSec: number | null;
+    /**
+     * Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise
+     */
+    stateReason: string | null;
     tries: Array<TaskInstanceTry>;
 };
 
