@@ -14,6 +14,9 @@ export type NewDelivery = {
   message: AlertMessage;
   slaMissId?: number | null;
   slaWarningId?: number | null;
+  /** What the alert is about, for PagerDuty's resolve (recordResolutions). */
+  taskInstanceId?: number | null;
+  dagRunId?: number | null;
 };
 
 export type DueDelivery = {
@@ -183,10 +186,11 @@ export class AlertsRepository {
     if (!items.length) return;
     await db.query(
       `INSERT INTO alert_deliveries (dedupe_key, kind, dag_id, dag_version_id, callback_list, callback_index, message, sla_miss_id, channel,
-         sla_warning_id, next_attempt_at)
+         sla_warning_id, task_instance_id, dag_run_id, next_attempt_at)
        SELECT *, (m->>'occurredAt')::timestamptz
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::int[], $9::text[], $10::int[])
-         AS x(k, kind, d, v, l, i, m, s, c, w)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::int[], $9::text[], $10::int[],
+                   $11::int[], $12::int[])
+         AS x(k, kind, d, v, l, i, m, s, c, w, ti, r)
        ON CONFLICT (dedupe_key) DO NOTHING`,
       [
         items.map((i) => i.dedupeKey),
@@ -199,8 +203,39 @@ export class AlertsRepository {
         items.map((i) => i.slaMissId ?? null),
         items.map((i) => i.channel),
         items.map((i) => i.slaWarningId ?? null),
+        items.map((i) => i.taskInstanceId ?? null),
+        items.map((i) => i.dagRunId ?? null),
       ],
     );
+  }
+
+  /**
+   * PagerDuty resolves: for each PagerDuty trigger already sent (or given up) whose task instance (or run, for
+   * run_failed) has succeeded since (a retry, a clear, a mark), one `resolve` delivery to the same callback with the
+   * same incident key. Keyed by the incident, the callback and the try (clear) number that succeeded, so it is
+   * written once however many schedulers and passes see it, and again after a later failure and success. A trigger
+   * still pending gets its resolve only once it is out, so PagerDuty never sees them in the wrong order.
+   */
+  async recordResolutions(db: Queryable, now: Date): Promise<number> {
+    const { rowCount } = await db.query(
+      `INSERT INTO alert_deliveries (dedupe_key, kind, dag_id, dag_version_id, callback_list, callback_index, message, channel,
+                                     task_instance_id, dag_run_id, next_attempt_at)
+       SELECT DISTINCT ON (k.key) k.key, d.kind, d.dag_id, d.dag_version_id, d.callback_list, d.callback_index,
+              d.message || jsonb_build_object('action', 'resolve', 'deliveryId', k.key, 'occurredAt', to_jsonb(coalesce(x.ended, $1::timestamptz)),
+                                              'summary', 'succeeded since: ' || (d.message ->> 'summary')),
+              d.channel, d.task_instance_id, d.dag_run_id, $1
+         FROM alert_deliveries d
+         LEFT JOIN task_instances ti ON ti.id = d.task_instance_id
+         LEFT JOIN dag_runs r ON r.id = d.dag_run_id AND d.task_instance_id IS NULL
+         CROSS JOIN LATERAL (SELECT coalesce(ti.end_date, r.end_date) AS ended, coalesce(ti.try_number, r.clear_number) AS n) x
+         CROSS JOIN LATERAL (SELECT 'resolve:' || (d.message ->> 'incidentKey') || ':' || d.callback_list || ':' || d.callback_index || ':' || x.n AS key) k
+        WHERE d.channel = 'pagerduty' AND d.state <> 'pending' AND NOT (d.message ? 'action') AND d.message ? 'incidentKey'
+          AND (ti.state = 'success' OR r.state = 'success')
+        ORDER BY k.key, d.id
+       ON CONFLICT (dedupe_key) DO NOTHING`,
+      [now],
+    );
+    return rowCount ?? 0;
   }
 
   /**

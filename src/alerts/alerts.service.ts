@@ -16,6 +16,10 @@ import { resolveCallback } from './domain/resolve-callback.js';
 import { OutboundService } from '../outbound/outbound.service.js';
 
 type AlertContext = {
+  /** The condition, the same for every alert about it (AlertMessage.incidentKey), and the rows it is about. */
+  incidentKey: string;
+  taskInstanceId?: number;
+  dagRunId?: number;
   dagId: string;
   runId: string;
   taskId?: string;
@@ -53,6 +57,8 @@ export class AlertsService implements OnApplicationShutdown {
   /** A task failed for good: the DAG's onFailureCallbacks are notified. */
   private async taskFailed(tx: UnitOfWork, e: TaskFailed): Promise<void> {
     await this.enqueueFailure(tx, e.doc, 'task_failed', `${e.taskInstanceId}:${e.tryNumber}`, {
+      incidentKey: `task_failed:ti:${e.taskInstanceId}`,
+      taskInstanceId: e.taskInstanceId,
       dagId: e.dagId,
       runId: e.runId,
       taskId: e.taskId,
@@ -67,6 +73,8 @@ export class AlertsService implements OnApplicationShutdown {
   /** A run failed: the DAG's onFailureCallbacks are notified. */
   private async runFailed(tx: UnitOfWork, e: RunFailed): Promise<void> {
     await this.enqueueFailure(tx, e.doc, 'run_failed', `${e.dagRunId}:${e.clearNumber}`, {
+      incidentKey: `run_failed:run:${e.dagRunId}`,
+      dagRunId: e.dagRunId,
       dagId: e.dagId,
       runId: e.runId,
       logicalDate: e.logicalDate,
@@ -89,6 +97,8 @@ export class AlertsService implements OnApplicationShutdown {
         const doc = await this.document(db, m.dagVersionId);
         const task = doc.tasks.find((t) => t.taskId === m.taskId);
         const ctx: AlertContext = {
+          incidentKey: `sla_miss:ti:${m.taskInstanceId}`,
+          taskInstanceId: m.taskInstanceId,
           dagId: m.dagId,
           runId: m.runId,
           taskId: m.taskId,
@@ -117,6 +127,8 @@ export class AlertsService implements OnApplicationShutdown {
         const doc = await this.document(db, w.dagVersionId);
         const threshold = w.p95Fraction * w.p95Sec;
         const ctx: AlertContext = {
+          incidentKey: `sla_warning:ti:${w.taskInstanceId}`,
+          taskInstanceId: w.taskInstanceId,
           dagId: w.dagId,
           runId: w.runId,
           taskId: w.taskId,
@@ -142,8 +154,12 @@ export class AlertsService implements OnApplicationShutdown {
     });
   }
 
-  /** One delivery pass: due deliveries are claimed (SKIP LOCKED), attempted, and their outcome recorded. */
+  /**
+   * One delivery pass: PagerDuty resolves are recorded for incidents whose task instance (or run) has succeeded,
+   * then due deliveries are claimed (SKIP LOCKED), attempted, and their outcome recorded.
+   */
   async deliverDue(now: Date): Promise<number> {
+    await this.repo.recordResolutions(this.pool, now);
     const due = await this.repo.claimDue(now, 300, 50);
     for (const d of due) {
       const doc = await this.document(this.pool, d.dagVersionId);
@@ -197,8 +213,19 @@ export class AlertsService implements OnApplicationShutdown {
         details: ctx.details,
         occurredAt: ctx.occurredAt.toISOString(),
         deliveryId: `${key}:${list}:${i}`,
+        incidentKey: ctx.incidentKey,
       };
-      return { dedupeKey: message.deliveryId, dagId: ctx.dagId, dagVersionId: ctx.dagVersionId, callbackList: list, callbackIndex: i, channel: cb.type, message };
+      return {
+        dedupeKey: message.deliveryId,
+        dagId: ctx.dagId,
+        dagVersionId: ctx.dagVersionId,
+        callbackList: list,
+        callbackIndex: i,
+        channel: cb.type,
+        message,
+        taskInstanceId: ctx.taskInstanceId ?? null,
+        dagRunId: ctx.dagRunId ?? null,
+      };
     });
   }
 

@@ -15,14 +15,18 @@ import (
 
 // SlaCallback struct for SlaCallback
 type SlaCallback struct {
-	Type string  `json:"type"`
-	Url  *string `json:"url,omitempty"`
+	Type string `json:"type"`
+	// Events API v2 endpoint; default https://events.pagerduty.com/v2/enqueue (EU: https://events.eu.pagerduty.com/v2/enqueue).
+	Url *string `json:"url,omitempty"`
 	// Key for the HMAC signature of the request body; stored encrypted, shown as \"***\".
 	Secret *string `json:"secret,omitempty"`
 	// Instead of `secret`: the name of an environment variable WEFT_SECRET_<NAME>, read at delivery time.
-	SecretRef  *string   `json:"secretRef,omitempty"`
-	WebhookUrl *string   `json:"webhookUrl,omitempty"`
-	To         *[]string `json:"to,omitempty"`
+	SecretRef  *string `json:"secretRef,omitempty"`
+	WebhookUrl *string `json:"webhookUrl,omitempty"`
+	// The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.
+	RoutingKeyRef *string   `json:"routingKeyRef,omitempty"`
+	Severity      *string   `json:"severity,omitempty"`
+	To            *[]string `json:"to,omitempty"`
 }
 
 // NewSlaCallback instantiates a new SlaCallback object
@@ -32,6 +36,8 @@ type SlaCallback struct {
 func NewSlaCallback(type_ string) *SlaCallback {
 	this := SlaCallback{}
 	this.Type = type_
+	var severity string = "error"
+	this.Severity = &severity
 	return &this
 }
 
@@ -40,6 +46,8 @@ func NewSlaCallback(type_ string) *SlaCallback {
 // but it doesn't guarantee that properties required by API are set
 func NewSlaCallbackWithDefaults() *SlaCallback {
 	this := SlaCallback{}
+	var severity string = "error"
+	this.Severity = &severity
 	return &this
 }
 
@@ -195,6 +203,70 @@ func (o *SlaCallback) SetWebhookUrl(v string) {
 	o.WebhookUrl = &v
 }
 
+// GetRoutingKeyRef returns the RoutingKeyRef field value if set, zero value otherwise.
+func (o *SlaCallback) GetRoutingKeyRef() string {
+	if o == nil || o.RoutingKeyRef == nil {
+		var ret string
+		return ret
+	}
+	return *o.RoutingKeyRef
+}
+
+// GetRoutingKeyRefOk returns a tuple with the RoutingKeyRef field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *SlaCallback) GetRoutingKeyRefOk() (*string, bool) {
+	if o == nil || o.RoutingKeyRef == nil {
+		return nil, false
+	}
+	return o.RoutingKeyRef, true
+}
+
+// HasRoutingKeyRef returns a boolean if a field has been set.
+func (o *SlaCallback) HasRoutingKeyRef() bool {
+	if o != nil && o.RoutingKeyRef != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetRoutingKeyRef gets a reference to the given string and assigns it to the RoutingKeyRef field.
+func (o *SlaCallback) SetRoutingKeyRef(v string) {
+	o.RoutingKeyRef = &v
+}
+
+// GetSeverity returns the Severity field value if set, zero value otherwise.
+func (o *SlaCallback) GetSeverity() string {
+	if o == nil || o.Severity == nil {
+		var ret string
+		return ret
+	}
+	return *o.Severity
+}
+
+// GetSeverityOk returns a tuple with the Severity field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *SlaCallback) GetSeverityOk() (*string, bool) {
+	if o == nil || o.Severity == nil {
+		return nil, false
+	}
+	return o.Severity, true
+}
+
+// HasSeverity returns a boolean if a field has been set.
+func (o *SlaCallback) HasSeverity() bool {
+	if o != nil && o.Severity != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetSeverity gets a reference to the given string and assigns it to the Severity field.
+func (o *SlaCallback) SetSeverity(v string) {
+	o.Severity = &v
+}
+
 // GetTo returns the To field value if set, zero value otherwise.
 func (o *SlaCallback) GetTo() []string {
 	if o == nil || o.To == nil {
@@ -243,6 +315,12 @@ func (o SlaCallback) MarshalJSON() ([]byte, error) {
 	}
 	if o.WebhookUrl != nil {
 		toSerialize["webhookUrl"] = o.WebhookUrl
+	}
+	if o.RoutingKeyRef != nil {
+		toSerialize["routingKeyRef"] = o.RoutingKeyRef
+	}
+	if o.Severity != nil {
+		toSerialize["severity"] = o.Severity
 	}
 	if o.To != nil {
 		toSerialize["to"] = o.To

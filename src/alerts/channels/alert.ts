@@ -25,13 +25,23 @@ export type AlertMessage = {
   occurredAt: string;
   /** Unique per alert and callback, the same on every retry. */
   deliveryId: string;
+  /**
+   * The condition the alert is about, the same for every alert about it: `<kind>:ti:<task instance row id>` or
+   * `run_failed:run:<run row id>` (PagerDuty's dedup_key is made from it).
+   */
+  incidentKey?: string;
+  /** 'resolve': the condition is over (its task instance, or run, succeeded since); sent to PagerDuty callbacks only. */
+  action?: 'resolve';
 };
 
 /**
  * A callback as the DAG document declares it (`slaCallbacks`), ready to send: a webhook's `secret` is the plaintext
  * (decrypted, or read from its `secretRef`: domain/resolve-callback.ts), never the stored form.
  */
-export type AlertCallback = Exclude<SlaCallback, { type: 'webhook' }> | { type: 'webhook'; url: string; secret?: string };
+export type AlertCallback =
+  | Exclude<SlaCallback, { type: 'webhook' } | { type: 'pagerduty' }>
+  | { type: 'webhook'; url: string; secret?: string }
+  | { type: 'pagerduty'; routingKey: string; severity: 'critical' | 'error' | 'warning' | 'info'; url?: string };
 
 /**
  * The outcome of one delivery attempt. `retryable` says whether the same message may succeed later (server or network

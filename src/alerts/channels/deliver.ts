@@ -2,6 +2,7 @@ import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js'
 import { OutboundGuard } from '../../outbound/outbound-guard.js';
 import { deliveryFailed, errorMessage, type AlertCallback, type AlertMessage, type DeliveryResult } from './alert.js';
 import { EmailChannel, type SmtpConfig } from './email.channel.js';
+import { PagerDutyChannel } from './pagerduty.channel.js';
 import { SlackChannel } from './slack.channel.js';
 import { WebhookChannel } from './webhook.channel.js';
 
@@ -30,6 +31,7 @@ export function createAlertDelivery(opts: AlertDeliveryOptions = {}): AlertDeliv
   const guard = opts.guard ?? ownGuard!;
   const webhook = new WebhookChannel({ timeoutMs: opts.httpTimeoutMs, now: opts.now, guard });
   const slack = new SlackChannel({ timeoutMs: opts.httpTimeoutMs, guard });
+  const pagerduty = new PagerDutyChannel({ timeoutMs: opts.httpTimeoutMs, guard });
   const email = opts.smtp ? new EmailChannel(opts.smtp) : undefined;
   let closed = false;
 
@@ -39,6 +41,8 @@ export function createAlertDelivery(opts: AlertDeliveryOptions = {}): AlertDeliv
         return webhook.send(callback, message);
       case 'slack':
         return slack.send(callback, message);
+      case 'pagerduty':
+        return pagerduty.send(callback, message);
       case 'email':
         return email ? email.send(callback, message) : deliveryFailed(SMTP_NOT_CONFIGURED, false);
     }

@@ -33,6 +33,12 @@ describe(resolveCallback.name, () => {
     expect(result).toEqual({ ok: false, error: expect.stringMatching(/^cannot decrypt the webhook secret: .*another secrets key.*WEFT_SECRETS_KEY/) });
   });
 
+  it('reads a PagerDuty routingKeyRef from the environment', () => {
+    const pd = { type: 'pagerduty' as const, routingKeyRef: 'PD', severity: 'error' as const };
+    expect(resolveCallback(pd, secrets({ WEFT_SECRET_PD: 'rk' }))).toEqual({ ok: true, callback: { type: 'pagerduty', routingKey: 'rk', severity: 'error' } });
+    expect(resolveCallback(pd, secrets())).toEqual({ ok: false, error: 'secretRef PD: the environment variable WEFT_SECRET_PD is not set in this process' });
+  });
+
   it('passes unsigned webhooks and other channels through', () => {
     expect(resolveCallback({ type: 'webhook', url }, secrets())).toEqual({ ok: true, callback: { type: 'webhook', url } });
     const slack = { type: 'slack' as const, webhookUrl: url };

@@ -13,6 +13,11 @@ export type CallbackSecrets = {
  * missing variable or a wrong key does not fix itself), with the reason recorded on it.
  */
 export function resolveCallback(callback: SlaCallback, secrets: CallbackSecrets): { ok: true; callback: AlertCallback } | { ok: false; error: string } {
+  if (callback.type === 'pagerduty') {
+    const ref = secrets.resolveRef(callback.routingKeyRef);
+    if (!ref.ok) return ref;
+    return { ok: true, callback: { type: 'pagerduty', routingKey: ref.secret, severity: callback.severity, ...(callback.url ? { url: callback.url } : {}) } };
+  }
   if (callback.type !== 'webhook') return { ok: true, callback };
   const { url, secret, secretRef } = callback;
   if (secretRef !== undefined) {

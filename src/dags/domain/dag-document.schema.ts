@@ -183,6 +183,17 @@ const slaCallbackSchema = doc(
         path: ['secretRef'],
       }),
     z.strictObject({ type: z.literal('slack'), webhookUrl: httpUrl }),
+    z.strictObject({
+      type: z.literal('pagerduty'),
+      routingKeyRef: doc(z.string().regex(SECRET_REF_PATTERN, { error: 'must be 1-200 characters of A-Z, 0-9 and "_"' }), {
+        description: 'The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.',
+        examples: ['PD_KEY'],
+      }),
+      severity: z.enum(['critical', 'error', 'warning', 'info']).default('error'),
+      url: doc(httpUrl.optional(), {
+        description: 'Events API v2 endpoint; default https://events.pagerduty.com/v2/enqueue (EU: https://events.eu.pagerduty.com/v2/enqueue).',
+      }),
+    }),
     z.strictObject({ type: z.literal('email'), to: z.array(z.email({ error: 'must be an email address' })).min(1) }),
   ]),
   { id: 'SlaCallback' },

@@ -17,6 +17,7 @@ export function dagOutboundTargets(doc: DagDocument): DagOutboundTargets {
     doc[list].flatMap((cb, i) => {
       if (cb.type === 'webhook') return [{ path: `${list}[${i}].url`, url: cb.url }];
       if (cb.type === 'slack') return [{ path: `${list}[${i}].webhookUrl`, url: cb.webhookUrl }];
+      if (cb.type === 'pagerduty' && cb.url !== undefined) return [{ path: `${list}[${i}].url`, url: cb.url }];
       return [];
     }),
   );

@@ -318,7 +318,7 @@ describe(validateDagDocument.name, () => {
     });
 
     it.each([
-      [{ type: 'pager' }, 'slaCallbacks[0].type', "must be one of 'webhook', 'slack', 'email', got 'pager'"],
+      [{ type: 'pager' }, 'slaCallbacks[0].type', "must be one of 'webhook', 'slack', 'pagerduty', 'email', got 'pager'"],
       [{ url: 'https://x.example' }, 'slaCallbacks[0].type', "missing required field 'type'"],
       [{ type: 'webhook', url: 'ftp://x.example' }, 'slaCallbacks[0].url', 'http or https URL'],
       [{ type: 'webhook' }, 'slaCallbacks[0].url', "missing required field 'url'"],

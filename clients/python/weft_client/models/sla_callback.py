@@ -38,6 +38,8 @@ class SlaCallback(object):
         'secret': 'str',
         'secret_ref': 'str',
         'webhook_url': 'str',
+        'routing_key_ref': 'str',
+        'severity': 'str',
         'to': 'list[str]'
     }
 
@@ -47,10 +49,12 @@ class SlaCallback(object):
         'secret': 'secret',
         'secret_ref': 'secretRef',
         'webhook_url': 'webhookUrl',
+        'routing_key_ref': 'routingKeyRef',
+        'severity': 'severity',
         'to': 'to'
     }
 
-    def __init__(self, type=None, url=None, secret=None, secret_ref=None, webhook_url=None, to=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, type=None, url=None, secret=None, secret_ref=None, webhook_url=None, routing_key_ref=None, severity='error', to=None, local_vars_configuration=None):  # noqa: E501
         """SlaCallback - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -61,6 +65,8 @@ class SlaCallback(object):
         self._secret = None
         self._secret_ref = None
         self._webhook_url = None
+        self._routing_key_ref = None
+        self._severity = None
         self._to = None
         self.discriminator = None
 
@@ -73,6 +79,10 @@ class SlaCallback(object):
             self.secret_ref = secret_ref
         if webhook_url is not None:
             self.webhook_url = webhook_url
+        if routing_key_ref is not None:
+            self.routing_key_ref = routing_key_ref
+        if severity is not None:
+            self.severity = severity
         if to is not None:
             self.to = to
 
@@ -96,7 +106,7 @@ class SlaCallback(object):
         """
         if self.local_vars_configuration.client_side_validation and type is None:  # noqa: E501
             raise ValueError("Invalid value for `type`, must not be `None`")  # noqa: E501
-        allowed_values = ["webhook", "slack", "email"]  # noqa: E501
+        allowed_values = ["webhook", "slack", "pagerduty", "email"]  # noqa: E501
         if self.local_vars_configuration.client_side_validation and type not in allowed_values:  # noqa: E501
             raise ValueError(
                 "Invalid value for `type` ({0}), must be one of {1}"  # noqa: E501
@@ -109,6 +119,7 @@ class SlaCallback(object):
     def url(self):
         """Gets the url of this SlaCallback.  # noqa: E501
 
+        Events API v2 endpoint; default https://events.pagerduty.com/v2/enqueue (EU: https://events.eu.pagerduty.com/v2/enqueue).  # noqa: E501
 
         :return: The url of this SlaCallback.  # noqa: E501
         :rtype: str
@@ -119,13 +130,11 @@ class SlaCallback(object):
     def url(self, url):
         """Sets the url of this SlaCallback.
 
+        Events API v2 endpoint; default https://events.pagerduty.com/v2/enqueue (EU: https://events.eu.pagerduty.com/v2/enqueue).  # noqa: E501
 
         :param url: The url of this SlaCallback.  # noqa: E501
         :type: str
         """
-        if (self.local_vars_configuration.client_side_validation and
-                url is not None and not re.search(r'^https?:\/\/', url)):  # noqa: E501
-            raise ValueError(r"Invalid value for `url`, must be a follow pattern or equal to `/^https?:\/\//`")  # noqa: E501
 
         self._url = url
 
@@ -204,6 +213,59 @@ class SlaCallback(object):
             raise ValueError(r"Invalid value for `webhook_url`, must be a follow pattern or equal to `/^https?:\/\//`")  # noqa: E501
 
         self._webhook_url = webhook_url
+
+    @property
+    def routing_key_ref(self):
+        """Gets the routing_key_ref of this SlaCallback.  # noqa: E501
+
+        The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.  # noqa: E501
+
+        :return: The routing_key_ref of this SlaCallback.  # noqa: E501
+        :rtype: str
+        """
+        return self._routing_key_ref
+
+    @routing_key_ref.setter
+    def routing_key_ref(self, routing_key_ref):
+        """Sets the routing_key_ref of this SlaCallback.
+
+        The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.  # noqa: E501
+
+        :param routing_key_ref: The routing_key_ref of this SlaCallback.  # noqa: E501
+        :type: str
+        """
+        if (self.local_vars_configuration.client_side_validation and
+                routing_key_ref is not None and not re.search(r'^[A-Z0-9_]{1,200}$', routing_key_ref)):  # noqa: E501
+            raise ValueError(r"Invalid value for `routing_key_ref`, must be a follow pattern or equal to `/^[A-Z0-9_]{1,200}$/`")  # noqa: E501
+
+        self._routing_key_ref = routing_key_ref
+
+    @property
+    def severity(self):
+        """Gets the severity of this SlaCallback.  # noqa: E501
+
+
+        :return: The severity of this SlaCallback.  # noqa: E501
+        :rtype: str
+        """
+        return self._severity
+
+    @severity.setter
+    def severity(self, severity):
+        """Sets the severity of this SlaCallback.
+
+
+        :param severity: The severity of this SlaCallback.  # noqa: E501
+        :type: str
+        """
+        allowed_values = ["critical", "error", "warning", "info"]  # noqa: E501
+        if self.local_vars_configuration.client_side_validation and severity not in allowed_values:  # noqa: E501
+            raise ValueError(
+                "Invalid value for `severity` ({0}), must be one of {1}"  # noqa: E501
+                .format(severity, allowed_values)
+            )
+
+        self._severity = severity
 
     @property
     def to(self):

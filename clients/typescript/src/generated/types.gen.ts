@@ -1385,6 +1385,11 @@ export type RegistrationPreview = {
             type: 'slack';
             webhookUrl: string;
         } | {
+            type: 'pagerduty';
+            routingKeyRef: string;
+            severity: 'critical' | 'error' | 'warning' | 'info';
+            url?: string;
+        } | {
             type: 'email';
             to: Array<string>;
         }>;
@@ -1396,6 +1401,11 @@ export type RegistrationPreview = {
         } | {
             type: 'slack';
             webhookUrl: string;
+        } | {
+            type: 'pagerduty';
+            routingKeyRef: string;
+            severity: 'critical' | 'error' | 'warning' | 'info';
+            url?: string;
         } | {
             type: 'email';
             to: Array<string>;
@@ -1984,6 +1994,17 @@ export type SlaCallback = {
 } | {
     type: 'slack';
     webhookUrl: string;
+} | {
+    type: 'pagerduty';
+    /**
+     * The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.
+     */
+    routingKeyRef: string;
+    severity?: 'critical' | 'error' | 'warning' | 'info';
+    /**
+     * Events API v2 endpoint; default https://events.pagerduty.com/v2/enqueue (EU: https://events.eu.pagerduty.com/v2/enqueue).
+     */
+    url?: string;
 } | {
     type: 'email';
     to: Array<string>;

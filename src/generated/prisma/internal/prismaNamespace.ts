@@ -2875,6 +2875,8 @@ export const AlertDeliveryScalarFieldEnum = {
   message: 'message',
   slaMissId: 'slaMissId',
   slaWarningId: 'slaWarningId',
+  taskInstanceId: 'taskInstanceId',
+  dagRunId: 'dagRunId',
   state: 'state',
   attempts: 'attempts',
   nextAttemptAt: 'nextAttemptAt',

@@ -417,6 +417,8 @@ export const AlertDeliveryScalarFieldEnum = {
   message: 'message',
   slaMissId: 'slaMissId',
   slaWarningId: 'slaWarningId',
+  taskInstanceId: 'taskInstanceId',
+  dagRunId: 'dagRunId',
   state: 'state',
   attempts: 'attempts',
   nextAttemptAt: 'nextAttemptAt',

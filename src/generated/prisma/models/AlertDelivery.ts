@@ -35,6 +35,8 @@ export type AlertDeliveryAvgAggregateOutputType = {
   callbackIndex: number | null
   slaMissId: number | null
   slaWarningId: number | null
+  taskInstanceId: number | null
+  dagRunId: number | null
   attempts: number | null
 }
 
@@ -44,6 +46,8 @@ export type AlertDeliverySumAggregateOutputType = {
   callbackIndex: number | null
   slaMissId: number | null
   slaWarningId: number | null
+  taskInstanceId: number | null
+  dagRunId: number | null
   attempts: number | null
 }
 
@@ -58,6 +62,8 @@ export type AlertDeliveryMinAggregateOutputType = {
   channel: string | null
   slaMissId: number | null
   slaWarningId: number | null
+  taskInstanceId: number | null
+  dagRunId: number | null
   state: $Enums.DeliveryState | null
   attempts: number | null
   nextAttemptAt: Date | null
@@ -77,6 +83,8 @@ export type AlertDeliveryMaxAggregateOutputType = {
   channel: string | null
   slaMissId: number | null
   slaWarningId: number | null
+  taskInstanceId: number | null
+  dagRunId: number | null
   state: $Enums.DeliveryState | null
   attempts: number | null
   nextAttemptAt: Date | null
@@ -97,6 +105,8 @@ export type AlertDeliveryCountAggregateOutputType = {
   message: number
   slaMissId: number
   slaWarningId: number
+  taskInstanceId: number
+  dagRunId: number
   state: number
   attempts: number
   nextAttemptAt: number
@@ -113,6 +123,8 @@ export type AlertDeliveryAvgAggregateInputType = {
   callbackIndex?: true
   slaMissId?: true
   slaWarningId?: true
+  taskInstanceId?: true
+  dagRunId?: true
   attempts?: true
 }
 
@@ -122,6 +134,8 @@ export type AlertDeliverySumAggregateInputType = {
   callbackIndex?: true
   slaMissId?: true
   slaWarningId?: true
+  taskInstanceId?: true
+  dagRunId?: true
   attempts?: true
 }
 
@@ -136,6 +150,8 @@ export type AlertDeliveryMinAggregateInputType = {
   channel?: true
   slaMissId?: true
   slaWarningId?: true
+  taskInstanceId?: true
+  dagRunId?: true
   state?: true
   attempts?: true
   nextAttemptAt?: true
@@ -155,6 +171,8 @@ export type AlertDeliveryMaxAggregateInputType = {
   channel?: true
   slaMissId?: true
   slaWarningId?: true
+  taskInstanceId?: true
+  dagRunId?: true
   state?: true
   attempts?: true
   nextAttemptAt?: true
@@ -175,6 +193,8 @@ export type AlertDeliveryCountAggregateInputType = {
   message?: true
   slaMissId?: true
   slaWarningId?: true
+  taskInstanceId?: true
+  dagRunId?: true
   state?: true
   attempts?: true
   nextAttemptAt?: true
@@ -282,6 +302,8 @@ export type AlertDeliveryGroupByOutputType = {
   message: runtime.JsonValue
   slaMissId: number | null
   slaWarningId: number | null
+  taskInstanceId: number | null
+  dagRunId: number | null
   state: $Enums.DeliveryState
   attempts: number
   nextAttemptAt: Date
@@ -325,6 +347,8 @@ export type AlertDeliveryWhereInput = {
   message?: Prisma.JsonFilter<"AlertDelivery">
   slaMissId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
   slaWarningId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
+  taskInstanceId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
+  dagRunId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
   state?: Prisma.EnumDeliveryStateFilter<"AlertDelivery"> | $Enums.DeliveryState
   attempts?: Prisma.IntFilter<"AlertDelivery"> | number
   nextAttemptAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
@@ -347,6 +371,8 @@ export type AlertDeliveryOrderByWithRelationInput = {
   message?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrderInput | Prisma.SortOrder
   slaWarningId?: Prisma.SortOrderInput | Prisma.SortOrder
+  taskInstanceId?: Prisma.SortOrderInput | Prisma.SortOrder
+  dagRunId?: Prisma.SortOrderInput | Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -372,6 +398,8 @@ export type AlertDeliveryWhereUniqueInput = Prisma.AtLeast<{
   message?: Prisma.JsonFilter<"AlertDelivery">
   slaMissId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
   slaWarningId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
+  taskInstanceId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
+  dagRunId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
   state?: Prisma.EnumDeliveryStateFilter<"AlertDelivery"> | $Enums.DeliveryState
   attempts?: Prisma.IntFilter<"AlertDelivery"> | number
   nextAttemptAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
@@ -394,6 +422,8 @@ export type AlertDeliveryOrderByWithAggregationInput = {
   message?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrderInput | Prisma.SortOrder
   slaWarningId?: Prisma.SortOrderInput | Prisma.SortOrder
+  taskInstanceId?: Prisma.SortOrderInput | Prisma.SortOrder
+  dagRunId?: Prisma.SortOrderInput | Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -422,6 +452,8 @@ export type AlertDeliveryScalarWhereWithAggregatesInput = {
   message?: Prisma.JsonWithAggregatesFilter<"AlertDelivery">
   slaMissId?: Prisma.IntNullableWithAggregatesFilter<"AlertDelivery"> | number | null
   slaWarningId?: Prisma.IntNullableWithAggregatesFilter<"AlertDelivery"> | number | null
+  taskInstanceId?: Prisma.IntNullableWithAggregatesFilter<"AlertDelivery"> | number | null
+  dagRunId?: Prisma.IntNullableWithAggregatesFilter<"AlertDelivery"> | number | null
   state?: Prisma.EnumDeliveryStateWithAggregatesFilter<"AlertDelivery"> | $Enums.DeliveryState
   attempts?: Prisma.IntWithAggregatesFilter<"AlertDelivery"> | number
   nextAttemptAt?: Prisma.DateTimeWithAggregatesFilter<"AlertDelivery"> | Date | string
@@ -439,6 +471,8 @@ export type AlertDeliveryCreateInput = {
   callbackIndex: number
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  taskInstanceId?: number | null
+  dagRunId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -461,6 +495,8 @@ export type AlertDeliveryUncheckedCreateInput = {
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: number | null
   slaWarningId?: number | null
+  taskInstanceId?: number | null
+  dagRunId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -478,6 +514,8 @@ export type AlertDeliveryUpdateInput = {
   callbackIndex?: Prisma.IntFieldUpdateOperationsInput | number
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -500,6 +538,8 @@ export type AlertDeliveryUncheckedUpdateInput = {
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   slaWarningId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -520,6 +560,8 @@ export type AlertDeliveryCreateManyInput = {
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: number | null
   slaWarningId?: number | null
+  taskInstanceId?: number | null
+  dagRunId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -537,6 +579,8 @@ export type AlertDeliveryUpdateManyMutationInput = {
   callbackIndex?: Prisma.IntFieldUpdateOperationsInput | number
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -557,6 +601,8 @@ export type AlertDeliveryUncheckedUpdateManyInput = {
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   slaWarningId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -587,6 +633,8 @@ export type AlertDeliveryCountOrderByAggregateInput = {
   message?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
   slaWarningId?: Prisma.SortOrder
+  taskInstanceId?: Prisma.SortOrder
+  dagRunId?: Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -601,6 +649,8 @@ export type AlertDeliveryAvgOrderByAggregateInput = {
   callbackIndex?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
   slaWarningId?: Prisma.SortOrder
+  taskInstanceId?: Prisma.SortOrder
+  dagRunId?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
 }
 
@@ -615,6 +665,8 @@ export type AlertDeliveryMaxOrderByAggregateInput = {
   channel?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
   slaWarningId?: Prisma.SortOrder
+  taskInstanceId?: Prisma.SortOrder
+  dagRunId?: Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -634,6 +686,8 @@ export type AlertDeliveryMinOrderByAggregateInput = {
   channel?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
   slaWarningId?: Prisma.SortOrder
+  taskInstanceId?: Prisma.SortOrder
+  dagRunId?: Prisma.SortOrder
   state?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
   nextAttemptAt?: Prisma.SortOrder
@@ -648,6 +702,8 @@ export type AlertDeliverySumOrderByAggregateInput = {
   callbackIndex?: Prisma.SortOrder
   slaMissId?: Prisma.SortOrder
   slaWarningId?: Prisma.SortOrder
+  taskInstanceId?: Prisma.SortOrder
+  dagRunId?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
 }
 
@@ -748,6 +804,8 @@ export type AlertDeliveryCreateWithoutSlaMissInput = {
   callbackIndex: number
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  taskInstanceId?: number | null
+  dagRunId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -768,6 +826,8 @@ export type AlertDeliveryUncheckedCreateWithoutSlaMissInput = {
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaWarningId?: number | null
+  taskInstanceId?: number | null
+  dagRunId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -817,6 +877,8 @@ export type AlertDeliveryScalarWhereInput = {
   message?: Prisma.JsonFilter<"AlertDelivery">
   slaMissId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
   slaWarningId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
+  taskInstanceId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
+  dagRunId?: Prisma.IntNullableFilter<"AlertDelivery"> | number | null
   state?: Prisma.EnumDeliveryStateFilter<"AlertDelivery"> | $Enums.DeliveryState
   attempts?: Prisma.IntFilter<"AlertDelivery"> | number
   nextAttemptAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
@@ -834,6 +896,8 @@ export type AlertDeliveryCreateWithoutSlaWarningInput = {
   callbackIndex: number
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  taskInstanceId?: number | null
+  dagRunId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -854,6 +918,8 @@ export type AlertDeliveryUncheckedCreateWithoutSlaWarningInput = {
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: number | null
+  taskInstanceId?: number | null
+  dagRunId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -899,6 +965,8 @@ export type AlertDeliveryCreateManySlaMissInput = {
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaWarningId?: number | null
+  taskInstanceId?: number | null
+  dagRunId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -916,6 +984,8 @@ export type AlertDeliveryUpdateWithoutSlaMissInput = {
   callbackIndex?: Prisma.IntFieldUpdateOperationsInput | number
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -936,6 +1006,8 @@ export type AlertDeliveryUncheckedUpdateWithoutSlaMissInput = {
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaWarningId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -955,6 +1027,8 @@ export type AlertDeliveryUncheckedUpdateManyWithoutSlaMissInput = {
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaWarningId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -974,6 +1048,8 @@ export type AlertDeliveryCreateManySlaWarningInput = {
   channel: string
   message: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: number | null
+  taskInstanceId?: number | null
+  dagRunId?: number | null
   state?: $Enums.DeliveryState
   attempts?: number
   nextAttemptAt?: Date | string
@@ -991,6 +1067,8 @@ export type AlertDeliveryUpdateWithoutSlaWarningInput = {
   callbackIndex?: Prisma.IntFieldUpdateOperationsInput | number
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1011,6 +1089,8 @@ export type AlertDeliveryUncheckedUpdateWithoutSlaWarningInput = {
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1030,6 +1110,8 @@ export type AlertDeliveryUncheckedUpdateManyWithoutSlaWarningInput = {
   channel?: Prisma.StringFieldUpdateOperationsInput | string
   message?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   slaMissId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taskInstanceId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  dagRunId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   state?: Prisma.EnumDeliveryStateFieldUpdateOperationsInput | $Enums.DeliveryState
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1052,6 +1134,8 @@ export type AlertDeliverySelect<ExtArgs extends runtime.Types.Extensions.Interna
   message?: boolean
   slaMissId?: boolean
   slaWarningId?: boolean
+  taskInstanceId?: boolean
+  dagRunId?: boolean
   state?: boolean
   attempts?: boolean
   nextAttemptAt?: boolean
@@ -1074,6 +1158,8 @@ export type AlertDeliverySelectCreateManyAndReturn<ExtArgs extends runtime.Types
   message?: boolean
   slaMissId?: boolean
   slaWarningId?: boolean
+  taskInstanceId?: boolean
+  dagRunId?: boolean
   state?: boolean
   attempts?: boolean
   nextAttemptAt?: boolean
@@ -1096,6 +1182,8 @@ export type AlertDeliverySelectUpdateManyAndReturn<ExtArgs extends runtime.Types
   message?: boolean
   slaMissId?: boolean
   slaWarningId?: boolean
+  taskInstanceId?: boolean
+  dagRunId?: boolean
   state?: boolean
   attempts?: boolean
   nextAttemptAt?: boolean
@@ -1118,6 +1206,8 @@ export type AlertDeliverySelectScalar = {
   message?: boolean
   slaMissId?: boolean
   slaWarningId?: boolean
+  taskInstanceId?: boolean
+  dagRunId?: boolean
   state?: boolean
   attempts?: boolean
   nextAttemptAt?: boolean
@@ -1126,7 +1216,7 @@ export type AlertDeliverySelectScalar = {
   createdAt?: boolean
 }
 
-export type AlertDeliveryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dedupeKey" | "kind" | "dagId" | "dagVersionId" | "callbackList" | "callbackIndex" | "channel" | "message" | "slaMissId" | "slaWarningId" | "state" | "attempts" | "nextAttemptAt" | "lastError" | "deliveredAt" | "createdAt", ExtArgs["result"]["alertDelivery"]>
+export type AlertDeliveryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dedupeKey" | "kind" | "dagId" | "dagVersionId" | "callbackList" | "callbackIndex" | "channel" | "message" | "slaMissId" | "slaWarningId" | "taskInstanceId" | "dagRunId" | "state" | "attempts" | "nextAttemptAt" | "lastError" | "deliveredAt" | "createdAt", ExtArgs["result"]["alertDelivery"]>
 export type AlertDeliveryInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
   slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
@@ -1167,6 +1257,11 @@ export type $AlertDeliveryPayload<ExtArgs extends runtime.Types.Extensions.Inter
     message: runtime.JsonValue
     slaMissId: number | null
     slaWarningId: number | null
+    /**
+     * The task instance (or run, for run_failed) the alert is about: a PagerDuty trigger is resolved when it succeeds.
+     */
+    taskInstanceId: number | null
+    dagRunId: number | null
     state: $Enums.DeliveryState
     attempts: number
     nextAttemptAt: Date
@@ -1609,6 +1704,8 @@ export interface AlertDeliveryFieldRefs {
   readonly message: Prisma.FieldRef<"AlertDelivery", 'Json'>
   readonly slaMissId: Prisma.FieldRef<"AlertDelivery", 'Int'>
   readonly slaWarningId: Prisma.FieldRef<"AlertDelivery", 'Int'>
+  readonly taskInstanceId: Prisma.FieldRef<"AlertDelivery", 'Int'>
+  readonly dagRunId: Prisma.FieldRef<"AlertDelivery", 'Int'>
   readonly state: Prisma.FieldRef<"AlertDelivery", 'DeliveryState'>
   readonly attempts: Prisma.FieldRef<"AlertDelivery", 'Int'>
   readonly nextAttemptAt: Prisma.FieldRef<"AlertDelivery", 'DateTime'>

@@ -29,6 +29,18 @@ export type SlaCallback =
       webhookUrl: string;
     }
   | {
+      type: "pagerduty";
+      /**
+       * The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.
+       */
+      routingKeyRef: string;
+      severity?: "critical" | "error" | "warning" | "info";
+      /**
+       * Events API v2 endpoint; default https://events.pagerduty.com/v2/enqueue (EU: https://events.eu.pagerduty.com/v2/enqueue).
+       */
+      url?: string;
+    }
+  | {
       type: "email";
       /**
        * @minItems 1

@@ -597,6 +597,44 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "properties": {
             "type": {
               "type": "string",
+              "const": "pagerduty"
+            },
+            "routingKeyRef": {
+              "type": "string",
+              "pattern": "^[A-Z0-9_]{1,200}$",
+              "description": "The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.",
+              "examples": [
+                "PD_KEY"
+              ]
+            },
+            "severity": {
+              "default": "error",
+              "type": "string",
+              "enum": [
+                "critical",
+                "error",
+                "warning",
+                "info"
+              ]
+            },
+            "url": {
+              "description": "Events API v2 endpoint; default https://events.pagerduty.com/v2/enqueue (EU: https://events.eu.pagerduty.com/v2/enqueue).",
+              "type": "string",
+              "format": "uri",
+              "pattern": "^https?://"
+            }
+          },
+          "required": [
+            "type",
+            "routingKeyRef"
+          ],
+          "additionalProperties": false
+        },
+        {
+          "type": "object",
+          "properties": {
+            "type": {
+              "type": "string",
               "const": "email"
             },
             "to": {
