@@ -87,7 +87,7 @@ export class ApiKeysService {
   async authenticate(key: string): Promise<ApiKeyRow | null> {
     const hash = hashKey(key);
     const now = this.clock.now();
-    let row = this.cache.get(hash, Date.now());
+    let row = this.cache.get(hash, now.getTime());
     if (!row) {
       const cacheable = this.cache.enabled && this.listenForRevocations();
       const generation = this.cache.generation;
@@ -95,7 +95,7 @@ export class ApiKeysService {
       if (!found) return null;
       row = found;
       // Not if a revocation was heard while the row was on its way: it may be the one just revoked.
-      if (cacheable) this.cache.set(hash, row, generation, Date.now());
+      if (cacheable) this.cache.set(hash, row, generation, this.clock.now().getTime());
     }
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
       row.lastUsedAt = now;
