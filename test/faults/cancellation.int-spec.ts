@@ -111,7 +111,8 @@ describe('cancellation of a running attempt', () => {
     expect((await db.query(`SELECT cancel_requested FROM leases WHERE id = $1`, [leaseId])).rows).toEqual([{ cancel_requested: true }]);
     await waitFor(async () => !alive(pid), `the task's process (${pid}) to be stopped`, 15_000, 20);
     await waitFor(async () => (await db.query(`SELECT 1 FROM leases WHERE id = $1`, [leaseId])).rowCount === 0, 'the worker to report (its lease released)', 15_000, 20);
-    expect(workerLog.some((l) => l.taskId === 'sleepy' && l.msg.includes(`lease ${leaseId} was cancelled`))).toBe(true);
+    // The worker logs the API's answer after the transaction that released the lease has committed: wait for it.
+    await waitFor(async () => workerLog.some((l) => l.taskId === 'sleepy' && l.msg.includes(`lease ${leaseId} was cancelled`)), 'the worker to log the cancellation', 15_000, 20);
   }
 
   const leaseOf = async (tiId: number) => (await db.query<{ id: string }>(`SELECT id FROM leases WHERE task_instance_id = $1 AND NOT cancel_requested`, [tiId])).rows[0]!.id;

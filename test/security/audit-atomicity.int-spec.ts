@@ -44,6 +44,7 @@ const REST_RECIPES: Record<string, (f: Fixture) => RestCall> = {
   triggerDagRun: (f) => ({ method: 'POST', path: `/api/v1/dags/${f.dagId}/dagRuns`, body: { runId: 'second', logicalDate: DAY(5) } }),
   patchDagRun: (f) => ({ method: 'PATCH', path: `/api/v1/dags/${f.dagId}/dagRuns/${f.runId}`, body: { state: 'failed' } }),
   patchTaskInstance: (f) => ({ method: 'PATCH', path: `/api/v1/dags/${f.dagId}/dagRuns/${f.runId}/taskInstances/extract`, body: { newState: 'failed' } }),
+  patchMappedTaskInstance: (f) => ({ method: 'PATCH', path: `/api/v1/dags/${f.dagId}/dagRuns/${f.runId}/taskInstances/extract/-1`, body: { newState: 'failed' } }),
   clearTaskInstances: (f) => ({ method: 'POST', path: `/api/v1/dags/${f.dagId}/clearTaskInstances`, body: { taskIds: ['extract'], dryRun: false } }),
   setXcomEntry: (f) => ({ method: 'PUT', path: `/api/v1/dags/${f.dagId}/dagRuns/${f.runId}/taskInstances/extract/xcomEntries/k`, body: { value: 42 } }),
   createPool: (f) => ({ method: 'POST', path: '/api/v1/pools', body: { name: `${f.pool}_new`, slots: 3 } }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDateTime, paginationSchema } from '../../../common/validation.js';
+import { INT32_MAX, isoDateTime, paginationSchema } from '../../../common/validation.js';
 import { RUN_ID_PATTERN } from './run-id.js';
 import { RUN_STATES } from './run-state.js';
 import { TASK_STATES } from './task-state.js';
@@ -37,7 +37,7 @@ export const markTaskInput = z.strictObject({
 export const clearTasksInput = z
   .strictObject({
     taskIds: z.array(z.string().min(1)).min(1).optional(),
-    mapIndexes: z.array(z.int().min(-1)).min(1).optional(),
+    mapIndexes: z.array(z.int().min(-1).max(INT32_MAX)).min(1).optional(),
     includeDownstream: z.boolean().default(false),
     includeUpstream: z.boolean().default(false),
     states: z.array(z.enum(TASK_STATES)).min(1).optional(),
