@@ -118,7 +118,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const problems = compareSqlObjects(database, readSqlSources());
     for (const p of problems) console.error(p);
     if (problems.length) {
-      console.error('regenerate with: node scripts/sql-sources.mjs --write (after the migration that changes them)');
+      console.error('regenerate with: npm run db:sql:write (after the migration that changes them)');
       process.exit(1);
     }
     console.log(`prisma/sql/ agrees with the migrations (${database.size} files)`);

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
 /**
  * prisma/sql/ is the current source of every function, trigger and index (docs/database.md): a database with every
  * migration applied holds exactly those. A migration that changes one without its file (or the reverse) fails here;
- * `node scripts/sql-sources.mjs --write` rewrites the files from the migrations.
+ * `npm run db:sql:write` rewrites the files from the migrations.
  */
 describe('SQL sources', () => {
   let db: TestDatabase;
