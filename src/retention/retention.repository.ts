@@ -83,6 +83,14 @@ export class RetentionRepository {
           `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
           [cutoff, limit],
         );
+      case 'webhook_deliveries':
+        // Delivered ones only: a pending delivery (a webhook down, or disabled) waits however old it is.
+        return this.exec(
+          db,
+          `DELETE FROM webhook_deliveries WHERE id IN (
+             SELECT id FROM webhook_deliveries WHERE state = 'delivered' AND created_at < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+          [cutoff, limit],
+        );
       case 'events': {
         // The subscription outbox, numbered or not, under the numberer's lock (weft_events_prune).
         const { rows } = await db.query<{ n: number }>('SELECT weft_events_prune($1, $2) AS n', [cutoff, limit]);

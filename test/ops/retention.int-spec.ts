@@ -90,6 +90,21 @@ describe('retention clean-up', () => {
     expect((await h.db.query(`SELECT line FROM task_logs ORDER BY id`)).rows.map((r) => r.line)).toEqual(['l5', 'l6']);
   });
 
+  it('deletes old delivered webhook deliveries and keeps pending ones however old', async () => {
+    const hook = await api.ok('POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/retention', eventKinds: ['dag_run_state'] });
+    const old = new Date(Date.now() - 3 * DAY);
+    await h.db.query(
+      `INSERT INTO webhook_deliveries (webhook_id, event_id, stream, seq, kind, dag_id, payload, state, created_at)
+       VALUES ($1, 1, 'run:x', 1, 'dag_run_state', 'x', '{}', 'delivered', $2), ($1, 2, 'run:x', 2, 'dag_run_state', 'x', '{}', 'pending', $2),
+              ($1, 3, 'run:x', 3, 'dag_run_state', 'x', '{}', 'delivered', now())`,
+      [hook.id, old],
+    );
+    const result = await h.t.app.get(RetentionJob).run(new Date());
+    expect(result!.webhook_deliveries).toBe(1);
+    const left = await h.db.query(`SELECT seq::int AS seq, state::text AS state FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY seq`, [hook.id]);
+    expect(left.rows).toEqual([{ seq: 2, state: 'pending' }, { seq: 3, state: 'delivered' }]);
+  });
+
   it('skips a pass while another scheduler holds the clean-up lock', async () => {
     await h.db.query(`SELECT pg_advisory_lock(hashtext('weft.retention'))`);
     try {

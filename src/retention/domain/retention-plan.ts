@@ -1,6 +1,6 @@
 import type { RetentionConfig } from '../../config/config.js';
 
-export type RetentionKind = 'runs' | 'task_tries' | 'task_logs' | 'xcom' | 'dataset_events' | 'audit' | 'events';
+export type RetentionKind = 'runs' | 'task_tries' | 'task_logs' | 'xcom' | 'dataset_events' | 'audit' | 'events' | 'webhook_deliveries';
 
 export type RetentionStep = { kind: RetentionKind; cutoff: Date; batchSize: number };
 
@@ -20,6 +20,8 @@ export function retentionPlan(config: RetentionConfig, now: Date): RetentionStep
     ['dataset_events', config.datasetEventsDays],
     ['audit', config.auditDays],
     ['events', config.eventsDays],
+    // Delivered webhook deliveries carry copies of outbox events: kept as long as the events are.
+    ['webhook_deliveries', config.eventsDays],
   ];
   return kinds
     .filter(([, days]) => days > 0)
