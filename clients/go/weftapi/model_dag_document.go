@@ -37,7 +37,9 @@ type DagDocument struct {
 	SlaCallbacks         *[]SlaCallback          `json:"slaCallbacks,omitempty"`
 	// Notified when a task fails for good (after its retries) and when a run fails.
 	OnFailureCallbacks *[]SlaCallback `json:"onFailureCallbacks,omitempty"`
-	Tasks              []Task         `json:"tasks"`
+	// Task groups (Airflow's TaskGroup): tasks name theirs in `group`, and `dependsOn` may name a group, meaning every task in it (stored expanded). A UI folds a group into one node.
+	Groups *[]TaskGroup `json:"groups,omitempty"`
+	Tasks  []Task       `json:"tasks"`
 }
 
 // NewDagDocument instantiates a new DagDocument object
@@ -570,6 +572,38 @@ func (o *DagDocument) SetOnFailureCallbacks(v []SlaCallback) {
 	o.OnFailureCallbacks = &v
 }
 
+// GetGroups returns the Groups field value if set, zero value otherwise.
+func (o *DagDocument) GetGroups() []TaskGroup {
+	if o == nil || o.Groups == nil {
+		var ret []TaskGroup
+		return ret
+	}
+	return *o.Groups
+}
+
+// GetGroupsOk returns a tuple with the Groups field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *DagDocument) GetGroupsOk() (*[]TaskGroup, bool) {
+	if o == nil || o.Groups == nil {
+		return nil, false
+	}
+	return o.Groups, true
+}
+
+// HasGroups returns a boolean if a field has been set.
+func (o *DagDocument) HasGroups() bool {
+	if o != nil && o.Groups != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetGroups gets a reference to the given []TaskGroup and assigns it to the Groups field.
+func (o *DagDocument) SetGroups(v []TaskGroup) {
+	o.Groups = &v
+}
+
 // GetTasks returns the Tasks field value
 func (o *DagDocument) GetTasks() []Task {
 	if o == nil {
@@ -640,6 +674,9 @@ func (o DagDocument) MarshalJSON() ([]byte, error) {
 	}
 	if o.OnFailureCallbacks != nil {
 		toSerialize["onFailureCallbacks"] = o.OnFailureCallbacks
+	}
+	if o.Groups != nil {
+		toSerialize["groups"] = o.Groups
 	}
 	if true {
 		toSerialize["tasks"] = o.Tasks

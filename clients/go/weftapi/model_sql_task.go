@@ -38,6 +38,8 @@ type SqlTask struct {
 	XcomPull *[]string `json:"xcomPull,omitempty"`
 	// Map the task: one task instance per element (per combination, for several keys, the first key in alphabetical order varying slowest), known when its upstream tasks are done. Templates read `{{ expand.<key> }}` and `{{ map_index }}`. An empty list skips the task.
 	Expand *map[string]interface{} `json:"expand,omitempty"`
+	// The task group (declared in `groups`) this task belongs to, for display.
+	Group *string `json:"group,omitempty"`
 	// A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
 	Branch *bool `json:"branch,omitempty"`
 	// A falsy `return_value` (false, null, 0, \"\", [], {} or none at all) skips what is downstream of it.
@@ -614,6 +616,38 @@ func (o *SqlTask) SetExpand(v map[string]interface{}) {
 	o.Expand = &v
 }
 
+// GetGroup returns the Group field value if set, zero value otherwise.
+func (o *SqlTask) GetGroup() string {
+	if o == nil || o.Group == nil {
+		var ret string
+		return ret
+	}
+	return *o.Group
+}
+
+// GetGroupOk returns a tuple with the Group field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *SqlTask) GetGroupOk() (*string, bool) {
+	if o == nil || o.Group == nil {
+		return nil, false
+	}
+	return o.Group, true
+}
+
+// HasGroup returns a boolean if a field has been set.
+func (o *SqlTask) HasGroup() bool {
+	if o != nil && o.Group != nil {
+		return true
+	}
+
+	return false
+}
+
+// SetGroup gets a reference to the given string and assigns it to the Group field.
+func (o *SqlTask) SetGroup(v string) {
+	o.Group = &v
+}
+
 // GetBranch returns the Branch field value if set, zero value otherwise.
 func (o *SqlTask) GetBranch() bool {
 	if o == nil || o.Branch == nil {
@@ -906,6 +940,9 @@ func (o SqlTask) MarshalJSON() ([]byte, error) {
 	}
 	if o.Expand != nil {
 		toSerialize["expand"] = o.Expand
+	}
+	if o.Group != nil {
+		toSerialize["group"] = o.Group
 	}
 	if o.Branch != nil {
 		toSerialize["branch"] = o.Branch

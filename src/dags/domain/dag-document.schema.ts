@@ -236,6 +236,14 @@ const expandSchema = doc(
   },
 );
 
+export const taskGroupSchema = doc(
+  z.strictObject({
+    groupId: idSchema,
+    tooltip: z.string().max(1000).optional(),
+  }),
+  { id: 'TaskGroup', description: 'A named group of tasks, shown folded in a UI.' },
+);
+
 const taskCommonShape = {
   taskId: idSchema,
   dependsOn: doc(z.array(idSchema).default(() => []), { description: 'Ids of the tasks that must run first.' }),
@@ -261,6 +269,7 @@ const taskCommonShape = {
     description: 'Upstream tasks (direct or transitive) whose XCom this task receives.',
   }),
   expand: expandSchema.optional(),
+  group: doc(idSchema.optional(), { description: 'The task group (declared in `groups`) this task belongs to, for display.' }),
   branch: doc(z.boolean().optional(), {
     description:
       'A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its ' +
@@ -431,6 +440,11 @@ export const dagDocumentSchema = doc(
     slaCallbacks: z.array(slaCallbackSchema).default(() => []),
     onFailureCallbacks: doc(z.array(slaCallbackSchema).default(() => []), {
       description: 'Notified when a task fails for good (after its retries) and when a run fails.',
+    }),
+    groups: doc(z.array(taskGroupSchema).max(MAX_TASKS_PER_DAG).optional(), {
+      description:
+        'Task groups (Airflow\'s TaskGroup): tasks name theirs in `group`, and `dependsOn` may name a group, meaning ' +
+        'every task in it (stored expanded). A UI folds a group into one node.',
     }),
     tasks: z.array(taskSchema).min(1).max(MAX_TASKS_PER_DAG),
   }),

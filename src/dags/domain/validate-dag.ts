@@ -27,11 +27,11 @@ export function validateDagDocument(input: unknown, checks: DagValidationChecks)
   if (isRecord(input)) {
     errors.push(...documentRuleIssues(input, checks));
     if (Array.isArray(input.tasks)) {
-      errors.push(...taskRuleIssues(input.tasks));
+      errors.push(...taskRuleIssues(input.tasks, Array.isArray(input.groups) ? input.groups : []));
       errors.push(...containerImageIssues(input.tasks, isRecord(input.defaultArgs) ? input.defaultArgs.podTemplate : undefined));
     }
   }
-  if (parsed.success && errors.length === 0) return { ok: true, dag: parsed.data };
+  if (parsed.success && errors.length === 0) return { ok: true, dag: expandGroupDependencies(parsed.data) };
   return { ok: false, errors: unique(errors.length > 0 ? errors : [{ path: '', message: 'invalid DAG document' }]) };
 }
 
@@ -79,8 +79,50 @@ type TaskView = {
   task: Record<string, unknown>;
 };
 
+/**
+ * A `dependsOn` entry naming a task group means every task of the group: the stored document has it expanded (in
+ * the group's task order, without duplicates), so everything that reads dependencies sees tasks only. A document
+ * without groups is returned as it is (its content hash unchanged).
+ */
+export function expandGroupDependencies(dag: DagDocument): DagDocument {
+  if (!dag.groups?.length) return dag;
+  const members = new Map<string, string[]>(dag.groups.map((g) => [g.groupId, []]));
+  for (const t of dag.tasks) if (t.group) members.get(t.group)?.push(t.taskId);
+  return {
+    ...dag,
+    tasks: dag.tasks.map((t) => {
+      if (!t.dependsOn.some((id) => members.has(id))) return t;
+      const expanded = t.dependsOn.flatMap((id) => members.get(id) ?? [id]).filter((id) => id !== t.taskId);
+      return { ...t, dependsOn: [...new Set(expanded)] };
+    }),
+  };
+}
+
+/** Group rules: unique ids that are not task ids, tasks naming declared groups; returns each group's task ids. */
+function groupIssues(rawGroups: readonly unknown[], views: TaskView[], issues: DagValidationIssue[]): Map<string, string[]> {
+  const members = new Map<string, string[]>();
+  const taskIds = new Set(views.map((v) => v.taskId).filter((id): id is string => id !== undefined));
+  rawGroups.forEach((group, index) => {
+    if (!isRecord(group) || typeof group.groupId !== 'string') return;
+    const path = formatIssuePath(['groups', index, 'groupId']);
+    if (members.has(group.groupId)) issues.push({ path, message: `duplicate groupId '${group.groupId}'` });
+    else if (taskIds.has(group.groupId)) issues.push({ path, message: `'${group.groupId}' is already a task id: a group needs an id of its own` });
+    else members.set(group.groupId, []);
+  });
+  for (const view of views) {
+    const group = view.task.group;
+    if (typeof group !== 'string' || view.taskId === undefined) continue;
+    const list = members.get(group);
+    if (list) list.push(view.taskId);
+    else if (ID_PATTERN.test(group)) {
+      issues.push({ path: formatIssuePath(['tasks', view.index, 'group']), message: `unknown group '${group}' (declare it in groups)${didYouMean(group, [...members.keys()])}` });
+    }
+  }
+  return members;
+}
+
 /** Rules across tasks: duplicate ids, dependencies on unknown tasks or on itself, cycles, xcomPull, sensor states. */
-function taskRuleIssues(rawTasks: readonly unknown[]): DagValidationIssue[] {
+function taskRuleIssues(rawTasks: readonly unknown[], rawGroups: readonly unknown[] = []): DagValidationIssue[] {
   const issues: DagValidationIssue[] = [];
   const views = rawTasks.flatMap((task, index): TaskView[] => {
     if (!isRecord(task)) return [];
@@ -111,6 +153,7 @@ function taskRuleIssues(rawTasks: readonly unknown[]): DagValidationIssue[] {
     }
   }
   const ids = [...firstIndex.keys()];
+  const groups = groupIssues(rawGroups, views, issues);
 
   const graph: TaskGraphNode[] = [];
   for (const view of views) {
@@ -121,8 +164,11 @@ function taskRuleIssues(rawTasks: readonly unknown[]): DagValidationIssue[] {
       if (id === view.taskId) issues.push({ path: where(at), message: `task '${id}' cannot depend on itself` });
       else if (listed.has(id)) issues.push({ path: where(at), message: `'${id}' is listed more than once` });
       else if (firstIndex.has(id)) upstream.push(id);
-      else if (ID_PATTERN.test(id)) {
-        issues.push({ path: where(at), message: `unknown task '${id}' in dependsOn${didYouMean(id, ids)}` });
+      else if (groups.has(id)) {
+        if (view.task.group === id) issues.push({ path: where(at), message: `task '${view.taskId}' cannot depend on its own group '${id}'` });
+        else for (const member of groups.get(id)!) if (!upstream.includes(member)) upstream.push(member);
+      } else if (ID_PATTERN.test(id)) {
+        issues.push({ path: where(at), message: `unknown task '${id}' in dependsOn${didYouMean(id, [...ids, ...groups.keys()])}` });
       }
       listed.add(id);
     }

@@ -106,6 +106,7 @@ from weft_client.models.sla_warning_page import SlaWarningPage
 from weft_client.models.sla_warning_settings import SlaWarningSettings
 from weft_client.models.sql_task import SqlTask
 from weft_client.models.task import Task
+from weft_client.models.task_group import TaskGroup
 from weft_client.models.task_instance import TaskInstance
 from weft_client.models.task_instance_list import TaskInstanceList
 from weft_client.models.task_instance_state import TaskInstanceState

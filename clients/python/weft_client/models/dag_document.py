@@ -48,6 +48,7 @@ class DagDocument(object):
         'default_args': 'DefaultArgs',
         'sla_callbacks': 'list[SlaCallback]',
         'on_failure_callbacks': 'list[SlaCallback]',
+        'groups': 'list[TaskGroup]',
         'tasks': 'list[Task]'
     }
 
@@ -67,10 +68,11 @@ class DagDocument(object):
         'default_args': 'defaultArgs',
         'sla_callbacks': 'slaCallbacks',
         'on_failure_callbacks': 'onFailureCallbacks',
+        'groups': 'groups',
         'tasks': 'tasks'
     }
 
-    def __init__(self, dag_id=None, description=None, schedule=None, timezone='UTC', start_date=None, end_date=None, catchup=True, is_paused_upon_creation=None, max_active_runs=16, max_active_tasks=16, params=None, tags=None, default_args=None, sla_callbacks=None, on_failure_callbacks=None, tasks=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, dag_id=None, description=None, schedule=None, timezone='UTC', start_date=None, end_date=None, catchup=True, is_paused_upon_creation=None, max_active_runs=16, max_active_tasks=16, params=None, tags=None, default_args=None, sla_callbacks=None, on_failure_callbacks=None, groups=None, tasks=None, local_vars_configuration=None):  # noqa: E501
         """DagDocument - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -91,6 +93,7 @@ class DagDocument(object):
         self._default_args = None
         self._sla_callbacks = None
         self._on_failure_callbacks = None
+        self._groups = None
         self._tasks = None
         self.discriminator = None
 
@@ -120,6 +123,8 @@ class DagDocument(object):
             self.sla_callbacks = sla_callbacks
         if on_failure_callbacks is not None:
             self.on_failure_callbacks = on_failure_callbacks
+        if groups is not None:
+            self.groups = groups
         self.tasks = tasks
 
     @property
@@ -468,6 +473,29 @@ class DagDocument(object):
         """
 
         self._on_failure_callbacks = on_failure_callbacks
+
+    @property
+    def groups(self):
+        """Gets the groups of this DagDocument.  # noqa: E501
+
+        Task groups (Airflow's TaskGroup): tasks name theirs in `group`, and `dependsOn` may name a group, meaning every task in it (stored expanded). A UI folds a group into one node.  # noqa: E501
+
+        :return: The groups of this DagDocument.  # noqa: E501
+        :rtype: list[TaskGroup]
+        """
+        return self._groups
+
+    @groups.setter
+    def groups(self, groups):
+        """Sets the groups of this DagDocument.
+
+        Task groups (Airflow's TaskGroup): tasks name theirs in `group`, and `dependsOn` may name a group, meaning every task in it (stored expanded). A UI folds a group into one node.  # noqa: E501
+
+        :param groups: The groups of this DagDocument.  # noqa: E501
+        :type: list[TaskGroup]
+        """
+
+        self._groups = groups
 
     @property
     def tasks(self):

@@ -50,6 +50,7 @@ class ShellTask(object):
         'outlets': 'list[str]',
         'xcom_pull': 'list[str]',
         'expand': 'dict(str, object)',
+        'group': 'str',
         'branch': 'bool',
         'short_circuit': 'bool',
         'ignore_downstream_trigger_rules': 'bool',
@@ -80,6 +81,7 @@ class ShellTask(object):
         'outlets': 'outlets',
         'xcom_pull': 'xcomPull',
         'expand': 'expand',
+        'group': 'group',
         'branch': 'branch',
         'short_circuit': 'shortCircuit',
         'ignore_downstream_trigger_rules': 'ignoreDownstreamTriggerRules',
@@ -92,7 +94,7 @@ class ShellTask(object):
         'xcom_format': 'xcomFormat'
     }
 
-    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, sla_warning=None, outlets=None, xcom_pull=None, expand=None, branch=None, short_circuit=None, ignore_downstream_trigger_rules=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, xcom_format=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, task_id=None, depends_on=None, trigger_rule='all_success', retries=None, retry_delay_sec=None, retry_exponential_backoff=None, max_retry_delay_sec=None, execution_timeout_sec=None, pool=None, pool_slots=None, queue=None, priority_weight=None, sla=None, sla_warning=None, outlets=None, xcom_pull=None, expand=None, group=None, branch=None, short_circuit=None, ignore_downstream_trigger_rules=None, doc=None, type=None, command=None, argv=None, env=None, cwd=None, xcom_format=None, local_vars_configuration=None):  # noqa: E501
         """ShellTask - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -115,6 +117,7 @@ class ShellTask(object):
         self._outlets = None
         self._xcom_pull = None
         self._expand = None
+        self._group = None
         self._branch = None
         self._short_circuit = None
         self._ignore_downstream_trigger_rules = None
@@ -160,6 +163,8 @@ class ShellTask(object):
             self.xcom_pull = xcom_pull
         if expand is not None:
             self.expand = expand
+        if group is not None:
+            self.group = group
         if branch is not None:
             self.branch = branch
         if short_circuit is not None:
@@ -604,6 +609,32 @@ class ShellTask(object):
         """
 
         self._expand = expand
+
+    @property
+    def group(self):
+        """Gets the group of this ShellTask.  # noqa: E501
+
+        The task group (declared in `groups`) this task belongs to, for display.  # noqa: E501
+
+        :return: The group of this ShellTask.  # noqa: E501
+        :rtype: str
+        """
+        return self._group
+
+    @group.setter
+    def group(self, group):
+        """Sets the group of this ShellTask.
+
+        The task group (declared in `groups`) this task belongs to, for display.  # noqa: E501
+
+        :param group: The group of this ShellTask.  # noqa: E501
+        :type: str
+        """
+        if (self.local_vars_configuration.client_side_validation and
+                group is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', group)):  # noqa: E501
+            raise ValueError(r"Invalid value for `group`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+
+        self._group = group
 
     @property
     def branch(self):

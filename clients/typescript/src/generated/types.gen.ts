@@ -245,6 +245,10 @@ export type BranchTask = {
         [key: string]: ExpandSource;
     };
     /**
+     * The task group (declared in `groups`) this task belongs to, for display.
+     */
+    group?: string;
+    /**
      * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
      */
     branch?: boolean;
@@ -356,6 +360,10 @@ export type ContainerTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * The task group (declared in `groups`) this task belongs to, for display.
+     */
+    group?: string;
     /**
      * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
      */
@@ -491,6 +499,10 @@ export type CustomTask = {
         [key: string]: ExpandSource;
     };
     /**
+     * The task group (declared in `groups`) this task belongs to, for display.
+     */
+    group?: string;
+    /**
      * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
      */
     branch?: boolean;
@@ -576,6 +588,10 @@ export type DagDocument = {
      * Notified when a task fails for good (after its retries) and when a run fails.
      */
     onFailureCallbacks?: Array<SlaCallback>;
+    /**
+     * Task groups (Airflow's TaskGroup): tasks name theirs in `group`, and `dependsOn` may name a group, meaning every task in it (stored expanded). A UI folds a group into one node.
+     */
+    groups?: Array<TaskGroup>;
     tasks: Array<ShellTask | HttpTask | SqlTask | NoopTask | ExternalTask | ContainerTask | BranchTask | CustomTask>;
 };
 
@@ -837,6 +853,10 @@ export type ExternalTask = {
         [key: string]: ExpandSource;
     };
     /**
+     * The task group (declared in `groups`) this task belongs to, for display.
+     */
+    group?: string;
+    /**
      * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
      */
     branch?: boolean;
@@ -918,6 +938,10 @@ export type HttpTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * The task group (declared in `groups`) this task belongs to, for display.
+     */
+    group?: string;
     /**
      * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
      */
@@ -1103,6 +1127,10 @@ export type NoopTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * The task group (declared in `groups`) this task belongs to, for display.
+     */
+    group?: string;
     /**
      * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
      */
@@ -1410,6 +1438,10 @@ export type RegistrationPreview = {
             type: 'email';
             to: Array<string>;
         }>;
+        groups?: Array<{
+            groupId: string;
+            tooltip?: string;
+        }>;
         tasks: Array<{
             taskId: string;
             dependsOn: Array<string>;
@@ -1439,6 +1471,7 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            group?: string;
             branch?: boolean;
             shortCircuit?: boolean;
             ignoreDownstreamTriggerRules?: boolean;
@@ -1480,6 +1513,7 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            group?: string;
             branch?: boolean;
             shortCircuit?: boolean;
             ignoreDownstreamTriggerRules?: boolean;
@@ -1523,6 +1557,7 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            group?: string;
             branch?: boolean;
             shortCircuit?: boolean;
             ignoreDownstreamTriggerRules?: boolean;
@@ -1560,6 +1595,7 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            group?: string;
             branch?: boolean;
             shortCircuit?: boolean;
             ignoreDownstreamTriggerRules?: boolean;
@@ -1594,6 +1630,7 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            group?: string;
             branch?: boolean;
             shortCircuit?: boolean;
             ignoreDownstreamTriggerRules?: boolean;
@@ -1635,6 +1672,7 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            group?: string;
             branch?: boolean;
             shortCircuit?: boolean;
             ignoreDownstreamTriggerRules?: boolean;
@@ -1764,6 +1802,7 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            group?: string;
             branch?: boolean;
             shortCircuit?: boolean;
             ignoreDownstreamTriggerRules?: boolean;
@@ -1799,6 +1838,7 @@ export type RegistrationPreview = {
                     };
                 };
             };
+            group?: string;
             branch?: boolean;
             shortCircuit?: boolean;
             ignoreDownstreamTriggerRules?: boolean;
@@ -1945,6 +1985,10 @@ export type ShellTask = {
     expand?: {
         [key: string]: ExpandSource;
     };
+    /**
+     * The task group (declared in `groups`) this task belongs to, for display.
+     */
+    group?: string;
     /**
      * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
      */
@@ -2138,6 +2182,10 @@ export type SqlTask = {
         [key: string]: ExpandSource;
     };
     /**
+     * The task group (declared in `groups`) this task belongs to, for display.
+     */
+    group?: string;
+    /**
      * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
      */
     branch?: boolean;
@@ -2163,6 +2211,14 @@ export type SqlTask = {
      * Connection id or database URL.
      */
     connection?: string;
+};
+
+/**
+ * A named group of tasks, shown folded in a UI.
+ */
+export type TaskGroup = {
+    groupId: string;
+    tooltip?: string;
 };
 
 export type TaskInstance = {

@@ -6,7 +6,7 @@ import type { TemplateContext } from '../../../templating/domain/template-contex
 const SCHEDULING_FIELDS = new Set([
   'taskId', 'type', 'dependsOn', 'triggerRule', 'retries', 'retryDelaySec', 'retryExponentialBackoff',
   'maxRetryDelaySec', 'executionTimeoutSec', 'pool', 'poolSlots', 'queue', 'priorityWeight', 'sla', 'outlets',
-  'xcomPull', 'expand', 'doc',
+  'xcomPull', 'expand', 'group', 'branch', 'shortCircuit', 'ignoreDownstreamTriggerRules', 'doc',
 ]);
 
 /**

@@ -115,6 +115,12 @@ export interface DagDocument {
    */
   onFailureCallbacks?: SlaCallback[];
   /**
+   * Task groups (Airflow's TaskGroup): tasks name theirs in `group`, and `dependsOn` may name a group, meaning every task in it (stored expanded). A UI folds a group into one node.
+   *
+   * @maxItems 1000
+   */
+  groups?: TaskGroup[];
+  /**
    * @minItems 1
    * @maxItems 1000
    */
@@ -231,6 +237,13 @@ export interface SlaWarningSettings {
    */
   window?: number;
 }
+/**
+ * A named group of tasks, shown folded in a UI.
+ */
+export interface TaskGroup {
+  groupId: string;
+  tooltip?: string;
+}
 export interface ShellTask {
   taskId: string;
   /**
@@ -277,6 +290,10 @@ export interface ShellTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * The task group (declared in `groups`) this task belongs to, for display.
+   */
+  group?: string;
   /**
    * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
    */
@@ -377,6 +394,10 @@ export interface HttpTask {
     [k: string]: ExpandSource | undefined;
   };
   /**
+   * The task group (declared in `groups`) this task belongs to, for display.
+   */
+  group?: string;
+  /**
    * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
    */
   branch?: boolean;
@@ -469,6 +490,10 @@ export interface SqlTask {
     [k: string]: ExpandSource | undefined;
   };
   /**
+   * The task group (declared in `groups`) this task belongs to, for display.
+   */
+  group?: string;
+  /**
    * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
    */
   branch?: boolean;
@@ -559,6 +584,10 @@ export interface NoopTask {
     [k: string]: ExpandSource | undefined;
   };
   /**
+   * The task group (declared in `groups`) this task belongs to, for display.
+   */
+  group?: string;
+  /**
    * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
    */
   branch?: boolean;
@@ -639,6 +668,10 @@ export interface ExternalTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * The task group (declared in `groups`) this task belongs to, for display.
+   */
+  group?: string;
   /**
    * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
    */
@@ -742,6 +775,10 @@ export interface ContainerTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * The task group (declared in `groups`) this task belongs to, for display.
+   */
+  group?: string;
   /**
    * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
    */
@@ -882,6 +919,10 @@ export interface BranchTask {
     [k: string]: ExpandSource | undefined;
   };
   /**
+   * The task group (declared in `groups`) this task belongs to, for display.
+   */
+  group?: string;
+  /**
    * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
    */
   branch?: boolean;
@@ -966,6 +1007,10 @@ export interface CustomTask {
   expand?: {
     [k: string]: ExpandSource | undefined;
   };
+  /**
+   * The task group (declared in `groups`) this task belongs to, for display.
+   */
+  group?: string;
   /**
    * A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.
    */

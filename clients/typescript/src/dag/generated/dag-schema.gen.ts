@@ -140,6 +140,14 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "$ref": "#/$defs/SlaCallback"
       }
     },
+    "groups": {
+      "description": "Task groups (Airflow's TaskGroup): tasks name theirs in `group`, and `dependsOn` may name a group, meaning every task in it (stored expanded). A UI folds a group into one node.",
+      "maxItems": 1000,
+      "type": "array",
+      "items": {
+        "$ref": "#/$defs/TaskGroup"
+      }
+    },
     "tasks": {
       "minItems": 1,
       "maxItems": 1000,
@@ -655,6 +663,24 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         }
       ]
     },
+    "TaskGroup": {
+      "type": "object",
+      "properties": {
+        "groupId": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
+        "tooltip": {
+          "type": "string",
+          "maxLength": 1000
+        }
+      },
+      "required": [
+        "groupId"
+      ],
+      "additionalProperties": false,
+      "description": "A named group of tasks, shown folded in a UI."
+    },
     "ShellTask": {
       "type": "object",
       "properties": {
@@ -782,6 +808,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
               ]
             }
           ]
+        },
+        "group": {
+          "description": "The task group (declared in `groups`) this task belongs to, for display.",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -1029,6 +1060,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             }
           ]
         },
+        "group": {
+          "description": "The task group (declared in `groups`) this task belongs to, for display.",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
           "type": "boolean"
@@ -1232,6 +1268,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             }
           ]
         },
+        "group": {
+          "description": "The task group (declared in `groups`) this task belongs to, for display.",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
           "type": "boolean"
@@ -1410,6 +1451,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             }
           ]
         },
+        "group": {
+          "description": "The task group (declared in `groups`) this task belongs to, for display.",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
           "type": "boolean"
@@ -1563,6 +1609,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
               ]
             }
           ]
+        },
+        "group": {
+          "description": "The task group (declared in `groups`) this task belongs to, for display.",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -1788,6 +1839,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
               ]
             }
           ]
+        },
+        "group": {
+          "description": "The task group (declared in `groups`) this task belongs to, for display.",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -2197,6 +2253,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
             }
           ]
         },
+        "group": {
+          "description": "The task group (declared in `groups`) this task belongs to, for display.",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+        },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
           "type": "boolean"
@@ -2360,6 +2421,11 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
               ]
             }
           ]
+        },
+        "group": {
+          "description": "The task group (declared in `groups`) this task belongs to, for display.",
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
