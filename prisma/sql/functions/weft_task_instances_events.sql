@@ -8,7 +8,7 @@ BEGIN
   IF TG_OP = 'UPDATE' THEN
     INSERT INTO events (stream, kind, dag_id, run_id, payload)
     SELECT 'ti:' || n.dag_run_id, 'task_instance_state', n.dag_id, n.run_id,
-           jsonb_build_object('taskId', n.task_id, 'state', n.state, 'previousState', o.state,
+           jsonb_build_object('taskId', n.task_id, 'mapIndex', n.map_index, 'state', n.state, 'previousState', o.state,
                               'tryNumber', n.try_number, 'maxTries', n.max_tries, 'startDate', n.start_date,
                               'endDate', n.end_date, 'at', clock_timestamp())
       FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -18,7 +18,7 @@ BEGIN
     -- Rows are born `none` (nothing happened yet); one born in another state is a transition from nothing.
     INSERT INTO events (stream, kind, dag_id, run_id, payload)
     SELECT 'ti:' || n.dag_run_id, 'task_instance_state', n.dag_id, n.run_id,
-           jsonb_build_object('taskId', n.task_id, 'state', n.state, 'previousState', NULL,
+           jsonb_build_object('taskId', n.task_id, 'mapIndex', n.map_index, 'state', n.state, 'previousState', NULL,
                               'tryNumber', n.try_number, 'maxTries', n.max_tries, 'startDate', n.start_date,
                               'endDate', n.end_date, 'at', clock_timestamp())
       FROM new_rows n

@@ -21,10 +21,10 @@ describe('event mapping', () => {
   it('maps a task-instance row with dates', () => {
     const e = toTaskInstanceEvent({
       ...base,
-      payload: { taskId: 't', state: 'running', previousState: 'queued', tryNumber: 1, maxTries: 3, startDate: '2026-01-01T00:00:00+00:00', endDate: null, at: '2026-01-01T00:00:01.5+00:00' },
+      payload: { taskId: 't', mapIndex: 2, state: 'running', previousState: 'queued', tryNumber: 1, maxTries: 3, startDate: '2026-01-01T00:00:00+00:00', endDate: null, at: '2026-01-01T00:00:01.5+00:00' },
     });
     expect(e).toEqual({
-      sequence: 4, dagId: 'd', runId: 'r', taskId: 't', state: 'running', previousState: 'queued', tryNumber: 1, maxTries: 3,
+      sequence: 4, dagId: 'd', runId: 'r', taskId: 't', mapIndex: 2, state: 'running', previousState: 'queued', tryNumber: 1, maxTries: 3,
       startDate: new Date('2026-01-01T00:00:00Z'), endDate: null, at: new Date('2026-01-01T00:00:01.500Z'),
     });
   });

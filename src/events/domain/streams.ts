@@ -62,6 +62,8 @@ export type TaskInstanceStateEvent = {
   dagId: string;
   runId: string;
   taskId: string;
+  /** −1 when unmapped; null on events written before map indexes existed. */
+  mapIndex: number | null;
   state: string;
   previousState: string | null;
   tryNumber: number;
@@ -110,6 +112,7 @@ export function toTaskInstanceEvent(e: StoredEvent): TaskInstanceStateEvent {
     dagId: e.dagId,
     runId: must(e.runId, 'runId'),
     taskId: must(str(p, 'taskId'), 'taskId'),
+    mapIndex: num(p, 'mapIndex'),
     state: must(str(p, 'state'), 'state'),
     previousState: str(p, 'previousState'),
     tryNumber: num(p, 'tryNumber') ?? 0,

@@ -18,6 +18,9 @@ export class TaskInstanceStateEvent {
   @Field()
   taskId!: string;
 
+  @Field(() => Int, { nullable: true, description: "Position among a mapped task's instances; −1 when unmapped (null on events written before map indexes)" })
+  mapIndex!: number | null;
+
   @Field(() => TaskStateEnum)
   state!: string;
 

@@ -9,7 +9,7 @@ const delivery = (over: Partial<StoredWebhookDelivery> = {}): StoredWebhookDeliv
   kind: 'task_instance_state',
   dagId: 'etl',
   runId: 'r1',
-  payload: { taskId: 'load', state: 'running', previousState: 'queued', tryNumber: 1, maxTries: 2, startDate: '2024-01-01T00:00:00Z', endDate: null, at: '2024-01-01T00:00:01Z' },
+  payload: { taskId: 'load', mapIndex: -1, state: 'running', previousState: 'queued', tryNumber: 1, maxTries: 2, startDate: '2024-01-01T00:00:00Z', endDate: null, at: '2024-01-01T00:00:01Z' },
   redeliveryOf: null,
   ...over,
 });
@@ -30,6 +30,7 @@ describe(webhookBody.name, () => {
         dagId: 'etl',
         runId: 'r1',
         taskId: 'load',
+        mapIndex: -1,
         state: 'running',
         previousState: 'queued',
         tryNumber: 1,
