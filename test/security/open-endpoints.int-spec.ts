@@ -45,7 +45,11 @@ describe('endpoints open without a key', () => {
       const url = path.replace(/:\w+/g, 'x').replace(/\*$/, 'x');
       for (const method of methods) {
         const res = await h.t.app.inject({ method: method as 'GET', url, ...(method !== 'GET' && method !== 'DELETE' && { payload: {} }) });
-        if (res.statusCode !== 401) open.add(path);
+        // A wildcard route is probed with a made-up name ('x'): its 404 says that file does not exist, not that
+        // anything is served without a key. (printRoutes without the common prefix also prints the console's
+        // /assets/* as /*, so the wildcard's own path cannot be trusted to name its folder.)
+        const missingFile = path.endsWith('*') && res.statusCode === 404;
+        if (res.statusCode !== 401 && !missingFile) open.add(path);
       }
     }
     const documented = documentedOpen();
