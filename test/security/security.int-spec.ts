@@ -3,6 +3,7 @@ import pg from 'pg';
 import { Clock } from '../../src/common/clock.js';
 import { dag } from '../support/api.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { waitFor } from '../support/wait.js';
 
 const ADMIN = 'weft_test_admin_key_abcdefghijklmnop';
 let t: TestApp;
@@ -71,7 +72,7 @@ describe('authentication and roles', () => {
       const onOther = async (key: string) => (await other.app.inject({ method: 'GET', url: '/api/v1/dags', headers: { authorization: `Bearer ${key}` } })).statusCode;
       const untilRefused = async (key: string) => {
         const t0 = Date.now();
-        while (Date.now() - t0 < 3000 && (await onOther(key)) !== 401) await new Promise((r) => setTimeout(r, 10));
+        while (Date.now() - t0 < 15_000 && (await onOther(key)) !== 401) await new Promise((r) => setTimeout(r, 10));
         return onOther(key);
       };
       const temp = await call('POST', '/api/v1/apiKeys', ADMIN, { name: 'cached', role: 'viewer' });
@@ -82,17 +83,27 @@ describe('authentication and roles', () => {
 
       // Revoked by hand in the database (no NOTIFY): the cache still ends it, after its lifetime. Shown with a
       // short-lived cache on a third replica.
-      const third = await startTestApp({ WEFT_AUTH: 'on', WEFT_ADMIN_API_KEY: ADMIN, WEFT_API_KEY_CACHE_SEC: '1' }, { databaseUrl: t.db.url });
+      const third = await startTestApp({ WEFT_AUTH: 'on', WEFT_ADMIN_API_KEY: ADMIN, WEFT_API_KEY_CACHE_SEC: '30' }, { databaseUrl: t.db.url });
       try {
         const k = await call('POST', '/api/v1/apiKeys', ADMIN, { name: 'manual', role: 'viewer' });
         const onThird = async () => (await third.app.inject({ method: 'GET', url: '/api/v1/dags', headers: { authorization: `Bearer ${k.body.key}` } })).statusCode;
+        const revokedInDb = (on: boolean) => db.query(`UPDATE api_keys SET revoked_at = ${on ? 'now()' : 'NULL'} WHERE id = $1`, [k.body.id]);
         expect(await onThird()).toBe(200);
-        await new Promise((r) => setTimeout(r, 100)); // the first lookup starts the revocation LISTEN; once it is on…
-        expect(await onThird()).toBe(200); // …lookups are cached
-        await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [k.body.id]);
-        expect(await onThird()).toBe(200); // cached: the database was changed behind the service's back
-        // The cache's lifetime (1 s) passes on the replica's Clock, moved on instead of waited for.
-        const clock = jest.spyOn(third.app.get(Clock), 'now').mockImplementation(() => new Date(Date.now() + 1100));
+        // Lookups are cached once the replica's revocation LISTEN is on (the first lookup starts it): until a lookup
+        // after a revoke behind the service's back still answers 200, give the cache another look.
+        await waitFor(
+          async () => {
+            await revokedInDb(false);
+            await onThird();
+            await revokedInDb(true);
+            return (await onThird()) === 200; // cached: the database was changed behind the service's back
+          },
+          'a lookup served from the cache',
+          15_000,
+          50,
+        );
+        // The cache's lifetime (30 s) passes on the replica's Clock, moved on instead of waited for.
+        const clock = jest.spyOn(third.app.get(Clock), 'now').mockImplementation(() => new Date(Date.now() + 31_000));
         try {
           expect(await onThird()).toBe(401);
         } finally {
