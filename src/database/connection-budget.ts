@@ -31,6 +31,15 @@ export class ConnectionBudget {
 
 const budgets = new AsyncLocalStorage<ConnectionBudget>();
 
+/**
+ * Stops the budget's context tracking. An AsyncLocalStorage that has run stays hooked into every promise the process
+ * creates until it is disabled: the test suite, which loads this module afresh for each test file in one process,
+ * disables it after each file (test/support/release-context-stores.ts). The next `run` enables it again.
+ */
+export function disableConnectionBudgets(): void {
+  budgets.disable();
+}
+
 /** Runs `fn` (and everything it starts) under a budget of `slots` connections. */
 export function withConnectionBudget<T>(slots: number, fn: () => T): T {
   return budgets.run(new ConnectionBudget(slots), fn);
