@@ -22,6 +22,11 @@ export default {
   cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   // Integration and end-to-end tests boot the service and real processes; waits inside them have their own deadlines.
   testTimeout: 60_000,
+  // On 2 cores Jest would run every file in its own single process, one after another, and whatever a file leaves reachable
+  // (test/support/release-context-stores.ts removes the one found) adds up over ~160 files: a CI run reached V8's
+  // heap limit. With a limit set, the files run in a worker process that is replaced once it holds more than this
+  // after a file; the files still run one at a time on 2 cores.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     // Unit: no database, no subprocess, no server (the lint rule weft/feature-boundaries keeps it so); runs without
     // PostgreSQL (npm run test:unit).
