@@ -268,9 +268,6 @@ const GRAPHQL: Record<string, Recipe<{ query: string; variables?: Record<string,
       },
     ],
   },
-};
-
-const GRAPHQL_WEBHOOKS: Record<string, Recipe<{ query: string; variables?: Record<string, unknown> }>> = {
   createWebhook: {
     send: (f) => ({ query: `mutation($u: String!) { createWebhook(input: { url: $u, eventKinds: [sla_miss] }) { id url enabled } }`, variables: { u: `http://127.0.0.1:9/aag${f.n}` } }),
     checks: (_f, a) => [{ what: 'the webhook', answer: a.createWebhook, read: webhook(a.createWebhook.id) }],
@@ -292,7 +289,6 @@ const GRAPHQL_WEBHOOKS: Record<string, Recipe<{ query: string; variables?: Recor
     ],
   },
 };
-Object.assign(GRAPHQL, GRAPHQL_WEBHOOKS);
 
 function dagDocument(dagId: string) {
   return {
