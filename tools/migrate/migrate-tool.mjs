@@ -227,7 +227,7 @@ async function cmdNew(rawName) {
   const file = path.join(dir, 'migration.sql');
   fs.writeFileSync(file, sql);
   console.log(rel(file));
-  console.log('then, if it adds or changes a function, trigger or index: npm run db:sql:write (prisma/sql/, docs/database.md)');
+  console.log('then: npm run db:sql:write (prisma/sql/ keeps the tables dump and every function, trigger, index and constraint: docs/database.md)');
   return 0;
 }
 
