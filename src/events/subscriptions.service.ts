@@ -83,20 +83,21 @@ export class SubscriptionsService {
   }
 
   /**
-   * The log lines of a task instance (one try, or all when `tryNumber` is null) after line `afterId` ('0': from the
+   * The log lines of a task instance (one instance of a mapped task with its map index; one try, or all when `tryNumber` is null) after line `afterId` ('0': from the
    * start), then live as they are appended, in chunks.
    */
   async taskLogLines(
     who: Subscriber,
-    target: { dagId: string; runId: string; taskId: string },
+    target: { dagId: string; runId: string; taskId: string; mapIndex: number },
     tryNumber: number | null,
     afterId: string | null,
   ): Promise<AsyncIterableIterator<TailChunk>> {
     const problems = [];
     if (tryNumber !== null && (!Number.isSafeInteger(tryNumber) || tryNumber < 1)) problems.push({ path: 'tryNumber', message: 'must be a positive integer' });
     if (afterId !== null && !/^\d{1,18}$/.test(afterId)) problems.push({ path: 'afterId', message: 'must be a line id (digits)' });
+    if (!Number.isSafeInteger(target.mapIndex) || target.mapIndex < -1) problems.push({ path: 'mapIndex', message: 'must be an integer, −1 or more' });
     if (problems.length) throw new ValidationError(problems);
-    const ti = await this.taskData.taskInstanceRowId(target.dagId, target.runId, target.taskId);
+    const ti = await this.taskData.taskInstanceRowId(target.dagId, target.runId, target.taskId, target.mapIndex);
     return this.authorised(who, this.logTails.tail(ti, tryNumber, afterId ?? '0'), (chunk) => chunk);
   }
 

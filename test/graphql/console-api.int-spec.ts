@@ -233,6 +233,30 @@ describe('taskLogLines', () => {
     await client.dispose();
   });
 
+  it('tails one instance of a mapped task by its mapIndex', async () => {
+    const admin = as('admin');
+    await admin.registerDag(dag('log_mapped', [{ taskId: 'each', type: 'custom.talk', expand: { part: ['a', 'b'] } }]));
+    await admin.trigger('log_mapped', { runId: 'm1' });
+    const leases = await admin.lease('log-mapped-worker', { queues: ['log_mapped'], capacity: 2, waitSeconds: 5 });
+    expect(leases.map((l: any) => l.mapIndex).sort()).toEqual([0, 1]);
+    for (const l of leases) await admin.ok('POST', `/api/v1/leases/${l.leaseId}/logs`, { lines: [{ line: `part ${l.mapIndex}`, stream: 'stdout' }] });
+    const client = wsClient(base, keys.viewer);
+    const MAPPED = `subscription($m: Int) { taskLogLines(dagId: "log_mapped", runId: "m1", taskId: "each", mapIndex: $m) { lastId lines { line } } }`;
+    for (const m of [1, 0]) {
+      const tail = collect(client, MAPPED, { m });
+      expect(lines(await tail.until((items) => lines(items).length >= 1, `the line of instance ${m}`))).toEqual([`part ${m}`]);
+      await tail.stop();
+    }
+    // Without a map index it is the unmapped instance (−1), which a mapped task no longer has once expanded.
+    const unmapped = collect(client, 'subscription { taskLogLines(dagId: "log_mapped", runId: "m1", taskId: "each") { lastId } }');
+    await unmapped.done;
+    expect(JSON.stringify(unmapped.failure)).toContain('NOT_FOUND');
+    const bad = collect(client, 'subscription { taskLogLines(dagId: "log_mapped", runId: "m1", taskId: "each", mapIndex: -2) { lastId } }');
+    await bad.done;
+    expect(JSON.stringify(bad.failure)).toContain('mapIndex');
+    await client.dispose();
+  });
+
   it('needs a readable target and a key that may read', async () => {
     const client = wsClient(base, keys.viewer);
     const missing = collect(client, 'subscription { taskLogLines(dagId: "log_dag", runId: "nope", taskId: "talk") { lastId } }');

@@ -55,8 +55,9 @@ export class SubscriptionsResolver {
     @Args('taskId') taskId: string,
     @Args('tryNumber', { type: () => Int, nullable: true, description: 'One try; default: every try' }) tryNumber: number | null,
     @Args('afterId', { type: () => String, nullable: true, description: 'Resume after this line id; default: from the first line' }) afterId: string | null,
+    @Args('mapIndex', { type: () => Int, nullable: true, description: 'An instance of a mapped task; default −1 (unmapped)' }) mapIndex: number | null,
     @Context() ctx: GraphqlContext,
   ) {
-    return this.events.taskLogLines(subscriberOf(ctx), { dagId, runId, taskId }, tryNumber ?? null, afterId ?? null);
+    return this.events.taskLogLines(subscriberOf(ctx), { dagId, runId, taskId, mapIndex: mapIndex ?? -1 }, tryNumber ?? null, afterId ?? null);
   }
 }
