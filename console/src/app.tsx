@@ -143,7 +143,7 @@ function Page({ route }: { route: Route }) {
     case 'run':
       return <RunPage key={`${route.dagId}/${route.runId}`} dagId={route.dagId} runId={route.runId} />;
     case 'task':
-      return <TaskPage key={`${route.dagId}/${route.runId}/${route.taskId}`} dagId={route.dagId} runId={route.runId} taskId={route.taskId} />;
+      return <TaskPage key={`${route.dagId}/${route.runId}/${route.taskId}/${route.mapIndex}`} dagId={route.dagId} runId={route.runId} taskId={route.taskId} mapIndex={route.mapIndex} />;
     case 'backfills':
       return <BackfillsPage />;
     case 'backfill':

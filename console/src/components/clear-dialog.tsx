@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../lib/api';
 import { Dialog, ErrorBox, Loading, useAction } from '../lib/ui';
 
-export type Affected = { runId: string; taskId: string; state: string; tryNumber: number };
+export type Affected = { runId: string; taskId: string; mapIndex: number; state: string; tryNumber: number };
 
 export function AffectedList({ items }: { items: Affected[] }) {
   if (!items.length) return <p class="muted">Nothing would change.</p>;
@@ -10,7 +10,8 @@ export function AffectedList({ items }: { items: Affected[] }) {
     <ul class="affected" aria-label="Task instances affected">
       {items.map((a) => (
         <li>
-          {a.runId} / <strong>{a.taskId}</strong> (now {a.state}, try {a.tryNumber})
+          {a.runId} / <strong>{a.taskId}</strong>
+          {a.mapIndex >= 0 ? ` [${a.mapIndex}]` : ''} (now {a.state}, try {a.tryNumber})
         </li>
       ))}
     </ul>
@@ -19,18 +20,20 @@ export function AffectedList({ items }: { items: Affected[] }) {
 
 /**
  * Clear: the dry run lists what would be cleared; only then can it be confirmed. With a task, that task (and, as
- * chosen, its up/downstream); without one, every task instance of the run (or only its failed ones).
+ * chosen, its up/downstream); with a map index too, that one instance of a mapped task (up/downstream tasks are
+ * cleared whole); without a task, every task instance of the run (or only its failed ones).
  */
-export function ClearDialog({ dagId, runId, taskId, onClose }: { dagId: string; runId: string; taskId?: string; onClose: () => void }) {
+export function ClearDialog({ dagId, runId, taskId, mapIndex = -1, onClose }: { dagId: string; runId: string; taskId?: string; mapIndex?: number; onClose: () => void }) {
   const [downstream, setDownstream] = useState(true);
   const [upstream, setUpstream] = useState(false);
   const [onlyFailed, setOnlyFailed] = useState(false);
   const [preview, setPreview] = useState<Affected[] | null>(null);
   const action = useAction();
   const input = (dryRun: boolean) =>
-    taskId ? { taskIds: [taskId], runIds: [runId], includeDownstream: downstream, includeUpstream: upstream, onlyFailed, dryRun } : { runIds: [runId], onlyFailed, dryRun };
+    taskId
+      ? { taskIds: [taskId], ...(mapIndex >= 0 ? { mapIndexes: [mapIndex] } : {}), runIds: [runId], includeDownstream: downstream, includeUpstream: upstream, onlyFailed, dryRun } : { runIds: [runId], onlyFailed, dryRun };
   const call = (dryRun: boolean) =>
-    gql<{ clearTaskInstances: { taskInstances: Affected[] } }>(`mutation($d: ID!, $input: ClearTaskInstancesInput) { clearTaskInstances(dagId: $d, input: $input) { dryRun taskInstances { runId taskId state tryNumber } } }`, {
+    gql<{ clearTaskInstances: { taskInstances: Affected[] } }>(`mutation($d: ID!, $input: ClearTaskInstancesInput) { clearTaskInstances(dagId: $d, input: $input) { dryRun taskInstances { runId taskId mapIndex state tryNumber } } }`, {
       d: dagId,
       input: input(dryRun),
     });
@@ -40,7 +43,7 @@ export function ClearDialog({ dagId, runId, taskId, onClose }: { dagId: string; 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [downstream, upstream, onlyFailed]);
   return (
-    <Dialog title={taskId ? `Clear ${taskId}` : `Clear run ${runId}`} onClose={onClose}>
+    <Dialog title={taskId ? `Clear ${taskId}${mapIndex >= 0 ? ` [${mapIndex}]` : ''}` : `Clear run ${runId}`} onClose={onClose}>
       {taskId ? (
         <fieldset>
           <legend>Also clear</legend>

@@ -8,7 +8,7 @@ export type Route =
   | { page: 'dags' }
   | { page: 'dag'; dagId: string; tab: 'grid' | 'graph' | 'code' }
   | { page: 'run'; dagId: string; runId: string }
-  | { page: 'task'; dagId: string; runId: string; taskId: string }
+  | { page: 'task'; dagId: string; runId: string; taskId: string; mapIndex: number }
   | { page: 'backfills' }
   | { page: 'backfill'; id: number }
   | { page: 'pools' }
@@ -21,14 +21,16 @@ export type Route =
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  const [a, b, c, d, e, f] = parts;
+  const [a, b, c, d, e, f, g] = parts;
   if (parts.length === 0) return { page: 'dags' };
   if (a === 'dags') {
     if (!b) return { page: 'dags' };
     if (!c) return { page: 'dag', dagId: b, tab: 'grid' };
     if ((c === 'graph' || c === 'code' || c === 'grid') && parts.length === 3) return { page: 'dag', dagId: b, tab: c };
     if (c === 'runs' && d && !e) return { page: 'run', dagId: b, runId: d };
-    if (c === 'runs' && d && e === 'tasks' && f && parts.length === 6) return { page: 'task', dagId: b, runId: d, taskId: f };
+    if (c === 'runs' && d && e === 'tasks' && f && parts.length === 6) return { page: 'task', dagId: b, runId: d, taskId: f, mapIndex: -1 };
+    // One instance of a mapped task: …/tasks/<taskId>/<mapIndex>.
+    if (c === 'runs' && d && e === 'tasks' && f && g && /^\d{1,9}$/.test(g) && parts.length === 7) return { page: 'task', dagId: b, runId: d, taskId: f, mapIndex: Number(g) };
   }
   if (a === 'backfills' && !b) return { page: 'backfills' };
   if (a === 'backfills' && b && /^\d+$/.test(b) && !c) return { page: 'backfill', id: Number(b) };
@@ -41,7 +43,7 @@ export const href = {
   dags: () => '#/dags',
   dag: (dagId: string, tab: 'grid' | 'graph' | 'code' = 'grid') => (tab === 'grid' ? `#/dags/${enc(dagId)}` : `#/dags/${enc(dagId)}/${tab}`),
   run: (dagId: string, runId: string) => `#/dags/${enc(dagId)}/runs/${enc(runId)}`,
-  task: (dagId: string, runId: string, taskId: string) => `#/dags/${enc(dagId)}/runs/${enc(runId)}/tasks/${enc(taskId)}`,
+  task: (dagId: string, runId: string, taskId: string, mapIndex = -1) => `#/dags/${enc(dagId)}/runs/${enc(runId)}/tasks/${enc(taskId)}${mapIndex >= 0 ? `/${mapIndex}` : ''}`,
   backfills: () => '#/backfills',
   backfill: (id: number) => `#/backfills/${id}`,
 };

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, gql } from './api';
-import { applyTiEvents, sortCols, type RunCol, type RunEvent, type TiEvent } from './grid-model';
+import { applyTiEvents, cellsOf, sortCols, type GroupDef, type RunCol, type RunEvent, type TaskDef, type TiEvent } from './grid-model';
 import { follow } from './live';
 
 export type DagInfo = {
@@ -12,10 +12,10 @@ export type DagInfo = {
   tags: string[];
   latestVersion: number;
   nextDagrunLogicalDate: string | null;
-  document: { tasks?: { taskId: string; dependsOn?: string[]; type?: string }[] } & Record<string, unknown>;
+  document: { tasks?: (TaskDef & { type?: string })[]; groups?: GroupDef[] } & Record<string, unknown>;
 };
 
-const RUN_FIELDS = 'id runId state logicalDate runType taskInstances { taskId state tryNumber }';
+const RUN_FIELDS = 'id runId state logicalDate runType taskInstances { taskId mapIndex state tryNumber }';
 
 const POSITIONS = `query Positions($d: ID!, $limit: Int!) {
   dag(dagId: $d) { runEventSequence }
@@ -30,7 +30,7 @@ const RUN_EVENTS = `subscription Runs($d: ID!, $afterSequence: Int) {
   dagRunStateChanged(dagId: $d, afterSequence: $afterSequence) { sequence runId state logicalDate runType }
 }`;
 const TI_EVENTS = `subscription Tis($d: ID!, $r: String!, $afterSequence: Int) {
-  taskInstanceStateChanged(dagId: $d, runId: $r, afterSequence: $afterSequence) { sequence taskId state tryNumber }
+  taskInstanceStateChanged(dagId: $d, runId: $r, afterSequence: $afterSequence) { sequence taskId mapIndex state tryNumber }
 }`;
 
 type RawRun = { id: number; runId: string; state: string; logicalDate: string; runType: string; taskInstances: TiEvent[] };
@@ -41,7 +41,7 @@ const toCol = (r: RawRun): RunCol => ({
   state: r.state,
   logicalDate: r.logicalDate,
   runType: r.runType,
-  cells: Object.fromEntries(r.taskInstances.map((t) => [t.taskId, { state: t.state, tryNumber: t.tryNumber }])),
+  cells: cellsOf(r.taskInstances),
 });
 
 /**

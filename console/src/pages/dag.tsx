@@ -1,9 +1,9 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useCallback, useMemo, useState } from 'preact/hooks';
 import { DagGraph } from '../components/graph';
 import { Grid } from '../components/grid';
 import { gql } from '../lib/api';
 import { fmtSchedule, fmtTime } from '../lib/format';
-import { rowsOf, withExtraTasks } from '../lib/grid-model';
+import { extraTaskIds, instanceCounts, isMapped, rowsOf, withExtraTasks } from '../lib/grid-model';
 import { href } from '../lib/router';
 import { useSession } from '../lib/session';
 import { stateGlyph, stateLabel, TASK_STATES } from '../lib/states';
@@ -21,7 +21,26 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: 'grid' | 'graph' |
   const [graphRun, setGraphRun] = useState<string | null>(null);
   const pause = useAction();
   const tasks = useMemo(() => dag?.document.tasks ?? [], [dag]);
-  const rows = useMemo(() => withExtraTasks(rowsOf(tasks), cols), [tasks, cols]);
+  // Unfolded rows (a group's `group:<id>`, a mapped task's id), kept per tab so a reload keeps them.
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set(JSON.parse(sessionStorage.getItem(`weft.unfolded.${dagId}`) ?? '[]') as string[]));
+  const onToggle = useCallback(
+    (key: string) =>
+      setExpanded((cur) => {
+        const next = new Set(cur);
+        if (!next.delete(key)) next.add(key);
+        sessionStorage.setItem(`weft.unfolded.${dagId}`, JSON.stringify([...next]));
+        return next;
+      }),
+    [dagId],
+  );
+  // Rows are rebuilt only when what they show changes (not on every event: memoised rows compare by identity).
+  const mappedIds = useMemo(() => tasks.filter(isMapped).map((t) => t.taskId), [tasks]);
+  const countsKey = JSON.stringify(instanceCounts(cols, mappedIds));
+  const extraKey = extraTaskIds(tasks, cols).join('\u0000');
+  const rows = useMemo(
+    () => withExtraTasks(rowsOf(tasks, expanded, JSON.parse(countsKey) as Record<string, number>), extraKey ? extraKey.split('\u0000') : []),
+    [tasks, expanded, countsKey, extraKey],
+  );
 
   if (error) return <ErrorBox error={error} />;
   if (!dag) return <Loading what={`DAG ${dagId}`} />;
@@ -84,7 +103,7 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: 'grid' | 'graph' |
               ))}
             </select>
           </Field>
-          <Grid dagId={dagId} rows={rows} cols={cols} />
+          <Grid dagId={dagId} rows={rows} cols={cols} onToggle={onToggle} />
           <Legend />
         </>
       ) : null}
@@ -100,7 +119,7 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: 'grid' | 'graph' |
             </select>
           </Field>
           <div class="graph-wrap">
-            <DagGraph dagId={dagId} tasks={tasks} run={chosen} />
+            <DagGraph dagId={dagId} tasks={tasks} run={chosen} expanded={expanded} onToggle={onToggle} />
           </div>
         </>
       ) : null}

@@ -7,7 +7,7 @@ import { useSession } from '../lib/session';
 import { Dialog, ErrorBox, Json, Loading, StateBadge, useAction } from '../lib/ui';
 import { useLiveSnapshot } from '../lib/use-live-snapshot';
 
-type Ti = { taskId: string; state: string; tryNumber: number; maxTries: number; startDate: string | null; endDate: string | null; durationSec: number | null; taskType: string; queue: string; pool: string };
+type Ti = { taskId: string; mapIndex: number; state: string; tryNumber: number; maxTries: number; startDate: string | null; endDate: string | null; durationSec: number | null; taskType: string; queue: string; pool: string };
 type Run = {
   runId: string;
   state: string;
@@ -26,15 +26,15 @@ type Run = {
 type Snap = { dagRun: Run };
 type Positions = { dag: { runEventSequence: number }; dagRun: { taskEventSequence: number } };
 type Ev =
-  | { kind: 'ti'; taskId: string; state: string; tryNumber: number; startDate: string | null; endDate: string | null }
+  | { kind: 'ti'; taskId: string; mapIndex: number | null; state: string; tryNumber: number; startDate: string | null; endDate: string | null }
   | { kind: 'run'; runId: string; state: string; startDate: string | null; endDate: string | null };
 
 const POSITIONS = `query($d: ID!, $r: String!) { dag(dagId: $d) { runEventSequence } dagRun(dagId: $d, runId: $r) { taskEventSequence } }`;
 const SNAPSHOT = `query($d: ID!, $r: String!) { dagRun(dagId: $d, runId: $r) {
   runId state runType logicalDate dataIntervalStart dataIntervalEnd queuedAt startDate endDate conf backfillId clearNumber
-  taskInstances { taskId state tryNumber maxTries startDate endDate durationSec taskType queue pool } } }`;
+  taskInstances { taskId mapIndex state tryNumber maxTries startDate endDate durationSec taskType queue pool } } }`;
 const TI_EVENTS = `subscription($d: ID!, $r: String!, $afterSequence: Int) { taskInstanceStateChanged(dagId: $d, runId: $r, afterSequence: $afterSequence) {
-  sequence taskId state tryNumber startDate endDate } }`;
+  sequence taskId mapIndex state tryNumber startDate endDate } }`;
 const RUN_EVENTS = `subscription($d: ID!, $afterSequence: Int) { dagRunStateChanged(dagId: $d, afterSequence: $afterSequence) { sequence runId state startDate endDate } }`;
 
 export const seconds = (start: string | null, end: string | null): number | null => (start && end ? (Date.parse(end) - Date.parse(start)) / 1000 : null);
@@ -42,14 +42,21 @@ export const seconds = (start: string | null, end: string | null): number | null
 function apply(snap: Snap, e: Ev): Snap {
   const run = snap.dagRun;
   if (e.kind === 'run') return e.runId === run.runId ? { dagRun: { ...run, state: e.state, startDate: e.startDate, endDate: e.endDate } } : snap;
-  return {
-    dagRun: {
-      ...run,
-      taskInstances: run.taskInstances.map((t) =>
-        t.taskId === e.taskId ? { ...t, state: e.state, tryNumber: e.tryNumber, startDate: e.startDate, endDate: e.endDate, durationSec: seconds(e.startDate, e.endDate) } : t,
-      ),
-    },
-  };
+  const mapIndex = e.mapIndex ?? -1;
+  const change = { state: e.state, tryNumber: e.tryNumber, startDate: e.startDate, endDate: e.endDate, durationSec: seconds(e.startDate, e.endDate) };
+  if (run.taskInstances.some((t) => t.taskId === e.taskId && t.mapIndex === mapIndex)) {
+    return { dagRun: { ...run, taskInstances: run.taskInstances.map((t) => (t.taskId === e.taskId && t.mapIndex === mapIndex ? { ...t, ...change } : t)) } };
+  }
+  // A new instance: a mapped task expanded (its placeholder −1, left in no status, was replaced by instances 0…n−1).
+  const like = run.taskInstances.find((t) => t.taskId === e.taskId);
+  if (!like) return snap;
+  const added: Ti = { ...like, ...change, mapIndex };
+  const list = run.taskInstances;
+  const placeholder = list.findIndex((t) => t.taskId === e.taskId && t.mapIndex === -1 && t.state === 'none');
+  if (placeholder >= 0 && mapIndex >= 0) return { dagRun: { ...run, taskInstances: list.map((t, i) => (i === placeholder ? added : t)) } };
+  const after = list.findLastIndex((t) => t.taskId === e.taskId && t.mapIndex < mapIndex);
+  const at = after >= 0 ? after + 1 : list.indexOf(like);
+  return { dagRun: { ...run, taskInstances: [...list.slice(0, at), added, ...list.slice(at)] } };
 }
 
 /** One run: its task instances live, and marking the whole run. */
@@ -144,9 +151,9 @@ export function RunPage({ dagId, runId }: { dagId: string; runId: string }) {
         </thead>
         <tbody>
           {run.taskInstances.map((t) => (
-            <tr data-task={t.taskId}>
+            <tr data-task={t.taskId} data-map-index={t.mapIndex}>
               <td>
-                <a href={href.task(dagId, runId, t.taskId)}>{t.taskId}</a>
+                <a href={href.task(dagId, runId, t.taskId, t.mapIndex)}>{t.mapIndex >= 0 ? `${t.taskId} [${t.mapIndex}]` : t.taskId}</a>
               </td>
               <td>
                 <StateBadge state={t.state} />

@@ -12,7 +12,9 @@ import { seconds } from './run';
 type Try = { tryNumber: number; state: string; workerId: string | null; hostname: string | null; startDate: string | null; endDate: string | null; error: string | null };
 type Ti = {
   taskId: string;
+  mapIndex: number;
   state: string;
+  stateReason: string | null;
   tryNumber: number;
   maxTries: number;
   taskType: string;
@@ -30,24 +32,28 @@ type Ti = {
   xcomEntries: { key: string; value: unknown; tryNumber: number }[];
 };
 type Snap = { taskInstance: Ti; dag: { document: { tasks?: Record<string, unknown>[] } } };
-type Ev = { taskId: string; state: string; tryNumber: number; startDate: string | null; endDate: string | null };
+type Ev = { taskId: string; mapIndex: number | null; state: string; tryNumber: number; startDate: string | null; endDate: string | null };
 type Rendered = { task: Record<string, unknown> | null; error: string | null; upstreamXcom: Record<string, unknown>; tryNumber: number };
 
-const TI_FIELDS = `taskId state tryNumber maxTries taskType queue pool poolSlots priorityWeight queuedAt startDate endDate durationSec nextRetryAt lastError
+const TI_FIELDS = `taskId mapIndex state stateReason tryNumber maxTries taskType queue pool poolSlots priorityWeight queuedAt startDate endDate durationSec nextRetryAt lastError
   tries { tryNumber state workerId hostname startDate endDate error } xcomEntries { key value tryNumber }`;
 const POSITIONS = `query($d: ID!, $r: String!) { dagRun(dagId: $d, runId: $r) { taskEventSequence } }`;
-const SNAPSHOT = `query($d: ID!, $r: String!, $t: String!) { taskInstance(dagId: $d, runId: $r, taskId: $t) { ${TI_FIELDS} } dag(dagId: $d) { document } }`;
+const SNAPSHOT = `query($d: ID!, $r: String!, $t: String!, $m: Int) { taskInstance(dagId: $d, runId: $r, taskId: $t, mapIndex: $m) { ${TI_FIELDS} } dag(dagId: $d) { document } }`;
 const TI_EVENTS = `subscription($d: ID!, $r: String!, $afterSequence: Int) { taskInstanceStateChanged(dagId: $d, runId: $r, afterSequence: $afterSequence) {
-  sequence taskId state tryNumber startDate endDate } }`;
-const RENDERED = `query($d: ID!, $r: String!, $t: String!) { renderedTask(dagId: $d, runId: $r, taskId: $t) { task error upstreamXcom tryNumber } }`;
-const ONE_TI = `query($d: ID!, $r: String!, $t: String!) { taskInstance(dagId: $d, runId: $r, taskId: $t) { ${TI_FIELDS} } }`;
+  sequence taskId mapIndex state tryNumber startDate endDate } }`;
+const RENDERED = `query($d: ID!, $r: String!, $t: String!, $m: Int) { renderedTask(dagId: $d, runId: $r, taskId: $t, mapIndex: $m) { task error upstreamXcom tryNumber } }`;
+const ONE_TI = `query($d: ID!, $r: String!, $t: String!, $m: Int) { taskInstance(dagId: $d, runId: $r, taskId: $t, mapIndex: $m) { ${TI_FIELDS} } }`;
 
-/** One task instance: tries, the log tailing live, XCom, the task's definition; clear and mark with a preview. */
-export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: string; taskId: string }) {
+/**
+ * One task instance (of a mapped task: one of its instances, by map index): tries, the log tailing live, XCom, the
+ * task's definition; clear and mark with a preview.
+ */
+export function TaskPage({ dagId, runId, taskId, mapIndex }: { dagId: string; runId: string; taskId: string; mapIndex: number }) {
   const session = useSession();
-  const vars = { d: dagId, r: runId, t: taskId };
+  const vars = { d: dagId, r: runId, t: taskId, m: mapIndex };
+  const name = mapIndex >= 0 ? `${taskId} [${mapIndex}]` : taskId;
   const { snap, error, setSnap } = useLiveSnapshot<Snap, { dagRun: { taskEventSequence: number } }, Ev>({
-    deps: [dagId, runId, taskId],
+    deps: [dagId, runId, taskId, mapIndex],
     positions: POSITIONS,
     snapshot: SNAPSHOT,
     variables: vars,
@@ -59,7 +65,7 @@ export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: strin
         event: (d) => (d as { taskInstanceStateChanged: Ev & { sequence: number } }).taskInstanceStateChanged,
       },
     ],
-    apply: (s, e) => (e.taskId === taskId ? { ...s, taskInstance: { ...s.taskInstance, state: e.state, tryNumber: e.tryNumber, startDate: e.startDate, endDate: e.endDate, durationSec: seconds(e.startDate, e.endDate) } } : s),
+    apply: (s, e) => (e.taskId === taskId && (e.mapIndex ?? -1) === mapIndex ? { ...s, taskInstance: { ...s.taskInstance, state: e.state, tryNumber: e.tryNumber, startDate: e.startDate, endDate: e.endDate, durationSec: seconds(e.startDate, e.endDate) } } : s),
   });
   // Tries, errors and XCom change with the state: read them again when it moves.
   const state = snap?.taskInstance.state;
@@ -78,11 +84,11 @@ export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: strin
   }, [state, tryNumber]);
   // What the task renders to with this run's context (the same rendering its lease carries); upstream XCom arrives
   // as upstream tasks finish, which moves this task's state, so it is read again then.
-  const rendered = useAsync(() => gql<{ renderedTask: Rendered }>(RENDERED, vars), [dagId, runId, taskId, state, tryNumber]);
+  const rendered = useAsync(() => gql<{ renderedTask: Rendered }>(RENDERED, vars), [dagId, runId, taskId, mapIndex, state, tryNumber]);
   const [dialog, setDialog] = useState<null | 'clear' | 'success' | 'failed'>(null);
   const [logTry, setLogTry] = useState<number | null>(null);
 
-  if (!snap) return error ? <ErrorBox error={error} /> : <Loading what={`task ${taskId}`} />;
+  if (!snap) return error ? <ErrorBox error={error} /> : <Loading what={`task ${name}`} />;
   const ti = snap.taskInstance;
   const definition = snap.dag.document.tasks?.find((t) => t['taskId'] === taskId);
   const shownTry = logTry ?? Math.max(1, ti.tryNumber);
@@ -90,7 +96,7 @@ export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: strin
     <section>
       <header class="page-head">
         <h1>
-          <a href={href.dags()}>DAGs</a> / <a href={href.dag(dagId)}>{dagId}</a> / <a href={href.run(dagId, runId)}>{runId}</a> / {taskId}
+          <a href={href.dags()}>DAGs</a> / <a href={href.dag(dagId)}>{dagId}</a> / <a href={href.run(dagId, runId)}>{runId}</a> / {name}
         </h1>
         <p>
           <StateBadge state={ti.state} /> <span class="muted">try {ti.tryNumber} of {ti.maxTries}</span>
@@ -111,6 +117,22 @@ export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: strin
         <ErrorBox error={error} />
       </header>
       <dl class="facts">
+        {ti.stateReason ? (
+          <>
+            <dt>Why it waits</dt>
+            <dd class="state-reason" data-state-reason>
+              {ti.stateReason}
+            </dd>
+          </>
+        ) : null}
+        {mapIndex >= 0 ? (
+          <>
+            <dt>Map index</dt>
+            <dd>
+              {mapIndex} (one instance of the mapped task {taskId})
+            </dd>
+          </>
+        ) : null}
         <dt>Type</dt>
         <dd>{ti.taskType}</dd>
         <dt>Queue / pool</dt>
@@ -176,7 +198,7 @@ export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: strin
         <p class="muted">No attempt yet.</p>
       )}
       <h2>Log (try {shownTry})</h2>
-      <LogTail key={`${shownTry}`} dagId={dagId} runId={runId} taskId={taskId} tryNumber={shownTry} />
+      <LogTail key={`${shownTry}`} dagId={dagId} runId={runId} taskId={taskId} mapIndex={mapIndex} tryNumber={shownTry} />
       <h2>XCom</h2>
       {ti.xcomEntries.length ? (
         <table class="list" aria-label="XCom">
@@ -208,8 +230,8 @@ export function TaskPage({ dagId, runId, taskId }: { dagId: string; runId: strin
       <RenderedView rendered={rendered.data?.renderedTask} error={rendered.error} />
       <h2>Definition</h2>
       {definition ? <Json value={definition} /> : <p class="muted">The task is not in the DAG's current document.</p>}
-      {dialog === 'clear' ? <ClearDialog dagId={dagId} runId={runId} taskId={taskId} onClose={() => setDialog(null)} /> : null}
-      {dialog === 'success' || dialog === 'failed' ? <MarkDialog dagId={dagId} runId={runId} taskId={taskId} state={dialog} onClose={() => setDialog(null)} /> : null}
+      {dialog === 'clear' ? <ClearDialog dagId={dagId} runId={runId} taskId={taskId} mapIndex={mapIndex} onClose={() => setDialog(null)} /> : null}
+      {dialog === 'success' || dialog === 'failed' ? <MarkDialog dagId={dagId} runId={runId} taskId={taskId} mapIndex={mapIndex} state={dialog} onClose={() => setDialog(null)} /> : null}
     </section>
   );
 }
@@ -240,14 +262,14 @@ function RenderedView({ rendered, error }: { rendered?: Rendered; error?: string
   );
 }
 
-const LOG_LINES = `subscription($d: ID!, $r: String!, $t: String!, $try: Int, $afterId: String) {
-  taskLogLines(dagId: $d, runId: $r, taskId: $t, tryNumber: $try, afterId: $afterId) { lastId lines { id line stream at } }
+const LOG_LINES = `subscription($d: ID!, $r: String!, $t: String!, $m: Int, $try: Int, $afterId: String) {
+  taskLogLines(dagId: $d, runId: $r, taskId: $t, mapIndex: $m, tryNumber: $try, afterId: $afterId) { lastId lines { id line stream at } }
 }`;
 /** Lines kept on the page; older ones give way (the full log is at the REST logs endpoint). */
 const MAX_LINES = 5_000;
 
 /** The log of one try, from its first line and then live as lines are appended (the taskLogLines subscription). */
-function LogTail({ dagId, runId, taskId, tryNumber }: { dagId: string; runId: string; taskId: string; tryNumber: number }) {
+function LogTail({ dagId, runId, taskId, mapIndex, tryNumber }: { dagId: string; runId: string; taskId: string; mapIndex: number; tryNumber: number }) {
   const [lines, setLines] = useState<{ id: string; line: string; stream: string }[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [follow_, setFollow] = useState(true);
@@ -256,13 +278,13 @@ function LogTail({ dagId, runId, taskId, tryNumber }: { dagId: string; runId: st
     () =>
       follow<{ taskLogLines: { lastId: string; lines: { id: string; line: string; stream: string }[] } }>(
         LOG_LINES,
-        { d: dagId, r: runId, t: taskId, try: tryNumber },
+        { d: dagId, r: runId, t: taskId, m: mapIndex, try: tryNumber },
         { name: 'afterId', value: null },
         (d) => d.taskLogLines.lastId,
         (d) => setLines((cur) => [...cur, ...d.taskLogLines.lines].slice(-MAX_LINES)),
         setError,
       ),
-    [dagId, runId, taskId, tryNumber],
+    [dagId, runId, taskId, mapIndex, tryNumber],
   );
   useEffect(() => {
     if (follow_ && box.current) box.current.scrollTop = box.current.scrollHeight;
@@ -280,14 +302,15 @@ function LogTail({ dagId, runId, taskId, tryNumber }: { dagId: string; runId: st
   );
 }
 
-function MarkDialog({ dagId, runId, taskId, state, onClose }: { dagId: string; runId: string; taskId: string; state: 'success' | 'failed'; onClose: () => void }) {
+function MarkDialog({ dagId, runId, taskId, mapIndex, state, onClose }: { dagId: string; runId: string; taskId: string; mapIndex: number; state: 'success' | 'failed'; onClose: () => void }) {
   const [downstream, setDownstream] = useState(false);
   const [preview, setPreview] = useState<Affected[] | null>(null);
   const action = useAction();
   const call = (dryRun: boolean) =>
     gql<{ markTaskInstance: { taskInstances: Affected[] } }>(
-      `mutation($d: ID!, $r: String!, $t: String!, $input: MarkTaskInstanceInput!) { markTaskInstance(dagId: $d, runId: $r, taskId: $t, input: $input) { dryRun runState taskInstances { runId taskId state tryNumber } } }`,
-      { d: dagId, r: runId, t: taskId, input: { newState: state, includeDownstream: downstream, dryRun } },
+      `mutation($d: ID!, $r: String!, $t: String!, $m: Int, $input: MarkTaskInstanceInput!) { markTaskInstance(dagId: $d, runId: $r, taskId: $t, mapIndex: $m, input: $input) {
+        dryRun runState taskInstances { runId taskId mapIndex state tryNumber } } }`,
+      { d: dagId, r: runId, t: taskId, m: mapIndex, input: { newState: state, includeDownstream: downstream, dryRun } },
     );
   useEffect(() => {
     setPreview(null);
@@ -295,7 +318,7 @@ function MarkDialog({ dagId, runId, taskId, state, onClose }: { dagId: string; r
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [downstream]);
   return (
-    <Dialog title={`Mark ${taskId} ${state}`} onClose={onClose}>
+    <Dialog title={`Mark ${taskId}${mapIndex >= 0 ? ` [${mapIndex}]` : ''} ${state}`} onClose={onClose}>
       <label class="inline">
         <input type="checkbox" checked={downstream} onChange={(e) => setDownstream(e.currentTarget.checked)} /> also downstream tasks
       </label>

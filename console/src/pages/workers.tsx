@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../lib/api';
 import { fmtTime } from '../lib/format';
 import { href } from '../lib/router';
@@ -19,19 +20,43 @@ type Worker = {
 const WORKERS = `query { workers(limit: 200) { items { workerId hostname queues taskTypes capacity runningLeases firstSeen lastSeen
   leases { dagId runId taskId mapIndex tryNumber queue acquiredAt heartbeatAt expiresAt cancelRequested } } } }`;
 
-/** Workers seen on the lease API, with the task instances each holds now (read when the page opens or on Refresh). */
+/** How often the page reads the workers again while it is shown. */
+export const WORKERS_EVERY_MS = 3_000;
+
+/**
+ * Workers seen on the lease API, with the task instances each holds now, read again every few seconds while the
+ * page is visible. There is no event stream of workers or leases to subscribe to (the GraphQL subscriptions follow
+ * runs, task instances, backfills and logs): what changes here is mostly polls and heartbeats (every lease's, every
+ * WEFT_HEARTBEAT_INTERVAL_SEC), written without an event, so a stream would mostly carry "last seen" moving; one
+ * read of the page's 200 rows every few seconds costs less. The
+ * next read is planned only after the previous answer (never two at once), and none while the tab is hidden.
+ */
 export function WorkersPage() {
   const { data, error, loading, reload } = useAsync(() => gql<{ workers: { items: Worker[] } }>(WORKERS), []);
+  const [readAt, setReadAt] = useState<Date | null>(null);
+  useEffect(() => {
+    if (loading) return;
+    setReadAt(new Date());
+    let timer = 0;
+    const plan = () => {
+      window.clearTimeout(timer);
+      if (document.visibilityState === 'visible') timer = window.setTimeout(reload, WORKERS_EVERY_MS);
+    };
+    plan();
+    document.addEventListener('visibilitychange', plan);
+    return () => {
+      window.clearTimeout(timer);
+      document.removeEventListener('visibilitychange', plan);
+    };
+  }, [loading, reload]);
   const held = data?.workers.items.flatMap((w) => w.leases.map((l) => ({ ...l, workerId: w.workerId }))) ?? [];
   return (
     <section>
       <header class="page-head">
         <h1>Workers</h1>
-        <div class="actions">
-          <button type="button" onClick={reload} disabled={loading}>
-            Refresh
-          </button>
-        </div>
+        <p class="muted" data-read-at={readAt?.toISOString()}>
+          Live: read again every {WORKERS_EVERY_MS / 1000} s while shown{readAt ? ` (last ${readAt.toLocaleTimeString()})` : ''}
+        </p>
       </header>
       <ErrorBox error={error} />
       {!data ? <Loading what="workers" /> : null}
@@ -89,14 +114,7 @@ export function WorkersPage() {
                     <td>{l.workerId}</td>
                     <td>
                       <a href={href.dag(l.dagId)}>{l.dagId}</a> / <a href={href.run(l.dagId, l.runId)}>{l.runId}</a> /{' '}
-                      {l.mapIndex >= 0 ? (
-                        // The console has no page for one mapped instance yet: the run's page lists them.
-                        <span>
-                          {l.taskId} [{l.mapIndex}]
-                        </span>
-                      ) : (
-                        <a href={href.task(l.dagId, l.runId, l.taskId)}>{l.taskId}</a>
-                      )}
+                      <a href={href.task(l.dagId, l.runId, l.taskId, l.mapIndex)}>{l.mapIndex >= 0 ? `${l.taskId} [${l.mapIndex}]` : l.taskId}</a>
                     </td>
                     <td>{l.tryNumber}</td>
                     <td>{l.queue}</td>
