@@ -188,6 +188,9 @@ const schema = z.object({
   WEFT_RATE_LIMIT_BURST: int(1, 1_000_000).default(1000).meta(doc('burst allowance of the rate limit')),
   WEFT_API_KEY_CACHE_SEC: int(0, 3600).default(60).meta(doc('how long a replica trusts a looked-up API key without asking the database again (`0` = ask on every request); a revocation reaches every replica at once through NOTIFY, this bounds it only while a replica\'s LISTEN connection is down')),
   WEFT_MAX_POLLS_PER_WORKER: int(1, 1000).default(8).meta(doc('open lease requests per worker id per replica')),
+  WEFT_GROUP_COMMIT_MAX_ITEMS: int(0, 1000)
+    .default(64)
+    .meta(doc('group commit (docs/performance.md): completions, and claims of one queue set, that arrive while one of theirs is in flight in this replica are served together as one statement when it ends, at most this many (`0` = off: each request on its own)')),
   WEFT_HEAP_GROWING_PERCENT: int(0, 300)
     .default(50)
     .meta(doc('how far (in %) the `weft` process lets its JavaScript heap grow past what it kept alive before it collects again; bounds the memory of a busy replica (`0` = Node\'s own heuristics, which let it grow up to 4×)')),
@@ -294,6 +297,8 @@ export type Config = {
   rateLimitPerSec: number;
   rateLimitBurst: number;
   maxPollsPerWorker: number;
+  /** WEFT_GROUP_COMMIT_MAX_ITEMS; 0 = every completion and claim on its own. */
+  groupCommitMaxItems: number;
   maxJsonDepth: number;
   graphql: { maxTokens: number; maxDepth: number; maxAliases: number; maxCost: number; dbConnectionsPerRequest: number };
   /** WEFT_HEAP_GROWING_PERCENT: applied by the `weft` command (applyHeapGrowingPercent); 0 = V8's heuristics. */
@@ -398,6 +403,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerSec: c.WEFT_RATE_LIMIT_PER_SEC,
     rateLimitBurst: c.WEFT_RATE_LIMIT_BURST,
     maxPollsPerWorker: c.WEFT_MAX_POLLS_PER_WORKER,
+    groupCommitMaxItems: c.WEFT_GROUP_COMMIT_MAX_ITEMS,
     maxJsonDepth: c.WEFT_MAX_JSON_DEPTH,
     graphql: {
       maxTokens: c.WEFT_GRAPHQL_MAX_TOKENS,

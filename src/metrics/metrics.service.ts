@@ -27,6 +27,19 @@ export class MetricsService {
     help: 'Leases claimed for a waiting request by the transaction of this process that queued the task (of weft_leases_granted_total)',
     registers: this.registers,
   });
+  readonly groupCommitItems = new Histogram({
+    name: 'weft_group_commit_items',
+    help: 'Items (completions, or lease requests of one queue set) served together by one statement of this process (group commit)',
+    labelNames: ['kind'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: this.registers,
+  });
+  readonly groupCommitFallbacks = new Counter({
+    name: 'weft_group_commit_fallbacks_total',
+    help: 'Batches whose one statement failed as a whole (e.g. a deadlock), so that their items ran one by one',
+    labelNames: ['kind'],
+    registers: this.registers,
+  });
   readonly leasesExpired = new Counter({ name: 'weft_leases_expired_total', help: 'Expired leases reaped by this process (treated as failed attempts)', registers: this.registers });
   readonly dispatchLatency = new Histogram({
     name: 'weft_task_dispatch_latency_seconds',

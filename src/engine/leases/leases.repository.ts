@@ -56,26 +56,50 @@ export class LeasesRepository {
   constructor(@Inject(PG_POOL) readonly pool: pg.Pool) {}
 
   /**
-   * Claims up to `capacity` queued task instances: one statement, `weft_claim_tasks` (its current source:
-   * prisma/sql/functions/weft_claim_tasks.sql; its locking is explained in migration `claim_path`), run outside any transaction so its own commit ends it at once. Pools and
+   * Claims up to `capacity` queued task instances: one statement, `weft_claim_tasks_many` with one requester (its
+   * current source: prisma/sql/functions/weft_claim_tasks_many.sql; its locking is explained in migration
+   * `claim_path`), run outside any transaction so its own commit ends it at once (or inside a hand-off's). Pools and
    * maxActiveTasks hold under concurrent claimers through the function's advisory locks; candidates are taken FOR
    * UPDATE SKIP LOCKED. `blocked` says a pool or DAG limit held queued work back (the caller then also waits for a
    * slot to free up).
    */
   async claim(db: Queryable, req: ClaimRequest): Promise<{ tasks: ClaimedTask[]; blocked: boolean }> {
-    const { rows } = await db.query<ClaimedTask & { blocked: boolean }>({
-      name: 'weft_claim_tasks',
-      text: `SELECT lease_id AS "leaseId", task_instance_id AS "taskInstanceId", dag_run_id AS "dagRunId", dag_id AS "dagId",
+    return (await this.claimMany(db, [req], req.now))[0]!;
+  }
+
+  /**
+   * Group commit of lease requests: the claim of several requests for the same queues and task types in one
+   * statement (one transaction, one commit), of their total capacity, with the limits enforced for the claim as a
+   * whole under the same locks as one request's. Requests get the tasks in claim order, the first the first
+   * `capacity` of them; `blocked` is the claim's, for every request.
+   */
+  async claimMany(db: Queryable, reqs: Omit<ClaimRequest, 'now'>[], now: Date): Promise<{ tasks: ClaimedTask[]; blocked: boolean }[]> {
+    const first = reqs[0]!;
+    const { rows } = await db.query<ClaimedTask & { requester: number | null; blocked: boolean }>({
+      name: 'weft_claim_tasks_many',
+      text: `SELECT requester, lease_id AS "leaseId", task_instance_id AS "taskInstanceId", dag_run_id AS "dagRunId", dag_id AS "dagId",
          run_id AS "runId", task_id AS "taskId", task_type AS "taskType", queue, try_number AS "tryNumber",
          max_tries AS "maxTries", queued_at AS "queuedAt", lease_expires_at AS "leaseExpiresAt", deadline_at AS "deadlineAt",
          dag_version_id AS "dagVersionId", logical_date AS "logicalDate", data_interval_start AS "dataIntervalStart",
          data_interval_end AS "dataIntervalEnd", conf, blocked
-       FROM weft_claim_tasks($1, $2, $3, $4, $5, $6, $7, $8)`,
-      values: [req.workerId, req.queues, req.taskTypes, req.capacity, req.leaseTtlSec, req.apiKeyId, req.hostname, req.now],
+       FROM weft_claim_tasks_many($1, $2, $3, $4, $5, $6, $7, $8)`,
+      values: [
+        reqs.map((r) => r.workerId),
+        first.queues,
+        first.taskTypes,
+        reqs.map((r) => r.capacity),
+        first.leaseTtlSec,
+        reqs.map((r) => r.apiKeyId),
+        reqs.map((r) => r.hostname),
+        now,
+      ],
     });
     const blocked = rows.some((r) => r.blocked);
-    const tasks = rows.filter((r) => r.leaseId !== null).map(({ blocked: _, ...t }) => t);
-    return { tasks, blocked };
+    const out = reqs.map(() => ({ tasks: [] as ClaimedTask[], blocked }));
+    for (const { requester, blocked: _, ...t } of rows) {
+      if (t.leaseId !== null && requester !== null) out[requester - 1]!.tasks.push(t);
+    }
+    return out;
   }
 
   /**

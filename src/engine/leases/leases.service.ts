@@ -9,7 +9,7 @@ import { PG_POOL } from '../../database/pg.js';
 import { Transactions } from '../../database/transactions.js';
 import { LruCache } from '../runs/domain/lru-cache.js';
 import { RunEngine, type AttemptOutcome } from '../runs/run-engine.service.js';
-import { RunsRepository } from '../runs/runs.repository.js';
+import { RunsRepository, type QuietFinish } from '../runs/runs.repository.js';
 import { TemplateError } from '../../templating/domain/template-error.js';
 import type { ApiKeyRow } from '../../auth/domain/api-key.js';
 import { requestContext } from '../../auth/request-context.js';
@@ -18,6 +18,7 @@ import { attemptFields } from '../../logging/log-fields.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { TaskNotInVersion, TaskRenderer, type MappedInstance } from './task-renderer.service.js';
 import { shareToPassOn } from './domain/waiters.js';
+import { GroupCommit, KeyedGroupCommit, oneByOne, type ItemResult } from './domain/group-commit.js';
 import { LeasesRepository, type ClaimedTask } from './leases.repository.js';
 import { LeaseHandOff } from './lease-hand-off.js';
 import { QueueWakeups, type WaiterClaim } from './queue-wakeups.service.js';
@@ -70,6 +71,19 @@ type AttemptEnd = {
   handed?: ClaimedTask[] | null;
 };
 
+/** One quiet completion (weft_finish_quietly), with its run (the batch's lock order). */
+type QuietItem = {
+  leaseId: string;
+  dagRunId: number;
+  callerKeyId: string | null;
+  tryNumber: number;
+  to: 'success' | 'up_for_retry';
+  now: Date;
+  error: string | null;
+  nextRetryAt: Date | null;
+  completionHash: string;
+};
+
 export type CompleteRequest = AttemptOutcome & { xcom?: Record<string, unknown> };
 export type CompleteResult = { taskState: string; runState: string; duplicate: boolean };
 
@@ -84,7 +98,14 @@ export class LeasesService implements BeforeApplicationShutdown {
    * Attempts claimed in this process, by lease id, for the one-statement completion (completeQuietly); a lease
    * completed through another replica, or pushed out of this bounded cache, completes the general way.
    */
-  private readonly claimedHere = new LruCache<string, { dagVersionId: number; taskId: string; tryNumber: number; maxTries: number }>(100_000);
+  private readonly claimedHere = new LruCache<string, { dagVersionId: number; dagRunId: number; taskId: string; tryNumber: number; maxTries: number }>(100_000);
+  /**
+   * Group commit of quiet completions (WEFT_GROUP_COMMIT_MAX_ITEMS; docs/performance.md): one in flight per
+   * process; those that arrive meanwhile are served together, one statement, when it ends. Null when off.
+   */
+  private readonly quietEnds: GroupCommit<QuietItem, QuietFinish> | null;
+  /** Group commit of lease requests' own claims, per queue set and task types; null when off. */
+  private readonly claims: KeyedGroupCommit<WaiterClaim, { tasks: ClaimedTask[]; blocked: boolean; now: Date }> | null;
   /** Open lease requests per worker id in this process (WEFT_MAX_POLLS_PER_WORKER). */
   private readonly polls = new Map<string, number>();
   /** When this process last recorded each worker's poll, and what it polled for. */
@@ -104,7 +125,14 @@ export class LeasesService implements BeforeApplicationShutdown {
     private readonly metrics: MetricsService,
     private readonly taskLogs: TaskLogsService,
     private readonly renderer: TaskRenderer,
-  ) {}
+  ) {
+    this.quietEnds = config.groupCommitMaxItems > 0
+      ? new GroupCommit((items) => this.serveQuietEnds(items), config.groupCommitMaxItems, (n) => metrics.groupCommitItems.observe({ kind: 'complete' }, n))
+      : null;
+    this.claims = config.groupCommitMaxItems > 0
+      ? new KeyedGroupCommit((reqs) => this.serveClaims(reqs), config.groupCommitMaxItems, (n) => metrics.groupCommitItems.observe({ kind: 'claim' }, n))
+      : null;
+  }
 
   /**
    * Claims up to `capacity` tasks; when none is eligible, holds the request until one is queued on a listed
@@ -188,9 +216,33 @@ export class LeasesService implements BeforeApplicationShutdown {
   }
 
   private async claimOnce(req: WaiterClaim): Promise<{ leases: Lease[]; blocked: boolean }> {
+    if (this.claims) {
+      // Requests for the same queues and task types gather while one of their claims is in flight (group commit).
+      const { tasks, blocked, now } = await this.claims.submit(JSON.stringify([req.queues, req.taskTypes]), req);
+      return { leases: await this.accept(tasks, now), blocked };
+    }
     const now = this.clock.now();
     const { tasks, blocked } = await this.leases.claim(this.pool, { ...req, now });
     return { leases: await this.accept(tasks, now), blocked };
+  }
+
+  /**
+   * Serves the gathered claims of one queue set with one statement (LeasesRepository.claimMany): the requests in
+   * arrival order, each getting its share of the tasks in claim order. Should that statement fail as a whole (it
+   * committed nothing), each request claims on its own.
+   */
+  private async serveClaims(reqs: WaiterClaim[]): Promise<ItemResult<{ tasks: ClaimedTask[]; blocked: boolean; now: Date }>[]> {
+    const now = this.clock.now();
+    const one = async (r: WaiterClaim) => ({ ...(await this.leases.claim(this.pool, { ...r, now })), now });
+    if (reqs.length === 1) return oneByOne(reqs, one);
+    try {
+      const got = await this.leases.claimMany(this.pool, reqs, now);
+      return got.map((g) => ({ ok: true, value: { ...g, now } }));
+    } catch (err) {
+      this.logger.warn({ msg: `a batch of ${reqs.length} lease claims failed as a whole (${(err as Error).message}); each runs on its own` });
+      this.metrics.groupCommitFallbacks.inc({ kind: 'claim' });
+      return oneByOne(reqs, one);
+    }
   }
 
   /** Tasks claimed for a request (by its own claim or a hand-off), rendered for the worker. */
@@ -199,7 +251,7 @@ export class LeasesService implements BeforeApplicationShutdown {
     // Instances of mapped tasks carry their map index and expand values (one statement for the batch; none without).
     const mapped = await this.renderer.mappedInstances(this.pool, tasks);
     for (const c of tasks) {
-      this.claimedHere.set(c.leaseId, { dagVersionId: c.dagVersionId, taskId: c.taskId, tryNumber: c.tryNumber, maxTries: c.maxTries });
+      this.claimedHere.set(c.leaseId, { dagVersionId: c.dagVersionId, dagRunId: c.dagRunId, taskId: c.taskId, tryNumber: c.tryNumber, maxTries: c.maxTries });
       this.metrics.leasesGranted.inc({ queue: c.queue });
       if (c.queuedAt) this.metrics.dispatchLatency.observe({ queue: c.queue }, Math.max(0, now.getTime() - c.queuedAt.getTime()) / 1000);
       const lease = await this.render(c, mapped.get(c.taskInstanceId));
@@ -384,8 +436,9 @@ export class LeasesService implements BeforeApplicationShutdown {
     if (req.status === 'success' && req.xcom && Object.keys(req.xcom).length) return null;
     const end = await this.engine.quietEnd(this.pool, mine, req, now);
     if (!end) return null;
-    const r = await this.runs.finishQuietly(this.pool, {
+    const item: QuietItem = {
       leaseId,
+      dagRunId: mine.dagRunId,
       callerKeyId: requestContext.getStore()?.apiKey?.id ?? null,
       tryNumber: mine.tryNumber,
       to: end.to,
@@ -393,7 +446,9 @@ export class LeasesService implements BeforeApplicationShutdown {
       error: req.error ?? null,
       nextRetryAt: end.retryAt,
       completionHash: hash,
-    });
+    };
+    // Answered only once the statement that wrote it has committed (its batch's, or its own): no write-behind.
+    const r = this.quietEnds ? await this.quietEnds.submit(item) : await this.runs.finishQuietly(this.pool, item);
     if (r.outcome !== 'done') {
       if (r.outcome === 'forbidden') throw notLeaseOwner();
       return r.outcome === 'stale' ? { result: await this.repeatedCompletion(leaseId, hash) } : null;
@@ -403,6 +458,27 @@ export class LeasesService implements BeforeApplicationShutdown {
       this.metrics.taskDuration.observe({ dag_id: r.dagId, task_id: mine.taskId, state: end.to }, seconds);
     }
     return { result: { taskState: end.to, runState: r.runState, duplicate: false }, workerId: r.workerId, worker: r.worker };
+  }
+
+  /**
+   * Serves a batch of quiet completions: one alone by its own statement; several by one statement for all
+   * (RunsRepository.finishQuietlyMany), taken in run order so that two replicas' batches lock runs in the same
+   * order. Should that statement fail as a whole (it committed nothing), each completion runs on its own.
+   */
+  private async serveQuietEnds(items: QuietItem[]): Promise<ItemResult<QuietFinish>[]> {
+    const one = (a: QuietItem) => this.runs.finishQuietly(this.pool, a);
+    if (items.length === 1) return oneByOne(items, one);
+    const order = items.map((_, i) => i).sort((a, b) => items[a]!.dagRunId - items[b]!.dagRunId || (items[a]!.leaseId < items[b]!.leaseId ? -1 : 1));
+    try {
+      const done = await this.runs.finishQuietlyMany(this.pool, order.map((i) => items[i]!));
+      const out: ItemResult<QuietFinish>[] = new Array(items.length);
+      order.forEach((i, k) => (out[i] = { ok: true, value: done[k]! }));
+      return out;
+    } catch (err) {
+      this.logger.warn({ msg: `a batch of ${items.length} completions failed as a whole (${(err as Error).message}); each runs on its own` });
+      this.metrics.groupCommitFallbacks.inc({ kind: 'complete' });
+      return oneByOne(items, one);
+    }
   }
 
   /** Complete, then (when asked) lease the same worker's next tasks in the same round trip. */

@@ -77,6 +77,11 @@ export type LockedAttempt = {
 };
 
 /** What a statement that queued tasks returns per queue: the task instances, and whether it sent their NOTIFY. */
+/** What `weft_finish_quietly` answered for one completion. */
+export type QuietFinish =
+  | { outcome: 'stale' | 'forbidden' | 'evaluate' }
+  | { outcome: 'done'; runState: RunState; dagId: string; startDate: Date | null; workerId: string; worker: { queues: string[]; taskTypes: string[] } | null };
+
 export type QueuedRow = { queue: string; ids: number[]; announced: boolean };
 
 /** Where a statement that queues tasks reports them: the transaction's lease hand-off (QueuedTasks of LeaseHandOff). */
@@ -646,10 +651,7 @@ export class RunsRepository {
   async finishQuietly(
     db: Queryable,
     a: { leaseId: string; callerKeyId: string | null; tryNumber: number; to: 'success' | 'up_for_retry'; now: Date; error: string | null; nextRetryAt: Date | null; completionHash: string },
-  ): Promise<
-    | { outcome: 'stale' | 'forbidden' | 'evaluate' }
-    | { outcome: 'done'; runState: RunState; dagId: string; startDate: Date | null; workerId: string; worker: { queues: string[]; taskTypes: string[] } | null }
-  > {
+  ): Promise<QuietFinish> {
     const { rows } = await db.query<{ outcome: string; runState: RunState; dagId: string; startDate: Date | null; workerId: string; queues: string[] | null; taskTypes: string[] | null }>({
       name: 'weft_finish_quietly',
       text: `SELECT outcome, run_state AS "runState", dag_id AS "dagId", start_date AS "startDate", worker_id AS "workerId",
@@ -667,6 +669,59 @@ export class RunsRepository {
       workerId: r.workerId,
       worker: r.queues ? { queues: r.queues, taskTypes: r.taskTypes ?? [] } : null,
     };
+  }
+
+  /**
+   * Group commit of quiet completions: `weft_finish_quietly` for every item, in the given order, in ONE statement
+   * (so one transaction and one commit for the batch). Each item gets its own outcome, as from its own call: a stale
+   * or foreign lease is that item's answer and the others still finish. Each call runs as a statement of its own
+   * inside the batch's transaction and sees the calls before it (the function is volatile), so two completions of
+   * one run in one batch see each other as they would one after the other. Callers sort the items by run so that
+   * two batches (two replicas) take their run locks in the same order; a batch that fails as a whole (a deadlock,
+   * anything) committed nothing, and the caller runs its items one by one.
+   */
+  async finishQuietlyMany(
+    db: Queryable,
+    items: { leaseId: string; callerKeyId: string | null; tryNumber: number; to: 'success' | 'up_for_retry'; now: Date; error: string | null; nextRetryAt: Date | null; completionHash: string }[],
+  ): Promise<QuietFinish[]> {
+    const { rows } = await db.query<{ ord: string; outcome: string; runState: RunState; dagId: string; startDate: Date | null; workerId: string; queues: string[] | null; taskTypes: string[] | null }>({
+      name: 'weft_finish_quietly_many',
+      text: `SELECT i.ord, f.outcome, f.run_state AS "runState", f.dag_id AS "dagId", f.start_date AS "startDate",
+         f.worker_id AS "workerId", f.worker_queues AS queues, f.worker_task_types AS "taskTypes"
+       FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::"TaskState"[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::text[])
+         WITH ORDINALITY AS i(lease_id, caller, try_number, to_state, at, error, retry_at, hash, ord)
+       CROSS JOIN LATERAL weft_finish_quietly(i.lease_id, i.caller, i.try_number, i.to_state, i.at, i.error, i.retry_at,
+         i.hash, $9, $10, $11) f`,
+      values: [
+        items.map((a) => a.leaseId),
+        items.map((a) => a.callerKeyId),
+        items.map((a) => a.tryNumber),
+        items.map((a) => a.to),
+        items.map((a) => a.now),
+        items.map((a) => a.error),
+        items.map((a) => a.nextRetryAt),
+        items.map((a) => a.completionHash),
+        [...UNFINISHED_TASK_STATES],
+        QUEUED_CHANNEL,
+        SLOT_FREED,
+      ],
+    });
+    const out: QuietFinish[] = items.map(() => ({ outcome: 'stale' }));
+    for (const r of rows) {
+      const i = Number(r.ord) - 1;
+      out[i] = r.outcome !== 'done'
+        ? { outcome: r.outcome as 'stale' | 'forbidden' | 'evaluate' }
+        : {
+            outcome: 'done',
+            runState: r.runState,
+            dagId: r.dagId,
+            startDate: r.startDate,
+            workerId: r.workerId,
+            worker: r.queues ? { queues: r.queues, taskTypes: r.taskTypes ?? [] } : null,
+          };
+    }
+    if (rows.length !== items.length) throw new Error(`weft_finish_quietly_many: ${rows.length} results for ${items.length} completions`);
+    return out;
   }
 
   /** Task instances queued since before `before` (oldest first). */
