@@ -1,10 +1,8 @@
 import type { Informer, ObjectCache, V1Pod } from '@kubernetes/client-node';
-import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { errorMessage } from '../worker/executors/executor.js';
-import { leaseRefusalMessage } from '../worker/domain/lease-refusal.js';
-import { isAuthRefusal, LeaseClient, type LeasedTask } from '../worker/lease-client.js';
+import { leaseLoop } from '../worker/lease-loop.js';
+import { LeaseClient, type LeasedTask } from '../worker/lease-client.js';
 import { buildPod, type LaunchSettings } from './domain/build-pod.js';
 import { cleanupDueAt, foundPodAction } from './domain/pod-lifecycle.js';
 import { LABEL, MANAGED_BY } from './domain/pod-labels.js';
@@ -104,36 +102,16 @@ export class KubernetesLauncher {
     for (const informer of this.informers) await informer.stop();
   }
 
-  private async leaseLoop(): Promise<string | undefined> {
-    let backoffMs = 0;
-    while (!this.stopping.signal.aborted) {
-      const free = this.opts.maxPods - this.attempts.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => (this.slotFreed = resolve));
-        continue;
-      }
-      try {
-        const leases = await this.client.lease(
-          this.opts.workerId,
-          { queues: this.opts.queues, capacity: free, waitSeconds: this.opts.waitSeconds ?? 20, taskTypes: [CONTAINER_TASK_TYPE], hostname: hostname() },
-          this.stopping.signal,
-        );
-        backoffMs = 0;
-        for (const lease of leases) await this.launch(lease);
-      } catch (err) {
-        if (this.stopping.signal.aborted) break;
-        if (isAuthRefusal(err)) {
-          const reason = leaseRefusalMessage({ status: err.status, apiUrl: this.opts.apiUrl, apiKey: this.opts.apiKey, queues: this.opts.queues, serverMessage: err.serverMessage, keySetting: 'WEFT_API_KEY' });
-          this.opts.logger.error(reason);
-          return reason;
-        }
-        backoffMs = Math.min(Math.max(backoffMs * 2, 250), 10_000);
-        this.opts.logger.warn(`lease request failed (${errorMessage(err)}); retrying in ${backoffMs} ms`);
-        // Cut short by stop(): a shutdown does not wait out the backoff.
-        await sleep(backoffMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
-      }
-    }
-    return undefined;
+  private leaseLoop(): Promise<string | undefined> {
+    return leaseLoop({
+      ...this.opts,
+      client: this.client,
+      taskTypes: [CONTAINER_TASK_TYPE],
+      signal: this.stopping.signal,
+      free: () => this.opts.maxPods - this.attempts.size,
+      untilFree: () => new Promise<void>((resolve) => (this.slotFreed = resolve)),
+      take: (lease) => this.launch(lease),
+    });
   }
 
   /**

@@ -1,10 +1,9 @@
-import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { cancelledResult, errorMessage, type CancelReason, type ExecutionResult, type TaskExecutor } from './executors/executor.js';
 import { deliver, LogShipper } from './delivery.js';
-import { leaseRefusalMessage } from './domain/lease-refusal.js';
-import { isAuthRefusal, LeaseClient, LeaseLostError, type LeasedTask } from './lease-client.js';
+import { leaseLoop } from './lease-loop.js';
+import { contextVariables } from './domain/context-variables.js';
+import { LeaseClient, LeaseLostError, type LeasedTask } from './lease-client.js';
 
 export type LocalWorkerOptions = {
   apiUrl: string;
@@ -75,36 +74,16 @@ export class LocalWorker {
     }
   }
 
-  private async run(): Promise<string | undefined> {
-    let backoffMs = 0;
-    while (!this.stopping.signal.aborted) {
-      const free = this.opts.concurrency - this.running.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => (this.slotFreed = resolve));
-        continue;
-      }
-      try {
-        const leases = await this.client.lease(
-          this.opts.workerId,
-          { queues: this.opts.queues, capacity: free, waitSeconds: this.opts.waitSeconds ?? 20, taskTypes: [...this.opts.executors.keys()], hostname: hostname() },
-          this.stopping.signal,
-        );
-        backoffMs = 0;
-        for (const lease of leases) this.launch(lease);
-      } catch (err) {
-        if (this.stopping.signal.aborted) break;
-        if (isAuthRefusal(err)) {
-          const reason = leaseRefusalMessage({ status: err.status, apiUrl: this.opts.apiUrl, apiKey: this.opts.apiKey, queues: this.opts.queues, serverMessage: err.serverMessage, keySetting: 'WEFT_API_KEY' });
-          this.opts.logger.error(reason);
-          return reason;
-        }
-        backoffMs = Math.min(Math.max(backoffMs * 2, 250), 10_000);
-        this.opts.logger.warn(`lease request failed (${errorMessage(err)}); retrying in ${backoffMs} ms`);
-        // Cut short by stop(): a shutdown does not wait out the backoff.
-        await sleep(backoffMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
-      }
-    }
-    return undefined;
+  private run(): Promise<string | undefined> {
+    return leaseLoop({
+      ...this.opts,
+      client: this.client,
+      taskTypes: [...this.opts.executors.keys()],
+      signal: this.stopping.signal,
+      free: () => this.opts.concurrency - this.running.size,
+      untilFree: () => new Promise<void>((resolve) => (this.slotFreed = resolve)),
+      take: (lease) => this.launch(lease),
+    });
   }
 
   private launch(lease: LeasedTask): void {
@@ -161,7 +140,7 @@ export class LocalWorker {
               logs.add(line, stream);
               if (logs.size >= LOG_FLUSH_LINES) logs.flush().catch((err: unknown) => warn.failed('logs', err));
             },
-            env: contextEnv(lease),
+            env: contextVariables(lease),
             limits: this.opts.limits,
           })
         : { status: 'failed', error: `this worker has no executor for task type '${lease.taskType}'`, retryable: true };
@@ -206,16 +185,3 @@ function warnOnce(log: Logger): { failed(what: string, err: unknown): void; reco
   };
 }
 
-/** Variables every task sees (shell tasks as environment). */
-function contextEnv(lease: LeasedTask): Record<string, string> {
-  return {
-    WEFT_DAG_ID: lease.dagId,
-    WEFT_RUN_ID: lease.runId,
-    WEFT_TASK_ID: lease.taskId,
-    WEFT_TRY_NUMBER: String(lease.tryNumber),
-    WEFT_LOGICAL_DATE: lease.logicalDate,
-    WEFT_DS: lease.logicalDate.slice(0, 10),
-    WEFT_DATA_INTERVAL_START: lease.dataIntervalStart,
-    WEFT_DATA_INTERVAL_END: lease.dataIntervalEnd,
-  };
-}

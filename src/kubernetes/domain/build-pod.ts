@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BASE_CONTAINER, containerTaskShape, podTemplateSchema, type PodTemplate } from '../../dags/domain/kubernetes-fields.js';
 import { isObject, mergePodTemplates, type JsonObject, type JsonValue } from './merge-pod-templates.js';
+import { contextVariables } from '../../worker/domain/context-variables.js';
 import { ANNOTATION, LABEL, MANAGED_BY, labelValue, podName } from './pod-labels.js';
 
 /** What the launcher knows of an attempt from its lease (the lease protocol's fields). */
@@ -146,19 +147,6 @@ function taskFieldsTemplate(task: ContainerPayload): JsonObject {
   return { ...(task.namespace === undefined ? {} : { metadata: { namespace: task.namespace } }), spec };
 }
 
-/** What every task sees (as the built-in worker gives shell tasks). */
-export function contextVariables(lease: AttemptLease): Record<string, string> {
-  return {
-    WEFT_DAG_ID: lease.dagId,
-    WEFT_RUN_ID: lease.runId,
-    WEFT_TASK_ID: lease.taskId,
-    WEFT_TRY_NUMBER: String(lease.tryNumber),
-    WEFT_LOGICAL_DATE: lease.logicalDate,
-    WEFT_DS: lease.logicalDate.slice(0, 10),
-    WEFT_DATA_INTERVAL_START: lease.dataIntervalStart,
-    WEFT_DATA_INTERVAL_END: lease.dataIntervalEnd,
-  };
-}
 
 function remainingSeconds(deadline: string | null, now: Date): number | undefined {
   if (!deadline) return undefined;
