@@ -157,6 +157,9 @@ export class FakeKubelet {
     }
     c.state = 'running';
     c.startedAt = new Date();
+    // The script's lines are in the log before the pod reads Running: a test that sees Running and writes a line of
+    // its own (log()) must find its line after them, as a container's later output follows its earlier output.
+    for (const line of script.logs ?? []) this.writeLine(c, line);
     await this.patchStatus(c, {
       phase: 'Running',
       hostIP: '127.0.0.1',
@@ -175,7 +178,6 @@ export class FakeKubelet {
         deadline * 1000,
       );
     }
-    for (const line of script.logs ?? []) this.writeLine(c, line);
     if (script.end) await this.finish(c.pod, script.end);
   }
 
