@@ -156,6 +156,12 @@ const unlabelled = () =>
     await go('#/dags/console_fold/runs/f1');
     await page.getByRole('link', { name: 'each [2]' }).waitFor();
     expect(await page.locator('tr[data-task="each"]').count()).toBe(3);
+    // The mapped task's address without a map index: the API's 404 and a link to each instance.
+    await go('#/dags/console_fold/runs/f1/tasks/each');
+    const instances = page.getByRole('list', { name: 'Instances of each' });
+    await instances.getByRole('link', { name: 'each [2]' }).waitFor();
+    expect(await instances.getByRole('link').count()).toBe(3);
+    expect(await page.getByRole('alert').innerText()).toMatch(/3/);
   });
 
   it('folds the group into one node of the graph, which unfolds from the keyboard', async () => {

@@ -88,7 +88,7 @@ export function TaskPage({ dagId, runId, taskId, mapIndex }: { dagId: string; ru
   const [dialog, setDialog] = useState<null | 'clear' | 'success' | 'failed'>(null);
   const [logTry, setLogTry] = useState<number | null>(null);
 
-  if (!snap) return error ? <ErrorBox error={error} /> : <Loading what={`task ${name}`} />;
+  if (!snap) return error ? mapIndex === -1 ? <MappedInstances dagId={dagId} runId={runId} taskId={taskId} error={error} /> : <ErrorBox error={error} /> : <Loading what={`task ${name}`} />;
   const ti = snap.taskInstance;
   const definition = snap.dag.document.tasks?.find((t) => t['taskId'] === taskId);
   const shownTry = logTry ?? Math.max(1, ti.tryNumber);
@@ -232,6 +232,42 @@ export function TaskPage({ dagId, runId, taskId, mapIndex }: { dagId: string; ru
       {definition ? <Json value={definition} /> : <p class="muted">The task is not in the DAG's current document.</p>}
       {dialog === 'clear' ? <ClearDialog dagId={dagId} runId={runId} taskId={taskId} mapIndex={mapIndex} onClose={() => setDialog(null)} /> : null}
       {dialog === 'success' || dialog === 'failed' ? <MarkDialog dagId={dagId} runId={runId} taskId={taskId} mapIndex={mapIndex} state={dialog} onClose={() => setDialog(null)} /> : null}
+    </section>
+  );
+}
+
+const INSTANCES = `query($d: ID!, $r: String!) { dagRun(dagId: $d, runId: $r) { taskInstances { taskId mapIndex state tryNumber } } }`;
+
+/**
+ * The address of a mapped task without a map index, once it has expanded (its placeholder −1 is gone, and the API
+ * answers 404 saying how many instances there are): the API's message and a link to each instance.
+ */
+function MappedInstances({ dagId, runId, taskId, error }: { dagId: string; runId: string; taskId: string; error: string }) {
+  const list = useAsync(() => gql<{ dagRun: { taskInstances: { taskId: string; mapIndex: number; state: string; tryNumber: number }[] } | null }>(INSTANCES, { d: dagId, r: runId }), [dagId, runId]);
+  const instances = list.data?.dagRun?.taskInstances.filter((t) => t.taskId === taskId && t.mapIndex >= 0) ?? [];
+  return (
+    <section>
+      <header class="page-head">
+        <h1>
+          <a href={href.dags()}>DAGs</a> / <a href={href.dag(dagId)}>{dagId}</a> / <a href={href.run(dagId, runId)}>{runId}</a> / {taskId}
+        </h1>
+      </header>
+      <ErrorBox error={error} />
+      {instances.length ? (
+        <>
+          <h2>Instances of {taskId}</h2>
+          <ul class="instances" aria-label={`Instances of ${taskId}`}>
+            {instances.map((t) => (
+              <li>
+                <a href={href.task(dagId, runId, taskId, t.mapIndex)}>
+                  {taskId} [{t.mapIndex}]
+                </a>{' '}
+                <StateBadge state={t.state} />
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
     </section>
   );
 }
