@@ -6,6 +6,7 @@
 // (with ranges over repetitions) next to the targets of issue 10; all lines go to bench/results/results.jsonl.
 //
 // Options: --quick  --runs=N  --only=scheduler,throughput,footprint,dispatch,hops,chain40,console,peers  --no-peers
+//          --scheduler=due,backfill,evaluate,expand,dags,resolve (parts of the scheduler workload; all by default)
 //          --configs=single,batch10_next,… (throughput variants)  --tasks=N (throughput size)  --tag=NAME
 //          --ref=GITREF (build that commit in a temporary folder instead of the work tree)  --no-build (work tree's dist/ as is)
 //          --profile (CPU profile of the service during single-task throughput, summarised by profile-summary.mjs)
@@ -58,6 +59,7 @@ const append = (obj) => fs.appendFileSync(path.join(RESULTS, 'results.jsonl'), J
 const ctx = {
   quick,
   sizes,
+  schedulerParts: argv.scheduler ? String(argv.scheduler).split(',') : undefined,
   record(obj) {
     const line = { ts: new Date().toISOString(), tag, bench: 'weft', ...obj };
     records.push(line);

@@ -417,8 +417,13 @@ export class RunsRepository {
   /**
    * Expands a mapped task of a run into one queued instance per element of `values` (map index 0…n−1, each with
    * its `expand` values), in one statement whatever n: the unexpanded placeholder (map index −1, in `none`) goes;
-   * instances left in `none` by a clear are re-queued with their new values, and those beyond n are removed. The
-   * queued instances are announced as applyEvaluation announces its own (NOTIFY per queue, or the hand-off).
+   * instances left in `none` (or `removed`) by a clear are re-queued with their new values, and those beyond n are
+   * removed. The queued instances are announced as applyEvaluation announces its own (NOTIFY per queue, or the
+   * hand-off).
+   * A task's instances are 0…k−1 without gaps (only the placeholder is ever deleted), so the elements up to the
+   * highest existing map index update rows and the rest are a plain INSERT: no ON CONFLICT, whose speculative
+   * insertion cost a third of the statement's time at 1,000 instances (bench/probe-expand.mjs). The caller holds
+   * the run's lock, so no other transaction adds instances meanwhile.
    */
   async expandTaskInstances(
     db: Queryable,
@@ -431,25 +436,30 @@ export class RunsRepository {
     const defer = queued.queuesToDefer();
     const { rows } = await db.query<QueuedRow>({
       name: 'weft_expand_task_instances',
-      text: `WITH placeholder AS (
+      text: `WITH elements AS (
+         SELECT v.ord - 1 AS map_index, v.value FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS v(value, ord)),
+       known AS (SELECT coalesce(max(map_index), -1) AS top FROM task_instances WHERE dag_run_id = $1 AND task_id = $2),
+       placeholder AS (
          DELETE FROM task_instances WHERE dag_run_id = $1 AND task_id = $2 AND map_index = -1 AND state::text = 'none'),
-       expanded AS (
+       requeued AS (
+         UPDATE task_instances t SET state = 'queued', expand_values = e.value, scheduled_at = $12, queued_at = $12,
+           updated_at = $12, end_date = NULL, last_error = NULL
+         FROM elements e
+         WHERE t.dag_run_id = $1 AND t.task_id = $2 AND t.map_index = e.map_index AND t.state::text IN ('none', 'removed')
+         RETURNING t.id, t.queue),
+       inserted AS (
          INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, map_index, expand_values, state, task_type, queue,
            pool, pool_slots, priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, scheduled_at,
            queued_at, updated_at)
-         SELECT r.id, r.dag_id, r.run_id, $2, v.ord - 1, v.value, 'queued', $4, $5, $6, $7, $8, $9, $10,
+         SELECT r.id, r.dag_id, r.run_id, $2, e.map_index, e.value, 'queued', $4, $5, $6, $7, $8, $9, $10,
            r.data_interval_end + make_interval(secs => $11), r.logical_date, $12, $12, $12
-         FROM dag_runs r CROSS JOIN jsonb_array_elements($3::jsonb) WITH ORDINALITY AS v(value, ord)
-         WHERE r.id = $1
-         ON CONFLICT (dag_run_id, task_id, map_index) DO UPDATE SET state = 'queued', expand_values = EXCLUDED.expand_values,
-           scheduled_at = EXCLUDED.scheduled_at, queued_at = EXCLUDED.queued_at, updated_at = EXCLUDED.updated_at,
-           end_date = NULL, last_error = NULL
-           WHERE task_instances.state::text IN ('none', 'removed')
+         FROM dag_runs r CROSS JOIN elements e
+         WHERE r.id = $1 AND e.map_index > (SELECT top FROM known)
          RETURNING id, queue),
        removed AS (
          UPDATE task_instances SET state = 'removed', updated_at = $12
          WHERE dag_run_id = $1 AND task_id = $2 AND map_index >= jsonb_array_length($3::jsonb) AND state::text = 'none'),
-       ${announceQueued('expanded', 13, 14)}`,
+       ${announceQueued('(SELECT id, queue FROM requeued UNION ALL SELECT id, queue FROM inserted) AS expanded', 13, 14)}`,
       values: [
         dagRunId, task.taskId, JSON.stringify(values), task.taskType, task.queue, task.pool, task.poolSlots, task.priorityWeight,
         task.retries + 1, task.executionTimeoutSec === null ? null : Math.ceil(task.executionTimeoutSec), task.slaSec, now,
