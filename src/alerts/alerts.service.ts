@@ -54,9 +54,15 @@ export class AlertsService implements OnApplicationShutdown {
     events.runFailed.on((tx, e) => this.runFailed(tx, e));
   }
 
-  /** A task failed for good: the DAG's onFailureCallbacks are notified. */
+  /**
+   * A task failed for good: the DAG's onFailureCallbacks are notified. A failure without an attempt (a mapped task
+   * that cannot expand, a built-in branch that cannot choose) has no try to key it by: its time does (each such
+   * failure is raised once, by the transaction that wrote it; after a clear it may fail again).
+   */
   private async taskFailed(tx: UnitOfWork, e: TaskFailed): Promise<void> {
-    await this.enqueueFailure(tx, e.doc, 'task_failed', `${e.taskInstanceId}:${e.tryNumber}`, {
+    const name = e.mapIndex >= 0 ? `${e.taskId}[${e.mapIndex}]` : e.taskId;
+    const attempt = e.tryNumber > 0 ? `${e.tryNumber}` : `0@${e.at.getTime()}`;
+    await this.enqueueFailure(tx, e.doc, 'task_failed', `${e.taskInstanceId}:${attempt}`, {
       incidentKey: `task_failed:ti:${e.taskInstanceId}`,
       taskInstanceId: e.taskInstanceId,
       dagId: e.dagId,
@@ -64,8 +70,10 @@ export class AlertsService implements OnApplicationShutdown {
       taskId: e.taskId,
       logicalDate: e.logicalDate,
       dagVersionId: e.dagVersionId,
-      summary: `${e.taskId} failed on try ${e.tryNumber} of ${e.maxTries}${e.error ? `: ${e.error}` : ''}`,
-      details: { tryNumber: e.tryNumber, maxTries: e.maxTries, error: e.error },
+      summary: e.tryNumber > 0
+        ? `${name} failed on try ${e.tryNumber} of ${e.maxTries}${e.error ? `: ${e.error}` : ''}`
+        : `${name} failed without running${e.error ? `: ${e.error}` : ''}`,
+      details: { mapIndex: e.mapIndex, tryNumber: e.tryNumber, maxTries: e.maxTries, error: e.error },
       occurredAt: e.at,
     });
   }

@@ -2,13 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { AfterCommitEvent, InTransactionEvent } from '../database/transaction-events.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 
-/** A task instance failed for good (no retry left, or not retryable). */
+/**
+ * A task instance failed for good (no retry left, or not retryable), or the engine failed it without an attempt (a
+ * mapped task that cannot expand, a built-in branch that cannot choose: `tryNumber` 0 when it never ran).
+ */
 export type TaskFailed = {
   doc: DagDocument;
   taskInstanceId: number;
   dagId: string;
   runId: string;
   taskId: string;
+  /** −1 unless the failed instance is one mapped instance. */
+  mapIndex: number;
   logicalDate: Date;
   dagVersionId: number;
   tryNumber: number;

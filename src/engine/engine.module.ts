@@ -20,6 +20,7 @@ import { RunStarter } from './runs/run-starter.service.js';
 import { RunControlController, RunsController } from './runs/runs.controller.js';
 import { DagSchedulingRepository, RunsRepository } from './runs/runs.repository.js';
 import { RunsService } from './runs/runs.service.js';
+import { TaskContexts } from './runs/task-contexts.service.js';
 
 /**
  * The kernel: runs, task instances, tries, leases and the state engine (RunEngine). Other features use its services
@@ -31,6 +32,7 @@ import { RunsService } from './runs/runs.service.js';
     EngineEvents,
     RunsRepository,
     DagSchedulingRepository,
+    TaskContexts,
     RunEngine,
     RunStarter,
     RunScheduling,

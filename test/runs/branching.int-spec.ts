@@ -73,6 +73,30 @@ describe('branching', () => {
     expect(await api.taskStates('br_tpl', inc.runId)).toEqual({ start: 'success', pick: 'success', full_load: 'skipped', incremental: 'success', join: 'success' });
     expect((await api.run('br_tpl', full.runId)).state).toBe('success');
   });
+
+  it("a built-in branch's choose sees the XCom a worker's task template sees (a mapped upstream as its list)", async () => {
+    const pulled = "{{ xcom.m.return_value | join: '_' }}{{ xcom.src.suffix }}";
+    await api.registerDag(
+      dag('br_ctx', [
+        { taskId: 'src' },
+        { taskId: 'm', dependsOn: ['src'], expand: { n: [1, 2, 3] } },
+        { taskId: 'probe', type: 'probe', dependsOn: ['m'], xcomPull: ['m', 'src'], args: { chose: pulled, mapIndex: '{{ map_index }}' } },
+        { taskId: 'pick', type: 'branch', dependsOn: ['m'], xcomPull: ['m', 'src'], choose: pulled },
+        { taskId: 'a_b_c_x', dependsOn: ['pick'] },
+        { taskId: 'other', dependsOn: ['pick'] },
+      ]),
+    );
+    const run = await api.trigger('br_ctx');
+    await api.complete((await leaseOne('br_ctx', 'src')).leaseId, { status: 'success', xcom: { suffix: '_x' } });
+    const ms = await api.lease('w', { queues: ['br_ctx'], capacity: 3 });
+    for (const l of ms) await api.complete(l.leaseId, { status: 'success', xcom: { return_value: ['a', 'b', 'c'][l.mapIndex] } });
+    // The branch decided when m finished, in that transaction: its choice is what probe's template renders.
+    expect(await api.taskStates('br_ctx', run.runId)).toMatchObject({ pick: 'success', a_b_c_x: 'queued', other: 'skipped' });
+    const next = await api.lease('w', { queues: ['br_ctx'], capacity: 2 });
+    const probe = next.find((l) => l.taskId === 'probe');
+    expect(probe.task.args).toEqual({ chose: 'a_b_c_x', mapIndex: '-1' });
+    expect(probe.upstreamXcom).toEqual({ m: { return_value: ['a', 'b', 'c'] }, src: { suffix: '_x' } });
+  });
 });
 
 describe('short-circuit', () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { Api, dag } from '../support/api.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
@@ -7,12 +8,16 @@ import { startTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp;
 let api: Api;
+let db: pg.Client;
 
 beforeAll(async () => {
   t = await startTestApp({ WEFT_MAX_MAP_LENGTH: '60' });
   api = new Api(t.app);
+  db = new pg.Client({ connectionString: t.db.url });
+  await db.connect();
 });
 afterAll(async () => {
+  await db.end();
   await t.close();
 });
 
@@ -148,6 +153,92 @@ describe('task mapping', () => {
     expect((await api.run('map_ctl', run.runId)).state).toBe('success');
     const one = await api.ok('GET', `${base('map_ctl', run.runId)}/taskInstances/m/1`);
     expect(one.tries.map((x: any) => x.state)).toEqual(['failed', 'success']);
+  });
+
+  it('a mapped task that cannot expand raises the task-failed alert and state event of any failed task', async () => {
+    await api.registerDag(
+      dag('map_alert', [
+        { taskId: 'src' },
+        { taskId: 'text', dependsOn: ['src'], expand: { x: { xcomPull: { taskId: 'src', key: 'text' } } } },
+        { taskId: 'long', dependsOn: ['src'], expand: { x: { xcomPull: { taskId: 'src', key: 'long' } } } },
+        { taskId: 'fine', dependsOn: ['src'], expand: { x: { xcomPull: { taskId: 'src', key: 'fine' } } } },
+      ], { onFailureCallbacks: [{ type: 'webhook', url: 'http://127.0.0.1:9/alerts' }] }),
+    );
+    const run = await api.trigger('map_alert');
+    const [src] = await api.lease('w', { queues: ['map_alert'] });
+    await api.complete(src.leaseId, { status: 'success', xcom: { text: 'a,b', long: Array.from({ length: 61 }, (_, i) => i), fine: [1, 2] } });
+    const deliveries = await api.ok('GET', '/api/v1/alertDeliveries?dagId=map_alert&kind=task_failed');
+    const summaries = deliveries.items.map((d: any) => d.message.summary).sort();
+    expect(summaries).toEqual([
+      expect.stringMatching(/^long failed without running: cannot expand 'long'.*61 instances/),
+      expect.stringMatching(/^text failed without running: cannot expand 'text'.*needs a list/),
+    ]);
+    for (const d of deliveries.items) expect(d.message.details).toMatchObject({ mapIndex: -1, tryNumber: 0 });
+    // The events outbox has the same state event as for a task that failed on its try (subscriptions, webhooks).
+    const { rows } = await db.query(
+      `SELECT payload FROM events WHERE kind = 'task_instance_state' AND run_id = $1 AND payload->>'state' = 'failed' ORDER BY id`,
+      [run.runId],
+    );
+    expect(rows.map((r) => [r.payload.taskId, r.payload.mapIndex, r.payload.previousState]).sort()).toEqual([['long', -1, 'none'], ['text', -1, 'none']]);
+
+    // A failed mapped instance alerts with its map index.
+    const leased = await api.lease('w', { queues: ['map_alert'], capacity: 2 });
+    for (const l of leased) await api.complete(l.leaseId, l.mapIndex === 1 ? { status: 'failed', error: 'bad row', retryable: false } : { status: 'success' });
+    const after = await api.ok('GET', '/api/v1/alertDeliveries?dagId=map_alert&kind=task_failed');
+    const one = after.items.find((d: any) => d.message.summary.startsWith('fine'));
+    expect(one.message).toMatchObject({ summary: 'fine[1] failed on try 1 of 1: bad row', details: { mapIndex: 1, tryNumber: 1 } });
+    expect((await api.run('map_alert', run.runId)).state).toBe('failed');
+  });
+
+  it('re-expanding a cleared mapped task over a shorter list leaves the surplus instances removed, not blocking downstream', async () => {
+    await api.registerDag(
+      dag('map_shrink', [
+        { taskId: 'src' },
+        { taskId: 'm', dependsOn: ['src'], expand: { x: { xcomPull: { taskId: 'src' } } } },
+        { taskId: 'after', dependsOn: ['m'], xcomPull: ['m'] },
+      ]),
+    );
+    const run = await api.trigger('map_shrink');
+    const answer = (values: unknown[]) => (l: any) =>
+      l.taskId === 'src' ? { status: 'success', xcom: { return_value: values } } : { status: 'success', xcom: { return_value: l.expand ? `did ${l.expand.x}` : 'after' } };
+    await api.drain('map_shrink', answer(['a', 'b', 'c']));
+    expect((await instances('map_shrink', run.runId, 'm')).map((x: any) => [x.mapIndex, x.state])).toEqual([[0, 'success'], [1, 'success'], [2, 'success']]);
+    expect((await api.run('map_shrink', run.runId)).state).toBe('success');
+
+    // The upstream is cleared (with its downstream) and now yields one element: instances 1 and 2 are removed.
+    await api.ok('POST', '/api/v1/dags/map_shrink/clearTaskInstances', { taskIds: ['src'], includeDownstream: true, dryRun: false });
+    const [src] = await api.lease('w', { queues: ['map_shrink'] });
+    expect(src.taskId).toBe('src');
+    await api.complete(src.leaseId, answer(['z'])(src));
+    expect((await instances('map_shrink', run.runId, 'm')).map((x: any) => [x.mapIndex, x.state])).toEqual([[0, 'queued'], [1, 'removed'], [2, 'removed']]);
+    const [m0] = await api.lease('w', { queues: ['map_shrink'] });
+    expect([m0.taskId, m0.mapIndex, m0.expand]).toEqual(['m', 0, { x: 'z' }]);
+    await api.complete(m0.leaseId, answer([])(m0));
+    // Downstream waits for nothing removed, and pulls only the instances that exist now.
+    const [after] = await api.lease('w', { queues: ['map_shrink'] });
+    expect(after.taskId).toBe('after');
+    expect(after.upstreamXcom.m.return_value).toEqual(['did z']);
+    await api.complete(after.leaseId, { status: 'success' });
+    expect((await api.run('map_shrink', run.runId)).state).toBe('success');
+
+    // Clearing the mapped task itself after that expands it again over the upstream's current XCom: the removed
+    // instances stay removed, and a removed instance cannot be marked.
+    await api.ok('POST', '/api/v1/dags/map_shrink/clearTaskInstances', { taskIds: ['m'], includeDownstream: true, dryRun: false });
+    await api.drain('map_shrink', answer([]));
+    expect((await instances('map_shrink', run.runId, 'm')).map((x: any) => [x.mapIndex, x.state])).toEqual([[0, 'success'], [1, 'removed'], [2, 'removed']]);
+    expect((await api.run('map_shrink', run.runId)).state).toBe('success');
+    const one = await api.ok('GET', `${base('map_shrink', run.runId)}/taskInstances/m/2`);
+    expect(one).toMatchObject({ mapIndex: 2, state: 'removed' });
+
+    // And when the upstream yields more again, the removed instances come back with their new values.
+    await api.ok('POST', '/api/v1/dags/map_shrink/clearTaskInstances', { taskIds: ['src'], includeDownstream: true, dryRun: false });
+    const [src2] = await api.lease('w', { queues: ['map_shrink'] });
+    await api.complete(src2.leaseId, answer(['p', 'q', 'r', 's'])(src2));
+    const grown = await api.lease('w', { queues: ['map_shrink'], capacity: 10 });
+    expect(grown.map((l) => [l.mapIndex, l.expand.x]).sort()).toEqual([[0, 'p'], [1, 'q'], [2, 'r'], [3, 's']]);
+    for (const l of grown) await api.complete(l.leaseId, answer([])(l));
+    await api.drain('map_shrink', answer([]));
+    expect((await api.run('map_shrink', run.runId)).state).toBe('success');
   });
 
   it('refuses an expand over a task that is not a direct upstream', async () => {

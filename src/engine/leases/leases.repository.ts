@@ -237,28 +237,6 @@ export class LeasesRepository {
     });
   }
 
-  /**
-   * The XCom of a run's tasks, by task id and key. A mapped task's value under each key is the list of its
-   * instances' values in map index order (`mapped`: the ids of the mapped tasks among `taskIds`).
-   */
-  async upstreamXcom(db: Queryable, dagRunId: number, taskIds: string[], mapped: ReadonlySet<string> = new Set()): Promise<Record<string, Record<string, unknown>>> {
-    if (!taskIds.length) return {};
-    const { rows } = await db.query<{ task_id: string; key: string; value: unknown }>({
-      name: 'weft_upstream_xcom',
-      text: `SELECT x.task_id, x.key, x.value FROM xcom x JOIN task_instances ti ON ti.id = x.task_instance_id
-       WHERE ti.dag_run_id = $1 AND x.task_id = ANY($2::text[])
-       ORDER BY ti.map_index`,
-      values: [dagRunId, taskIds],
-    });
-    const out: Record<string, Record<string, unknown>> = {};
-    for (const r of rows) {
-      const entries = (out[r.task_id] ??= {});
-      if (mapped.has(r.task_id)) ((entries[r.key] ??= []) as unknown[]).push(r.value);
-      else entries[r.key] = r.value;
-    }
-    return out;
-  }
-
   /** Map index and `expand` values of mapped task instances, by task instance id. */
   async mappedInstances(db: Queryable, ids: number[]): Promise<Map<number, { mapIndex: number; expand: Record<string, unknown> | null }>> {
     if (!ids.length) return new Map();

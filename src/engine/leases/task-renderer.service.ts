@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../../database/pg.js';
-import { buildTemplateContext } from '../../templating/domain/template-context.js';
 import { TemplateError } from '../../templating/domain/template-error.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsService } from '../runs/runs.service.js';
+import { TaskContexts } from '../runs/task-contexts.service.js';
 import { renderTaskPayload } from './domain/render-task.js';
 import { LeasesRepository } from './leases.repository.js';
 
@@ -68,27 +68,24 @@ export class TaskRenderer {
     private readonly engine: RunEngine,
     private readonly runsService: RunsService,
     private readonly leases: LeasesRepository,
+    private readonly contexts: TaskContexts,
   ) {}
 
   /**
-   * The task rendered with its run's context (dates, params, conf, the XCom of its `xcomPull` tasks as they stand).
+   * The task rendered with its run's context (dates, params, conf, the XCom of its `xcomPull` tasks as they stand:
+   * TaskContexts, which the engine's built-in branch uses too).
    * Throws TemplateError when a template cannot be rendered, TaskNotInVersion when the task is not in the run's version.
    */
   async render(db: Queryable, t: RenderTarget, instance?: MappedInstance): Promise<RenderedTask> {
     const { doc, tasks } = await this.engine.version(db, t.dagVersionId);
     const task = tasks.get(t.taskId);
     if (!task) throw new TaskNotInVersion(t.taskId, t.dagVersionId);
-    const pulls = task.xcomPull ?? [];
-    const mappedUpstream = new Set(pulls.filter((id) => tasks.get(id)?.expand));
-    const upstreamXcom = await this.leases.upstreamXcom(db, t.dagRunId, pulls, mappedUpstream);
-    const mapIndex = instance?.mapIndex ?? -1;
-    const expand = instance?.expand ?? undefined;
-    const context = buildTemplateContext({ ...t, params: doc.params, conf: t.conf, xcom: upstreamXcom, mapIndex, expand });
+    const { context, upstreamXcom, mapIndex, expand } = await this.contexts.of(db, { doc, tasks }, t, t.taskId, instance);
     return {
       mapIndex,
       ...(expand ? { expand } : {}),
       params: doc.params,
-      upstreamXcom,
+      upstreamXcom: upstreamXcom as Record<string, Record<string, unknown>>,
       task: renderTaskPayload(task, context, doc.defaultArgs),
     };
   }

@@ -9,8 +9,8 @@ import { dagGraphIndex, skipDecisionOf, taskSettings, type TaskSettings } from '
 import { deriveRunState } from './domain/derive-run-state.js';
 import { expandPulls, expandTask, type ExpandSource, type Expansion, type PulledXcom } from './domain/expand.js';
 import { checkChoice, followOf, parseChoice } from './domain/follow.js';
-import { buildTemplateContext } from '../../templating/domain/template-context.js';
 import { renderTemplate } from '../../templating/domain/render-template.js';
+import { TemplateError } from '../../templating/domain/template-error.js';
 import { LruCache } from './domain/lru-cache.js';
 import { applyChanges, replaceInstanceState, resolveDownstream, resolvePending, type Resolution, type TaskStateChange } from './domain/resolve.js';
 import { selectTasks } from './domain/select-tasks.js';
@@ -19,6 +19,7 @@ import { assertRunTransition, type RunState } from './domain/run-state.js';
 import type { TaskGraphIndex } from './domain/task-graph.js';
 import { assertTaskTransition, FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
 import { RunsRepository, type NewRun } from './runs.repository.js';
+import { TaskContexts } from './task-contexts.service.js';
 import type { RunRow, TaskInstanceRow } from './domain/run-rows.js';
 
 /** Run states a run reaches by ending, or by going back to wait for a slot: either way other queued runs may start. */
@@ -79,6 +80,7 @@ export class RunEngine {
     private readonly runs: RunsRepository,
     private readonly events: EngineEvents,
     private readonly handOff: LeaseHandOff,
+    private readonly contexts: TaskContexts,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -327,21 +329,7 @@ export class RunEngine {
       lease: lease ?? null,
       readStates: finished,
     });
-    if (to === 'failed') {
-      await this.events.taskFailed.raise(tx, {
-        doc,
-        taskInstanceId: ti.id,
-        dagId: run.dagId,
-        runId: run.runId,
-        taskId: ti.taskId,
-        logicalDate: run.logicalDate,
-        dagVersionId: run.dagVersionId,
-        tryNumber: ti.tryNumber,
-        maxTries: ti.maxTries,
-        error: outcome.error ?? null,
-        at: now,
-      });
-    }
+    if (to === 'failed') await this.taskFailed(tx, run, doc, ti.taskId, ti, outcome.error ?? null, now);
     if (to === 'success' && task?.outlets.length) {
       await this.events.outletsUpdated.raise(tx, { uris: task.outlets, dagId: run.dagId, runId: run.runId, taskId: ti.taskId, tryNumber: ti.tryNumber, at: now });
     }
@@ -468,54 +456,84 @@ export class RunEngine {
   }
 
   /**
-   * A built-in branch decides by rendering its `choose` template (with the run's context and the XCom of its
-   * xcomPull tasks): the direct downstream ids to follow, or why it fails (a template error, an id that is not a
-   * direct downstream task).
+   * A built-in branch decides by rendering its `choose` template with the template context a worker's task gets
+   * (TaskContexts: dates, params, conf, the XCom of its xcomPull tasks pulled the same way): the direct downstream
+   * ids to follow, or why it fails (a template error, an id that is not a direct downstream task).
    */
   private async chooseBranch(tx: UnitOfWork, run: RunRow, task: DagDocument['tasks'][number] & { choose: string }): Promise<{ follow: string[] } | { error: string }> {
-    const { doc, index, tasks } = await this.version(tx, run.dagVersionId);
-    const pulls = task.xcomPull ?? [];
-    const xcom: Record<string, Record<string, unknown>> = {};
-    if (pulls.length) {
-      for (const [id, values] of await this.runs.xcomValues(tx, run.id, pulls, null)) {
-        const [taskId, key] = id.split('\u0000') as [string, string];
-        (xcom[taskId] ??= {})[key] = tasks.get(taskId)?.expand ? values.filter((v) => v.mapIndex >= 0).map((v) => v.value) : values[0]?.value;
-      }
-    }
+    const version = await this.version(tx, run.dagVersionId);
     try {
-      const context = buildTemplateContext({ ...run, params: doc.params, conf: run.conf, xcom });
-      return checkChoice(task.taskId, parseChoice(renderTemplate(task.choose, context)), index.downstream.get(task.taskId) ?? []);
+      const { context } = await this.contexts.of(tx, version, { ...run, dagRunId: run.id }, task.taskId);
+      return checkChoice(task.taskId, parseChoice(renderTemplate(task.choose, context)), version.index.downstream.get(task.taskId) ?? []);
     } catch (err) {
-      return { error: `branch '${task.taskId}': rendering choose failed: ${(err as Error).message}` };
+      if (!(err instanceof TemplateError) && !(err instanceof RangeError)) throw err;
+      return { error: `branch '${task.taskId}': rendering choose failed: ${err.message}` };
     }
   }
 
-  /** The instances a mapped task expands to now: its upstream XCom pulls are read in one statement. */
+  /** The instances a mapped task expands to now: its upstream XCom pulls are read in one statement (TaskContexts). */
   private async expansionOf(tx: UnitOfWork, run: RunRow, taskId: string, expand: Record<string, ExpandSource>): Promise<Expansion> {
-    const { tasks } = await this.version(tx, run.dagVersionId);
+    const version = await this.version(tx, run.dagVersionId);
     const pulls = expandPulls(expand);
-    const found = pulls.length
-      ? await this.runs.xcomValues(tx, run.id, [...new Set(pulls.map((p) => p.taskId))], [...new Set(pulls.map((p) => p.key))])
-      : new Map<string, { mapIndex: number; value: unknown }[]>();
+    const xcom = pulls.length
+      ? await this.contexts.pull(tx, version, run.id, pulls.map((p) => p.taskId), [...new Set(pulls.map((p) => p.key))])
+      : {};
     const pull = (from: string, key: string): PulledXcom => {
-      const values = found.get(`${from}\u0000${key}`) ?? [];
+      const entries = xcom[from] ?? {};
       // A mapped upstream's XCom is the list of its instances' values, in map index order (a map of a map).
-      if (tasks.get(from)?.expand) return { found: true, value: values.filter((v) => v.mapIndex >= 0).map((v) => v.value) };
-      const own = values.find((v) => v.mapIndex === -1);
-      return own ? { found: true, value: own.value } : { found: false };
+      if (version.tasks.get(from)?.expand) return { found: true, value: entries[key] ?? [] };
+      return key in entries ? { found: true, value: entries[key] } : { found: false };
     };
     return expandTask(taskId, expand, pull, this.config.maxMapLength);
   }
 
+  /**
+   * Writes what settle decided besides plain changes. A built-in branch that cannot choose and a mapped task that
+   * cannot expand fail without an attempt, and raise taskFailed like any task that failed for good (alerts).
+   */
   private async writePlan(tx: UnitOfWork, run: RunRow, { expansions, decisions }: Plan, now: Date): Promise<void> {
-    for (const d of decisions) await this.runs.decideInline(tx, run.id, d.taskId, d.follow ? 'success' : 'failed', d.follow, d.error, now);
-    if (!expansions.length) return;
-    const { settings } = await this.version(tx, run.dagVersionId);
+    if (!expansions.length && !decisions.length) return;
+    const { settings, doc } = await this.version(tx, run.dagVersionId);
+    for (const d of decisions) {
+      const ended = await this.runs.decideInline(tx, run.id, d.taskId, d.follow ? 'success' : 'failed', d.follow, d.error, now);
+      if (ended && !d.follow) await this.taskFailed(tx, run, doc, d.taskId, ended, d.error, now);
+    }
     for (const { taskId, outcome } of expansions) {
       const task = settings.get(taskId)!;
-      if (outcome.kind === 'mapped') await this.runs.expandTaskInstances(tx, run.id, task, outcome.values, now, tx.effect(this.handOff));
-      else await this.runs.endUnexpandedTask(tx, run.id, task, outcome.kind === 'empty' ? 'skipped' : 'failed', outcome.kind === 'failed' ? outcome.error : null, now);
+      if (outcome.kind === 'mapped') {
+        await this.runs.expandTaskInstances(tx, run.id, task, outcome.values, now, tx.effect(this.handOff));
+        continue;
+      }
+      const error = outcome.kind === 'failed' ? outcome.error : null;
+      const ended = await this.runs.endUnexpandedTask(tx, run.id, task, outcome.kind === 'empty' ? 'skipped' : 'failed', error, now);
+      if (ended && outcome.kind === 'failed') await this.taskFailed(tx, run, doc, taskId, ended, error, now);
     }
+  }
+
+  /** A task instance failed for good: EngineEvents.taskFailed (alerts listen). */
+  private async taskFailed(
+    tx: UnitOfWork,
+    run: RunRow,
+    doc: DagDocument,
+    taskId: string,
+    ti: { id: number; mapIndex: number; tryNumber: number; maxTries: number },
+    error: string | null,
+    now: Date,
+  ): Promise<void> {
+    await this.events.taskFailed.raise(tx, {
+      doc,
+      taskInstanceId: ti.id,
+      dagId: run.dagId,
+      runId: run.runId,
+      taskId,
+      mapIndex: ti.mapIndex,
+      logicalDate: run.logicalDate,
+      dagVersionId: run.dagVersionId,
+      tryNumber: ti.tryNumber,
+      maxTries: ti.maxTries,
+      error,
+      at: now,
+    });
   }
 
   /**

@@ -8,6 +8,7 @@ import type { RunState } from './domain/run-state.js';
 import { UNFINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
 import type { RunRow, TaskInstanceRow, TryRow } from './domain/run-rows.js';
 import type { QueuedFacts } from './domain/queued-reason.js';
+import type { XcomRow } from './domain/pulled-xcom.js';
 
 export type NewRun = {
   dagId: string;
@@ -83,6 +84,9 @@ export type QuietFinish =
   | { outcome: 'done'; runState: RunState; dagId: string; startDate: Date | null; workerId: string; worker: { queues: string[]; taskTypes: string[] } | null };
 
 export type QueuedRow = { queue: string; ids: number[]; announced: boolean };
+
+/** A task instance the engine ended without an attempt (a failed expansion, a built-in branch): what its events need. */
+export type EndedWithoutAttempt = { id: number; mapIndex: number; tryNumber: number; maxTries: number };
 
 /** Where a statement that queues tasks reports them: the transaction's lease hand-off (QueuedTasks of LeaseHandOff). */
 export interface QueuedTasksSink {
@@ -474,8 +478,15 @@ export class RunsRepository {
    * list, failed with `error` otherwise), created again if an earlier expansion removed it; instances left in
    * `none` by a clear are removed.
    */
-  async endUnexpandedTask(db: Queryable, dagRunId: number, task: TaskSettings, to: 'skipped' | 'failed', error: string | null, now: Date): Promise<void> {
-    await db.query({
+  async endUnexpandedTask(
+    db: Queryable,
+    dagRunId: number,
+    task: TaskSettings,
+    to: 'skipped' | 'failed',
+    error: string | null,
+    now: Date,
+  ): Promise<EndedWithoutAttempt | null> {
+    const { rows } = await db.query<EndedWithoutAttempt>({
       name: 'weft_end_unexpanded_task',
       text: `WITH placeholder AS (
          INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, map_index, state, task_type, queue, pool,
@@ -485,36 +496,36 @@ export class RunsRepository {
          FROM dag_runs r WHERE r.id = $1
          ON CONFLICT (dag_run_id, task_id, map_index) DO UPDATE SET state = EXCLUDED.state, end_date = EXCLUDED.end_date,
            last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at
-           WHERE task_instances.state::text = 'none')
-       UPDATE task_instances SET state = 'removed', updated_at = $12
-       WHERE dag_run_id = $1 AND task_id = $2 AND map_index >= 0 AND state::text = 'none'`,
+           WHERE task_instances.state::text = 'none'
+         RETURNING id, map_index, try_number, max_tries),
+       removed AS (
+         UPDATE task_instances SET state = 'removed', updated_at = $12
+         WHERE dag_run_id = $1 AND task_id = $2 AND map_index >= 0 AND state::text = 'none')
+       SELECT id, map_index AS "mapIndex", try_number AS "tryNumber", max_tries AS "maxTries" FROM placeholder`,
       values: [
         dagRunId, task.taskId, to, task.taskType, task.queue, task.pool, task.poolSlots, task.priorityWeight, task.retries + 1,
         task.executionTimeoutSec === null ? null : Math.ceil(task.executionTimeoutSec), task.slaSec, now, error,
       ],
     });
+    return rows[0] ?? null;
   }
 
   /**
-   * XCom values of a run's tasks for `keys`, per task and key, each instance's value in map index order (an unmapped
-   * task has one, at map index −1).
+   * The XCom rows of a run's tasks (all keys, or `keys`) for a pull (shapePulledXcom): every instance's except those
+   * `removed` (surplus instances of a re-expansion over a shorter list keep the XCom of their earlier tries).
    */
-  async xcomValues(db: Queryable, dagRunId: number, taskIds: string[], keys: string[] | null): Promise<Map<string, { mapIndex: number; value: unknown }[]>> {
-    const { rows } = await db.query<{ task_id: string; key: string; map_index: number; value: unknown }>({
-      name: 'weft_xcom_values',
-      text: `SELECT ti.task_id, x.key, ti.map_index, x.value FROM task_instances ti JOIN xcom x ON x.task_instance_id = ti.id
-       WHERE ti.dag_run_id = $1 AND ti.task_id = ANY($2::text[]) AND ($3::text[] IS NULL OR x.key = ANY($3::text[]))
+  async pulledXcomRows(db: Queryable, dagRunId: number, taskIds: string[], keys: string[] | null = null): Promise<XcomRow[]> {
+    if (!taskIds.length) return [];
+    const { rows } = await db.query<XcomRow>({
+      name: 'weft_pulled_xcom_rows',
+      text: `SELECT ti.task_id AS "taskId", x.key, ti.map_index AS "mapIndex", x.value
+       FROM task_instances ti JOIN xcom x ON x.task_instance_id = ti.id
+       WHERE ti.dag_run_id = $1 AND ti.task_id = ANY($2::text[]) AND ti.state::text <> 'removed'
+         AND ($3::text[] IS NULL OR x.key = ANY($3::text[]))
        ORDER BY ti.map_index`,
       values: [dagRunId, taskIds, keys],
     });
-    const out = new Map<string, { mapIndex: number; value: unknown }[]>();
-    for (const r of rows) {
-      const id = `${r.task_id}\u0000${r.key}`;
-      let list = out.get(id);
-      if (!list) out.set(id, (list = []));
-      list.push({ mapIndex: r.map_index, value: r.value });
-    }
-    return out;
+    return rows;
   }
 
   /** What a branch or short-circuit task decided, recorded with its success (read back by followDecisions). */
@@ -536,14 +547,24 @@ export class RunsRepository {
    * A task the engine decided without an attempt (a built-in branch): from `none` to success (with what it follows)
    * or failed (with the reason).
    */
-  async decideInline(db: Queryable, dagRunId: number, taskId: string, to: 'success' | 'failed', follow: string[] | null, error: string | null, now: Date): Promise<void> {
-    await db.query({
+  async decideInline(
+    db: Queryable,
+    dagRunId: number,
+    taskId: string,
+    to: 'success' | 'failed',
+    follow: string[] | null,
+    error: string | null,
+    now: Date,
+  ): Promise<EndedWithoutAttempt | null> {
+    const { rows } = await db.query<EndedWithoutAttempt>({
       name: 'weft_decide_inline',
       text: `UPDATE task_instances SET state = $3::"TaskState", follow_task_ids = $4::jsonb, last_error = $5, start_date = $6,
          end_date = $6, updated_at = $6
-       WHERE dag_run_id = $1 AND task_id = $2 AND state::text = 'none'`,
+       WHERE dag_run_id = $1 AND task_id = $2 AND state::text = 'none'
+       RETURNING id, map_index AS "mapIndex", try_number AS "tryNumber", max_tries AS "maxTries"`,
       values: [dagRunId, taskId, to, follow === null ? null : JSON.stringify(follow), error, now],
     });
+    return rows[0] ?? null;
   }
 
   async lockTaskInstance(db: Queryable, id: number): Promise<TaskInstanceRow | null> {
