@@ -257,6 +257,21 @@ describe('taskLogLines', () => {
     await client.dispose();
   });
 
+  it('setXcomEntry and PUT .../{mapIndex}/xcomEntries/{key} set the XCom of one mapped instance', async () => {
+    const admin = as('admin');
+    await admin.registerDag(dag('xcom_mapped', [{ taskId: 'each', type: 'custom.talk', expand: { n: [10, 20] } }]));
+    await admin.trigger('xcom_mapped', { runId: 'm1' });
+    const set = await gql('operator', 'mutation { setXcomEntry(dagId: "xcom_mapped", runId: "m1", taskId: "each", mapIndex: 0, key: "fixed", value: 7) { key value } }');
+    expect(set.errors).toBeUndefined();
+    expect((await admin.ok('GET', '/api/v1/dags/xcom_mapped/dagRuns/m1/taskInstances/each/0/xcomEntries/fixed')).value).toBe(7);
+    const put = await admin.ok('PUT', '/api/v1/dags/xcom_mapped/dagRuns/m1/taskInstances/each/1/xcomEntries/fixed', { value: 8 });
+    expect(put).toMatchObject({ key: 'fixed', value: 8 });
+    expect((await admin.ok('GET', '/api/v1/dags/xcom_mapped/dagRuns/m1/taskInstances/each/0/xcomEntries/fixed')).value).toBe(7);
+    // Without a map index it is the instance −1, which the expanded task no longer has.
+    const plain = await gql('operator', 'mutation { setXcomEntry(dagId: "xcom_mapped", runId: "m1", taskId: "each", key: "fixed", value: 9) { key } }');
+    expect(JSON.stringify(plain.errors)).toContain('NOT_FOUND');
+  });
+
   it('needs a readable target and a key that may read', async () => {
     const client = wsClient(base, keys.viewer);
     const missing = collect(client, 'subscription { taskLogLines(dagId: "log_dag", runId: "nope", taskId: "talk") { lastId } }');

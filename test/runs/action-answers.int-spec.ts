@@ -117,6 +117,11 @@ const REST: Record<string, Recipe<Call>> = {
     send: (f) => ({ method: 'PUT', path: `${ti(f, 'extract')}/xcomEntries/k`, body: { value: 42 } }),
     checks: (f, a) => [{ what: 'the entry', answer: a, read: `${ti(f, 'extract')}/xcomEntries/k` }],
   },
+  setMappedXcomEntry: {
+    // One instance by its map index (−1: the unmapped task's own).
+    send: (f) => ({ method: 'PUT', path: `${ti(f, 'extract')}/-1/xcomEntries/k`, body: { value: 43 } }),
+    checks: (f, a) => [{ what: 'the entry', answer: a, read: `${ti(f, 'extract')}/-1/xcomEntries/k` }],
+  },
   createPool: {
     send: (f) => ({ method: 'POST', path: '/api/v1/pools', body: { name: `${f.pool}_new`, slots: 3 } }),
     checks: (f, a) => [{ what: 'the pool', answer: a, read: `/api/v1/pools/${f.pool}_new` }],

@@ -47,6 +47,7 @@ const REST_RECIPES: Record<string, (f: Fixture) => RestCall> = {
   patchMappedTaskInstance: (f) => ({ method: 'PATCH', path: `/api/v1/dags/${f.dagId}/dagRuns/${f.runId}/taskInstances/extract/-1`, body: { newState: 'failed' } }),
   clearTaskInstances: (f) => ({ method: 'POST', path: `/api/v1/dags/${f.dagId}/clearTaskInstances`, body: { taskIds: ['extract'], dryRun: false } }),
   setXcomEntry: (f) => ({ method: 'PUT', path: `/api/v1/dags/${f.dagId}/dagRuns/${f.runId}/taskInstances/extract/xcomEntries/k`, body: { value: 42 } }),
+  setMappedXcomEntry: (f) => ({ method: 'PUT', path: `/api/v1/dags/${f.dagId}/dagRuns/${f.runId}/taskInstances/extract/-1/xcomEntries/k`, body: { value: 42 } }),
   createPool: (f) => ({ method: 'POST', path: '/api/v1/pools', body: { name: `${f.pool}_new`, slots: 3 } }),
   patchPool: (f) => ({ method: 'PATCH', path: `/api/v1/pools/${f.pool}`, body: { slots: 7 } }),
   createBackfill: (f) => ({ method: 'POST', path: '/api/v1/backfills', body: { dagId: f.dagId, fromDate: DAY(10), toDate: DAY(12), allowConcurrent: true } }),

@@ -197,6 +197,22 @@ export class LeasesController {
     return this.data.xcoms(dagId, runId, taskId, Number(mapIndex));
   }
 
+  @Put('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/:mapIndex/xcomEntries/:key')
+  @CanOperate()
+  @ApiOperation({ operationId: 'setMappedXcomEntry', summary: 'Set one XCom value of one mapped task instance (operators fixing data by hand)' })
+  @ApiContract({ body: xcomValueInput, responses: { 200: xcomEntry } })
+  setMappedXcom(
+    @Param('dagId') dagId: string,
+    @Param('runId') runId: string,
+    @Param('taskId') taskId: string,
+    @Param('mapIndex') mapIndex: string,
+    @Param('key') key: string,
+    @Body() body: unknown,
+  ) {
+    const { value } = this.data.checkXcomValue(parseInput(xcomValueInput, body));
+    return this.data.setXcom(dagId, runId, taskId, parseInput(xcomKey, key, 'key'), value, Number(mapIndex));
+  }
+
   @Get('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/:mapIndex/xcomEntries/:key')
   @CanRead()
   @ApiOperation({ operationId: 'getMappedXcomEntry', summary: 'One XCom value of one mapped task instance' })

@@ -33,11 +33,12 @@ export class TaskDataService {
     return req;
   }
 
-  async setXcom(dagId: string, runId: string, taskId: string, key: string, value: unknown): Promise<XcomEntry> {
-    const taskInstanceId = await this.ti(dagId, runId, taskId);
+  async setXcom(dagId: string, runId: string, taskId: string, key: string, value: unknown, mapIndex = -1): Promise<XcomEntry> {
+    const taskInstanceId = await this.ti(dagId, runId, taskId, mapIndex);
     return this.transactions.run(async (db) => {
       const entry = await this.repo.setXcom(db, taskInstanceId, key, value);
-      await this.audit.record({ action: 'set_xcom', target: `${dagId}/${runId}/${taskId}`, details: { key } }, db);
+      const target = `${dagId}/${runId}/${taskId}${mapIndex === -1 ? '' : `/${mapIndex}`}`;
+      await this.audit.record({ action: 'set_xcom', target, details: { key } }, db);
       return entry;
     });
   }

@@ -88,8 +88,9 @@ export class TaskInstancesResolver {
     @Args('taskId') taskId: string,
     @Args('key') key: string,
     @Args('value', { type: () => JSONScalar, nullable: true }) value: unknown,
+    @Args('mapIndex', { type: () => Int, nullable: true, description: 'An instance of a mapped task; default −1 (unmapped)' }) mapIndex: number | null,
   ) {
     const checked = this.taskData.checkXcomValue(parseInput(xcomValueInput, { value }));
-    return this.taskData.setXcom(dagId, runId, taskId, parseInput(xcomKey, key, 'key'), checked.value);
+    return this.taskData.setXcom(dagId, runId, taskId, parseInput(xcomKey, key, 'key'), checked.value, mapIndex ?? -1);
   }
 }

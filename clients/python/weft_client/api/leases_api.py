@@ -2065,6 +2065,185 @@ class LeasesApi(object):
             _request_timeout=local_var_params.get('_request_timeout'),
             collection_formats=collection_formats)
 
+    def set_mapped_xcom_entry(self, dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, **kwargs):  # noqa: E501
+        """Set one XCom value of one mapped task instance (operators fixing data by hand)  # noqa: E501
+
+        Roles: admin, operator.  # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.set_mapped_xcom_entry(dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool: execute request asynchronously
+        :param str dag_id: (required)
+        :param str run_id: (required)
+        :param str task_id: (required)
+        :param int map_index: (required)
+        :param str key: (required)
+        :param SetMappedXcomEntryRequest set_mapped_xcom_entry_request: (required)
+        :param _preload_content: if False, the urllib3.HTTPResponse object will
+                                 be returned without reading/decoding response
+                                 data. Default is True.
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :return: XcomEntry
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+        kwargs['_return_http_data_only'] = True
+        return self.set_mapped_xcom_entry_with_http_info(dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, **kwargs)  # noqa: E501
+
+    def set_mapped_xcom_entry_with_http_info(self, dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, **kwargs):  # noqa: E501
+        """Set one XCom value of one mapped task instance (operators fixing data by hand)  # noqa: E501
+
+        Roles: admin, operator.  # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.set_mapped_xcom_entry_with_http_info(dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool: execute request asynchronously
+        :param str dag_id: (required)
+        :param str run_id: (required)
+        :param str task_id: (required)
+        :param int map_index: (required)
+        :param str key: (required)
+        :param SetMappedXcomEntryRequest set_mapped_xcom_entry_request: (required)
+        :param _return_http_data_only: response data without head status code
+                                       and headers
+        :param _preload_content: if False, the urllib3.HTTPResponse object will
+                                 be returned without reading/decoding response
+                                 data. Default is True.
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :return: tuple(XcomEntry, status_code(int), headers(HTTPHeaderDict))
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+
+        local_var_params = locals()
+
+        all_params = [
+            'dag_id',
+            'run_id',
+            'task_id',
+            'map_index',
+            'key',
+            'set_mapped_xcom_entry_request'
+        ]
+        all_params.extend(
+            [
+                'async_req',
+                '_return_http_data_only',
+                '_preload_content',
+                '_request_timeout'
+            ]
+        )
+
+        for key, val in six.iteritems(local_var_params['kwargs']):
+            if key not in all_params:
+                raise ApiTypeError(
+                    "Got an unexpected keyword argument '%s'"
+                    " to method set_mapped_xcom_entry" % key
+                )
+            local_var_params[key] = val
+        del local_var_params['kwargs']
+        # verify the required parameter 'dag_id' is set
+        if self.api_client.client_side_validation and ('dag_id' not in local_var_params or  # noqa: E501
+                                                        local_var_params['dag_id'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `dag_id` when calling `set_mapped_xcom_entry`")  # noqa: E501
+        # verify the required parameter 'run_id' is set
+        if self.api_client.client_side_validation and ('run_id' not in local_var_params or  # noqa: E501
+                                                        local_var_params['run_id'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `run_id` when calling `set_mapped_xcom_entry`")  # noqa: E501
+        # verify the required parameter 'task_id' is set
+        if self.api_client.client_side_validation and ('task_id' not in local_var_params or  # noqa: E501
+                                                        local_var_params['task_id'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `task_id` when calling `set_mapped_xcom_entry`")  # noqa: E501
+        # verify the required parameter 'map_index' is set
+        if self.api_client.client_side_validation and ('map_index' not in local_var_params or  # noqa: E501
+                                                        local_var_params['map_index'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `map_index` when calling `set_mapped_xcom_entry`")  # noqa: E501
+        # verify the required parameter 'key' is set
+        if self.api_client.client_side_validation and ('key' not in local_var_params or  # noqa: E501
+                                                        local_var_params['key'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `key` when calling `set_mapped_xcom_entry`")  # noqa: E501
+        # verify the required parameter 'set_mapped_xcom_entry_request' is set
+        if self.api_client.client_side_validation and ('set_mapped_xcom_entry_request' not in local_var_params or  # noqa: E501
+                                                        local_var_params['set_mapped_xcom_entry_request'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `set_mapped_xcom_entry_request` when calling `set_mapped_xcom_entry`")  # noqa: E501
+
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `map_index` when calling `set_mapped_xcom_entry`, must be a value less than or equal to `2147483647`")  # noqa: E501
+        if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `map_index` when calling `set_mapped_xcom_entry`, must be a value greater than or equal to `-1`")  # noqa: E501
+        if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['key']) > 250):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `set_mapped_xcom_entry`, length must be less than or equal to `250`")  # noqa: E501
+        if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
+                                                        len(local_var_params['key']) < 1):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `set_mapped_xcom_entry`, length must be greater than or equal to `1`")  # noqa: E501
+        collection_formats = {}
+
+        path_params = {}
+        if 'dag_id' in local_var_params:
+            path_params['dagId'] = local_var_params['dag_id']  # noqa: E501
+        if 'run_id' in local_var_params:
+            path_params['runId'] = local_var_params['run_id']  # noqa: E501
+        if 'task_id' in local_var_params:
+            path_params['taskId'] = local_var_params['task_id']  # noqa: E501
+        if 'map_index' in local_var_params:
+            path_params['mapIndex'] = local_var_params['map_index']  # noqa: E501
+        if 'key' in local_var_params:
+            path_params['key'] = local_var_params['key']  # noqa: E501
+
+        query_params = []
+
+        header_params = {}
+
+        form_params = []
+        local_var_files = {}
+
+        body_params = None
+        if 'set_mapped_xcom_entry_request' in local_var_params:
+            body_params = local_var_params['set_mapped_xcom_entry_request']
+        # HTTP header `Accept`
+        header_params['Accept'] = self.api_client.select_header_accept(
+            ['application/json'])  # noqa: E501
+
+        # HTTP header `Content-Type`
+        header_params['Content-Type'] = self.api_client.select_header_content_type(  # noqa: E501
+            ['application/json'])  # noqa: E501
+
+        # Authentication setting
+        auth_settings = ['bearer']  # noqa: E501
+
+        return self.api_client.call_api(
+            '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}/xcomEntries/{key}', 'PUT',
+            path_params,
+            query_params,
+            header_params,
+            body=body_params,
+            post_params=form_params,
+            files=local_var_files,
+            response_type='XcomEntry',  # noqa: E501
+            auth_settings=auth_settings,
+            async_req=local_var_params.get('async_req'),
+            _return_http_data_only=local_var_params.get('_return_http_data_only'),  # noqa: E501
+            _preload_content=local_var_params.get('_preload_content', True),
+            _request_timeout=local_var_params.get('_request_timeout'),
+            collection_formats=collection_formats)
+
     def set_xcom_entry(self, dag_id, run_id, task_id, key, set_xcom_entry_request, **kwargs):  # noqa: E501
         """Set one XCom value of a task instance (operators fixing data by hand)  # noqa: E501
 

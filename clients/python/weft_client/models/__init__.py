@@ -95,6 +95,7 @@ from weft_client.models.rendered_task import RenderedTask
 from weft_client.models.resource_requirements import ResourceRequirements
 from weft_client.models.run_interval import RunInterval
 from weft_client.models.schedule_preview import SchedulePreview
+from weft_client.models.set_mapped_xcom_entry_request import SetMappedXcomEntryRequest
 from weft_client.models.set_xcom_entry_request import SetXcomEntryRequest
 from weft_client.models.shell_task import ShellTask
 from weft_client.models.sla_callback import SlaCallback

@@ -1943,6 +1943,10 @@ export type SecretEnv = string | {
     optional?: boolean;
 };
 
+export type SetMappedXcomEntryRequest = {
+    value: unknown;
+};
+
 export type SetXcomEntryRequest = {
     value: unknown;
 };
@@ -4529,6 +4533,65 @@ export type GetMappedXcomEntryResponses = {
 };
 
 export type GetMappedXcomEntryResponse = GetMappedXcomEntryResponses[keyof GetMappedXcomEntryResponses];
+
+export type SetMappedXcomEntryData = {
+    body: SetMappedXcomEntryRequest;
+    path: {
+        dagId: string;
+        runId: string;
+        taskId: string;
+        mapIndex: number;
+        key: string;
+    };
+    query?: never;
+    url: '/api/v1/dags/{dagId}/dagRuns/{runId}/taskInstances/{taskId}/{mapIndex}/xcomEntries/{key}';
+};
+
+export type SetMappedXcomEntryErrors = {
+    /**
+     * Invalid input: `details` lists each bad field as {path, message}
+     */
+    400: Error;
+    /**
+     * No API key, or an unknown or revoked one
+     */
+    401: Error;
+    /**
+     * The key's role (or its queue/task-type scope) does not allow this
+     */
+    403: Error;
+    /**
+     * The object (or a parent in the path) does not exist
+     */
+    404: Error;
+    /**
+     * The body (or an XCom value) is over its size limit (`WEFT_BODY_LIMIT_BYTES`, `WEFT_MAX_XCOM_BYTES`); the message names the limit
+     */
+    413: Error;
+    /**
+     * A path parameter is longer than 1024 characters (ids are 1-250)
+     */
+    414: Error;
+    /**
+     * The body is not `application/json`
+     */
+    415: Error;
+    /**
+     * Over the rate limit of the key (`Retry-After` says when to come back), or too many open long polls of one worker
+     */
+    429: Error;
+};
+
+export type SetMappedXcomEntryError = SetMappedXcomEntryErrors[keyof SetMappedXcomEntryErrors];
+
+export type SetMappedXcomEntryResponses = {
+    /**
+     * OK
+     */
+    200: XcomEntry;
+};
+
+export type SetMappedXcomEntryResponse = SetMappedXcomEntryResponses[keyof SetMappedXcomEntryResponses];
 
 export type ListPoolsData = {
     body?: never;
