@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { cancelledResult, errorMessage, type CancelReason, type ExecutionResult } from '../worker/executors/executor.js';
+import { deliver } from '../worker/delivery.js';
 import { LeaseLostError, type LeaseClient } from '../worker/lease-client.js';
 import { outcomeAnnotation, podAttemptSettings, recordedOutcome } from './domain/pod-lifecycle.js';
 import { readPod } from './domain/pod-outcome.js';
@@ -29,7 +30,6 @@ export type AttemptTarget = {
 };
 
 const RECHECK_MS = 5_000;
-const RETRY_MAX_MS = 10_000;
 const CREATE_TRIES = 4;
 
 /**
@@ -49,6 +49,8 @@ export class PodAttempt {
   private cancelRequested = false;
   private leaseLost = false;
   private detached = false;
+  /** Aborted by detach(): cuts a completion's retries short (the next launcher completes it from the pod). */
+  private readonly detaching = new AbortController();
   private beating = false;
   private lastPendingReason: string | null = null;
   private wake: (() => void) | null = null;
@@ -104,6 +106,7 @@ export class PodAttempt {
   /** Launcher shutdown: stop supervising and leave the pod running; a restarted launcher re-attaches to it. */
   async detach(): Promise<void> {
     this.detached = true;
+    this.detaching.abort('detached');
     this.notify();
     await this.done;
   }
@@ -291,24 +294,28 @@ export class PodAttempt {
     });
   }
 
-  /** Completes the lease; retries transient failures (the heartbeat keeps the lease alive meanwhile). */
+  /**
+   * Completes the lease, retrying what a moment may cure as the built-in worker does (worker/delivery.ts; the
+   * heartbeat keeps the lease alive meanwhile). A completion the server refuses for good (a 4xx other than 404/409:
+   * say, XCom from the termination message over the size limit) is replaced by a failed one that says why, so the
+   * attempt ends instead of being sent again for ever.
+   */
   private async complete(result: ExecutionResult): Promise<'accepted' | 'lost' | 'detached'> {
-    let delay = 250;
-    for (;;) {
-      try {
-        await this.deps.leases.complete(this.target.leaseId, { ...result });
-        return 'accepted';
-      } catch (err) {
-        if (err instanceof LeaseLostError) {
-          this.log.warn(`completion not accepted (the lease is no longer live): ${errorMessage(err)}`);
-          return 'lost';
-        }
-        if (this.detached) return 'detached';
-        this.log.warn(`completing the lease failed (${errorMessage(err)}); retrying in ${delay} ms`);
-        await this.pause(delay);
-        delay = Math.min(delay * 2, RETRY_MAX_MS);
-      }
+    const retrying = (err: unknown, _attempt: number, delay: number) => this.log.warn(`completing the lease failed (${errorMessage(err)}); retrying in ${delay} ms`);
+    let sent = await deliver(() => this.deps.leases.complete(this.target.leaseId, { ...result }), this.detaching.signal, retrying);
+    if (sent.outcome === 'refused' && !(sent.error instanceof LeaseLostError)) {
+      const because = `the lease API refused the attempt's completion: ${errorMessage(sent.error)}`;
+      this.log.warn(because);
+      sent = await deliver(
+        () => this.deps.leases.complete(this.target.leaseId, { status: 'failed', error: because, retryable: false }),
+        this.detaching.signal,
+        retrying,
+      );
     }
+    if (sent.outcome === 'accepted') return 'accepted';
+    if (sent.outcome === 'stopped') return 'detached';
+    this.log.warn(`completion not accepted (the lease is no longer live): ${errorMessage(sent.error)}`);
+    return 'lost';
   }
 
   /** One heartbeat; true when the lease API answered (live, cancelled or lost), false on a transient failure. */
