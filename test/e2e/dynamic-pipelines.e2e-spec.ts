@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,6 +18,7 @@ import { waitFor } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MISSING_PYTHON = missingClientToolchains({ python: true }).filter((m) => m.includes('python'));
+const MISSING_GO = missingClientToolchains({ go: true }).filter((m) => m.startsWith('go'));
 
 let t: TestApp;
 let api: Api;
@@ -99,4 +102,67 @@ describe('dynamic pipelines with real workers', () => {
       expect(x.value).toEqual({ mapIndex: i, expand: { region }, leaseMapIndex: i });
     }
   }, 120_000);
+
+  (MISSING_GO.length ? it.skip : it)('the Go worker helper sees MapIndex and Expand of mapped instances, and a branch follows its Follow', async () => {
+    await api.registerDag(
+      dag('e2e_go', [
+        { taskId: 'regions', type: 'go_map', expand: { region: ['eu', 'us'] } },
+        { taskId: 'pick', type: 'go_branch', branch: true, dependsOn: ['regions'] },
+        { taskId: 'left', type: 'go_leaf', dependsOn: ['pick'] },
+        { taskId: 'right', type: 'go_leaf', dependsOn: ['pick'] },
+      ]),
+    );
+    const run = await api.trigger('e2e_go');
+    // A program of its own, built offline against clients/go (a replace directive; the module has no dependencies).
+    const dir = mkdtempSync(join(tmpdir(), 'weft-e2e-go-'));
+    try {
+      writeFileSync(join(dir, 'go.mod'), `module e2ego\n\ngo 1.19\n\nrequire weft.dev/client v0.0.0\n\nreplace weft.dev/client => ${join(ROOT, 'clients/go')}\n`);
+      writeFileSync(
+        join(dir, 'main.go'),
+        [
+          'package main',
+          'import (',
+          '\t"context"',
+          '\t"os"',
+          '\t"sync"',
+          '\t"time"',
+          '\t"weft.dev/client/worker"',
+          ')',
+          'func main() {',
+          '\tw := worker.New(os.Getenv("WEFT_API_URL"), "")',
+          '\tw.WorkerID, w.Queues, w.Concurrency, w.WaitSeconds = "e2e-go", []string{"e2e_go"}, 2, 1',
+          '\tctx, stop := context.WithCancel(context.Background())',
+          '\tvar mu sync.Mutex',
+          '\tdone := 0',
+          '\tcount := func() { mu.Lock(); done++; if done == 4 { time.AfterFunc(500*time.Millisecond, stop) }; mu.Unlock() }',
+          '\tw.Handle("go_map", func(_ context.Context, t *worker.Task) (interface{}, error) {',
+          '\t\tcount()',
+          '\t\treturn map[string]interface{}{"mapIndex": t.MapIndex(), "expand": t.Expand()}, nil',
+          '\t})',
+          '\tw.Handle("go_branch", func(_ context.Context, t *worker.Task) (interface{}, error) {',
+          '\t\tcount()',
+          '\t\tt.Follow("left")',
+          '\t\treturn map[string]interface{}{"mapIndex": t.MapIndex(), "expand": t.Expand()}, nil',
+          '\t})',
+          '\tw.Handle("go_leaf", func(_ context.Context, t *worker.Task) (interface{}, error) { count(); return nil, nil })',
+          '\t_ = w.Run(ctx)',
+          '}',
+          '',
+        ].join('\n'),
+      );
+      const goEnv = { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' };
+      await promisify(execFile)('go', ['build', '-o', join(dir, 'e2e-go'), '.'], { cwd: dir, env: goEnv, timeout: 180_000 });
+      await promisify(execFile)(join(dir, 'e2e-go'), [], { env: { PATH: process.env.PATH, WEFT_API_URL: baseUrl }, timeout: 60_000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await waitFor(async () => (await api.run('e2e_go', run.runId)).state === 'success', 'the Go run to succeed', 30_000);
+    for (const [i, region] of ['eu', 'us'].entries()) {
+      const x = await api.ok('GET', `${base('e2e_go', run.runId)}/taskInstances/regions/${i}/xcomEntries/return_value`);
+      expect(x.value).toEqual({ mapIndex: i, expand: { region } });
+    }
+    const pick = await api.ok('GET', `${base('e2e_go', run.runId)}/taskInstances/pick/xcomEntries/return_value`);
+    expect(pick.value).toEqual({ mapIndex: -1, expand: {} });
+    expect(await api.taskStates('e2e_go', run.runId)).toMatchObject({ pick: 'success', left: 'success', right: 'skipped' });
+  }, 240_000);
 });

@@ -39,7 +39,30 @@ type Task struct {
 	mu       sync.Mutex
 	lines    []interface{}
 	xcom     map[string]interface{}
+	follow   []string   // a branch task's choice (Follow), nil when it named none
 	flushing sync.Mutex // one log request at a time, so lines stay in order
+}
+
+// MapIndex is this instance's position among its mapped task's instances (0…n−1); −1 for an unmapped task
+// (docs/dynamic-pipelines.md). The same as Lease.MapIndex.
+func (t *Task) MapIndex() int {
+	return int(t.Lease.MapIndex)
+}
+
+// Expand is a mapped instance's values of its task's `expand` keys (empty for an unmapped task).
+func (t *Task) Expand() map[string]interface{} {
+	if t.Lease.Expand == nil {
+		return map[string]interface{}{}
+	}
+	return *t.Lease.Expand
+}
+
+// Follow names a branch task's choice: the direct downstream task ids to follow, sent as followTaskIds when the
+// attempt succeeds (otherwise a branch follows its return_value XCom).
+func (t *Task) Follow(taskIds ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.follow = append([]string{}, taskIds...)
 }
 
 // Log appends a log line to the attempt (sent in batches).
@@ -380,6 +403,9 @@ func (w *Worker) outcome(ctx context.Context, stopper *stopper, task *Task, valu
 	}
 	if len(task.xcom) > 0 {
 		out.SetXcom(task.xcom)
+	}
+	if task.follow != nil {
+		out.SetFollowTaskIds(task.follow)
 	}
 	task.mu.Unlock()
 	return out
