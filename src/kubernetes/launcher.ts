@@ -1,6 +1,5 @@
 import type { Informer, ObjectCache, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { errorMessage } from '../worker/executors/executor.js';
 import { leaseLoop } from '../worker/lease-loop.js';
 import { LeaseClient, type LeasedTask } from '../worker/lease-client.js';
 import { buildPod, type LaunchSettings } from './domain/build-pod.js';
@@ -8,6 +7,7 @@ import { cleanupDueAt, foundPodAction } from './domain/pod-lifecycle.js';
 import { LABEL, MANAGED_BY } from './domain/pod-labels.js';
 import type { KubePods } from './kube-pods.js';
 import { PodAttempt, type AttemptDeps } from './pod-attempt.js';
+import { errorMessage } from '../common/error-text.js';
 
 export const CONTAINER_TASK_TYPE = 'container';
 

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { BASE_CONTAINER } from '../dags/domain/kubernetes-fields.js';
-import { errorMessage } from '../worker/executors/executor.js';
 import { LeaseLostError, type LeaseClient } from '../worker/lease-client.js';
 import { isAfterCursor, sinceTime, splitTimestamp } from './domain/log-cursor.js';
 import { ANNOTATION } from './domain/pod-labels.js';
 import type { KubePods } from './kube-pods.js';
+import { errorMessage } from '../common/error-text.js';
 
 const FLUSH_MS = 500;
 const FLUSH_LINES = 500;

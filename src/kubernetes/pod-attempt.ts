@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { cancelledResult, errorMessage, type CancelReason, type ExecutionResult } from '../worker/executors/executor.js';
+import { cancelledResult, type CancelReason, type ExecutionResult } from '../worker/executors/executor.js';
 import { deliver } from '../worker/delivery.js';
 import { LeaseLostError, type LeaseClient } from '../worker/lease-client.js';
 import { outcomeAnnotation, podAttemptSettings, recordedOutcome } from './domain/pod-lifecycle.js';
@@ -8,6 +8,7 @@ import { readPod } from './domain/pod-outcome.js';
 import { ANNOTATION } from './domain/pod-labels.js';
 import { KubeError, type KubePods } from './kube-pods.js';
 import { LogCopier } from './log-copier.js';
+import { errorMessage } from '../common/error-text.js';
 
 export type AttemptDeps = {
   pods: KubePods;

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { errorMessage } from './executors/executor.js';
 import { leaseRefusalMessage } from './domain/lease-refusal.js';
 import { isAuthRefusal, type LeaseClient, type LeasedTask } from './lease-client.js';
+import { errorMessage } from '../common/error-text.js';
 
 export type LeaseLoopOptions = {
   client: LeaseClient;

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import { cancelledResult, errorMessage, type CancelReason, type ExecutionResult, type TaskExecutor } from './executors/executor.js';
+import { cancelledResult, type CancelReason, type ExecutionResult, type TaskExecutor } from './executors/executor.js';
 import { deliver, LogShipper } from './delivery.js';
 import { leaseLoop } from './lease-loop.js';
 import { contextVariables } from './domain/context-variables.js';
 import { LeaseClient, LeaseLostError, type LeasedTask } from './lease-client.js';
+import { errorMessage } from '../common/error-text.js';
 
 export type LocalWorkerOptions = {
   apiUrl: string;

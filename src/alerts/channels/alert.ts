@@ -82,7 +82,3 @@ export function alertFields(message: AlertMessage): { label: string; value: stri
   ];
 }
 
-export function errorMessage(err: unknown): string {
-  const message = (err as { message?: unknown } | null | undefined)?.message;
-  return typeof message === 'string' ? message : String(err);
-}

@@ -1,10 +1,11 @@
 import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
 import { OutboundGuard } from '../../outbound/outbound-guard.js';
-import { deliveryFailed, errorMessage, type AlertCallback, type AlertMessage, type DeliveryResult } from './alert.js';
+import { deliveryFailed, type AlertCallback, type AlertMessage, type DeliveryResult } from './alert.js';
 import { EmailChannel, type SmtpConfig } from './email.channel.js';
 import { PagerDutyChannel } from './pagerduty.channel.js';
 import { SlackChannel } from './slack.channel.js';
 import { WebhookChannel } from './webhook.channel.js';
+import { errorMessage } from '../../common/error-text.js';
 
 export type AlertDeliveryOptions = {
   /** Without it, email callbacks fail (not retryable) and webhook and Slack callbacks still work. */

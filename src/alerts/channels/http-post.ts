@@ -1,6 +1,7 @@
 import type { Response } from 'undici';
 import { outboundRefusal, type OutboundGuard } from '../../outbound/outbound-guard.js';
-import { deliveryFailed, errorMessage, type DeliveryResult } from './alert.js';
+import { deliveryFailed, type DeliveryResult } from './alert.js';
+import { networkError } from '../../common/error-text.js';
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 /** How much of a failed response's body is quoted in the error (Slack explains itself there: "invalid_payload"). */
@@ -96,12 +97,3 @@ async function readPreview(response: Response): Promise<string> {
   return text && bytes.length > ERROR_BODY_PREVIEW_BYTES ? `${text}…` : text;
 }
 
-/** Undici reports network failures as "fetch failed" with the real reason (ECONNREFUSED, ENOTFOUND…) as the cause. */
-function networkError(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (typeof cause?.message === 'string') {
-    const code = typeof cause.code === 'string' ? cause.code : undefined;
-    return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
-  }
-  return errorMessage(err);
-}

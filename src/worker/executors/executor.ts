@@ -74,7 +74,3 @@ export function withinXcomLimit(xcom: Record<string, unknown>, limits: Execution
 }
 
 /** Duck-typed, as errors from Node's internals are not `instanceof Error` in every realm (Jest's vm contexts among them). */
-export function errorMessage(err: unknown): string {
-  const message = (err as { message?: unknown } | null | undefined)?.message;
-  return typeof message === 'string' ? message : String(err);
-}

@@ -1,7 +1,8 @@
 import { Headers, type RequestInit, type Response } from 'undici';
 import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
 import { OutboundGuard, outboundRefusal } from '../../outbound/outbound-guard.js';
-import { cancelledResult, errorMessage, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
+import { cancelledResult, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
+import { errorMessage, networkError } from '../../common/error-text.js';
 
 export type HttpTaskPayload = {
   request: { method: string; url: string; headers?: Record<string, string>; body?: unknown; expectStatus?: number[] };
@@ -182,15 +183,6 @@ function decode(bytes: Buffer, contentType: string | null, ctx: ExecutionContext
   }
 }
 
-/** Undici reports network failures as "fetch failed" with the real reason (ECONNREFUSED, ENOTFOUND…) as the cause. */
-function networkError(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (typeof cause?.message === 'string') {
-    const code = typeof cause.code === 'string' ? cause.code : undefined;
-    return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
-  }
-  return errorMessage(err);
-}
 
 /** The URL as it may be logged: no credentials, and no query string, where API keys often travel. */
 export function redactUrl(url: URL): string {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { cancelledResult, errorMessage, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
+import { cancelledResult, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
 import { cutLine, LineSplitter } from './line-splitter.js';
 import { ProcessGroup } from './process-group.js';
+import { errorMessage } from '../../common/error-text.js';
 
 /** `command` runs through /bin/sh -c; `argv` runs the program directly, without a shell. */
 export type ShellTaskPayload = {

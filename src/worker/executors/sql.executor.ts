@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { cancelledResult, errorMessage, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
+import { cancelledResult, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
 import { cutText } from './line-splitter.js';
+import { errorMessage } from '../../common/error-text.js';
 
 /** `parameters`: bind values for $1, $2… (one statement, extended protocol); without them a script runs as it is. */
 export type SqlTaskPayload = { sql: string; parameters?: unknown[]; connection?: string };
