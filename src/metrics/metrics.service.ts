@@ -65,7 +65,7 @@ export class MetricsService {
   });
   readonly webhookDeliveries = new Counter({
     name: 'weft_webhook_deliveries_total',
-    help: 'State-change webhook delivery attempts by this process, by outcome (delivered, failed)',
+    help: 'State-change webhook delivery attempts by this process, by outcome (delivered, failed: retried, rejected: a 4xx, not retried)',
     labelNames: ['outcome'],
     registers: this.registers,
   });

@@ -84,11 +84,12 @@ export class RetentionRepository {
           [cutoff, limit],
         );
       case 'webhook_deliveries':
-        // Delivered ones only: a pending delivery (a webhook down, or disabled) waits however old it is.
+        // Finished ones only (delivered, or rejected by the receiver): a pending delivery (a webhook down, or
+        // disabled) waits however old it is.
         return this.exec(
           db,
           `DELETE FROM webhook_deliveries WHERE id IN (
-             SELECT id FROM webhook_deliveries WHERE state = 'delivered' AND created_at < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+             SELECT id FROM webhook_deliveries WHERE state IN ('delivered', 'failed') AND created_at < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
           [cutoff, limit],
         );
       case 'events': {

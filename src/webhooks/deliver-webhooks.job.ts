@@ -9,7 +9,7 @@ import { EventsOutbox } from '../events/events-outbox.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OutboundService } from '../outbound/outbound.service.js';
 import { SecretsService } from '../secrets/secrets.service.js';
-import { nextWebhookAttemptAt, shouldDisable, webhookBody } from './domain/webhook-body.js';
+import { nextWebhookAttemptAt, shouldDisable, webhookBody, webhookFailureOutcome } from './domain/webhook-body.js';
 import { WebhooksRepository, type ClaimedDelivery } from './webhooks.repository.js';
 
 /** Deliveries claimed per pass (at most one per webhook and stream, sent in parallel). */
@@ -22,7 +22,8 @@ const NUMBER_BATCH = 5_000;
 /**
  * One pass of webhook delivery, safe on several replicas at once: numbers the outbox (which fans new events out to
  * the webhooks that want them), claims due deliveries (WebhooksRepository.claimDue: in order per stream, each by one
- * replica), POSTs each once, signed, and records the outcome; a failure is retried with backoff, and a webhook whose
+ * replica), POSTs each once, signed, and records the outcome; a failure is retried with backoff (a 4xx refusal of
+ * the event fails that delivery for good instead: webhookFailureOutcome), and a webhook whose
  * deliveries have all failed for WEFT_WEBHOOK_DISABLE_AFTER_SEC is disabled (logged, counted, audited).
  */
 @Injectable()
@@ -61,13 +62,18 @@ export class DeliverWebhooksJob implements OnApplicationShutdown {
       await this.repo.recordDelivered(d.id, d.webhookId, now);
       return;
     }
-    this.metrics.webhookDeliveries.inc({ outcome: 'failed' });
-    const failingSince = await this.repo.recordFailed(d.id, d.webhookId, result.error, nextWebhookAttemptAt(d.attempts, now), now);
-    this.logger.warn(`webhook ${d.webhookId} delivery ${d.id} (${d.stream} #${d.seq}) attempt ${d.attempts} failed: ${result.error}`);
+    const rejected = webhookFailureOutcome(result.status) === 'rejected';
+    this.metrics.webhookDeliveries.inc({ outcome: rejected ? 'rejected' : 'failed' });
+    const failingSince = rejected
+      ? await this.repo.recordRejected(d.id, d.webhookId, result.error, now)
+      : await this.repo.recordFailed(d.id, d.webhookId, result.error, nextWebhookAttemptAt(d.attempts, now), now);
+    this.logger.warn(
+      `webhook ${d.webhookId} delivery ${d.id} (${d.stream} #${d.seq}) attempt ${d.attempts} ${rejected ? 'rejected, not retried' : 'failed'}: ${result.error}`,
+    );
     if (shouldDisable(failingSince, now, this.config.webhooks.disableAfterSec)) await this.disable(d.webhookId, failingSince!, result.error, now);
   }
 
-  private async send(d: ClaimedDelivery): Promise<{ ok: true } | { ok: false; error: string }> {
+  private async send(d: ClaimedDelivery): Promise<{ ok: true } | { ok: false; error: string; status?: number }> {
     const ready = resolveCallback({ type: 'webhook', url: d.url, secret: d.secret ?? undefined, secretRef: d.secretRef ?? undefined }, this.secrets);
     if (!ready.ok) return ready;
     const body = webhookBody(d);
@@ -85,7 +91,7 @@ export class DeliverWebhooksJob implements OnApplicationShutdown {
     const secret = ready.callback.type === 'webhook' ? ready.callback.secret : undefined;
     if (secret) headers['x-weft-signature'] = signWebhookPayload(secret, timestamp, body);
     const result = await postOnce({ url: d.url, body, headers, timeoutMs: DEFAULT_HTTP_TIMEOUT_MS, guard: this.outbound.callbacks });
-    return result.ok ? { ok: true } : { ok: false, error: result.error };
+    return result.ok ? { ok: true } : { ok: false, error: result.error, status: result.status };
   }
 
   private async disable(webhookId: number, failingSince: Date, lastError: string, now: Date): Promise<void> {

@@ -142,7 +142,7 @@ export class WebhooksRepository {
     const cond = `webhook_id = $1 AND ($2::text IS NULL OR state::text = $2) AND ($3::text IS NULL OR stream = $3)`;
     const params = [webhookId, f.state ?? null, f.stream ?? null];
     const [items, total] = await Promise.all([
-      this.pool.query<WebhookDeliveryView>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ${cond} ORDER BY id DESC LIMIT $4 OFFSET $5`, [
+      this.pool.query<WebhookDeliveryView>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ${cond} ORDER BY webhook_deliveries.id DESC LIMIT $4 OFFSET $5`, [
         ...params,
         f.limit,
         f.offset,
@@ -220,6 +220,20 @@ export class WebhooksRepository {
       `WITH d AS (UPDATE webhook_deliveries SET last_error = $3, next_attempt_at = $4 WHERE id = $1)
        UPDATE webhooks SET failing_since = coalesce(failing_since, $5) WHERE id = $2 RETURNING failing_since AS "failingSince"`,
       [id, webhookId, error, nextAttemptAt, now],
+    );
+    return rows[0]?.failingSince ?? null;
+  }
+
+  /**
+   * Rejected (the receiver answered a 4xx that is not "come back later"): the delivery fails for good, so the later
+   * ones of its stream go out; it still counts as a failure of its webhook (one that rejects everything is disabled
+   * like one that is down). The failing-since time is returned.
+   */
+  async recordRejected(id: string, webhookId: number, error: string, now: Date): Promise<Date | null> {
+    const { rows } = await this.pool.query<{ failingSince: Date }>(
+      `WITH d AS (UPDATE webhook_deliveries SET state = 'failed', last_error = $3 WHERE id = $1)
+       UPDATE webhooks SET failing_since = coalesce(failing_since, $4) WHERE id = $2 RETURNING failing_since AS "failingSince"`,
+      [id, webhookId, error, now],
     );
     return rows[0]?.failingSince ?? null;
   }

@@ -246,6 +246,52 @@ describe('webhook delivery', () => {
     await api.ok('DELETE', `/api/v1/webhooks/${hook.id}`);
   });
 
+  it('a 4xx refusal fails that delivery for good and the stream goes on; 429 and 5xx are retried', async () => {
+    // The receiver refuses the first event it gets (400: "not for me"), asks the second to come back later (429),
+    // and then has a 503 once; everything else is taken.
+    const answers = [400, 429, 503];
+    const got: Array<{ stream: string; seq: number; status: number }> = [];
+    const picky = await startHttpServer((req, res) => {
+      const status = answers.shift() ?? 202;
+      got.push({ stream: String(req.headers['x-weft-stream']), seq: Number(req.headers['x-weft-sequence']), status });
+      res.writeHead(status).end(status === 400 ? 'unknown event shape' : '');
+    });
+    try {
+      await api.registerDag(dag('wh_reject', [{ taskId: 'a' }, { taskId: 'b', dependsOn: ['a'] }]));
+      const hook = await api.ok('POST', '/api/v1/webhooks', { url: `${picky.url}/picky`, eventKinds: ['task_instance_state'], dagIds: ['wh_reject'] });
+      await api.trigger('wh_reject');
+      await api.drain('wh_reject');
+      const start = Date.now() + 1000;
+      // Passes a minute apart for an hour of the deliverer's clock: every retry the backoff would make.
+      for (let t = start; t <= start + 3_600_000; t += 60_000) await deliverAll(new Date(t));
+
+      const runRowId = (await db.query(`SELECT id FROM dag_runs WHERE dag_id = 'wh_reject'`)).rows[0].id;
+      const stream = `ti:${runRowId}`;
+      const events = (await outbox([stream])).map((e) => e.seq);
+      expect(events.length).toBeGreaterThanOrEqual(4);
+      // The refused event was sent once; the next one (429, then 503) was sent again until taken.
+      expect(got[0]).toEqual({ stream, seq: 1, status: 400 });
+      expect(got.filter((g) => g.seq === 1)).toHaveLength(1);
+      // Every other event got through, in order, the refused one not holding them back.
+      expect(got.filter((g) => g.status === 202).map((g) => g.seq)).toEqual(events.slice(1));
+      const log = await api.ok('GET', `/api/v1/webhooks/${hook.id}/deliveries?limit=100`);
+      const bySeq = new Map(log.items.map((d: { sequence: number }) => [d.sequence, d]));
+      expect(bySeq.get(1)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('answered 400') });
+      expect(bySeq.get(2)).toMatchObject({ state: 'delivered', attempts: 3 }); // 429, 503, then taken
+      expect(log.items.filter((d: { state: string }) => d.state === 'delivered')).toHaveLength(events.length - 1);
+      expect((await api.ok('GET', `/api/v1/webhooks/${hook.id}/deliveries?state=failed`)).items.map((d: { sequence: number }) => d.sequence)).toEqual([1]);
+      // A success since: the webhook is not failing; the refused event can still be sent again by hand.
+      expect(await api.ok('GET', `/api/v1/webhooks/${hook.id}`)).toMatchObject({ enabled: true, failingSince: null, pendingDeliveries: 0 });
+      const again = await api.ok('POST', `/api/v1/webhooks/${hook.id}/deliveries/${(bySeq.get(1) as { id: string }).id}/redeliver`);
+      await deliverAll(new Date(start + 3_700_000));
+      expect(got[got.length - 1]).toEqual({ stream, seq: 1, status: 202 });
+      expect((await api.ok('GET', `/api/v1/webhooks/${hook.id}/deliveries?limit=1`)).items[0]).toMatchObject({ id: again.id, state: 'delivered' });
+      await api.ok('DELETE', `/api/v1/webhooks/${hook.id}`);
+    } finally {
+      await picky.close();
+    }
+  });
+
   it('carries SLA misses, and disables a webhook that keeps failing (audited, counted, and re-enabled by PATCH)', async () => {
     await api.registerDag(dag('wh_sla', [{ taskId: 'late', sla: 'PT1H' }], { schedule: '@daily', startDate: '2024-01-01T00:00:00Z', catchup: false }));
     const hook = await api.ok('POST', '/api/v1/webhooks', { url: `${receiver.url}/sla`, eventKinds: ['sla_miss'] });

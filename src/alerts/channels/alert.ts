@@ -45,17 +45,18 @@ export type AlertCallback =
 
 /**
  * The outcome of one delivery attempt. `retryable` says whether the same message may succeed later (server or network
- * trouble); a non-retryable failure repeats identically (bad address, rejected credentials, 404…).
+ * trouble); a non-retryable failure repeats identically (bad address, rejected credentials, 404…). `status`: the
+ * HTTP status the receiver answered, when it answered one (absent for network errors, refused addresses…).
  */
-export type DeliveryResult = { ok: true; warning?: string } | { ok: false; error: string; retryable: boolean };
+export type DeliveryResult = { ok: true; warning?: string } | { ok: false; error: string; retryable: boolean; status?: number };
 
 /** One delivery mechanism; `send` never throws: every failure comes back as a `DeliveryResult`. */
 export interface AlertChannel<C extends AlertCallback> {
   send(callback: C, message: AlertMessage): Promise<DeliveryResult>;
 }
 
-export function deliveryFailed(error: string, retryable: boolean): DeliveryResult {
-  return { ok: false, error, retryable };
+export function deliveryFailed(error: string, retryable: boolean, status?: number): DeliveryResult {
+  return status === undefined ? { ok: false, error, retryable } : { ok: false, error, retryable, status };
 }
 
 const KIND_TITLES: Record<AlertKind, string> = {

@@ -59,7 +59,7 @@ export async function postOnce({ url: rawUrl, body, headers, timeoutMs, guard }:
   const preview = await readPreview(response);
   const retryable = response.status >= 500 || RETRYABLE_CLIENT_STATUSES.has(response.status);
   const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
-  return deliveryFailed(`${target} answered ${response.status} ${response.statusText}${redirect}${preview ? `: ${preview}` : ''}`, retryable);
+  return deliveryFailed(`${target} answered ${response.status} ${response.statusText}${redirect}${preview ? `: ${preview}` : ''}`, retryable, response.status);
 }
 
 function decodeUserinfo(part: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { nextWebhookAttemptAt, shouldDisable, webhookBody, type StoredWebhookDelivery } from './webhook-body.js';
+import { nextWebhookAttemptAt, shouldDisable, webhookBody, webhookFailureOutcome, type StoredWebhookDelivery } from './webhook-body.js';
 
 const delivery = (over: Partial<StoredWebhookDelivery> = {}): StoredWebhookDelivery => ({
   id: '17',
@@ -77,5 +77,15 @@ describe(shouldDisable.name, () => {
     expect(shouldDisable(null, now, 60)).toBe(false);
     expect(shouldDisable(new Date('2024-01-01T11:59:01Z'), now, 60)).toBe(false);
     expect(shouldDisable(new Date('2024-01-01T11:59:00Z'), now, 60)).toBe(true);
+  });
+});
+
+describe(webhookFailureOutcome.name, () => {
+  it('fails a delivery for good on a 4xx the receiver means (400, 401, 404, 410, 422), so the stream goes on', () => {
+    for (const status of [400, 401, 403, 404, 410, 413, 422, 499]) expect([status, webhookFailureOutcome(status)]).toEqual([status, 'rejected']);
+  });
+
+  it('retries 5xx, 408, 425, 429, redirects and attempts without an answer', () => {
+    for (const status of [500, 502, 503, 504, 408, 425, 429, 301, 302, undefined]) expect([status, webhookFailureOutcome(status)]).toEqual([status, 'retry']);
   });
 });

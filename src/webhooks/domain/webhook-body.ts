@@ -67,6 +67,20 @@ function toSlaMissEvent(d: StoredWebhookDelivery) {
 
 const iso = (d: StoredWebhookDelivery, k: string): string | null => (typeof d.payload[k] === 'string' ? new Date(d.payload[k]).toISOString() : null);
 
+/** 4xx answers that ask to come back later (Request Timeout, Too Early, Too Many Requests): retried like a 5xx. */
+const RETRIED_CLIENT_STATUSES = new Set([408, 425, 429]);
+
+/**
+ * What a failed attempt means for its delivery, from the HTTP status the receiver answered (undefined: it answered
+ * none: a timeout, a refused connection or address, a missing secret). A 4xx other than 408/425/429 is the receiver
+ * refusing this event (as GitHub and Stripe treat it): the delivery fails for good, is not retried, and no longer
+ * holds back the later deliveries of its stream. Anything else (5xx, 408/425/429, no answer, a redirect: a problem
+ * with the endpoint, not with this event) is retried with backoff, the stream waiting behind it.
+ */
+export function webhookFailureOutcome(status: number | undefined): 'rejected' | 'retry' {
+  return status !== undefined && status >= 400 && status < 500 && !RETRIED_CLIENT_STATUSES.has(status) ? 'rejected' : 'retry';
+}
+
 /** Retry delays: 5 s, 10 s, 20 s… doubling, at most `maxMs` (an hour by default); no jitter (a stream waits in line anyway). */
 export function nextWebhookAttemptAt(attempts: number, now: Date, maxMs = 3_600_000): Date {
   const delay = Math.min(maxMs, 5_000 * 2 ** Math.min(Math.max(attempts - 1, 0), 20));

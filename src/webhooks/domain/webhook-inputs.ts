@@ -10,7 +10,7 @@ export const WEBHOOK_EVENT_KINDS = ['task_instance_state', 'dag_run_state', 'bac
 export type WebhookEventKind = (typeof WEBHOOK_EVENT_KINDS)[number];
 
 /** A delivery is pending until the receiver accepts it (failures are retried until the webhook is disabled). */
-export const WEBHOOK_DELIVERY_STATES = ['pending', 'delivered'] as const;
+export const WEBHOOK_DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
 
 const secretRef = z.string().regex(SECRET_REF_PATTERN, { error: 'must be 1-200 characters of A-Z, 0-9 and "_"' });
 const eventKinds = z.array(z.enum(WEBHOOK_EVENT_KINDS)).min(1).max(WEBHOOK_EVENT_KINDS.length)

@@ -2363,7 +2363,7 @@ export type WebhookDelivery = {
      * The first delivery of this event, when this is a redelivery
      */
     redeliveryOf: string | null;
-    state: 'pending' | 'delivered';
+    state: 'pending' | 'delivered' | 'failed';
     attempts: number;
     nextAttemptAt: string;
     lastError: string | null;
@@ -5630,7 +5630,7 @@ export type ListWebhookDeliveriesData = {
     query?: {
         limit?: number;
         offset?: number;
-        state?: 'pending' | 'delivered';
+        state?: 'pending' | 'delivered' | 'failed';
         stream?: string;
     };
     url: '/api/v1/webhooks/{id}/deliveries';
