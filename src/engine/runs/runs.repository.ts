@@ -426,8 +426,8 @@ export class RunsRepository {
    * hand-off).
    * A task's instances are 0…k−1 without gaps (only the placeholder is ever deleted), so the elements up to the
    * highest existing map index update rows and the rest are a plain INSERT: no ON CONFLICT, whose speculative
-   * insertion cost a third of the statement's time at 1,000 instances (bench/probe-expand.mjs). The caller holds
-   * the run's lock, so no other transaction adds instances meanwhile.
+   * insertion cost ~10 % of the statement's time at 1,000 instances (docs/performance.md). The caller holds the
+   * run's lock, so no other transaction adds instances meanwhile.
    */
   async expandTaskInstances(
     db: Queryable,
