@@ -70,13 +70,20 @@ describe('logs per try', () => {
 
 describe('queued too long', () => {
   it('fails a task nobody leases within the queued timeout and evaluates downstream', async () => {
-    await api.registerDag(dag('orphan', [{ taskId: 'lonely' }, { taskId: 'after', dependsOn: ['lonely'] }]));
+    await api.registerDag(
+      dag('orphan', [{ taskId: 'lonely' }, { taskId: 'after', dependsOn: ['lonely'] }], {
+        onFailureCallbacks: [{ type: 'webhook', url: 'http://127.0.0.1:9/alerts' }],
+      }),
+    );
     const run = await api.trigger('orphan');
     await api.tick(new Date(Date.now() + 30_000));
     expect((await api.taskStates('orphan', run.runId)).lonely).toBe('queued');
     await api.tick(new Date(Date.now() + 61_000));
     expect(await api.taskStates('orphan', run.runId)).toEqual({ lonely: 'failed', after: 'upstream_failed' });
     expect((await api.run('orphan', run.runId)).state).toBe('failed');
+    // It failed for good like any task: the task_failed alert (besides the run's).
+    const alerts = await api.ok('GET', '/api/v1/alertDeliveries?dagId=orphan&kind=task_failed');
+    expect(alerts.items.map((d: any) => d.message.summary)).toEqual(['lonely failed without running: queued for more than 60s without a worker']);
   });
 });
 

@@ -5,13 +5,12 @@ import { PG_POOL } from '../../database/pg.js';
 import { Transactions } from '../../database/transactions.js';
 import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
-import { assertTaskTransition } from '../runs/domain/task-state.js';
 import { runFields } from '../../logging/log-fields.js';
 
 /**
  * The first of the three clocks (DESIGN §5): a task queued longer than WEFT_QUEUED_TIMEOUT_SEC means no worker
  * serves its queue (or its pool is full). It is reported in the log, and with WEFT_QUEUED_TIMEOUT_FAIL it fails
- * (downstream tasks are evaluated as for any failure).
+ * as any task that failed for good (RunEngine.failQueued: the task_failed alert, downstream tasks evaluated).
  */
 @Injectable()
 export class QueuedTooLongJob {
@@ -48,9 +47,7 @@ export class QueuedTooLongJob {
         const run = await this.runs.tryLockRun(db, ti.dagRunId);
         const locked = run && (await this.runs.lockTaskInstance(db, ti.id));
         if (!run || !locked || locked.state !== 'queued') return false;
-        assertTaskTransition('queued', 'failed');
-        await this.runs.failQueued(db, ti.id, `queued for more than ${this.config.queuedTimeoutSec}s without a worker`, now);
-        await this.engine.evaluate(db, run, [ti.taskId], now);
+        await this.engine.failQueued(db, run, locked, `queued for more than ${this.config.queuedTimeoutSec}s without a worker`, now);
         return true;
       });
       if (failed) handled++;

@@ -263,6 +263,19 @@ export class RunEngine {
     await this.setRunState(tx, run, to, now);
   }
 
+  /**
+   * A queued task instance (locked by the caller, run row first) fails without an attempt: no worker leased it in
+   * time (WEFT_QUEUED_TIMEOUT_FAIL). It raises taskFailed like any task that failed for good, then its downstream
+   * tasks and the run are evaluated.
+   */
+  async failQueued(tx: UnitOfWork, run: RunRow, ti: TaskInstanceRow, error: string, now: Date): Promise<RunState> {
+    assertTaskTransition('queued', 'failed');
+    await this.runs.failQueued(tx, ti.id, error, now);
+    const { doc } = await this.version(tx, run.dagVersionId);
+    await this.taskFailed(tx, run, doc, ti.taskId, ti, error, now);
+    return this.evaluate(tx, run, [ti.taskId], now);
+  }
+
   /** Up-for-retry task instances whose delay has passed go back to queued (a batch of up to `limit`). */
   async requeueDueRetries(tx: UnitOfWork, now: Date, limit: number): Promise<number> {
     assertTaskTransition('up_for_retry', 'queued');
