@@ -229,6 +229,10 @@ describe('task mapping', () => {
     expect((await api.run('map_shrink', run.runId)).state).toBe('success');
     const one = await api.ok('GET', `${base('map_shrink', run.runId)}/taskInstances/m/2`);
     expect(one).toMatchObject({ mapIndex: 2, state: 'removed' });
+    const mark = await api.ok('PATCH', `${base('map_shrink', run.runId)}/taskInstances/m/2`, { newState: 'failed' });
+    expect(mark.taskInstances).toEqual([]);
+    expect((await api.ok('GET', `${base('map_shrink', run.runId)}/taskInstances/m/2`)).state).toBe('removed');
+    expect((await api.run('map_shrink', run.runId)).state).toBe('success');
 
     // And when the upstream yields more again, the removed instances come back with their new values.
     await api.ok('POST', '/api/v1/dags/map_shrink/clearTaskInstances', { taskIds: ['src'], includeDownstream: true, dryRun: false });
