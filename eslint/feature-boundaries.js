@@ -6,7 +6,10 @@
 //    src/database/ or src/generated/ nor any module, service, repository, controller, resolver or job. Its specs may
 //    read files (documentation checks) and compare with generated enums;
 //  - unit-spec: a spec under src/ is a unit test (Jest's unit project): no database, no subprocess, no server. Such
-//    tests are integration tests, test/**/*.int-spec.ts.
+//    tests are integration tests, test/**/*.int-spec.ts;
+//  - pg-at-run-time: code of src/ queries the database with pg only (docs/database.md, "Access at run time"): no
+//    import of a Prisma package or of the generated client (src/generated/) outside specs, which may compare with
+//    its enums; `import type` is fine (it leaves nothing at run time).
 import path from 'node:path';
 
 const SRC = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src');
@@ -33,6 +36,10 @@ function check(context, node) {
   if (filename.endsWith('.spec.ts') && node.importKind !== 'type' && NOT_UNIT.some((p) => p.test(specifier))) {
     context.report({ node: node.source, messageId: 'unitSpec', data: { what: `the package ${specifier}` } });
   }
+  const isSpec = filename.endsWith('.spec.ts');
+  if (!isSpec && node.importKind !== 'type' && (/^@prisma\//.test(specifier) || (specifier.startsWith('.') && featureOf(path.resolve(path.dirname(filename), specifier)) === 'generated'))) {
+    context.report({ node: node.source, messageId: 'pgAtRunTime', data: { what: specifier } });
+  }
   if (!specifier.startsWith('.')) {
     if (inDomain && node.importKind !== 'type' && FRAMEWORK_OR_IO.some((p) => p.test(specifier))) {
       context.report({ node: node.source, messageId: 'pureDomain', data: { what: `the package ${specifier}` } });
@@ -57,6 +64,7 @@ export const featureBoundaries = {
     messages: {
       foreignRepository: "{{from}} may not import a repository of {{to}}: use {{to}}'s services or events (docs/layout.md)",
       unitSpec: 'a spec under src/ is a unit test and may not use {{what}} (databases, processes, servers): make it test/**/*.int-spec.ts (docs/layout.md)',
+      pgAtRunTime: 'src/ queries the database with pg only, not Prisma Client: {{what}} may not be loaded at run time (docs/database.md)',
       pureDomain: 'domain/ is pure TypeScript and may not import {{what}} (docs/layout.md)',
     },
   },

@@ -18,6 +18,7 @@ describe(isDatabaseUnavailable.name, () => {
     ['a pool connect timeout (pg)', new Error('timeout exceeded when trying to connect')],
     ['Prisma: server unreachable', Object.assign(new Error("Can't reach database server"), { code: 'P1001' })],
     ['a driver adapter error', Object.assign(new Error('x'), { cause: { kind: 'DatabaseNotReachable' } })],
+    ['a pg error wrapped by graphql-js (NonErrorThrown)', Object.assign(new Error('Unexpected error value'), { thrownValue: { code: 'ECONNREFUSED' } })],
     ['a wrapped adapter error', Object.assign(new Error('x'), { meta: { driverAdapterError: { cause: { kind: 'ConnectionClosed' } } } })],
   ])('recognises %s', (_what, err) => {
     expect(isDatabaseUnavailable(err)).toBe(true);

@@ -13,12 +13,14 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
     message?: unknown;
     cause?: unknown;
     errors?: unknown;
+    thrownValue?: unknown;
     meta?: { driverAdapterError?: unknown };
   };
   if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || PRISMA_CODES.has(e.code) || isUnavailableSqlState(e.code))) return true;
   if (typeof e.kind === 'string' && ADAPTER_KINDS.has(e.kind)) return true;
   if (typeof e.message === 'string' && MESSAGES.some((m) => (e.message as string).includes(m))) return true;
-  const nested = [e.cause, e.meta?.driverAdapterError, ...(Array.isArray(e.errors) ? e.errors : [])];
+  // thrownValue: graphql-js wraps a thrown value that is not an Error of its own realm (NonErrorThrown).
+  const nested = [e.cause, e.meta?.driverAdapterError, e.thrownValue, ...(Array.isArray(e.errors) ? e.errors : [])];
   return nested.some((n) => isDatabaseUnavailable(n, depth + 1));
 }
 

@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { PrismaService } from '../database/prisma.service.js';
-import { PG_POOL, prismaQueryable, type Queryable } from '../database/pg.js';
+import { PG_POOL, type Queryable } from '../database/pg.js';
 import { Transactions } from '../database/transactions.js';
-import type { Prisma } from '../generated/prisma/client.js';
 import { assertOwnership, type DagSource, type RegistrationOwner } from './domain/dag-ownership.js';
 import type { DagDocument } from './domain/dag-document.schema.js';
 import type { RegistrationOptions } from './domain/registration-options.js';
@@ -11,36 +9,22 @@ import type { DagListFilter, DagRecord, DagVersionRecord } from './domain/dag-re
 
 export type { DagSource } from './domain/dag-ownership.js';
 
-const dagSelect = {
-  dagId: true,
-  description: true,
-  owner: true,
-  tags: true,
-  schedule: true,
-  timezone: true,
-  isPaused: true,
-  isActive: true,
-  source: true,
-  fileloc: true,
-  latestVersion: true,
-  maxActiveRuns: true,
-  maxActiveTasks: true,
-  nextDagrunLogicalDate: true,
-  nextDagrunCreateAfter: true,
-  createdAt: true,
-  updatedAt: true,
-} satisfies Prisma.DagSelect;
+/** The columns of a DagRecord, under its field names (the schedule column holds the document's schedule). */
+const DAG_COLUMNS = `dag_id AS "dagId", description, owner, tags, schedule, timezone, is_paused AS "isPaused", is_active AS "isActive",
+  source, fileloc, latest_version AS "latestVersion", max_active_runs AS "maxActiveRuns", max_active_tasks AS "maxActiveTasks",
+  next_dagrun_logical_date AS "nextDagrunLogicalDate", next_dagrun_create_after AS "nextDagrunCreateAfter",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-/** The schedule column holds the document's schedule (written by upsert from a validated document). */
-function dagRecord<T extends { schedule: Prisma.JsonValue }>(row: T): Omit<T, 'schedule'> & { schedule: DagDocument['schedule'] } {
-  return { ...row, schedule: row.schedule as DagDocument['schedule'] };
-}
+/** listDags' filters, $1 to $4: each applies only when given (a null parameter matches every row). */
+const DAG_FILTER = `($1::boolean IS NULL OR is_paused = $1) AND ($2::boolean IS NULL OR is_active = $2)
+  AND ($3::text IS NULL OR $3 = ANY(tags)) AND ($4::text IS NULL OR left(dag_id, length($4)) = $4)`;
+
+const VERSION_COLUMNS = `dag_id AS "dagId", version, content_hash AS "contentHash", document, created_at AS "createdAt"`;
 
 /** The only code that reads or writes the dags, dag_versions and dag_import_errors tables. */
 @Injectable()
 export class DagsRepository {
   constructor(
-    private readonly prisma: PrismaService,
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     private readonly transactions: Transactions,
   ) {}
@@ -58,48 +42,59 @@ export class DagsRepository {
     /** Runs last inside the transaction when a version was added (dataset lineage, the audit entry). */
     onChanged: (db: Queryable, version: number) => Promise<void>,
   ): Promise<{ dag: DagRecord; version: number; created: boolean; changed: boolean }> {
-    return this.prisma.$transaction(async (tx) => {
-      const inserted = await tx.$executeRaw`
-        INSERT INTO dags (dag_id, latest_version, source, fileloc, is_paused, updated_at)
-        VALUES (${doc.dagId}, 0, ${source.kind}::"DagSource", ${source.kind === 'folder' ? source.fileloc : null}, ${options.isPausedUponCreation}, now())
-        ON CONFLICT (dag_id) DO NOTHING`;
-      const [current] = await tx.$queryRaw<{ source: string; fileloc: string | null; is_active: boolean; latest_version: number }[]>`
-        SELECT source, fileloc, is_active, latest_version FROM dags WHERE dag_id = ${doc.dagId} FOR UPDATE`;
+    const fileloc = source.kind === 'folder' ? source.fileloc : null;
+    return this.transactions.run(async (db) => {
+      const inserted = await db.query(
+        `INSERT INTO dags (dag_id, latest_version, source, fileloc, is_paused, updated_at)
+         VALUES ($1, 0, $2::"DagSource", $3, $4, now())
+         ON CONFLICT (dag_id) DO NOTHING`,
+        [doc.dagId, source.kind, fileloc, options.isPausedUponCreation],
+      );
+      const {
+        rows: [current],
+      } = await db.query<{ source: string; fileloc: string | null; is_active: boolean; latest_version: number; content_hash: string | null }>(
+        `SELECT d.source, d.fileloc, d.is_active, d.latest_version,
+                (SELECT content_hash FROM dag_versions v WHERE v.dag_id = d.dag_id AND v.version = d.latest_version) AS content_hash
+         FROM dags d WHERE d.dag_id = $1 FOR UPDATE OF d`,
+        [doc.dagId],
+      );
       if (!current) throw new Error(`dag ${doc.dagId} vanished inside its registration transaction`);
       assertOwnership(doc.dagId, current, source);
 
-      const latest = await tx.dagVersion.findUnique({
-        where: { dagId_version: { dagId: doc.dagId, version: current.latest_version } },
-        select: { contentHash: true },
-      });
-      const changed = latest?.contentHash !== contentHash;
+      const changed = current.content_hash !== contentHash;
       const version = changed ? current.latest_version + 1 : current.latest_version;
       if (changed) {
-        await tx.dagVersion.create({
-          data: { dagId: doc.dagId, version, contentHash, document: doc as unknown as Prisma.InputJsonValue },
-        });
+        await db.query('INSERT INTO dag_versions (dag_id, version, content_hash, document) VALUES ($1, $2, $3, $4::jsonb)', [doc.dagId, version, contentHash, JSON.stringify(doc)]);
       }
-      const dag = await tx.dag.update({
-        where: { dagId: doc.dagId },
-        data: {
-          latestVersion: version,
-          isActive: true,
-          source: source.kind,
-          fileloc: source.kind === 'folder' ? source.fileloc : null,
-          description: doc.description ?? null,
-          owner: doc.defaultArgs.owner ?? null,
-          tags: doc.tags,
-          schedule: (doc.schedule ?? null) as Prisma.InputJsonValue,
-          timezone: doc.timezone,
-          maxActiveRuns: doc.maxActiveRuns,
-          maxActiveTasks: doc.maxActiveTasks,
-          // A changed time-based schedule is re-evaluated by the next scheduler tick (epoch = due now).
-          ...(changed && { nextDagrunCreateAfter: typeof doc.schedule === 'string' ? new Date(0) : null, nextDagrunLogicalDate: null }),
-        },
-        select: dagSelect,
-      });
-      if (changed) await onChanged(prismaQueryable(tx), version);
-      return { dag: dagRecord(dag), version, created: inserted === 1, changed };
+      // A changed time-based schedule is re-evaluated by the next scheduler tick (epoch = due now).
+      const nextCreateAfter = changed ? (typeof doc.schedule === 'string' ? new Date(0) : null) : undefined;
+      const {
+        rows: [dag],
+      } = await db.query<DagRecord>(
+        `UPDATE dags SET latest_version = $2, is_active = true, source = $3::"DagSource", fileloc = $4, description = $5, owner = $6,
+           tags = $7::text[], schedule = $8::jsonb, timezone = $9, max_active_runs = $10, max_active_tasks = $11, updated_at = now(),
+           next_dagrun_create_after = CASE WHEN $12 THEN $13::timestamptz ELSE next_dagrun_create_after END,
+           next_dagrun_logical_date = CASE WHEN $12 THEN NULL ELSE next_dagrun_logical_date END
+         WHERE dag_id = $1
+         RETURNING ${DAG_COLUMNS}`,
+        [
+          doc.dagId,
+          version,
+          source.kind,
+          fileloc,
+          doc.description ?? null,
+          doc.defaultArgs.owner ?? null,
+          doc.tags,
+          doc.schedule === undefined || doc.schedule === null ? null : JSON.stringify(doc.schedule),
+          doc.timezone,
+          doc.maxActiveRuns,
+          doc.maxActiveTasks,
+          changed,
+          nextCreateAfter ?? null,
+        ],
+      );
+      if (changed) await onChanged(db, version);
+      return { dag: dag!, version, created: inserted.rowCount === 1, changed };
     });
   }
 
@@ -108,8 +103,6 @@ export class DagsRepository {
    * `rewrite` says (null: left as it is), in one transaction. The rows are locked (FOR UPDATE) so that replicas starting together rewrite
    * each row once; the jsonpath picks rows with a webhook `secret` lacking the `enc:v1:` prefix.
    */
-  // The two start-up checks below use plain pg, not Prisma: every process runs them at start, and Prisma's query
-  // engine, loaded on its first query, costs ~75 MB of RSS that an idle API process otherwise does not pay.
   async rewritePlaintextSecretVersions(rewrite: (doc: DagDocument) => { document: DagDocument; contentHash: string } | null): Promise<number> {
     return this.transactions.run(async (db) => {
       const { rows } = await db.query<{ id: number; document: DagDocument }>(
@@ -142,8 +135,8 @@ export class DagsRepository {
   }
 
   async findDag(dagId: string): Promise<DagRecord | null> {
-    const row = await this.prisma.dag.findUnique({ where: { dagId }, select: dagSelect });
-    return row && dagRecord(row);
+    const { rows } = await this.pool.query<DagRecord>(`SELECT ${DAG_COLUMNS} FROM dags WHERE dag_id = $1`, [dagId]);
+    return rows[0] ?? null;
   }
 
   /**
@@ -151,43 +144,35 @@ export class DagsRepository {
    * latest version's number and content hash, and the ownership fields assertOwnership checks. Null: no such DAG.
    */
   async findRegistrationState(dagId: string): Promise<(RegistrationOwner & { contentHash: string | null }) | null> {
-    const dag = await this.prisma.dag.findUnique({ where: { dagId }, select: { source: true, fileloc: true, isActive: true, latestVersion: true } });
-    if (!dag) return null;
-    const latest = await this.prisma.dagVersion.findUnique({
-      where: { dagId_version: { dagId, version: dag.latestVersion } },
-      select: { contentHash: true },
-    });
-    return { source: dag.source, fileloc: dag.fileloc, is_active: dag.isActive, latest_version: dag.latestVersion, contentHash: latest?.contentHash ?? null };
+    const { rows } = await this.pool.query<RegistrationOwner & { contentHash: string | null }>(
+      `SELECT d.source, d.fileloc, d.is_active, d.latest_version, v.content_hash AS "contentHash"
+       FROM dags d LEFT JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
+       WHERE d.dag_id = $1`,
+      [dagId],
+    );
+    return rows[0] ?? null;
   }
 
   async findVersion(dagId: string, version: number): Promise<DagVersionRecord | null> {
-    const v = await this.prisma.dagVersion.findUnique({ where: { dagId_version: { dagId, version } } });
-    return v && { dagId: v.dagId, version: v.version, contentHash: v.contentHash, document: v.document as DagDocument, createdAt: v.createdAt };
+    const { rows } = await this.pool.query<DagVersionRecord>(`SELECT ${VERSION_COLUMNS} FROM dag_versions WHERE dag_id = $1 AND version = $2`, [dagId, version]);
+    return rows[0] ?? null;
   }
 
   async listDags(f: DagListFilter): Promise<{ items: DagRecord[]; total: number }> {
-    const where: Prisma.DagWhereInput = {
-      ...(f.paused !== undefined && { isPaused: f.paused }),
-      ...(f.active !== undefined && { isActive: f.active }),
-      ...(f.tag !== undefined && { tags: { has: f.tag } }),
-      ...(f.dagIdPrefix !== undefined && { dagId: { startsWith: f.dagIdPrefix } }),
-    };
-    const [items, total] = await this.prisma.$transaction([
-      this.prisma.dag.findMany({ where, select: dagSelect, orderBy: { dagId: 'asc' }, skip: f.offset, take: f.limit }),
-      this.prisma.dag.count({ where }),
+    const filter = [f.paused ?? null, f.active ?? null, f.tag ?? null, f.dagIdPrefix ?? null];
+    const [items, total] = await Promise.all([
+      this.pool.query<DagRecord>(`SELECT ${DAG_COLUMNS} FROM dags WHERE ${DAG_FILTER} ORDER BY dag_id LIMIT $5 OFFSET $6`, [...filter, f.limit, f.offset]),
+      this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM dags WHERE ${DAG_FILTER}`, filter),
     ]);
-    return { items: items.map(dagRecord), total };
+    return { items: items.rows, total: total.rows[0]!.n };
   }
 
   async listVersions(dagId: string, limit: number, offset: number): Promise<{ items: DagVersionRecord[]; total: number }> {
-    const [rows, total] = await this.prisma.$transaction([
-      this.prisma.dagVersion.findMany({ where: { dagId }, orderBy: { version: 'desc' }, skip: offset, take: limit }),
-      this.prisma.dagVersion.count({ where: { dagId } }),
+    const [items, total] = await Promise.all([
+      this.pool.query<DagVersionRecord>(`SELECT ${VERSION_COLUMNS} FROM dag_versions WHERE dag_id = $1 ORDER BY version DESC LIMIT $2 OFFSET $3`, [dagId, limit, offset]),
+      this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM dag_versions WHERE dag_id = $1', [dagId]),
     ]);
-    return {
-      items: rows.map((v) => ({ dagId: v.dagId, version: v.version, contentHash: v.contentHash, document: v.document as DagDocument, createdAt: v.createdAt })),
-      total,
-    };
+    return { items: items.rows, total: total.rows[0]!.n };
   }
 
   /**
@@ -199,53 +184,53 @@ export class DagsRepository {
     limit: number,
     offset: number,
   ): Promise<Map<string, { items: DagVersionRecord[]; total: number }>> {
-    const [rows, totals] = await this.prisma.$transaction([
-      this.prisma.$queryRaw<VersionRow[]>`
-        SELECT v.dag_id, v.version, v.content_hash, v.document, v.created_at
-        FROM unnest(${dagIds}::text[]) AS d(dag_id)
-        CROSS JOIN LATERAL (
-          SELECT * FROM dag_versions WHERE dag_id = d.dag_id ORDER BY version DESC LIMIT ${limit} OFFSET ${offset}
-        ) v
-        ORDER BY v.dag_id, v.version DESC`,
-      this.prisma.dagVersion.groupBy({ by: ['dagId'], where: { dagId: { in: dagIds } }, _count: { _all: true } }),
+    const [rows, totals] = await Promise.all([
+      this.pool.query<DagVersionRecord>(
+        `SELECT v.dag_id AS "dagId", v.version, v.content_hash AS "contentHash", v.document, v.created_at AS "createdAt"
+         FROM unnest($1::text[]) AS d(dag_id)
+         CROSS JOIN LATERAL (
+           SELECT * FROM dag_versions WHERE dag_id = d.dag_id ORDER BY version DESC LIMIT $2 OFFSET $3
+         ) v
+         ORDER BY v.dag_id, v.version DESC`,
+        [dagIds, limit, offset],
+      ),
+      this.pool.query<{ dag_id: string; n: number }>('SELECT dag_id, count(*)::int AS n FROM dag_versions WHERE dag_id = ANY($1::text[]) GROUP BY dag_id', [dagIds]),
     ]);
     const byDag = new Map(dagIds.map((id) => [id, { items: [] as DagVersionRecord[], total: 0 }]));
-    for (const t of totals) byDag.get(t.dagId)!.total = t._count._all;
-    for (const r of rows) byDag.get(r.dag_id)?.items.push(versionRecord(r));
+    for (const t of totals.rows) byDag.get(t.dag_id)!.total = t.n;
+    for (const r of rows.rows) byDag.get(r.dagId)?.items.push(r);
     return byDag;
   }
 
   /** The latest version of each of several DAGs, in one query. */
   async latestVersionsOfDags(dagIds: string[]): Promise<Map<string, DagVersionRecord>> {
-    const rows = await this.prisma.$queryRaw<VersionRow[]>`
-      SELECT v.dag_id, v.version, v.content_hash, v.document, v.created_at
-      FROM dags d JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
-      WHERE d.dag_id = ANY(${dagIds}::text[])`;
-    return new Map(rows.map((r) => [r.dag_id, versionRecord(r)]));
+    const { rows } = await this.pool.query<DagVersionRecord>(
+      `SELECT v.dag_id AS "dagId", v.version, v.content_hash AS "contentHash", v.document, v.created_at AS "createdAt"
+       FROM dags d JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
+       WHERE d.dag_id = ANY($1::text[])`,
+      [dagIds],
+    );
+    return new Map(rows.map((r) => [r.dagId, r]));
   }
 
   /** `onDone` runs inside the transaction once the row changed (the audit entry). */
   async setPaused(dagId: string, isPaused: boolean, onDone: (db: Queryable) => Promise<void>): Promise<DagRecord | null> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.dag.updateMany({ where: { dagId }, data: { isPaused } });
-      if (!count) return null;
-      await onDone(prismaQueryable(tx));
-      const row = await tx.dag.findUnique({ where: { dagId }, select: dagSelect });
-      return row && dagRecord(row);
+    return this.transactions.run(async (db) => {
+      const { rows } = await db.query<DagRecord>(`UPDATE dags SET is_paused = $2, updated_at = now() WHERE dag_id = $1 RETURNING ${DAG_COLUMNS}`, [dagId, isPaused]);
+      if (!rows[0]) return null;
+      await onDone(db);
+      return rows[0];
     });
   }
 
   /** Deletes the DAG with its versions, runs and everything under them (foreign keys cascade); `onDone` as above. */
   async delete(dagId: string, onDone: (db: Queryable) => Promise<void>): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.dag.deleteMany({ where: { dagId } });
-      if (count) await onDone(prismaQueryable(tx));
-      return count > 0;
+    return this.transactions.run(async (db) => {
+      const { rowCount } = await db.query('DELETE FROM dags WHERE dag_id = $1', [dagId]);
+      if (rowCount) await onDone(db);
+      return Boolean(rowCount);
     });
   }
-
-  // The DAG folder's bookkeeping runs at every scan, in plain pg like the start-up checks above, so that a scan of
-  // an unchanged folder does not load Prisma's engine into an otherwise idle process.
 
   /** Folder DAGs whose file is no longer among `filelocs` become inactive; returns their ids. */
   async deactivateMissingFolderDags(folder: string, filelocs: string[]): Promise<string[]> {
@@ -275,16 +260,13 @@ export class DagsRepository {
   }
 
   async listImportErrors(limit: number, offset: number) {
-    const [items, total] = await this.prisma.$transaction([
-      this.prisma.dagImportError.findMany({ orderBy: { fileloc: 'asc' }, skip: offset, take: limit }),
-      this.prisma.dagImportError.count(),
+    const [items, total] = await Promise.all([
+      this.pool.query<{ fileloc: string; message: string; details: unknown; updatedAt: Date }>(
+        'SELECT fileloc, message, details, updated_at AS "updatedAt" FROM dag_import_errors ORDER BY fileloc LIMIT $1 OFFSET $2',
+        [limit, offset],
+      ),
+      this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM dag_import_errors'),
     ]);
-    return { items, total };
+    return { items: items.rows, total: total.rows[0]!.n };
   }
-}
-
-type VersionRow = { dag_id: string; version: number; content_hash: string; document: unknown; created_at: Date };
-
-function versionRecord(r: VersionRow): DagVersionRecord {
-  return { dagId: r.dag_id, version: r.version, contentHash: r.content_hash, document: r.document as DagDocument, createdAt: r.created_at };
 }

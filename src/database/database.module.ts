@@ -6,7 +6,6 @@ import { DATABASE_URL } from './database.tokens.js';
 import { PgListener } from './pg-listener.service.js';
 import { PG_POOL } from './pg.js';
 import { createPool } from './pool.js';
-import { PrismaService } from './prisma.service.js';
 import { Transactions } from './transactions.js';
 
 @Global()
@@ -23,11 +22,10 @@ import { Transactions } from './transactions.js';
         return pool;
       },
     },
-    PrismaService,
     PgListener,
     Transactions,
   ],
-  exports: [PG_POOL, PrismaService, PgListener, Transactions],
+  exports: [PG_POOL, PgListener, Transactions],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}

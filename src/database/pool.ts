@@ -55,7 +55,7 @@ export function socketOptions(c: Pick<Config, 'databaseConnectTimeoutSec' | 'dat
 }
 
 /**
- * The process's pool: Prisma's adapter and the hand-written SQL share it. Every new connection gets the session
+ * The process's pool: every query of the service runs on it. Every new connection gets the session
  * bounds (sessionSettings) before the pool hands it out (pg-pool's onConnect hook, awaited). A server that refuses
  * them for another reason than being unavailable (say, a setting it does not know) gets a warning through
  * `onSettingsRefused` and the connection is used without them.

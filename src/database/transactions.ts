@@ -6,7 +6,7 @@ import { UnitOfWork } from './unit-of-work.js';
 
 /**
  * Opens units of work: every transaction of the service goes through run(). Hot paths (run creation, completion,
- * downstream evaluation) use it with parameterised, named statements, which cost a fraction of a Prisma round trip.
+ * downstream evaluation) use it with parameterised, named statements.
  */
 @Injectable()
 export class Transactions {

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL } from '../database/pg.js';
-import { PrismaService } from '../database/prisma.service.js';
 import { pendingMigrations } from '../database/migrator.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
 
@@ -19,7 +18,6 @@ const DATABASE_CHECK_TIMEOUT_MS = 3000;
 export class HealthService {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
-    private readonly prisma: PrismaService,
     private readonly lifecycle: Lifecycle,
   ) {}
 
@@ -35,8 +33,9 @@ export class HealthService {
     } catch (err) {
       return { status: 'unavailable', database: 'unreachable', pendingMigrations: [], error: (err as Error).message };
     }
-    const finished = await this.prisma.$queryRaw<{ migration_name: string }[]>`
-      SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL`.catch(() => []);
+    const finished = await this.pool
+      .query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL')
+      .then((r) => r.rows, () => []);
     const pending = await pendingMigrations(new Set(finished.map((r) => r.migration_name)));
     if (this.lifecycle.draining) return { status: 'unavailable', database: 'ok', pendingMigrations: pending, error: 'shutting down' };
     return { status: pending.length ? 'unavailable' : 'ok', database: 'ok', pendingMigrations: pending };
