@@ -3,7 +3,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Install scripts are needed: embedded-postgres's binaries. The Prisma client is committed (src/generated/prisma).
+# Install scripts are needed: embedded-postgres's binaries. Prisma Client is not used at run time (docs/database.md).
 RUN npm ci --no-audit --no-fund
 COPY prisma ./prisma
 # The console (its own package): npm run build installs its dependencies from its lock file and builds it.
