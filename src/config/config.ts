@@ -236,7 +236,7 @@ const schema = z.object({
   WEFT_RETENTION_EVENTS_DAYS: int(0, 36500)
     .default(7)
     .meta(doc('delete subscription events (the outbox behind GraphQL subscriptions; `afterSequence` can replay only what is kept) and finished (delivered or rejected) webhook deliveries older than this many days (`0` = keep)')),
-  WEFT_RETENTION_INTERVAL_SEC: int(60, 7 * 86400).default(3600).meta(doc('how often a scheduler runs the retention clean-up (one scheduler at a time)')),
+  WEFT_RETENTION_INTERVAL_SEC: int(60, 7 * 86400).default(3600).meta(doc('pause between two retention clean-ups of a scheduler, from the end of one to the start of the next; the first runs at start (one scheduler at a time)')),
   WEFT_RETENTION_BATCH_SIZE: int(1, 100_000).default(1000).meta(doc('rows deleted per statement by the clean-up; runs go a hundredth as many at a time, since each takes its task instances, logs and XCom with it')),
 });
 

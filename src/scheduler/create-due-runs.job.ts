@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EVERY_TICK, Periodic, type PeriodicJob } from '../common/periodic-job.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { Transactions } from '../database/transactions.js';
 import type { UnitOfWork } from '../database/unit-of-work.js';
@@ -15,8 +16,11 @@ const DAGS_PER_TRANSACTION = 25;
  * LOCKED so any number of schedulers share the work without waiting on each other; the unique (dag_id,
  * logical_date) constraint is the last line of defence against a duplicate. Safe to run concurrently and repeatedly.
  */
+@Periodic()
 @Injectable()
-export class CreateDueRunsJob {
+export class CreateDueRunsJob implements PeriodicJob<number> {
+  readonly name = 'create-due-runs';
+  readonly interval = EVERY_TICK;
   private readonly logger = new Logger('scheduler');
 
   constructor(

@@ -1,144 +1,92 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { Clock } from '../common/clock.js';
+import { EVERY_TICK, Periodic, periodicJobs, type PeriodicJob } from '../common/periodic-job.js';
 import { CONFIG, type Config } from '../config/config.js';
-import { AlertsService } from '../alerts/alerts.service.js';
-import { BackfillDriver } from '../backfills/backfill-driver.service.js';
-import { QueuedTooLongJob } from '../engine/leases/queued-too-long.job.js';
-import { ReapExpiredLeasesJob } from '../engine/leases/reap-expired-leases.job.js';
-import { CreateDatasetRunsJob } from '../datasets/create-dataset-runs.job.js';
-import { CreateDueRunsJob } from './create-due-runs.job.js';
-import { PokeSensorsJob } from './poke-sensors.job.js';
-import { RequeueRetriesJob } from './requeue-retries.job.js';
-import { StartQueuedRunsJob } from './start-queued-runs.job.js';
-import { isDatabaseUnavailable } from '../common/database-unavailable.js';
-import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { RetentionJob } from '../retention/retention.job.js';
-
-export const SCHEDULER_ENABLED = Symbol('SCHEDULER_ENABLED');
+import { PeriodicJobsHost } from './periodic-jobs.host.js';
 
 /**
- * The scheduler loop: one tick runs every periodic job once, then waits `schedulerTickMs`. Ticks never overlap
- * within a process, and every job is safe with other schedulers running the same jobs on the same database.
+ * The steps of one scheduler tick, in the order they run: each a PeriodicJob with interval EVERY_TICK, and the key
+ * of its count in tick()'s result. The order matters where one step feeds the next: runs are created before
+ * queued runs are started (a new run starts in the tick that created it); expired leases are reaped before retries
+ * are requeued (a reaped attempt whose retry is due goes back to its queue in the same tick); runs are started after
+ * everything that ends or creates them; SLA misses and warnings are recorded before alerts are delivered.
  */
+export const TICK_STEPS = [
+  ['create-due-runs', 'created'],
+  ['create-dataset-runs', 'datasetRuns'],
+  ['poke-sensors', 'sensorsFinished'],
+  ['reap-expired-leases', 'reaped'],
+  ['requeue-retries', 'requeued'],
+  ['queued-too-long', 'queuedTooLong'],
+  ['start-queued-runs', 'started'],
+  ['drive-backfills', 'backfillRunsStarted'],
+  ['check-slas', 'slaMisses'],
+  ['check-sla-warnings', 'slaWarnings'],
+  ['deliver-alerts', 'alertsAttempted'],
+] as const;
+
+export type TickResult = Record<(typeof TICK_STEPS)[number][1], number>;
+
+/**
+ * The scheduler tick: every EVERY_TICK job once, in TICK_STEPS order. Itself a periodic job (every
+ * WEFT_SCHEDULER_TICK_MS, hosted by PeriodicJobsHost without overlap), and callable by tests and benchmarks, which
+ * drive time themselves.
+ */
+@Periodic()
 @Injectable()
-export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('scheduler');
-  private timer?: NodeJS.Timeout;
-  private stopped = false;
-  private current: Promise<void> | null = null;
-  /** Consecutive failed ticks: an outage is logged when it starts and when it ends, not once per tick. */
-  private failures = 0;
+export class SchedulerService implements PeriodicJob<TickResult>, OnModuleInit {
+  readonly name = 'scheduler-tick';
+  private steps: Array<{ job: PeriodicJob<number>; key: keyof TickResult }> = [];
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
-    @Inject(SCHEDULER_ENABLED) private readonly enabled: boolean,
     private readonly clock: Clock,
-    private readonly createDueRuns: CreateDueRunsJob,
-    private readonly startQueuedRuns: StartQueuedRunsJob,
-    private readonly requeueRetries: RequeueRetriesJob,
-    private readonly reapExpiredLeases: ReapExpiredLeasesJob,
-    private readonly queuedTooLong: QueuedTooLongJob,
-    private readonly backfills: BackfillDriver,
-    private readonly createDatasetRuns: CreateDatasetRunsJob,
-    private readonly pokeSensors: PokeSensorsJob,
-    private readonly alerts: AlertsService,
-    private readonly retention: RetentionJob,
     private readonly metrics: MetricsService,
-    lifecycle: Lifecycle,
-  ) {
-    // A drain stops the loop between ticks; the tick in progress finishes (awaited on shutdown).
-    lifecycle.drainSignal.addEventListener('abort', () => this.stopLoop(), { once: true });
+    private readonly discovery: DiscoveryService,
+    private readonly host: PeriodicJobsHost,
+  ) {}
+
+  get interval(): number {
+    return this.config.schedulerTickMs;
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.enabled) return;
-    this.logger.log(`scheduler loop started (tick every ${this.config.schedulerTickMs} ms)`);
-    this.schedule(0);
+  onModuleInit(): void {
+    const byName = new Map(periodicJobs(this.discovery).filter((job) => job.interval === EVERY_TICK).map((job) => [job.name, job as PeriodicJob<number>]));
+    this.steps = TICK_STEPS.map(([name, key]) => {
+      const job = byName.get(name);
+      if (!job) throw new Error(`the scheduler tick's step ${name} has no PeriodicJob provider`);
+      byName.delete(name);
+      return { job, key };
+    });
+    if (byName.size) throw new Error(`periodic jobs with interval EVERY_TICK missing from TICK_STEPS: ${[...byName.keys()].join(', ')}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.drained();
+  /** The hosted run: one tick; a failed one is counted (weft_scheduler_tick_failures_total). */
+  async run(now: Date): Promise<TickResult> {
+    try {
+      return await this.tick(now);
+    } catch (err) {
+      this.metrics.schedulerTickFailures.inc();
+      throw err;
+    }
   }
 
-  /** Stops the loop between ticks; resolves when the tick (and retention batch) in progress has finished. */
-  async drained(): Promise<void> {
-    this.stopLoop();
-    await this.current;
-    await this.retention.stop();
-  }
-
-  private stopLoop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
-  }
-
-  /** One pass of every job; exposed for tests and benchmarks, which drive time themselves. */
-  async tick(
-    now: Date = this.clock.now(),
-  ): Promise<{
-    created: number;
-    datasetRuns: number;
-    sensorsFinished: number;
-    started: number;
-    requeued: number;
-    reaped: number;
-    queuedTooLong: number;
-    backfillRunsStarted: number;
-    slaMisses: number;
-    slaWarnings: number;
-    alertsAttempted: number;
-  }> {
+  /** One pass of every tick step. */
+  async tick(now: Date = this.clock.now()): Promise<TickResult> {
     const endTimer = this.metrics.schedulerTick.startTimer();
     try {
-      return await this.runJobs(now);
+      const result = {} as TickResult;
+      for (const { job, key } of this.steps) result[key] = await job.run(now);
+      return result;
     } finally {
       endTimer();
     }
   }
 
-  private async runJobs(now: Date) {
-    const created = await this.createDueRuns.run(now);
-    const datasetRuns = await this.createDatasetRuns.run(now);
-    const sensorsFinished = await this.pokeSensors.run(now);
-    const reaped = await this.reapExpiredLeases.run(now);
-    const requeued = await this.requeueRetries.run(now);
-    const queuedTooLong = await this.queuedTooLong.run(now);
-    const started = await this.startQueuedRuns.run(now);
-    const backfillRunsStarted = await this.backfills.driveAll(now);
-    const slaMisses = await this.alerts.checkSlas(now);
-    const slaWarnings = await this.alerts.checkSlaWarnings(now);
-    const alertsAttempted = await this.alerts.deliverDue(now);
-    this.metrics.leasesExpired.inc(reaped);
-    this.metrics.slaMisses.inc(slaMisses);
-    this.metrics.slaWarnings.inc(slaWarnings);
-    return { created, datasetRuns, sensorsFinished, started, requeued, reaped, queuedTooLong, backfillRunsStarted, slaMisses, slaWarnings, alertsAttempted };
-  }
-
-  private tickFailed(err: unknown): void {
-    this.failures++;
-    this.metrics.schedulerTickFailures.inc();
-    if (!isDatabaseUnavailable(err)) {
-      this.logger.error(`scheduler tick failed: ${(err as Error).stack ?? String(err)}`);
-    } else if (this.failures === 1) {
-      this.logger.error(`scheduler tick failed: database unavailable (${(err as Error).message}); retrying every tick until it is back`);
-    }
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.current = this.tick()
-        .then(() => {
-          if (this.failures) this.logger.log(`scheduler recovered after ${this.failures} failed tick(s)`);
-          this.failures = 0;
-          if (!this.stopped) this.retention.maybeStart(this.clock.now());
-        })
-        .catch((err: unknown) => this.tickFailed(err))
-        .finally(() => {
-          this.current = null;
-          this.schedule(this.config.schedulerTickMs);
-        });
-    }, delayMs);
+  /** Stops the periodic jobs; resolves when the tick and every other pass in progress have finished (shutdown). */
+  drained(): Promise<void> {
+    return this.host.drained();
   }
 }

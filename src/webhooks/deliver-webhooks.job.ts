@@ -3,6 +3,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, postOnce } from '../alerts/channels/http-post.js';
 import { signWebhookPayload } from '../alerts/channels/webhook.channel.js';
 import { resolveCallback } from '../alerts/domain/resolve-callback.js';
+import { Periodic, type PeriodicJob } from '../common/periodic-job.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { Transactions } from '../database/transactions.js';
 import { EventsOutbox } from '../events/events-outbox.service.js';
@@ -25,9 +26,14 @@ const NUMBER_BATCH = 5_000;
  * replica), POSTs each once, signed, and records the outcome; a failure is retried with backoff (a 4xx refusal of
  * the event fails that delivery for good instead: webhookFailureOutcome), and a webhook whose
  * deliveries have all failed for WEFT_WEBHOOK_DISABLE_AFTER_SEC is disabled (logged, counted, audited).
+ *
+ * On a timer of its own, apart from the scheduler tick (a slow receiver must not hold up scheduling): again at once
+ * after a pass that attempted something, else after WEFT_WEBHOOK_POLL_MS.
  */
+@Periodic()
 @Injectable()
-export class DeliverWebhooksJob implements OnApplicationShutdown {
+export class DeliverWebhooksJob implements PeriodicJob<number>, OnApplicationShutdown {
+  readonly name = 'deliver-webhooks';
   private readonly logger = new Logger('webhooks');
   private closed = false;
 
@@ -41,6 +47,14 @@ export class DeliverWebhooksJob implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
+
+  get interval(): number {
+    return this.config.webhooks.pollMs;
+  }
+
+  again(attempted: number): boolean {
+    return attempted > 0;
+  }
 
   /** Returns how many deliveries were attempted (0: nothing was due). */
   async run(now: Date): Promise<number> {

@@ -5,7 +5,7 @@ import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksRepository } from './webhooks.repository.js';
 import { WebhooksService } from './webhooks.service.js';
 
-/** Outbound webhooks for state changes: the API, and the delivery job (run by WebhookDeliveryLoop where the scheduler runs). */
+/** Outbound webhooks for state changes: the API, and the delivery job (a periodic job, run where the scheduler runs). */
 @Module({
   imports: [EventsModule],
   controllers: [WebhooksController],

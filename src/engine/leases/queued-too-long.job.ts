@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type Config } from '../../config/config.js';
+import { EVERY_TICK, Periodic, type PeriodicJob } from '../../common/periodic-job.js';
+import { forEachLocked } from '../../database/for-each-locked.js';
 import { PG_POOL } from '../../database/pg.js';
 import { Transactions } from '../../database/transactions.js';
 import { RunEngine } from '../runs/run-engine.service.js';
@@ -12,8 +14,11 @@ import { runFields } from '../../logging/log-fields.js';
  * serves its queue (or its pool is full). It is reported in the log, and with WEFT_QUEUED_TIMEOUT_FAIL it fails
  * as any task that failed for good (RunEngine.failQueued: the task_failed alert, downstream tasks evaluated).
  */
+@Periodic()
 @Injectable()
-export class QueuedTooLongJob {
+export class QueuedTooLongJob implements PeriodicJob<number> {
+  readonly name = 'queued-too-long';
+  readonly interval = EVERY_TICK;
   private readonly logger = new Logger('queued-timeout');
   private readonly reported = new Set<number>();
 
@@ -29,30 +34,28 @@ export class QueuedTooLongJob {
     if (!this.config.queuedTimeoutSec) return 0;
     const before = new Date(now.getTime() - this.config.queuedTimeoutSec * 1000);
     const stale = await this.runs.queuedSince(this.pool, before, 500);
-    let handled = 0;
-    for (const ti of stale) {
-      if (!this.config.queuedTimeoutFail) {
-        if (this.reported.has(ti.id)) continue;
-        this.reported.add(ti.id);
-        this.logger.warn({
-          msg: `${ti.dagId}/${ti.runId}/${ti.taskId} queued on '${ti.queue}' since ${ti.queuedAt?.toISOString()}: no worker has leased it`,
-          ...runFields(ti),
-          taskId: ti.taskId,
-          queue: ti.queue,
-        });
-        handled++;
-        continue;
-      }
-      const failed = await this.transactions.run(async (db) => {
+    if (this.config.queuedTimeoutFail) {
+      return forEachLocked(this.transactions, stale, async (db, ti) => {
         const run = await this.runs.tryLockRun(db, ti.dagRunId);
         const locked = run && (await this.runs.lockTaskInstance(db, ti.id));
         if (!run || !locked || locked.state !== 'queued') return false;
         await this.engine.failQueued(db, run, locked, `queued for more than ${this.config.queuedTimeoutSec}s without a worker`, now);
         return true;
       });
-      if (failed) handled++;
+    }
+    let reported = 0;
+    for (const ti of stale) {
+      if (this.reported.has(ti.id)) continue;
+      this.reported.add(ti.id);
+      this.logger.warn({
+        msg: `${ti.dagId}/${ti.runId}/${ti.taskId} queued on '${ti.queue}' since ${ti.queuedAt?.toISOString()}: no worker has leased it`,
+        ...runFields(ti),
+        taskId: ti.taskId,
+        queue: ti.queue,
+      });
+      reported++;
     }
     if (this.reported.size > 10_000) this.reported.clear();
-    return handled;
+    return reported;
   }
 }

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
+import { EVERY_TICK, Periodic, type PeriodicJob } from '../../common/periodic-job.js';
+import { forEachLocked } from '../../database/for-each-locked.js';
 import { PG_POOL, pgErrorCode } from '../../database/pg.js';
 import { Transactions } from '../../database/transactions.js';
 import type { UnitOfWork } from '../../database/unit-of-work.js';
@@ -7,6 +9,7 @@ import { RunEngine } from '../runs/run-engine.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { LeasesRepository } from './leases.repository.js';
 import { attemptFields } from '../../logging/log-fields.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 
 /** Candidates per pass (the most overdue first). */
 const BATCH = 500;
@@ -29,8 +32,11 @@ type Candidate = { id: string; dagRunId: number; reason: 'expired' | 'timeout' }
  * instead of removing it: the worker's next heartbeat answers cancelRequested. Cancelled leases whose worker never
  * reported are removed once they expire.
  */
+@Periodic()
 @Injectable()
-export class ReapExpiredLeasesJob {
+export class ReapExpiredLeasesJob implements PeriodicJob<number> {
+  readonly name = 'reap-expired-leases';
+  readonly interval = EVERY_TICK;
   private readonly logger = new Logger('reaper');
 
   constructor(
@@ -39,23 +45,28 @@ export class ReapExpiredLeasesJob {
     private readonly leases: LeasesRepository,
     private readonly runs: RunsRepository,
     private readonly engine: RunEngine,
+    private readonly metrics: MetricsService,
   ) {}
 
   async run(now: Date): Promise<number> {
-    let reaped = 0;
     await this.leases.dropExpiredCancelled(this.pool, now, BATCH);
-    for (const candidate of await this.leases.expiredLeases(this.pool, now, BATCH)) {
-      let outcome: boolean | 'needs_run_lock';
-      try {
-        outcome = await this.transactions.run((db) => this.reapWithoutRunLock(db, candidate, now));
-        if (outcome === 'needs_run_lock') outcome = await this.transactions.run((db) => this.reapUnderRunLock(db, candidate, now));
-      } catch (err) {
-        // The run lock was not granted within DATABASE_LOCK_TIMEOUT_SEC (a stalled holder): the next tick retries.
-        if (pgErrorCode(err) === '55P03') continue;
-        throw err;
-      }
-      if (outcome) reaped++;
-    }
+    // First every candidate under its attempt's locks alone; then, each in a transaction of its own, those that end
+    // their task under the run lock. A lock not granted within DATABASE_LOCK_TIMEOUT_SEC (a stalled holder) skips
+    // that candidate: the next tick retries it.
+    const lockTimeout = (err: unknown) => pgErrorCode(err) === '55P03';
+    const needRunLock: Candidate[] = [];
+    let reaped = await forEachLocked(
+      this.transactions,
+      await this.leases.expiredLeases(this.pool, now, BATCH),
+      async (db, candidate) => {
+        const outcome = await this.reapWithoutRunLock(db, candidate, now);
+        if (outcome === 'needs_run_lock') needRunLock.push(candidate);
+        return outcome === true;
+      },
+      lockTimeout,
+    );
+    reaped += await forEachLocked(this.transactions, needRunLock, (db, candidate) => this.reapUnderRunLock(db, candidate, now), lockTimeout);
+    this.metrics.leasesExpired.inc(reaped);
     return reaped;
   }
 

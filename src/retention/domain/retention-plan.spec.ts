@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RetentionConfig } from '../../config/config.js';
-import { retentionDue, retentionPlan } from './retention-plan.js';
+import { retentionPlan } from './retention-plan.js';
 
 const off: RetentionConfig = { runsDays: 0, taskTriesDays: 0, taskLogsDays: 0, xcomDays: 0, datasetEventsDays: 0, auditDays: 0, eventsDays: 0, intervalSec: 3600, batchSize: 1000 };
 const now = new Date('2024-03-31T12:00:00Z');
@@ -18,13 +18,5 @@ describe(retentionPlan.name, () => {
       { kind: 'audit', cutoff: new Date('2024-01-01T12:00:00Z'), batchSize: 1000 },
     ]);
     expect(retentionPlan({ ...off, runsDays: 1, batchSize: 50 }, now)[0]!.batchSize).toBe(1);
-  });
-});
-
-describe(retentionDue.name, () => {
-  it('is due at first and then once per interval', () => {
-    expect(retentionDue(null, now, 3600)).toBe(true);
-    expect(retentionDue(new Date(now.getTime() - 3599_000), now, 3600)).toBe(false);
-    expect(retentionDue(new Date(now.getTime() - 3600_000), now, 3600)).toBe(true);
   });
 });

@@ -31,8 +31,3 @@ export function retentionPlan(config: RetentionConfig, now: Date): RetentionStep
       batchSize: kind === 'runs' ? Math.max(1, Math.floor(config.batchSize / 100)) : config.batchSize,
     }));
 }
-
-/** Whether a pass is due: never ran in this process, or the interval has passed since the last one started. */
-export function retentionDue(lastStartedAt: Date | null, now: Date, intervalSec: number): boolean {
-  return lastStartedAt === null || now.getTime() - lastStartedAt.getTime() >= intervalSec * 1000;
-}
