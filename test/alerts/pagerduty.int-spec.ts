@@ -171,6 +171,36 @@ describe('PagerDuty', () => {
     expect(invalid).toEqual([]);
   });
 
+  it('sends a severity by kind: the defaults, or the callback\'s by kind; a bad one is a 400 naming the field', async () => {
+    const url = `${receiver.url}/v2/enqueue`;
+    const refused = await api.call('POST', '/api/v1/dags', dag('paged_bad', [{ taskId: 't' }], { onFailureCallbacks: [{ type: 'pagerduty', routingKeyRef: 'PD_KEY', severity: { task_failed: 'page' } }] }));
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('onFailureCallbacks[0].severity.task_failed');
+    expect((await api.call('GET', '/api/v1/dags/paged_bad')).status).toBe(404);
+
+    await api.registerDag(
+      dag('paged_kinds', [{ taskId: 't' }], {
+        onFailureCallbacks: [
+          { type: 'pagerduty', routingKeyRef: 'PD_KEY', url },
+          { type: 'pagerduty', routingKeyRef: 'PD_KEY', url, severity: { task_failed: 'warning' } },
+          { type: 'pagerduty', routingKeyRef: 'PD_KEY', url, severity: 'info' },
+        ],
+      }),
+    );
+    accepted.length = 0;
+    await api.trigger('paged_kinds');
+    const [lease] = await api.lease('w', { queues: ['paged_kinds'] });
+    await api.complete(lease.leaseId, { status: 'failed', error: 'boom' });
+    await deliverAll();
+    const severities = accepted
+      .filter((e) => e.action === 'trigger' && e.body.payload.group === 'paged_kinds')
+      .map((e) => `${e.body.payload.class} ${e.body.payload.severity}`)
+      .sort();
+    // Per callback: defaults (task error, run critical), by kind (task warning, run's default critical), one level.
+    expect(severities).toEqual(['run_failed critical', 'run_failed critical', 'run_failed info', 'task_failed error', 'task_failed info', 'task_failed warning']);
+    expect(invalid).toEqual([]);
+  });
+
   it('fails the delivery with the reason when the routing key variable is missing', async () => {
     await api.registerDag(dag('paged_nokey', [{ taskId: 't' }], { onFailureCallbacks: [{ type: 'pagerduty', routingKeyRef: 'NO_SUCH_KEY', url: `${receiver.url}/v2/enqueue` }] }));
     await api.trigger('paged_nokey');

@@ -24,9 +24,10 @@ type SlaCallback struct {
 	SecretRef  *string `json:"secretRef,omitempty"`
 	WebhookUrl *string `json:"webhookUrl,omitempty"`
 	// The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.
-	RoutingKeyRef *string   `json:"routingKeyRef,omitempty"`
-	Severity      *string   `json:"severity,omitempty"`
-	To            *[]string `json:"to,omitempty"`
+	RoutingKeyRef *string `json:"routingKeyRef,omitempty"`
+	// Events API v2 severity: one for every kind, or by kind ({\"sla_warning\": \"warning\", \"sla_miss\": \"error\", \"task_failed\": \"error\", \"run_failed\": \"critical\"}: the defaults, also for a kind left out).
+	Severity *interface{} `json:"severity,omitempty"`
+	To       *[]string    `json:"to,omitempty"`
 }
 
 // NewSlaCallback instantiates a new SlaCallback object
@@ -36,8 +37,6 @@ type SlaCallback struct {
 func NewSlaCallback(type_ string) *SlaCallback {
 	this := SlaCallback{}
 	this.Type = type_
-	var severity string = "error"
-	this.Severity = &severity
 	return &this
 }
 
@@ -46,8 +45,6 @@ func NewSlaCallback(type_ string) *SlaCallback {
 // but it doesn't guarantee that properties required by API are set
 func NewSlaCallbackWithDefaults() *SlaCallback {
 	this := SlaCallback{}
-	var severity string = "error"
-	this.Severity = &severity
 	return &this
 }
 
@@ -236,9 +233,9 @@ func (o *SlaCallback) SetRoutingKeyRef(v string) {
 }
 
 // GetSeverity returns the Severity field value if set, zero value otherwise.
-func (o *SlaCallback) GetSeverity() string {
+func (o *SlaCallback) GetSeverity() interface{} {
 	if o == nil || o.Severity == nil {
-		var ret string
+		var ret interface{}
 		return ret
 	}
 	return *o.Severity
@@ -246,7 +243,7 @@ func (o *SlaCallback) GetSeverity() string {
 
 // GetSeverityOk returns a tuple with the Severity field value if set, nil otherwise
 // and a boolean to check if the value has been set.
-func (o *SlaCallback) GetSeverityOk() (*string, bool) {
+func (o *SlaCallback) GetSeverityOk() (*interface{}, bool) {
 	if o == nil || o.Severity == nil {
 		return nil, false
 	}
@@ -262,8 +259,8 @@ func (o *SlaCallback) HasSeverity() bool {
 	return false
 }
 
-// SetSeverity gets a reference to the given string and assigns it to the Severity field.
-func (o *SlaCallback) SetSeverity(v string) {
+// SetSeverity gets a reference to the given interface{} and assigns it to the Severity field.
+func (o *SlaCallback) SetSeverity(v interface{}) {
 	o.Severity = &v
 }
 

@@ -1,4 +1,4 @@
-import type { SlaCallback } from '../../dags/domain/dag-document.schema.js';
+import type { PagerDutySeveritySetting, SlaCallback } from '../../dags/domain/dag-document.schema.js';
 
 export const ALERT_KINDS = ['sla_miss', 'sla_warning', 'task_failed', 'run_failed'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -41,7 +41,7 @@ export type AlertMessage = {
 export type AlertCallback =
   | Exclude<SlaCallback, { type: 'webhook' } | { type: 'pagerduty' }>
   | { type: 'webhook'; url: string; secret?: string }
-  | { type: 'pagerduty'; routingKey: string; severity: 'critical' | 'error' | 'warning' | 'info'; url?: string };
+  | { type: 'pagerduty'; routingKey: string; severity?: PagerDutySeveritySetting; url?: string };
 
 /**
  * The outcome of one delivery attempt. `retryable` says whether the same message may succeed later (server or network

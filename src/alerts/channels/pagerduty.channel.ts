@@ -1,3 +1,5 @@
+import type { PagerDutySeverity } from '../../dags/domain/dag-document.schema.js';
+import { pagerDutySeverity } from '../domain/pagerduty-severity.js';
 import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
 import { OutboundGuard } from '../../outbound/outbound-guard.js';
 import { alertTitle, type AlertCallback, type AlertChannel, type AlertMessage, type DeliveryResult } from './alert.js';
@@ -22,7 +24,7 @@ export type PagerDutyEvent =
       payload: {
         summary: string;
         source: string;
-        severity: 'critical' | 'error' | 'warning' | 'info';
+        severity: PagerDutySeverity;
         timestamp: string;
         component: string;
         group: string;
@@ -51,7 +53,7 @@ export function pagerDutyEvent(callback: PagerDutyCallback, message: AlertMessag
     payload: {
       summary: `${alertTitle(message)}: ${message.summary}`.slice(0, SUMMARY_MAX),
       source: 'weft',
-      severity: callback.severity,
+      severity: pagerDutySeverity(callback.severity, message.kind),
       timestamp: message.occurredAt,
       component: message.taskId ?? message.dagId,
       group: message.dagId,

@@ -16,7 +16,8 @@ export function resolveCallback(callback: SlaCallback, secrets: CallbackSecrets)
   if (callback.type === 'pagerduty') {
     const ref = secrets.resolveRef(callback.routingKeyRef);
     if (!ref.ok) return ref;
-    return { ok: true, callback: { type: 'pagerduty', routingKey: ref.secret, severity: callback.severity, ...(callback.url ? { url: callback.url } : {}) } };
+    const { severity, url } = callback;
+    return { ok: true, callback: { type: 'pagerduty', routingKey: ref.secret, ...(severity !== undefined ? { severity } : {}), ...(url ? { url } : {}) } };
   }
   if (callback.type !== 'webhook') return { ok: true, callback };
   const { url, secret, secretRef } = callback;

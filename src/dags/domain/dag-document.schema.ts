@@ -164,6 +164,14 @@ export const webhookSecret = nonEmpty
     error: `values starting with "${ENCRYPTED_PREFIX}" are Weft's encrypted form: give the secret itself, or a secretRef`,
   });
 
+/** PagerDuty Events API v2 severities, and the alert kinds a callback may give a severity of its own. */
+export const PAGERDUTY_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type PagerDutySeverity = (typeof PAGERDUTY_SEVERITIES)[number];
+export const PAGERDUTY_SEVERITY_KINDS = ['sla_miss', 'sla_warning', 'task_failed', 'run_failed'] as const;
+const severityLevel = z.enum(PAGERDUTY_SEVERITIES);
+const pagerDutySeveritySchema = z.union([severityLevel, z.strictObject(Object.fromEntries(PAGERDUTY_SEVERITY_KINDS.map((k) => [k, severityLevel.optional()])) as Record<(typeof PAGERDUTY_SEVERITY_KINDS)[number], z.ZodOptional<typeof severityLevel>>)]);
+export type PagerDutySeveritySetting = z.infer<typeof pagerDutySeveritySchema>;
+
 const slaCallbackSchema = doc(
   z.discriminatedUnion('type', [
     z
@@ -189,7 +197,10 @@ const slaCallbackSchema = doc(
         description: 'The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.',
         examples: ['PD_KEY'],
       }),
-      severity: z.enum(['critical', 'error', 'warning', 'info']).default('error'),
+      severity: doc(pagerDutySeveritySchema.optional(), {
+        description:
+          'Events API v2 severity: one for every kind, or by kind ({"sla_warning": "warning", "sla_miss": "error", "task_failed": "error", "run_failed": "critical"}: the defaults, also for a kind left out).',
+      }),
       url: doc(httpUrl.optional(), {
         description: 'Events API v2 endpoint; default https://events.pagerduty.com/v2/enqueue (EU: https://events.eu.pagerduty.com/v2/enqueue).',
       }),

@@ -92,8 +92,10 @@ function translateUnion(
   }
   // Alternatives that failed only because the value has another JSON type say nothing useful; if exactly one
   // alternative accepted the type, its complaints are the real ones.
+  // (An enum or literal, whose values are never objects, refusing an object or array is the same thing.)
+  const structured = typeof value === 'object' && value !== null;
   const wrongKind = (list: readonly z.core.$ZodIssue[]) =>
-    list.length === 1 && list[0].code === 'invalid_type' && list[0].path.length === 0;
+    list.length === 1 && list[0].path.length === 0 && (list[0].code === 'invalid_type' || (structured && list[0].code === 'invalid_value'));
   const relevant = issue.errors.filter((list) => !wrongKind(list));
   if (relevant.length === 1) return relevant[0].flatMap((inner) => translate(inner, path, input));
   if (issue.message !== 'Invalid input') return at(issue.message);

@@ -326,6 +326,9 @@ describe(validateDagDocument.name, () => {
       [{ type: 'email', to: [] }, 'slaCallbacks[0].to', 'at least 1 item'],
       [{ type: 'email', to: ['oncall'] }, 'slaCallbacks[0].to[0]', 'email address'],
       [{ type: 'email', to: ['a@example.com'], cc: [] }, 'slaCallbacks[0].cc', "unknown field 'cc'"],
+      [{ type: 'pagerduty', routingKeyRef: 'PD', severity: 'high' }, 'slaCallbacks[0].severity', "must be one of 'critical', 'error', 'warning', 'info', got 'high'"],
+      [{ type: 'pagerduty', routingKeyRef: 'PD', severity: { sla_warning: 'low' } }, 'slaCallbacks[0].severity.sla_warning', "must be one of 'critical', 'error', 'warning', 'info', got 'low'"],
+      [{ type: 'pagerduty', routingKeyRef: 'PD', severity: { sla_late: 'info' } }, 'slaCallbacks[0].severity.sla_late', "unknown field 'sla_late'"],
     ])('with a bad SLA callback %j', (callback, path, text) => {
       expectIssue(errorsOf({ ...designExample(), slaCallbacks: [callback] }), path, text);
     });

@@ -39,7 +39,7 @@ class SlaCallback(object):
         'secret_ref': 'str',
         'webhook_url': 'str',
         'routing_key_ref': 'str',
-        'severity': 'str',
+        'severity': 'object',
         'to': 'list[str]'
     }
 
@@ -54,7 +54,7 @@ class SlaCallback(object):
         'to': 'to'
     }
 
-    def __init__(self, type=None, url=None, secret=None, secret_ref=None, webhook_url=None, routing_key_ref=None, severity='error', to=None, local_vars_configuration=None):  # noqa: E501
+    def __init__(self, type=None, url=None, secret=None, secret_ref=None, webhook_url=None, routing_key_ref=None, severity=None, to=None, local_vars_configuration=None):  # noqa: E501
         """SlaCallback - a model defined in OpenAPI"""  # noqa: E501
         if local_vars_configuration is None:
             local_vars_configuration = Configuration()
@@ -244,9 +244,10 @@ class SlaCallback(object):
     def severity(self):
         """Gets the severity of this SlaCallback.  # noqa: E501
 
+        Events API v2 severity: one for every kind, or by kind ({\"sla_warning\": \"warning\", \"sla_miss\": \"error\", \"task_failed\": \"error\", \"run_failed\": \"critical\"}: the defaults, also for a kind left out).  # noqa: E501
 
         :return: The severity of this SlaCallback.  # noqa: E501
-        :rtype: str
+        :rtype: object
         """
         return self._severity
 
@@ -254,16 +255,11 @@ class SlaCallback(object):
     def severity(self, severity):
         """Sets the severity of this SlaCallback.
 
+        Events API v2 severity: one for every kind, or by kind ({\"sla_warning\": \"warning\", \"sla_miss\": \"error\", \"task_failed\": \"error\", \"run_failed\": \"critical\"}: the defaults, also for a kind left out).  # noqa: E501
 
         :param severity: The severity of this SlaCallback.  # noqa: E501
-        :type: str
+        :type: object
         """
-        allowed_values = ["critical", "error", "warning", "info"]  # noqa: E501
-        if self.local_vars_configuration.client_side_validation and severity not in allowed_values:  # noqa: E501
-            raise ValueError(
-                "Invalid value for `severity` ({0}), must be one of {1}"  # noqa: E501
-                .format(severity, allowed_values)
-            )
 
         self._severity = severity
 

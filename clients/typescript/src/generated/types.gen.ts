@@ -1415,7 +1415,12 @@ export type RegistrationPreview = {
         } | {
             type: 'pagerduty';
             routingKeyRef: string;
-            severity: 'critical' | 'error' | 'warning' | 'info';
+            severity?: 'critical' | 'error' | 'warning' | 'info' | {
+                sla_miss?: 'critical' | 'error' | 'warning' | 'info';
+                sla_warning?: 'critical' | 'error' | 'warning' | 'info';
+                task_failed?: 'critical' | 'error' | 'warning' | 'info';
+                run_failed?: 'critical' | 'error' | 'warning' | 'info';
+            };
             url?: string;
         } | {
             type: 'email';
@@ -1432,7 +1437,12 @@ export type RegistrationPreview = {
         } | {
             type: 'pagerduty';
             routingKeyRef: string;
-            severity: 'critical' | 'error' | 'warning' | 'info';
+            severity?: 'critical' | 'error' | 'warning' | 'info' | {
+                sla_miss?: 'critical' | 'error' | 'warning' | 'info';
+                sla_warning?: 'critical' | 'error' | 'warning' | 'info';
+                task_failed?: 'critical' | 'error' | 'warning' | 'info';
+                run_failed?: 'critical' | 'error' | 'warning' | 'info';
+            };
             url?: string;
         } | {
             type: 'email';
@@ -2048,7 +2058,15 @@ export type SlaCallback = {
      * The integration (routing) key of a PagerDuty Events API v2 integration, from the environment variable WEFT_SECRET_<NAME>, read at delivery time.
      */
     routingKeyRef: string;
-    severity?: 'critical' | 'error' | 'warning' | 'info';
+    /**
+     * Events API v2 severity: one for every kind, or by kind ({"sla_warning": "warning", "sla_miss": "error", "task_failed": "error", "run_failed": "critical"}: the defaults, also for a kind left out).
+     */
+    severity?: 'critical' | 'error' | 'warning' | 'info' | {
+        sla_miss?: 'critical' | 'error' | 'warning' | 'info';
+        sla_warning?: 'critical' | 'error' | 'warning' | 'info';
+        task_failed?: 'critical' | 'error' | 'warning' | 'info';
+        run_failed?: 'critical' | 'error' | 'warning' | 'info';
+    };
     /**
      * Events API v2 endpoint; default https://events.pagerduty.com/v2/enqueue (EU: https://events.eu.pagerduty.com/v2/enqueue).
      */

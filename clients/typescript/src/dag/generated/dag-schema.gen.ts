@@ -616,13 +616,59 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
               ]
             },
             "severity": {
-              "default": "error",
-              "type": "string",
-              "enum": [
-                "critical",
-                "error",
-                "warning",
-                "info"
+              "description": "Events API v2 severity: one for every kind, or by kind ({\"sla_warning\": \"warning\", \"sla_miss\": \"error\", \"task_failed\": \"error\", \"run_failed\": \"critical\"}: the defaults, also for a kind left out).",
+              "anyOf": [
+                {
+                  "type": "string",
+                  "enum": [
+                    "critical",
+                    "error",
+                    "warning",
+                    "info"
+                  ]
+                },
+                {
+                  "type": "object",
+                  "properties": {
+                    "sla_miss": {
+                      "type": "string",
+                      "enum": [
+                        "critical",
+                        "error",
+                        "warning",
+                        "info"
+                      ]
+                    },
+                    "sla_warning": {
+                      "type": "string",
+                      "enum": [
+                        "critical",
+                        "error",
+                        "warning",
+                        "info"
+                      ]
+                    },
+                    "task_failed": {
+                      "type": "string",
+                      "enum": [
+                        "critical",
+                        "error",
+                        "warning",
+                        "info"
+                      ]
+                    },
+                    "run_failed": {
+                      "type": "string",
+                      "enum": [
+                        "critical",
+                        "error",
+                        "warning",
+                        "info"
+                      ]
+                    }
+                  },
+                  "additionalProperties": false
+                }
               ]
             },
             "url": {
