@@ -200,6 +200,32 @@ describe('lease protocol', () => {
     await api.complete(report.leaseId, { status: 'success' });
   });
 
+  it("shows only the current try's XCom: a rerun that does not publish a key leaves none of the earlier try's (as Airflow clears it when a try starts)", async () => {
+    await api.registerDag(dag('xcom_rerun', [{ taskId: 'count' }, { taskId: 'report', dependsOn: ['count'], xcomPull: ['count'] }]));
+    const run = await api.trigger('xcom_rerun');
+    const entries = async () =>
+      (await api.ok('GET', `/api/v1/dags/xcom_rerun/dagRuns/${encodeURIComponent(run.runId)}/taskInstances/count/xcomEntries`)).items.map(
+        (x: { key: string; value: unknown; tryNumber: number }) => [x.key, x.value, x.tryNumber],
+      );
+    const [count1] = await api.lease('w-xr', { queues: ['xcom_rerun'] });
+    await api.complete(count1.leaseId, { status: 'success', xcom: { return_value: 1, extra: 'from try 1' } });
+    const [report1] = await api.lease('w-xr', { queues: ['xcom_rerun'] });
+    expect(report1.upstreamXcom).toEqual({ count: { return_value: 1, extra: 'from try 1' } });
+    await api.complete(report1.leaseId, { status: 'success' });
+
+    await api.ok('POST', '/api/v1/dags/xcom_rerun/clearTaskInstances', { taskIds: ['count'], includeDownstream: true, dryRun: false });
+    // Until the new try starts, the task instance's XCom is its last try's.
+    expect(await entries()).toEqual([['extra', 'from try 1', 1], ['return_value', 1, 1]]);
+    const [count2] = await api.lease('w-xr', { queues: ['xcom_rerun'] });
+    expect(count2.tryNumber).toBe(2);
+    expect(await entries()).toEqual([]);
+    await api.complete(count2.leaseId, { status: 'success', xcom: { return_value: 2 } });
+    const [report2] = await api.lease('w-xr', { queues: ['xcom_rerun'] });
+    expect(report2.upstreamXcom).toEqual({ count: { return_value: 2 } });
+    expect(await entries()).toEqual([['return_value', 2, 2]]);
+    await api.complete(report2.leaseId, { status: 'success' });
+  });
+
   it('a template that cannot render fails the attempt with the reason, not the scheduler', async () => {
     await api.registerDag(dag('bad_tpl', [{ taskId: 't', type: 'shell', command: 'echo {{ no_such_var }}', retries: 2 }]));
     const run = await api.trigger('bad_tpl');

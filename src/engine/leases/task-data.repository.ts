@@ -16,9 +16,15 @@ export class TaskDataRepository {
     return rows[0]?.id ?? null;
   }
 
+  /**
+   * A task instance's XCom: only its current try's, as Airflow clears a task instance's XCom when a new try starts (a
+   * retry, or a run after a clear, that does not publish a key must not leave the earlier try's value visible).
+   */
   async xcoms(taskInstanceId: number): Promise<XcomEntry[]> {
     const { rows } = await this.pool.query<XcomEntry>(
-      `SELECT key, value, try_number AS "tryNumber", created_at AS "createdAt" FROM xcom WHERE task_instance_id = $1 ORDER BY key`,
+      `SELECT x.key, x.value, x.try_number AS "tryNumber", x.created_at AS "createdAt"
+       FROM xcom x JOIN task_instances ti ON ti.id = x.task_instance_id AND x.try_number = ti.try_number
+       WHERE x.task_instance_id = $1 ORDER BY x.key`,
       [taskInstanceId],
     );
     return rows;
@@ -27,8 +33,9 @@ export class TaskDataRepository {
   /** XCom entries of several task instances in one query, by task instance id. */
   async xcomsOfTaskInstances(taskInstanceIds: number[]): Promise<Map<number, XcomEntry[]>> {
     const { rows } = await this.pool.query<XcomEntry & { taskInstanceId: number }>(
-      `SELECT task_instance_id AS "taskInstanceId", key, value, try_number AS "tryNumber", created_at AS "createdAt"
-       FROM xcom WHERE task_instance_id = ANY($1::int[]) ORDER BY task_instance_id, key`,
+      `SELECT x.task_instance_id AS "taskInstanceId", x.key, x.value, x.try_number AS "tryNumber", x.created_at AS "createdAt"
+       FROM xcom x JOIN task_instances ti ON ti.id = x.task_instance_id AND x.try_number = ti.try_number
+       WHERE x.task_instance_id = ANY($1::int[]) ORDER BY x.task_instance_id, x.key`,
       [taskInstanceIds],
     );
     const byTi = new Map<number, XcomEntry[]>(taskInstanceIds.map((id) => [id, []]));
@@ -41,7 +48,7 @@ export class TaskDataRepository {
     const { rows } = await db.query<XcomEntry>(
       `INSERT INTO xcom (task_instance_id, dag_id, run_id, task_id, try_number, key, value)
        SELECT id, dag_id, run_id, task_id, try_number, $2, $3::jsonb FROM task_instances WHERE id = $1
-       ON CONFLICT (task_instance_id, key) DO UPDATE SET value = EXCLUDED.value, created_at = now()
+       ON CONFLICT (task_instance_id, key) DO UPDATE SET value = EXCLUDED.value, try_number = EXCLUDED.try_number, created_at = now()
        RETURNING key, value, try_number AS "tryNumber", created_at AS "createdAt"`,
       [taskInstanceId, key, JSON.stringify(value)],
     );

@@ -512,14 +512,15 @@ export class RunsRepository {
 
   /**
    * The XCom rows of a run's tasks (all keys, or `keys`) for a pull (shapePulledXcom): every instance's except those
-   * `removed` (surplus instances of a re-expansion over a shorter list keep the XCom of their earlier tries).
+   * `removed` (surplus instances of a re-expansion over a shorter list keep the XCom of their earlier tries), and only
+   * what each instance's current try published (Airflow clears a task instance's XCom when a new try starts).
    */
   async pulledXcomRows(db: Queryable, dagRunId: number, taskIds: string[], keys: string[] | null = null): Promise<XcomRow[]> {
     if (!taskIds.length) return [];
     const { rows } = await db.query<XcomRow>({
       name: 'weft_pulled_xcom_rows',
       text: `SELECT ti.task_id AS "taskId", x.key, ti.map_index AS "mapIndex", x.value
-       FROM task_instances ti JOIN xcom x ON x.task_instance_id = ti.id
+       FROM task_instances ti JOIN xcom x ON x.task_instance_id = ti.id AND x.try_number = ti.try_number
        WHERE ti.dag_run_id = $1 AND ti.task_id = ANY($2::text[]) AND ti.state::text <> 'removed'
          AND ($3::text[] IS NULL OR x.key = ANY($3::text[]))
        ORDER BY ti.map_index`,
