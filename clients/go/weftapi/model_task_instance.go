@@ -37,7 +37,7 @@ type TaskInstance struct {
 	NextRetryAt    NullableTime      `json:"nextRetryAt"`
 	LastError      NullableString    `json:"lastError"`
 	DurationSec    NullableFloat32   `json:"durationSec"`
-	// Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise
+	// Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, no worker has polled its queue for over a minute, or the workers that poll it take only other task types; null otherwise
 	StateReason NullableString    `json:"stateReason"`
 	Tries       []TaskInstanceTry `json:"tries"`
 }

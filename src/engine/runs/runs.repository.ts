@@ -840,15 +840,23 @@ export class RunsRepository {
   }
 
   /** Which of `pools` exist, and when a worker last asked for tasks of each of `queues` (queued tasks' reasons). */
-  async queuedFacts(pools: string[], queues: string[]): Promise<QueuedFacts> {
+  /** `recentSince`: workers seen since then count for the task types a queue's workers take (QueuedFacts). */
+  async queuedFacts(pools: string[], queues: string[], recentSince: Date): Promise<QueuedFacts> {
     const [existing, polled] = await Promise.all([
       this.pool.query<{ name: string }>('SELECT name FROM pools WHERE name = ANY($1::text[])', [pools]),
-      this.pool.query<{ queue: string; last: Date }>(
-        'SELECT q AS queue, max(w.last_seen) AS last FROM workers w, unnest(w.queues) AS q WHERE q = ANY($1::text[]) GROUP BY q',
-        [queues],
+      this.pool.query<{ queue: string; last: Date; any: boolean | null; types: string[] | null }>(
+        `SELECT q AS queue, max(w.last_seen) AS last,
+                bool_or(cardinality(w.task_types) = 0) FILTER (WHERE w.last_seen >= $2) AS any,
+                (SELECT array_agg(DISTINCT t) FROM workers r, unnest(r.task_types) AS t WHERE q = ANY (r.queues) AND r.last_seen >= $2) AS types
+           FROM workers w, unnest(w.queues) AS q WHERE q = ANY($1::text[]) GROUP BY q`,
+        [queues, recentSince],
       ),
     ]);
-    return { pools: new Set(existing.rows.map((r) => r.name)), lastPolled: new Map(polled.rows.map((r) => [r.queue, r.last])) };
+    return {
+      pools: new Set(existing.rows.map((r) => r.name)),
+      lastPolled: new Map(polled.rows.map((r) => [r.queue, r.last])),
+      recentTypes: new Map(polled.rows.filter((r) => r.any !== null).map((r) => [r.queue, { any: r.any!, types: new Set(r.types ?? []) }])),
+    };
   }
 
   /** Task instances of several runs in one query (GraphQL batches nested run → taskInstances with it). */

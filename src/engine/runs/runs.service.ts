@@ -11,10 +11,10 @@ import { manualRunId } from './domain/run-id.js';
 import { RunEngine } from './run-engine.service.js';
 import { DagSchedulingRepository, RunsRepository, type RunFilter } from './runs.repository.js';
 import type { RunRow, TaskInstanceRow, TryRow } from './domain/run-rows.js';
-import { queuedReason } from './domain/queued-reason.js';
+import { QUEUE_IDLE_SEC, queuedReason } from './domain/queued-reason.js';
 
 export type TriggerRequest = { logicalDate?: Date; conf?: Record<string, unknown>; runId?: string };
-/** stateReason: why a queued task instance does not start (a pool that does not exist, a queue no worker polls). */
+/** stateReason: why a queued task instance does not start (a pool that does not exist, a queue no worker polls, workers that take other task types). */
 export type TaskInstanceView = TaskInstanceRow & { durationSec: number | null; tries: TryRow[]; stateReason: string | null };
 
 /** Runs and task instances: triggering, reading. Shared by REST, GraphQL and the scheduler. */
@@ -122,8 +122,9 @@ export class RunsService {
   private async reasons(tis: TaskInstanceRow[]): Promise<(ti: TaskInstanceRow) => string | null> {
     const queued = tis.filter((ti) => ti.state === 'queued');
     if (!queued.length) return () => null;
-    const facts = await this.runs.queuedFacts([...new Set(queued.map((ti) => ti.pool))], [...new Set(queued.map((ti) => ti.queue))]);
     const now = this.clock.now();
+    const recentSince = new Date(now.getTime() - QUEUE_IDLE_SEC * 1000);
+    const facts = await this.runs.queuedFacts([...new Set(queued.map((ti) => ti.pool))], [...new Set(queued.map((ti) => ti.queue))], recentSince);
     return (ti) => queuedReason(ti, facts, now);
   }
 

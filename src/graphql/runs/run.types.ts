@@ -151,7 +151,7 @@ export class TaskInstance {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute',
+    description: 'Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, no worker has polled its queue for over a minute, or the workers that poll it take only other task types',
   })
   stateReason!: string | null;
 

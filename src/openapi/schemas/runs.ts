@@ -60,7 +60,7 @@ export const taskInstance = named('TaskInstance', z.object({
   stateReason: z
     .string()
     .nullable()
-    .describe("Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise"),
+    .describe("Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, no worker has polled its queue for over a minute, or the workers that poll it take only other task types; null otherwise"),
   tries: z.array(taskTry),
 }));
 

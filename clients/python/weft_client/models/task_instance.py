@@ -587,7 +587,7 @@ class TaskInstance(object):
     def state_reason(self):
         """Gets the state_reason of this TaskInstance.  # noqa: E501
 
-        Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise  # noqa: E501
+        Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, no worker has polled its queue for over a minute, or the workers that poll it take only other task types; null otherwise  # noqa: E501
 
         :return: The state_reason of this TaskInstance.  # noqa: E501
         :rtype: str
@@ -598,7 +598,7 @@ class TaskInstance(object):
     def state_reason(self, state_reason):
         """Sets the state_reason of this TaskInstance.
 
-        Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise  # noqa: E501
+        Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, no worker has polled its queue for over a minute, or the workers that poll it take only other task types; null otherwise  # noqa: E501
 
         :param state_reason: The state_reason of this TaskInstance.  # noqa: E501
         :type: str

@@ -2268,7 +2268,7 @@ export type TaskInstance = {
     lastError: string | null;
     durationSec: number | null;
     /**
-     * Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, or no worker has polled its queue for over a minute; null otherwise
+     * Why a queued task instance does not start, when it is not just waiting for a slot: its pool does not exist, no worker has polled its queue for over a minute, or the workers that poll it take only other task types; null otherwise
      */
     stateReason: string | null;
     tries: Array<TaskInstanceTry>;
