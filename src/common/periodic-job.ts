@@ -17,6 +17,12 @@ export interface PeriodicJob<R = unknown> {
   readonly interval: typeof EVERY_TICK | number;
   /** Timer jobs: whether to run again at once after this result (a pass that found work: a backlog may be left). */
   again?(result: R): boolean;
+  /**
+   * Timer jobs: called once when the host starts the job, with `wake`, which runs the job at once (or again at once
+   * after the pass in progress) instead of after its interval: for a job that hears of its work (a NOTIFY), the
+   * interval being the fallback.
+   */
+  onWake?(wake: () => void): void;
   /** One pass. `signal` aborts when the process shuts down: a long pass stops between its batches. */
   run(now: Date, signal?: AbortSignal): Promise<R>;
 }

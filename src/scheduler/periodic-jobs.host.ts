@@ -25,6 +25,8 @@ export class PeriodicJobsHost implements OnModuleInit, OnApplicationBootstrap, B
   private readonly stopping = new AbortController();
   /** Consecutive failed runs per job: an outage is logged when it starts and when it ends, not once per run. */
   private readonly failures = new Map<string, number>();
+  /** Jobs woken (PeriodicJob.onWake) while a pass of theirs ran: they run again at once. */
+  private readonly woken = new Set<string>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -43,7 +45,19 @@ export class PeriodicJobsHost implements OnModuleInit, OnApplicationBootstrap, B
   onApplicationBootstrap(): void {
     if (!this.enabled) return;
     this.logger.log(`periodic jobs started: ${this.jobs.map((j) => `${j.name} every ${j.interval} ms`).join(', ')}`);
-    for (const job of this.jobs) this.schedule(job, 0);
+    for (const job of this.jobs) {
+      job.onWake?.(() => this.wake(job));
+      this.schedule(job, 0);
+    }
+  }
+
+  /** Runs `job` now if it waits for its timer, or again at once after the pass in progress. */
+  private wake(job: TimerJob): void {
+    if (this.stopping.signal.aborted) return;
+    if (this.registry.doesExist('timeout', job.name)) {
+      this.registry.deleteTimeout(job.name);
+      this.schedule(job, 0);
+    } else this.woken.add(job.name);
   }
 
   /** Stops the timers; resolves when every pass in progress has finished. */
@@ -72,6 +86,7 @@ export class PeriodicJobsHost implements OnModuleInit, OnApplicationBootstrap, B
 
   private start(job: TimerJob): void {
     this.registry.deleteTimeout(job.name);
+    this.woken.delete(job.name); // this pass sees what the wake-up was about
     const pass = this.runOnce(job).finally(() => this.running.delete(pass));
     this.running.add(pass);
   }
@@ -83,7 +98,7 @@ export class PeriodicJobsHost implements OnModuleInit, OnApplicationBootstrap, B
       const failed = this.failures.get(job.name) ?? 0;
       if (failed) this.logger.log(`${job.name} recovered after ${failed} failed run(s)`);
       this.failures.set(job.name, 0);
-      if (job.again?.(result)) delay = 0;
+      if (job.again?.(result) || this.woken.delete(job.name)) delay = 0;
     } catch (err) {
       const failed = (this.failures.get(job.name) ?? 0) + 1;
       this.failures.set(job.name, failed);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, postOnce } from '../alerts/channels/http-post.js';
@@ -17,6 +18,8 @@ import { WebhooksRepository, type ClaimedDelivery } from './webhooks.repository.
 const CLAIM_LIMIT = 32;
 /** A claimed delivery is not taken by another replica for this long (well above one attempt's timeout). */
 const CLAIM_LEASE_SEC = 60;
+/** How long committing writers keep NOTIFYing for this process after a pass that saw an enabled webhook. */
+const NOTIFY_TTL_SEC = 30;
 /** Events numbered per call of the outbox's numberer. */
 const NUMBER_BATCH = 5_000;
 
@@ -28,7 +31,8 @@ const NUMBER_BATCH = 5_000;
  * deliveries have all failed for WEFT_WEBHOOK_DISABLE_AFTER_SEC is disabled (logged, counted, audited).
  *
  * On a timer of its own, apart from the scheduler tick (a slow receiver must not hold up scheduling): again at once
- * after a pass that attempted something, else after WEFT_WEBHOOK_POLL_MS.
+ * after a pass that attempted something, at once when the outbox says events were written (onWake: while a webhook
+ * is enabled this process keeps committing writers NOTIFYing), else after WEFT_WEBHOOK_POLL_MS, the fallback.
  */
 @Periodic()
 @Injectable()
@@ -36,6 +40,10 @@ export class DeliverWebhooksJob implements PeriodicJob<number>, OnApplicationShu
   readonly name = 'deliver-webhooks';
   private readonly logger = new Logger('webhooks');
   private closed = false;
+  /** Whether the host wakes this job on the outbox's NOTIFYs (it runs the job here), and this process's registration. */
+  private listening = false;
+  private readonly listenerId = `webhooks:${randomUUID()}`;
+  private notifiedUntil = 0;
 
   constructor(
     private readonly repo: WebhooksRepository,
@@ -56,9 +64,17 @@ export class DeliverWebhooksJob implements PeriodicJob<number>, OnApplicationShu
     return attempted > 0;
   }
 
+  onWake(wake: () => void): void {
+    this.listening = true;
+    this.events.onWaiting(wake).catch((err: unknown) => this.logger.warn(`cannot LISTEN for new events (${(err as Error).message}); polling meanwhile`));
+  }
+
   /** Returns how many deliveries were attempted (0: nothing was due). */
   async run(now: Date): Promise<number> {
-    if (this.closed || !(await this.repo.anyEnabled())) return 0;
+    if (this.closed) return 0;
+    const enabled = await this.repo.anyEnabled();
+    await this.keepWritersNotifying(enabled);
+    if (!enabled) return 0;
     for (let round = 0; round < 10 && (await this.events.number(NUMBER_BATCH)) !== null; round++);
     const due = await this.repo.claimDue(now, CLAIM_LEASE_SEC, CLAIM_LIMIT);
     await Promise.all(due.map((d) => this.attempt(d, now)));
@@ -67,6 +83,23 @@ export class DeliverWebhooksJob implements PeriodicJob<number>, OnApplicationShu
 
   onApplicationShutdown(): void {
     this.closed = true;
+    if (this.notifiedUntil > 0) void this.events.stopWritersNotifying(this.listenerId).catch(() => undefined);
+  }
+
+  /**
+   * While a webhook is enabled and this process is woken by NOTIFY, committing writers are asked to send one
+   * (registered for NOTIFY_TTL_SEC, refreshed when a third of it is left); when none is, they are let off.
+   */
+  private async keepWritersNotifying(enabled: boolean): Promise<void> {
+    if (!this.listening) return;
+    const at = Date.now();
+    if (enabled && at > this.notifiedUntil - (NOTIFY_TTL_SEC * 1000) / 3) {
+      await this.events.keepWritersNotifying(this.listenerId, NOTIFY_TTL_SEC);
+      this.notifiedUntil = at + NOTIFY_TTL_SEC * 1000;
+    } else if (!enabled && this.notifiedUntil > 0) {
+      this.notifiedUntil = 0;
+      await this.events.stopWritersNotifying(this.listenerId);
+    }
   }
 
   private async attempt(d: ClaimedDelivery, now: Date): Promise<void> {

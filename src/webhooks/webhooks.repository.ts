@@ -78,7 +78,16 @@ export class WebhooksRepository {
       `INSERT INTO webhooks (url, event_kinds, dag_ids, secret, secret_ref, description) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
       [w.url, w.eventKinds, w.dagIds, w.secret, w.secretRef, w.description],
     );
+    await this.wakeDeliverers(db);
     return rows[0]!.id;
+  }
+
+  /**
+   * Wakes the deliverers of every replica at commit (NOTIFY weft_webhooks): a webhook created or enabled has them
+   * ask writers for NOTIFYs at once rather than at their next poll.
+   */
+  private async wakeDeliverers(db: Queryable): Promise<void> {
+    await db.query(`SELECT pg_notify('weft_webhooks', '')`);
   }
 
   async get(db: Queryable, id: number): Promise<WebhookRow | null> {
@@ -129,7 +138,10 @@ export class WebhooksRepository {
       ],
     );
     if (rowCount !== 1) return false;
-    if (p.enabled) await db.query(`UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE webhook_id = $1 AND state = 'pending' AND next_attempt_at > $2`, [id, now]);
+    if (p.enabled) {
+      await db.query(`UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE webhook_id = $1 AND state = 'pending' AND next_attempt_at > $2`, [id, now]);
+      await this.wakeDeliverers(db);
+    }
     return true;
   }
 

@@ -8,6 +8,8 @@
 export const EVENTS_CHANNEL = 'weft_events';
 /** Events wait to be numbered (sent by writing transactions while some process has subscribers); no payload. */
 export const EVENTS_PENDING_CHANNEL = 'weft_events_pending';
+/** NOTIFYed by the numberer (weft_events_number) when it fanned events out to webhook deliveries. */
+export const WEBHOOKS_CHANNEL = 'weft_webhooks';
 
 export type StreamName = string;
 
