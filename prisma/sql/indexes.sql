@@ -1,6 +1,7 @@
 -- Every index of the schema (Prisma declares most; the partial ones only migrations can: docs/database.md).
 CREATE INDEX alert_deliveries_dag_id_created_at_idx ON public.alert_deliveries USING btree (dag_id, created_at);
 CREATE UNIQUE INDEX alert_deliveries_dedupe_key_key ON public.alert_deliveries USING btree (dedupe_key);
+CREATE INDEX alert_deliveries_pagerduty_trigger_idx ON public.alert_deliveries USING btree (task_instance_id) WHERE ((channel = 'pagerduty'::text) AND (NOT (message ? 'action'::text)));
 CREATE UNIQUE INDEX alert_deliveries_pkey ON public.alert_deliveries USING btree (id);
 CREATE INDEX alert_deliveries_state_next_attempt_at_idx ON public.alert_deliveries USING btree (state, next_attempt_at);
 CREATE UNIQUE INDEX api_keys_key_hash_key ON public.api_keys USING btree (key_hash);
@@ -53,6 +54,7 @@ CREATE UNIQUE INDEX task_instance_tries_lease_id_key ON public.task_instance_tri
 CREATE UNIQUE INDEX task_instance_tries_pkey ON public.task_instance_tries USING btree (id);
 CREATE UNIQUE INDEX task_instance_tries_task_instance_id_try_number_key ON public.task_instance_tries USING btree (task_instance_id, try_number);
 CREATE INDEX task_instances_dag_id_state_idx ON public.task_instances USING btree (dag_id, state);
+CREATE INDEX task_instances_dag_id_task_id_idx ON public.task_instances USING btree (dag_id, task_id);
 CREATE UNIQUE INDEX task_instances_dag_run_id_task_id_map_index_key ON public.task_instances USING btree (dag_run_id, task_id, map_index);
 CREATE UNIQUE INDEX task_instances_pkey ON public.task_instances USING btree (id);
 CREATE INDEX task_instances_queued_claim_idx ON public.task_instances USING btree (queue, priority_weight DESC, logical_date, id) WHERE (state = 'queued'::"TaskState");
