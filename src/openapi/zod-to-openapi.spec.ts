@@ -62,4 +62,16 @@ describe(ComponentSchemas.name, () => {
     sut.ref(named('Same', z.object({ a: z.string() })), 'output');
     expect(() => sut.ref(named('Same', z.object({ b: z.string() })), 'output')).toThrow("two different schemas are named 'Same'");
   });
+
+  it('refuses one unnamed schema under two fallback names, and writes a named one once', () => {
+    const sut = new ComponentSchemas();
+    const body = z.strictObject({ value: z.json() });
+    sut.ref(body, 'input', 'SetEntryRequest');
+    expect(sut.ref(body, 'input', 'SetEntryRequest')).toEqual({ $ref: '#/components/schemas/SetEntryRequest' });
+    expect(() => sut.ref(body, 'input', 'SetMappedEntryRequest')).toThrow("written both as 'SetEntryRequest' and as 'SetMappedEntryRequest'");
+    const shared = named('SharedRequest', z.strictObject({ value: z.json() }));
+    expect(sut.ref(shared, 'input', 'OneRequest')).toEqual({ $ref: '#/components/schemas/SharedRequest' });
+    expect(sut.ref(shared, 'input', 'OtherRequest')).toEqual({ $ref: '#/components/schemas/SharedRequest' });
+    expect(Object.keys(sut.all())).toEqual(['SetEntryRequest', 'SharedRequest']);
+  });
 });

@@ -20,6 +20,8 @@ type ConvertOptions = {
 export class ComponentSchemas {
   private readonly components = new Map<string, { schema: z.ZodType; io: Io; json: JsonSchema }>();
   private readonly metadataOf = new Map<z.ZodType, ConvertOptions['metadata']>();
+  /** Unnamed schemas written under a fallback name (a body under its operation's name), to catch one used twice. */
+  private readonly fallbackNames = new Map<z.ZodType, string>();
 
   /** Converts with another metadata registry (and lifts the schemas it names into components). */
   useMetadata(schema: z.ZodType, metadata: NonNullable<ConvertOptions['metadata']>): void {
@@ -30,6 +32,15 @@ export class ComponentSchemas {
   ref(schema: z.ZodType, io: Io, fallbackName?: string): JsonSchema {
     const name = schemaName(schema)?.name ?? fallbackName;
     if (!name) return this.convert(schema, io);
+    if (!schemaName(schema) && fallbackName) {
+      // Two operations with one unnamed body would give clients two models of one shape (SetXcomEntryRequest and
+      // SetMappedXcomEntryRequest): the schema needs one name of its own.
+      const earlier = this.fallbackNames.get(schema);
+      if (earlier !== undefined && earlier !== fallbackName) {
+        throw new Error(`OpenAPI: one unnamed schema is written both as '${earlier}' and as '${fallbackName}'; give it a name with named()`);
+      }
+      this.fallbackNames.set(schema, fallbackName);
+    }
     this.define(name, schema, io);
     return { $ref: `${REF_PREFIX}${name}` };
   }

@@ -1321,17 +1321,17 @@ func (r apiPatchDagRunRequest) Execute() (DagRun, *_nethttp.Response, error) {
 }
 
 type apiPatchMappedTaskInstanceRequest struct {
-	ctx                            _context.Context
-	apiService                     *DagRunsApiService
-	dagId                          string
-	runId                          string
-	taskId                         string
-	mapIndex                       int32
-	patchMappedTaskInstanceRequest *PatchMappedTaskInstanceRequest
+	ctx                      _context.Context
+	apiService               *DagRunsApiService
+	dagId                    string
+	runId                    string
+	taskId                   string
+	mapIndex                 int32
+	patchTaskInstanceRequest *PatchTaskInstanceRequest
 }
 
-func (r apiPatchMappedTaskInstanceRequest) PatchMappedTaskInstanceRequest(patchMappedTaskInstanceRequest PatchMappedTaskInstanceRequest) apiPatchMappedTaskInstanceRequest {
-	r.patchMappedTaskInstanceRequest = &patchMappedTaskInstanceRequest
+func (r apiPatchMappedTaskInstanceRequest) PatchTaskInstanceRequest(patchTaskInstanceRequest PatchTaskInstanceRequest) apiPatchMappedTaskInstanceRequest {
+	r.patchTaskInstanceRequest = &patchTaskInstanceRequest
 	return r
 }
 
@@ -1394,8 +1394,8 @@ func (r apiPatchMappedTaskInstanceRequest) Execute() (MarkTaskInstanceResult, *_
 		return localVarReturnValue, nil, reportError("mapIndex must be less than 2147483647")
 	}
 
-	if r.patchMappedTaskInstanceRequest == nil {
-		return localVarReturnValue, nil, reportError("patchMappedTaskInstanceRequest is required and must be specified")
+	if r.patchTaskInstanceRequest == nil {
+		return localVarReturnValue, nil, reportError("patchTaskInstanceRequest is required and must be specified")
 	}
 
 	// to determine the Content-Type header
@@ -1416,7 +1416,7 @@ func (r apiPatchMappedTaskInstanceRequest) Execute() (MarkTaskInstanceResult, *_
 		localVarHeaderParams["Accept"] = localVarHTTPHeaderAccept
 	}
 	// body params
-	localVarPostBody = r.patchMappedTaskInstanceRequest
+	localVarPostBody = r.patchTaskInstanceRequest
 	req, err := r.apiService.client.prepareRequest(r.ctx, localVarPath, localVarHTTPMethod, localVarPostBody, localVarHeaderParams, localVarQueryParams, localVarFormParams, localVarFormFileName, localVarFileName, localVarFileBytes)
 	if err != nil {
 		return localVarReturnValue, nil, err

@@ -2599,18 +2599,18 @@ func (r apiListXcomEntriesRequest) Execute() (XcomEntryList, *_nethttp.Response,
 }
 
 type apiSetMappedXcomEntryRequest struct {
-	ctx                       _context.Context
-	apiService                *LeasesApiService
-	dagId                     string
-	runId                     string
-	taskId                    string
-	mapIndex                  int32
-	key                       string
-	setMappedXcomEntryRequest *SetMappedXcomEntryRequest
+	ctx                 _context.Context
+	apiService          *LeasesApiService
+	dagId               string
+	runId               string
+	taskId              string
+	mapIndex            int32
+	key                 string
+	setXcomEntryRequest *SetXcomEntryRequest
 }
 
-func (r apiSetMappedXcomEntryRequest) SetMappedXcomEntryRequest(setMappedXcomEntryRequest SetMappedXcomEntryRequest) apiSetMappedXcomEntryRequest {
-	r.setMappedXcomEntryRequest = &setMappedXcomEntryRequest
+func (r apiSetMappedXcomEntryRequest) SetXcomEntryRequest(setXcomEntryRequest SetXcomEntryRequest) apiSetMappedXcomEntryRequest {
+	r.setXcomEntryRequest = &setXcomEntryRequest
 	return r
 }
 
@@ -2683,8 +2683,8 @@ func (r apiSetMappedXcomEntryRequest) Execute() (XcomEntry, *_nethttp.Response, 
 		return localVarReturnValue, nil, reportError("key must have less than 250 elements")
 	}
 
-	if r.setMappedXcomEntryRequest == nil {
-		return localVarReturnValue, nil, reportError("setMappedXcomEntryRequest is required and must be specified")
+	if r.setXcomEntryRequest == nil {
+		return localVarReturnValue, nil, reportError("setXcomEntryRequest is required and must be specified")
 	}
 
 	// to determine the Content-Type header
@@ -2705,7 +2705,7 @@ func (r apiSetMappedXcomEntryRequest) Execute() (XcomEntry, *_nethttp.Response, 
 		localVarHeaderParams["Accept"] = localVarHTTPHeaderAccept
 	}
 	// body params
-	localVarPostBody = r.setMappedXcomEntryRequest
+	localVarPostBody = r.setXcomEntryRequest
 	req, err := r.apiService.client.prepareRequest(r.ctx, localVarPath, localVarHTTPMethod, localVarPostBody, localVarHeaderParams, localVarQueryParams, localVarFormParams, localVarFormFileName, localVarFileName, localVarFileBytes)
 	if err != nil {
 		return localVarReturnValue, nil, err

@@ -10,7 +10,7 @@ import { TaskDataService } from './task-data.service.js';
 import { TaskRenderer } from './task-renderer.service.js';
 import { xcomKey, xcomValueInput } from './domain/xcom-inputs.js';
 import { ApiContract } from '../../openapi/contract.js';
-import { completeResult, heartbeatResult, leaseBatch, logLinePage, renderedTask, workerPage, xcomEntry, xcomEntryList } from '../../openapi/schemas/leases.js';
+import { completeResult, heartbeatResult, leaseBatch, logLinePage, renderedTask, setXcomEntryRequest, workerPage, xcomEntry, xcomEntryList } from '../../openapi/schemas/leases.js';
 
 const leaseBody = z.strictObject({
   queues: z.array(idSchema).min(1).max(100),
@@ -147,7 +147,7 @@ export class LeasesController {
   @Put('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/xcomEntries/:key')
   @CanOperate()
   @ApiOperation({ operationId: 'setXcomEntry', summary: 'Set one XCom value of a task instance (operators fixing data by hand)' })
-  @ApiContract({ body: xcomValueInput, responses: { 200: xcomEntry } })
+  @ApiContract({ body: setXcomEntryRequest, responses: { 200: xcomEntry } })
   setXcom(
     @Param('dagId') dagId: string,
     @Param('runId') runId: string,
@@ -200,7 +200,7 @@ export class LeasesController {
   @Put('dags/:dagId/dagRuns/:runId/taskInstances/:taskId/:mapIndex/xcomEntries/:key')
   @CanOperate()
   @ApiOperation({ operationId: 'setMappedXcomEntry', summary: 'Set one XCom value of one mapped task instance (operators fixing data by hand)' })
-  @ApiContract({ body: xcomValueInput, responses: { 200: xcomEntry } })
+  @ApiContract({ body: setXcomEntryRequest, responses: { 200: xcomEntry } })
   setMappedXcom(
     @Param('dagId') dagId: string,
     @Param('runId') runId: string,

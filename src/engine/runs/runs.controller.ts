@@ -9,7 +9,7 @@ import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
 import { RunControlService } from './run-control.service.js';
 import { RunsService } from './runs.service.js';
 import { ApiContract } from '../../openapi/contract.js';
-import { clearResult, dagRun, dagRunPage, markTaskResult, taskInstance, taskInstanceList } from '../../openapi/schemas/runs.js';
+import { clearResult, dagRun, dagRunPage, markTaskResult, patchTaskInstanceRequest, taskInstance, taskInstanceList } from '../../openapi/schemas/runs.js';
 
 const listQuery = runListFilter.extend({
   state: z
@@ -38,14 +38,14 @@ export class RunControlController {
 
   @Patch('dagRuns/:runId/taskInstances/:taskId')
   @ApiOperation({ operationId: 'patchTaskInstance', summary: 'Mark a task instance (and optionally its up/downstream) success or failed' })
-  @ApiContract({ body: markTaskInput, responses: { 200: markTaskResult }, errors: { 409: 'The transition is not allowed from the current state' } })
+  @ApiContract({ body: patchTaskInstanceRequest, responses: { 200: markTaskResult }, errors: { 409: 'The transition is not allowed from the current state' } })
   mark(@Param('dagId') dagId: string, @Param('runId') runId: string, @Param('taskId') taskId: string, @Body() body: unknown) {
     return this.control.markTask(dagId, runId, taskId, parseInput(markTaskInput, body));
   }
 
   @Patch('dagRuns/:runId/taskInstances/:taskId/:mapIndex')
   @ApiOperation({ operationId: 'patchMappedTaskInstance', summary: 'Mark one mapped task instance (and optionally its up/downstream tasks) success or failed' })
-  @ApiContract({ body: markTaskInput, responses: { 200: markTaskResult }, errors: { 409: 'The transition is not allowed from the current state' } })
+  @ApiContract({ body: patchTaskInstanceRequest, responses: { 200: markTaskResult }, errors: { 409: 'The transition is not allowed from the current state' } })
   markMapped(
     @Param('dagId') dagId: string,
     @Param('runId') runId: string,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { xcomValueInput } from '../../engine/leases/domain/xcom-inputs.js';
 import { anyJson, jsonObject, named, page, timestamp } from '../contract.js';
 
 export const lease = named('Lease', z.object({
@@ -100,3 +101,6 @@ export const logLinePage = page('LogLinePage', logLine);
 export const xcomEntry = named('XcomEntry', z.object({ key: z.string(), value: anyJson, tryNumber: z.int(), createdAt: timestamp }));
 
 export const xcomEntryList = named('XcomEntryList', z.object({ items: z.array(xcomEntry), totalEntries: z.int() }));
+
+/** The body of setXcomEntry and setMappedXcomEntry: one name, so clients have one model for both. */
+export const setXcomEntryRequest = named('SetXcomEntryRequest', xcomValueInput);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUN_TYPES } from '../../engine/runs/domain/run-inputs.js';
+import { markTaskInput, RUN_TYPES } from '../../engine/runs/domain/run-inputs.js';
 import { RUN_STATES } from '../../engine/runs/domain/run-state.js';
 import { TASK_STATES } from '../../engine/runs/domain/task-state.js';
 import { jsonObject, named, page, timestamp } from '../contract.js';
@@ -93,3 +93,6 @@ export const markTaskResult = named('MarkTaskInstanceResult', z.object({
   taskInstances: z.array(affectedTask),
   runState,
 }));
+
+/** The body of patchTaskInstance and patchMappedTaskInstance: one name, so clients have one model for both. */
+export const patchTaskInstanceRequest = named('PatchTaskInstanceRequest', markTaskInput);

@@ -1002,13 +1002,13 @@ class DagRunsApi(object):
             _request_timeout=local_var_params.get('_request_timeout'),
             collection_formats=collection_formats)
 
-    def patch_mapped_task_instance(self, dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, **kwargs):  # noqa: E501
+    def patch_mapped_task_instance(self, dag_id, run_id, task_id, map_index, patch_task_instance_request, **kwargs):  # noqa: E501
         """Mark one mapped task instance (and optionally its up/downstream tasks) success or failed  # noqa: E501
 
         Roles: admin, operator.  # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
-        >>> thread = api.patch_mapped_task_instance(dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, async_req=True)
+        >>> thread = api.patch_mapped_task_instance(dag_id, run_id, task_id, map_index, patch_task_instance_request, async_req=True)
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
@@ -1016,7 +1016,7 @@ class DagRunsApi(object):
         :param str run_id: (required)
         :param str task_id: (required)
         :param int map_index: (required)
-        :param PatchMappedTaskInstanceRequest patch_mapped_task_instance_request: (required)
+        :param PatchTaskInstanceRequest patch_task_instance_request: (required)
         :param _preload_content: if False, the urllib3.HTTPResponse object will
                                  be returned without reading/decoding response
                                  data. Default is True.
@@ -1029,15 +1029,15 @@ class DagRunsApi(object):
                  returns the request thread.
         """
         kwargs['_return_http_data_only'] = True
-        return self.patch_mapped_task_instance_with_http_info(dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, **kwargs)  # noqa: E501
+        return self.patch_mapped_task_instance_with_http_info(dag_id, run_id, task_id, map_index, patch_task_instance_request, **kwargs)  # noqa: E501
 
-    def patch_mapped_task_instance_with_http_info(self, dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, **kwargs):  # noqa: E501
+    def patch_mapped_task_instance_with_http_info(self, dag_id, run_id, task_id, map_index, patch_task_instance_request, **kwargs):  # noqa: E501
         """Mark one mapped task instance (and optionally its up/downstream tasks) success or failed  # noqa: E501
 
         Roles: admin, operator.  # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
-        >>> thread = api.patch_mapped_task_instance_with_http_info(dag_id, run_id, task_id, map_index, patch_mapped_task_instance_request, async_req=True)
+        >>> thread = api.patch_mapped_task_instance_with_http_info(dag_id, run_id, task_id, map_index, patch_task_instance_request, async_req=True)
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
@@ -1045,7 +1045,7 @@ class DagRunsApi(object):
         :param str run_id: (required)
         :param str task_id: (required)
         :param int map_index: (required)
-        :param PatchMappedTaskInstanceRequest patch_mapped_task_instance_request: (required)
+        :param PatchTaskInstanceRequest patch_task_instance_request: (required)
         :param _return_http_data_only: response data without head status code
                                        and headers
         :param _preload_content: if False, the urllib3.HTTPResponse object will
@@ -1067,7 +1067,7 @@ class DagRunsApi(object):
             'run_id',
             'task_id',
             'map_index',
-            'patch_mapped_task_instance_request'
+            'patch_task_instance_request'
         ]
         all_params.extend(
             [
@@ -1102,10 +1102,10 @@ class DagRunsApi(object):
         if self.api_client.client_side_validation and ('map_index' not in local_var_params or  # noqa: E501
                                                         local_var_params['map_index'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `map_index` when calling `patch_mapped_task_instance`")  # noqa: E501
-        # verify the required parameter 'patch_mapped_task_instance_request' is set
-        if self.api_client.client_side_validation and ('patch_mapped_task_instance_request' not in local_var_params or  # noqa: E501
-                                                        local_var_params['patch_mapped_task_instance_request'] is None):  # noqa: E501
-            raise ApiValueError("Missing the required parameter `patch_mapped_task_instance_request` when calling `patch_mapped_task_instance`")  # noqa: E501
+        # verify the required parameter 'patch_task_instance_request' is set
+        if self.api_client.client_side_validation and ('patch_task_instance_request' not in local_var_params or  # noqa: E501
+                                                        local_var_params['patch_task_instance_request'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `patch_task_instance_request` when calling `patch_mapped_task_instance`")  # noqa: E501
 
         if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
@@ -1137,8 +1137,8 @@ class DagRunsApi(object):
         local_var_files = {}
 
         body_params = None
-        if 'patch_mapped_task_instance_request' in local_var_params:
-            body_params = local_var_params['patch_mapped_task_instance_request']
+        if 'patch_task_instance_request' in local_var_params:
+            body_params = local_var_params['patch_task_instance_request']
         # HTTP header `Accept`
         header_params['Accept'] = self.api_client.select_header_accept(
             ['application/json'])  # noqa: E501

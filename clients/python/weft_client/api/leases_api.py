@@ -2065,13 +2065,13 @@ class LeasesApi(object):
             _request_timeout=local_var_params.get('_request_timeout'),
             collection_formats=collection_formats)
 
-    def set_mapped_xcom_entry(self, dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, **kwargs):  # noqa: E501
+    def set_mapped_xcom_entry(self, dag_id, run_id, task_id, map_index, key, set_xcom_entry_request, **kwargs):  # noqa: E501
         """Set one XCom value of one mapped task instance (operators fixing data by hand)  # noqa: E501
 
         Roles: admin, operator.  # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
-        >>> thread = api.set_mapped_xcom_entry(dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, async_req=True)
+        >>> thread = api.set_mapped_xcom_entry(dag_id, run_id, task_id, map_index, key, set_xcom_entry_request, async_req=True)
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
@@ -2080,7 +2080,7 @@ class LeasesApi(object):
         :param str task_id: (required)
         :param int map_index: (required)
         :param str key: (required)
-        :param SetMappedXcomEntryRequest set_mapped_xcom_entry_request: (required)
+        :param SetXcomEntryRequest set_xcom_entry_request: (required)
         :param _preload_content: if False, the urllib3.HTTPResponse object will
                                  be returned without reading/decoding response
                                  data. Default is True.
@@ -2093,15 +2093,15 @@ class LeasesApi(object):
                  returns the request thread.
         """
         kwargs['_return_http_data_only'] = True
-        return self.set_mapped_xcom_entry_with_http_info(dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, **kwargs)  # noqa: E501
+        return self.set_mapped_xcom_entry_with_http_info(dag_id, run_id, task_id, map_index, key, set_xcom_entry_request, **kwargs)  # noqa: E501
 
-    def set_mapped_xcom_entry_with_http_info(self, dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, **kwargs):  # noqa: E501
+    def set_mapped_xcom_entry_with_http_info(self, dag_id, run_id, task_id, map_index, key, set_xcom_entry_request, **kwargs):  # noqa: E501
         """Set one XCom value of one mapped task instance (operators fixing data by hand)  # noqa: E501
 
         Roles: admin, operator.  # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
-        >>> thread = api.set_mapped_xcom_entry_with_http_info(dag_id, run_id, task_id, map_index, key, set_mapped_xcom_entry_request, async_req=True)
+        >>> thread = api.set_mapped_xcom_entry_with_http_info(dag_id, run_id, task_id, map_index, key, set_xcom_entry_request, async_req=True)
         >>> result = thread.get()
 
         :param async_req bool: execute request asynchronously
@@ -2110,7 +2110,7 @@ class LeasesApi(object):
         :param str task_id: (required)
         :param int map_index: (required)
         :param str key: (required)
-        :param SetMappedXcomEntryRequest set_mapped_xcom_entry_request: (required)
+        :param SetXcomEntryRequest set_xcom_entry_request: (required)
         :param _return_http_data_only: response data without head status code
                                        and headers
         :param _preload_content: if False, the urllib3.HTTPResponse object will
@@ -2133,7 +2133,7 @@ class LeasesApi(object):
             'task_id',
             'map_index',
             'key',
-            'set_mapped_xcom_entry_request'
+            'set_xcom_entry_request'
         ]
         all_params.extend(
             [
@@ -2172,10 +2172,10 @@ class LeasesApi(object):
         if self.api_client.client_side_validation and ('key' not in local_var_params or  # noqa: E501
                                                         local_var_params['key'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `key` when calling `set_mapped_xcom_entry`")  # noqa: E501
-        # verify the required parameter 'set_mapped_xcom_entry_request' is set
-        if self.api_client.client_side_validation and ('set_mapped_xcom_entry_request' not in local_var_params or  # noqa: E501
-                                                        local_var_params['set_mapped_xcom_entry_request'] is None):  # noqa: E501
-            raise ApiValueError("Missing the required parameter `set_mapped_xcom_entry_request` when calling `set_mapped_xcom_entry`")  # noqa: E501
+        # verify the required parameter 'set_xcom_entry_request' is set
+        if self.api_client.client_side_validation and ('set_xcom_entry_request' not in local_var_params or  # noqa: E501
+                                                        local_var_params['set_xcom_entry_request'] is None):  # noqa: E501
+            raise ApiValueError("Missing the required parameter `set_xcom_entry_request` when calling `set_mapped_xcom_entry`")  # noqa: E501
 
         if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `dag_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
@@ -2215,8 +2215,8 @@ class LeasesApi(object):
         local_var_files = {}
 
         body_params = None
-        if 'set_mapped_xcom_entry_request' in local_var_params:
-            body_params = local_var_params['set_mapped_xcom_entry_request']
+        if 'set_xcom_entry_request' in local_var_params:
+            body_params = local_var_params['set_xcom_entry_request']
         # HTTP header `Accept`
         header_params['Accept'] = self.api_client.select_header_accept(
             ['application/json'])  # noqa: E501

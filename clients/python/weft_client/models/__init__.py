@@ -77,7 +77,6 @@ from weft_client.models.mark_task_instance_result import MarkTaskInstanceResult
 from weft_client.models.noop_task import NoopTask
 from weft_client.models.patch_dag_request import PatchDagRequest
 from weft_client.models.patch_dag_run_request import PatchDagRunRequest
-from weft_client.models.patch_mapped_task_instance_request import PatchMappedTaskInstanceRequest
 from weft_client.models.patch_pool_request import PatchPoolRequest
 from weft_client.models.patch_task_instance_request import PatchTaskInstanceRequest
 from weft_client.models.patch_webhook_request import PatchWebhookRequest
@@ -95,7 +94,6 @@ from weft_client.models.rendered_task import RenderedTask
 from weft_client.models.resource_requirements import ResourceRequirements
 from weft_client.models.run_interval import RunInterval
 from weft_client.models.schedule_preview import SchedulePreview
-from weft_client.models.set_mapped_xcom_entry_request import SetMappedXcomEntryRequest
 from weft_client.models.set_xcom_entry_request import SetXcomEntryRequest
 from weft_client.models.shell_task import ShellTask
 from weft_client.models.sla_callback import SlaCallback

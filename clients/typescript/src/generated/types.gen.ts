@@ -1155,13 +1155,6 @@ export type PatchDagRunRequest = {
     state: 'success' | 'failed';
 };
 
-export type PatchMappedTaskInstanceRequest = {
-    newState: 'success' | 'failed';
-    includeUpstream?: boolean;
-    includeDownstream?: boolean;
-    dryRun?: boolean;
-};
-
 export type PatchPoolRequest = {
     slots?: number;
     description?: string | null;
@@ -1951,10 +1944,6 @@ export type SecretEnv = string | {
     name: string;
     prefix?: string;
     optional?: boolean;
-};
-
-export type SetMappedXcomEntryRequest = {
-    value: unknown;
 };
 
 export type SetXcomEntryRequest = {
@@ -3659,7 +3648,7 @@ export type GetMappedTaskInstanceResponses = {
 export type GetMappedTaskInstanceResponse = GetMappedTaskInstanceResponses[keyof GetMappedTaskInstanceResponses];
 
 export type PatchMappedTaskInstanceData = {
-    body: PatchMappedTaskInstanceRequest;
+    body: PatchTaskInstanceRequest;
     path: {
         dagId: string;
         runId: string;
@@ -4553,7 +4542,7 @@ export type GetMappedXcomEntryResponses = {
 export type GetMappedXcomEntryResponse = GetMappedXcomEntryResponses[keyof GetMappedXcomEntryResponses];
 
 export type SetMappedXcomEntryData = {
-    body: SetMappedXcomEntryRequest;
+    body: SetXcomEntryRequest;
     path: {
         dagId: string;
         runId: string;
