@@ -55,6 +55,21 @@ export function tableRows(records, sizes) {
     row(`Throughput, ${N} no-op tasks, 10 workers (tasks/s)`, label, fmt(m(tp(v), 'tasks_per_s')), target,
       r ? `${fmtRatio(r)} ${vs === 'floor' ? 'HTTP floor' : 'graphile-worker'}` : '');
   }
+  // Issue 22: two API replicas on one database against one (same repetition), synchronous_commit=off for
+  // information, and group commit switched off (optional configs).
+  for (const [v, base, label] of [
+    ['single_2replicas', 'single', 'single-task leases, two API replicas'],
+    ['batch10_next_2replicas', 'batch10_next', 'capacity 10 + next, two API replicas'],
+    ['single_sync_off', 'single', 'single-task leases, synchronous_commit=off (information only)'],
+    ['single_gc_off', 'single', 'single-task leases, group commit off'],
+    ['batch10_next_gc_off', 'batch10_next', 'capacity 10 + next, group commit off'],
+    ['single_2replicas_gc_off', 'single_2replicas', 'single-task leases, two replicas, group commit off'],
+  ]) {
+    const r = ratio([tp(v), 'tasks_per_s'], [tp(base), 'tasks_per_s']);
+    const f = ratio([tp(v), 'tasks_per_s'], ['peer/floor_throughput', 'tasks_per_s']);
+    row(`Throughput, ${N} no-op tasks, 10 workers (tasks/s)`, label, fmt(m(tp(v), 'tasks_per_s')), '',
+      join(r ? `${fmtRatio(r)} ${base}` : null, f ? `${fmtRatio(f)} HTTP floor` : null));
+  }
   row('', 'peers, same run', '', '', join(peer('HTTP floor', floor), peer('graphile-worker c10', gw),
     peer('pg-boss bs10', m('peer/pgboss_throughput', 'jobs_per_s')), peer('raw claim ×1', m('peer/raw_claim_batch1', 'rows_per_s')),
     peer('×10', m('peer/raw_claim_batch10', 'rows_per_s')), peer('×100', m('peer/raw_claim_batch100', 'rows_per_s'))));

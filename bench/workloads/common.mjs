@@ -25,22 +25,36 @@ export const SERVICE_ENV = {
   WEFT_SECRETS_KEY: randomBytes(32).toString('base64'),
 };
 
-/** Runs `fn` with a fresh database, the service on it and API clients (admin, worker); tears all down after. */
+/**
+ * Runs `fn` with a fresh database, the service on it and API clients (admin, worker); tears all down after.
+ * opts.replicas: that many service processes on the one database (API replicas; `svcs`, `workers` per replica;
+ * `svc`, `worker` are the first). opts.syncCommitOff: the database's synchronous_commit off (information only).
+ */
 export async function withService(ctx, fn, opts = {}) {
   const db = await freshDb();
-  const svc = await startService(db.url, { env: { ...SERVICE_ENV, ...opts.env }, cpuProfDir: opts.cpuProfDir });
+  if (opts.syncCommitOff) {
+    const admin = await client(db.url);
+    await admin.query(`ALTER DATABASE ${db.name} SET synchronous_commit = off`).finally(() => admin.end());
+  }
+  const svcs = [];
+  for (let i = 0; i < (opts.replicas ?? 1); i++) {
+    svcs.push(await startService(db.url, { env: { ...SERVICE_ENV, ...opts.env }, cpuProfDir: i ? undefined : opts.cpuProfDir }));
+  }
+  const svc = svcs[0];
   const maxSockets = opts.maxSockets ?? 256;
   const api = weftApi(svc.url, { maxSockets, apiKey: SERVICE_ENV.WEFT_ADMIN_API_KEY });
   const keyRes = await api.post('/api/v1/apiKeys', { name: 'bench workers', role: 'worker' });
-  const worker = keyRes.status < 300 && keyRes.body?.key ? weftApi(svc.url, { maxSockets, apiKey: keyRes.body.key }) : api;
+  const workerKey = keyRes.status < 300 && keyRes.body?.key ? keyRes.body.key : null;
+  const workers = svcs.map((s, i) => (workerKey ? weftApi(s.url, { maxSockets, apiKey: workerKey }) : i ? weftApi(s.url, { maxSockets, apiKey: SERVICE_ENV.WEFT_ADMIN_API_KEY }) : api));
+  const worker = workers[0];
   const sql = await client(db.url);
   try {
-    return await fn({ svc, api, worker, sql, db });
+    return await fn({ svc, svcs, api, worker, workers, sql, db });
   } finally {
     api.close();
-    worker.close();
+    for (const w of workers) if (w !== api) w.close();
     await sql.end().catch(() => undefined);
-    await svc.close();
+    for (const s of svcs) await s.close();
     await db.drop();
   }
 }

@@ -14,6 +14,17 @@ export const THROUGHPUT_CONFIGS = [
   { name: 'batch10_next', capacity: 10, next: true },
   { name: 'batch50', capacity: 50, next: false },
   { name: 'batch50_next', capacity: 50, next: true },
+  // Horizontal scale: the same workload through two API replicas (service processes) on one database, the worker
+  // loops split between them (issue 22). Compare with `single` / `batch10_next` of the same repetition.
+  { name: 'single_2replicas', capacity: 1, next: false, replicas: 2 },
+  { name: 'batch10_next_2replicas', capacity: 10, next: true, replicas: 2 },
+  // Information only: what synchronous_commit=off would buy (a crash could lose acknowledged completions; the
+  // default stays on).
+  { name: 'single_sync_off', capacity: 1, next: false, syncCommitOff: true },
+  // Group commit switched off (WEFT_GROUP_COMMIT_MAX_ITEMS=0), for a before/after in one run: only when named in --configs.
+  { name: 'single_gc_off', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
+  { name: 'batch10_next_gc_off', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
+  { name: 'single_2replicas_gc_off', capacity: 1, next: false, replicas: 2, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
 ];
 /** Footprint under load: batch10_next plus 50 long-pollers waiting on a queue that never gets work. */
 export const FOOTPRINT_CONFIG = { name: 'batch10_next+50_longpollers', capacity: 10, next: true, idlePollers: 50 };
@@ -23,18 +34,18 @@ const WORKERS = 10;
 export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
   const runs = Math.max(1, Math.round((cfg.tasks ?? ctx.sizes.throughputTasks) / TASKS_PER_RUN));
   const total = runs * TASKS_PER_RUN;
-  return withService(ctx, async ({ svc, api, worker, sql }) => {
+  return withService(ctx, async ({ svc, svcs, api, workers, sql }) => {
     const rssIdle = svc.rssMb();
     const prefill = await prefillQueue({ svc, api, sql }, 'tp', runs);
 
     let stopIdle = false;
     const idle = Array.from({ length: cfg.idlePollers ?? 0 }, async (_, i) => {
-      while (!stopIdle) await worker.lease(`idle${i}`, { queues: ['idle'], capacity: 1, waitSeconds: 1 });
+      while (!stopIdle) await workers[i % workers.length].lease(`idle${i}`, { queues: ['idle'], capacity: 1, waitSeconds: 1 });
     });
     if (cfg.idlePollers) await sleep(200);
 
     let done = 0, leaseCalls = 0, emptyLeases = 0;
-    const lease = async (w) => {
+    const lease = async (w, worker) => {
       leaseCalls++;
       const ls = await worker.lease(w, { queues: ['tp'], capacity: cfg.capacity, waitSeconds: 0 });
       if (!ls.length) emptyLeases++;
@@ -42,12 +53,15 @@ export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
     };
     const foreign = foreignCpu();
     const rssPeak = rssPeakSampler(svc.pid);
-    await svc.call('queries');
-    const m0 = machineCpuS(), c0 = process.cpuUsage(), s0 = await svc.cpuUs();
+    for (const s of svcs) await s.call('queries');
+    const cpuAll = async () => (await Promise.all(svcs.map((s) => s.cpuUs()))).reduce((x, y) => x + y, 0);
+    const m0 = machineCpuS(), c0 = process.cpuUsage(), s0 = await cpuAll();
     const t0 = now();
     await Promise.all(Array.from({ length: WORKERS }, async (_, i) => {
       const w = `w${i}`;
-      let batch = await lease(w);
+      // With several replicas, the loops are split between them (as a load balancer would).
+      const worker = workers[i % workers.length];
+      let batch = await lease(w, worker);
       while (batch.length) {
         let nextBatch = null;
         for (let k = 0; k < batch.length; k++) {
@@ -61,13 +75,14 @@ export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
           }
           done++;
         }
-        batch = cfg.next ? nextBatch : await lease(w);
+        batch = cfg.next ? nextBatch : await lease(w, worker);
       }
     }));
     const secs = (now() - t0) / 1000;
-    const s1 = await svc.cpuUs(), c1 = process.cpuUsage(c0), m1 = machineCpuS();
+    const s1 = await cpuAll(), c1 = process.cpuUsage(c0), m1 = machineCpuS();
     const peak = rssPeak();
-    const queries = await svc.call('queries');
+    const queries = { total: 0 };
+    for (const s of svcs) queries.total += (await s.call('queries')).total;
     const foreignS = foreign();
     stopIdle = true;
     await Promise.all(idle);
@@ -76,11 +91,12 @@ export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
     const r2 = (x) => Math.round(x * 100) / 100;
     return ctx.record({
       workload: 'throughput', variant: cfg.name, rep, capacity: cfg.capacity, next: cfg.next, workers: WORKERS,
+      replicas: svcs.length, synchronous_commit: cfg.syncCommitOff ? 'off' : 'on', service_env: cfg.env ?? {},
       idle_longpollers: cfg.idlePollers ?? 0, tasks: total, done, left, secs: +secs.toFixed(3), tasks_per_s: Math.round(done / secs),
       server_cpu_ms_per_task: +((serverCpuS * 1000) / done).toFixed(3), client_cpu_ms_per_task: +((clientCpuS * 1000) / done).toFixed(3),
       cpu_s: { server: r2(serverCpuS), client: r2(clientCpuS), machine_busy: r2(busy), rest_pg_etc: r2(busy - serverCpuS - clientCpuS) },
       sql_statements_per_task: +(queries.total / done).toFixed(2), lease_calls: leaseCalls, empty_leases: emptyLeases, prefill_tick_ms: +prefill.ms.toFixed(1),
       service_rss_idle_mb: rssIdle, service_rss_peak_mb: peak, foreign_cpu_s: foreignS,
     });
-  }, { cpuProfDir });
+  }, { cpuProfDir, replicas: cfg.replicas, syncCommitOff: cfg.syncCommitOff, env: cfg.env });
 }
