@@ -6,7 +6,7 @@
 //
 //   node bench/probe-pg-cost.mjs [--n=1000] [--conc=K] [--analyze] [--no-triggers] [--no-build]
 //                                [--sql=FILE] [--claim=FUNCTION] [--counts[=nobitmap]] [--explain[=LOGFILE] [--light[=N]]]
-//                                [--vacuum=TABLE:MS]
+//                                [--vacuum=TABLE:MS] [--group=G]
 //
 // --conc=K       K connections at once (as K workers, each with its own worker id), else one, sequentially
 // --analyze      VACUUM ANALYZE after the prefill (the throughput workload does; plans differ without statistics)
@@ -14,6 +14,9 @@
 // --sql=FILE     run FILE on the fresh database first (an experiment: CREATE OR REPLACE a function, ALTER …)
 // --claim=NAME   call this claim function instead of weft_claim_tasks (same signature), e.g. one --sql created
 // --vacuum=T:MS  VACUUM table T every MS ms while the probe runs (how much dead rows cost the counts)
+// --group=G      group commit (issue 22): each step claims for G requesters in one weft_claim_tasks_many and ends
+//                their G attempts in one statement (weft_finish_quietly per item, as the service's batch); figures
+//                stay per task
 // --counts       EXPLAIN ANALYZE of the usage counts and the candidate scan after the run (=nobitmap: bitmap scans off)
 // --explain      plans of every statement of one more claim + finish, from the server log (auto_explain; reads
 //                /var/log/postgresql/postgresql-15-main.log unless given); --light=N: N more, without
@@ -77,6 +80,30 @@ try {
         [l.task_instance_id, l.try_number, l.lease_id]);
     } else if (f.rows[0].outcome !== 'done') throw new Error(`finish: ${f.rows[0].outcome}`);
   };
+  // --group=G: G tasks per step, one claim statement and one completion statement for all of them.
+  const G = Number(argv.group ?? 1);
+  const group = async (c) => {
+    if (!workerOf.has(c)) workerOf.set(c, `probe-${workerOf.size}`);
+    const w = workerOf.get(c);
+    const ids = Array.from({ length: G }, (_, i) => `${w}-${i}`);
+    const { rows } = await c.query(
+      `SELECT * FROM weft_claim_tasks_many($1, $2, NULL, $3, 300, $4, $5, now())`,
+      [ids, ['pc'], ids.map(() => 1), ids.map(() => null), ids.map(() => null)]);
+    const ls = rows.filter((r) => r.lease_id);
+    if (ls.length !== G) throw new Error(`claimed ${ls.length} of ${G}`);
+    ls.sort((a, b) => a.dag_run_id - b.dag_run_id || (a.lease_id < b.lease_id ? -1 : 1));
+    const f = await c.query(
+      `SELECT i.ord, f.outcome FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS i(lease_id, try_number, ord)
+       CROSS JOIN LATERAL weft_finish_quietly(i.lease_id, NULL, i.try_number, 'success', now(), NULL, NULL, 'h', $3::"TaskState"[], 'weft_task_queued', '*') f`,
+      [ls.map((l) => l.lease_id), ls.map((l) => l.try_number), unfinished]);
+    for (const r of f.rows) {
+      const l = ls[Number(r.ord) - 1];
+      if (r.outcome === 'evaluate') {
+        await c.query(`SELECT weft_end_attempt($1, $2, 'success', now(), NULL, NULL, $3, 'h', 'weft_task_queued', '*')`,
+          [l.task_instance_id, l.try_number, l.lease_id]);
+      } else if (r.outcome !== 'done') throw new Error(`finish: ${r.outcome}`);
+    }
+  };
   for (let i = 0; i < 20; i++) await one(c);
   // --conc=K: K connections claiming and finishing at once (as K workers would), else this one alone.
   const K = Number(argv.conc ?? 1);
@@ -104,7 +131,11 @@ try {
   const t0 = performance.now();
   let left = N;
   await Promise.all(conns.map(async (x) => {
-    while (left-- > 0) await one(x);
+    if (G > 1) {
+      while (left >= G) { left -= G; await group(x); }
+    } else {
+      while (left-- > 0) await one(x);
+    }
   }));
   const wall = performance.now() - t0;
   await vacuumer?.();
@@ -118,7 +149,7 @@ try {
   const { rows: fns } = await c.query(
     `SELECT funcname, calls, round(total_time::numeric / $1, 3) AS total_ms_per_op, round(self_time::numeric / $1, 3) AS self_ms_per_op
        FROM pg_stat_user_functions ORDER BY total_time DESC`, [N]);
-  console.log(JSON.stringify({ probe: `claim + finish, ${K} connection(s)`, triggers: !argv['no-triggers'], n: N,
+  console.log(JSON.stringify({ probe: `claim + finish, ${K} connection(s)${G > 1 ? `, groups of ${G}` : ''}`, triggers: !argv['no-triggers'], n: N,
     ops_per_s: Math.round(N / (wall / 1000)), wall_ms_per_op: +(wall / N).toFixed(3), backend_cpu_ms_per_op: +(cpu / N).toFixed(3) }));
   for (const f of fns) console.log(`  ${f.funcname.padEnd(32)} calls/op ${(f.calls / N).toFixed(2).padStart(5)}  total ${f.total_ms_per_op} ms  self ${f.self_ms_per_op} ms`);
   if (argv.counts) {

@@ -91,3 +91,32 @@ export function machine() {
   return { cores: cpus.length, cpu_model: cpus[0]?.model?.trim(), mem_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
     kernel: os.release(), node: process.version };
 }
+
+/**
+ * CPU seconds used by the PostgreSQL backends serving one database (its title reads `postgres: 15/main: user DB …`)
+ * between the call and the returned function's call: what the database work of a measurement cost, apart from
+ * everything else on a shared machine. A lower bound: backends that exited meanwhile are not counted (the service's
+ * pooled connections stay open through a measurement).
+ */
+export function dbBackendsCpu(dbName) {
+  const snap = () => {
+    const out = new Map();
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        const m = cmd.match(/^postgres: [^:]+: \S+ (\S+) /);
+        if (!m || m[1] !== dbName) continue;
+        const f = statFields(d);
+        out.set(`${d}:${f[19]}`, (Number(f[11]) + Number(f[12])) / HZ);
+      } catch { /* gone */ }
+    }
+    return out;
+  };
+  const a = snap();
+  return () => {
+    let t = 0;
+    for (const [k, v] of snap()) t += v - (a.get(k) ?? 0);
+    return +t.toFixed(2);
+  };
+}

@@ -76,6 +76,12 @@ export function tableRows(records, sizes) {
   row('Service CPU per lease+complete (ms)', 'single-task leases', fmt(m(tp('single'), 'server_cpu_ms_per_task')), '≤ 0.5',
     peer('HTTP floor server', m('peer/floor_throughput', 'server_cpu_ms_per_task')));
   row('', 'capacity 10 + next', fmt(m(tp('batch10_next'), 'server_cpu_ms_per_task')), '≤ 0.5');
+  row('CPU per lease+complete, all in: service + workers + PostgreSQL backends of its database (ms)', 'single-task leases',
+    fmt(m(tp('single'), 'all_in_cpu_ms_per_task')), '≤ 0.65', join(peer('PostgreSQL part', m(tp('single'), 'pg_cpu_ms_per_task'))));
+  row('', 'single-task leases, group commit off', fmt(m(tp('single_gc_off'), 'all_in_cpu_ms_per_task')), '',
+    join(peer('PostgreSQL part', m(tp('single_gc_off'), 'pg_cpu_ms_per_task'))));
+  row('', 'capacity 10 + next', fmt(m(tp('batch10_next'), 'all_in_cpu_ms_per_task')), '',
+    join(peer('PostgreSQL part', m(tp('batch10_next'), 'pg_cpu_ms_per_task'))));
 
   for (const [v, label] of [['longpoll', 'long poll'], ['longpoll_next', 'complete-and-lease-next']]) {
     const k = `dispatch/${v}`;

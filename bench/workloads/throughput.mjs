@@ -4,7 +4,7 @@
 // Each worker loop: lease up to `capacity` → complete each task in turn → lease again; with `next`, the last
 // completion of a batch carries `next: {capacity}` and its response holds the next batch (one round trip less).
 // Ten loops means ten requests in flight at any time, as in the peer HTTP floor (lease.mjs, 10 workers).
-import { foreignCpu, machineCpuS, rssPeakSampler } from '../lib/proc.mjs';
+import { dbBackendsCpu, foreignCpu, machineCpuS, rssPeakSampler } from '../lib/proc.mjs';
 import { count, now, prefillQueue, sleep, TASKS_PER_RUN, withService } from './common.mjs';
 
 export const THROUGHPUT_CONFIGS = [
@@ -34,7 +34,7 @@ const WORKERS = 10;
 export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
   const runs = Math.max(1, Math.round((cfg.tasks ?? ctx.sizes.throughputTasks) / TASKS_PER_RUN));
   const total = runs * TASKS_PER_RUN;
-  return withService(ctx, async ({ svc, svcs, api, workers, sql }) => {
+  return withService(ctx, async ({ svc, svcs, api, workers, sql, db }) => {
     const rssIdle = svc.rssMb();
     const prefill = await prefillQueue({ svc, api, sql }, 'tp', runs);
 
@@ -55,6 +55,7 @@ export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
     const rssPeak = rssPeakSampler(svc.pid);
     for (const s of svcs) await s.call('queries');
     const cpuAll = async () => (await Promise.all(svcs.map((s) => s.cpuUs()))).reduce((x, y) => x + y, 0);
+    const pgOwn = dbBackendsCpu(db.name);
     const m0 = machineCpuS(), c0 = process.cpuUsage(), s0 = await cpuAll();
     const t0 = now();
     await Promise.all(Array.from({ length: WORKERS }, async (_, i) => {
@@ -80,9 +81,14 @@ export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
     }));
     const secs = (now() - t0) / 1000;
     const s1 = await cpuAll(), c1 = process.cpuUsage(c0), m1 = machineCpuS();
+    const pgOwnS = pgOwn();
     const peak = rssPeak();
-    const queries = { total: 0 };
-    for (const s of svcs) queries.total += (await s.call('queries')).total;
+    const queries = { total: 0, top: [] };
+    for (const s of svcs) {
+      const q = await s.call('queries');
+      queries.total += q.total;
+      queries.top.push(...q.top);
+    }
     const foreignS = foreign();
     stopIdle = true;
     await Promise.all(idle);
@@ -94,7 +100,12 @@ export async function throughputRun(ctx, rep, cfg, { cpuProfDir } = {}) {
       replicas: svcs.length, synchronous_commit: cfg.syncCommitOff ? 'off' : 'on', service_env: cfg.env ?? {},
       idle_longpollers: cfg.idlePollers ?? 0, tasks: total, done, left, secs: +secs.toFixed(3), tasks_per_s: Math.round(done / secs),
       server_cpu_ms_per_task: +((serverCpuS * 1000) / done).toFixed(3), client_cpu_ms_per_task: +((clientCpuS * 1000) / done).toFixed(3),
-      cpu_s: { server: r2(serverCpuS), client: r2(clientCpuS), machine_busy: r2(busy), rest_pg_etc: r2(busy - serverCpuS - clientCpuS) },
+      cpu_s: { server: r2(serverCpuS), client: r2(clientCpuS), machine_busy: r2(busy), rest_pg_etc: r2(busy - serverCpuS - clientCpuS), pg_own_db: pgOwnS },
+      // PostgreSQL's CPU for this database alone (its backends), and everything of the measurement per task:
+      // service + bench workers + those backends (the issue's "CPU per lease+complete, all in").
+      pg_cpu_ms_per_task: +((pgOwnS * 1000) / done).toFixed(3),
+      all_in_cpu_ms_per_task: +(((serverCpuS + clientCpuS + pgOwnS) * 1000) / done).toFixed(3),
+      statements_top: Object.fromEntries((queries.top ?? []).slice(0, 6).map(([k, n]) => [k, n])),
       sql_statements_per_task: +(queries.total / done).toFixed(2), lease_calls: leaseCalls, empty_leases: emptyLeases, prefill_tick_ms: +prefill.ms.toFixed(1),
       service_rss_idle_mb: rssIdle, service_rss_peak_mb: peak, foreign_cpu_s: foreignS,
     });
