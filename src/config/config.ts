@@ -191,6 +191,9 @@ const schema = z.object({
   WEFT_GROUP_COMMIT_MAX_ITEMS: int(0, 1000)
     .default(64)
     .meta(doc('group commit (docs/performance.md): completions, and claims of one queue set, that arrive while one of theirs is in flight in this replica are served together as one statement when it ends, at most this many (`0` = off: each request on its own)')),
+  WEFT_GROUP_COMMIT_IN_FLIGHT: int(1, 64)
+    .default(1)
+    .meta(doc('group commit: statements of one kind (completions; claims of one queue set) that may be in flight at once in this replica before requests queue for the next batch')),
   WEFT_HEAP_GROWING_PERCENT: int(0, 300)
     .default(50)
     .meta(doc('how far (in %) the `weft` process lets its JavaScript heap grow past what it kept alive before it collects again; bounds the memory of a busy replica (`0` = Node\'s own heuristics, which let it grow up to 4×)')),
@@ -299,6 +302,8 @@ export type Config = {
   maxPollsPerWorker: number;
   /** WEFT_GROUP_COMMIT_MAX_ITEMS; 0 = every completion and claim on its own. */
   groupCommitMaxItems: number;
+  /** WEFT_GROUP_COMMIT_IN_FLIGHT. */
+  groupCommitInFlight: number;
   maxJsonDepth: number;
   graphql: { maxTokens: number; maxDepth: number; maxAliases: number; maxCost: number; dbConnectionsPerRequest: number };
   /** WEFT_HEAP_GROWING_PERCENT: applied by the `weft` command (applyHeapGrowingPercent); 0 = V8's heuristics. */
@@ -404,6 +409,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitBurst: c.WEFT_RATE_LIMIT_BURST,
     maxPollsPerWorker: c.WEFT_MAX_POLLS_PER_WORKER,
     groupCommitMaxItems: c.WEFT_GROUP_COMMIT_MAX_ITEMS,
+    groupCommitInFlight: c.WEFT_GROUP_COMMIT_IN_FLIGHT,
     maxJsonDepth: c.WEFT_MAX_JSON_DEPTH,
     graphql: {
       maxTokens: c.WEFT_GRAPHQL_MAX_TOKENS,

@@ -127,10 +127,10 @@ export class LeasesService implements BeforeApplicationShutdown {
     private readonly renderer: TaskRenderer,
   ) {
     this.quietEnds = config.groupCommitMaxItems > 0
-      ? new GroupCommit((items) => this.serveQuietEnds(items), config.groupCommitMaxItems, (n) => metrics.groupCommitItems.observe({ kind: 'complete' }, n))
+      ? new GroupCommit((items) => this.serveQuietEnds(items), config.groupCommitMaxItems, (n) => metrics.groupCommitItems.observe({ kind: 'complete' }, n), undefined, config.groupCommitInFlight)
       : null;
     this.claims = config.groupCommitMaxItems > 0
-      ? new KeyedGroupCommit((reqs) => this.serveClaims(reqs), config.groupCommitMaxItems, (n) => metrics.groupCommitItems.observe({ kind: 'claim' }, n))
+      ? new KeyedGroupCommit((reqs) => this.serveClaims(reqs), config.groupCommitMaxItems, (n) => metrics.groupCommitItems.observe({ kind: 'claim' }, n), config.groupCommitInFlight)
       : null;
   }
 

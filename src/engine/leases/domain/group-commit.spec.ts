@@ -87,6 +87,24 @@ describe('GroupCommit', () => {
   });
 });
 
+describe('GroupCommit with two batches in flight', () => {
+  it('starts a second batch at once while one is in flight, and queues behind both', async () => {
+    const { calls, serve } = controlled<number>();
+    const g = new GroupCommit(serve, 64, undefined, undefined, 2);
+    const all = [1, 2, 3, 4].map((i) => g.submit(i));
+    expect(calls.map((c) => c.items)).toEqual([[1], [2]]);
+    expect(g.waiting).toBe(2);
+    calls[1]!.finish([ok('2')]);
+    await flush();
+    expect(calls[2]!.items).toEqual([3, 4]);
+    calls[0]!.finish([ok('1')]);
+    calls[2]!.finish([ok('3'), ok('4')]);
+    await expect(Promise.all(all)).resolves.toEqual(['1', '2', '3', '4']);
+    await flush();
+    expect(g.inFlight).toBe(false);
+  });
+});
+
 describe('KeyedGroupCommit', () => {
   it('batches per key, never across keys, and forgets idle keys', async () => {
     const { calls, serve } = controlled<string>();

@@ -1,8 +1,8 @@
 /**
  * Group commit across requests, per process. A request submits one item; when no batch of its key is in flight the
- * item is served at once as a batch of one (a lone request never waits for a window); while one is in flight, items
- * that arrive queue, and the moment it ends they are served together as the next batch (at most `maxItems`, in
- * arrival order). So the "window" is exactly the time of the batch in flight: under load the batches grow by
+ * item is served at once as a batch of one (a lone request never waits for a window); while one is in flight (or
+ * `maxInFlight` are), items that arrive queue, and the moment one ends they are served together as the next batch
+ * (at most `maxItems`, in arrival order). So the "window" is exactly the time of the batch in flight: under load the batches grow by
  * themselves, at low load nothing waits.
  *
  * `serve` answers one result per item, in order: an item's own failure (a stale lease, a refused claim) is its
@@ -17,7 +17,8 @@ type Pending<I, R> = { item: I; resolve: (r: R) => void; reject: (e: unknown) =>
 
 export class GroupCommit<I, R> {
   private readonly queued: Pending<I, R>[] = [];
-  private busy = false;
+  /** Batches in flight (at most `maxInFlight`). */
+  private running = 0;
   /** Batches served so far and the items they held (for metrics and tests). */
   batches = 0;
   items = 0;
@@ -28,8 +29,11 @@ export class GroupCommit<I, R> {
     private readonly onBatch?: (size: number) => void,
     /** Called when the last batch ended and nothing waits (KeyedGroupCommit drops the group then). */
     private readonly onIdle?: () => void,
+    /** Batches that may be in flight at once; items wait only when this many are. */
+    readonly maxInFlight = 1,
   ) {
     if (!(maxItems >= 1)) throw new Error('GroupCommit: maxItems must be at least 1');
+    if (!(maxInFlight >= 1)) throw new Error('GroupCommit: maxInFlight must be at least 1');
   }
 
   /** Items waiting for the batch in flight to end. */
@@ -38,23 +42,25 @@ export class GroupCommit<I, R> {
   }
 
   get inFlight(): boolean {
-    return this.busy;
+    return this.running > 0;
   }
 
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queued.push({ item, resolve, reject });
-      if (!this.busy) this.next();
+      if (this.running < this.maxInFlight) this.start();
     });
   }
 
-  private next(): void {
-    if (!this.queued.length) {
-      this.busy = false;
-      this.onIdle?.();
-      return;
-    }
-    this.busy = true;
+  /** A batch ended: the next one starts with what queued meanwhile. */
+  private ended(): void {
+    this.running--;
+    if (this.queued.length) this.start();
+    else if (!this.running) this.onIdle?.();
+  }
+
+  private start(): void {
+    this.running++;
     const batch = this.queued.splice(0, this.maxItems);
     this.batches++;
     this.items += batch.length;
@@ -77,7 +83,7 @@ export class GroupCommit<I, R> {
         },
         (err: unknown) => batch.forEach((p) => p.reject(err)),
       )
-      .finally(() => this.next());
+      .finally(() => this.ended());
   }
 }
 
@@ -89,6 +95,7 @@ export class KeyedGroupCommit<I, R> {
     private readonly serve: (items: I[]) => Promise<ItemResult<R>[]>,
     readonly maxItems = 64,
     private readonly onBatch?: (size: number) => void,
+    readonly maxInFlight = 1,
   ) {}
 
   get size(): number {
@@ -100,7 +107,7 @@ export class KeyedGroupCommit<I, R> {
     if (!g) {
       const group: GroupCommit<I, R> = new GroupCommit(this.serve, this.maxItems, this.onBatch, () => {
         if (this.groups.get(key) === group) this.groups.delete(key);
-      });
+      }, this.maxInFlight);
       g = group;
       this.groups.set(key, g);
     }
