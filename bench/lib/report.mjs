@@ -64,8 +64,8 @@ export function tableRows(records, sizes) {
     ['single_gc_off', 'single', 'single-task leases, group commit off'],
     ['batch10_next_gc_off', 'batch10_next', 'capacity 10 + next, group commit off'],
     ['single_2replicas_gc_off', 'single_2replicas', 'single-task leases, two replicas, group commit off'],
-    ['single_gc_inflight2', 'single', 'single-task leases, group commit, two batches in flight'],
-    ['batch10_next_gc_inflight2', 'batch10_next', 'capacity 10 + next, group commit, two batches in flight'],
+    ['single_gc_inflight1', 'single', 'single-task leases, group commit, one batch in flight'],
+    ['batch10_next_gc_inflight1', 'batch10_next', 'capacity 10 + next, group commit, one batch in flight'],
   ]) {
     const r = ratio([tp(v), 'tasks_per_s'], [tp(base), 'tasks_per_s']);
     const f = ratio([tp(v), 'tasks_per_s'], ['peer/floor_throughput', 'tasks_per_s']);

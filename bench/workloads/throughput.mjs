@@ -24,8 +24,9 @@ export const THROUGHPUT_CONFIGS = [
   // Group commit switched off (WEFT_GROUP_COMMIT_MAX_ITEMS=0), for a before/after in one run: only when named in --configs.
   { name: 'single_gc_off', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
   { name: 'batch10_next_gc_off', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
-  { name: 'single_gc_inflight2', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '2' }, optional: true },
-  { name: 'batch10_next_gc_inflight2', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '2' }, optional: true },
+  // One batch of a kind in flight instead of the default two (WEFT_GROUP_COMMIT_IN_FLIGHT): only when named.
+  { name: 'single_gc_inflight1', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '1' }, optional: true },
+  { name: 'batch10_next_gc_inflight1', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '1' }, optional: true },
   { name: 'single_2replicas_gc_off', capacity: 1, next: false, replicas: 2, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
 ];
 /** Footprint under load: batch10_next plus 50 long-pollers waiting on a queue that never gets work. */
