@@ -14,7 +14,8 @@ import { startTestApp, type TestApp } from '../support/app.js';
  * maxActiveTasks limits never exceeded, and tasks handed out in claim order. They also check that batches of more
  * than one item really formed, so that they cannot pass with the batching switched off.
  */
-const ENV = { WEFT_QUEUED_TIMEOUT_SEC: '0' };
+// Group commit is off by default (docs/performance.md): these tests turn it on.
+const ENV = { WEFT_QUEUED_TIMEOUT_SEC: '0', WEFT_GROUP_COMMIT_MAX_ITEMS: '64' };
 let a: TestApp;
 let b: TestApp;
 let apiA: Api;
