@@ -66,6 +66,6 @@ describe(SlackChannel.name, () => {
 
   it("fails without retry on Slack's 404, without the secret path of the webhook URL", async () => {
     const result = await sut.send({ type: 'slack', webhookUrl: `${slack.url}/services/T000/B000/revoked` }, sampleAlert());
-    expect(result).toEqual({ ok: false, error: `POST ${slack.url}/… answered 404 Not Found: no_service`, retryable: false });
+    expect(result).toEqual({ ok: false, error: `POST ${slack.url}/… answered 404 Not Found: no_service`, retryable: false, status: 404 });
   });
 });

@@ -76,6 +76,7 @@ describe(WebhookChannel.name, () => {
       ok: false,
       error: `POST ${server.url}/… answered 500 Internal Server Error: database is down`,
       retryable: true,
+      status: 500,
     });
     expect(await sut.send({ type: 'webhook', url: `${server.url}/slow-down` }, message)).toMatchObject({ ok: false, retryable: true });
   });
@@ -85,12 +86,14 @@ describe(WebhookChannel.name, () => {
       ok: false,
       error: `POST ${server.url}/… answered 404 Not Found: no such hook`,
       retryable: false,
+      status: 404,
     });
     const before = server.requests.length;
     expect(await sut.send({ type: 'webhook', url: `${server.url}/moved` }, message)).toEqual({
       ok: false,
       error: `POST ${server.url}/… answered 301 Moved Permanently (redirects are not followed)`,
       retryable: false,
+      status: 301,
     });
     expect(server.requests.length).toBe(before + 1);
   });
