@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { BROWSER_MISSING, collectPageErrors, launchChromium, startService, type RunningService } from '../support/browser.js';
+import { BROWSER_MISSING, collectPageErrors, keyedApi, launchChromium, shot, startService, type RunningService } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
 
 /**
@@ -14,7 +12,6 @@ import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
  * With WEFT_CONSOLE_SCREENSHOTS=1 (`npm run console:screenshots`) the main pages are saved to docs/console/.
  */
 const ADMIN = 'weft_test_admin_key_console_0123456789';
-const SHOTS = process.env.WEFT_CONSOLE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/console/', import.meta.url)) : null;
 
 let db: TestDatabase;
 let svc: RunningService;
@@ -24,22 +21,8 @@ let errors: string[];
 let gates: string;
 const keys: Record<string, string> = {};
 
-async function api(method: string, path: string, body?: unknown, key = ADMIN): Promise<any> {
-  const res = await fetch(`${svc.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const api = keyedApi(() => svc.base, ADMIN);
 
-async function shot(name: string): Promise<void> {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
 
 // In-page code as strings: this project's type check has no DOM library.
 const go = (hash: string) => page.evaluate(`window.location.hash = ${JSON.stringify(hash)}`);
@@ -138,7 +121,7 @@ async function signOut(): Promise<void> {
     // The new run's column appears and its cells move on, all through subscription events.
     await page.locator('a.cell[aria-label^="extract in r1:"][data-state="running"]').waitFor({ timeout: 30_000 });
     expect(await stateOf('transform', 'r1')).toBe('none');
-    await shot('grid');
+    await shot(page, 'grid');
 
     // The log of the running task grows live: two lines now, the third once the gate opens.
     await cell('extract', 'r1').click();
@@ -156,13 +139,13 @@ async function signOut(): Promise<void> {
     const held = page.locator('tr[data-lease$=":console_etl/r1/extract"]');
     await held.waitFor();
     expect(await held.locator('td').nth(2).innerText()).toBe('1');
-    await shot('workers');
+    await shot(page, 'workers');
     await held.getByRole('link', { name: 'extract' }).click();
     await log.filter({ hasText: 'tick 2' }).waitFor();
     await writeFile(join(gates, 'extract-r1'), '');
     await log.filter({ hasText: 'released' }).waitFor({ timeout: 30_000 });
     await page.locator('.badge[data-state="success"]').first().waitFor();
-    await shot('task');
+    await shot(page, 'task');
 
     await page.getByRole('link', { name: 'console_etl' }).click();
     await page.locator('a.cell[aria-label^="load in r1:"][data-state="upstream_failed"]').waitFor({ timeout: 30_000 });
@@ -179,7 +162,7 @@ async function signOut(): Promise<void> {
     await preview.waitFor();
     // Downstream is included by default: transform and load will be cleared.
     expect((await preview.innerText()).split('\n').map((l) => l.split(' (')[0])).toEqual(['r1 / transform', 'r1 / load']);
-    await shot('clear-preview');
+    await shot(page, 'clear-preview');
     await writeFile(join(gates, 'fixed'), '');
     await dialog.getByRole('button', { name: 'Confirm clear' }).click();
     await page.locator('.page-head .badge[data-state="success"]').waitFor({ timeout: 30_000 });
@@ -205,7 +188,7 @@ async function signOut(): Promise<void> {
     await go('#/dags/console_etl/runs/r2');
     await page.locator('.page-head .badge[data-state="success"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('tr[data-task="load"] .badge').getAttribute('data-state')).toBe('success');
-    await shot('run');
+    await shot(page, 'run');
     // A whole run can be cleared too, after the same preview (here only looked at, then cancelled).
     await page.getByRole('button', { name: 'Clear run…' }).click();
     const clearRun = page.getByRole('dialog', { name: 'Clear run r2' });
@@ -233,14 +216,14 @@ async function signOut(): Promise<void> {
     await dialog.getByLabel('To (logical date)').fill('2024-01-04T00:00:00Z');
     await dialog.getByRole('button', { name: 'Preview' }).click();
     await dialog.getByLabel('Backfill plan').filter({ hasText: '4 run(s) to create' }).waitFor();
-    await shot('backfill-preview');
+    await shot(page, 'backfill-preview');
     await dialog.getByRole('button', { name: 'Start backfill' }).click();
     await page.getByRole('progressbar', { name: 'Backfill progress' }).waitFor();
     await page.locator('progress[data-percent="100"]').waitFor({ timeout: 60_000 });
     expect(await page.locator('.progress-wrap').innerText()).toContain('4 of 4 dates: 4 success');
     // The per-date table follows the progress events too.
     await page.locator('table[aria-label="Backfill dates"] .badge[data-state="success"]').nth(3).waitFor();
-    await shot('backfill');
+    await shot(page, 'backfill');
   });
 
   it('follows an unfinished backfill’s progress in the list without a reload', async () => {
@@ -272,14 +255,14 @@ async function signOut(): Promise<void> {
     });
     await go('#/dags');
     await page.locator('tr[data-dag="console_etl"] .recent a').first().waitFor();
-    await shot('dags');
+    await shot(page, 'dags');
     await go('#/dags/console_etl/graph');
     await page.locator('.dag-graph g.node[data-task="load"]').waitFor();
-    await shot('graph');
+    await shot(page, 'graph');
     await go('#/dags/console_etl/code');
     await page.getByLabel('Compare with').selectOption('1');
     await page.getByLabel('Changes from v1 to v2').filter({ hasText: 'echo loaded' }).waitFor();
-    await shot('versions');
+    await shot(page, 'versions');
     await go('#/pools');
     await page.locator('tr[data-pool="default_pool"]').waitFor();
     await go('#/workers');

@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { BROWSER_MISSING, collectPageErrors, launchChromium, startService, type RunningService } from '../support/browser.js';
+import { BROWSER_MISSING, collectPageErrors, keyedApi, launchChromium, shot, startService, type RunningService } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
 
 /**
@@ -15,7 +13,6 @@ import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
  * mapped instance has its own page (log, clear of that instance alone); a queued task says why it waits.
  */
 const ADMIN = 'weft_test_admin_key_console_fold_0123456789';
-const SHOTS = process.env.WEFT_CONSOLE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/console/', import.meta.url)) : null;
 
 let db: TestDatabase;
 let svc: RunningService;
@@ -24,22 +21,8 @@ let page: Page;
 let errors: string[];
 let gates: string;
 
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${svc.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const api = keyedApi(() => svc.base, ADMIN);
 
-async function shot(name: string): Promise<void> {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
 
 const go = (hash: string) => page.evaluate(`window.location.hash = ${JSON.stringify(hash)}`);
 const cell = (label: string, runId: string) => page.locator(`a.cell[aria-label^="${label} in ${runId}:"]`);
@@ -99,7 +82,8 @@ const unlabelled = () =>
     await go('#/dags/console_fold');
 
     // Folded: the group is one row with its tasks' summary, the mapped task one cell with its instances' counts.
-    await cell('each', 'f1').and(page.locator('[data-state="failed"]')).waitFor({ timeout: 30_000 });
+    // Until every instance has ended (the cell turns failed as soon as part c fails, while a and b may still run).
+    await cell('each', 'f1').and(page.locator('[data-state="failed"][data-count="2/3 success, 1 failed"]')).waitFor({ timeout: 60_000 });
     expect(await cell('each', 'f1').getAttribute('data-count')).toBe('2/3 success, 1 failed');
     expect(await cell('each', 'f1').getAttribute('aria-label')).toBe('each in f1: failed; 2/3 success, 1 failed');
     expect(await cell('extract', 'f1').getAttribute('data-state')).toBe('success');
@@ -120,7 +104,7 @@ const unlabelled = () =>
     await page.getByRole('button', { name: 'Unfold the instances of each' }).click();
     await row('each[2]').waitFor();
     expect(await Promise.all([0, 1, 2].map((i) => cell(`each [${i}]`, 'f1').getAttribute('data-state')))).toEqual(['success', 'success', 'failed']);
-    await shot('grid-folded');
+    await shot(page, 'grid-folded');
     // The fold state is kept for the tab: a reload shows the instances still unfolded.
     await page.reload();
     await row('each[1]').waitFor();
@@ -142,7 +126,7 @@ const unlabelled = () =>
     const preview = dialog.getByRole('list', { name: 'Task instances affected' });
     await preview.waitFor();
     expect((await preview.getByRole('listitem').allInnerTexts()).map((l) => l.split(' (')[0]).sort()).toEqual(['f1 / each [2]', 'f1 / report']);
-    await shot('task-mapped');
+    await shot(page, 'task-mapped');
     await writeFile(join(gates, 'fixed'), '');
     await dialog.getByRole('button', { name: 'Confirm clear' }).click();
     await page.locator('.page-head .badge[data-state="success"]').waitFor({ timeout: 30_000 });
@@ -175,7 +159,7 @@ const unlabelled = () =>
     await page.keyboard.press('Enter');
     await page.locator('.dag-graph g.node[data-task="orders"]').waitFor();
     await page.locator('.dag-graph g.cluster[data-group="extract"]').waitFor();
-    await shot('graph-group');
+    await shot(page, 'graph-group');
     await page.getByRole('button', { name: 'Fold group extract' }).click();
     await page.locator('.dag-graph g.node[data-task="orders"]').waitFor({ state: 'detached' });
     expect(await unlabelled()).toEqual([]);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -76,4 +76,28 @@ export async function startService(databaseUrl: string, env: Record<string, stri
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/** A JSON call to the running service with a key (the admin's unless given); throws with the answer on a non-2xx. */
+export function keyedApi(base: () => string, defaultKey: string) {
+  return async (method: string, path: string, body?: unknown, key = defaultKey): Promise<any> => {
+    const res = await fetch(`${base()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+}
+
+/** Where the browser tests save the docs' screenshots: docs/console/ with WEFT_CONSOLE_SCREENSHOTS=1, else nowhere. */
+const SHOTS = process.env.WEFT_CONSOLE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/console/', import.meta.url)) : null;
+
+/** Saves the page as docs/console/<name>.png when screenshots are asked for (npm run console:screenshots). */
+export async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
