@@ -77,12 +77,27 @@ export type LockedAttempt = {
   worker: { queues: string[]; taskTypes: string[] } | null;
 };
 
-/** What a statement that queued tasks returns per queue: the task instances, and whether it sent their NOTIFY. */
 /** What `weft_finish_quietly` answered for one completion. */
 export type QuietFinish =
   | { outcome: 'stale' | 'forbidden' | 'evaluate' }
   | { outcome: 'done'; runState: RunState; dagId: string; startDate: Date | null; workerId: string; worker: { queues: string[]; taskTypes: string[] } | null };
 
+/** A row of weft_finish_quietly, as both the single and the batched completion read it. */
+type QuietFinishRow = { outcome: string; runState: RunState; dagId: string; startDate: Date | null; workerId: string; queues: string[] | null; taskTypes: string[] | null };
+
+function quietFinish(r: QuietFinishRow): QuietFinish {
+  if (r.outcome !== 'done') return { outcome: r.outcome as 'stale' | 'forbidden' | 'evaluate' };
+  return {
+    outcome: 'done',
+    runState: r.runState,
+    dagId: r.dagId,
+    startDate: r.startDate,
+    workerId: r.workerId,
+    worker: r.queues ? { queues: r.queues, taskTypes: r.taskTypes ?? [] } : null,
+  };
+}
+
+/** What a statement that queued tasks returns per queue: the task instances, and whether it sent their NOTIFY. */
 export type QueuedRow = { queue: string; ids: number[]; announced: boolean };
 
 /** A task instance the engine ended without an attempt (a failed expansion, a built-in branch): what its events need. */
@@ -684,23 +699,14 @@ export class RunsRepository {
     db: Queryable,
     a: { leaseId: string; callerKeyId: string | null; tryNumber: number; to: 'success' | 'up_for_retry'; now: Date; error: string | null; nextRetryAt: Date | null; completionHash: string },
   ): Promise<QuietFinish> {
-    const { rows } = await db.query<{ outcome: string; runState: RunState; dagId: string; startDate: Date | null; workerId: string; queues: string[] | null; taskTypes: string[] | null }>({
+    const { rows } = await db.query<QuietFinishRow>({
       name: 'weft_finish_quietly',
       text: `SELECT outcome, run_state AS "runState", dag_id AS "dagId", start_date AS "startDate", worker_id AS "workerId",
          worker_queues AS queues, worker_task_types AS "taskTypes"
        FROM weft_finish_quietly($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       values: [a.leaseId, a.callerKeyId, a.tryNumber, a.to, a.now, a.error, a.nextRetryAt, a.completionHash, [...UNFINISHED_TASK_STATES], QUEUED_CHANNEL, SLOT_FREED],
     });
-    const r = rows[0]!;
-    if (r.outcome !== 'done') return { outcome: r.outcome as 'stale' | 'forbidden' | 'evaluate' };
-    return {
-      outcome: 'done',
-      runState: r.runState,
-      dagId: r.dagId,
-      startDate: r.startDate,
-      workerId: r.workerId,
-      worker: r.queues ? { queues: r.queues, taskTypes: r.taskTypes ?? [] } : null,
-    };
+    return quietFinish(rows[0]!);
   }
 
   /**
@@ -716,7 +722,7 @@ export class RunsRepository {
     db: Queryable,
     items: { leaseId: string; callerKeyId: string | null; tryNumber: number; to: 'success' | 'up_for_retry'; now: Date; error: string | null; nextRetryAt: Date | null; completionHash: string }[],
   ): Promise<QuietFinish[]> {
-    const { rows } = await db.query<{ ord: string; outcome: string; runState: RunState; dagId: string; startDate: Date | null; workerId: string; queues: string[] | null; taskTypes: string[] | null }>({
+    const { rows } = await db.query<QuietFinishRow & { ord: string }>({
       name: 'weft_finish_quietly_many',
       text: `SELECT i.ord, f.outcome, f.run_state AS "runState", f.dag_id AS "dagId", f.start_date AS "startDate",
          f.worker_id AS "workerId", f.worker_queues AS queues, f.worker_task_types AS "taskTypes"
@@ -741,16 +747,7 @@ export class RunsRepository {
     const out: QuietFinish[] = items.map(() => ({ outcome: 'stale' }));
     for (const r of rows) {
       const i = Number(r.ord) - 1;
-      out[i] = r.outcome !== 'done'
-        ? { outcome: r.outcome as 'stale' | 'forbidden' | 'evaluate' }
-        : {
-            outcome: 'done',
-            runState: r.runState,
-            dagId: r.dagId,
-            startDate: r.startDate,
-            workerId: r.workerId,
-            worker: r.queues ? { queues: r.queues, taskTypes: r.taskTypes ?? [] } : null,
-          };
+      out[i] = quietFinish(r);
     }
     if (rows.length !== items.length) throw new Error(`weft_finish_quietly_many: ${rows.length} results for ${items.length} completions`);
     return out;
