@@ -218,6 +218,19 @@ tasks:
     expect({ code: usage.code, stderr: usage.stderr }).toEqual({ code: 2, stderr: 'weft-cli: --conf must be a JSON object\n' });
   });
 
+  it('runs wait on a run that has already ended prints every transition before the summary', async () => {
+    // The case trigger --wait meets when a run ends before its subscription starts: each transition is printed,
+    // including the last ones, whose events are numbered just after the run reads as ended.
+    await json('runs', 'trigger', 'cli_fail', '--run-id', 'ended1');
+    await waitFor(async () => (await api('GET', '/api/v1/dags/cli_fail/dagRuns/ended1')).body.state === 'failed', 'run ended1 to fail', 30_000);
+    const r = await cli('runs', 'wait', 'cli_fail', 'ended1');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: 'weft-cli: run ended1 ended failed\n' });
+    const transitions = r.stdout.split('\n').filter((l) => l.includes('→')).map((l) => l.slice(10));
+    expect(transitions).toEqual(['first: none → queued', 'first: queued → running', 'first: running → failed', 'second: none → upstream_failed']);
+    expect(r.stdout).toMatch(/run ended1: failed\n$/);
+    expect((await cli('runs', 'wait', 'cli_fail', 'no_such_run')).code).toBe(1);
+  });
+
   it('logs prints a task’s lines, as text or JSON', async () => {
     expect(text(await cli('logs', 'cli_etl', 'ok1', 'second'))).toMatch(/^\[try 1\] second for \d{4}-\d\d-\d\d\n$/);
     const lines = await json('logs', 'cli_etl', 'ok1', 'second');

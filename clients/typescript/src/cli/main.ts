@@ -58,7 +58,7 @@ export function program(): Command {
   dagsCmd.command('pause').description('pause DAGs: no new scheduled runs').argument('<dagIds...>').action((ids: string[], _o, cmd: Command) => dags.setPaused(ctx(cmd), ids, true));
   dagsCmd.command('unpause').description('unpause DAGs').argument('<dagIds...>').action((ids: string[], _o, cmd: Command) => dags.setPaused(ctx(cmd), ids, false));
 
-  const runsCmd = root.command('runs').description('trigger runs');
+  const runsCmd = root.command('runs').description('trigger runs and follow them');
   runsCmd
     .command('trigger')
     .description('trigger a run; with --wait, follow its tasks live and exit 0 only if the run succeeds')
@@ -68,6 +68,12 @@ export function program(): Command {
     .option('--logical-date <date>', 'ISO 8601 date-time with offset (default: now)')
     .option('--wait', 'follow the run until it finishes; the exit code is 1 unless it succeeds')
     .action((dagId: string, opts: { conf?: string; runId?: string; logicalDate?: string; wait?: boolean }, cmd: Command) => runs.trigger(ctx(cmd), dagId, opts));
+  runsCmd
+    .command('wait')
+    .description('follow a run (from its first transition) until it finishes; the exit code is 1 unless it succeeds')
+    .argument('<dagId>')
+    .argument('<runId>')
+    .action((dagId: string, runId: string, _o, cmd: Command) => runs.wait(ctx(cmd), dagId, runId));
 
   const backfillCmd = root.command('backfill').description('backfill logical dates');
   backfillCmd

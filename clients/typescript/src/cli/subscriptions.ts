@@ -3,7 +3,7 @@ import { createClient, type Client as WsClient } from 'graphql-ws/client';
 import WebSocket from 'ws';
 import type { Resolved } from './context.js';
 
-export type TaskEvent = { sequence: number; taskId: string; previousState: string | null; state: string; tryNumber: number; maxTries: number; at: string };
+export type TaskEvent = { sequence: number; taskId: string; mapIndex: number | null; previousState: string | null; state: string; tryNumber: number; maxTries: number; at: string };
 export type BackfillEvent = {
   sequence: number;
   total: number;
@@ -70,7 +70,7 @@ function closeReason(err: unknown): string {
 }
 
 export const TASK_EVENTS = `subscription ($dagId: ID!, $runId: String!, $after: Int) {
-  taskInstanceStateChanged(dagId: $dagId, runId: $runId, afterSequence: $after) { sequence taskId previousState state tryNumber maxTries at }
+  taskInstanceStateChanged(dagId: $dagId, runId: $runId, afterSequence: $after) { sequence taskId mapIndex previousState state tryNumber maxTries at }
 }`;
 
 export const BACKFILL_EVENTS = `subscription ($id: Int!, $after: Int) {
