@@ -38,7 +38,7 @@ function worker(id: string, queue: string, concurrency: number): LocalWorker {
     concurrency,
     executors: createDefaultExecutors({ connEnv: {} }),
     limits: { maxXcomBytes: 65536, maxLogLineBytes: 4096 },
-    logger: createLogger('silent', false),
+    logger: createLogger((process.env.WEFT_TEST_WORKER_LOG_LEVEL ?? 'silent') as 'silent', false),
     waitSeconds: 2,
   });
 }

@@ -29,6 +29,8 @@ export async function startTestApp(
     WEFT_LOG_PRETTY: 'false',
     WEFT_AUTH: 'off',
     WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
+    // Settings for every app of a run, under the test's own (e.g. WEFT_TEST_ENV='{"WEFT_GROUP_COMMIT_MAX_ITEMS":"64"}').
+    ...(process.env.WEFT_TEST_ENV ? (JSON.parse(process.env.WEFT_TEST_ENV) as Record<string, string>) : {}),
     ...env,
   });
   const app = await createApp({
