@@ -21,13 +21,13 @@ export const THROUGHPUT_CONFIGS = [
   // Information only: what synchronous_commit=off would buy (a crash could lose acknowledged completions; the
   // default stays on).
   { name: 'single_sync_off', capacity: 1, next: false, syncCommitOff: true },
-  // Group commit (off by default, WEFT_GROUP_COMMIT_MAX_ITEMS) switched on, for a before/after in one run: only
-  // when named in --configs. `_inflight1`: one batch of a kind in flight instead of two.
-  { name: 'single_gc_on', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '64' }, optional: true },
-  { name: 'batch10_next_gc_on', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '64' }, optional: true },
-  { name: 'single_2replicas_gc_on', capacity: 1, next: false, replicas: 2, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '64' }, optional: true },
-  { name: 'single_gc_inflight1', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '64', WEFT_GROUP_COMMIT_IN_FLIGHT: '1' }, optional: true },
-  { name: 'batch10_next_gc_inflight1', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '64', WEFT_GROUP_COMMIT_IN_FLIGHT: '1' }, optional: true },
+  // Group commit (on by default since session 7, WEFT_GROUP_COMMIT_MAX_ITEMS=64) switched off, for a before/after in
+  // one run: only when named in --configs. `_inflight1`: one batch of a kind in flight instead of two.
+  { name: 'single_gc_off', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
+  { name: 'batch10_next_gc_off', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
+  { name: 'single_2replicas_gc_off', capacity: 1, next: false, replicas: 2, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
+  { name: 'single_gc_inflight1', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '1' }, optional: true },
+  { name: 'batch10_next_gc_inflight1', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '1' }, optional: true },
 ];
 /** Footprint under load: batch10_next plus 50 long-pollers waiting on a queue that never gets work. */
 export const FOOTPRINT_CONFIG = { name: 'batch10_next+50_longpollers', capacity: 10, next: true, idlePollers: 50 };

@@ -189,8 +189,8 @@ const schema = z.object({
   WEFT_API_KEY_CACHE_SEC: int(0, 3600).default(60).meta(doc('how long a replica trusts a looked-up API key without asking the database again (`0` = ask on every request); a revocation reaches every replica at once through NOTIFY, this bounds it only while a replica\'s LISTEN connection is down')),
   WEFT_MAX_POLLS_PER_WORKER: int(1, 1000).default(8).meta(doc('open lease requests per worker id per replica')),
   WEFT_GROUP_COMMIT_MAX_ITEMS: int(0, 1000)
-    .default(0)
-    .meta(doc('group commit (docs/performance.md), experimental and off by default: completions, and claims of one queue set, that arrive while one of theirs is in flight in this replica are served together as one statement when it ends, at most this many (e.g. `64`; `0` = off: each request on its own)')),
+    .default(64)
+    .meta(doc('group commit (docs/performance.md): completions, and claims of one queue set, that arrive while one of theirs is in flight in this replica are served together as one statement when it ends, at most this many (`0` = off: each request on its own)')),
   WEFT_GROUP_COMMIT_IN_FLIGHT: int(1, 64)
     .default(2)
     .meta(doc('group commit: statements of one kind (completions; claims of one queue set) that may be in flight at once in this replica before requests queue for the next batch')),
