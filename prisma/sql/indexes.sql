@@ -1,7 +1,7 @@
 -- Every index of the schema (Prisma declares most; the partial ones only migrations can: docs/database.md).
 CREATE INDEX alert_deliveries_dag_id_created_at_idx ON public.alert_deliveries USING btree (dag_id, created_at);
 CREATE UNIQUE INDEX alert_deliveries_dedupe_key_key ON public.alert_deliveries USING btree (dedupe_key);
-CREATE INDEX alert_deliveries_pagerduty_trigger_idx ON public.alert_deliveries USING btree (task_instance_id) WHERE ((channel = 'pagerduty'::text) AND (NOT (message ? 'action'::text)));
+CREATE INDEX alert_deliveries_pagerduty_trigger_idx ON public.alert_deliveries USING btree (task_instance_id) WHERE ((channel = 'pagerduty'::text) AND (NOT (message ? 'action'::text)) AND (resolved_at IS NULL));
 CREATE UNIQUE INDEX alert_deliveries_pkey ON public.alert_deliveries USING btree (id);
 CREATE INDEX alert_deliveries_state_next_attempt_at_idx ON public.alert_deliveries USING btree (state, next_attempt_at);
 CREATE UNIQUE INDEX api_keys_key_hash_key ON public.api_keys USING btree (key_hash);

@@ -25,7 +25,8 @@ CREATE TABLE public.alert_deliveries (
     created_at timestamp(3) with time zone DEFAULT CURRENT_TIMESTAMP NOT NULL,
     sla_warning_id integer,
     dag_run_id integer,
-    task_instance_id integer
+    task_instance_id integer,
+    resolved_at timestamp(3) with time zone
 );
 CREATE TABLE public.api_keys (
     id uuid DEFAULT gen_random_uuid() NOT NULL,

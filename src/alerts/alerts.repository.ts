@@ -210,32 +210,46 @@ export class AlertsRepository {
   }
 
   /**
-   * PagerDuty resolves: for each PagerDuty trigger already sent (or given up) whose task instance (or run, for
+   * PagerDuty resolves: for each open PagerDuty trigger already sent (or given up) whose task instance (or run, for
    * run_failed) has succeeded since (a retry, a clear, a mark), one `resolve` delivery to the same callback with the
-   * same incident key. Keyed by the incident, the callback and the try (clear) number that succeeded, so it is
-   * written once however many schedulers and passes see it, and again after a later failure and success. A trigger
-   * still pending gets its resolve only once it is out, so PagerDuty never sees them in the wrong order.
+   * same incident key, and the trigger is marked resolved (resolved_at), so later passes read only the triggers still
+   * open (their partial index holds nothing else). Keyed by the incident, the callback and the try (clear) number
+   * that succeeded, so it is written once however many schedulers and passes see it; a later failure sends a new
+   * trigger (a new row, open), resolved in turn. A trigger still pending gets its resolve only once it is out, so
+   * PagerDuty never sees them in the wrong order. Triggers another scheduler's pass holds are skipped, not waited for.
    */
   async recordResolutions(db: Queryable, now: Date): Promise<number> {
-    const { rowCount } = await db.query(
-      `INSERT INTO alert_deliveries (dedupe_key, kind, dag_id, dag_version_id, callback_list, callback_index, message, channel,
-                                     task_instance_id, dag_run_id, next_attempt_at)
-       SELECT DISTINCT ON (k.key) k.key, d.kind, d.dag_id, d.dag_version_id, d.callback_list, d.callback_index,
-              d.message || jsonb_build_object('action', 'resolve', 'deliveryId', k.key, 'occurredAt', to_jsonb(coalesce(x.ended, $1::timestamptz)),
-                                              'summary', 'succeeded since: ' || (d.message ->> 'summary')),
-              d.channel, d.task_instance_id, d.dag_run_id, $1
-         FROM alert_deliveries d
-         LEFT JOIN task_instances ti ON ti.id = d.task_instance_id
-         LEFT JOIN dag_runs r ON r.id = d.dag_run_id AND d.task_instance_id IS NULL
-         CROSS JOIN LATERAL (SELECT coalesce(ti.end_date, r.end_date) AS ended, coalesce(ti.try_number, r.clear_number) AS n) x
-         CROSS JOIN LATERAL (SELECT 'resolve:' || (d.message ->> 'incidentKey') || ':' || d.callback_list || ':' || d.callback_index || ':' || x.n AS key) k
-        WHERE d.channel = 'pagerduty' AND d.state <> 'pending' AND NOT (d.message ? 'action') AND d.message ? 'incidentKey'
-          AND (ti.state = 'success' OR r.state = 'success')
-        ORDER BY k.key, d.id
-       ON CONFLICT (dedupe_key) DO NOTHING`,
+    const { rows } = await db.query<{ n: number }>(
+      `WITH open AS (
+         SELECT d.id, d.kind, d.dag_id, d.dag_version_id, d.callback_list, d.callback_index, d.message, d.channel,
+                d.task_instance_id, d.dag_run_id, x.ended, k.key
+           FROM alert_deliveries d
+           LEFT JOIN task_instances ti ON ti.id = d.task_instance_id
+           LEFT JOIN dag_runs r ON r.id = d.dag_run_id AND d.task_instance_id IS NULL
+           CROSS JOIN LATERAL (SELECT coalesce(ti.end_date, r.end_date) AS ended, coalesce(ti.try_number, r.clear_number) AS n) x
+           CROSS JOIN LATERAL (SELECT 'resolve:' || (d.message ->> 'incidentKey') || ':' || d.callback_list || ':' || d.callback_index || ':' || x.n AS key) k
+          WHERE d.channel = 'pagerduty' AND NOT (d.message ? 'action') AND d.resolved_at IS NULL
+            AND d.state <> 'pending' AND d.message ? 'incidentKey'
+            AND (ti.state = 'success' OR r.state = 'success')
+          FOR UPDATE OF d SKIP LOCKED
+       ), resolved AS (
+         UPDATE alert_deliveries SET resolved_at = $1 WHERE id IN (SELECT id FROM open)
+       ), sent AS (
+         INSERT INTO alert_deliveries (dedupe_key, kind, dag_id, dag_version_id, callback_list, callback_index, message, channel,
+                                       task_instance_id, dag_run_id, next_attempt_at)
+         SELECT DISTINCT ON (o.key) o.key, o.kind, o.dag_id, o.dag_version_id, o.callback_list, o.callback_index,
+                o.message || jsonb_build_object('action', 'resolve', 'deliveryId', o.key, 'occurredAt', to_jsonb(coalesce(o.ended, $1::timestamptz)),
+                                                'summary', 'succeeded since: ' || (o.message ->> 'summary')),
+                o.channel, o.task_instance_id, o.dag_run_id, $1
+           FROM open o
+          ORDER BY o.key, o.id
+         ON CONFLICT (dedupe_key) DO NOTHING
+         RETURNING 1
+       )
+       SELECT count(*)::int AS n FROM sent`,
       [now],
     );
-    return rowCount ?? 0;
+    return rows[0]?.n ?? 0;
   }
 
   /**

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { AlertsRepository } from '../../src/alerts/alerts.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
 
 /**
  * The lookups of the SLA early warning (a task's last successful attempts, for its p95) and of PagerDuty resolves
- * (the PagerDuty triggers sent) have indexes of their own: on a filled table the planner takes them instead of
+ * (the PagerDuty triggers still open) have indexes of their own: on a filled table the planner takes them instead of
  * reading every task instance of the DAG, or every alert delivery. Plans are checked, not times.
  */
 let db: TestDatabase;
@@ -48,10 +49,24 @@ describe('alert lookup indexes', () => {
     expect(p).toContain('task_instances_dag_id_task_id_idx');
   });
 
-  it('reads only PagerDuty triggers for resolves (AlertsRepository.recordResolutions)', async () => {
+  it('reads only open PagerDuty triggers for resolves (AlertsRepository.recordResolutions)', async () => {
     const p = await plan(`SELECT d.id FROM alert_deliveries d
-       WHERE d.channel = 'pagerduty' AND d.state <> 'pending' AND NOT (d.message ? 'action') AND d.message ? 'incidentKey'`);
+       WHERE d.channel = 'pagerduty' AND NOT (d.message ? 'action') AND d.resolved_at IS NULL AND d.state <> 'pending' AND d.message ? 'incidentKey'`);
     expect(p).toContain('alert_deliveries_pagerduty_trigger_idx');
     expect(p).not.toContain('Seq Scan on alert_deliveries');
+  });
+
+  it('resolves each trigger once and leaves nothing open for the next pass to read', async () => {
+    const repo = new AlertsRepository(c as unknown as pg.Pool);
+    const open = async () =>
+      (await c.query(`SELECT count(*)::int AS n FROM alert_deliveries WHERE channel = 'pagerduty' AND NOT (message ? 'action') AND resolved_at IS NULL`)).rows[0].n;
+    expect(await open()).toBe(2000);
+    // Every one of the 2,000 triggers' task instances has succeeded: one resolve each, and each trigger is closed.
+    expect(await repo.recordResolutions(c, new Date())).toBe(2000);
+    expect(await open()).toBe(0);
+    const { rows } = await c.query(`SELECT count(*)::int AS n FROM alert_deliveries WHERE message ->> 'action' = 'resolve' AND state = 'pending'`);
+    expect(rows[0].n).toBe(2000);
+    // The next pass has nothing to read (the partial index of the test above holds open triggers only), writes nothing.
+    expect(await repo.recordResolutions(c, new Date())).toBe(0);
   });
 });

@@ -2882,6 +2882,7 @@ export const AlertDeliveryScalarFieldEnum = {
   nextAttemptAt: 'nextAttemptAt',
   lastError: 'lastError',
   deliveredAt: 'deliveredAt',
+  resolvedAt: 'resolvedAt',
   createdAt: 'createdAt'
 } as const
 

@@ -424,6 +424,7 @@ export const AlertDeliveryScalarFieldEnum = {
   nextAttemptAt: 'nextAttemptAt',
   lastError: 'lastError',
   deliveredAt: 'deliveredAt',
+  resolvedAt: 'resolvedAt',
   createdAt: 'createdAt'
 } as const
 

@@ -69,6 +69,7 @@ export type AlertDeliveryMinAggregateOutputType = {
   nextAttemptAt: Date | null
   lastError: string | null
   deliveredAt: Date | null
+  resolvedAt: Date | null
   createdAt: Date | null
 }
 
@@ -90,6 +91,7 @@ export type AlertDeliveryMaxAggregateOutputType = {
   nextAttemptAt: Date | null
   lastError: string | null
   deliveredAt: Date | null
+  resolvedAt: Date | null
   createdAt: Date | null
 }
 
@@ -112,6 +114,7 @@ export type AlertDeliveryCountAggregateOutputType = {
   nextAttemptAt: number
   lastError: number
   deliveredAt: number
+  resolvedAt: number
   createdAt: number
   _all: number
 }
@@ -157,6 +160,7 @@ export type AlertDeliveryMinAggregateInputType = {
   nextAttemptAt?: true
   lastError?: true
   deliveredAt?: true
+  resolvedAt?: true
   createdAt?: true
 }
 
@@ -178,6 +182,7 @@ export type AlertDeliveryMaxAggregateInputType = {
   nextAttemptAt?: true
   lastError?: true
   deliveredAt?: true
+  resolvedAt?: true
   createdAt?: true
 }
 
@@ -200,6 +205,7 @@ export type AlertDeliveryCountAggregateInputType = {
   nextAttemptAt?: true
   lastError?: true
   deliveredAt?: true
+  resolvedAt?: true
   createdAt?: true
   _all?: true
 }
@@ -309,6 +315,7 @@ export type AlertDeliveryGroupByOutputType = {
   nextAttemptAt: Date
   lastError: string | null
   deliveredAt: Date | null
+  resolvedAt: Date | null
   createdAt: Date
   _count: AlertDeliveryCountAggregateOutputType | null
   _avg: AlertDeliveryAvgAggregateOutputType | null
@@ -354,6 +361,7 @@ export type AlertDeliveryWhereInput = {
   nextAttemptAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
   lastError?: Prisma.StringNullableFilter<"AlertDelivery"> | string | null
   deliveredAt?: Prisma.DateTimeNullableFilter<"AlertDelivery"> | Date | string | null
+  resolvedAt?: Prisma.DateTimeNullableFilter<"AlertDelivery"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
   slaMiss?: Prisma.XOR<Prisma.SlaMissNullableScalarRelationFilter, Prisma.SlaMissWhereInput> | null
   slaWarning?: Prisma.XOR<Prisma.SlaWarningNullableScalarRelationFilter, Prisma.SlaWarningWhereInput> | null
@@ -378,6 +386,7 @@ export type AlertDeliveryOrderByWithRelationInput = {
   nextAttemptAt?: Prisma.SortOrder
   lastError?: Prisma.SortOrderInput | Prisma.SortOrder
   deliveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   slaMiss?: Prisma.SlaMissOrderByWithRelationInput
   slaWarning?: Prisma.SlaWarningOrderByWithRelationInput
@@ -405,6 +414,7 @@ export type AlertDeliveryWhereUniqueInput = Prisma.AtLeast<{
   nextAttemptAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
   lastError?: Prisma.StringNullableFilter<"AlertDelivery"> | string | null
   deliveredAt?: Prisma.DateTimeNullableFilter<"AlertDelivery"> | Date | string | null
+  resolvedAt?: Prisma.DateTimeNullableFilter<"AlertDelivery"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
   slaMiss?: Prisma.XOR<Prisma.SlaMissNullableScalarRelationFilter, Prisma.SlaMissWhereInput> | null
   slaWarning?: Prisma.XOR<Prisma.SlaWarningNullableScalarRelationFilter, Prisma.SlaWarningWhereInput> | null
@@ -429,6 +439,7 @@ export type AlertDeliveryOrderByWithAggregationInput = {
   nextAttemptAt?: Prisma.SortOrder
   lastError?: Prisma.SortOrderInput | Prisma.SortOrder
   deliveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   _count?: Prisma.AlertDeliveryCountOrderByAggregateInput
   _avg?: Prisma.AlertDeliveryAvgOrderByAggregateInput
@@ -459,6 +470,7 @@ export type AlertDeliveryScalarWhereWithAggregatesInput = {
   nextAttemptAt?: Prisma.DateTimeWithAggregatesFilter<"AlertDelivery"> | Date | string
   lastError?: Prisma.StringNullableWithAggregatesFilter<"AlertDelivery"> | string | null
   deliveredAt?: Prisma.DateTimeNullableWithAggregatesFilter<"AlertDelivery"> | Date | string | null
+  resolvedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"AlertDelivery"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"AlertDelivery"> | Date | string
 }
 
@@ -478,6 +490,7 @@ export type AlertDeliveryCreateInput = {
   nextAttemptAt?: Date | string
   lastError?: string | null
   deliveredAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   slaMiss?: Prisma.SlaMissCreateNestedOneWithoutDeliveriesInput
   slaWarning?: Prisma.SlaWarningCreateNestedOneWithoutDeliveriesInput
@@ -502,6 +515,7 @@ export type AlertDeliveryUncheckedCreateInput = {
   nextAttemptAt?: Date | string
   lastError?: string | null
   deliveredAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
 }
 
@@ -521,6 +535,7 @@ export type AlertDeliveryUpdateInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   slaMiss?: Prisma.SlaMissUpdateOneWithoutDeliveriesNestedInput
   slaWarning?: Prisma.SlaWarningUpdateOneWithoutDeliveriesNestedInput
@@ -545,6 +560,7 @@ export type AlertDeliveryUncheckedUpdateInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -567,6 +583,7 @@ export type AlertDeliveryCreateManyInput = {
   nextAttemptAt?: Date | string
   lastError?: string | null
   deliveredAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
 }
 
@@ -586,6 +603,7 @@ export type AlertDeliveryUpdateManyMutationInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -608,6 +626,7 @@ export type AlertDeliveryUncheckedUpdateManyInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -640,6 +659,7 @@ export type AlertDeliveryCountOrderByAggregateInput = {
   nextAttemptAt?: Prisma.SortOrder
   lastError?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -672,6 +692,7 @@ export type AlertDeliveryMaxOrderByAggregateInput = {
   nextAttemptAt?: Prisma.SortOrder
   lastError?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -693,6 +714,7 @@ export type AlertDeliveryMinOrderByAggregateInput = {
   nextAttemptAt?: Prisma.SortOrder
   lastError?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrder
+  resolvedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -811,6 +833,7 @@ export type AlertDeliveryCreateWithoutSlaMissInput = {
   nextAttemptAt?: Date | string
   lastError?: string | null
   deliveredAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   slaWarning?: Prisma.SlaWarningCreateNestedOneWithoutDeliveriesInput
 }
@@ -833,6 +856,7 @@ export type AlertDeliveryUncheckedCreateWithoutSlaMissInput = {
   nextAttemptAt?: Date | string
   lastError?: string | null
   deliveredAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
 }
 
@@ -884,6 +908,7 @@ export type AlertDeliveryScalarWhereInput = {
   nextAttemptAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
   lastError?: Prisma.StringNullableFilter<"AlertDelivery"> | string | null
   deliveredAt?: Prisma.DateTimeNullableFilter<"AlertDelivery"> | Date | string | null
+  resolvedAt?: Prisma.DateTimeNullableFilter<"AlertDelivery"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"AlertDelivery"> | Date | string
 }
 
@@ -903,6 +928,7 @@ export type AlertDeliveryCreateWithoutSlaWarningInput = {
   nextAttemptAt?: Date | string
   lastError?: string | null
   deliveredAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
   slaMiss?: Prisma.SlaMissCreateNestedOneWithoutDeliveriesInput
 }
@@ -925,6 +951,7 @@ export type AlertDeliveryUncheckedCreateWithoutSlaWarningInput = {
   nextAttemptAt?: Date | string
   lastError?: string | null
   deliveredAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
 }
 
@@ -972,6 +999,7 @@ export type AlertDeliveryCreateManySlaMissInput = {
   nextAttemptAt?: Date | string
   lastError?: string | null
   deliveredAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
 }
 
@@ -991,6 +1019,7 @@ export type AlertDeliveryUpdateWithoutSlaMissInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   slaWarning?: Prisma.SlaWarningUpdateOneWithoutDeliveriesNestedInput
 }
@@ -1013,6 +1042,7 @@ export type AlertDeliveryUncheckedUpdateWithoutSlaMissInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -1034,6 +1064,7 @@ export type AlertDeliveryUncheckedUpdateManyWithoutSlaMissInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -1055,6 +1086,7 @@ export type AlertDeliveryCreateManySlaWarningInput = {
   nextAttemptAt?: Date | string
   lastError?: string | null
   deliveredAt?: Date | string | null
+  resolvedAt?: Date | string | null
   createdAt?: Date | string
 }
 
@@ -1074,6 +1106,7 @@ export type AlertDeliveryUpdateWithoutSlaWarningInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   slaMiss?: Prisma.SlaMissUpdateOneWithoutDeliveriesNestedInput
 }
@@ -1096,6 +1129,7 @@ export type AlertDeliveryUncheckedUpdateWithoutSlaWarningInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -1117,6 +1151,7 @@ export type AlertDeliveryUncheckedUpdateManyWithoutSlaWarningInput = {
   nextAttemptAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastError?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  resolvedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -1141,6 +1176,7 @@ export type AlertDeliverySelect<ExtArgs extends runtime.Types.Extensions.Interna
   nextAttemptAt?: boolean
   lastError?: boolean
   deliveredAt?: boolean
+  resolvedAt?: boolean
   createdAt?: boolean
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
   slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
@@ -1165,6 +1201,7 @@ export type AlertDeliverySelectCreateManyAndReturn<ExtArgs extends runtime.Types
   nextAttemptAt?: boolean
   lastError?: boolean
   deliveredAt?: boolean
+  resolvedAt?: boolean
   createdAt?: boolean
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
   slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
@@ -1189,6 +1226,7 @@ export type AlertDeliverySelectUpdateManyAndReturn<ExtArgs extends runtime.Types
   nextAttemptAt?: boolean
   lastError?: boolean
   deliveredAt?: boolean
+  resolvedAt?: boolean
   createdAt?: boolean
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
   slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
@@ -1213,10 +1251,11 @@ export type AlertDeliverySelectScalar = {
   nextAttemptAt?: boolean
   lastError?: boolean
   deliveredAt?: boolean
+  resolvedAt?: boolean
   createdAt?: boolean
 }
 
-export type AlertDeliveryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dedupeKey" | "kind" | "dagId" | "dagVersionId" | "callbackList" | "callbackIndex" | "channel" | "message" | "slaMissId" | "slaWarningId" | "taskInstanceId" | "dagRunId" | "state" | "attempts" | "nextAttemptAt" | "lastError" | "deliveredAt" | "createdAt", ExtArgs["result"]["alertDelivery"]>
+export type AlertDeliveryOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "dedupeKey" | "kind" | "dagId" | "dagVersionId" | "callbackList" | "callbackIndex" | "channel" | "message" | "slaMissId" | "slaWarningId" | "taskInstanceId" | "dagRunId" | "state" | "attempts" | "nextAttemptAt" | "lastError" | "deliveredAt" | "resolvedAt" | "createdAt", ExtArgs["result"]["alertDelivery"]>
 export type AlertDeliveryInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   slaMiss?: boolean | Prisma.AlertDelivery$slaMissArgs<ExtArgs>
   slaWarning?: boolean | Prisma.AlertDelivery$slaWarningArgs<ExtArgs>
@@ -1267,6 +1306,11 @@ export type $AlertDeliveryPayload<ExtArgs extends runtime.Types.Extensions.Inter
     nextAttemptAt: Date
     lastError: string | null
     deliveredAt: Date | null
+    /**
+     * A PagerDuty trigger: when its resolve was recorded (its task instance or run succeeded since). Null while the
+     * incident is open; the resolve pass reads open triggers only (AlertsRepository.recordResolutions).
+     */
+    resolvedAt: Date | null
     createdAt: Date
   }, ExtArgs["result"]["alertDelivery"]>
   composites: {}
@@ -1711,6 +1755,7 @@ export interface AlertDeliveryFieldRefs {
   readonly nextAttemptAt: Prisma.FieldRef<"AlertDelivery", 'DateTime'>
   readonly lastError: Prisma.FieldRef<"AlertDelivery", 'String'>
   readonly deliveredAt: Prisma.FieldRef<"AlertDelivery", 'DateTime'>
+  readonly resolvedAt: Prisma.FieldRef<"AlertDelivery", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"AlertDelivery", 'DateTime'>
 }
     
