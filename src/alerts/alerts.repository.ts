@@ -215,8 +215,9 @@ export class AlertsRepository {
    * same incident key, and the trigger is marked resolved (resolved_at), so later passes read only the triggers still
    * open (their partial index holds nothing else). Keyed by the incident, the callback and the try (clear) number
    * that succeeded, so it is written once however many schedulers and passes see it; a later failure sends a new
-   * trigger (a new row, open), resolved in turn. A trigger still pending gets its resolve only once it is out, so
-   * PagerDuty never sees them in the wrong order. Triggers another scheduler's pass holds are skipped, not waited for.
+   * trigger (a new row, open), resolved in turn. An incident is resolved only when none of its triggers to that
+   * callback is still pending (a retry in backoff): the resolve is written once they are all out, so PagerDuty never
+   * gets a trigger after its resolve. Triggers another scheduler's pass holds are skipped, not waited for.
    */
   async recordResolutions(db: Queryable, now: Date): Promise<number> {
     const { rows } = await db.query<{ n: number }>(
@@ -231,6 +232,10 @@ export class AlertsRepository {
           WHERE d.channel = 'pagerduty' AND NOT (d.message ? 'action') AND d.resolved_at IS NULL
             AND d.state <> 'pending' AND d.message ? 'incidentKey'
             AND (ti.state = 'success' OR r.state = 'success')
+            AND NOT EXISTS (SELECT 1 FROM alert_deliveries p
+                             WHERE p.state = 'pending' AND p.channel = 'pagerduty' AND NOT (p.message ? 'action')
+                               AND p.message ->> 'incidentKey' = d.message ->> 'incidentKey'
+                               AND p.callback_list = d.callback_list AND p.callback_index = d.callback_index)
           FOR UPDATE OF d SKIP LOCKED
        ), resolved AS (
          UPDATE alert_deliveries SET resolved_at = $1 WHERE id IN (SELECT id FROM open)
