@@ -15,7 +15,7 @@ import { EventsModule } from '../events/events.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { tokenFromConnectionParams, type GraphqlContext } from './context.js';
 import { formatGraphqlError } from './format-error.js';
-import { costLimitPlugin, limitRules, parseOptions, wsGuards } from './limits.js';
+import { costLimitPlugin, limitRules, parseOptions, subscriptionsOverWebSocketPlugin, wsGuards } from './limits.js';
 import { GraphqlLoaders } from './loaders.js';
 import { GRAPHQL_RESOLVERS, SCHEMA_BUILD_OPTIONS } from './schema.js';
 
@@ -73,7 +73,7 @@ export class GraphqlModule {
             // Depth, aliases, cost and string literals, all checked before anything runs (limits.ts).
             parseOptions: parseOptions(config.graphql),
             validationRules: limitRules(config.graphql),
-            plugins: [costLimitPlugin(config.graphql)],
+            plugins: [subscriptionsOverWebSocketPlugin(), costLimitPlugin(config.graphql)],
             context: (arg: unknown): GraphqlContext => wsContext(arg) ?? { req: arg as FastifyRequest },
             subscriptions: {
               'graphql-ws': {

@@ -141,6 +141,27 @@ export function wsGuards(limits: GraphqlLimits): {
   };
 }
 
+/**
+ * Subscriptions are served over WebSocket (graphql-ws, the same /graphql path); one sent over HTTP gets a 400 that
+ * says so, instead of being executed as a query whose field cannot resolve (an internal error).
+ */
+export function subscriptionsOverWebSocketPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError(
+              'subscriptions are served over WebSocket (the graphql-ws protocol on this same /graphql path); send queries and mutations over HTTP',
+              { extensions: { code: 'BAD_REQUEST', statusCode: 400, http: { status: 400 } } },
+            );
+          }
+        },
+      };
+    },
+  };
+}
+
 /** The cost check, as an Apollo plugin: it needs the variables, which validation rules do not see. */
 export function costLimitPlugin(limits: GraphqlLimits): ApolloServerPlugin {
   return {

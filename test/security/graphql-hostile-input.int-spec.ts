@@ -152,4 +152,21 @@ describe('hostile input on every GraphQL argument', () => {
     expect(fieldsWalked).toBeGreaterThanOrEqual(30);
     expect(failures).toEqual([]);
   });
+  it('answers every subscription sent over HTTP with a 400 that points to WebSocket, not an internal error', async () => {
+    const { data } = await graphql(h.t.app, `{ __schema { subscriptionType { fields { name args { name type { ${TYPE_REF} } } type { ${TYPE_REF} } } } } }`);
+    const fields: { name: string; args: InputValue[]; type: TypeRef }[] = data.__schema.subscriptionType.fields;
+    expect(fields.length).toBeGreaterThanOrEqual(3);
+    const answers = [];
+    for (const f of fields) {
+      // Required arguments get a variable each (any value: the operation is refused before it would run).
+      const required = f.args.filter((a) => a.type.kind === 'NON_NULL');
+      const decl = required.length ? `(${required.map((a) => `$${a.name}: ${typeName(a.type)}`).join(', ')})` : '';
+      const call = required.length ? `(${required.map((a) => `${a.name}: $${a.name}`).join(', ')})` : '';
+      const leaf = named(f.type);
+      const selection = leaf.kind === 'OBJECT' ? ' { __typename }' : '';
+      const res = await graphql(h.t.app, `subscription${decl} { ${f.name}${call}${selection} }`);
+      answers.push({ field: f.name, status: res.status, code: res.errors?.[0]?.extensions?.code, websocket: /WebSocket/.test(res.errors?.[0]?.message ?? '') });
+    }
+    expect(answers).toEqual(fields.map((f) => ({ field: f.name, status: 400, code: 'BAD_REQUEST', websocket: true })));
+  });
 });
