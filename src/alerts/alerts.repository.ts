@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { PG_POOL, type Queryable } from '../database/pg.js';
 import type { DagDocument } from '../dags/domain/dag-document.schema.js';
-import type { AlertMessage } from './channels/alert.js';
+import type { AlertMessage } from './domain/alert.js';
 
 export type NewDelivery = {
   dedupeKey: string;

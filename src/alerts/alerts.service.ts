@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Queryable } from '../database/pg.js';
-import type { AlertKind, AlertMessage, JsonValue } from './channels/alert.js';
+import type { AlertKind, AlertMessage, JsonValue } from './domain/alert.js';
 import type { DagDocument, SlaCallback } from '../dags/domain/dag-document.schema.js';
 import type { UnitOfWork } from '../database/unit-of-work.js';
 import { EngineEvents, type RunFailed, type TaskFailed } from '../engine/engine-events.js';

@@ -4,7 +4,7 @@ import type { DagDocument } from '../dags/domain/dag-document.schema.js';
 import type { Queryable } from '../database/pg.js';
 import { Transactions } from '../database/transactions.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import type { AlertKind } from './channels/alert.js';
+import type { AlertKind } from './domain/alert.js';
 import { AlertsRepository, type NewDelivery } from './alerts.repository.js';
 import { AlertsService, type AlertContext } from './alerts.service.js';
 

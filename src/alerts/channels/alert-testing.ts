@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import type { AlertMessage } from './alert.js';
+import type { AlertMessage } from '../domain/alert.js';
 
 export function sampleAlert(overrides: Partial<AlertMessage> = {}): AlertMessage {
   return {

@@ -1,6 +1,7 @@
 import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
 import { OutboundGuard } from '../../outbound/outbound-guard.js';
-import { deliveryFailed, type AlertCallback, type AlertMessage, type DeliveryResult } from './alert.js';
+import { deliveryFailed, type DeliveryResult } from './alert.js';
+import type { AlertCallback, AlertMessage } from '../domain/alert.js';
 import { EmailChannel, type SmtpConfig } from './email.channel.js';
 import { PagerDutyChannel } from './pagerduty.channel.js';
 import { SlackChannel } from './slack.channel.js';

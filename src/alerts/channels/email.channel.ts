@@ -1,5 +1,6 @@
 import nodemailer, { type NodemailerError, type SMTPSentMessageInfo, type Transporter } from 'nodemailer';
-import { alertFields, alertTitle, deliveryFailed, type AlertCallback, type AlertChannel, type AlertMessage, type DeliveryResult } from './alert.js';
+import { alertFields, alertTitle, deliveryFailed, type AlertChannel, type DeliveryResult } from './alert.js';
+import type { AlertCallback, AlertMessage } from '../domain/alert.js';
 import { errorMessage } from '../../common/error-text.js';
 
 export type EmailCallback = Extract<AlertCallback, { type: 'email' }>;

@@ -2,7 +2,8 @@ import type { PagerDutySeverity } from '../../dags/domain/dag-document.schema.js
 import { pagerDutySeverity } from '../domain/pagerduty-severity.js';
 import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
 import { OutboundGuard } from '../../outbound/outbound-guard.js';
-import { alertTitle, type AlertCallback, type AlertChannel, type AlertMessage, type DeliveryResult } from './alert.js';
+import { alertTitle, type AlertChannel, type DeliveryResult } from './alert.js';
+import type { AlertCallback, AlertMessage } from '../domain/alert.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, postOnce } from './http-post.js';
 
 export type PagerDutyCallback = Extract<AlertCallback, { type: 'pagerduty' }>;

@@ -1,4 +1,5 @@
-import { alertFields, alertTitle, type AlertCallback, type AlertChannel, type AlertMessage, type DeliveryResult } from './alert.js';
+import { alertFields, alertTitle, type AlertChannel, type DeliveryResult } from './alert.js';
+import type { AlertCallback, AlertMessage } from '../domain/alert.js';
 import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
 import { OutboundGuard } from '../../outbound/outbound-guard.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, postOnce } from './http-post.js';

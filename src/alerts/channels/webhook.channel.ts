@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AlertCallback, AlertChannel, AlertMessage, DeliveryResult } from './alert.js';
+import type { AlertChannel, DeliveryResult } from './alert.js';
+import type { AlertCallback, AlertMessage } from '../domain/alert.js';
 import { DEFAULT_ADDRESS_POLICY } from '../../outbound/domain/address-policy.js';
 import { OutboundGuard } from '../../outbound/outbound-guard.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, postOnce } from './http-post.js';

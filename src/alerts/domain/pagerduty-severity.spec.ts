@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ALERT_KINDS } from '../channels/alert.js';
+import { ALERT_KINDS } from './alert.js';
 import { pagerDutySeverity } from './pagerduty-severity.js';
 
 describe(pagerDutySeverity.name, () => {

@@ -1,5 +1,5 @@
 import type { PagerDutySeverity, PagerDutySeveritySetting } from '../../dags/domain/dag-document.schema.js';
-import type { AlertKind } from '../channels/alert.js';
+import type { AlertKind } from './alert.js';
 
 /**
  * Severity by kind when a PagerDuty callback does not set one: an early warning is a warning (PagerDuty's low

@@ -1,5 +1,5 @@
 import type { SlaCallback } from '../../dags/domain/dag-document.schema.js';
-import type { AlertCallback } from '../channels/alert.js';
+import type { AlertCallback } from './alert.js';
 
 export type CallbackSecrets = {
   /** The plaintext of a stored secret; throws (with a message fit for the delivery's error) when it cannot. */
