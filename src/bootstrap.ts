@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
-import { requestContext } from './auth/request-context.js';
+import { requestContext } from './access/request-context.js';
 import { registerConsole } from './console/console-static.js';
 import { withConnectionBudget } from './database/connection-budget.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { paginationSchema, parseInput } from '../common/validation.js';
 import { idSchema } from '../dags/domain/dag-document.schema.js';
-import { CanRead } from '../auth/roles.decorator.js';
+import { CanRead } from '../access/roles.decorator.js';
 import { AlertsService } from './alerts.service.js';
 import { slaMissFilter } from './domain/alert-inputs.js';
 import { ApiContract } from '../openapi/contract.js';

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { paginationSchema, parseInput } from '../common/validation.js';
-import { AdminOnly } from '../auth/roles.decorator.js';
+import { AdminOnly } from '../access/roles.decorator.js';
 import { AuditService } from './audit.service.js';
 import { ApiContract } from '../openapi/contract.js';
 import { auditPage } from '../openapi/schemas/admin.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { currentActor } from '../auth/request-context.js';
+import { currentActor } from '../access/request-context.js';
 import type { Queryable } from '../database/pg.js';
 import type { Page } from '../common/validation.js';
 import { AuditRepository, type AuditEntry, type AuditRow } from './audit.repository.js';

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { paginationSchema, parseInput } from '../common/validation.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { apiKeyId, createApiKeyInput } from './domain/api-key-inputs.js';
-import { AdminOnly } from './roles.decorator.js';
+import { AdminOnly } from '../access/roles.decorator.js';
 import { ApiContract } from '../openapi/contract.js';
 import { apiKey, apiKeyPage, createdApiKey } from '../openapi/schemas/admin.js';
 

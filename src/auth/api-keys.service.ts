@@ -12,7 +12,7 @@ import { Transactions } from '../database/transactions.js';
 import { API_KEYS_CHANNEL, ApiKeysRepository } from './api-keys.repository.js';
 import type { ApiKeyRow, Role } from './domain/api-key.js';
 import { KeyCache } from './key-cache.js';
-import { requestContext } from './request-context.js';
+import { requestContext } from '../access/request-context.js';
 
 /** Who is calling: the key of this request (with WEFT_AUTH=off, nobody in particular, with every right). */
 export type Principal = { authEnabled: boolean; role: Role; keyId: string | null; name: string | null; prefix: string | null };

@@ -6,8 +6,8 @@ import { CONFIG, type Config } from '../config/config.js';
 import { ApiKeysService } from './api-keys.service.js';
 import type { Role } from './domain/api-key.js';
 import { RateLimiter } from './rate-limiter.js';
-import { requestContext } from './request-context.js';
-import { PUBLIC_KEY, PUBLIC_WHEN_KEY, ROLES_KEY, roleAllows } from './roles.decorator.js';
+import { requestContext } from '../access/request-context.js';
+import { PUBLIC_KEY, PUBLIC_WHEN_KEY, ROLES_KEY, roleAllows } from '../access/roles.decorator.js';
 
 /**
  * Every request: `Authorization: Bearer <key>` → the key's role must satisfy the endpoint's @Roles (admin-only

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiContract } from '../openapi/contract.js';
 import { principal } from '../openapi/schemas/admin.js';
 import { ApiKeysService } from './api-keys.service.js';
-import { Roles } from './roles.decorator.js';
+import { Roles } from '../access/roles.decorator.js';
 
 @ApiTags('apiKeys')
 @Controller('api/v1/whoami')

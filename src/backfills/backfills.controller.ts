@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { parseInput } from '../common/validation.js';
-import { CanOperate, CanRead } from '../auth/roles.decorator.js';
+import { CanOperate, CanRead } from '../access/roles.decorator.js';
 import { BackfillsService } from './backfills.service.js';
 import { backfillId, backfillListFilter, createBackfillInput } from './domain/backfill-inputs.js';
 import { ApiContract } from '../openapi/contract.js';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { INT32_MAX, paginationSchema, parseInput, wholeNumber } from '../common/validation.js';
 import { dagJsonSchema } from './domain/dag-document.schema.js';
 import { dagListFilter } from './domain/dag-inputs.js';
-import { AdminOnly, CanOperate, CanRead, Public } from '../auth/roles.decorator.js';
+import { AdminOnly, CanOperate, CanRead, Public } from '../access/roles.decorator.js';
 import { DagsService } from './dags.service.js';
 import { ApiContract } from '../openapi/contract.js';
 import { dag, dagDocument, dagJsonSchemaDoc, dagPage, dagVersion, dagVersionPage, dagWithDocument, importErrorPage, registerDagResult, registrationPreview, schedulePreview } from '../openapi/schemas/dags.js';

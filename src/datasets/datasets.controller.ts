@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { paginationSchema, parseInput } from '../common/validation.js';
-import { CanOperate, CanRead } from '../auth/roles.decorator.js';
+import { CanOperate, CanRead } from '../access/roles.decorator.js';
 import { DatasetsService } from './datasets.service.js';
 import { datasetEventFilter, postDatasetEventInput } from './domain/dataset-inputs.js';
 import { ApiContract } from '../openapi/contract.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { ApiKeysService } from '../auth/api-keys.service.js';
 import type { ApiKeyRow } from '../auth/domain/api-key.js';
-import { roleAllows } from '../auth/roles.decorator.js';
+import { roleAllows } from '../access/roles.decorator.js';
 import { Clock } from '../common/clock.js';
 import { DomainError, NotFoundError, ValidationError } from '../common/errors.js';
 import { CONFIG, type Config } from '../config/config.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/roles.decorator.js';
+import { Public } from '../access/roles.decorator.js';
 import { HealthService, type Readiness } from './health.service.js';
 import { ApiContract } from '../openapi/contract.js';
 import { health, readiness } from '../openapi/schemas/admin.js';

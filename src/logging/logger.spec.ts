@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { requestContext } from '../auth/request-context.js';
+import { requestContext } from '../access/request-context.js';
 import { createLogger, PinoNestLogger } from './logger.js';
 
 function capture(): { logger: Logger; lines: () => Record<string, unknown>[] } {

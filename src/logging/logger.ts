@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { requestContext } from '../auth/request-context.js';
+import { requestContext } from '../access/request-context.js';
 
 /**
  * Structured JSON logs (pino); pretty output when attached to a terminal. Every line written while serving a

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CanRead, PublicWhen } from '../auth/roles.decorator.js';
+import { CanRead, PublicWhen } from '../access/roles.decorator.js';
 import { MetricsService } from './metrics.service.js';
 
 /**

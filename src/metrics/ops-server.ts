@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ApiKeysService } from '../auth/api-keys.service.js';
-import { roleAllows } from '../auth/roles.decorator.js';
+import { roleAllows } from '../access/roles.decorator.js';
 import type { Config } from '../config/config.js';
 import { HealthService } from '../health/health.service.js';
 import { MetricsService } from './metrics.service.js';

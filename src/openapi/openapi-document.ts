@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { DECORATORS, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { Role } from '../auth/domain/api-key.js';
-import { PUBLIC_KEY, ROLES_KEY, roleAllows } from '../auth/roles.decorator.js';
+import { PUBLIC_KEY, ROLES_KEY, roleAllows } from '../access/roles.decorator.js';
 import { dagDocumentDocs } from '../dags/domain/dag-document.schema.js';
 import { MAX_PARAM_LENGTH } from '../common/http-edge.js';
 import { API_CONTRACT, type ApiContractSpec } from './contract.js';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { paginationSchema, parseInput } from '../common/validation.js';
-import { CanOperate, CanRead } from '../auth/roles.decorator.js';
+import { CanOperate, CanRead } from '../access/roles.decorator.js';
 import { PoolsService } from './pools.service.js';
 import { createPoolInput, updatePoolInput } from './domain/pool-inputs.js';
 import { ApiContract } from '../openapi/contract.js';

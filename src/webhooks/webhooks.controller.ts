@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly } from '../auth/roles.decorator.js';
+import { AdminOnly } from '../access/roles.decorator.js';
 import { paginationSchema, parseInput } from '../common/validation.js';
 import { ApiContract } from '../openapi/contract.js';
 import { webhook, webhookDelivery, webhookDeliveryPage, webhookPage } from '../openapi/schemas/webhooks.js';

@@ -1,5 +1,5 @@
 import { afterAll } from '@jest/globals';
-import { requestContext } from '../../src/auth/request-context.js';
+import { requestContext } from '../../src/access/request-context.js';
 import { disableConnectionBudgets } from '../../src/database/connection-budget.js';
 
 /**

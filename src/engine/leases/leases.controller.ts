@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { idSchema } from '../../dags/domain/dag-document.schema.js';
 import { INT32_MAX, paginationSchema, parseInput, wholeNumber } from '../../common/validation.js';
-import { CanOperate, CanRead, WorkerApi } from '../../auth/roles.decorator.js';
+import { CanOperate, CanRead, WorkerApi } from '../../access/roles.decorator.js';
 import { LeasesService } from './leases.service.js';
 import { TaskDataService } from './task-data.service.js';
 import { TaskRenderer } from './task-renderer.service.js';

@@ -12,7 +12,7 @@ import { RunEngine, type AttemptOutcome } from '../runs/run-engine.service.js';
 import { RunsRepository, type QuietFinish } from '../runs/runs.repository.js';
 import { TemplateError } from '../../templating/domain/template-error.js';
 import type { ApiKeyRow } from '../../auth/domain/api-key.js';
-import { requestContext } from '../../auth/request-context.js';
+import { requestContext } from '../../access/request-context.js';
 import { Lifecycle } from '../../lifecycle/lifecycle.js';
 import { attemptFields } from '../../logging/log-fields.js';
 import { MetricsService } from '../../metrics/metrics.service.js';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseInput } from '../../common/validation.js';
 import { RUN_STATES } from './domain/run-state.js';
 import { clearTasksInput, markRunInput, markTaskInput, runListFilter, triggerRunInput } from './domain/run-inputs.js';
-import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
+import { CanOperate, CanRead } from '../../access/roles.decorator.js';
 import { RunControlService } from './run-control.service.js';
 import { RunsService } from './runs.service.js';
 import { ApiContract } from '../../openapi/contract.js';

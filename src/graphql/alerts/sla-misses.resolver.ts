@@ -1,7 +1,7 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { AlertsService } from '../../alerts/alerts.service.js';
 import { slaMissFilter } from '../../alerts/domain/alert-inputs.js';
-import { CanRead } from '../../auth/roles.decorator.js';
+import { CanRead } from '../../access/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
 import { PageArgs } from '../pagination.js';
 import { SlaMiss, SlaMissFilter, SlaMissPage } from './sla-miss.types.js';

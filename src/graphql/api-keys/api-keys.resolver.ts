@@ -1,7 +1,7 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ApiKeysService } from '../../auth/api-keys.service.js';
 import { apiKeyId, createApiKeyInput } from '../../auth/domain/api-key-inputs.js';
-import { AdminOnly, Roles } from '../../auth/roles.decorator.js';
+import { AdminOnly, Roles } from '../../access/roles.decorator.js';
 import { paginationSchema, parseInput } from '../../common/validation.js';
 import { PageArgs } from '../pagination.js';
 import { ApiKey, ApiKeyPage, CreateApiKeyInput, CreatedApiKey, Principal } from './api-key.types.js';

@@ -1,5 +1,5 @@
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
+import { CanOperate, CanRead } from '../../access/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
 import type { BackfillRow } from '../../backfills/domain/backfill.js';
 import { BackfillsService, type BackfillView } from '../../backfills/backfills.service.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { AdminOnly, CanOperate, CanRead } from '../../auth/roles.decorator.js';
+import { AdminOnly, CanOperate, CanRead } from '../../access/roles.decorator.js';
 import { paginationSchema, parseInput } from '../../common/validation.js';
 import { dagListFilter } from '../../dags/domain/dag-inputs.js';
 import type { DagRecord } from '../../dags/domain/dag-record.js';

@@ -1,5 +1,5 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
+import { CanOperate, CanRead } from '../../access/roles.decorator.js';
 import { paginationSchema, parseInput } from '../../common/validation.js';
 import { DatasetsService } from '../../datasets/datasets.service.js';
 import { datasetEventFilter, postDatasetEventInput } from '../../datasets/domain/dataset-inputs.js';

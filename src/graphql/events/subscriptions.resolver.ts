@@ -1,5 +1,5 @@
 import { Args, Context, ID, Int, Resolver, Subscription } from '@nestjs/graphql';
-import { CanRead } from '../../auth/roles.decorator.js';
+import { CanRead } from '../../access/roles.decorator.js';
 import { SubscriptionsService } from '../../events/subscriptions.service.js';
 import { subscriberOf, type GraphqlContext } from '../context.js';
 import { BackfillProgressEvent, DagRunStateEvent, TaskInstanceStateEvent, TaskLogChunk } from './event.types.js';

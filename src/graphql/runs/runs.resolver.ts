@@ -1,5 +1,5 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
+import { CanOperate, CanRead } from '../../access/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
 import { clearTasksInput, markRunInput, runListFilter, triggerRunInput } from '../../engine/runs/domain/run-inputs.js';
 import { RunControlService } from '../../engine/runs/run-control.service.js';

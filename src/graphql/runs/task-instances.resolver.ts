@@ -1,5 +1,5 @@
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { CanOperate, CanRead } from '../../auth/roles.decorator.js';
+import { CanOperate, CanRead } from '../../access/roles.decorator.js';
 import { parseInput } from '../../common/validation.js';
 import { xcomKey, xcomValueInput } from '../../engine/leases/domain/xcom-inputs.js';
 import { TaskDataService } from '../../engine/leases/task-data.service.js';

@@ -1,5 +1,5 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { AdminOnly } from '../../auth/roles.decorator.js';
+import { AdminOnly } from '../../access/roles.decorator.js';
 import { paginationSchema, parseInput } from '../../common/validation.js';
 import { createWebhookInput, updateWebhookInput, webhookDeliveriesFilter, webhookDeliveryId, webhookId } from '../../webhooks/domain/webhook-inputs.js';
 import { WebhooksService } from '../../webhooks/webhooks.service.js';

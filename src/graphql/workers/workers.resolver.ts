@@ -1,5 +1,5 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { CanRead } from '../../auth/roles.decorator.js';
+import { CanRead } from '../../access/roles.decorator.js';
 import { paginationSchema, parseInput } from '../../common/validation.js';
 import { TaskDataService } from '../../engine/leases/task-data.service.js';
 import { PageArgs } from '../pagination.js';

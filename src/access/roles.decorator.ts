@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import type { Config } from '../config/config.js';
-import type { Role } from './domain/api-key.js';
+import type { Role } from '../auth/domain/api-key.js';
 
 export const ROLES_KEY = 'weft:roles';
 export const PUBLIC_KEY = 'weft:public';

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ApiKeyRow } from './domain/api-key.js';
+import type { ApiKeyRow } from '../auth/domain/api-key.js';
 
 /** What one request carries through services (the audit trail reads the actor from here). */
 export type RequestContext = { requestId?: string; apiKey?: ApiKeyRow };
