@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
 import { sample } from '../support/metrics.js';
 import { waitFor } from '../support/wait.js';
@@ -62,14 +63,41 @@ describe('the CLI roles on SIGTERM', () => {
     const polling = lease(30);
     const inFlight = async () => sample(await (await fetch(`${base}/metrics`)).text(), 'weft_http_requests_in_flight') ?? 0;
     // The scrape itself is one request in flight; the poll is the other.
-    await waitFor(async () => (await inFlight()) >= 2, 'the long poll to be waiting');
+    await waitFor(async () => (await inFlight()) >= 2, 'the long poll to be in flight');
+    // In flight is only HTTP: signalled now, the poll could still be in its first steps and return at the drain
+    // check that precedes its wait, leaving the drain's wake-up of a waiting poll untested. So, from the database:
+    // the poll was recorded, the process listens for queued work, and no statement of the process is running (its
+    // first claim has answered): what is left is the wait.
+    const probe = new pg.Client({ connectionString: db.url });
+    await probe.connect();
+    try {
+      await waitFor(async () => {
+        const polled = (await probe.query(`SELECT 1 FROM workers WHERE id = 'w1'`)).rowCount === 1;
+        const { rows } = await probe.query<{ listening: number; busy: number }>(
+          `SELECT count(*) FILTER (WHERE query ILIKE 'LISTEN%')::int AS listening,
+                  count(*) FILTER (WHERE state = 'active' AND query NOT ILIKE 'LISTEN%')::int AS busy
+             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        );
+        return polled && rows[0]!.listening > 0 && rows[0]!.busy === 0;
+      }, 'the long poll to be waiting');
+    } finally {
+      await probe.end();
+    }
 
+    let exitedYet = false;
+    void exited.then(() => (exitedYet = true));
     const signalledAt = Date.now();
     proc.kill('SIGTERM');
     const answer = await polling;
+    const answeredMs = Date.now() - signalledAt;
+    console.log(`waiting long poll answered ${answeredMs} ms after SIGTERM`);
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ leases: [] });
-    expect(Date.now() - signalledAt).toBeLessThan(2000);
+    // Answered by the drain, not by its own 30 s wait: the drain answers it while the process still serves (it then
+    // waits at least the 1 s readiness delay, checked below), whereas an unanswered poll would hold the process
+    // until the grace (10 s, exit 1) and die with it. Events, not a clock: the answer came before the exit, and
+    // the process still answers afterwards (readiness red, new polls refused).
+    expect(exitedYet).toBe(false);
 
     // During the readiness delay the process still answers: readiness is red and no new long poll is taken.
     const ready = await fetch(`${base}/health/ready`);
@@ -78,9 +106,13 @@ describe('the CLI roles on SIGTERM', () => {
     const refused = await lease(30);
     expect(refused.status).toBe(503);
 
+    // Within the grace: past it the process's own timer exits 1 saying so (src/cli/main.ts forceExit), so exit 0
+    // and no such line are the server's own evidence, whatever the machine's speed.
     expect(await exited).toBe(0);
     const tookMs = Date.now() - signalledAt;
-    expect(tookMs).toBeLessThan(graceSec * 1000);
+    console.log(`exited ${tookMs} ms after SIGTERM (grace ${graceSec} s)`);
+    expect(output).not.toMatch(/shutdown took longer than WEFT_SHUTDOWN_GRACE_SEC/);
+    // A lower bound (the readiness delay is waited out), which slowness cannot break.
     expect(tookMs).toBeGreaterThanOrEqual(1000);
     expect(output).toMatch(/shutting down: draining/);
     expect(output).toMatch(/"msg":"stopped"/);
