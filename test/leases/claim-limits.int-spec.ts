@@ -303,13 +303,18 @@ describe('hand-off: the transaction that queues a task claims it for a request w
       expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
       await api.complete(mine.leaseId, { status: 'success' });
       // Nobody waiting here: the NOTIFY wakes the other replica's request at once.
+      const sentAt = Date.now();
       const waiting = there.lease('rw_there', { queues: ['replicas'], capacity: 1, waitSeconds: 10 });
       await sleep(300);
       const queuedAt = Date.now();
       await api.trigger('replicas', { logicalDate: '2021-06-01T00:00:00Z' });
       const [theirs] = await waiting;
+      const answeredAt = Date.now();
+      console.log(`the other replica's request was answered ${answeredAt - queuedAt} ms after the task was queued (wait 10 s)`);
       expect(theirs.taskId).toBe('a');
-      expect(Date.now() - queuedAt).toBeLessThan(2000);
+      // Woken, not timed out: its timer cannot answer before its 10 s from the moment it was sent (and would then find
+      // the task too), so an answer before then is the NOTIFY's doing, however slow the machine.
+      expect(answeredAt - sentAt).toBeLessThan(10_000);
       await there.complete(theirs.leaseId, { status: 'success' });
     } finally {
       await other.close();

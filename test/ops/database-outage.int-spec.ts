@@ -80,14 +80,19 @@ describe('a PostgreSQL outage', () => {
     expect(again.json().items.map((d: { dagId: string }) => d.dagId)).toContain('steady');
 
     // Long polls work again, woken by NOTIFY over a fresh LISTEN connection.
+    const sentAt = Date.now();
     const waiting = t.app.inject({ method: 'POST', url: '/api/v1/workers/w/lease', payload: { queues: ['steady'], waitSeconds: 20 } });
     await waitFor(async () => (sample((await get('/metrics')).body, 'weft_http_requests_in_flight') ?? 0) >= 2, 'the long poll to be waiting');
     const started = Date.now();
     await api.trigger('steady');
     const answered = await waiting;
+    const answeredAt = Date.now();
+    console.log(`the long poll was answered ${answeredAt - started} ms after the trigger (wait 20 s)`);
     expect(answered.statusCode).toBe(200);
     expect(answered.json().leases).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Woken, not timed out: its timer cannot answer before its 20 s from the moment it was sent (and would then find
+    // the task too), so an answer before then is the wake-up's doing, however slow the machine.
+    expect(answeredAt - sentAt).toBeLessThan(20_000);
 
     // And the scheduler loop goes on ticking.
     const ticks = sample((await get('/metrics')).body, 'weft_scheduler_tick_duration_seconds_count') ?? 0;
