@@ -185,6 +185,8 @@ export class LeasesService implements BeforeApplicationShutdown {
           return claim.leases;
         }
         blocked = claim.blocked;
+        // Held back now although it subscribed as an ordinary waiter (its first look): freed slots wake it from here on.
+        if (blocked) ticket.holdForSlots();
         // Held back by a pool or DAG limit: freed slots wake us, and we look again now and then regardless
         // (completions announce freed slots only while a limit is nearly reached).
         const wait = Math.max(0, deadline - Date.now());

@@ -54,6 +54,30 @@ describe('WaiterRegistry', () => {
     expect(reg.size).toBe(0);
   });
 
+  it('a waiter whose claim a limit held back after it subscribed is woken by the next freed slot (holdForSlots)', () => {
+    const reg = new WaiterRegistry();
+    const first = waiter(reg, ['q']);
+    const other = waiter(reg, ['q']);
+    reg.holdForSlots(first.w);
+    expect([first.w.slotWaiter, first.woken()]).toEqual([true, 0]);
+    expect(reg.slotFreed()).toBe(1);
+    expect([first.woken(), other.woken()]).toEqual([1, 0]);
+    expect(reg.size).toBe(1);
+  });
+
+  it('a slot freed while the waiter was claiming wakes it as soon as it is held back, not a look later', () => {
+    const reg = new WaiterRegistry();
+    const w = waiter(reg, ['q']);
+    reg.slotFreed(); // while its claim ran: it was not yet waiting for slots
+    reg.holdForSlots(w.w);
+    expect(w.woken()).toBe(1);
+    expect(w.w).toMatchObject({ share: 1, wokenBy: null });
+    expect(reg.size).toBe(0);
+    // Already woken (or taken for a hand-off): nothing changes.
+    reg.holdForSlots(w.w);
+    expect(w.woken()).toBe(1);
+  });
+
   it('a removed waiter is not woken', () => {
     const reg = new WaiterRegistry();
     const gone = waiter(reg, ['q']);

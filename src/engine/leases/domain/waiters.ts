@@ -18,12 +18,14 @@ export class Waiter<R = unknown, T = unknown> {
   handed: T[] | null = null;
   /** @internal Arrival order across queues (take picks the longest-waiting). */
   seq = 0;
+  /** @internal How many freed-slot wake-ups the registry had sent when this waiter arrived (holdForSlots). */
+  slotEpoch = 0;
 
   constructor(
     readonly queues: readonly string[],
     readonly capacity: number,
-    /** Its last claim was held back by a pool or DAG limit: freed slots wake it too. */
-    readonly slotWaiter: boolean,
+    /** Its last claim was held back by a pool or DAG limit: freed slots wake it too (see holdForSlots). */
+    public slotWaiter: boolean,
     private readonly onWake: () => void,
     /** What a hand-off needs to claim for this request (the worker, its filters). */
     readonly request?: R,
@@ -48,6 +50,8 @@ export class WaiterRegistry<R = unknown, T = unknown> {
   private readonly byQueue = new Map<string, Set<Waiter<R, T>>>();
   private readonly slotWaiters = new Set<Waiter<R, T>>();
   private arrivals = 0;
+  /** Freed-slot wake-ups sent so far (slotFreed, all). */
+  private slotsFreed = 0;
 
   get size(): number {
     const all = new Set<Waiter<R, T>>(this.slotWaiters);
@@ -57,6 +61,7 @@ export class WaiterRegistry<R = unknown, T = unknown> {
 
   add(w: Waiter<R, T>): void {
     w.seq = ++this.arrivals;
+    w.slotEpoch = this.slotsFreed;
     for (const q of w.queues) {
       let set = this.byQueue.get(q);
       if (!set) this.byQueue.set(q, (set = new Set()));
@@ -136,8 +141,25 @@ export class WaiterRegistry<R = unknown, T = unknown> {
     else w.wake(w.capacity, null);
   }
 
+  /**
+   * A registered waiter whose claim (made after it subscribed) was held back by a pool or DAG limit: from now on
+   * freed slots wake it too. Should a slot have been freed since it arrived, it is woken at once instead (it may
+   * have missed that one while it was claiming). A waiter already woken or taken for a hand-off is left as it is.
+   */
+  holdForSlots(w: Waiter<R, T>): void {
+    if (w.woken || w.reserved || w.slotWaiter) return;
+    if (this.slotsFreed !== w.slotEpoch) {
+      this.remove(w);
+      w.wake(w.capacity, null);
+      return;
+    }
+    w.slotWaiter = true;
+    this.slotWaiters.add(w);
+  }
+
   /** A pool or DAG slot opened: wakes every waiter whose work a limit held back. */
   slotFreed(): number {
+    this.slotsFreed++;
     const woken = [...this.slotWaiters];
     for (const w of woken) {
       this.remove(w);
@@ -148,6 +170,7 @@ export class WaiterRegistry<R = unknown, T = unknown> {
 
   /** Notifications may have been lost (the LISTEN connection dropped): every waiter looks again. */
   all(): number {
+    this.slotsFreed++;
     const woken = new Set<Waiter<R, T>>(this.slotWaiters);
     for (const set of this.byQueue.values()) for (const w of set) woken.add(w);
     for (const w of woken) {

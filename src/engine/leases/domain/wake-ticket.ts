@@ -49,6 +49,11 @@ export class WakeTicket<R = unknown, T = unknown> {
     return result;
   }
 
+  /** Its claim was held back by a pool or DAG limit: freed slots wake it too (WaiterRegistry.holdForSlots). */
+  holdForSlots(): void {
+    this.registry.holdForSlots(this.waiter);
+  }
+
   cancel(): void {
     this.registry.remove(this.waiter);
   }
