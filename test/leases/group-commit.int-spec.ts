@@ -14,7 +14,7 @@ import { startTestApp, type TestApp } from '../support/app.js';
  * maxActiveTasks limits never exceeded, and tasks handed out in claim order. They also check that batches of more
  * than one item really formed, so that they cannot pass with the batching switched off.
  */
-// Group commit is off by default (docs/performance.md): these tests turn it on.
+// Group commit is on by default (docs/performance.md); these tests set it explicitly, so they keep testing it whatever the default.
 const ENV = { WEFT_QUEUED_TIMEOUT_SEC: '0', WEFT_GROUP_COMMIT_MAX_ITEMS: '64' };
 let a: TestApp;
 let b: TestApp;
