@@ -1,20 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { AlertsRepository } from '../../src/alerts/alerts.repository.js';
-import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
+import { useTestDatabase } from '../support/pg-admin.js';
 
 /**
  * The lookups of the SLA early warning (a task's last successful attempts, for its p95) and of PagerDuty resolves
  * (the PagerDuty triggers still open) have indexes of their own: on a filled table the planner takes them instead of
  * reading every task instance of the DAG, or every alert delivery. Plans are checked, not times.
  */
-let db: TestDatabase;
+const h = useTestDatabase();
 let c: pg.Client;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  c = new pg.Client({ connectionString: db.url });
-  await c.connect();
+  c = h.client;
   // 20 DAGs x 100 runs x 50 tasks, one successful try each; 20,000 alert deliveries, one in ten to PagerDuty.
   await c.query(`SET session_replication_role = replica`); // rows only: no triggers, no foreign keys to satisfy
   await c.query(`INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, state, try_number, task_type, logical_date, start_date, end_date)
@@ -28,11 +26,6 @@ beforeAll(async () => {
       FROM generate_series(1, 20000) i`);
   await c.query(`SET session_replication_role = origin`);
   await c.query('ANALYZE task_instances, task_instance_tries, alert_deliveries');
-});
-
-afterAll(async () => {
-  await c.end();
-  await db.drop();
 });
 
 async function plan(sql: string): Promise<string> {

@@ -1,21 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { AlertsRepository } from '../../src/alerts/alerts.repository.js';
-import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
+import { useTestDatabase } from '../support/pg-admin.js';
 
 /**
  * The resolve pass (AlertsRepository.recordResolutions) against rows written directly: a task instance that failed
  * twice (two triggers of one incident, the second still pending, in a retry's backoff) and then succeeded. PagerDuty
  * must not get the resolve before the second trigger, or the incident opens again with nothing left to resolve it.
  */
-let db: TestDatabase;
+const h = useTestDatabase();
 let c: pg.Client;
 let repo: AlertsRepository;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  c = new pg.Client({ connectionString: db.url });
-  await c.connect();
+  c = h.client;
   repo = new AlertsRepository(c as unknown as pg.Pool);
   await c.query(`SET session_replication_role = replica`); // rows only: no triggers, no foreign keys to satisfy
   await c.query(`INSERT INTO task_instances (id, dag_run_id, dag_id, run_id, task_id, state, try_number, task_type, logical_date, end_date)
@@ -24,11 +22,6 @@ beforeAll(async () => {
     VALUES ('task_failed:7:1:onFailure:0', 'task_failed', 'd', 1, 'onFailure', 0, 'pagerduty', '{"incidentKey": "task_failed:ti:7", "summary": "t failed on try 1"}', 'delivered', 7),
            ('task_failed:7:2:onFailure:0', 'task_failed', 'd', 1, 'onFailure', 0, 'pagerduty', '{"incidentKey": "task_failed:ti:7", "summary": "t failed on try 2"}', 'pending', 7)`);
   await c.query(`SET session_replication_role = origin`);
-});
-
-afterAll(async () => {
-  await c.end();
-  await db.drop();
 });
 
 const resolves = async () =>

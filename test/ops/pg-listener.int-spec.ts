@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/config.js';
 import { PgListener } from '../../src/database/pg-listener.service.js';
-import { createTestDatabase, type TestDatabase } from '../support/pg-admin.js';
+import { useTestDatabase } from '../support/pg-admin.js';
 import { waitFor } from '../support/wait.js';
 
 /** The process's one LISTEN connection: shared by channels, deduplicated LISTENs, recovery after a lost connection. */
-let db: TestDatabase;
-let sender: pg.Client;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  sender = new pg.Client({ connectionString: db.url });
-  await sender.connect();
-});
-afterAll(async () => {
-  await sender.end();
-  await db.drop();
-});
+const h = useTestDatabase();
 
 const until = (what: () => boolean, description: string) => waitFor(async () => what(), description, 5000, 20);
 
 describe('PgListener', () => {
   it('serves several channels on one connection, and comes back by itself after losing it', async () => {
-    const listener = new PgListener(db.url, loadConfig({}));
+    const listener = new PgListener(h.db.url, loadConfig({}));
     const heard: string[] = [];
     let lost = 0;
     const handler = (name: string) => ({ onNotify: (p: string) => heard.push(`${name}:${p}`), onLost: () => lost++ });
@@ -51,19 +41,19 @@ describe('PgListener', () => {
         return listener.listen(`weft_test_${name}`, handlers[name]);
       }));
       expect(['a', 'b', 'c'].every((n) => listener.isListening(`weft_test_${n}`))).toBe(true);
-      const { rows } = await sender.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'`, [db.name]);
+      const { rows } = await h.client.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'`, [h.db.name]);
       expect(rows).toHaveLength(1);
 
-      await sender.query(`SELECT pg_notify('weft_test_a', '1'), pg_notify('weft_test_c', '2')`);
+      await h.client.query(`SELECT pg_notify('weft_test_a', '1'), pg_notify('weft_test_c', '2')`);
       await until(() => heard.length === 2, 'both notifications');
       expect(heard.sort()).toEqual(['a:1', 'c:2']);
 
       // The connection is killed: every channel (4) hears it is lost, then again once it is back, and NOTIFYs flow.
-      await sender.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      await h.client.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
       await until(() => lost >= 4 && !listener.isListening('weft_test_b'), 'the loss heard by every channel');
       await until(() => listener.isListening('weft_test_b'), 'the reconnection');
       await until(() => lost >= 8, 'every channel told to re-check after reconnecting');
-      await sender.query(`SELECT pg_notify('weft_test_b', '3')`);
+      await h.client.query(`SELECT pg_notify('weft_test_b', '3')`);
       await until(() => heard.includes('b:3'), 'a notification after reconnecting');
       expect(maxInFlight).toBe(1);
     } finally {
