@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Where PostgreSQL's time goes in the claim and completion functions: prefills a queue through the service (limits
-// out of the way, as the throughput workload), then calls weft_claim_tasks and weft_finish_quietly directly, with no
+// out of the way, as the throughput workload), then calls weft_claim_tasks and weft_finish_quietly_many directly, with no
 // HTTP and no service in between, and reports the backends' CPU per claim+finish (from /proc) and each PL/pgSQL
 // function's self and total time (track_functions = all), trigger functions included.
 //
@@ -15,8 +15,7 @@
 // --claim=NAME   call this claim function instead of weft_claim_tasks (same signature), e.g. one --sql created
 // --vacuum=T:MS  VACUUM table T every MS ms while the probe runs (how much dead rows cost the counts)
 // --group=G      group commit (issue 22): each step claims for G requesters in one weft_claim_tasks_many and ends
-//                their G attempts in one statement (weft_finish_quietly per item, as the service's batch); figures
-//                stay per task
+//                their G attempts in one weft_finish_quietly_many, as the service's batch; figures stay per task
 // --counts       EXPLAIN ANALYZE of the usage counts and the candidate scan after the run (=nobitmap: bitmap scans off)
 // --explain      plans of every statement of one more claim + finish, from the server log (auto_explain; reads
 //                /var/log/postgresql/postgresql-15-main.log unless given); --light=N: N more, without
@@ -72,7 +71,7 @@ try {
     const l = rows[0];
     if (!l?.lease_id) throw new Error('nothing to claim');
     const f = await c.query(
-      `SELECT * FROM weft_finish_quietly($1, NULL, $2, 'success', now(), NULL, NULL, 'h', $3::"TaskState"[], 'weft_task_queued', '*')`,
+      `SELECT * FROM weft_finish_quietly_many(ARRAY[$1]::uuid[], ARRAY[NULL]::uuid[], ARRAY[$2]::int[], ARRAY['success']::"TaskState"[], ARRAY[now()], ARRAY[NULL]::text[], ARRAY[NULL]::timestamptz[], ARRAY['h'], $3::"TaskState"[], 'weft_task_queued', '*')`,
       [l.lease_id, l.try_number, unfinished]);
     if (f.rows[0].outcome === 'evaluate') {
       // The run's last task (1 in 20) needs the service's evaluation; ending the attempt is enough here.
@@ -92,10 +91,12 @@ try {
     const ls = rows.filter((r) => r.lease_id);
     if (ls.length !== G) throw new Error(`claimed ${ls.length} of ${G}`);
     ls.sort((a, b) => a.dag_run_id - b.dag_run_id || (a.lease_id < b.lease_id ? -1 : 1));
+    const n = ls.length;
     const f = await c.query(
-      `SELECT i.ord, f.outcome FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS i(lease_id, try_number, ord)
-       CROSS JOIN LATERAL weft_finish_quietly(i.lease_id, NULL, i.try_number, 'success', now(), NULL, NULL, 'h', $3::"TaskState"[], 'weft_task_queued', '*') f`,
-      [ls.map((l) => l.lease_id), ls.map((l) => l.try_number), unfinished]);
+      `SELECT f.ord, f.outcome FROM weft_finish_quietly_many($1::uuid[], array_fill(NULL::uuid, ARRAY[$4::int]), $2::int[],
+         array_fill('success'::"TaskState", ARRAY[$4::int]), array_fill(now(), ARRAY[$4::int]), array_fill(NULL::text, ARRAY[$4::int]),
+         array_fill(NULL::timestamptz, ARRAY[$4::int]), array_fill('h'::text, ARRAY[$4::int]), $3::"TaskState"[], 'weft_task_queued', '*') f`,
+      [ls.map((l) => l.lease_id), ls.map((l) => l.try_number), unfinished, n]);
     for (const r of f.rows) {
       const l = ls[Number(r.ord) - 1];
       if (r.outcome === 'evaluate') {

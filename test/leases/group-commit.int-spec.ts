@@ -151,6 +151,29 @@ describe('group commit of completions', () => {
       d: 'running',
     });
   });
+  it("a run's last successes in one batch are left to the evaluation, and the run still ends", async () => {
+    await apiA.registerDag(dag('gc_last', [{ taskId: 'a' }, { taskId: 'b' }, { taskId: 'c' }]));
+    await apiA.trigger('gc_last');
+    const { rows: claimed } = await db.query<{ leaseId: string; tryNumber: number; taskId: string }>(
+      `SELECT lease_id AS "leaseId", try_number AS "tryNumber", task_id AS "taskId"
+       FROM weft_claim_tasks('last', '{gc_last}', NULL, 3, 60, NULL, NULL, now()) ORDER BY task_id`,
+    );
+    const [ta, tb, tc] = claimed;
+    const item = (c: { leaseId: string; tryNumber: number }) => ({ leaseId: c.leaseId, callerKeyId: null, tryNumber: c.tryNumber, to: 'success' as const, now: new Date(), error: null, nextRetryAt: null, completionHash: 'h' });
+    const runs = a.app.get(RunsRepository);
+    // b and c still run: a ends quietly. The same lease twice in a batch: its first appearance decides.
+    expect((await runs.finishQuietlyMany(db, [item(ta!), item(ta!)])).map((o) => o.outcome)).toEqual(['done', 'stale']);
+    // b and c are all that is unfinished: as one after the other, b ends (c still runs) and c, the run's last, is left
+    // to an evaluation, written nothing.
+    expect((await runs.finishQuietlyMany(db, [item(tb!), item(tc!)])).map((o) => o.outcome)).toEqual(['done', 'evaluate']);
+    const runId = (await apiA.ok('GET', '/api/v1/dags/gc_last/dagRuns')).items[0].runId;
+    expect(await apiA.taskStates('gc_last', runId)).toEqual({ a: 'success', b: 'success', c: 'running' });
+    // Completed the general way (not claimed by the service), it ends the run.
+    const end = await apiA.complete(tc!.leaseId, { status: 'success' });
+    expect(end.status).toBe(200);
+    expect(end.body.runState).toBe('success');
+    expect((await apiA.ok('GET', `/api/v1/dags/gc_last/dagRuns/${runId}`)).state).toBe('success');
+  });
 });
 
 describe('group commit of claims', () => {

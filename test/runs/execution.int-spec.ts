@@ -237,8 +237,8 @@ describe('lease protocol', () => {
 
   it('the last tasks of runs completed at the same moment still finish every run', async () => {
     // Of the last tasks of a run, completed at the same moment by the one-statement completion
-    // (weft_finish_quietly), one must still see the others' ends and evaluate the run. (Checked to fail with that
-    // function's run lock removed.)
+    // (weft_finish_quietly_many, alone or in batches), one must still see the others' ends and evaluate the run.
+    // (Checked to fail with that function's run lock removed.)
     await api.registerDag(dag('race_end', ['a', 'b', 'c', 'd', 'e'].map((taskId) => ({ taskId })), { maxActiveRuns: 100, maxActiveTasks: 1000 }));
     const runs = [];
     for (let i = 0; i < 24; i++) runs.push(await api.trigger('race_end', { logicalDate: new Date(Date.UTC(2022, 0, 1, 0, i)).toISOString() }));

@@ -71,7 +71,7 @@ type AttemptEnd = {
   handed?: ClaimedTask[] | null;
 };
 
-/** One quiet completion (weft_finish_quietly), with its run (the batch's lock order). */
+/** One quiet completion (weft_finish_quietly_many), with its run (the batch's lock order). */
 type QuietItem = {
   leaseId: string;
   dagRunId: number;
@@ -422,7 +422,7 @@ export class LeasesService implements BeforeApplicationShutdown {
   }
 
   /**
-   * The one-statement completion (weft_finish_quietly) of an attempt this process claimed, when nothing needs
+   * The one-statement completion (weft_finish_quietly_many) of an attempt this process claimed, when nothing needs
    * evaluating: it goes up for retry, or it succeeded on a task nothing depends on while its run has other work.
    * Null when it does not apply (the transaction of completeAttempt does it all).
    */
@@ -450,7 +450,7 @@ export class LeasesService implements BeforeApplicationShutdown {
       completionHash: hash,
     };
     // Answered only once the statement that wrote it has committed (its batch's, or its own): no write-behind.
-    const r = this.quietEnds ? await this.quietEnds.submit(item) : await this.runs.finishQuietly(this.pool, item);
+    const r = this.quietEnds ? await this.quietEnds.submit(item) : (await this.runs.finishQuietlyMany(this.pool, [item]))[0]!;
     if (r.outcome !== 'done') {
       if (r.outcome === 'forbidden') throw notLeaseOwner();
       return r.outcome === 'stale' ? { result: await this.repeatedCompletion(leaseId, hash) } : null;
@@ -463,12 +463,12 @@ export class LeasesService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Serves a batch of quiet completions: one alone by its own statement; several by one statement for all
-   * (RunsRepository.finishQuietlyMany), taken in run order so that two replicas' batches lock runs in the same
-   * order. Should that statement fail as a whole (it committed nothing), each completion runs on its own.
+   * Serves a batch of quiet completions by one statement (RunsRepository.finishQuietlyMany), sorted by run so that
+   * two replicas' batches lock runs in the same order. Should that statement fail as a whole (it committed nothing),
+   * each completion runs on its own.
    */
   private async serveQuietEnds(items: QuietItem[]): Promise<ItemResult<QuietFinish>[]> {
-    const one = (a: QuietItem) => this.runs.finishQuietly(this.pool, a);
+    const one = async (a: QuietItem) => (await this.runs.finishQuietlyMany(this.pool, [a]))[0]!;
     if (items.length === 1) return oneByOne(items, one);
     const order = items.map((_, i) => i).sort((a, b) => items[a]!.dagRunId - items[b]!.dagRunId || (items[a]!.leaseId < items[b]!.leaseId ? -1 : 1));
     try {

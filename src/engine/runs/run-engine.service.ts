@@ -355,7 +355,7 @@ export class RunEngine {
   /**
    * How a running attempt ends without any evaluation (LeasesService's one-statement completion), or null when it
    * needs one: it goes up for retry, or it succeeded on a task nothing depends on and with no dataset outlets (the
-   * run's state may still change: weft_finish_quietly checks that another task of the run is unfinished).
+   * run's state may still change: weft_finish_quietly_many checks that another task of the run is unfinished).
    */
   async quietEnd(
     db: Queryable,

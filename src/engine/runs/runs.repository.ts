@@ -77,12 +77,12 @@ export type LockedAttempt = {
   worker: { queues: string[]; taskTypes: string[] } | null;
 };
 
-/** What `weft_finish_quietly` answered for one completion. */
+/** What `weft_finish_quietly_many` answered for one completion. */
 export type QuietFinish =
   | { outcome: 'stale' | 'forbidden' | 'evaluate' }
   | { outcome: 'done'; runState: RunState; dagId: string; startDate: Date | null; workerId: string; worker: { queues: string[]; taskTypes: string[] } | null };
 
-/** A row of weft_finish_quietly, as both the single and the batched completion read it. */
+/** A row of weft_finish_quietly_many. */
 type QuietFinishRow = { outcome: string; runState: RunState; dagId: string; startDate: Date | null; workerId: string; queues: string[] | null; taskTypes: string[] | null };
 
 function quietFinish(r: QuietFinishRow): QuietFinish {
@@ -692,31 +692,14 @@ export class RunsRepository {
   }
 
   /**
-   * A completion that needs no evaluation, in one statement outside any transaction (weft_finish_quietly, where the
-   * outcomes are explained): `to` is success (the task has no downstream) or up_for_retry.
-   */
-  async finishQuietly(
-    db: Queryable,
-    a: { leaseId: string; callerKeyId: string | null; tryNumber: number; to: 'success' | 'up_for_retry'; now: Date; error: string | null; nextRetryAt: Date | null; completionHash: string },
-  ): Promise<QuietFinish> {
-    const { rows } = await db.query<QuietFinishRow>({
-      name: 'weft_finish_quietly',
-      text: `SELECT outcome, run_state AS "runState", dag_id AS "dagId", start_date AS "startDate", worker_id AS "workerId",
-         worker_queues AS queues, worker_task_types AS "taskTypes"
-       FROM weft_finish_quietly($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      values: [a.leaseId, a.callerKeyId, a.tryNumber, a.to, a.now, a.error, a.nextRetryAt, a.completionHash, [...UNFINISHED_TASK_STATES], QUEUED_CHANNEL, SLOT_FREED],
-    });
-    return quietFinish(rows[0]!);
-  }
-
-  /**
-   * Group commit of quiet completions: `weft_finish_quietly` for every item, in the given order, in ONE statement
-   * (so one transaction and one commit for the batch). Each item gets its own outcome, as from its own call: a stale
-   * or foreign lease is that item's answer and the others still finish. Each call runs as a statement of its own
-   * inside the batch's transaction and sees the calls before it (the function is volatile), so two completions of
-   * one run in one batch see each other as they would one after the other. Callers sort the items by run so that
-   * two batches (two replicas) take their run locks in the same order; a batch that fails as a whole (a deadlock,
-   * anything) committed nothing, and the caller runs its items one by one.
+   * Completions that need no evaluation (`to` is success of a task nothing depends on, or up_for_retry), one or a
+   * group-commit batch of them, set-based (weft_finish_quietly_many, where the outcomes are explained): ONE
+   * statement outside any transaction, so one commit for the batch, and inside it one UPDATE of task_instances (one
+   * run of its events trigger), one UPDATE of the tries and one DELETE of the leases for all items. Each item gets its own
+   * outcome, as from its own call: a stale or foreign lease is that item's answer and the others still finish; a
+   * lease that appears twice is decided by its first appearance. Callers sort the items by run; the function locks
+   * them in run order anyway, so two batches (two replicas) take their run locks in the same order. A batch that
+   * fails as a whole (a deadlock, anything) committed nothing, and the caller runs its items one by one.
    */
   async finishQuietlyMany(
     db: Queryable,
@@ -724,12 +707,10 @@ export class RunsRepository {
   ): Promise<QuietFinish[]> {
     const { rows } = await db.query<QuietFinishRow & { ord: string }>({
       name: 'weft_finish_quietly_many',
-      text: `SELECT i.ord, f.outcome, f.run_state AS "runState", f.dag_id AS "dagId", f.start_date AS "startDate",
-         f.worker_id AS "workerId", f.worker_queues AS queues, f.worker_task_types AS "taskTypes"
-       FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::"TaskState"[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::text[])
-         WITH ORDINALITY AS i(lease_id, caller, try_number, to_state, at, error, retry_at, hash, ord)
-       CROSS JOIN LATERAL weft_finish_quietly(i.lease_id, i.caller, i.try_number, i.to_state, i.at, i.error, i.retry_at,
-         i.hash, $9, $10, $11) f`,
+      text: `SELECT ord, outcome, run_state AS "runState", dag_id AS "dagId", start_date AS "startDate", worker_id AS "workerId",
+         worker_queues AS queues, worker_task_types AS "taskTypes"
+       FROM weft_finish_quietly_many($1::uuid[], $2::uuid[], $3::int[], $4::"TaskState"[], $5::timestamptz[], $6::text[],
+         $7::timestamptz[], $8::text[], $9, $10, $11)`,
       values: [
         items.map((a) => a.leaseId),
         items.map((a) => a.callerKeyId),
@@ -744,12 +725,9 @@ export class RunsRepository {
         SLOT_FREED,
       ],
     });
-    const out: QuietFinish[] = items.map(() => ({ outcome: 'stale' }));
-    for (const r of rows) {
-      const i = Number(r.ord) - 1;
-      out[i] = quietFinish(r);
-    }
     if (rows.length !== items.length) throw new Error(`weft_finish_quietly_many: ${rows.length} results for ${items.length} completions`);
+    const out: QuietFinish[] = new Array(items.length);
+    for (const r of rows) out[Number(r.ord) - 1] = quietFinish(r);
     return out;
   }
 
