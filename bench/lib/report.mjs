@@ -70,6 +70,8 @@ export function tableRows(records, sizes) {
     ['single_2replicas_gc_on', 'single_2replicas', 'single-task leases, two replicas, group commit on'],
     ['single_gc_inflight1', 'single', 'single-task leases, group commit, one batch in flight'],
     ['batch10_next_gc_inflight1', 'batch10_next', 'capacity 10 + next, group commit, one batch in flight'],
+    ['single_gc_inflight2', 'single', 'single-task leases, group commit, two batches in flight'],
+    ['batch10_next_gc_inflight2', 'batch10_next', 'capacity 10 + next, group commit, two batches in flight'],
   ]) {
     if (!m(tp(v), 'tasks_per_s')) continue;
     const r = ratio([tp(v), 'tasks_per_s'], [tp(base), 'tasks_per_s']);

@@ -22,12 +22,13 @@ export const THROUGHPUT_CONFIGS = [
   // default stays on).
   { name: 'single_sync_off', capacity: 1, next: false, syncCommitOff: true },
   // Group commit (on by default since session 7, WEFT_GROUP_COMMIT_MAX_ITEMS=64) switched off, for a before/after in
-  // one run: only when named in --configs. `_inflight1`: one batch of a kind in flight instead of two.
+  // one run: only when named in --configs. `_inflight2`: two batches of a kind in flight (the default of sessions 6
+  // and 7) instead of one.
   { name: 'single_gc_off', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
   { name: 'batch10_next_gc_off', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
   { name: 'single_2replicas_gc_off', capacity: 1, next: false, replicas: 2, env: { WEFT_GROUP_COMMIT_MAX_ITEMS: '0' }, optional: true },
-  { name: 'single_gc_inflight1', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '1' }, optional: true },
-  { name: 'batch10_next_gc_inflight1', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '1' }, optional: true },
+  { name: 'single_gc_inflight2', capacity: 1, next: false, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '2' }, optional: true },
+  { name: 'batch10_next_gc_inflight2', capacity: 10, next: true, env: { WEFT_GROUP_COMMIT_IN_FLIGHT: '2' }, optional: true },
 ];
 /** Footprint under load: batch10_next plus 50 long-pollers waiting on a queue that never gets work. */
 export const FOOTPRINT_CONFIG = { name: 'batch10_next+50_longpollers', capacity: 10, next: true, idlePollers: 50 };

@@ -192,7 +192,7 @@ const schema = z.object({
     .default(64)
     .meta(doc('group commit (docs/performance.md): completions, and claims of one queue set, that arrive while one of theirs is in flight in this replica are served together as one statement when it ends, at most this many (`0` = off: each request on its own)')),
   WEFT_GROUP_COMMIT_IN_FLIGHT: int(1, 64)
-    .default(2)
+    .default(1)
     .meta(doc('group commit: statements of one kind (completions; claims of one queue set) that may be in flight at once in this replica before requests queue for the next batch')),
   WEFT_HEAP_GROWING_PERCENT: int(0, 300)
     .default(50)
