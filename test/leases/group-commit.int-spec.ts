@@ -151,6 +151,7 @@ describe('group commit of completions', () => {
       d: 'running',
     });
   });
+
   it("a run's last successes in one batch are left to the evaluation, and the run still ends", async () => {
     await apiA.registerDag(dag('gc_last', [{ taskId: 'a' }, { taskId: 'b' }, { taskId: 'c' }]));
     await apiA.trigger('gc_last');
