@@ -3,7 +3,6 @@ CREATE OR REPLACE FUNCTION public.weft_end_attempt(p_ti_id integer, p_try_number
  LANGUAGE plpgsql
 AS $function$
 DECLARE
-  k_margin CONSTANT int := weft_limit_tickets() * weft_limit_ticket_budget();
   v_pool text;
   v_dag text;
 BEGIN
@@ -25,12 +24,7 @@ BEGIN
   IF v_pool IS NULL THEN
     RETURN;
   END IF;
-  IF (weft_pool_slots_used(v_pool) + k_margin
-        >= (SELECT p.slots FROM pools p WHERE p.name = v_pool)
-      AND EXISTS (SELECT 1 FROM task_instances q WHERE q.state = 'queued' AND q.pool = v_pool))
-  OR (weft_dag_running_tasks(v_dag) + k_margin
-        >= (SELECT d.max_active_tasks FROM dags d WHERE d.dag_id = v_dag)
-      AND EXISTS (SELECT 1 FROM task_instances q WHERE q.state = 'queued' AND q.dag_id = v_dag)) THEN
+  IF weft_pool_near_limit(v_pool) OR weft_dag_near_limit(v_dag) THEN
     PERFORM pg_notify(p_channel, p_slot_freed);
   END IF;
 END

@@ -18,11 +18,13 @@ AS $function$
 -- batch's writes). So that no generic plan can be one made while a table was small that goes on scanning it whole as
 -- it grows (as weft_end_attempt's try update once did), they are written to have no join for the planner to choose:
 -- each table is reached by key from the item (LATERAL ... OFFSET 0, = ANY) with sequential scans off, so the only
--- plans are index lookups. Those settings (and no JIT) hold for these statements only; the writes fire the events
--- trigger, whose statements join no table and so plan as they would anyway.
+-- plans are index lookups. Those settings (and no JIT) are set for steps 1 to 3 and put back after them. The only
+-- other code that runs under them is the events trigger of task_instances (step 3): it reads its transition tables,
+-- which those settings do not touch, and weft_events_announce reads event_listeners by an index scan instead of a
+-- sequential one, with no JIT. Anything else that calls a function or fires a trigger belongs after step 3: a plan
+-- cached under these settings keeps their choices wherever it is used later.
 #variable_conflict use_column
 DECLARE
-  k_margin CONSTANT int := weft_limit_tickets() * weft_limit_ticket_budget();
   v_saved text[] := ARRAY[current_setting('enable_seqscan'), current_setting('plan_cache_mode'), current_setting('jit')];
   v_lock_runs int[];
   v_lock_tis int[];
@@ -43,8 +45,6 @@ DECLARE
   v_worker text[];
   v_pools text[];
   v_dags text[];
-  v_key text;
-  v_freed boolean := false;
 BEGIN
   IF EXISTS (SELECT 1 FROM unnest(p_to) AS t(s) WHERE t.s NOT IN ('success', 'up_for_retry')) THEN
     RAISE EXCEPTION 'weft_finish_quietly_many: only success and up_for_retry end without an evaluation';
@@ -133,19 +133,10 @@ BEGIN
   END IF;
   PERFORM set_config('enable_seqscan', v_saved[1], true), set_config('plan_cache_mode', v_saved[2], true),
     set_config('jit', v_saved[3], true);
-  -- 4. Wake requests a limit held back when an ended attempt leaves its pool or DAG near the limit with work queued
-  -- (weft_end_attempt's rule, once for the batch).
-  FOREACH v_key IN ARRAY coalesce(v_pools, '{}') LOOP
-    EXIT WHEN v_freed;
-    v_freed := weft_pool_slots_used(v_key) + k_margin >= (SELECT p.slots FROM pools p WHERE p.name = v_key)
-       AND EXISTS (SELECT 1 FROM task_instances q WHERE q.state = 'queued' AND q.pool = v_key);
-  END LOOP;
-  FOREACH v_key IN ARRAY coalesce(v_dags, '{}') LOOP
-    EXIT WHEN v_freed;
-    v_freed := weft_dag_running_tasks(v_key) + k_margin >= (SELECT d.max_active_tasks FROM dags d WHERE d.dag_id = v_key)
-       AND EXISTS (SELECT 1 FROM task_instances q WHERE q.state = 'queued' AND q.dag_id = v_key);
-  END LOOP;
-  IF v_freed THEN
+  -- 4. Wake requests a limit held back when the batch freed slots of a pool or DAG near its limit with work queued
+  -- (as weft_end_attempt does for one attempt).
+  IF EXISTS (SELECT 1 FROM unnest(v_pools) AS f(pool) WHERE weft_pool_near_limit(f.pool))
+  OR EXISTS (SELECT 1 FROM unnest(v_dags) AS f(dag) WHERE weft_dag_near_limit(f.dag)) THEN
     PERFORM pg_notify(p_channel, p_slot_freed);
   END IF;
   RETURN QUERY

@@ -71,10 +71,9 @@ type AttemptEnd = {
   handed?: ClaimedTask[] | null;
 };
 
-/** One quiet completion (weft_finish_quietly_many), with its run (the batch's lock order). */
+/** One quiet completion (weft_finish_quietly_many). */
 type QuietItem = {
   leaseId: string;
-  dagRunId: number;
   callerKeyId: string | null;
   tryNumber: number;
   to: 'success' | 'up_for_retry';
@@ -440,7 +439,6 @@ export class LeasesService implements BeforeApplicationShutdown {
     if (!end) return null;
     const item: QuietItem = {
       leaseId,
-      dagRunId: mine.dagRunId,
       callerKeyId: requestContext.getStore()?.apiKey?.id ?? null,
       tryNumber: mine.tryNumber,
       to: end.to,
@@ -450,7 +448,7 @@ export class LeasesService implements BeforeApplicationShutdown {
       completionHash: hash,
     };
     // Answered only once the statement that wrote it has committed (its batch's, or its own): no write-behind.
-    const r = this.quietEnds ? await this.quietEnds.submit(item) : (await this.runs.finishQuietlyMany(this.pool, [item]))[0]!;
+    const r = this.quietEnds ? await this.quietEnds.submit(item) : await this.finishQuietly(item);
     if (r.outcome !== 'done') {
       if (r.outcome === 'forbidden') throw notLeaseOwner();
       return r.outcome === 'stale' ? { result: await this.repeatedCompletion(leaseId, hash) } : null;
@@ -462,20 +460,20 @@ export class LeasesService implements BeforeApplicationShutdown {
     return { result: { taskState: end.to, runState: r.runState, duplicate: false }, workerId: r.workerId, worker: r.worker };
   }
 
+  private async finishQuietly(item: QuietItem): Promise<QuietFinish> {
+    return (await this.runs.finishQuietlyMany(this.pool, [item]))[0]!;
+  }
+
   /**
-   * Serves a batch of quiet completions by one statement (RunsRepository.finishQuietlyMany), sorted by run so that
-   * two replicas' batches lock runs in the same order. Should that statement fail as a whole (it committed nothing),
-   * each completion runs on its own.
+   * Serves a batch of quiet completions by one statement (RunsRepository.finishQuietlyMany, which locks the batch's
+   * runs in run order, so two replicas' batches take them in the same order). Should that statement fail as a whole
+   * (it committed nothing), each completion runs on its own.
    */
   private async serveQuietEnds(items: QuietItem[]): Promise<ItemResult<QuietFinish>[]> {
-    const one = async (a: QuietItem) => (await this.runs.finishQuietlyMany(this.pool, [a]))[0]!;
+    const one = (a: QuietItem) => this.finishQuietly(a);
     if (items.length === 1) return oneByOne(items, one);
-    const order = items.map((_, i) => i).sort((a, b) => items[a]!.dagRunId - items[b]!.dagRunId || (items[a]!.leaseId < items[b]!.leaseId ? -1 : 1));
     try {
-      const done = await this.runs.finishQuietlyMany(this.pool, order.map((i) => items[i]!));
-      const out: ItemResult<QuietFinish>[] = new Array(items.length);
-      order.forEach((i, k) => (out[i] = { ok: true, value: done[k]! }));
-      return out;
+      return (await this.runs.finishQuietlyMany(this.pool, items)).map((value) => ({ ok: true, value }));
     } catch (err) {
       this.logger.warn({ msg: `a batch of ${items.length} completions failed as a whole (${(err as Error).message}); each runs on its own` });
       this.metrics.groupCommitFallbacks.inc({ kind: 'complete' });

@@ -697,9 +697,9 @@ export class RunsRepository {
    * statement outside any transaction, so one commit for the batch, and inside it one UPDATE of task_instances (one
    * run of its events trigger), one UPDATE of the tries and one DELETE of the leases for all items. Each item gets
    * its own outcome, as from its own call: a stale or foreign lease is that item's answer and the others still
-   * finish; a lease that appears twice is decided by its first appearance. Callers sort the items by run; the function locks
-   * them in run order anyway, so two batches (two replicas) take their run locks in the same order. A batch that
-   * fails as a whole (a deadlock, anything) committed nothing, and the caller runs its items one by one.
+   * finish; a lease that appears twice is decided by its first appearance. The function locks the items' runs in run
+   * order, so two batches (two replicas) take their run locks in the same order. A batch that fails as a whole (a
+   * deadlock, anything) committed nothing, and the caller runs its items one by one.
    */
   async finishQuietlyMany(
     db: Queryable,
