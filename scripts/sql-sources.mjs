@@ -49,7 +49,10 @@ export async function readSqlObjects(client) {
   const constraints = await client.query(
     `SELECT c.relname AS table, con.conname AS name, pg_get_constraintdef(con.oid, true) AS def
        FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relname <> '_prisma_migrations' ORDER BY c.relname, con.conname`,
+      WHERE n.nspname = 'public' AND c.relname <> '_prisma_migrations'
+        -- NOT NULL (PostgreSQL 18 lists it as a constraint too) is a column's nullability, which tables.sql holds.
+        AND con.contype <> 'n'
+      ORDER BY c.relname, con.conname`,
   );
   files.set(
     'constraints.sql',
