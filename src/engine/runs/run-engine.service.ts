@@ -355,7 +355,8 @@ export class RunEngine {
   /**
    * How a running attempt ends without any evaluation (LeasesService's one-statement completion), or null when it
    * needs one: it goes up for retry, or it succeeded on a task nothing depends on and with no dataset outlets (the
-   * run's state may still change: weft_finish_quietly_many checks that another task of the run is unfinished).
+   * run's state may still change: weft_finish_quietly_many checks that another task of the run is unfinished) that
+   * is not the DAG's only task.
    */
   async quietEnd(
     db: Queryable,
@@ -363,13 +364,16 @@ export class RunEngine {
     outcome: AttemptOutcome,
     now: Date,
   ): Promise<{ to: 'success' | 'up_for_retry'; retryAt: Date | null } | null> {
-    const { settings, index } = await this.version(db, a.dagVersionId);
+    const { settings, index, tasks } = await this.version(db, a.dagVersionId);
     const task = settings.get(a.taskId);
     if (!task) return null;
     const end = attemptEnd(task, a, outcome, now);
     assertTaskTransition('running', end.to);
     if (end.to === 'up_for_retry') return { to: end.to, retryAt: end.retryAt };
-    if (end.to === 'success' && !task.outlets.length && !index.downstream.get(a.taskId)?.length) return { to: end.to, retryAt: null };
+    // The success of a DAG's only (unmapped) task always ends its run: straight to the evaluation, without the quiet
+    // statement that would only answer 'evaluate'.
+    const endsRun = index.topologicalOrder.length === 1 && !tasks.get(a.taskId)?.expand;
+    if (end.to === 'success' && !endsRun && !task.outlets.length && !index.downstream.get(a.taskId)?.length) return { to: end.to, retryAt: null };
     return null;
   }
 
