@@ -64,11 +64,13 @@ export class BackfillsRepository {
     return id;
   }
 
+  /** Asked after every run of the DAG ends (EngineEvents.runsMayStart): a named statement, planned once per connection. */
   async activeForDag(db: Queryable, dagId: string): Promise<number[]> {
-    const { rows } = await db.query<{ id: number }>(
-      `SELECT id FROM backfills WHERE dag_id = $1 AND completed_at IS NULL AND canceled_at IS NULL`,
-      [dagId],
-    );
+    const { rows } = await db.query<{ id: number }>({
+      name: 'weft_active_backfills_of_dag',
+      text: `SELECT id FROM backfills WHERE dag_id = $1 AND completed_at IS NULL AND canceled_at IS NULL`,
+      values: [dagId],
+    });
     return rows.map((r) => r.id);
   }
 
