@@ -148,6 +148,18 @@ async function run(role: Role): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // `npm start` runs this process under `sh -c`: npm passes a SIGTERM on to that shell, which dies of it without
+  // passing it on, and this process would run on, orphaned, holding its port and data directory. When the process
+  // that started it is gone (it was re-parented), it drains as on SIGTERM.
+  if (process.env.npm_lifecycle_event && process.platform !== 'win32') {
+    const parent = process.ppid;
+    const orphaned = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(orphaned);
+      if (!draining) onSignal('SIGTERM (the npm script that started it ended)');
+    }, 1000);
+    orphaned.unref();
+  }
   try {
     // One line per migration only at debug: a fresh database applies them all.
     const applied = await migrate(db.url, (m) => (m.startsWith('applied migration') ? logger.debug(m) : logger.warn(m)));

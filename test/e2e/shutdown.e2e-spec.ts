@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -22,9 +22,18 @@ async function freePort(): Promise<number> {
 }
 
 let proc: ChildProcess | undefined;
+/** A weft process this file started that is not its own child (the npm-script test's): ended by PID if still alive. */
+let orphanPid: number | undefined;
 let db: TestDatabase | undefined;
 afterAll(async () => {
   proc?.kill('SIGKILL');
+  if (orphanPid) {
+    try {
+      process.kill(orphanPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   await db?.drop();
 });
 
@@ -148,6 +157,46 @@ describe('the CLI roles on SIGTERM', () => {
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toMatch(/"msg":"stopped"/);
+    proc = undefined;
+  });
+
+  it('started by an npm script, drains when the script shell that started it dies (npm stopped with SIGTERM)', async () => {
+    // What `npm start` runs: npm -> `sh -c '<script>'` -> node. npm passes SIGTERM to the shell, which dies without
+    // passing it on; killing the shell is that, without npm in between.
+    db ??= await createTestDatabase();
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      npm_lifecycle_event: 'start',
+      DATABASE_URL: db!.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WEFT_AUTH: 'off',
+      WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
+      WEFT_LOG_PRETTY: 'false',
+      WEFT_LOG_LEVEL: 'info',
+      WEFT_SHUTDOWN_READINESS_DELAY_SEC: '0',
+    };
+    // `; true` keeps the shell waiting for node instead of replacing itself with it, as npm's shell does.
+    proc = spawn('/bin/sh', ['-c', `"${process.execPath}" "${BIN}" api; true`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout!.on('data', (d) => (output += d));
+    proc.stderr!.on('data', (d) => (output += d));
+    // The pipes close once every process holding them (the shell and node) has exited.
+    const closed = new Promise<void>((resolve) => proc!.stdout!.once('close', () => resolve()));
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${base}/health/ready`).catch(() => null))?.ok, `/health/ready (output: ${output})`, 60_000, 100);
+    orphanPid = Number(execFileSync('pgrep', ['-P', String(proc.pid)], { encoding: 'utf8' }).trim().split('\n')[0]);
+    expect(orphanPid).toBeGreaterThan(0);
+
+    proc.kill('SIGKILL');
+    await closed;
+    expect(output).toMatch(/shutting down: draining/);
+    expect(output).toMatch(/the npm script that started it ended/);
+    expect(output).toMatch(/"msg":"stopped"/);
+    expect(output).not.toMatch(/shutdown took longer than WEFT_SHUTDOWN_GRACE_SEC/);
+    expect((await fetch(`${base}/health`).catch(() => null))?.ok ?? false).toBe(false);
+    orphanPid = undefined;
     proc = undefined;
   });
 });
