@@ -8,7 +8,8 @@ import { AuditRepository, type AuditEntry, type AuditRow } from './audit.reposit
  * The audit trail of administrative changes (register, pause, delete, clear, mark, trigger, backfill, pools, XCom,
  * dataset events, API keys). The actor is the request's API key (null with WEFT_AUTH=off or for the DAG folder).
  * An entry is written only inside the transaction of the change it records (`db` is that transaction), so the two
- * commit together or not at all; there is no way to write one on its own.
+ * commit together or not at all; there is no way to write one on its own. (A manual trigger's entry is written by
+ * the run's own insert statement, RunsRepository.lockDagAndInsertRun, with the row resolve() gives.)
  */
 @Injectable()
 export class AuditService {
@@ -16,13 +17,21 @@ export class AuditService {
 
   /** Written in the caller's transaction; the actor is the request's API key unless stated. */
   record(entry: AuditEntry, db: Queryable): Promise<void> {
+    return this.repo.insert(db, this.resolve(entry));
+  }
+
+  /**
+   * The row record() writes for `entry`: actor and API key from the request unless stated, the request id in its
+   * details. For a statement that writes its change's audit row itself (a manual trigger's run insert).
+   */
+  resolve(entry: AuditEntry): Required<AuditEntry> {
     const who = currentActor();
-    return this.repo.insert(db, {
+    return {
       ...entry,
       actor: entry.actor ?? who.actor,
       apiKeyId: entry.apiKeyId ?? who.apiKeyId,
       details: { ...entry.details, ...(who.requestId ? { requestId: who.requestId } : {}) },
-    });
+    };
   }
 
   async list(f: { action?: string; target?: string; limit: number; offset: number }): Promise<Page<AuditRow>> {

@@ -18,7 +18,7 @@ import { nextRetryAt, shouldRetry } from './domain/retry.js';
 import { assertRunTransition, type RunState } from './domain/run-state.js';
 import type { TaskGraphIndex } from './domain/task-graph.js';
 import { assertTaskTransition, FINISHED_TASK_STATES, type TaskState } from './domain/task-state.js';
-import { RunsRepository, type NewRun } from './runs.repository.js';
+import { RunsRepository, type AuditRowValues, type DagSchedulingRow, type NewRun } from './runs.repository.js';
 import { TaskContexts } from './task-contexts.service.js';
 import type { RunRow, TaskInstanceRow } from './domain/run-rows.js';
 
@@ -38,7 +38,12 @@ type VersionInfo = {
   tasks: Map<string, DagDocument['tasks'][number]>;
   /** Whether any task is a branch or short-circuit: only then are a run's follow decisions read. */
   deciders: boolean;
+  /** A new run's start when it is the same for every run of the version (freshStart); undefined until asked. */
+  freshStart?: PlacedChange[] | null;
 };
+
+/** A resolved change as it is written: where the task instance goes (placeChange). */
+type PlacedChange = { taskId: string; to: 'queued' | 'scheduled' | 'upstream_failed' | 'skipped' };
 
 /**
  * A resolution carried to its end: the plain changes, and the mapped tasks the engine expanded on the way (each with
@@ -118,6 +123,22 @@ export class RunEngine {
     return this.runs.insertRun(tx, run, [...settings.values()], now);
   }
 
+  /**
+   * Locks the run's DAG and, when the DAG's current version is the run's, creates the run with its audit row, in one
+   * statement (RunsRepository.lockDagAndInsertRun, which says what each answer means). Null, having done nothing,
+   * when that version is not in memory (it may be gone with its DAG): the caller locks the DAG first.
+   */
+  async lockDagAndCreateRun(
+    tx: UnitOfWork,
+    run: NewRun,
+    audit: AuditRowValues,
+    now: Date,
+  ): Promise<{ dag: DagSchedulingRow | null; run: RunRow | null } | null> {
+    const info = this.versions.get(run.dagVersionId);
+    if (!info) return null;
+    return this.runs.lockDagAndInsertRun(tx, run, [...info.settings.values()], audit, now);
+  }
+
   /** Many queued runs of one DAG version, type and backfill at once (catch-up, backfills); returns those created. */
   async createRuns(tx: UnitOfWork, runs: NewRun[], now: Date): Promise<RunRow[]> {
     if (!runs.length) return [];
@@ -137,6 +158,41 @@ export class RunEngine {
   ): Promise<RunRow[]> {
     if (dag.isPaused) return [];
     return this.startRuns(tx, await this.runs.startableRuns(tx, dag.dagId, dag.maxActiveRuns), now, createdIds);
+  }
+
+  /**
+   * Starts a run the caller's transaction has just created (a manual trigger), under the DAG lock it holds: in one
+   * statement when the run is the only one of its DAG that may start now and its start is the same for every run of
+   * its version (freshStart); the general way (startQueuedRuns) otherwise. Returns the run as it is now: running, or
+   * still queued (paused DAG, no room under maxActiveRuns).
+   */
+  async startCreatedRun(tx: UnitOfWork, dag: { dagId: string; isPaused: boolean; maxActiveRuns: number }, run: RunRow, now: Date): Promise<RunRow> {
+    if (dag.isPaused) return run;
+    const changes = this.freshStart(await this.version(tx, run.dagVersionId));
+    if (changes) {
+      assertRunTransition('queued', 'running');
+      const { started, startable } = await this.runs.startCreatedRun(tx, dag, run.id, changes, now, tx.effect(this.handOff));
+      if (started) return { ...run, state: 'running', startDate: run.startDate ?? now };
+      // Nothing may start, so the run waits for a slot; or older queued runs come first, and those start below.
+      if (!startable.length) return run;
+    }
+    const started = await this.startQueuedRuns(tx, dag, now, [run.id]);
+    return started.find((r) => r.id === run.id) ?? run;
+  }
+
+  /**
+   * The changes that start a new run of a version (every task in `none`), when they need no look at the run:
+   * null when its start decides something per run (a built-in branch or a mapped task among its first tasks) or
+   * would end the run at once. Computed once per version.
+   */
+  private freshStart(info: VersionInfo): PlacedChange[] | null {
+    if (info.freshStart !== undefined) return info.freshStart;
+    const states = new Map(info.index.topologicalOrder.map((taskId): [string, TaskState[]] => [taskId, ['none']]));
+    const resolution = resolvePending(info.index, states);
+    applyChanges(states, resolution.changes);
+    const same = !resolution.deferred.length && deriveRunState(states, info.index.leaves) === 'running';
+    info.freshStart = same ? resolution.changes.map((c) => place(info.settings, c)) : null;
+    return info.freshStart;
   }
 
   /** queued → running for one run (see startRuns); null when it was no longer queued. */
@@ -557,14 +613,19 @@ export class RunEngine {
    * Where a resolved change lands: a task made ready is queued for a worker, or scheduled when the scheduler
    * evaluates it itself (sensors); upstream_failed and skipped finish it without an attempt.
    */
-  private async placeChange(db: Queryable, run: RunRow, c: TaskStateChange): Promise<{ dagRunId: number; taskId: string; to: 'queued' | 'scheduled' | 'upstream_failed' | 'skipped' }> {
-    assertTaskTransition(c.from, c.to);
-    if (c.to !== 'scheduled') return { dagRunId: run.id, taskId: c.taskId, to: c.to };
+  private async placeChange(db: Queryable, run: RunRow, c: TaskStateChange): Promise<PlacedChange & { dagRunId: number }> {
     const { settings } = await this.version(db, run.dagVersionId);
-    if (SENSOR_TASK_TYPES.has(settings.get(c.taskId)?.taskType ?? '')) return { dagRunId: run.id, taskId: c.taskId, to: 'scheduled' };
-    assertTaskTransition('scheduled', 'queued');
-    return { dagRunId: run.id, taskId: c.taskId, to: 'queued' };
+    return { dagRunId: run.id, ...place(settings, c) };
   }
+}
+
+/** placeChange for a version's task settings. */
+function place(settings: Map<string, TaskSettings>, c: TaskStateChange): PlacedChange {
+  assertTaskTransition(c.from, c.to);
+  if (c.to !== 'scheduled') return { taskId: c.taskId, to: c.to };
+  if (SENSOR_TASK_TYPES.has(settings.get(c.taskId)?.taskType ?? '')) return { taskId: c.taskId, to: 'scheduled' };
+  assertTaskTransition('scheduled', 'queued');
+  return { taskId: c.taskId, to: 'queued' };
 }
 
 

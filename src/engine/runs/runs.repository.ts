@@ -52,6 +52,23 @@ function unprefix<T>(row: Record<string, unknown>, prefix: string, fields: [stri
 
 const RUN_COLUMNS = columns(RUN_FIELDS);
 
+export type DagSchedulingRow = {
+  dagId: string;
+  isPaused: boolean;
+  isActive: boolean;
+  maxActiveRuns: number;
+  latestVersion: number;
+  versionId: number;
+};
+
+const DAG_SCHEDULING_COLUMNS = `d.dag_id AS "dagId", d.is_paused AS "isPaused", d.is_active AS "isActive",
+  d.max_active_runs AS "maxActiveRuns", d.latest_version AS "latestVersion", v.id AS "versionId"`;
+
+/** The DAG row lock with its current version (DagSchedulingRepository.lockDag; the trigger's insert statement). */
+const LOCK_DAG_SQL = `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
+       JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
+       WHERE d.dag_id = $1 FOR UPDATE OF d`;
+
 /** Runs of an active backfill are started by the backfill (under its own maxActiveRuns), not by the DAG. */
 const NOT_IN_ACTIVE_BACKFILL_R = `(r.backfill_id IS NULL OR r.backfill_id NOT IN (
   SELECT id FROM backfills WHERE completed_at IS NULL AND canceled_at IS NULL))`;
@@ -79,6 +96,16 @@ const TI_FIELDS: [string, keyof TaskInstanceRow][] = [
   ['scheduled_at', 'scheduledAt'], ['queued_at', 'queuedAt'], ['start_date', 'startDate'], ['end_date', 'endDate'],
   ['next_retry_at', 'nextRetryAt'], ['last_error', 'lastError'],
 ];
+
+/**
+ * The SET list of a task instance (`ti`) leaving `none` for `c.to_state` (text) at $4: queued or scheduled (a
+ * sensor), or finished without an attempt (upstream_failed, skipped). applyEvaluation and startCreatedRun.
+ */
+const LEAVE_NONE_SET = `state = c.to_state::"TaskState", updated_at = $4,
+           scheduled_at = CASE WHEN c.to_state IN ('queued', 'scheduled') THEN $4 ELSE ti.scheduled_at END,
+           queued_at = CASE WHEN c.to_state = 'queued' THEN $4 ELSE ti.queued_at END,
+           next_poke_at = CASE WHEN c.to_state = 'scheduled' THEN $4 ELSE ti.next_poke_at END,
+           end_date = CASE WHEN c.to_state IN ('upstream_failed', 'skipped') THEN $4 ELSE ti.end_date END`;
 
 const TI_COLUMNS = columns(TI_FIELDS);
 
@@ -132,11 +159,85 @@ export interface QueuedTasksSink {
  * a statement built with it keeps a constant text (it is prepared by name).
  */
 function announceQueued(from: string, channel: number, defer: number): string {
-  return `counted AS (SELECT queue, array_agg(id) AS ids, count(*) AS n FROM ${from} GROUP BY queue)
-       SELECT queue, ids, queue <> ALL ($${defer}::text[]) AS announced,
-         (SELECT pg_notify($${channel}, queue || ':' || n) WHERE queue <> ALL ($${defer}::text[]))
-       FROM counted`;
+  return `${countQueued(from, channel, defer)} SELECT queue, ids, announced FROM announced`;
 }
+
+/** announceQueued's CTEs without its final SELECT: `announced` has the QueuedRow of each queue (for a statement that returns more). */
+function countQueued(from: string, channel: number, defer: number): string {
+  return `counted AS (SELECT queue, array_agg(id) AS ids, count(*) AS n FROM ${from} GROUP BY queue),
+       announced AS (SELECT queue, ids, queue <> ALL ($${defer}::text[]) AS announced,
+         (SELECT pg_notify($${channel}, queue || ':' || n) WHERE queue <> ALL ($${defer}::text[])) AS notified
+       FROM counted)`;
+}
+
+/**
+ * Inserts queued runs of one DAG version, type and backfill, and their task instances (insertRuns): the runs in
+ * `new_runs`, from the rows of $4-$9 that pass `guard` (a WHERE clause, or nothing). Parameters: insertRunsValues.
+ */
+const insertRunsCtes = (guard: string) => `new_runs AS (
+         INSERT INTO dag_runs (dag_id, run_id, dag_version_id, run_type, state, logical_date, data_interval_start,
+           data_interval_end, run_after, conf, backfill_id, queued_at, updated_at)
+         SELECT $1, r.run_id, $2, $3::"RunType", 'queued', r.logical_date, r.start, r.end_, r.run_after, r.conf, $19, $20::timestamptz, $20::timestamptz
+         FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
+           AS r(run_id, logical_date, start, end_, run_after, conf)
+         ${guard}
+         ON CONFLICT DO NOTHING
+         RETURNING *),
+       new_tis AS (
+         INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, task_type, queue, pool, pool_slots,
+           priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, updated_at)
+         SELECT r.id, $1, r.run_id, t.task_id, t.task_type, t.queue, t.pool, t.pool_slots, t.priority_weight, t.max_tries,
+           t.timeout, r.data_interval_end + make_interval(secs => t.sla), r.logical_date, $20::timestamptz
+         FROM new_runs r
+         CROSS JOIN unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::int[], $17::int[], $18::float8[])
+           AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout, sla))`;
+
+const INSERT_RUNS_SQL = `WITH ${insertRunsCtes('')} SELECT ${RUN_COLUMNS} FROM new_runs ORDER BY logical_date`;
+
+/**
+ * RunsRepository.lockDagAndInsertRun: the DAG lock (LOCK_DAG_SQL) in `dag`, evaluated before the insert, which
+ * happens only when the locked DAG's version is the run's; the audit row ($21-$25) only with a run.
+ */
+const LOCK_DAG_INSERT_RUN_SQL = `WITH dag AS (${LOCK_DAG_SQL}),
+       ${insertRunsCtes('WHERE (SELECT "versionId" FROM dag) = $2')},
+       audit AS (INSERT INTO audit_log (api_key_id, actor, action, target, details)
+         SELECT $21, $22, $23, $24, $25::jsonb FROM new_runs)
+       SELECT dag.*, ${columns(RUN_FIELDS, 'nr', 'run.')} FROM dag LEFT JOIN new_runs nr ON true`;
+
+/**
+ * RunsRepository.startCreatedRun: the DAG's startable runs ($1, $2; locked), and only when they are exactly run $3,
+ * its changes ($5, $6 at $4, as applyEvaluation) and its start; one row, or one per queue that received tasks.
+ */
+const START_CREATED_RUN_SQL = `WITH startable AS (${startableRunsSql('(VALUES ($1::text, $2::int))')}),
+       go AS (SELECT coalesce(array_agg(s."id"), '{}') AS ids, coalesce(array_agg(s."id") = ARRAY[$3::int], false) AS ok FROM startable s),
+       changed AS (
+         UPDATE task_instances ti SET ${LEAVE_NONE_SET}
+         FROM unnest($5::text[], $6::text[]) AS c(task_id, to_state)
+         WHERE ti.dag_run_id = $3 AND ti.task_id = c.task_id AND ti.state::text = 'none' AND (SELECT ok FROM go)
+         RETURNING ti.id, ti.queue, ti.state),
+       started AS (
+         UPDATE dag_runs r SET state = 'running', updated_at = $4, start_date = coalesce(r.start_date, $4)
+         WHERE r.id = $3 AND r.state = 'queued' AND (SELECT ok FROM go)
+         RETURNING r.id),
+       ${countQueued("changed WHERE state = 'queued'", 7, 8)}
+       SELECT EXISTS (SELECT 1 FROM started) AS started, go.ids AS startable, a.queue, a.ids, a.announced
+       FROM go LEFT JOIN announced a ON true`;
+
+/** The parameters of INSERT_RUNS_SQL ($1-$20). */
+function insertRunsValues(runs: NewRun[], tasks: TaskSettings[], now: Date): unknown[] {
+  return [
+    runs[0]!.dagId, runs[0]!.dagVersionId, runs[0]!.runType,
+    runs.map((r) => r.runId), runs.map((r) => r.logicalDate), runs.map((r) => r.dataIntervalStart),
+    runs.map((r) => r.dataIntervalEnd), runs.map((r) => r.runAfter), runs.map((r) => JSON.stringify(r.conf)),
+    tasks.map((t) => t.taskId), tasks.map((t) => t.taskType), tasks.map((t) => t.queue), tasks.map((t) => t.pool),
+    tasks.map((t) => t.poolSlots), tasks.map((t) => t.priorityWeight), tasks.map((t) => t.retries + 1),
+    tasks.map((t) => (t.executionTimeoutSec === null ? null : Math.ceil(t.executionTimeoutSec))), tasks.map((t) => t.slaSec),
+    runs[0]!.backfillId ?? null, now,
+  ];
+}
+
+/** An audit_log row as AuditService.resolve gives it, for a statement that writes its change's audit entry itself. */
+export type AuditRowValues = { apiKeyId: string | null; actor: string | null; action: string; target: string; details: Record<string, unknown> };
 
 /** Task-instance rows of one run as each task's instance states. */
 function statesByTask(rows: readonly { task_id: string; state: TaskState }[]): Map<string, TaskState[]> {
@@ -175,34 +276,64 @@ export class RunsRepository {
     if (!runs.length) return [];
     const { rows } = await db.query<RunRow>({
       name: 'weft_insert_runs',
-      text: `WITH new_runs AS (
-         INSERT INTO dag_runs (dag_id, run_id, dag_version_id, run_type, state, logical_date, data_interval_start,
-           data_interval_end, run_after, conf, backfill_id, queued_at, updated_at)
-         SELECT $1, r.run_id, $2, $3::"RunType", 'queued', r.logical_date, r.start, r.end_, r.run_after, r.conf, $19, $20::timestamptz, $20::timestamptz
-         FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[])
-           AS r(run_id, logical_date, start, end_, run_after, conf)
-         ON CONFLICT DO NOTHING
-         RETURNING *),
-       new_tis AS (
-         INSERT INTO task_instances (dag_run_id, dag_id, run_id, task_id, task_type, queue, pool, pool_slots,
-           priority_weight, max_tries, execution_timeout_sec, sla_deadline, logical_date, updated_at)
-         SELECT r.id, $1, r.run_id, t.task_id, t.task_type, t.queue, t.pool, t.pool_slots, t.priority_weight, t.max_tries,
-           t.timeout, r.data_interval_end + make_interval(secs => t.sla), r.logical_date, $20::timestamptz
-         FROM new_runs r
-         CROSS JOIN unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::int[], $16::int[], $17::int[], $18::float8[])
-           AS t(task_id, task_type, queue, pool, pool_slots, priority_weight, max_tries, timeout, sla))
-       SELECT ${RUN_COLUMNS} FROM new_runs ORDER BY logical_date`,
-      values: [
-        runs[0]!.dagId, runs[0]!.dagVersionId, runs[0]!.runType,
-        runs.map((r) => r.runId), runs.map((r) => r.logicalDate), runs.map((r) => r.dataIntervalStart),
-        runs.map((r) => r.dataIntervalEnd), runs.map((r) => r.runAfter), runs.map((r) => JSON.stringify(r.conf)),
-        tasks.map((t) => t.taskId), tasks.map((t) => t.taskType), tasks.map((t) => t.queue), tasks.map((t) => t.pool),
-        tasks.map((t) => t.poolSlots), tasks.map((t) => t.priorityWeight), tasks.map((t) => t.retries + 1),
-        tasks.map((t) => (t.executionTimeoutSec === null ? null : Math.ceil(t.executionTimeoutSec))), tasks.map((t) => t.slaSec),
-        runs[0]!.backfillId ?? null, now,
-      ],
+      text: INSERT_RUNS_SQL,
+      values: insertRunsValues(runs, tasks, now),
     });
     return rows;
+  }
+
+  /**
+   * A manual trigger's first statement: locks the DAG row (as DagSchedulingRepository.lockDag) and, when the DAG's
+   * current version is `run.dagVersionId` (the caller's guess), inserts the run with its task instances and its audit
+   * row, all in one round trip. `dag` null: no such DAG, or a registration changed it while this waited for its lock
+   * (the caller locks again, in a new statement, to tell which). `run` null with the guessed version: the DAG already
+   * has a run at that id or date; with another version: nothing was inserted (the caller inserts with that version).
+   */
+  async lockDagAndInsertRun(
+    db: Queryable,
+    run: NewRun,
+    tasks: TaskSettings[],
+    audit: AuditRowValues,
+    now: Date,
+  ): Promise<{ dag: DagSchedulingRow | null; run: RunRow | null }> {
+    const { rows } = await db.query<DagSchedulingRow & Record<string, unknown>>({
+      name: 'weft_lock_dag_insert_run',
+      text: LOCK_DAG_INSERT_RUN_SQL,
+      values: [...insertRunsValues([run], tasks, now), audit.apiKeyId, audit.actor, audit.action, audit.target, JSON.stringify(audit.details)],
+    });
+    const row = rows[0];
+    if (!row) return { dag: null, run: null };
+    const { dagId, isPaused, isActive, maxActiveRuns, latestVersion, versionId } = row;
+    return {
+      dag: { dagId, isPaused, isActive, maxActiveRuns, latestVersion, versionId },
+      run: row['run.id'] === null ? null : unprefix<RunRow>(row, 'run.', RUN_FIELDS),
+    };
+  }
+
+  /**
+   * Starts a run this transaction created (queued, every task in `none`) in one statement, when it is the only run of
+   * its DAG that may start now (startableRuns, under the DAG lock the caller holds): the run goes to running and
+   * `changes` (its fresh plan: tasks leaving `none`) are applied and announced as applyEvaluation does. Otherwise it
+   * changes nothing: `startable` says which runs may start (none: the run waits for a slot; others: older queued runs
+   * come first, and the caller starts them the general way).
+   */
+  async startCreatedRun(
+    db: Queryable,
+    dag: { dagId: string; maxActiveRuns: number },
+    runId: number,
+    changes: { taskId: string; to: 'queued' | 'scheduled' | 'upstream_failed' | 'skipped' }[],
+    now: Date,
+    queued: QueuedTasksSink,
+  ): Promise<{ started: boolean; startable: number[] }> {
+    const defer = queued.queuesToDefer();
+    const { rows } = await db.query<QueuedRow & { started: boolean; startable: number[] }>({
+      name: 'weft_start_created_run',
+      text: START_CREATED_RUN_SQL,
+      values: [dag.dagId, dag.maxActiveRuns, runId, now, changes.map((c) => c.taskId), changes.map((c) => c.to), QUEUED_CHANNEL, defer],
+    });
+    const first = rows[0]!;
+    if (first.started) queued.note(rows.filter((r) => r.queue !== null));
+    return { started: first.started, startable: first.startable };
   }
 
   async findRunByRunId(db: Queryable, dagId: string, runId: string): Promise<RunRow | null> {
@@ -423,11 +554,7 @@ export class RunsRepository {
     const { rows } = await db.query<QueuedRow>({
       name: 'weft_apply_evaluation',
       text: `WITH changed AS (
-         UPDATE task_instances ti SET state = c.to_state::"TaskState", updated_at = $4,
-           scheduled_at = CASE WHEN c.to_state IN ('queued', 'scheduled') THEN $4 ELSE ti.scheduled_at END,
-           queued_at = CASE WHEN c.to_state = 'queued' THEN $4 ELSE ti.queued_at END,
-           next_poke_at = CASE WHEN c.to_state = 'scheduled' THEN $4 ELSE ti.next_poke_at END,
-           end_date = CASE WHEN c.to_state IN ('upstream_failed', 'skipped') THEN $4 ELSE ti.end_date END
+         UPDATE task_instances ti SET ${LEAVE_NONE_SET}
          FROM unnest($1::int[], $2::text[], $3::text[]) AS c(run_id, task_id, to_state)
          WHERE ti.dag_run_id = c.run_id AND ti.task_id = c.task_id AND ti.state::text = 'none'
          RETURNING ti.id, ti.queue, ti.state),
@@ -887,17 +1014,6 @@ export class RunsRepository {
   }
 }
 
-export type DagSchedulingRow = {
-  dagId: string;
-  isPaused: boolean;
-  isActive: boolean;
-  maxActiveRuns: number;
-  latestVersion: number;
-  versionId: number;
-};
-
-const DAG_SCHEDULING_COLUMNS = `d.dag_id AS "dagId", d.is_paused AS "isPaused", d.is_active AS "isActive",
-  d.max_active_runs AS "maxActiveRuns", d.latest_version AS "latestVersion", v.id AS "versionId"`;
 
 /** Scheduler bookkeeping on the dags table: the DAG row lock serialises run creation and run starts per DAG. */
 @Injectable()
@@ -917,14 +1033,13 @@ export class DagSchedulingRepository {
 
   /** Locks a DAG row (waiting for other holders): taken before creating or starting runs of that DAG. */
   async lockDag(db: Queryable, dagId: string): Promise<DagSchedulingRow | null> {
-    const { rows } = await db.query<DagSchedulingRow>({
-      name: 'weft_lock_dag',
-      text: `SELECT ${DAG_SCHEDULING_COLUMNS} FROM dags d
-       JOIN dag_versions v ON v.dag_id = d.dag_id AND v.version = d.latest_version
-       WHERE d.dag_id = $1 FOR UPDATE OF d`,
-      values: [dagId],
-    });
-    return rows[0] ?? null;
+    const lock = { name: 'weft_lock_dag', text: LOCK_DAG_SQL, values: [dagId] };
+    const { rows } = await db.query<DagSchedulingRow>(lock);
+    if (rows[0]) return rows[0];
+    // Not found can also mean a registration gave the DAG a new version while this waited for the lock: the row was
+    // locked, but its join with the version it read before waiting no longer held. Looking again, in a new snapshot
+    // and holding the lock, finds the new version (or confirms there is no such DAG).
+    return (await db.query<DagSchedulingRow>(lock)).rows[0] ?? null;
   }
 
   /** Like lockDag, but skips a DAG another scheduler is working on. */
