@@ -258,6 +258,35 @@ describe('lease protocol', () => {
     expect(states.rows).toEqual([{ state: 'success', n: runs.length }]);
   });
 
+  it('a join whose upstream tasks complete at the same moment is queued once, in every run', async () => {
+    // A completion that evaluates reads the run's task states after it holds the run's lock (a statement of its
+    // own, after lockAttempt): read any earlier, two ends that wait for each other each see the other still running
+    // and nobody queues the join. (Checked to fail with the states read in the snapshot of the statement that took the locks.)
+    const up = ['a', 'b', 'c', 'd', 'e'];
+    await api.registerDag(dag('race_join', [...up.map((taskId) => ({ taskId })), { taskId: 'join', dependsOn: up }], { maxActiveRuns: 100, maxActiveTasks: 1000 }));
+    const runs = [];
+    for (let i = 0; i < 24; i++) runs.push(await api.trigger('race_join', { logicalDate: new Date(Date.UTC(2022, 0, 1, 0, i)).toISOString() }));
+    const leases: any[] = [];
+    for (let w = 0; w < 4; w++) leases.push(...(await api.lease(`w-join${w}`, { queues: ['race_join'], capacity: 50 })));
+    expect(leases.length).toBe(120);
+    leases.sort((x, y) => x.runId.localeCompare(y.runId) || x.taskId.localeCompare(y.taskId));
+    let next = 0;
+    await Promise.all(Array.from({ length: 20 }, async () => {
+      while (next < leases.length) {
+        const l = leases[next++];
+        // XCom on some of them: written in the completion's transaction before the evaluation.
+        const body = l.taskId === 'b' || l.taskId === 'd' ? { status: 'success', xcom: { return_value: l.taskId } } : { status: 'success' };
+        expect((await api.complete(l.leaseId, body)).status).toBe(200);
+      }
+    }));
+    const joins = await ctx.db.query(`SELECT state, count(*)::int AS n FROM task_instances WHERE dag_id = 'race_join' AND task_id = 'join' GROUP BY state`);
+    expect(joins.rows).toEqual([{ state: 'queued', n: runs.length }]);
+    const done = await api.drain('race_join');
+    expect(done.map((l) => l.taskId)).toEqual(Array(runs.length).fill('join'));
+    const states = await ctx.db.query(`SELECT state, count(*)::int AS n FROM dag_runs WHERE dag_id = 'race_join' GROUP BY state`);
+    expect(states.rows).toEqual([{ state: 'success', n: runs.length }]);
+  });
+
   it('a waiting long poll is answered as soon as a task is queued', async () => {
     await api.registerDag(dag('wake', [{ taskId: 'w' }], { maxActiveRuns: 1 }));
     const started = Date.now();
