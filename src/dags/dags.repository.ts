@@ -52,16 +52,23 @@ export class DagsRepository {
       );
       const {
         rows: [current],
-      } = await db.query<{ source: string; fileloc: string | null; is_active: boolean; latest_version: number; content_hash: string | null }>(
-        `SELECT d.source, d.fileloc, d.is_active, d.latest_version,
-                (SELECT content_hash FROM dag_versions v WHERE v.dag_id = d.dag_id AND v.version = d.latest_version) AS content_hash
-         FROM dags d WHERE d.dag_id = $1 FOR UPDATE OF d`,
+      } = await db.query<{ source: string; fileloc: string | null; is_active: boolean; latest_version: number }>(
+        `SELECT d.source, d.fileloc, d.is_active, d.latest_version FROM dags d WHERE d.dag_id = $1 FOR UPDATE OF d`,
         [doc.dagId],
       );
       if (!current) throw new Error(`dag ${doc.dagId} vanished inside its registration transaction`);
       assertOwnership(doc.dagId, current, source);
+      // The latest version's hash in a statement of its own, after the lock: had this registration waited for another
+      // one's lock, a read in the locking statement would see the DAG row as that one left it but not the version it
+      // added (the statement's snapshot is from before the wait), and the same content would become a new version.
+      const {
+        rows: [latest],
+      } = await db.query<{ content_hash: string }>('SELECT content_hash FROM dag_versions WHERE dag_id = $1 AND version = $2', [
+        doc.dagId,
+        current.latest_version,
+      ]);
 
-      const changed = current.content_hash !== contentHash;
+      const changed = latest?.content_hash !== contentHash;
       const version = changed ? current.latest_version + 1 : current.latest_version;
       if (changed) {
         await db.query('INSERT INTO dag_versions (dag_id, version, content_hash, document) VALUES ($1, $2, $3, $4::jsonb)', [doc.dagId, version, contentHash, JSON.stringify(doc)]);

@@ -138,6 +138,20 @@ describe('DAG registry over REST', () => {
     expect(rows).toHaveLength(changed);
   });
 
+  it('concurrent registrations of one new content of an existing DAG add one version', async () => {
+    // The later registrations wait for the first one's lock; what they compare against must be the version it
+    // committed, not the one they read before waiting (which made each of them add a version of the same content).
+    expect((await req('POST', '/api/v1/dags', dagDoc({ dagId: 'raced_same' }))).statusCode).toBe(201);
+    for (const round of [1, 2, 3]) {
+      const body = dagDoc({ dagId: 'raced_same', description: `round ${round}` });
+      const results = await Promise.all(Array.from({ length: 8 }, () => req('POST', '/api/v1/dags', body)));
+      expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
+      expect(results.filter((r) => r.json().changed)).toHaveLength(1);
+      const { rows } = await db.query(`SELECT version FROM dag_versions WHERE dag_id = 'raced_same' ORDER BY version`);
+      expect(rows.map((r) => r.version)).toEqual(Array.from({ length: round + 1 }, (_, i) => i + 1));
+    }
+  });
+
   it('serves the DAG JSON Schema', async () => {
     const res = await req('GET', '/api/v1/schemas/dag.json');
     expect(res.statusCode).toBe(200);
