@@ -37,24 +37,31 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** The environment of a `weft` process of these tests: this file's database, no auth, plain JSON logs, and `extra`. */
+function cliEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: db!.url,
+    HOST: '127.0.0.1',
+    WEFT_AUTH: 'off',
+    // Its own secrets key: without one the process would create <WEFT_HOME>/secrets.key on this machine.
+    WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
+    WEFT_LOG_PRETTY: 'false',
+    ...extra,
+  };
+}
+
 describe('the CLI roles on SIGTERM', () => {
   it('turns readiness red, answers a waiting long poll empty, refuses new ones and exits 0 within the grace', async () => {
     db = await createTestDatabase();
     const port = await freePort();
     const graceSec = 10;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: db.url,
+    const env = cliEnv({
       PORT: String(port),
-      HOST: '127.0.0.1',
-      WEFT_AUTH: 'off',
-      // Its own secrets key: without one the process would create <WEFT_HOME>/secrets.key on this machine.
-      WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
-      WEFT_LOG_PRETTY: 'false',
       WEFT_LOG_LEVEL: 'info',
       WEFT_SHUTDOWN_GRACE_SEC: String(graceSec),
       WEFT_SHUTDOWN_READINESS_DELAY_SEC: '1',
-    };
+    });
     proc = spawn(process.execPath, [BIN, 'api'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     proc.stdout!.on('data', (d) => (output += d));
@@ -130,17 +137,7 @@ describe('the CLI roles on SIGTERM', () => {
 
   it('weft scheduler serves health and metrics on WEFT_SCHEDULER_HTTP_PORT and stops between ticks with exit 0', async () => {
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: db!.url,
-      HOST: '127.0.0.1',
-      WEFT_AUTH: 'off',
-      // Its own secrets key: without one the process would create <WEFT_HOME>/secrets.key on this machine.
-      WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
-      WEFT_LOG_PRETTY: 'false',
-      WEFT_SCHEDULER_HTTP_PORT: String(port),
-      WEFT_SCHEDULER_TICK_MS: '100',
-    };
+    const env = cliEnv({ WEFT_SCHEDULER_HTTP_PORT: String(port), WEFT_SCHEDULER_TICK_MS: '100' });
     proc = spawn(process.execPath, [BIN, 'scheduler'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     proc.stdout!.on('data', (d) => (output += d));
@@ -165,18 +162,7 @@ describe('the CLI roles on SIGTERM', () => {
     // passing it on; killing the shell is that, without npm in between.
     db ??= await createTestDatabase();
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      npm_lifecycle_event: 'start',
-      DATABASE_URL: db!.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WEFT_AUTH: 'off',
-      WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
-      WEFT_LOG_PRETTY: 'false',
-      WEFT_LOG_LEVEL: 'info',
-      WEFT_SHUTDOWN_READINESS_DELAY_SEC: '0',
-    };
+    const env = cliEnv({ npm_lifecycle_event: 'start', PORT: String(port), WEFT_LOG_LEVEL: 'info', WEFT_SHUTDOWN_READINESS_DELAY_SEC: '0' });
     // `; true` keeps the shell waiting for node instead of replacing itself with it, as npm's shell does.
     proc = spawn('/bin/sh', ['-c', `"${process.execPath}" "${BIN}" api; true`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
