@@ -208,7 +208,7 @@ const LOCK_DAG_INSERT_RUN_SQL = `WITH dag AS (${LOCK_DAG_SQL}),
  * RunsRepository.startCreatedRun: the DAG's startable runs ($1, $2; locked), and only when they are exactly run $3,
  * its changes ($5, $6 at $4, as applyEvaluation) and its start; one row, or one per queue that received tasks.
  */
-const START_CREATED_RUN_SQL = `WITH startable AS (${startableRunsSql('(VALUES ($1::text, $2::int))')}),
+const START_CREATED_RUN_SQL = `WITH startable AS (${STARTABLE_RUNS_OF_DAG_SQL}),
        go AS (SELECT coalesce(array_agg(s."id"), '{}') AS ids, coalesce(array_agg(s."id") = ARRAY[$3::int], false) AS ok FROM startable s),
        changed AS (
          UPDATE task_instances ti SET ${LEAVE_NONE_SET}
