@@ -5,6 +5,10 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { buildPath, fromBuild } from './lib/weft.mjs';
 
+// As bin/weft.js does: V8's young generation held at its initial size while the app loads and boots (releaseBootMemory
+// below). A build of an older commit (--ref) may not have these functions: V8's own heuristics then.
+const heap = await fromBuild('dist/common/heap.js').catch(() => null);
+heap?.holdYoungGeneration?.();
 const { createApp } = await fromBuild('dist/bootstrap.js');
 const { loadConfig } = await fromBuild('dist/config/config.js');
 const { createLogger } = await fromBuild('dist/logging/logger.js');
@@ -52,9 +56,7 @@ const config = loadConfig({
   WEFT_SCHEDULER_RUNS_PER_DAG_PER_TICK: '10000',
   ...JSON.parse(process.env.WEFT_BENCH_ENV ?? '{}'),
 });
-// As the `weft` command does (src/cli/main.ts): WEFT_HEAP_GROWING_PERCENT's fixed heap growing factor. A build of
-// an older commit (--ref) may have no such module: V8's own heuristics then.
-const heap = await fromBuild('dist/common/heap.js').catch(() => null);
+// As the `weft` command does (src/cli/main.ts): WEFT_HEAP_GROWING_PERCENT's fixed heap growing factor.
 heap?.applyHeapGrowingPercent(config.heapGrowingPercent);
 const app = await createApp({
   config,
@@ -66,6 +68,7 @@ const app = await createApp({
 // Seed the admin key as `weft start` does (services that have API keys; WEFT_ADMIN_API_KEY comes from the bench).
 const keys = await fromBuild('dist/auth/api-keys.service.js').catch(() => null);
 if (keys && config.authEnabled && config.adminApiKey) await app.get(keys.ApiKeysService).ensureAdminKey(config.adminApiKey, config.home);
+heap?.releaseBootMemory?.();
 await app.listen({ port: 0, host: '127.0.0.1' });
 const { port } = app.getHttpServer().address();
 

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createApp } from '../bootstrap.js';
-import { applyHeapGrowingPercent } from '../common/heap.js';
+import { applyHeapGrowingPercent, releaseBootMemory, releaseYoungGeneration } from '../common/heap.js';
 import { DagsService } from '../dags/dags.service.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded.js';
@@ -191,6 +191,8 @@ async function run(role: Role): Promise<void> {
               ? { kind: 'file', file }
               : { kind: 'elsewhere' };
     }
+    // Booted: the memory the boot used goes back before the port opens (no request waits for the pause).
+    releaseBootMemory();
     if (role !== 'scheduler') {
       await app.listen({ port: config.port, host: config.host });
       const { port } = app.getHttpServer().address() as { port: number };
@@ -242,6 +244,7 @@ async function run(role: Role): Promise<void> {
 
 /** `weft worker`: needs only the API (WEFT_API_URL), never the database. */
 async function runWorker(): Promise<void> {
+  releaseYoungGeneration(); // not a server: nothing to give back (bin/weft.js held it while loading)
   const config = loadConfig();
   const logger = createLogger(config.logLevel, config.logPretty);
   const apiUrl = config.apiUrl ?? `http://127.0.0.1:${config.port}`;
@@ -265,6 +268,7 @@ async function runWorker(): Promise<void> {
 
 /** `weft kubernetes`: the launcher; needs the API (WEFT_API_URL) and a Kubernetes API, never the database. */
 async function runKubernetes(): Promise<void> {
+  releaseYoungGeneration(); // not a server: nothing to give back (bin/weft.js held it while loading)
   const config = loadConfig();
   const logger = createLogger(config.logLevel, config.logPretty);
   const apiUrl = config.apiUrl ?? `http://127.0.0.1:${config.port}`;
@@ -289,6 +293,7 @@ async function runKubernetes(): Promise<void> {
 }
 
 async function migrateOnly(): Promise<void> {
+  releaseYoungGeneration(); // not a server: nothing to give back (bin/weft.js held it while loading)
   const config = loadConfig();
   const logger = createLogger(config.logLevel, config.logPretty);
   await preflight(config, undefined);
