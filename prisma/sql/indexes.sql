@@ -14,12 +14,11 @@ CREATE UNIQUE INDEX backfill_runs_pkey ON public.backfill_runs USING btree (back
 CREATE INDEX backfills_dag_id_idx ON public.backfills USING btree (dag_id);
 CREATE UNIQUE INDEX backfills_pkey ON public.backfills USING btree (id);
 CREATE UNIQUE INDEX dag_import_errors_pkey ON public.dag_import_errors USING btree (fileloc);
-CREATE INDEX dag_runs_backfill_id_idx ON public.dag_runs USING btree (backfill_id);
+CREATE INDEX dag_runs_backfill_id_idx ON public.dag_runs USING btree (backfill_id) WHERE (backfill_id IS NOT NULL);
+CREATE INDEX dag_runs_dag_id_active_idx ON public.dag_runs USING btree (dag_id, state) WHERE (state = ANY (ARRAY['queued'::"RunState", 'running'::"RunState"]));
 CREATE UNIQUE INDEX dag_runs_dag_id_logical_date_key ON public.dag_runs USING btree (dag_id, logical_date);
 CREATE UNIQUE INDEX dag_runs_dag_id_run_id_key ON public.dag_runs USING btree (dag_id, run_id);
-CREATE INDEX dag_runs_dag_id_state_idx ON public.dag_runs USING btree (dag_id, state);
 CREATE UNIQUE INDEX dag_runs_pkey ON public.dag_runs USING btree (id);
-CREATE INDEX dag_runs_state_queued_at_idx ON public.dag_runs USING btree (state, queued_at);
 CREATE UNIQUE INDEX dag_versions_dag_id_version_key ON public.dag_versions USING btree (dag_id, version);
 CREATE UNIQUE INDEX dag_versions_pkey ON public.dag_versions USING btree (id);
 CREATE INDEX dags_is_active_is_paused_next_dagrun_create_after_idx ON public.dags USING btree (is_active, is_paused, next_dagrun_create_after);
@@ -53,7 +52,7 @@ CREATE UNIQUE INDEX sla_warnings_task_instance_id_key ON public.sla_warnings USI
 CREATE UNIQUE INDEX task_instance_tries_lease_id_key ON public.task_instance_tries USING btree (lease_id);
 CREATE UNIQUE INDEX task_instance_tries_pkey ON public.task_instance_tries USING btree (id);
 CREATE UNIQUE INDEX task_instance_tries_task_instance_id_try_number_key ON public.task_instance_tries USING btree (task_instance_id, try_number);
-CREATE INDEX task_instances_dag_id_state_idx ON public.task_instances USING btree (dag_id, state);
+CREATE INDEX task_instances_dag_id_active_idx ON public.task_instances USING btree (dag_id, state) WHERE (state = ANY (ARRAY['queued'::"TaskState", 'running'::"TaskState"]));
 CREATE INDEX task_instances_dag_id_task_id_idx ON public.task_instances USING btree (dag_id, task_id);
 CREATE UNIQUE INDEX task_instances_dag_run_id_task_id_map_index_key ON public.task_instances USING btree (dag_run_id, task_id, map_index);
 CREATE UNIQUE INDEX task_instances_pkey ON public.task_instances USING btree (id);
