@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
 /**
  * The `weft` command keeps V8's young generation small while it boots and gives the boot's memory back before it
