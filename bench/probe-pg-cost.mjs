@@ -2,7 +2,7 @@
 // Where PostgreSQL's time goes in the claim and completion functions: prefills a queue through the service (limits
 // out of the way, as the throughput workload), then calls weft_claim_tasks and weft_finish_quietly_many directly, with no
 // HTTP and no service in between, and reports the backends' CPU per claim+finish (from /proc) and each PL/pgSQL
-// function's self and total time (track_functions = all), trigger functions included.
+// function's self and total time (track_functions = all), trigger functions included, and the WAL written per op.
 //
 //   node bench/probe-pg-cost.mjs [--n=1000] [--conc=K] [--analyze] [--no-triggers] [--no-build]
 //                                [--sql=FILE] [--claim=FUNCTION] [--counts[=nobitmap]] [--explain[=LOGFILE] [--light[=N]]]
@@ -129,6 +129,9 @@ try {
   await c.query('SELECT pg_stat_reset()');
   const cpuAll = () => pids.reduce((a, p) => a + backendCpuMs(p), 0);
   const cpu0 = cpuAll();
+  // WAL written per op (the whole cluster's: run it on an otherwise idle PostgreSQL): what each row and index entry
+  // costs in writes, without the timing noise of the disk.
+  const wal0 = (await c.query('SELECT pg_current_wal_insert_lsn() AS l')).rows[0].l;
   const t0 = performance.now();
   let left = N;
   await Promise.all(conns.map(async (x) => {
@@ -141,6 +144,7 @@ try {
   const wall = performance.now() - t0;
   await vacuumer?.();
   const cpu = cpuAll() - cpu0;
+  const walBytes = Number((await c.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1) AS b', [wal0])).rows[0].b);
   for (const x of conns.slice(1)) {
     await x.query('SELECT pg_stat_force_next_flush()');
     await x.end();
@@ -151,7 +155,7 @@ try {
     `SELECT funcname, calls, round(total_time::numeric / $1, 3) AS total_ms_per_op, round(self_time::numeric / $1, 3) AS self_ms_per_op
        FROM pg_stat_user_functions ORDER BY total_time DESC`, [N]);
   console.log(JSON.stringify({ probe: `claim + finish, ${K} connection(s)${G > 1 ? `, groups of ${G}` : ''}`, triggers: !argv['no-triggers'], n: N,
-    ops_per_s: Math.round(N / (wall / 1000)), wall_ms_per_op: +(wall / N).toFixed(3), backend_cpu_ms_per_op: +(cpu / N).toFixed(3) }));
+    ops_per_s: Math.round(N / (wall / 1000)), wall_ms_per_op: +(wall / N).toFixed(3), backend_cpu_ms_per_op: +(cpu / N).toFixed(3), wal_bytes_per_op: Math.round(walBytes / N) }));
   for (const f of fns) console.log(`  ${f.funcname.padEnd(32)} calls/op ${(f.calls / N).toFixed(2).padStart(5)}  total ${f.total_ms_per_op} ms  self ${f.self_ms_per_op} ms`);
   if (argv.counts) {
     if (argv.counts === 'nobitmap') await c.query('SET enable_bitmapscan = off');

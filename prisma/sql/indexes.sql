@@ -34,14 +34,12 @@ CREATE UNIQUE INDEX event_listeners_pkey ON public.event_listeners USING btree (
 CREATE UNIQUE INDEX event_streams_pkey ON public.event_streams USING btree (stream);
 CREATE INDEX events_created_at_idx ON public.events USING btree (created_at);
 CREATE UNIQUE INDEX events_pkey ON public.events USING btree (id);
-CREATE UNIQUE INDEX events_stream_seq_key ON public.events USING btree (stream, seq);
+CREATE UNIQUE INDEX events_stream_seq_key ON public.events USING btree (stream, seq) WHERE (seq IS NOT NULL);
 CREATE INDEX events_unnumbered_idx ON public.events USING btree (id) WHERE (seq IS NULL);
-CREATE INDEX leases_expires_at_idx ON public.leases USING btree (expires_at);
 CREATE UNIQUE INDEX leases_live_task_instance_key ON public.leases USING btree (task_instance_id) WHERE (NOT cancel_requested);
 CREATE UNIQUE INDEX leases_pkey ON public.leases USING btree (id);
 CREATE INDEX leases_pool_idx ON public.leases USING btree (pool);
 CREATE INDEX leases_task_instance_id_idx ON public.leases USING btree (task_instance_id);
-CREATE INDEX leases_worker_id_idx ON public.leases USING btree (worker_id);
 CREATE UNIQUE INDEX pools_pkey ON public.pools USING btree (name);
 CREATE INDEX sla_misses_dag_id_detected_at_idx ON public.sla_misses USING btree (dag_id, detected_at);
 CREATE UNIQUE INDEX sla_misses_pkey ON public.sla_misses USING btree (id);

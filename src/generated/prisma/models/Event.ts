@@ -261,7 +261,6 @@ export type EventOrderByWithRelationInput = {
 
 export type EventWhereUniqueInput = Prisma.AtLeast<{
   id?: bigint | number
-  stream_seq?: Prisma.EventStreamSeqCompoundUniqueInput
   AND?: Prisma.EventWhereInput | Prisma.EventWhereInput[]
   OR?: Prisma.EventWhereInput[]
   NOT?: Prisma.EventWhereInput | Prisma.EventWhereInput[]
@@ -272,7 +271,7 @@ export type EventWhereUniqueInput = Prisma.AtLeast<{
   runId?: Prisma.StringNullableFilter<"Event"> | string | null
   payload?: Prisma.JsonFilter<"Event">
   createdAt?: Prisma.DateTimeFilter<"Event"> | Date | string
-}, "id" | "stream_seq">
+}, "id">
 
 export type EventOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -379,11 +378,6 @@ export type EventUncheckedUpdateManyInput = {
   runId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-}
-
-export type EventStreamSeqCompoundUniqueInput = {
-  stream: string
-  seq: bigint | number
 }
 
 export type EventCountOrderByAggregateInput = {
