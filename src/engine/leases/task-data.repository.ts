@@ -71,10 +71,12 @@ export class TaskDataRepository {
   async workers(limit: number, offset: number): Promise<{ items: WorkerView[]; total: number }> {
     const [items, total] = await Promise.all([
       this.pool.query<Omit<WorkerView, 'leases'>>(
+        // Leases are counted in one pass over the (live) leases: they have no index on worker_id (the claim and the
+        // completion never read by worker; migration lean_lease_and_event_indexes).
         `SELECT w.id AS "workerId", w.hostname, w.queues, w.task_types AS "taskTypes", w.capacity,
-           w.first_seen AS "firstSeen", w.last_seen AS "lastSeen",
-           (SELECT count(*)::int FROM leases l WHERE l.worker_id = w.id) AS "runningLeases"
-         FROM workers w ORDER BY w.last_seen DESC LIMIT $1 OFFSET $2`,
+           w.first_seen AS "firstSeen", w.last_seen AS "lastSeen", coalesce(l.n, 0)::int AS "runningLeases"
+         FROM workers w LEFT JOIN (SELECT worker_id, count(*) AS n FROM leases GROUP BY worker_id) l ON l.worker_id = w.id
+         ORDER BY w.last_seen DESC LIMIT $1 OFFSET $2`,
         [limit, offset],
       ),
       this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM workers'),
