@@ -52,6 +52,20 @@ async function signIn(key: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }
 
+/**
+ * Clicks a button of the page. When it never shows, the error says what the page showed instead and who was signed
+ * in (CI once timed out here waiting for 'Trigger run' after signing in as operator, not reproduced since).
+ */
+async function clickButton(name: string): Promise<void> {
+  try {
+    await page.getByRole('button', { name }).click();
+  } catch (err) {
+    const shown = await page.locator('main').innerText().catch((e: unknown) => `(unreadable: ${String(e)})`);
+    const role = await page.locator('.who').getAttribute('data-role').catch(() => null);
+    throw new Error(`${(err as Error).message}\nsigned in as: ${role}; the page showed:\n${shown.slice(0, 2000)}`);
+  }
+}
+
 async function signOut(): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('API key').waitFor();
@@ -333,7 +347,7 @@ async function signOut(): Promise<void> {
     await signOut();
     await signIn(keys.operator!);
     await go('#/dags/console_etl');
-    await page.getByRole('button', { name: 'Trigger run' }).click();
+    await clickButton('Trigger run');
     await page.getByLabel('Run id').fill('not a valid id!');
     await page.getByRole('button', { name: 'Trigger', exact: true }).click();
     await page.getByRole('dialog').getByRole('alert').filter({ hasText: 'runId: must be 1-250 characters' }).waitFor();
