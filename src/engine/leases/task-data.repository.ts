@@ -70,19 +70,24 @@ export class TaskDataRepository {
 
   async workers(limit: number, offset: number): Promise<{ items: WorkerView[]; total: number }> {
     const [items, total] = await Promise.all([
-      this.pool.query<Omit<WorkerView, 'leases'>>(
-        // Leases are counted in one pass over the (live) leases: they have no index on worker_id (the claim and the
-        // completion never read by worker; migration lean_lease_and_event_indexes).
+      this.pool.query<Omit<WorkerView, 'leases' | 'runningLeases'>>(
         `SELECT w.id AS "workerId", w.hostname, w.queues, w.task_types AS "taskTypes", w.capacity,
-           w.first_seen AS "firstSeen", w.last_seen AS "lastSeen", coalesce(l.n, 0)::int AS "runningLeases"
-         FROM workers w LEFT JOIN (SELECT worker_id, count(*) AS n FROM leases GROUP BY worker_id) l ON l.worker_id = w.id
-         ORDER BY w.last_seen DESC LIMIT $1 OFFSET $2`,
+           w.first_seen AS "firstSeen", w.last_seen AS "lastSeen"
+         FROM workers w ORDER BY w.last_seen DESC LIMIT $1 OFFSET $2`,
         [limit, offset],
       ),
       this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM workers'),
     ]);
+    // The leases listed are all the worker holds, so their count is its running leases (one read of the leases,
+    // which have no index on worker_id: migration lean_lease_and_event_indexes).
     const held = await this.leasesOfWorkers(items.rows.map((w) => w.workerId));
-    return { items: items.rows.map((w) => ({ ...w, leases: held.get(w.workerId) ?? [] })), total: total.rows[0]!.n };
+    return {
+      items: items.rows.map((w) => {
+        const leases = held.get(w.workerId) ?? [];
+        return { ...w, runningLeases: leases.length, leases };
+      }),
+      total: total.rows[0]!.n,
+    };
   }
 
   /** The leases the given workers hold now, by worker id, oldest first. */
