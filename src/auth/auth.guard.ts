@@ -5,6 +5,7 @@ import { DomainError } from '../common/errors.js';
 import { CONFIG, type Config } from '../config/config.js';
 import { ApiKeysService } from './api-keys.service.js';
 import type { Role } from './domain/api-key.js';
+import { bearerToken } from './domain/bearer.js';
 import { RateLimiter } from './rate-limiter.js';
 import { requestContext } from '../access/request-context.js';
 import { PUBLIC_KEY, PUBLIC_WHEN_KEY, ROLES_KEY, roleAllows } from '../access/roles.decorator.js';
@@ -30,10 +31,9 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) || !this.config.authEnabled) return true;
     if (this.reflector.getAllAndOverride<((c: Config) => boolean) | undefined>(PUBLIC_WHEN_KEY, targets)?.(this.config)) return true;
     const { req, reply } = this.transport(context);
-    const header = req?.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!token) throw new DomainError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <key>');
-    const key = await this.keys.authenticate(token);
+    const bearer = bearerToken(req?.headers.authorization);
+    if ('problem' in bearer) throw new DomainError('UNAUTHENTICATED', bearer.problem);
+    const key = await this.keys.authenticate(bearer.token);
     if (!key) throw new DomainError('UNAUTHENTICATED', 'unknown or revoked API key');
     const allowed = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? ['admin'];
     if (!roleAllows(key.role, allowed)) {

@@ -118,7 +118,11 @@ export function payloadTooLarge(limitBytes: number): Error & { statusCode: numbe
 
 export function unsupportedMediaType(contentType: string | undefined): Error & { statusCode: number } {
   return Object.assign(
-    new Error(`content type ${contentType ? `'${contentType}'` : '(none)'} is not supported: send the body as JSON with Content-Type: application/json`),
+    new Error(
+      `content type ${contentType ? `'${contentType}'` : '(none)'} is not supported: send the body as JSON with Content-Type: application/json` +
+        // What `curl -d` sends unless told otherwise: the usual way to meet this answer.
+        (contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded') ? " (with curl: -H 'content-type: application/json')" : ''),
+    ),
     { statusCode: 415 },
   );
 }

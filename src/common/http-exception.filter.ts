@@ -66,7 +66,10 @@ function httpError(status: number): string {
  * Fastify's own answers for a body it refuses say neither the limit nor what to send: these do.
  */
 function clarify(exception: unknown, req: FastifyRequest | undefined, bodyLimitBytes: number | undefined): unknown {
-  const code = (exception as { code?: unknown })?.code;
+  // Nest's Fastify adapter hands Fastify's own 4xx errors to the filters wrapped in an HttpException, the original
+  // as its cause: look at both.
+  const cause = exception instanceof HttpException ? exception.cause : undefined;
+  const code = (exception as { code?: unknown })?.code ?? (cause as { code?: unknown } | undefined)?.code;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' && bodyLimitBytes !== undefined) return payloadTooLarge(bodyLimitBytes);
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return unsupportedMediaType(req?.headers['content-type']);
   return exception;

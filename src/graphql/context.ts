@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyRow } from '../auth/domain/api-key.js';
+import { bearerToken } from '../auth/domain/bearer.js';
 import type { Subscriber } from '../events/subscriptions.service.js';
 
 /**
@@ -22,7 +23,8 @@ export function tokenFromConnectionParams(params: Readonly<Record<string, unknow
   if (!params) return undefined;
   for (const [name, value] of Object.entries(params)) {
     if (typeof value !== 'string') continue;
-    if (name.toLowerCase() === 'authorization' && value.startsWith('Bearer ')) return value.slice(7).trim() || undefined;
+    const bearer = name.toLowerCase() === 'authorization' ? bearerToken(value) : undefined;
+    if (bearer && 'token' in bearer) return bearer.token;
     if (name === 'apiKey') return value.trim() || undefined;
   }
   return undefined;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ApiKeysService } from '../auth/api-keys.service.js';
+import { bearerToken } from '../auth/domain/bearer.js';
 import { roleAllows } from '../access/roles.decorator.js';
 import type { Config } from '../config/config.js';
 import { HealthService } from '../health/health.service.js';
@@ -27,9 +28,10 @@ export async function startOpsServer(app: INestApplicationContext, config: Confi
       }
       if (path === '/metrics') {
         if (!config.metricsPublic && config.authEnabled) {
-          const header = req.headers.authorization;
-          const key = header?.startsWith('Bearer ') ? await keys.authenticate(header.slice(7).trim()).catch(() => null) : null;
-          if (!key) return json(401, { statusCode: 401, error: 'Unauthorized', message: 'send Authorization: Bearer <key> (WEFT_METRICS_PUBLIC=false)' });
+          const bearer = bearerToken(req.headers.authorization);
+          if ('problem' in bearer) return json(401, { statusCode: 401, error: 'Unauthorized', message: `${bearer.problem} (WEFT_METRICS_PUBLIC=false)` });
+          const key = await keys.authenticate(bearer.token).catch(() => null);
+          if (!key) return json(401, { statusCode: 401, error: 'Unauthorized', message: 'unknown or revoked API key (WEFT_METRICS_PUBLIC=false)' });
           if (!roleAllows(key.role, ['viewer'])) return json(403, { statusCode: 403, error: 'Forbidden', message: `a ${key.role} key may not read metrics` });
         }
         return send(200, metrics.contentType, await metrics.scrape());
