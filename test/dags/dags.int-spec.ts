@@ -174,6 +174,14 @@ describe('bad DAG documents: 4xx naming the field, nothing written', () => {
     ['negative retries', { defaultArgs: { retries: -1 } }, /retries|>=|greater/, 'defaultArgs.retries'],
     ['an id outside the pattern', { dagId: 'bad id!' }, /dagId|pattern|[Ii]nvalid/, 'dagId'],
     ['a shell task without a command', { tasks: [{ taskId: 'a', type: 'shell' }] }, /command/, 'tasks[0]'],
+    // Templates that can never render, whatever the run: refused now rather than failing every attempt.
+    ['a template syntax error', { tasks: [{ taskId: 'a', type: 'shell', command: 'echo {{ ds ' }] }, /syntax error.*not closed.*'echo \{\{ ds '/, 'tasks[0].command'],
+    ['an unknown template filter', { tasks: [{ taskId: 'a', type: 'http', request: { method: 'POST', url: 'http://127.0.0.1:9/x', body: { d: '{{ ds | add_day: 1 }}' } } }] }, /unknown filter 'add_day'/, 'tasks[0].request.body.d'],
+    ['an unknown template tag', { tasks: [{ taskId: 'a', type: 'sql', sql: "{% include 'q.sql' %}" }] }, /unknown tag 'include'/, 'tasks[0].sql'],
+    ['a branch choice that does not parse', { tasks: [{ taskId: 'a', type: 'branch', choose: '{% if %}b' }, { taskId: 'b', type: 'noop', dependsOn: ['a'] }] }, /syntax error/, 'tasks[0].choose'],
+    ['an http header name that is not a token', { tasks: [{ taskId: 'a', type: 'http', request: { method: 'GET', url: 'http://127.0.0.1:9/x', headers: { 'X-A\r\nX-B': '1' } } }] }, /HTTP token/, 'tasks[0].request.headers'],
+    ['an http header value with a line break', { tasks: [{ taskId: 'a', type: 'http', request: { method: 'GET', url: 'http://127.0.0.1:9/x', headers: { 'X-A': 'a\r\nX-B: b' } } }] }, /line break/, 'tasks[0].request.headers["X-A"]'],
+    ['a shell env name with "="', { tasks: [{ taskId: 'a', type: 'shell', command: 'env', env: { 'A=B': 'x' } }] }, /must not be empty or contain "="/, 'tasks[0].env["A=B"]'],
   ];
 
   it.each(cases)('rejects %s', async (_name, override, message, path) => {
@@ -184,6 +192,18 @@ describe('bad DAG documents: 4xx naming the field, nothing written', () => {
     expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expect(body.message).toMatch(message);
     expect(body.details.map((d: { path: string }) => d.path).join(' ')).toContain(path);
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it('refuses a template that cannot parse through GraphQL upsertDag too (BAD_USER_INPUT, nothing written)', async () => {
+    const before = await tableCounts();
+    const res = await t.app.inject({
+      method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' },
+      payload: { query: 'mutation($d: JSON!) { upsertDag(document: $d) { created } }', variables: { d: dagDoc({ dagId: 'rejected_gql', tasks: [{ taskId: 'a', type: 'shell', command: 'echo {{ ds | nosuch }}' }] }) } },
+    });
+    const [error] = res.json().errors;
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toBe("tasks[0].command: unknown filter 'nosuch' in template 'echo {{ ds | nosuch }}'");
     expect(await tableCounts()).toEqual(before);
   });
 

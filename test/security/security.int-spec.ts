@@ -234,8 +234,15 @@ describe('bad input: a 4xx naming the problem, nothing written', () => {
     expect(res.body.details).toEqual([{ path: 'dagId', message: expect.stringContaining('1-250 characters') }]);
   });
 
+  it('refuses a template-injection attempt that does not parse at registration, writing nothing', async () => {
+    const res = await call('POST', '/api/v1/dags', ADMIN, dag('inject_call', [{ taskId: 't', type: 'shell', command: "echo {{ constructor.constructor('return process')().env }}" }]));
+    expect(res.status).toBe(400);
+    expect(res.body.details).toEqual([{ path: 'tasks[0].command', message: expect.stringMatching(/^syntax error: /) }]);
+    expect((await call('GET', '/api/v1/dags/inject_call', ADMIN)).status).toBe(404);
+  });
+
   it('renders template-injection attempts as a failed attempt, leaking nothing', async () => {
-    await call('POST', '/api/v1/dags', ADMIN, dag('inject', [{ taskId: 't', type: 'shell', command: "echo {{ constructor.constructor('return process')().env }}" }]));
+    await call('POST', '/api/v1/dags', ADMIN, dag('inject', [{ taskId: 't', type: 'shell', command: 'echo {{ constructor.constructor }}' }]));
     const run = await call('POST', '/api/v1/dags/inject/dagRuns', ADMIN, {});
     const leased = await call('POST', '/api/v1/workers/wi/lease', ADMIN, { queues: ['inject'] });
     expect(leased.body.leases).toEqual([]);

@@ -297,6 +297,23 @@ const taskCommonShape = {
   doc: z.string().optional(),
 };
 
+/**
+ * Checks the JSON Schema does not carry (refinements): a name with "=" would set another variable than it says
+ * ('A=B': 'x' sets A to 'B=x'), an empty one is dropped; a header that is not a token, or a value with a line break,
+ * would fail every attempt of an http task when it is sent (header names are never rendered; values may be, and
+ * what rendering puts in them is checked when the request is made).
+ */
+const shellEnvName = z.string().refine((name) => name !== '' && !name.includes('='), {
+  error: (issue) => `environment variable name ${JSON.stringify(issue.input)}: must not be empty or contain "="`,
+});
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const httpHeaderName = z.string().refine((name) => HTTP_TOKEN.test(name), {
+  error: (issue) => `header name ${JSON.stringify(issue.input)}: must be letters, digits and !#$%&'*+.^_\`|~- (an HTTP token)`,
+});
+const httpHeaderValue = z.string().refine((value) => !/[\r\n]/.test(value), {
+  error: 'a header value must not contain a line break (CR or LF)',
+});
+
 export const shellTaskSchema = doc(
   z.strictObject({
     ...taskCommonShape,
@@ -307,7 +324,7 @@ export const shellTaskSchema = doc(
     argv: doc(z.array(z.string()).min(1).optional(), {
       description: 'Program and arguments, run without a shell (each element rendered, never split or quoted). Give command or argv.',
     }),
-    env: z.record(z.string(), z.string()).optional(),
+    env: z.record(shellEnvName, z.string()).optional(),
     cwd: nonEmpty.optional(),
     xcomFormat: doc(z.enum(['string', 'json']).optional(), {
       description: "How the last stdout line becomes XCom return_value: 'string' (the default) as it is, 'json' parsed as JSON.",
@@ -323,7 +340,7 @@ export const httpTaskSchema = doc(
     request: z.strictObject({
       method: z.enum(HTTP_METHODS),
       url: httpUrl,
-      headers: z.record(z.string(), z.string()).optional(),
+      headers: z.record(httpHeaderName, httpHeaderValue).optional(),
       body: jsonValue.optional(),
       expectStatus: doc(z.array(z.int().min(100).max(599)).min(1).optional(), {
         description: 'Statuses that count as success; absent = any 2xx.',

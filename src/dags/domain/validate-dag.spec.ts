@@ -459,6 +459,53 @@ describe(validateDagDocument.name, () => {
       ]);
     });
 
+    it('with a template that cannot parse, at its field, wherever the task renders strings', () => {
+      const errors = errorsOf(
+        minimal(
+          [
+            { taskId: 'a', type: 'shell', command: 'echo {{ ds ', env: { X: '{{ ds | shell_trusted }}' } },
+            { taskId: 'b', type: 'http', request: { method: 'GET', url: 'https://x.example', headers: { 'X-Run': '{% include "h" %}' } } },
+            { taskId: 'c', type: 'ml.score', args: { dates: ['{{ ds }}', '{{ ds | add_day: 1 }}'] } },
+            { taskId: 'd', type: 'branch', choose: '{% if %}', dependsOn: ['a'] },
+            { taskId: 'e', type: 'container', image: 'busybox' },
+          ],
+          { defaultArgs: { podTemplate: { metadata: { annotations: { run: '{{ run_id' } } } } },
+        ),
+      );
+      expect(errors).toEqual([
+        { path: 'tasks[0].command', message: `syntax error: output "{{ ds " not closed in template 'echo {{ ds '` },
+        // shell_trusted exists only where values are shell-quoted: a shell command
+        { path: 'tasks[0].env.X', message: "unknown filter 'shell_trusted' in template '{{ ds | shell_trusted }}'" },
+        { path: 'tasks[1].request.headers["X-Run"]', message: `unknown tag 'include' in template '{% include "h" %}'` },
+        { path: 'tasks[2].args.dates[1]', message: "unknown filter 'add_day' in template '{{ ds | add_day: 1 }}'" },
+        { path: 'tasks[3].choose', message: `syntax error: invalid value expression: "" in template '{% if %}'` },
+        { path: 'defaultArgs.podTemplate.metadata.annotations.run', message: `syntax error: output "{{ run_id" not closed in template '{{ run_id'` },
+      ]);
+    });
+
+    it('accepts templates whose variables only a run can tell, and template text in fields that are not rendered', () => {
+      const doc = minimal([
+        { taskId: 'a', type: 'shell', command: 'ls {{ params.flags | shell_trusted }} {{ dag_run.conf.x | default: "y" }} {{ no_such_var }}', doc: '{{ not rendered' },
+      ]);
+      expect(validateDagDocument(doc, checks).ok).toBe(true);
+    });
+
+    it('with http header names that are not tokens, header values with line breaks, shell env names with "="', () => {
+      const errors = errorsOf(
+        minimal([
+          { taskId: 'a', type: 'http', request: { method: 'GET', url: 'https://x.example', headers: { 'X-A\r\nX-B': '1', 'X C': '1', 'X-D': 'a\nb', 'X-Ok': '{{ ds }}' } } },
+          { taskId: 'b', type: 'shell', command: 'env', env: { 'A=B': 'x', '': 'y', OK_1: 'z' } },
+        ]),
+      );
+      expect(errors).toEqual([
+        { path: 'tasks[0].request.headers["X-A\\r\\nX-B"]', message: expect.stringContaining('must be letters, digits and') },
+        { path: 'tasks[0].request.headers["X C"]', message: expect.stringContaining('(an HTTP token)') },
+        { path: 'tasks[0].request.headers["X-D"]', message: 'a header value must not contain a line break (CR or LF)' },
+        { path: 'tasks[1].env["A=B"]', message: 'environment variable name "A=B": must not be empty or contain "="' },
+        { path: 'tasks[1].env[""]', message: 'environment variable name "": must not be empty or contain "="' },
+      ]);
+    });
+
     it('with an external_task state that is both allowed and failed', () => {
       const errors = errorsOf(
         minimal([{ taskId: 'w', type: 'external_task', externalDagId: 'up', allowedStates: ['success', 'failed'] }]),

@@ -1,3 +1,5 @@
+import { taskTemplateProblems } from '../../engine/leases/domain/render-task.js';
+import { templateParseProblems } from '../../templating/domain/render-template.js';
 import { dagDocumentSchema, ID_PATTERN, isoDateTimeSchema, type DagDocument } from './dag-document.schema.js';
 import { formatIssuePath, type DagValidationIssue } from './dag-validation-issue.js';
 import { BASE_CONTAINER } from './kubernetes-fields.js';
@@ -29,6 +31,7 @@ export function validateDagDocument(input: unknown, checks: DagValidationChecks)
     if (Array.isArray(input.tasks)) {
       errors.push(...taskRuleIssues(input.tasks, Array.isArray(input.groups) ? input.groups : []));
       errors.push(...containerImageIssues(input.tasks, isRecord(input.defaultArgs) ? input.defaultArgs.podTemplate : undefined));
+      errors.push(...templateIssues(input.tasks, isRecord(input.defaultArgs) ? input.defaultArgs.podTemplate : undefined));
     }
   }
   if (parsed.success && errors.length === 0) return { ok: true, dag: expandGroupDependencies(parsed.data) };
@@ -254,6 +257,22 @@ function sensorStateIssues({ task, index }: TaskView): DagValidationIssue[] {
       path: formatIssuePath(['tasks', index, field]),
       message: `state '${String(state)}' cannot be in both allowedStates and failedStates`,
     }));
+}
+
+/**
+ * Templates that can never render (a syntax error, an unknown filter or tag) are refused here, naming the field,
+ * rather than failing every attempt of their task; the DAG's podTemplate counts when a container task uses it.
+ */
+function templateIssues(rawTasks: readonly unknown[], dagPodTemplate: unknown): DagValidationIssue[] {
+  const issues = rawTasks.flatMap((task, index) =>
+    isRecord(task) ? taskTemplateProblems(task).map((p) => ({ path: formatIssuePath(['tasks', index, ...p.path]), message: p.message })) : [],
+  );
+  if (dagPodTemplate !== undefined && rawTasks.some((task) => isRecord(task) && task.type === 'container')) {
+    for (const p of templateParseProblems(dagPodTemplate)) {
+      issues.push({ path: formatIssuePath(['defaultArgs', 'podTemplate', ...p.path]), message: p.message });
+    }
+  }
+  return issues;
 }
 
 /**

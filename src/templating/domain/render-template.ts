@@ -72,6 +72,35 @@ export function renderDeep<T>(value: T, context: TemplateContext): T {
   return renderAt(value, context, undefined) as T;
 }
 
+/** A template that can never render, and where it sits (`['headers', 'X-Run']`, `['args', 0]`; [] for the value itself). */
+export type TemplateParseProblem = { path: (string | number)[]; message: string };
+
+/**
+ * Every string inside `value` (as `renderDeep` visits them; with `shell`, the value is a shell `command`) that fails
+ * to parse whatever its context: a syntax error, an unknown filter or tag, a template over the length limit. Unknown
+ * variables depend on the run and are left to rendering. Registration refuses a DAG with such a template, which
+ * would otherwise fail every attempt of its task.
+ */
+export function templateParseProblems(value: unknown, opts: { shell?: boolean } = {}): TemplateParseProblem[] {
+  const problems: TemplateParseProblem[] = [];
+  const visit = (item: unknown, path: (string | number)[]): void => {
+    if (typeof item === 'string') {
+      if (!item.includes('{{') && !item.includes('{%')) return;
+      try {
+        (opts.shell ? shellEngine : engine).parse(item);
+      } catch (error) {
+        problems.push({ path, message: toTemplateError(error, item, undefined).message });
+      }
+    } else if (Array.isArray(item)) {
+      item.forEach((inner, index) => visit(inner, [...path, index]));
+    } else if (isPlainObject(item)) {
+      for (const [key, inner] of Object.entries(item)) visit(inner, [...path, key]);
+    }
+  };
+  visit(value, []);
+  return problems;
+}
+
 function renderAt(value: unknown, context: TemplateContext, path: string | undefined): unknown {
   if (typeof value === 'string') return renderString(value, context, path);
   if (Array.isArray(value)) return value.map((item, index) => renderAt(item, context, `${path ?? ''}[${index}]`));
