@@ -87,6 +87,22 @@ describe('clear', () => {
     expect(res.body.details.map((d: any) => d.path).sort()).toEqual(['states[0]', 'taskIds']);
     expect((await api.call('POST', '/api/v1/dags/nope/clearTaskInstances', {})).status).toBe(404);
   });
+
+  it('refuses a date range that ends before it starts (REST 400, GraphQL BAD_USER_INPUT), clearing nothing', async () => {
+    await api.registerDag(dag('clr_window', [{ taskId: 't' }]));
+    const run = await api.trigger('clr_window', { logicalDate: '2024-01-02T00:00:00Z' });
+    await api.drain('clr_window');
+    const window = { startDate: '2024-03-01T00:00:00Z', endDate: '2024-01-01T00:00:00Z', dryRun: false };
+    const res = await api.call('POST', '/api/v1/dags/clr_window/clearTaskInstances', window);
+    expect(res.status).toBe(400);
+    expect(res.body.details).toEqual([{ path: 'endDate', message: 'must not be before startDate (2024-03-01T00:00:00.000Z)' }]);
+    const gql = await t.app.inject({
+      method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' },
+      payload: { query: 'mutation($i: ClearTaskInstancesInput) { clearTaskInstances(dagId: "clr_window", input: $i) { dryRun } }', variables: { i: window } },
+    });
+    expect(gql.json().errors[0]).toMatchObject({ message: 'endDate: must not be before startDate (2024-03-01T00:00:00.000Z)', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(await api.taskStates('clr_window', run.runId)).toEqual({ t: 'success' });
+  });
 });
 
 describe('mark', () => {

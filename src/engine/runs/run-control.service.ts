@@ -53,6 +53,10 @@ export class RunControlService {
    * default) nothing changes and the answer lists exactly what would be cleared.
    */
   async clear(dagId: string, req: ClearRequest): Promise<{ dryRun: boolean; taskInstances: AffectedTask[] }> {
+    // A window that ends before it starts holds no run: say so rather than answer "nothing to clear".
+    if (req.logicalDateGte && req.logicalDateLte && req.logicalDateGte > req.logicalDateLte) {
+      throw new ValidationError([{ path: 'endDate', message: `must not be before startDate (${req.logicalDateGte.toISOString()})` }]);
+    }
     if (!(await this.dags.exists(this.pool, dagId))) throw new NotFoundError('DAG', dagId);
     const now = this.clock.now();
     const affected: AffectedTask[] = [];
