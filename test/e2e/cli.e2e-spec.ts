@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
@@ -47,6 +48,16 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   });
   const raw = await res.text();
   return { status: res.status, body: raw ? JSON.parse(raw) : undefined };
+}
+
+/** A loopback port nothing listens on (taken, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 function file(name: string, content: string): string {
@@ -227,7 +238,8 @@ tasks:
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: 'weft-cli: run ended1 ended failed\n' });
     const transitions = r.stdout.split('\n').filter((l) => l.includes('→')).map((l) => l.slice(10));
     expect(transitions).toEqual(['first: none → queued', 'first: queued → running', 'first: running → failed', 'second: none → upstream_failed']);
-    expect(r.stdout).toMatch(/run ended1: failed\n$/);
+    // The summary says why: the failed task's error, then the run's state.
+    expect(r.stdout).toMatch(/\nfirst failed: command exited with code 3\nrun ended1: failed\n$/);
     expect((await cli('runs', 'wait', 'cli_fail', 'no_such_run')).code).toBe(1);
   });
 
@@ -275,6 +287,18 @@ tasks:
     const none = await cliIn({}, 'dags', 'list');
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no API URL');
+    // A missing key and an API that is not there say where the setting comes from, not fetch's "fetch failed".
+    const keyless = await cliIn({ WEFT_API_URL: baseUrl }, 'dags', 'list');
+    expect({ code: keyless.code, stderr: keyless.stderr }).toEqual({
+      code: 1,
+      stderr: `weft-cli: 401 Unauthorized: missing API key: send Authorization: Bearer <key> (the key comes from --api-key, WEFT_API_KEY or ${join(home, 'weft/profiles.yaml')})\n`,
+    });
+    const closed = `http://127.0.0.1:${await closedPort()}`;
+    const unreachable = await cliIn({ WEFT_API_URL: closed, WEFT_API_KEY: ADMIN }, 'dags', 'list');
+    expect({ code: unreachable.code, stderr: unreachable.stderr }).toEqual({
+      code: 1,
+      stderr: `weft-cli: cannot reach the API at ${closed}: connect ECONNREFUSED ${closed.slice(7)} (is the service running there? the URL comes from --api-url, WEFT_API_URL or ${join(home, 'weft/profiles.yaml')})\n`,
+    });
     expect((await cliIn({}, 'dags', 'frobnicate')).code).toBe(2);
   });
 });

@@ -6,7 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { WeftApiError } from '../connection.js';
 import * as backfills from './backfills.js';
-import { CliFailure, Context, type GlobalOptions } from './context.js';
+import { CliFailure, Context, profilesFile, type GlobalOptions } from './context.js';
 import * as dags from './dags.js';
 import { logs } from './logs.js';
 import * as runs from './runs.js';
@@ -102,6 +102,13 @@ export function program(): Command {
   return root;
 }
 
+/** Which setting to look at when the API could not be reached or refused the key. */
+function connectionHint(status: number): string {
+  if (status === 0) return ` (is the service running there? the URL comes from --api-url, WEFT_API_URL or ${profilesFile()})`;
+  if (status === 401) return ` (the key comes from --api-key, WEFT_API_KEY or ${profilesFile()})`;
+  return '';
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     await program().parseAsync(argv);
@@ -113,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode;
     }
     if (err instanceof WeftApiError) {
-      process.stderr.write(`weft-cli: ${err.message}\n${err.issues.map((i) => `  ${i.path}: ${i.message}\n`).join('')}`);
+      process.stderr.write(`weft-cli: ${err.message}${connectionHint(err.status)}\n${err.issues.map((i) => `  ${i.path}: ${i.message}\n`).join('')}`);
       return 1;
     }
     process.stderr.write(`weft-cli: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -39,6 +39,10 @@ async function followToEnd(ctx: Context, run: DagRun): Promise<void> {
   ctx.result({ run: final, taskInstances: tasks });
   if (!ctx.json) {
     ctx.say(table([['TASK', 'STATE', 'TRIES', 'DURATION'], ...tasks.map((t) => [t.taskId, t.state, `${t.tryNumber}/${t.maxTries}`, t.durationSec === null ? '' : `${t.durationSec.toFixed(1)}s`])]));
+    // Why each task failed (its last try's error), so that a failed run in CI says more than its state.
+    for (const t of tasks) {
+      if (t.state === 'failed' && t.lastError) ctx.say(`${t.taskId}${t.mapIndex >= 0 ? `[${t.mapIndex}]` : ''} failed: ${t.lastError.split('\n')[0]}`);
+    }
     ctx.say(`run ${final.runId}: ${final.state}`);
   }
   if (final.state !== 'success') throw new CliFailure(`run ${final.runId} ended ${final.state}`);
