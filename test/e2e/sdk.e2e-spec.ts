@@ -184,6 +184,14 @@ afterAll(async () => {
     expect(code).toBe(0);
   }, 180_000);
 
+  it('a @task worker whose key is refused says so in one line and exits 1, without a traceback', async () => {
+    const r = await runProcess(PY, [join(ROOT, 'clients/python/examples/taskflow_etl.py'), 'worker'], env({ WEFT_API_KEY: 'weft_not_a_key' }));
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(r.stderr).toMatch(/weft_worker worker \S+: task types taskflow_etl\.check, taskflow_etl\.extract, taskflow_etl\.transform from queue\(s\) taskflow at http/);
+    expect(r.stderr).toContain('refused API key weft_not_a_k… (401: unknown or revoked API key): give the worker a valid key with role worker (api_key, or WEFT_API_KEY');
+    expect(r.stderr).not.toContain('Traceback');
+  });
+
   it('serve the committed DAG JSON Schema (the builders were generated from what runs)', async () => {
     const served = await (await fetch(`${baseUrl}/api/v1/schemas/dag.json`)).json();
     expect(served).toEqual(JSON.parse(readFileSync(join(ROOT, 'clients/dag.schema.json'), 'utf8')));

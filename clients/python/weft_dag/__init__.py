@@ -32,6 +32,7 @@ templates such as ``{{ ds }}``) or other ``@task`` calls, whose return values ar
 import argparse
 import inspect
 import json
+import logging
 import os
 import re
 import sys
@@ -259,7 +260,14 @@ class DAG(object):
             result = self.deploy()
             print("%s: %s, version %d" % (result.dag_id, result.status, result.version))
         else:
-            self.run_worker(concurrency=args.concurrency, worker_id=os.environ.get("WEFT_WORKER_ID"))
+            from weft_worker import WorkerRefusedError
+
+            if not logging.getLogger().handlers:  # the worker's lines, timestamped, unless the caller set logging up
+                logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+            try:
+                self.run_worker(concurrency=args.concurrency, worker_id=os.environ.get("WEFT_WORKER_ID"))
+            except WorkerRefusedError:
+                sys.exit(1)  # the worker has said which key and what to do; a traceback would add nothing
 
 
 class Task(object):

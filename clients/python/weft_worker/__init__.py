@@ -154,6 +154,8 @@ class Worker:
         if install_signal_handlers:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, self._on_signal)
+        log.info("worker %s: task types %s from queue(s) %s at %s", self.worker_id, ", ".join(sorted(self._handlers)),
+                 ", ".join(self.queues), self.base_url)
         backoff = 0.0
         refused = None
         try:
@@ -201,12 +203,12 @@ class Worker:
         api = "the API at %s" % self.base_url
         if err.status == 403:
             return ("%s does not let %s lease from queue(s) %s (%s): give the worker a key with role worker whose "
-                    "queues include them (api_key); stopping" % (api, key, ", ".join(self.queues), said))
+                    "queues include them (api_key, or WEFT_API_KEY for the examples and dag.cli()); stopping" % (api, key, ", ".join(self.queues), said))
         if self._api_key:
-            return ("%s refused %s (%s): give the worker a valid key with role worker (api_key; an admin creates one: "
-                    "POST /api/v1/apiKeys); stopping" % (api, key, said))
-        return ("%s needs an API key (%s): give the worker a key with role worker (api_key; an admin creates one: "
-                "POST /api/v1/apiKeys); stopping" % (api, said))
+            return ("%s refused %s (%s): give the worker a valid key with role worker (api_key, or WEFT_API_KEY "
+                    "for the examples and dag.cli(); an admin creates one: POST /api/v1/apiKeys); stopping" % (api, key, said))
+        return ("%s needs an API key (%s): give the worker a key with role worker (api_key, or WEFT_API_KEY for the "
+                "examples and dag.cli(); an admin creates one: POST /api/v1/apiKeys); stopping" % (api, said))
 
     def _on_signal(self, signum, frame):
         self.stop()
