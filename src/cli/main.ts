@@ -309,7 +309,7 @@ async function migrateOnly(): Promise<void> {
 const program = new Command('weft').description('Weft workflow orchestrator').showHelpAfterError();
 program.command('start').description('API + scheduler + built-in worker in one process (embedded database unless DATABASE_URL is set)').action(() => run('start'));
 program.command('api').description('the HTTP API only').action(() => run('api'));
-program.command('scheduler').description('the scheduler loop and the DAG-folder processor (no HTTP)').action(() => run('scheduler'));
+program.command('scheduler').description('the scheduler loop and the DAG-folder processor (no API; /health and /metrics only when WEFT_SCHEDULER_HTTP_PORT is set)').action(() => run('scheduler'));
 program
   .command('worker')
   .description('the built-in local worker (shell, http, sql, noop) against the API at WEFT_API_URL')

@@ -27,11 +27,12 @@ const RUN_HERE = [
   'docs/runs.md: H="authorization: Bearer $WEFT_KEY"     # as the README sets it',
   'docs/workers.md: curl -s -X POST localhost:8080/api/v1/workers/me/lease -H "authorization: Bearer $WEFT_KEY" \\',
   "docs/operations.md: curl -s localhost:8080/metrics | grep '^weft_'",
+  'docs/alerts.md: curl -s -X POST localhost:8080/api/v1/webhooks -H "authorization: Bearer $WEFT_KEY" -H \'content-type: application/json\' -d \'{',
 ];
 /** Run by another test, or not runnable on a development machine (reviewed). */
 const ELSEWHERE: Record<string, string> = {
-  'docs/cli.md: export WEFT_API_URL=http://127.0.0.1:8080 WEFT_API_KEY=$(cat ~/.weft/admin-api-key)': 'run line by line by test/e2e/cli.e2e-spec.ts',
-  'docs/sdk.md: export WEFT_API_URL=http://127.0.0.1:8080 WEFT_API_KEY=$(cat ~/.weft/admin-api-key)': 'run by test/e2e/sdk.e2e-spec.ts',
+  'docs/cli.md: export WEFT_API_URL=http://127.0.0.1:8080 WEFT_API_KEY=$(cat ~/.weft/admin-api-key 2>/dev/null || cat /var/lib/weft/admin-api-key)': 'run line by line by test/e2e/cli.e2e-spec.ts',
+  'docs/sdk.md: export WEFT_API_URL=http://127.0.0.1:8080 WEFT_API_KEY=$(cat ~/.weft/admin-api-key 2>/dev/null || cat /var/lib/weft/admin-api-key)': 'run by test/e2e/sdk.e2e-spec.ts',
   'docs/graphql.md: WEFT_URL=http://127.0.0.1:8080 WEFT_API_KEY=$WEFT_KEY node docs/examples/watch-run.mjs docs_etl docs_run_1':
     'run by test/graphql/subscriptions.e2e-spec.ts',
   'docs/sdk.md: node node_modules/typescript/bin/tsc -p clients/typescript': 'the same commands run by test/e2e/sdk.e2e-spec.ts (on a build of the client)',
@@ -142,6 +143,7 @@ describe('examples in the docs', () => {
       }
       if (key.startsWith('docs/runs.md')) expect(await api('/api/v1/pools/warehouse')).toMatchObject({ slots: 8, openSlots: 8 });
       if (key.startsWith('docs/operations.md')) expect(run.out).toMatch(/^weft_/m);
+      if (key.startsWith('docs/alerts.md')) expect((await api('/api/v1/webhooks')).items).toEqual([expect.objectContaining({ url: 'https://ops.example.com/weft-events', dagIds: ['daily_etl'] })]);
     }, 120_000);
   });
 });
