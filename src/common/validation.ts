@@ -1,15 +1,38 @@
 import { z } from 'zod';
 import { ValidationError, type ErrorDetail } from './errors.js';
 import { formatPath } from './format-path.js';
+import { didYouMean } from './suggest.js';
 
-export function zodIssues(error: z.ZodError, prefix = ''): ErrorDetail[] {
-  return error.issues.map((i) => {
-    const path = formatPath([...(prefix ? [prefix] : []), ...i.path]);
+/**
+ * zod's issues as `{path, message}`. An unknown field is named at its own path, with the field it most likely meant
+ * when `schema` (what was parsed) has one close to it: `unknown field 'dag_run_id' (did you mean 'runId'?)`.
+ */
+export function zodIssues(error: z.ZodError, prefix = '', schema?: z.ZodType): ErrorDetail[] {
+  const base = prefix ? [prefix] : [];
+  return error.issues.flatMap((i) => {
     if (i.code === 'unrecognized_keys') {
-      return { path, message: i.keys.map((k) => `unknown field '${k}'`).join(', ') };
+      const known = Object.keys(schema ? (objectShapeAt(schema, i.path) ?? {}) : {});
+      return i.keys.map((k) => ({ path: formatPath([...base, ...i.path, k]), message: `unknown field '${k}'${didYouMean(k, known)}` }));
     }
-    return { path, message: i.message };
+    return [{ path: formatPath([...base, ...i.path]), message: i.message }];
   });
+}
+
+/** The fields of the object schema found at `path` inside `schema` (through optional, default, pipe and array). */
+function objectShapeAt(schema: z.ZodType, path: readonly PropertyKey[]): Record<string, unknown> | undefined {
+  let current: z.core.$ZodType | undefined = schema;
+  for (let step = 0; current && step <= path.length; ) {
+    const def = current._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; element?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType> };
+    if (def.innerType) current = def.innerType;
+    else if (def.type === 'pipe') current = def.in;
+    else if (step === path.length) return def.type === 'object' ? def.shape : undefined;
+    else if (def.type === 'object' && typeof path[step] === 'string') current = def.shape?.[path[step++] as string];
+    else if (def.type === 'array' && typeof path[step] === 'number') {
+      current = def.element;
+      step++;
+    } else return undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -18,7 +41,7 @@ export function zodIssues(error: z.ZodError, prefix = ''): ErrorDetail[] {
  */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown, prefix = ''): z.infer<T> {
   const parsed = schema.safeParse(input === undefined ? {} : input);
-  if (!parsed.success) throw new ValidationError(zodIssues(parsed.error, prefix));
+  if (!parsed.success) throw new ValidationError(zodIssues(parsed.error, prefix, schema));
   return parsed.data;
 }
 

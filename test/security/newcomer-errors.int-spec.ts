@@ -69,3 +69,20 @@ describe('the Authorization header', () => {
     }
   });
 });
+
+describe("Airflow's field names", () => {
+  it('are refused with the field Weft spells them as, each at its own path', async () => {
+    const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    expect([200, 201]).toContain((await post(headers)).status);
+    const res = await fetch(`${base}/api/v1/dags/newcomer/dagRuns`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ dag_run_id: 'first', logical_date: '2024-01-15T06:00:00Z', conf: {} }),
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).details).toEqual([
+      { path: 'dag_run_id', message: "unknown field 'dag_run_id' (did you mean 'runId'?)" },
+      { path: 'logical_date', message: "unknown field 'logical_date' (did you mean 'logicalDate'?)" },
+    ]);
+  });
+});
