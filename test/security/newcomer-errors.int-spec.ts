@@ -80,7 +80,7 @@ describe("Airflow's field names", () => {
       body: JSON.stringify({ dag_run_id: 'first', logical_date: '2024-01-15T06:00:00Z', conf: {} }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).details).toEqual([
+    expect(((await res.json()) as { details: unknown }).details).toEqual([
       { path: 'dag_run_id', message: "unknown field 'dag_run_id' (did you mean 'runId'?)" },
       { path: 'logical_date', message: "unknown field 'logical_date' (did you mean 'logicalDate'?)" },
     ]);
