@@ -107,6 +107,19 @@ describe(renderTemplate.name, () => {
       expect(error.message).toContain(message);
     });
 
+    it.each(["{{ macros.ds_add(ds, 7) }}", "{{ params.table | default('orders') }}", "{% if (ds) %}x{% endif %}"])(
+      'says that %s is Jinja and what Liquid takes instead',
+      (template) => {
+        const error = errorOf(() => renderTemplate(template, context));
+        expect(error.code).toBe(TemplateErrorCode.SyntaxError);
+        expect(error.message).toMatch(/^syntax error: .* \(Liquid, not Jinja: nothing is called with parentheses, and filters take their arguments after a colon, e\.g\. ds \| ds_add: 7 or x \| default: 'y'; see 'From Airflow' in docs\/templating\.md\) in template /);
+      },
+    );
+
+    it('adds no Jinja hint to a syntax error without parentheses', () => {
+      expect(errorOf(() => renderTemplate('{{ ds ', context)).message).not.toContain('Jinja');
+    });
+
     it('reports anything else LiquidJS throws as RENDER_FAILED', () => {
       const unprintable = buildTemplateContext({
         dagId: 'd',

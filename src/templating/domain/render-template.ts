@@ -157,8 +157,17 @@ function toTemplateError(error: unknown, template: string, path: string | undefi
 
   const limit = limitProblem(message);
   if (limit !== undefined) return fail(TemplateErrorCode.LimitExceeded, limit);
-  if (isSyntaxError(error)) return fail(TemplateErrorCode.SyntaxError, `syntax error: ${message}`);
+  if (isSyntaxError(error)) return fail(TemplateErrorCode.SyntaxError, `syntax error: ${message}${jinjaHint(template)}`);
   return fail(TemplateErrorCode.RenderFailed, `render failed: ${message}`);
+}
+
+/**
+ * Parentheses inside `{{ … }}` or `{% … %}`: most likely Jinja written for Airflow (`macros.ds_add(ds, 7)`,
+ * `default('x')`), which LiquidJS reports as "invalid range syntax". Says what to write instead.
+ */
+function jinjaHint(template: string): string {
+  if (!/\{[{%][^}]*\(/.test(template)) return '';
+  return " (Liquid, not Jinja: nothing is called with parentheses, and filters take their arguments after a colon, e.g. ds | ds_add: 7 or x | default: 'y'; see 'From Airflow' in docs/templating.md)";
 }
 
 function rootCause(error: unknown): Error {
