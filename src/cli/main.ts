@@ -11,7 +11,7 @@ import { createApp } from '../bootstrap.js';
 import { applyHeapGrowingPercent, releaseBootMemory, releaseYoungGeneration } from '../common/heap.js';
 import { DagsService } from '../dags/dags.service.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded.js';
+import { startEmbeddedPostgres, stopOrphanedPostmaster, type EmbeddedDatabase } from '../database/embedded.js';
 import { migrate } from '../database/migrator.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { createLogger } from '../logging/logger.js';
@@ -41,14 +41,19 @@ async function openDatabase(config: Config, logger: Logger): Promise<{ url: stri
  * process (when it holds the embedded database) and the HTTP port must be free. Each failure is one line on stderr
  * that names the setting to change, and exit code 1.
  */
-async function preflight(config: Config, port: { value: number; setting: string } | undefined): Promise<void> {
+async function preflight(config: Config, port: { value: number; setting: string } | undefined, logger: Logger): Promise<void> {
   try {
     const embedded = !config.databaseUrl;
     if (embedded) DataDirLock.assertFree(config.home);
     if (port) await assertPortFree(config.host, port.value, port.setting);
-    if (embedded && config.embeddedPgPort !== undefined) await assertEmbeddedPgPortFree(config.embeddedPgPort);
-    // Released at exit (the lock removes its file); one left by a killed process is taken over.
-    if (embedded) DataDirLock.acquire(config.home);
+    if (embedded) {
+      // Released at exit (the lock removes its file); one left by a killed process is taken over.
+      DataDirLock.acquire(config.home);
+      // Holding the lock, a PostgreSQL still running on the data directory was left by a Weft process that was killed
+      // (kill -9, OOM): it holds the data directory and its port, so it is stopped before the port is checked or chosen.
+      await stopOrphanedPostmaster(config.home, (m) => logger.warn(m)).catch((err: unknown) => exitWith((err as Error).message));
+      if (config.embeddedPgPort !== undefined) await assertEmbeddedPgPortFree(config.embeddedPgPort);
+    }
   } catch (err) {
     if (err instanceof PreflightError) exitWith(err.message);
     throw err;
@@ -83,7 +88,7 @@ async function run(role: Role): Promise<void> {
       : config.schedulerHttpPort !== undefined
         ? { value: config.schedulerHttpPort, setting: 'WEFT_SCHEDULER_HTTP_PORT' }
         : undefined;
-  await preflight(config, httpPort);
+  await preflight(config, httpPort, logger);
   let db: Awaited<ReturnType<typeof openDatabase>>;
   try {
     db = await openDatabase(config, logger);
@@ -296,7 +301,7 @@ async function migrateOnly(): Promise<void> {
   releaseYoungGeneration(); // not a server: nothing to give back (bin/weft.js held it while loading)
   const config = loadConfig();
   const logger = createLogger(config.logLevel, config.logPretty);
-  await preflight(config, undefined);
+  await preflight(config, undefined, logger);
   const db = await openDatabase(config, logger);
   try {
     const applied = await migrate(db.url, (m) => logger.info(m));

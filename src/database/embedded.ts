@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
@@ -62,6 +63,59 @@ export async function startEmbeddedPostgres(
     dataDir,
     stop: () => server.stop(),
   };
+}
+
+/** How long a left-over postmaster gets for a fast shutdown, then for an immediate one. */
+const ORPHAN_FAST_STOP_MS = 30_000;
+const ORPHAN_IMMEDIATE_STOP_MS = 10_000;
+
+/**
+ * Stops the embedded PostgreSQL that a Weft process killed without its shutdown (kill -9, an OOM kill, a crash) left
+ * running on `home/pgdata`: nothing stops it then, and it keeps `postmaster.pid`, so the next start would fail
+ * ("lock file postmaster.pid already exists") until someone killed it by hand. Call it holding the data directory's
+ * lock (DataDirLock): no live Weft process owns that server, so it is an orphan. Stopped with a fast shutdown (its
+ * sessions are ended, what was committed stays), an immediate one if that takes too long. Only a process that is
+ * PostgreSQL serving this very directory is touched (a PID in a stale file may belong to anything after a reboot);
+ * where /proc cannot tell (not Linux), nothing is done and PostgreSQL's own error stands.
+ */
+export async function stopOrphanedPostmaster(home: string, log: (msg: string) => void): Promise<void> {
+  const dataDir = join(resolve(home), 'pgdata');
+  let pid: number;
+  try {
+    pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !(await isPostmasterOf(pid, dataDir))) return;
+  log(`the embedded PostgreSQL (PID ${pid}) of a Weft process that ended without stopping it still runs on ${dataDir}; stopping it`);
+  for (const [signal, ms] of [
+    ['SIGINT', ORPHAN_FAST_STOP_MS],
+    ['SIGQUIT', ORPHAN_IMMEDIATE_STOP_MS],
+  ] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return;
+    }
+    for (const until = Date.now() + ms; Date.now() < until; ) {
+      if (!(await isPostmasterOf(pid, dataDir))) return;
+      await sleep(50);
+    }
+  }
+  throw new Error(`the embedded PostgreSQL (PID ${pid}) left running on ${dataDir} did not stop; stop it, then start Weft again`);
+}
+
+/** Whether `pid` is a live (not zombie) PostgreSQL whose command line names `dataDir` (Linux /proc). */
+async function isPostmasterOf(pid: number, dataDir: string): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    if (state === 'Z' || state === 'X') return false;
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    return /postgres/.test(args[0] ?? '') && args.includes(dataDir);
+  } catch {
+    return false;
+  }
 }
 
 /**

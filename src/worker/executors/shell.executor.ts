@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { cancelledResult, failed, withinXcomLimit, type ExecutionContext, type ExecutionResult, type TaskExecutor } from './executor.js';
 import { cutLine, LineSplitter } from './line-splitter.js';
+import { GroupWatchdog } from './group-watchdog.js';
 import { ProcessGroup } from './process-group.js';
 import { errorMessage } from '../../common/error-text.js';
 
@@ -44,7 +45,8 @@ type Ending =
  * downstream template can parse it, and a value never changes type because some output happened to look like JSON.
  * With `xcomFormat: 'json'` the line is parsed as JSON instead (a list a mapped task expands over; a line that is not
  * JSON fails the attempt, not retryable). No non-empty stdout line means no XCom. Whatever the command leaves running in its group is stopped when the shell
- * exits, so an attempt leaves no orphans (short of a process that moved itself into a new session).
+ * exits, so an attempt leaves no orphans (short of a process that moved itself into a new session), and a watchdog
+ * stops the group should the worker itself die first (GroupWatchdog).
  */
 export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
   readonly type = 'shell';
@@ -104,6 +106,9 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const group = new ProcessGroup(child.pid, this.killGraceMs);
+      // Stops the group should this process die before it does (kill -9, a crash): the attempt must not run on
+      // beside its retry once the lease expires.
+      const watchdog = child.pid === undefined ? undefined : GroupWatchdog.watch(child.pid, this.killGraceMs, this.inheritedEnv.PATH!);
       let ending: Ending | undefined;
       let groupStopped = false;
       let pipesClosed = false;
@@ -135,6 +140,7 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
         void (async () => {
           if (first.kind === 'exit' && (await group.alive())) ctx.log('[weft] stopping processes the command left running', 'stderr');
           await group.stop();
+          watchdog?.release();
           groupStopped = true;
           settle();
         })();
