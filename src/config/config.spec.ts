@@ -16,6 +16,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WEFT_HEAP_GROWING_PERCENT: '500' })).toThrow(/WEFT_HEAP_GROWING_PERCENT/);
   });
 
+  it('takes the worker id and queues as ids: never only dots (common/ids.ts)', () => {
+    expect(() => loadConfig({ WEFT_WORKER_ID: '..' })).toThrow(/WEFT_WORKER_ID: must not be made only of dots/);
+    expect(() => loadConfig({ WEFT_WORKER_QUEUES: 'default,..' })).toThrow(/WEFT_WORKER_QUEUES: a comma-separated list of queue names/);
+    expect(() => loadConfig({ WEFT_KUBERNETES_QUEUES: '.' })).toThrow(/WEFT_KUBERNETES_QUEUES/);
+    expect(() => loadConfig({ WEFT_WORKER_QUEUES: 'a,,b' })).toThrow(/WEFT_WORKER_QUEUES/);
+    expect(() => loadConfig({ WEFT_WORKER_ID: 'w.1', WEFT_WORKER_QUEUES: 'default,gpu.v2' })).not.toThrow();
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();
   });

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ID_MESSAGE, ID_PATTERN, idError } from '../common/ids.js';
 import { buildAddressPolicy, type AddressPolicy } from '../outbound/domain/address-policy.js';
 import { SECRETS_KEY_PATTERN } from '../secrets/domain/secret-box.js';
 
@@ -11,6 +12,9 @@ const bool = z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v
 function defaultHome(): string {
   return process.getuid?.() === 0 ? '/var/lib/weft' : join(homedir(), '.weft');
 }
+
+/** A comma-separated list of queue names, each an id (common/ids.ts). */
+const queueList = z.string().refine((v) => v.split(',').every((q) => ID_PATTERN.test(q)), `a comma-separated list of queue names, each ${ID_MESSAGE}, not only dots`);
 
 /** A comma-separated list of CIDRs, addresses and range names, each checked by the address-policy parser. */
 const addressList = z
@@ -97,12 +101,10 @@ const schema = z.object({
   WEFT_BUILTIN_WORKER: bool.default(true).meta(doc('run the built-in worker inside `weft start`')),
   WEFT_WORKER_ID: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,250}$/)
+    .regex(ID_PATTERN, { error: idError(ID_MESSAGE) })
     .optional()
     .meta(doc('id the built-in worker leases under', '`<hostname>-<pid>`')),
-  WEFT_WORKER_QUEUES: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,250}(,[A-Za-z0-9_.-]{1,250})*$/, 'a comma-separated list of queue names')
+  WEFT_WORKER_QUEUES: queueList
     .default('default')
     .meta(doc('queues the built-in worker leases from (comma-separated)')),
   WEFT_WORKER_CONCURRENCY: int(1, 1000).default(4).meta(doc('tasks the built-in worker runs at once')),
@@ -131,9 +133,7 @@ const schema = z.object({
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(,[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a comma-separated list of namespace names')
     .default('default')
     .meta(doc('`weft kubernetes`: namespaces it may create pods in (comma-separated); the first is the default')),
-  WEFT_KUBERNETES_QUEUES: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,250}(,[A-Za-z0-9_.-]{1,250})*$/, 'a comma-separated list of queue names')
+  WEFT_KUBERNETES_QUEUES: queueList
     .default('default')
     .meta(doc('`weft kubernetes`: queues it leases container tasks from (comma-separated)')),
   WEFT_KUBERNETES_MAX_PODS: int(1, 10_000).default(16).meta(doc('`weft kubernetes`: most task pods it runs at once')),

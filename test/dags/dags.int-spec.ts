@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
 import pg from 'pg';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { dagDoc } from '../support/fixtures.js';
@@ -173,6 +174,10 @@ describe('bad DAG documents: 4xx naming the field, nothing written', () => {
     ['an unknown trigger rule', { tasks: [{ taskId: 'a', type: 'noop', triggerRule: 'most_success' }] }, /triggerRule|most_success/, 'tasks[0].triggerRule'],
     ['negative retries', { defaultArgs: { retries: -1 } }, /retries|>=|greater/, 'defaultArgs.retries'],
     ['an id outside the pattern', { dagId: 'bad id!' }, /dagId|pattern|[Ii]nvalid/, 'dagId'],
+    // '.' and '..' are URL dot-segments that clients remove from a path: such an id could never be addressed.
+    ['a dagId made only of dots', { dagId: '..' }, /^dagId: must not be made only of dots: "\." and "\.\." are removed from URL paths/, 'dagId'],
+    ['a taskId made only of dots', { tasks: [{ taskId: '.', type: 'noop' }] }, /tasks\[0\]\.taskId: must not be made only of dots/, 'tasks[0].taskId'],
+    ['a group id made only of dots', { groups: [{ groupId: '...' }] }, /groups\[0\]\.groupId: must not be made only of dots/, 'groups[0].groupId'],
     ['a shell task without a command', { tasks: [{ taskId: 'a', type: 'shell' }] }, /command/, 'tasks[0]'],
     // Templates that can never render, whatever the run: refused now rather than failing every attempt.
     ['a template syntax error', { tasks: [{ taskId: 'a', type: 'shell', command: 'echo {{ ds ' }] }, /syntax error.*not closed.*'echo \{\{ ds '/, 'tasks[0].command'],
@@ -205,6 +210,55 @@ describe('bad DAG documents: 4xx naming the field, nothing written', () => {
     expect(error.extensions.code).toBe('BAD_USER_INPUT');
     expect(error.message).toBe("tasks[0].command: unknown filter 'nosuch' in template 'echo {{ ds | nosuch }}'");
     expect(await tableCounts()).toEqual(before);
+  });
+
+  it('refuses ids made only of dots elsewhere too (run ids, pool names, XCom keys), naming the field', async () => {
+    const before = await tableCounts();
+    const run = await req('POST', '/api/v1/dags/daily_etl/dagRuns', { runId: '..' });
+    expect(run.statusCode).toBe(400);
+    expect(run.json().details).toEqual([{ path: 'runId', message: expect.stringContaining('must not be made only of dots') }]);
+    const pool = await req('POST', '/api/v1/pools', { name: '.', slots: 1 });
+    expect(pool.statusCode).toBe(400);
+    expect(pool.json().details).toEqual([{ path: 'name', message: expect.stringContaining('must not be made only of dots') }]);
+    const complete = await req('POST', '/api/v1/leases/00000000-0000-4000-8000-000000000000/complete', { status: 'success', xcom: { '..': 1 } });
+    expect(complete.statusCode).toBe(400);
+    expect(complete.json().details).toEqual([{ path: 'xcom[".."]', message: expect.stringContaining('must not be made only of dots') }]);
+    const gql = await t.app.inject({
+      method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' },
+      payload: { query: 'mutation { triggerDagRun(dagId: "daily_etl", input: { runId: "." }) { created } }' },
+    });
+    expect(gql.json().errors?.[0]).toMatchObject({ message: expect.stringMatching(/^runId: must not be made only of dots/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect((await db.query(`SELECT count(*)::int AS n FROM dag_runs WHERE run_id IN ('.', '..')`)).rows[0].n).toBe(0);
+    expect((await db.query(`SELECT count(*)::int AS n FROM pools WHERE name = '.'`)).rows[0].n).toBe(0);
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  let listening: Promise<string> | undefined;
+  // A client resolves '..' away before sending (inject() does too); a raw request, or one spelled %2E%2E, reaches the
+  // router with the dots, and each id path parameter refuses them rather than naming nothing or something else.
+  it.each([
+    ['GET', '/api/v1/dags/..', 'dagId'],
+    ['GET', '/api/v1/dags/%2E%2E', 'dagId'],
+    ['GET', '/api/v1/dags/daily_etl/dagRuns/.', 'runId'],
+    ['GET', '/api/v1/dags/daily_etl/dagRuns/r/taskInstances/..', 'taskId'],
+    ['GET', '/api/v1/dags/daily_etl/dagRuns/r/taskInstances/t/xcomEntries/..', 'key'],
+    ['GET', '/api/v1/pools/...', 'name'],
+    ['POST', '/api/v1/workers/../lease', 'workerId'],
+  ])('refuses %s %s with a 400 naming %s', async (method, path, param) => {
+    listening ??= t.listen();
+    const base = await listening;
+    const res = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const body = method === 'POST' ? JSON.stringify({ queues: ['default'] }) : undefined;
+      const r = http.request(base + '/', { method, path, headers: body ? { 'content-type': 'application/json' } : {} }, (msg) => {
+        let text = '';
+        msg.on('data', (c: Buffer) => (text += c.toString()));
+        msg.on('end', () => resolve({ status: msg.statusCode!, body: JSON.parse(text) }));
+      });
+      r.on('error', reject);
+      r.end(body);
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.details).toEqual([{ path: param, message: expect.stringContaining('must not be made only of dots') }]);
   });
 
   it('rejects a document over the size limit with a 4xx and writes nothing', async () => {

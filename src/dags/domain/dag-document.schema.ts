@@ -10,6 +10,7 @@ import {
   volumeSchema,
 } from './kubernetes-fields.js';
 import { MAX_TASKS_PER_DAG } from './limits.js';
+import { ID_MESSAGE, ID_PATTERN, idError } from '../../common/ids.js';
 import { ENCRYPTED_PREFIX } from '../../secrets/domain/secret-box.js';
 import { SECRET_REF_PATTERN } from '../../secrets/domain/secret-ref.js';
 import { DEFAULT_TRIGGER_RULE, TRIGGER_RULES } from './trigger-rule-names.js';
@@ -33,14 +34,12 @@ function doc<T extends z.ZodType>(schema: T, meta: SchemaMeta): T {
   return schema;
 }
 
-export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,250}$/;
-const ID_MESSAGE = 'must be 1-250 characters of letters, digits, "_", "." or "-"';
 
 export const BUILTIN_TASK_TYPES = ['shell', 'http', 'sql', 'noop', 'external_task', 'container', 'branch'] as const;
 export type BuiltinTaskType = (typeof BUILTIN_TASK_TYPES)[number];
 
-/** An id that is not a built-in type name; a lookahead keeps the rule expressible in JSON Schema. */
-const CUSTOM_TYPE_PATTERN = new RegExp(`^(?!(?:${BUILTIN_TASK_TYPES.join('|')})$)[A-Za-z0-9_.-]{1,250}$`);
+/** An id (ID_PATTERN) that is not a built-in type name; a lookahead keeps the rule expressible in JSON Schema. */
+const CUSTOM_TYPE_PATTERN = new RegExp(`^(?!(?:${BUILTIN_TASK_TYPES.join('|')})$)${ID_PATTERN.source.slice(1)}`);
 
 export { TRIGGER_RULES, type TriggerRule } from './trigger-rule-names.js';
 
@@ -56,7 +55,7 @@ export const MAX_DURATION_SEC = 366 * 86_400;
 const INT32_MAX = 2_147_483_647;
 
 /** Ids of DAGs, tasks, pools and queues. */
-export const idSchema = z.string().regex(ID_PATTERN, { error: ID_MESSAGE });
+export const idSchema = z.string().regex(ID_PATTERN, { error: idError(ID_MESSAGE) });
 export const httpUrl = doc(z.url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' }), {
   pattern: '^https?://',
 });
@@ -408,7 +407,7 @@ export const customTaskSchema = doc(
   z.strictObject({
     ...taskCommonShape,
     type: z.string().regex(CUSTOM_TYPE_PATTERN, {
-      error: `must be a custom type name: ${ID_MESSAGE}, not a built-in type`,
+      error: idError(`must be a custom type name: ${ID_MESSAGE}, not a built-in type`),
     }),
     args: jsonObject.optional(),
   }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { dagDocumentSchema, idSchema, ID_PATTERN, taskSchemaForType } from './dag-document.schema.js';
+import { ID_PATTERN } from '../../common/ids.js';
+import { dagDocumentSchema, idSchema, taskSchemaForType } from './dag-document.schema.js';
 import { formatIssuePath, type DagValidationIssue } from './dag-validation-issue.js';
 import { didYouMean } from './suggest.js';
 

@@ -78,6 +78,11 @@ const chain = (n: number) =>
 
 describe(validateDagDocument.name, () => {
   describe('accepts', () => {
+    it.each(['.hidden', 'v1.2', 'a..b', 'trailing.', '-', '_'])('ids with dots that are not only dots (%p)', (id) => {
+      const result = validateDagDocument(minimal([{ taskId: id, type: 'noop', pool: id }], { dagId: id }), checks);
+      expect(result.ok ? [] : result.errors).toEqual([]);
+    });
+
     it('the full example of DESIGN §2, with defaults applied', () => {
       const result = validateDagDocument(designExample(), checks);
       if (!result.ok) throw new Error(JSON.stringify(result.errors));
@@ -196,6 +201,28 @@ describe(validateDagDocument.name, () => {
 
     it.each(['daily etl', 'a/b', '', 'x'.repeat(251)])('with a dagId outside [A-Za-z0-9_.-]{1,250} (%p)', (dagId) => {
       expectIssue(errorsOf({ ...designExample(), dagId }), 'dagId', 'letters, digits');
+    });
+
+    // '.' and '..' are URL dot-segments, which clients remove from a path: such an id could never be addressed.
+    it.each(['.', '..', '...'])('with an id made only of dots (%p), wherever an id goes, saying why', (dots) => {
+      const why = 'must not be made only of dots';
+      expectIssue(errorsOf({ ...designExample(), dagId: dots }), 'dagId', why);
+      expectIssue(errorsOf(minimal([{ taskId: dots, type: 'noop' }])), 'tasks[0].taskId', why);
+      expectIssue(errorsOf(minimal([{ taskId: 't', type: dots }])), 'tasks[0].type', why);
+      expectIssue(errorsOf(minimal([{ taskId: 't', type: 'noop', pool: dots, queue: dots }])), 'tasks[0].pool', why);
+      expectIssue(errorsOf(minimal([{ taskId: 't', type: 'noop', queue: dots }])), 'tasks[0].queue', why);
+      expectIssue(errorsOf(minimal([{ taskId: 't', type: 'noop', dependsOn: [dots] }])), 'tasks[0].dependsOn[0]', why);
+      expectIssue(errorsOf(minimal([{ taskId: 't', type: 'noop', xcomPull: [dots] }])), 'tasks[0].xcomPull[0]', why);
+      expectIssue(errorsOf(minimal([{ taskId: 't', type: 'noop', group: dots }], { groups: [{ groupId: 'g' }] })), 'tasks[0].group', why);
+      expectIssue(errorsOf(minimal([{ taskId: 't', type: 'noop' }], { groups: [{ groupId: dots }] })), 'groups[0].groupId', why);
+      expectIssue(errorsOf({ ...designExample(), defaultArgs: { pool: dots } }), 'defaultArgs.pool', why);
+      expectIssue(
+        errorsOf(minimal([{ taskId: 't', type: 'external_task', externalDagId: dots, externalTaskId: dots }])),
+        'tasks[0].externalDagId',
+        why,
+      );
+      // Only the dot rule is said: each dot is an allowed character.
+      expect(errorsOf({ ...designExample(), dagId: dots })).toEqual([{ path: 'dagId', message: expect.not.stringContaining('letters, digits') }]);
     });
 
     it('without tasks, or with none, or with more than the limit', () => {

@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { idSchema } from '../../dags/domain/dag-document.schema.js';
+import { isOnlyDots, ONLY_DOTS_MESSAGE } from '../../common/ids.js';
 import { INT32_MAX, paginationSchema, parseInput, wholeNumber } from '../../common/validation.js';
 import { CanOperate, CanRead, WorkerApi } from '../../access/roles.decorator.js';
 import { LeasesService } from './leases.service.js';
@@ -21,7 +22,13 @@ const leaseBody = z.strictObject({
 });
 const completeBody = z.strictObject({
   status: z.enum(['success', 'failed']),
-  xcom: z.record(z.string().min(1).max(250), z.json()).optional(),
+  xcom: z
+    .record(z.string().min(1).max(250), z.json())
+    .superRefine((xcom, ctx) => {
+      // The keys are XCom keys (xcomKey): said here, per key, since zod's own answer is only "Invalid key in record".
+      for (const key of Object.keys(xcom)) if (isOnlyDots(key)) ctx.addIssue({ code: 'custom', path: [key], message: ONLY_DOTS_MESSAGE });
+    })
+    .optional(),
   error: z.string().max(65_536).optional(),
   retryable: z.boolean().optional(),
   /** A branch task's choice: the direct downstream task ids to follow (else its return_value XCom decides). */

@@ -477,8 +477,8 @@ class BackfillsApi(object):
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_backfills`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'offset' in local_var_params and local_var_params['offset'] < 0:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `offset` when calling `list_backfills`, must be a value greater than or equal to `0`")  # noqa: E501
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_backfills`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_backfills`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}

@@ -120,8 +120,8 @@ class DagRunsApi(object):
                                                         local_var_params['clear_task_instances_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `clear_task_instances_request` when calling `clear_task_instances`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `clear_task_instances`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `clear_task_instances`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -249,10 +249,10 @@ class DagRunsApi(object):
                                                         local_var_params['run_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `run_id` when calling `get_dag_run`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_dag_run`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_dag_run`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_dag_run`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_dag_run`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -390,12 +390,12 @@ class DagRunsApi(object):
                                                         local_var_params['map_index'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `map_index` when calling `get_mapped_task_instance`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_mapped_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_mapped_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_mapped_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `map_index` when calling `get_mapped_task_instance`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
@@ -534,12 +534,12 @@ class DagRunsApi(object):
                                                         local_var_params['task_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `task_id` when calling `get_task_instance`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -676,8 +676,8 @@ class DagRunsApi(object):
                                                         local_var_params['dag_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `dag_id` when calling `list_dag_runs`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_dag_runs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_dag_runs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] > 1000:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_dag_runs`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
@@ -819,10 +819,10 @@ class DagRunsApi(object):
                                                         local_var_params['run_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `run_id` when calling `list_task_instances`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_task_instances`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `list_task_instances`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_task_instances`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `list_task_instances`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -953,10 +953,10 @@ class DagRunsApi(object):
                                                         local_var_params['patch_dag_run_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `patch_dag_run_request` when calling `patch_dag_run`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_dag_run`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `patch_dag_run`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_dag_run`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `patch_dag_run`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -1107,12 +1107,12 @@ class DagRunsApi(object):
                                                         local_var_params['patch_task_instance_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `patch_task_instance_request` when calling `patch_mapped_task_instance`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `patch_mapped_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `map_index` when calling `patch_mapped_task_instance`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
@@ -1264,12 +1264,12 @@ class DagRunsApi(object):
                                                         local_var_params['patch_task_instance_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `patch_task_instance_request` when calling `patch_task_instance`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `patch_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `patch_task_instance`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `patch_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `patch_task_instance`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -1401,8 +1401,8 @@ class DagRunsApi(object):
                                                         local_var_params['trigger_dag_run_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `trigger_dag_run_request` when calling `trigger_dag_run`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `trigger_dag_run`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `trigger_dag_run`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}

@@ -113,8 +113,8 @@ class DagsApi(object):
                                                         local_var_params['dag_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `dag_id` when calling `delete_dag`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `delete_dag`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `delete_dag`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -229,8 +229,8 @@ class DagsApi(object):
                                                         local_var_params['dag_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `dag_id` when calling `get_dag`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_dag`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_dag`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -455,8 +455,8 @@ class DagsApi(object):
                                                         local_var_params['version'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `version` when calling `get_dag_version`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_dag_version`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_dag_version`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'version' in local_var_params and local_var_params['version'] > 2147483647:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `version` when calling `get_dag_version`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'version' in local_var_params and local_var_params['version'] < 1:  # noqa: E501
@@ -583,8 +583,8 @@ class DagsApi(object):
                                                         local_var_params['dag_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `dag_id` when calling `get_schedule_preview`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_schedule_preview`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_schedule_preview`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'count' in local_var_params and local_var_params['count'] > 1000:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `count` when calling `get_schedule_preview`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'count' in local_var_params and local_var_params['count'] < 1:  # noqa: E501
@@ -713,8 +713,8 @@ class DagsApi(object):
                                                         local_var_params['dag_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `dag_id` when calling `list_dag_versions`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_dag_versions`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_dag_versions`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] > 1000:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `list_dag_versions`, must be a value less than or equal to `1000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
@@ -1120,8 +1120,8 @@ class DagsApi(object):
                                                         local_var_params['patch_dag_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `patch_dag_request` when calling `patch_dag`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_dag`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `patch_dag`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}

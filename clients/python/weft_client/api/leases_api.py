@@ -388,12 +388,12 @@ class LeasesApi(object):
                                                         local_var_params['map_index'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `map_index` when calling `get_mapped_rendered_task`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_mapped_rendered_task`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_mapped_rendered_task`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_mapped_rendered_task`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_mapped_rendered_task`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_mapped_rendered_task`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_mapped_rendered_task`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `map_index` when calling `get_mapped_rendered_task`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
@@ -548,12 +548,12 @@ class LeasesApi(object):
                                                         local_var_params['map_index'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `map_index` when calling `get_mapped_task_logs`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_mapped_task_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_mapped_task_logs`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_mapped_task_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_mapped_task_logs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_mapped_task_logs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_mapped_task_logs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `map_index` when calling `get_mapped_task_logs`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
@@ -724,12 +724,12 @@ class LeasesApi(object):
                                                         local_var_params['key'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `key` when calling `get_mapped_xcom_entry`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_mapped_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_mapped_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_mapped_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `map_index` when calling `get_mapped_xcom_entry`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
@@ -740,6 +740,8 @@ class LeasesApi(object):
         if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
                                                         len(local_var_params['key']) < 1):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `key` when calling `get_mapped_xcom_entry`, length must be greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'key' in local_var_params and not re.search(r'^(?!\.+$)', local_var_params['key']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `get_mapped_xcom_entry`, must conform to the pattern `/^(?!\.+$)/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -876,12 +878,12 @@ class LeasesApi(object):
                                                         local_var_params['task_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `task_id` when calling `get_rendered_task`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_rendered_task`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_rendered_task`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_rendered_task`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_rendered_task`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_rendered_task`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_rendered_task`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -1023,12 +1025,12 @@ class LeasesApi(object):
                                                         local_var_params['task_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `task_id` when calling `get_task_logs`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_task_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_task_logs`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_task_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_task_logs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_task_logs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_task_logs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] > 10000:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `limit` when calling `get_task_logs`, must be a value less than or equal to `10000`")  # noqa: E501
         if self.api_client.client_side_validation and 'limit' in local_var_params and local_var_params['limit'] < 1:  # noqa: E501
@@ -1192,12 +1194,12 @@ class LeasesApi(object):
                                                         local_var_params['try_number'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `try_number` when calling `get_task_try_logs`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_task_try_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_task_try_logs`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_task_try_logs`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_task_try_logs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_task_try_logs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_task_try_logs`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'try_number' in local_var_params and local_var_params['try_number'] > 2147483647:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `try_number` when calling `get_task_try_logs`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'try_number' in local_var_params and local_var_params['try_number'] < 1:  # noqa: E501
@@ -1355,18 +1357,20 @@ class LeasesApi(object):
                                                         local_var_params['key'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `key` when calling `get_xcom_entry`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `get_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `get_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `get_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
                                                         len(local_var_params['key']) > 250):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `key` when calling `get_xcom_entry`, length must be less than or equal to `250`")  # noqa: E501
         if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
                                                         len(local_var_params['key']) < 1):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `key` when calling `get_xcom_entry`, length must be greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'key' in local_var_params and not re.search(r'^(?!\.+$)', local_var_params['key']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `get_xcom_entry`, must conform to the pattern `/^(?!\.+$)/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -1608,8 +1612,8 @@ class LeasesApi(object):
                                                         local_var_params['lease_tasks_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `lease_tasks_request` when calling `lease_tasks`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'worker_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['worker_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `worker_id` when calling `lease_tasks`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'worker_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['worker_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `worker_id` when calling `lease_tasks`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -1751,12 +1755,12 @@ class LeasesApi(object):
                                                         local_var_params['map_index'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `map_index` when calling `list_mapped_xcom_entries`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_mapped_xcom_entries`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `list_mapped_xcom_entries`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `list_mapped_xcom_entries`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_mapped_xcom_entries`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `list_mapped_xcom_entries`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `list_mapped_xcom_entries`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `map_index` when calling `list_mapped_xcom_entries`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
@@ -2018,12 +2022,12 @@ class LeasesApi(object):
                                                         local_var_params['task_id'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `task_id` when calling `list_xcom_entries`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_xcom_entries`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `list_xcom_entries`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `list_xcom_entries`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `list_xcom_entries`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `list_xcom_entries`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `list_xcom_entries`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -2177,12 +2181,12 @@ class LeasesApi(object):
                                                         local_var_params['set_xcom_entry_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `set_xcom_entry_request` when calling `set_mapped_xcom_entry`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] > 2147483647:  # noqa: E501
             raise ApiValueError("Invalid value for parameter `map_index` when calling `set_mapped_xcom_entry`, must be a value less than or equal to `2147483647`")  # noqa: E501
         if self.api_client.client_side_validation and 'map_index' in local_var_params and local_var_params['map_index'] < -1:  # noqa: E501
@@ -2193,6 +2197,8 @@ class LeasesApi(object):
         if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
                                                         len(local_var_params['key']) < 1):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `key` when calling `set_mapped_xcom_entry`, length must be greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'key' in local_var_params and not re.search(r'^(?!\.+$)', local_var_params['key']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `set_mapped_xcom_entry`, must conform to the pattern `/^(?!\.+$)/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -2349,18 +2355,20 @@ class LeasesApi(object):
                                                         local_var_params['set_xcom_entry_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `set_xcom_entry_request` when calling `set_xcom_entry`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `dag_id` when calling `set_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `run_id` when calling `set_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
-        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `task_id` when calling `set_xcom_entry`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'dag_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['dag_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `dag_id` when calling `set_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'run_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', local_var_params['run_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `run_id` when calling `set_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'task_id' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['task_id']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `task_id` when calling `set_xcom_entry`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
                                                         len(local_var_params['key']) > 250):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `key` when calling `set_xcom_entry`, length must be less than or equal to `250`")  # noqa: E501
         if self.api_client.client_side_validation and ('key' in local_var_params and  # noqa: E501
                                                         len(local_var_params['key']) < 1):  # noqa: E501
             raise ApiValueError("Invalid value for parameter `key` when calling `set_xcom_entry`, length must be greater than or equal to `1`")  # noqa: E501
+        if self.api_client.client_side_validation and 'key' in local_var_params and not re.search(r'^(?!\.+$)', local_var_params['key']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `key` when calling `set_xcom_entry`, must conform to the pattern `/^(?!\.+$)/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}

@@ -231,8 +231,8 @@ class PoolsApi(object):
                                                         local_var_params['name'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `name` when calling `delete_pool`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'name' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['name']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `name` when calling `delete_pool`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'name' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['name']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `name` when calling `delete_pool`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -347,8 +347,8 @@ class PoolsApi(object):
                                                         local_var_params['name'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `name` when calling `get_pool`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'name' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['name']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `name` when calling `get_pool`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'name' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['name']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `name` when calling `get_pool`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}
@@ -593,8 +593,8 @@ class PoolsApi(object):
                                                         local_var_params['patch_pool_request'] is None):  # noqa: E501
             raise ApiValueError("Missing the required parameter `patch_pool_request` when calling `patch_pool`")  # noqa: E501
 
-        if self.api_client.client_side_validation and 'name' in local_var_params and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', local_var_params['name']):  # noqa: E501
-            raise ApiValueError("Invalid value for parameter `name` when calling `patch_pool`, must conform to the pattern `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+        if self.api_client.client_side_validation and 'name' in local_var_params and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', local_var_params['name']):  # noqa: E501
+            raise ApiValueError("Invalid value for parameter `name` when calling `patch_pool`, must conform to the pattern `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
         collection_formats = {}
 
         path_params = {}

@@ -110,8 +110,8 @@ class CreateBackfillRequest(object):
         if self.local_vars_configuration.client_side_validation and dag_id is None:  # noqa: E501
             raise ValueError("Invalid value for `dag_id`, must not be `None`")  # noqa: E501
         if (self.local_vars_configuration.client_side_validation and
-                dag_id is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', dag_id)):  # noqa: E501
-            raise ValueError(r"Invalid value for `dag_id`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                dag_id is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', dag_id)):  # noqa: E501
+            raise ValueError(r"Invalid value for `dag_id`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._dag_id = dag_id
 

@@ -186,8 +186,8 @@ class CustomTask(object):
         if self.local_vars_configuration.client_side_validation and task_id is None:  # noqa: E501
             raise ValueError("Invalid value for `task_id`, must not be `None`")  # noqa: E501
         if (self.local_vars_configuration.client_side_validation and
-                task_id is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', task_id)):  # noqa: E501
-            raise ValueError(r"Invalid value for `task_id`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                task_id is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', task_id)):  # noqa: E501
+            raise ValueError(r"Invalid value for `task_id`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._task_id = task_id
 
@@ -389,8 +389,8 @@ class CustomTask(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                pool is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', pool)):  # noqa: E501
-            raise ValueError(r"Invalid value for `pool`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                pool is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', pool)):  # noqa: E501
+            raise ValueError(r"Invalid value for `pool`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._pool = pool
 
@@ -440,8 +440,8 @@ class CustomTask(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                queue is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', queue)):  # noqa: E501
-            raise ValueError(r"Invalid value for `queue`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                queue is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', queue)):  # noqa: E501
+            raise ValueError(r"Invalid value for `queue`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._queue = queue
 
@@ -611,8 +611,8 @@ class CustomTask(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                group is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', group)):  # noqa: E501
-            raise ValueError(r"Invalid value for `group`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                group is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', group)):  # noqa: E501
+            raise ValueError(r"Invalid value for `group`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._group = group
 
@@ -727,8 +727,8 @@ class CustomTask(object):
         if self.local_vars_configuration.client_side_validation and type is None:  # noqa: E501
             raise ValueError("Invalid value for `type`, must not be `None`")  # noqa: E501
         if (self.local_vars_configuration.client_side_validation and
-                type is not None and not re.search(r'^(?!(?:shell|http|sql|noop|external_task|container|branch)$)[A-Za-z0-9_.-]{1,250}$', type)):  # noqa: E501
-            raise ValueError(r"Invalid value for `type`, must be a follow pattern or equal to `/^(?!(?:shell|http|sql|noop|external_task|container|branch)$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                type is not None and not re.search(r'^(?!(?:shell|http|sql|noop|external_task|container|branch)$)(?!\.+$)[A-Za-z0-9_.-]{1,250}$', type)):  # noqa: E501
+            raise ValueError(r"Invalid value for `type`, must be a follow pattern or equal to `/^(?!(?:shell|http|sql|noop|external_task|container|branch)$)(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._type = type
 

@@ -259,8 +259,8 @@ class DefaultArgs(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                pool is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', pool)):  # noqa: E501
-            raise ValueError(r"Invalid value for `pool`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                pool is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', pool)):  # noqa: E501
+            raise ValueError(r"Invalid value for `pool`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._pool = pool
 
@@ -283,8 +283,8 @@ class DefaultArgs(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                queue is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', queue)):  # noqa: E501
-            raise ValueError(r"Invalid value for `queue`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                queue is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', queue)):  # noqa: E501
+            raise ValueError(r"Invalid value for `queue`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._queue = queue
 

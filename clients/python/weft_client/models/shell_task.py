@@ -206,8 +206,8 @@ class ShellTask(object):
         if self.local_vars_configuration.client_side_validation and task_id is None:  # noqa: E501
             raise ValueError("Invalid value for `task_id`, must not be `None`")  # noqa: E501
         if (self.local_vars_configuration.client_side_validation and
-                task_id is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', task_id)):  # noqa: E501
-            raise ValueError(r"Invalid value for `task_id`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                task_id is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', task_id)):  # noqa: E501
+            raise ValueError(r"Invalid value for `task_id`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._task_id = task_id
 
@@ -409,8 +409,8 @@ class ShellTask(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                pool is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', pool)):  # noqa: E501
-            raise ValueError(r"Invalid value for `pool`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                pool is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', pool)):  # noqa: E501
+            raise ValueError(r"Invalid value for `pool`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._pool = pool
 
@@ -460,8 +460,8 @@ class ShellTask(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                queue is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', queue)):  # noqa: E501
-            raise ValueError(r"Invalid value for `queue`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                queue is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', queue)):  # noqa: E501
+            raise ValueError(r"Invalid value for `queue`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._queue = queue
 
@@ -631,8 +631,8 @@ class ShellTask(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                group is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', group)):  # noqa: E501
-            raise ValueError(r"Invalid value for `group`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                group is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', group)):  # noqa: E501
+            raise ValueError(r"Invalid value for `group`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._group = group
 

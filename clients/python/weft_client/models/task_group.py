@@ -77,8 +77,8 @@ class TaskGroup(object):
         if self.local_vars_configuration.client_side_validation and group_id is None:  # noqa: E501
             raise ValueError("Invalid value for `group_id`, must not be `None`")  # noqa: E501
         if (self.local_vars_configuration.client_side_validation and
-                group_id is not None and not re.search(r'^[A-Za-z0-9_.-]{1,250}$', group_id)):  # noqa: E501
-            raise ValueError(r"Invalid value for `group_id`, must be a follow pattern or equal to `/^[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
+                group_id is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.-]{1,250}$', group_id)):  # noqa: E501
+            raise ValueError(r"Invalid value for `group_id`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.-]{1,250}$/`")  # noqa: E501
 
         self._group_id = group_id
 

@@ -123,8 +123,8 @@ class TriggerDagRunRequest(object):
         :type: str
         """
         if (self.local_vars_configuration.client_side_validation and
-                run_id is not None and not re.search(r'^[A-Za-z0-9_.:+-]{1,250}$', run_id)):  # noqa: E501
-            raise ValueError(r"Invalid value for `run_id`, must be a follow pattern or equal to `/^[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
+                run_id is not None and not re.search(r'^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$', run_id)):  # noqa: E501
+            raise ValueError(r"Invalid value for `run_id`, must be a follow pattern or equal to `/^(?!\.+$)[A-Za-z0-9_.:+-]{1,250}$/`")  # noqa: E501
 
         self._run_id = run_id
 

@@ -6,6 +6,3 @@ function isoSeconds(d: Date): string {
 export const scheduledRunId = (logicalDate: Date): string => `scheduled__${isoSeconds(logicalDate)}`;
 export const manualRunId = (logicalDate: Date): string => `manual__${isoSeconds(logicalDate)}`;
 export const backfillRunId = (logicalDate: Date): string => `backfill__${isoSeconds(logicalDate)}`;
-
-/** Run ids may carry an ISO timestamp, so ':' and '+' are allowed beside the id characters. */
-export const RUN_ID_PATTERN = /^[A-Za-z0-9_.:+-]{1,250}$/;

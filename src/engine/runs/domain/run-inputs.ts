@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { INT32_MAX, isoDateTime, paginationSchema } from '../../../common/validation.js';
-import { RUN_ID_PATTERN } from './run-id.js';
+import { idError, RUN_ID_MESSAGE, RUN_ID_PATTERN } from '../../../common/ids.js';
 import { RUN_STATES } from './run-state.js';
 import { TASK_STATES } from './task-state.js';
 
@@ -8,8 +8,8 @@ import { TASK_STATES } from './task-state.js';
 
 export const RUN_TYPES = ['scheduled', 'manual', 'backfill', 'dataset_triggered'] as const;
 
-/** Run ids may carry an ISO timestamp (`manual__2024-01-15T06:00:00+00:00`), so ':' and '+' are allowed too. */
-export const runIdSchema = z.string().regex(RUN_ID_PATTERN, { error: 'must be 1-250 characters of letters, digits, "_", ".", ":", "+" or "-"' });
+/** A run id (common/ids.ts): the id characters and ':' and '+', never only dots. */
+export const runIdSchema = z.string().regex(RUN_ID_PATTERN, { error: idError(RUN_ID_MESSAGE) });
 
 export const triggerRunInput = z.strictObject({
   logicalDate: isoDateTime.optional(),

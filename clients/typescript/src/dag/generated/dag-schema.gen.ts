@@ -7,7 +7,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
   "properties": {
     "dagId": {
       "type": "string",
-      "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+      "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
     },
     "description": {
       "type": "string"
@@ -286,12 +286,12 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "pool": {
           "default": "default_pool",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "queue": {
           "default": "default",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "owner": {
           "type": "string",
@@ -714,7 +714,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "properties": {
         "groupId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "tooltip": {
           "type": "string",
@@ -732,7 +732,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "properties": {
         "taskId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "dependsOn": {
           "default": [],
@@ -740,7 +740,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "triggerRule": {
@@ -783,7 +783,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "pool": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "poolSlots": {
           "type": "integer",
@@ -792,7 +792,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "queue": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "priorityWeight": {
           "type": "integer",
@@ -826,7 +826,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "expand": {
@@ -858,7 +858,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "group": {
           "description": "The task group (declared in `groups`) this task belongs to, for display.",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -955,7 +955,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
               "properties": {
                 "taskId": {
                   "type": "string",
-                  "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+                  "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
                 },
                 "key": {
                   "description": "The XCom key; default 'return_value'.",
@@ -983,7 +983,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "properties": {
         "taskId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "dependsOn": {
           "default": [],
@@ -991,7 +991,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "triggerRule": {
@@ -1034,7 +1034,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "pool": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "poolSlots": {
           "type": "integer",
@@ -1043,7 +1043,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "queue": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "priorityWeight": {
           "type": "integer",
@@ -1077,7 +1077,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "expand": {
@@ -1109,7 +1109,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "group": {
           "description": "The task group (declared in `groups`) this task belongs to, for display.",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -1191,7 +1191,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "properties": {
         "taskId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "dependsOn": {
           "default": [],
@@ -1199,7 +1199,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "triggerRule": {
@@ -1242,7 +1242,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "pool": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "poolSlots": {
           "type": "integer",
@@ -1251,7 +1251,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "queue": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "priorityWeight": {
           "type": "integer",
@@ -1285,7 +1285,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "expand": {
@@ -1317,7 +1317,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "group": {
           "description": "The task group (declared in `groups`) this task belongs to, for display.",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -1374,7 +1374,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "properties": {
         "taskId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "dependsOn": {
           "default": [],
@@ -1382,7 +1382,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "triggerRule": {
@@ -1425,7 +1425,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "pool": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "poolSlots": {
           "type": "integer",
@@ -1434,7 +1434,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "queue": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "priorityWeight": {
           "type": "integer",
@@ -1468,7 +1468,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "expand": {
@@ -1500,7 +1500,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "group": {
           "description": "The task group (declared in `groups`) this task belongs to, for display.",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -1533,7 +1533,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "properties": {
         "taskId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "dependsOn": {
           "default": [],
@@ -1541,7 +1541,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "triggerRule": {
@@ -1584,7 +1584,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "pool": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "poolSlots": {
           "type": "integer",
@@ -1593,7 +1593,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "queue": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "priorityWeight": {
           "type": "integer",
@@ -1627,7 +1627,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "expand": {
@@ -1659,7 +1659,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "group": {
           "description": "The task group (declared in `groups`) this task belongs to, for display.",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -1682,7 +1682,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "externalDagId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "externalTaskId": {
           "default": null,
@@ -1690,7 +1690,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "anyOf": [
             {
               "type": "string",
-              "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+              "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
             },
             {
               "type": "null"
@@ -1763,7 +1763,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "properties": {
         "taskId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "dependsOn": {
           "default": [],
@@ -1771,7 +1771,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "triggerRule": {
@@ -1814,7 +1814,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "pool": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "poolSlots": {
           "type": "integer",
@@ -1823,7 +1823,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "queue": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "priorityWeight": {
           "type": "integer",
@@ -1857,7 +1857,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "expand": {
@@ -1889,7 +1889,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "group": {
           "description": "The task group (declared in `groups`) this task belongs to, for display.",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -2176,7 +2176,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "properties": {
         "taskId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "dependsOn": {
           "default": [],
@@ -2184,7 +2184,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "triggerRule": {
@@ -2227,7 +2227,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "pool": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "poolSlots": {
           "type": "integer",
@@ -2236,7 +2236,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "queue": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "priorityWeight": {
           "type": "integer",
@@ -2270,7 +2270,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "expand": {
@@ -2302,7 +2302,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "group": {
           "description": "The task group (declared in `groups`) this task belongs to, for display.",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -2345,7 +2345,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
       "properties": {
         "taskId": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "dependsOn": {
           "default": [],
@@ -2353,7 +2353,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "triggerRule": {
@@ -2396,7 +2396,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "pool": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "poolSlots": {
           "type": "integer",
@@ -2405,7 +2405,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "queue": {
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "priorityWeight": {
           "type": "integer",
@@ -2439,7 +2439,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
           "type": "array",
           "items": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+            "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
           }
         },
         "expand": {
@@ -2471,7 +2471,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         "group": {
           "description": "The task group (declared in `groups`) this task belongs to, for display.",
           "type": "string",
-          "pattern": "^[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "branch": {
           "description": "A branch: it completes with the direct downstream task ids to follow (`followTaskIds` in its completion, or its `return_value` XCom: an id or a list of ids); its other direct downstream tasks are skipped.",
@@ -2490,7 +2490,7 @@ export const dagJsonSchema: { readonly [keyword: string]: unknown } = {
         },
         "type": {
           "type": "string",
-          "pattern": "^(?!(?:shell|http|sql|noop|external_task|container|branch)$)[A-Za-z0-9_.-]{1,250}$"
+          "pattern": "^(?!(?:shell|http|sql|noop|external_task|container|branch)$)(?!\\.+$)[A-Za-z0-9_.-]{1,250}$"
         },
         "args": {
           "type": "object",
