@@ -6,6 +6,7 @@ import { assertOwnership, type DagSource, type RegistrationOwner } from './domai
 import type { DagDocument } from './domain/dag-document.schema.js';
 import type { RegistrationOptions } from './domain/registration-options.js';
 import type { DagListFilter, DagRecord, DagVersionRecord } from './domain/dag-record.js';
+import type { NextDagrun } from '../scheduler/domain/index.js';
 
 export type { DagSource } from './domain/dag-ownership.js';
 
@@ -39,6 +40,11 @@ export class DagsRepository {
     source: DagSource,
     /** isPausedUponCreation: the pause state of a DAG this registration creates (an existing one keeps its own). */
     options: RegistrationOptions,
+    /**
+     * The DAG's next-run figures when a version is added with a time-based schedule, from the logical date of its
+     * latest scheduled run (null when it has none); the scheduler first looks at the DAG at `createAfter`.
+     */
+    nextDagrun: (lastScheduledLogicalDate: Date | null) => NextDagrun,
     /** Runs last inside the transaction when a version was added (dataset lineage, the audit entry). */
     onChanged: (db: Queryable, version: number) => Promise<void>,
   ): Promise<{ dag: DagRecord; version: number; created: boolean; changed: boolean }> {
@@ -73,15 +79,21 @@ export class DagsRepository {
       if (changed) {
         await db.query('INSERT INTO dag_versions (dag_id, version, content_hash, document) VALUES ($1, $2, $3, $4::jsonb)', [doc.dagId, version, contentHash, JSON.stringify(doc)]);
       }
-      // A changed time-based schedule is re-evaluated by the next scheduler tick (epoch = due now).
-      const nextCreateAfter = changed ? (typeof doc.schedule === 'string' ? new Date(0) : null) : undefined;
+      // A new version's next run, shown from now on (paused DAGs too); other schedules have none.
+      let next: NextDagrun = { logicalDate: null, createAfter: null };
+      if (changed && typeof doc.schedule === 'string') {
+        const {
+          rows: [last],
+        } = await db.query<{ d: Date | null }>(`SELECT max(logical_date) AS d FROM dag_runs WHERE dag_id = $1 AND run_type = 'scheduled'`, [doc.dagId]);
+        next = nextDagrun(last?.d ?? null);
+      }
       const {
         rows: [dag],
       } = await db.query<DagRecord>(
         `UPDATE dags SET latest_version = $2, is_active = true, source = $3::"DagSource", fileloc = $4, description = $5, owner = $6,
            tags = $7::text[], schedule = $8::jsonb, timezone = $9, max_active_runs = $10, max_active_tasks = $11, updated_at = now(),
            next_dagrun_create_after = CASE WHEN $12 THEN $13::timestamptz ELSE next_dagrun_create_after END,
-           next_dagrun_logical_date = CASE WHEN $12 THEN NULL ELSE next_dagrun_logical_date END
+           next_dagrun_logical_date = CASE WHEN $12 THEN $14::timestamptz ELSE next_dagrun_logical_date END
          WHERE dag_id = $1
          RETURNING ${DAG_COLUMNS}`,
         [
@@ -97,7 +109,8 @@ export class DagsRepository {
           doc.maxActiveRuns,
           doc.maxActiveTasks,
           changed,
-          nextCreateAfter ?? null,
+          next.createAfter,
+          next.logicalDate,
         ],
       );
       if (changed) await onChanged(db, version);

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { NotFoundError, ValidationError } from '../common/errors.js';
 import type { Page } from '../common/validation.js';
-import { nextIntervals, validateSchedule, validateTimezone, type RunInterval } from '../scheduler/domain/index.js';
+import { nextIntervals, registeredNextDagrun, validateSchedule, validateTimezone, type NextDagrun, type RunInterval } from '../scheduler/domain/index.js';
+import { Clock } from '../common/clock.js';
 import { dagContentHash } from './domain/content-hash.js';
 import { checkDocumentSize } from './domain/limits.js';
 import { validateDagDocument } from './domain/validate-dag.js';
@@ -44,6 +45,7 @@ export class DagsService {
     private readonly outbound: OutboundService,
     private readonly pools: PoolsService,
     private readonly datasets: DatasetsService,
+    private readonly clock: Clock,
   ) {}
 
   /** Validates fully before writing anything; a rejected document leaves the database untouched. */
@@ -70,11 +72,19 @@ export class DagsService {
     const { content: doc, options } = splitRegistrationOptions(await this.validateWithTargets(input, byteLength));
     // Webhook secrets are stored encrypted; the hash sees their fingerprints, so the same document hashes the same.
     const stored = sealWebhookSecrets(doc, (s) => this.secrets.encrypt(s));
-    const result = await this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, options, async (db, version) => {
+    const next = (last: Date | null) => this.nextDagrun(doc, last);
+    const result = await this.repo.upsert(stored, dagContentHash(doc, (s) => this.secrets.fingerprint(s)), source, options, next, async (db, version) => {
       await this.datasets.syncLineage(db, doc);
       await this.audit.record({ action: 'register_dag', target: doc.dagId, details: { version, source: source.kind } }, db);
     });
     return { ...result, warnings: await this.warnings(doc) };
+  }
+
+  /** A new version's next run (docs/scheduling.md, "Start date, end date, catchup"), seen from the registration's time. */
+  private nextDagrun(doc: DagDocument, lastScheduledLogicalDate: Date | null): NextDagrun {
+    if (typeof doc.schedule !== 'string' || !doc.startDate) return { logicalDate: null, createAfter: null };
+    const options = { timezone: doc.timezone, startDate: new Date(doc.startDate), endDate: doc.endDate ? new Date(doc.endDate) : null, catchup: doc.catchup };
+    return registeredNextDagrun(doc.schedule, options, lastScheduledLogicalDate, this.clock.now());
   }
 
   /** What the registration accepts but the author should hear about: tasks in pools that do not exist (yet). */

@@ -205,6 +205,39 @@ describe('catchup off once endDate has passed', () => {
   });
 });
 
+describe('the DAG’s next run from its registration on', () => {
+  const next = async (dagId: string) => {
+    const { nextDagrunLogicalDate, nextDagrunCreateAfter } = await api.ok('GET', `/api/v1/dags/${dagId}`);
+    return [nextDagrunLogicalDate, nextDagrunCreateAfter];
+  };
+
+  it('is shown before any scheduler pass, in the DAG’s zone, and stays while the DAG is paused', async () => {
+    clockAt('2024-03-01T00:00:00Z');
+    // 02:30 does not exist in New York on 2024-03-10: that day's run is at 03:00 EDT, when the gap ends.
+    const res = await api.registerDag(
+      dag('next_paused', [{ taskId: 'a' }], { schedule: '30 2 * * *', timezone: 'America/New_York', startDate: '2024-03-09T12:00:00Z', isPausedUponCreation: true }),
+    );
+    expect([res.dag.nextDagrunLogicalDate, res.dag.nextDagrunCreateAfter]).toEqual(isos('2024-03-10T07:00Z', '2024-03-11T06:30Z'));
+    await api.tick(new Date('2024-04-01T00:00:00Z'));
+    expect(await next('next_paused')).toEqual(isos('2024-03-10T07:00Z', '2024-03-11T06:30Z'));
+    expect(await runs('next_paused')).toEqual([]);
+
+    // A start ahead: the first interval (Kolkata midnight is 18:30Z the day before).
+    await api.registerDag(dag('next_ahead', [{ taskId: 'a' }], { schedule: '@daily', timezone: 'Asia/Kolkata', startDate: '2030-01-01T00:00:00Z', catchup: false }));
+    expect(await next('next_ahead')).toEqual(isos('2030-01-01T18:30Z', '2030-01-02T18:30Z'));
+  });
+
+  it('without catchup, is the latest interval that has ended when the DAG is registered, created at the next pass', async () => {
+    clockAt('2024-06-15T12:00:00Z');
+    await api.registerDag(dag('next_latest', [{ taskId: 'a' }], { schedule: '0 6 * * *', timezone: 'Europe/Amsterdam', startDate: '2024-01-01T00:00:00Z', catchup: false }));
+    // 06:00 CEST is 04:00Z; the scheduler looks from the end of the first interval (06:00 CET on Jan 2), long past.
+    expect(await next('next_latest')).toEqual(isos('2024-06-14T04:00Z', '2024-01-02T05:00Z'));
+    await api.tick(new Date('2024-06-15T12:00:00Z'));
+    expect((await runs('next_latest')).map((r) => r.logicalDate)).toEqual(isos('2024-06-14T04:00Z'));
+    expect(await next('next_latest')).toEqual(isos('2024-06-15T04:00Z', '2024-06-16T04:00Z'));
+  });
+});
+
 describe('@once and endDate', () => {
   it('accepts endDate equal to startDate and runs once, at startDate', async () => {
     await api.registerDag(dag('once_same', [{ taskId: 'a' }], { schedule: '@once', timezone: 'America/Santiago', startDate: '2024-09-08T04:30:00Z', endDate: '2024-09-08T04:30:00Z' }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RunInterval } from './data-interval.js';
-import { dueIntervals, nextDueInterval, type DueOptions } from './due-intervals.js';
+import { dueIntervals, nextDueInterval, registeredNextDagrun, type DueOptions } from './due-intervals.js';
 import { nextIntervals } from './next-intervals.js';
 import { parseSchedule } from './schedule.js';
 import { scheduledIntervals } from './scheduled-intervals.js';
@@ -211,6 +211,72 @@ describe('nextDueInterval', () => {
     expect(span(nextDueInterval('@once', options, null, d('2024-01-01T00:00Z')))).toEqual(['2024-05-01T08:00Z', '2024-05-01T08:00Z']);
     expect(nextDueInterval('@once', options, d('2024-05-01T08:00Z'), d('2024-06-01T00:00Z'))).toBeNull();
     expect(nextDueInterval(null, options, null, d('2024-06-01T00:00Z'))).toBeNull();
+  });
+});
+
+describe('registeredNextDagrun (the DAG view right after registration, paused DAGs included)', () => {
+  const figures = (f: { logicalDate: Date | null; createAfter: Date | null }) => [f.logicalDate && iso(f.logicalDate), f.createAfter && iso(f.createAfter)];
+
+  it('with catchup, the first interval after the latest scheduled run, due at its end (in the past: due now)', () => {
+    expect(figures(registeredNextDagrun('0 6 * * *', daily(true), null, d('2024-03-01T00:00Z')))).toEqual(['2024-01-01T06:00Z', '2024-01-02T06:00Z']);
+    expect(figures(registeredNextDagrun('0 6 * * *', daily(true), d('2024-02-27T06:00Z'), d('2024-03-01T00:00Z')))).toEqual([
+      '2024-02-28T06:00Z',
+      '2024-02-29T06:00Z',
+    ]);
+  });
+
+  it('without catchup, the run the scheduler creates next seen from now; the scheduler looks from the first interval’s end', () => {
+    // Started long ago, no run yet: the latest interval that has ended (created at the next pass).
+    expect(figures(registeredNextDagrun('0 6 * * *', daily(false), null, d('2024-03-01T07:00Z')))).toEqual(['2024-02-29T06:00Z', '2024-01-02T06:00Z']);
+    // Inside the first interval, or before it: that interval, due at its end.
+    expect(figures(registeredNextDagrun('0 6 * * *', daily(false), null, d('2024-01-01T12:00Z')))).toEqual(['2024-01-01T06:00Z', '2024-01-02T06:00Z']);
+    expect(figures(registeredNextDagrun('0 6 * * *', daily(false), null, d('2023-06-01T00:00Z')))).toEqual(['2024-01-01T06:00Z', '2024-01-02T06:00Z']);
+    // Over (the latest ended interval ends after endDate): no run will come; the pass at createAfter stores null.
+    const over = daily(false, { endDate: d('2024-01-10T06:00Z') });
+    expect(figures(registeredNextDagrun('0 6 * * *', over, null, d('2024-03-01T00:00Z')))).toEqual([null, '2024-01-02T06:00Z']);
+  });
+
+  it('in the DAG’s zone across DST: a skipped 02:30 runs when the gap ends, a 25-hour day ends a day later', () => {
+    const ny = { timezone: 'America/New_York', startDate: d('2024-03-09T12:00Z'), catchup: true };
+    expect(figures(registeredNextDagrun('30 2 * * *', ny, null, d('2024-03-01T00:00Z')))).toEqual(['2024-03-10T07:00Z', '2024-03-11T06:30Z']);
+    const ams = { timezone: 'Europe/Amsterdam', startDate: d('2024-10-26T12:00Z'), catchup: false };
+    expect(figures(registeredNextDagrun('@daily', ams, null, d('2024-10-27T12:00Z')))).toEqual(['2024-10-26T22:00Z', '2024-10-27T23:00Z']);
+  });
+
+  it('none for a manual schedule, @once already run, or no interval left before endDate', () => {
+    const once = daily(true, { startDate: d('2024-05-01T08:00Z') });
+    expect(figures(registeredNextDagrun('@once', once, null, d('2024-06-01T00:00Z')))).toEqual(['2024-05-01T08:00Z', '2024-05-01T08:00Z']);
+    expect(figures(registeredNextDagrun('@once', once, d('2024-05-01T08:00Z'), d('2024-06-01T00:00Z')))).toEqual([null, null]);
+    expect(figures(registeredNextDagrun(null, daily(true), null, d('2024-06-01T00:00Z')))).toEqual([null, null]);
+    const ended = daily(false, { endDate: d('2024-01-03T06:00Z') });
+    expect(figures(registeredNextDagrun('0 6 * * *', ended, d('2024-01-02T06:00Z'), d('2024-01-03T06:00Z')))).toEqual([null, null]);
+  });
+
+  it.each([
+    ['30 2 * * *', 'America/New_York'],
+    ['0 * * * *', 'Australia/Lord_Howe'],
+    ['45 2 * * *', 'Pacific/Chatham'],
+    ['@daily', 'Asia/Kolkata'],
+    ['@weekly', 'America/Sao_Paulo'],
+  ])('%s in %s: nothing is due before createAfter, and a pass before it stores the same figures', (schedule, timezone) => {
+    for (const catchup of [true, false]) {
+      for (const start of ['2024-03-08T00:00Z', '2024-04-05T13:17Z', '2024-09-27T00:00Z', '2024-11-01T00:00Z']) {
+        const options = { timezone, startDate: d(start), catchup };
+        for (const hours of [-30, 0, 5, 40, 200]) {
+          const now = new Date(d(start).getTime() + hours * 3600_000);
+          const { logicalDate, createAfter } = registeredNextDagrun(schedule, options, null, now);
+          const before = new Date(createAfter!.getTime() - 1);
+          expect(dueIntervals(schedule, options, null, before, 10)).toEqual([]);
+          expect(dueIntervals(schedule, options, null, createAfter!, 10)).not.toEqual([]);
+          if (catchup || createAfter!.getTime() > now.getTime()) {
+            const pass = nextDueInterval(schedule, options, null, before)!;
+            expect([pass.logicalDate, pass.runAfter]).toEqual([logicalDate, createAfter]);
+          } else {
+            expect(logicalDate).toEqual(dueIntervals(schedule, options, null, now, 1)[0]!.logicalDate);
+          }
+        }
+      }
+    }
   });
 });
 

@@ -71,6 +71,31 @@ export function nextDueInterval(
   return end <= upperBound(options) ? scheduledInterval(start, end) : null;
 }
 
+/** A DAG's next-run figures (`nextDagrunLogicalDate`, `nextDagrunCreateAfter`); both null when no run will come. */
+export type NextDagrun = { logicalDate: Date | null; createAfter: Date | null };
+
+/**
+ * The DAG's next run as registering a (changed) schedule sets it, before any scheduler pass: the DAG view shows it
+ * from the registration on, paused DAGs included (the scheduler passes over those). `createAfter` is when the
+ * scheduler first looks at the DAG: the end of the first interval after the latest scheduled run, the earliest
+ * instant any run can be due, whatever the catchup (in the past: due at the next pass). `logicalDate` is the run the
+ * scheduler creates next seen from `now`: with catchup that first interval; without, the latest interval that has
+ * ended by `now` when there is one, else the one running at `now` (null once the schedule is over: the pass at
+ * `createAfter` then stores null for both). The first scheduler pass, at `createAfter` or later, recomputes both from
+ * its own clock; with catchup, or while no interval has ended, they are already what it stores.
+ */
+export function registeredNextDagrun(schedule: string | null, options: DueOptions, lastLogicalDate: Date | null, now: Date): NextDagrun {
+  const parsed = parseSchedule(schedule);
+  const first = nextDueInterval(schedule, { ...options, catchup: true }, lastLogicalDate, now);
+  if (!first) return { logicalDate: null, createAfter: null };
+  if (parsed.kind !== 'cron' || options.catchup || first.runAfter.getTime() > instant(now, 'now')) {
+    return { logicalDate: first.logicalDate, createAfter: first.runAfter };
+  }
+  const [due] = dueIntervals(schedule, options, lastLogicalDate, now, 1);
+  const next = due ?? nextDueInterval(schedule, options, lastLogicalDate, now);
+  return { logicalDate: next?.logicalDate ?? null, createAfter: first.runAfter };
+}
+
 /**
  * The latest interval that has ended by `now` (its two ticks are the last two at or before `now`), when it starts
  * after the lower bound and ends by `endDate`. Ticks do not depend on where a search starts, so the search looks

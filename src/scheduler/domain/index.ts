@@ -1,5 +1,5 @@
 export { manualInterval, type RunInterval } from './data-interval.js';
-export { dueIntervals, nextDueInterval, type DueOptions } from './due-intervals.js';
+export { dueIntervals, nextDueInterval, registeredNextDagrun, type DueOptions, type NextDagrun } from './due-intervals.js';
 export { nextIntervals } from './next-intervals.js';
 export {
   ONCE,
