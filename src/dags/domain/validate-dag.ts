@@ -1,8 +1,8 @@
-import { taskTemplateProblems } from '../../engine/leases/domain/render-task.js';
 import { templateParseProblems } from '../../templating/domain/render-template.js';
 import { ID_PATTERN } from '../../common/ids.js';
 import { dagDocumentSchema, isoDateTimeSchema, type DagDocument } from './dag-document.schema.js';
 import { formatIssuePath, type DagValidationIssue } from './dag-validation-issue.js';
+import { taskTemplateProblems } from './task-work-fields.js';
 import { BASE_CONTAINER } from './kubernetes-fields.js';
 import { isRecord, translateSchemaIssues } from './schema-issues.js';
 import { didYouMean } from './suggest.js';
