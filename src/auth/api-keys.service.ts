@@ -43,6 +43,8 @@ export class ApiKeysService {
     onLost: () => this.cache.invalidate(() => true),
   };
   private listening: Promise<void> | null = null;
+  /** Set while listening fails (a database outage): every request tries again, but only the first failure is logged. */
+  private listenFailing = false;
 
   constructor(
     private readonly transactions: Transactions,
@@ -107,9 +109,20 @@ export class ApiKeysService {
   /** True while revocations are heard (the cache may be used); otherwise starts listening and answers false. */
   private listenForRevocations(): boolean {
     if (this.listener.isListening(API_KEYS_CHANNEL)) return true;
-    this.listening ??= this.listener.listen(API_KEYS_CHANNEL, this.revocations).catch((err: unknown) => {
-      this.logger.warn(`cannot listen for API-key revocations (${(err as Error).message}); keys are looked up on every request meanwhile`);
-    }).finally(() => (this.listening = null));
+    this.listening ??= this.listener
+      .listen(API_KEYS_CHANNEL, this.revocations)
+      .then(
+        () => {
+          if (this.listenFailing) this.logger.info('listening for API-key revocations again');
+          this.listenFailing = false;
+        },
+        (err: unknown) => {
+          if (this.listenFailing) return;
+          this.listenFailing = true;
+          this.logger.warn(`cannot listen for API-key revocations (${(err as Error).message}); keys are looked up on every request meanwhile`);
+        },
+      )
+      .finally(() => (this.listening = null));
     return false;
   }
 
