@@ -14,8 +14,24 @@ describe('validateTimezone', () => {
     ['', "unknown IANA timezone ''"],
     ['Europe/Berlin ', "unknown IANA timezone 'Europe/Berlin '"],
     ['+05:00', "unknown IANA timezone '+05:00': use a zone name such as 'Europe/Berlin'"],
+    ['+05:30', "unknown IANA timezone '+05:30': use a zone name such as 'Europe/Berlin'"],
+    ['-03:00', "unknown IANA timezone '-03:00': use a zone name such as 'Europe/Berlin'"],
+    ['UTC+5', "unknown IANA timezone 'UTC+5'"],
   ])('rejects %j', (tz, message) => {
     expect(validateTimezone(tz)).toBe(message);
+  });
+});
+
+describe('zone names as ICU reads them (docs/scheduling.md, "Time zones and daylight saving time")', () => {
+  it.each([
+    ['europe/amsterdam', 'Europe/Amsterdam'],
+    ['utc', 'UTC'],
+    ['US/Eastern', 'America/New_York'],
+    ['Asia/Calcutta', 'Asia/Kolkata'],
+  ])('accepts %s, the same zone as %s', (alias, zone) => {
+    expect(validateTimezone(alias)).toBeNull();
+    for (const iso of ['2024-01-15T12:00Z', '2024-07-15T12:00Z']) expect(offsetAt(alias, at(iso))).toBe(offsetAt(zone, at(iso)));
+    expect(resolveWallTime(alias, at('2024-03-31T02:30Z'))).toEqual(resolveWallTime(zone, at('2024-03-31T02:30Z')));
   });
 });
 
