@@ -236,6 +236,20 @@ describe('the DAG’s next run from its registration on', () => {
     expect((await runs('next_latest')).map((r) => r.logicalDate)).toEqual(isos('2024-06-14T04:00Z'));
     expect(await next('next_latest')).toEqual(isos('2024-06-15T04:00Z', '2024-06-16T04:00Z'));
   });
+
+  it('after a new schedule, continues from the latest scheduled run', async () => {
+    const daily = (schedule: string) => dag('next_rescheduled', [{ taskId: 'a' }], { schedule, startDate: '2024-01-01T00:00:00Z' });
+    await api.registerDag(daily('@daily'));
+    await api.tick(new Date('2024-01-03T01:00:00Z'));
+    expect((await runs('next_rescheduled')).map((r) => r.logicalDate)).toEqual(isos('2024-01-01T00:00Z', '2024-01-02T00:00Z'));
+    clockAt('2024-01-03T01:00:00Z');
+    await api.registerDag(daily('0 6 * * *'));
+    expect(await next('next_rescheduled')).toEqual(isos('2024-01-02T06:00Z', '2024-01-03T06:00Z'));
+    await api.tick(new Date('2024-01-03T05:59:59Z'));
+    expect(await runs('next_rescheduled')).toHaveLength(2);
+    await api.tick(new Date('2024-01-03T06:00:00Z'));
+    expect((await runs('next_rescheduled')).map((r) => [r.logicalDate, r.dataIntervalEnd]).at(-1)).toEqual(isos('2024-01-02T06:00Z', '2024-01-03T06:00Z'));
+  });
 });
 
 describe('@once and endDate', () => {
