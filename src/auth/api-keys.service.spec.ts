@@ -21,7 +21,7 @@ function serviceWithListener(down: { value: boolean }) {
     undefined as never,
     listener as never,
   );
-  const logger = { warn: jest.fn(), info: jest.fn() };
+  const logger = { warn: jest.fn(), log: jest.fn() };
   (service as unknown as { logger: typeof logger }).logger = logger;
   return { service, logger };
 }
@@ -40,6 +40,6 @@ describe('ApiKeysService while it cannot listen for revocations', () => {
     down.value = false;
     await service.authenticate('weft_some_key');
     await new Promise((r) => setImmediate(r));
-    expect(logger.info).toHaveBeenCalledWith('listening for API-key revocations again');
+    expect(logger.log).toHaveBeenCalledWith('listening for API-key revocations again');
   });
 });

@@ -113,7 +113,7 @@ export class ApiKeysService {
       .listen(API_KEYS_CHANNEL, this.revocations)
       .then(
         () => {
-          if (this.listenFailing) this.logger.info('listening for API-key revocations again');
+          if (this.listenFailing) this.logger.log('listening for API-key revocations again');
           this.listenFailing = false;
         },
         (err: unknown) => {
