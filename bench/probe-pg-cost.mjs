@@ -145,6 +145,16 @@ try {
   await vacuumer?.();
   const cpu = cpuAll() - cpu0;
   const walBytes = Number((await c.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1) AS b', [wal0])).rows[0].b);
+  // This database's own share (pg_walinspect, when it can be created): the records that touch its relations, without
+  // their full-page images, so that other databases' work and checkpoints beside the probe do not count.
+  let walOwn = null;
+  try {
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+    const { rows: [w] } = await c.query(
+      `SELECT sum(record_length - fpi_length) AS b FROM pg_get_wal_records_info_till_end_of_wal($1)
+        WHERE block_ref LIKE '%/' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '/%'`, [wal0]);
+    walOwn = Math.round(Number(w.b) / N);
+  } catch (err) { console.error(`(no per-database WAL figure: ${err.message})`); }
   for (const x of conns.slice(1)) {
     await x.query('SELECT pg_stat_force_next_flush()');
     await x.end();
@@ -155,7 +165,7 @@ try {
     `SELECT funcname, calls, round(total_time::numeric / $1, 3) AS total_ms_per_op, round(self_time::numeric / $1, 3) AS self_ms_per_op
        FROM pg_stat_user_functions ORDER BY total_time DESC`, [N]);
   console.log(JSON.stringify({ probe: `claim + finish, ${K} connection(s)${G > 1 ? `, groups of ${G}` : ''}`, triggers: !argv['no-triggers'], n: N,
-    ops_per_s: Math.round(N / (wall / 1000)), wall_ms_per_op: +(wall / N).toFixed(3), backend_cpu_ms_per_op: +(cpu / N).toFixed(3), wal_bytes_per_op: Math.round(walBytes / N) }));
+    ops_per_s: Math.round(N / (wall / 1000)), wall_ms_per_op: +(wall / N).toFixed(3), backend_cpu_ms_per_op: +(cpu / N).toFixed(3), wal_bytes_per_op: Math.round(walBytes / N), own_wal_bytes_per_op_no_fpi: walOwn }));
   for (const f of fns) console.log(`  ${f.funcname.padEnd(32)} calls/op ${(f.calls / N).toFixed(2).padStart(5)}  total ${f.total_ms_per_op} ms  self ${f.self_ms_per_op} ms`);
   if (argv.counts) {
     if (argv.counts === 'nobitmap') await c.query('SET enable_bitmapscan = off');
