@@ -1,3 +1,5 @@
+import { leaseLifeMs } from './domain/lease-life.js';
+
 /** The lease protocol over HTTP, as any remote worker speaks it (DESIGN §5). */
 export type LeasedTask = {
   leaseId: string;
@@ -7,6 +9,9 @@ export type LeasedTask = {
   taskType: string;
   tryNumber: number;
   heartbeatIntervalSec: number;
+  leaseExpiresAt: string;
+  /** Not the server's: how long the lease lives from when its answer arrived, on the server's clock (leaseLifeMs). */
+  lifeMs?: number;
   executionDeadline: string | null;
   logicalDate: string;
   dataIntervalStart: string;
@@ -62,12 +67,18 @@ export class LeaseClient {
 
   async lease(workerId: string, body: { queues: string[]; capacity: number; waitSeconds: number; taskTypes: string[]; hostname: string }, signal: AbortSignal): Promise<LeasedTask[]> {
     const res = await this.post(`/api/v1/workers/${encodeURIComponent(workerId)}/lease`, body, signal, (body.waitSeconds + 10) * 1000);
-    return ((await res.json()) as { leases: LeasedTask[] }).leases;
+    const date = res.headers.get('date');
+    return ((await res.json()) as { leases: LeasedTask[] }).leases.map((l) => ({ ...l, lifeMs: leaseLifeMs(l.leaseExpiresAt, date) }));
   }
 
-  /** Resolves cancelRequested; throws LeaseLostError when the server no longer recognises the attempt. */
-  async heartbeat(leaseId: string, timeoutMs?: number): Promise<{ cancelRequested: boolean }> {
-    return (await this.post(`/api/v1/leases/${leaseId}/heartbeat`, undefined, undefined, timeoutMs)).json() as Promise<{ cancelRequested: boolean }>;
+  /**
+   * Resolves cancelRequested and how long the lease now lives (leaseLifeMs); throws LeaseLostError when the server no
+   * longer recognises the attempt.
+   */
+  async heartbeat(leaseId: string, timeoutMs?: number): Promise<{ cancelRequested: boolean; lifeMs?: number }> {
+    const res = await this.post(`/api/v1/leases/${leaseId}/heartbeat`, undefined, undefined, timeoutMs);
+    const body = (await res.json()) as { cancelRequested: boolean; leaseExpiresAt?: string };
+    return { cancelRequested: body.cancelRequested, lifeMs: leaseLifeMs(body.leaseExpiresAt, res.headers.get('date')) };
   }
 
   async logs(leaseId: string, lines: { line: string; stream: string }[]): Promise<void> {

@@ -3,6 +3,7 @@ import { cancelledResult, type CancelReason, type ExecutionResult, type TaskExec
 import { deliver, LogShipper } from './delivery.js';
 import { leaseLoop } from './lease-loop.js';
 import { contextVariables } from './domain/context-variables.js';
+import { LeaseLife } from './domain/lease-life.js';
 import { LeaseClient, LeaseLostError, type LeasedTask } from './lease-client.js';
 import { errorMessage } from '../common/error-text.js';
 
@@ -111,10 +112,18 @@ export class LocalWorker {
     const stopReporting = AbortSignal.any([gone.signal, this.hardStop.signal]);
     const warn = warnOnce(log);
     const beatEveryMs = Math.max(1, lease.heartbeatIntervalSec) * 1000;
+    // Fencing on this side: once no heartbeat has been accepted for as long as the lease lives, the server may have
+    // reaped it and leased the task again; the attempt stops rather than run beside its retry.
+    const life = new LeaseLife(lease.lifeMs, () => {
+      if (controller.signal.aborted) return;
+      log.warn('no heartbeat accepted for as long as the lease lives (the API unreachable or unavailable, or this worker stopped or stalled): stopping the task, which may be leased again');
+      controller.abort('lease_expired' satisfies CancelReason);
+    });
     const heartbeat = setInterval(() => {
       this.client.heartbeat(lease.leaseId, beatEveryMs * 2).then(
         (hb) => {
           warn.recovered('heartbeat');
+          life.extend(hb.lifeMs);
           if (hb.cancelRequested) controller.abort('cancel_requested' satisfies CancelReason);
         },
         (err: unknown) => {
@@ -143,6 +152,7 @@ export class LocalWorker {
             },
             env: contextVariables(lease),
             limits: this.opts.limits,
+            lease: lease.lifeMs === undefined ? undefined : { lifeMs: lease.lifeMs, onExtended: (listener) => life.onExtended(listener) },
           })
         : { status: 'failed', error: `this worker has no executor for task type '${lease.taskType}'`, retryable: true };
     } catch (err) {
@@ -150,6 +160,7 @@ export class LocalWorker {
     } finally {
       clearInterval(logTimer);
       clearTimeout(timeout);
+      life.stop();
     }
     try {
       if (controller.signal.reason === 'lease_lost') {

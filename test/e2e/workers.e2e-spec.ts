@@ -5,6 +5,7 @@ import pg from 'pg';
 import { createLogger } from '../../src/logging/logger.js';
 import { createDefaultExecutors } from '../../src/worker/executors/default-executors.js';
 import { LocalWorker } from '../../src/worker/local-worker.js';
+import { processGone } from '../../src/worker/executors/executor-testing.js';
 import { Api, dag } from '../support/api.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { sample } from '../support/metrics.js';
@@ -168,9 +169,13 @@ describe('a worker killed mid-task', () => {
     }, 'try 1 to log its PID', 120_000);
     proc.kill('SIGKILL');
     await new Promise((r) => proc!.once('exit', r));
-    // The orphaned `sleep` of try 1 (its shell, exec'd, leads its own process group) is not the worker's any more:
-    // end exactly that group, so nothing outlives the test and nothing else on the machine is touched.
-    process.kill(-orphan, 'SIGKILL');
+    // The `sleep` of try 1 (its shell, exec'd, leads its own process group) does not outlive its worker: the group's
+    // watchdog stops it (test/faults/killed-under-start.e2e-spec.ts). Should it not, the test ends that group itself.
+    try {
+      await waitFor(async () => processGone(orphan), `try 1's process group (${orphan}) to stop with its worker`, 30_000);
+    } finally {
+      if (!processGone(orphan)) process.kill(-orphan, 'SIGKILL');
+    }
 
     const rescuer = worker('rescuer', 'killed', 1);
     rescuer.start();

@@ -11,6 +11,7 @@ describe(cancelledResult.name, () => {
   it.each<[CancelReason, boolean]>([
     ['cancel_requested', false],
     ['lease_lost', true],
+    ['lease_expired', true],
     ['shutdown', true],
     ['execution_timeout', true],
   ])('names %s, retryable %p', (reason, retryable) => {

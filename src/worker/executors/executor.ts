@@ -13,6 +13,12 @@ export type ExecutionContext = {
   /** Context variables to expose (WEFT_DAG_ID, WEFT_RUN_ID, WEFT_TASK_ID, WEFT_TRY_NUMBER, WEFT_LOGICAL_DATE, WEFT_DS …). */
   env: Record<string, string>;
   limits: { maxXcomBytes: number; maxLogLineBytes: number };
+  /**
+   * The lease's life as the worker last heard it, when the server told (see LeaseLife): an executor that runs work
+   * outside this process (a shell command's process group) stops it by itself should the worker stop extending the
+   * lease (frozen, cut off), so that it cannot run on beside its retry.
+   */
+  lease?: { lifeMs: number; onExtended(listener: (lifeMs: number) => void): () => void };
 };
 
 export interface TaskExecutor<T> {
@@ -24,13 +30,16 @@ export interface TaskExecutor<T> {
  * Why the worker aborted an attempt; pass one to `AbortController.abort(reason)`. Whether the failed attempt may be
  * retried follows from the reason, not from the executor (see CANCEL_RETRYABLE).
  */
-export type CancelReason = 'cancel_requested' | 'lease_lost' | 'shutdown' | 'execution_timeout';
+export type CancelReason = 'cancel_requested' | 'lease_lost' | 'lease_expired' | 'shutdown' | 'execution_timeout';
 
 const CANCEL_RETRYABLE: Record<CancelReason, boolean> = {
   // An operator asked for this attempt to stop: running it again would undo their decision.
   cancel_requested: false,
   // The server already moved on (reaped, cleared, marked); it will answer 409 and decide itself. Not the task's fault.
   lease_lost: true,
+  // No heartbeat was accepted for as long as the lease lives (a partition, an outage, a frozen worker): the server may
+  // have leased the task again, so the attempt stopped rather than run beside its retry. Not the task's fault.
+  lease_expired: true,
   // The worker is going away; the task did nothing wrong and another worker can run it.
   shutdown: true,
   // Like Airflow's execution_timeout: a timed-out attempt counts as a failure and the retry policy applies.

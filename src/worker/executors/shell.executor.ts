@@ -106,9 +106,10 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const group = new ProcessGroup(child.pid, this.killGraceMs);
-      // Stops the group should this process die before it does (kill -9, a crash): the attempt must not run on
-      // beside its retry once the lease expires.
-      const watchdog = child.pid === undefined ? undefined : GroupWatchdog.watch(child.pid, this.killGraceMs, this.inheritedEnv.PATH!);
+      // Stops the group should this process die before it does (kill -9, a crash), or stop extending the lease (frozen):
+      // the attempt must not run on beside its retry once the lease expires.
+      const watchdog = child.pid === undefined ? undefined : GroupWatchdog.watch(child.pid, this.killGraceMs, this.inheritedEnv.PATH!, ctx.lease?.lifeMs);
+      const unwatch = watchdog && ctx.lease ? ctx.lease.onExtended((lifeMs) => watchdog.extended(lifeMs)) : undefined;
       let ending: Ending | undefined;
       let groupStopped = false;
       let pipesClosed = false;
@@ -140,6 +141,7 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
         void (async () => {
           if (first.kind === 'exit' && (await group.alive())) ctx.log('[weft] stopping processes the command left running', 'stderr');
           await group.stop();
+          unwatch?.();
           watchdog?.release();
           groupStopped = true;
           settle();
