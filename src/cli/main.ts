@@ -21,6 +21,7 @@ import { createLocalWorker } from '../worker/create-worker.js';
 import { CONSOLE_DIR } from '../console/console-static.js';
 import { bannerLines, baseUrl, readyFields, type ReadyInfo } from './banner.js';
 import { assertEmbeddedPgPortFree, assertPortFree, chooseEmbeddedPgPort, DataDirLock, PreflightError } from './preflight.js';
+import { startupErrorLine } from './startup-error.js';
 import type { LocalWorker } from '../worker/local-worker.js';
 
 type Role = 'start' | 'api' | 'scheduler';
@@ -239,7 +240,7 @@ async function run(role: Role): Promise<void> {
       }
     }
   } catch (err) {
-    logger.error(err instanceof Error ? err.message : String(err));
+    logger.error(startupErrorLine(err, db.description, !db.embedded));
     await app?.close().catch(() => undefined);
     await db.embedded?.stop().catch(() => undefined);
     await flushed(logger);
@@ -306,6 +307,10 @@ async function migrateOnly(): Promise<void> {
   try {
     const applied = await migrate(db.url, (m) => logger.info(m));
     logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
+  } catch (err) {
+    await db.embedded?.stop();
+    await flushed(logger);
+    exitWith(startupErrorLine(err, db.description, !db.embedded));
   } finally {
     await db.embedded?.stop();
   }
