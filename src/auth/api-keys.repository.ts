@@ -33,6 +33,12 @@ export class ApiKeysRepository {
     return rows[0] ?? null;
   }
 
+  /** Which of these key ids are still valid (one query for every key with a long-lived session in this process). */
+  async activeIds(ids: string[]): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM api_keys WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL', [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+
   async findByHash(db: Queryable, keyHash: string): Promise<ApiKeyRow | null> {
     const { rows } = await db.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`, [keyHash]);
     return rows[0] ?? null;

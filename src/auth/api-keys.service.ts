@@ -131,6 +131,11 @@ export class ApiKeysService {
     return this.repo.findActiveById(id);
   }
 
+  /** Which of these key ids are still valid (WebSocket connections re-check their keys together). */
+  async activeIds(ids: string[]): Promise<Set<string>> {
+    return ids.length === 0 ? new Set() : this.repo.activeIds(ids);
+  }
+
   async list(limit: number, offset: number): Promise<Page<ApiKeyRow>> {
     const { items, total } = await this.repo.list(limit, offset);
     return { items, totalEntries: total, limit, offset };

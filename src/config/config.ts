@@ -209,6 +209,9 @@ const schema = z.object({
   WEFT_GRAPHQL_DB_CONNECTIONS: int(1, 200)
     .default(3)
     .meta(doc('database connections one GraphQL request may hold at once (of `DATABASE_POOL_SIZE`), so that one request cannot take the whole pool')),
+  WEFT_GRAPHQL_WS_MAX_SUBSCRIPTIONS: int(1, 100_000)
+    .default(500)
+    .meta(doc('most operations (subscriptions) one GraphQL WebSocket connection may have running at once; one more is refused with `TOO_MANY_SUBSCRIPTIONS` (the console follows at most about a hundred: a grid of 100 runs)')),
   WEFT_METRICS_PUBLIC: bool
     .default(true)
     .meta(doc('`/metrics` answers without an API key; `false` requires a key with role `viewer` or above ([operations.md](operations.md))')),
@@ -305,7 +308,7 @@ export type Config = {
   /** WEFT_GROUP_COMMIT_IN_FLIGHT. */
   groupCommitInFlight: number;
   maxJsonDepth: number;
-  graphql: { maxTokens: number; maxDepth: number; maxAliases: number; maxCost: number; dbConnectionsPerRequest: number };
+  graphql: { maxTokens: number; maxDepth: number; maxAliases: number; maxCost: number; dbConnectionsPerRequest: number; wsMaxSubscriptions: number };
   /** WEFT_HEAP_GROWING_PERCENT: applied by the `weft` command (applyHeapGrowingPercent); 0 = V8's heuristics. */
   heapGrowingPercent: number;
   /** Email alerts; without a host, email callbacks fail with a clear error. */
@@ -417,6 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAliases: c.WEFT_GRAPHQL_MAX_ALIASES,
       maxCost: c.WEFT_GRAPHQL_MAX_COST,
       dbConnectionsPerRequest: c.WEFT_GRAPHQL_DB_CONNECTIONS,
+      wsMaxSubscriptions: c.WEFT_GRAPHQL_WS_MAX_SUBSCRIPTIONS,
     },
     heapGrowingPercent: c.WEFT_HEAP_GROWING_PERCENT,
     smtp: {

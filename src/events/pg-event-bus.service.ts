@@ -109,6 +109,8 @@ export class PgEventBus implements EventBus, OnApplicationShutdown {
   private draining = false;
   /** The numberer's state here: idle, running, or running with another round asked for. */
   private numbering: 'idle' | 'running' | 'again' = 'idle';
+  /** The numbering run in progress (its rounds), which numberNow callers await. */
+  private numberRun: Promise<void> | null = null;
   private recheck: NodeJS.Timeout | null = null;
   private closed = false;
   /** This process's row in event_listeners (registered while it has subscribers, so writers NOTIFY). */
@@ -195,12 +197,22 @@ export class PgEventBus implements EventBus, OnApplicationShutdown {
     });
   }
 
-  private async numberNow(): Promise<void> {
-    if (this.numbering !== 'idle') {
-      // A round is running: ask for another and let it finish (its caller awaits nothing more than that round).
+  /**
+   * Numbers what waits now. While a round runs, the caller asks for another and awaits the whole run, which loops
+   * until a round starts after the ask: a new subscriber reads its stream's position only once what was committed
+   * before it subscribed is numbered (returning at once let a subscription "from now on" receive the events of
+   * changes committed before it, numbered after its position was read).
+   */
+  private numberNow(): Promise<void> {
+    if (this.numberRun) {
       this.numbering = 'again';
-      return;
+      return this.numberRun;
     }
+    this.numberRun = this.numberRounds().finally(() => (this.numberRun = null));
+    return this.numberRun;
+  }
+
+  private async numberRounds(): Promise<void> {
     this.numbering = 'running';
     try {
       for (;;) {
