@@ -20,7 +20,14 @@ export type Route =
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    // Malformed percent-encoding (`#/dags/%E0%A4%A`, from a hand-edited or hostile link): decodeURIComponent throws
+    // URIError, which would stop the whole console from rendering. It is a page that does not exist.
+    return { page: 'missing', path };
+  }
   const [a, b, c, d, e, f, g] = parts;
   if (parts.length === 0) return { page: 'dags' };
   if (a === 'dags') {
