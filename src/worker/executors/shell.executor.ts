@@ -46,12 +46,14 @@ type Ending =
  * With `xcomFormat: 'json'` the line is parsed as JSON instead (a list a mapped task expands over; a line that is not
  * JSON fails the attempt, not retryable). No non-empty stdout line means no XCom. Whatever the command leaves running in its group is stopped when the shell
  * exits, so an attempt leaves no orphans (short of a process that moved itself into a new session), and a watchdog
- * stops the group should the worker itself die first (GroupWatchdog).
+ * stops the group should the worker itself die first, or stop extending the attempt's lease (GroupWatchdog).
  */
 export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
   readonly type = 'shell';
   private readonly killGraceMs: number;
   private readonly inheritedEnv: Record<string, string>;
+  /** One for all the commands this executor runs (GroupWatchdog). */
+  private readonly watchdog: GroupWatchdog;
 
   constructor(options: ShellExecutorOptions = {}) {
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
@@ -61,6 +63,7 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
       const value = base[key];
       if (value !== undefined) this.inheritedEnv[key] = value;
     }
+    this.watchdog = new GroupWatchdog(this.killGraceMs, this.inheritedEnv.PATH!);
   }
 
   async execute(task: ShellTaskPayload, ctx: ExecutionContext): Promise<ExecutionResult> {
@@ -108,7 +111,7 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
       const group = new ProcessGroup(child.pid, this.killGraceMs);
       // Stops the group should this process die before it does (kill -9, a crash), or stop extending the lease (frozen):
       // the attempt must not run on beside its retry once the lease expires.
-      const watchdog = child.pid === undefined ? undefined : GroupWatchdog.watch(child.pid, this.killGraceMs, this.inheritedEnv.PATH!, ctx.lease?.lifeMs);
+      const watchdog = child.pid === undefined ? undefined : this.watchdog.watch(child.pid, ctx.lease?.lifeMs);
       const unwatch = watchdog && ctx.lease ? ctx.lease.onExtended((lifeMs) => watchdog.extended(lifeMs)) : undefined;
       let ending: Ending | undefined;
       let groupStopped = false;
