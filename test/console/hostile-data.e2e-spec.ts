@@ -21,7 +21,7 @@ const evil = (tag: string) =>
   `<img src=x onerror="window.__xss='${tag}'"><script>window.__xss='${tag}'</script>[link](javascript:window.__xss='${tag}') javascript:alert(1) \u001b[31mred\u001b[0m`;
 /** What the page would hold had it rendered any of it as markup; a long line making the page scroll sideways. */
 const injected = () =>
-  page.evaluate(`({
+  page.evaluate<{ xss: unknown; elements: string[]; overflow: boolean }>(`({
     xss: window.__xss ?? null,
     elements: [...document.querySelectorAll('main img, main script, main iframe, a[href^="javascript"]')].map((e) => e.outerHTML.slice(0, 80)),
     overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
