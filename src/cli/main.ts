@@ -11,7 +11,7 @@ import { createApp } from '../bootstrap.js';
 import { applyHeapGrowingPercent, releaseBootMemory, releaseYoungGeneration } from '../common/heap.js';
 import { DagsService } from '../dags/dags.service.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
-import { startEmbeddedPostgres, stopOrphanedPostmaster, type EmbeddedDatabase } from '../database/embedded.js';
+import { findOrphanedPostmaster, startEmbeddedPostgres, stopOrphanedPostmaster, type EmbeddedDatabase } from '../database/embedded.js';
 import { migrate } from '../database/migrator.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { createLogger } from '../logging/logger.js';
@@ -47,13 +47,15 @@ async function preflight(config: Config, port: { value: number; setting: string 
     const embedded = !config.databaseUrl;
     if (embedded) DataDirLock.assertFree(config.home);
     if (port) await assertPortFree(config.host, port.value, port.setting);
+    // A PostgreSQL still running on the data directory that no Weft holds was left by a Weft process that was killed
+    // (kill -9, OOM): it holds the data directory and its port until it is stopped, below.
+    const orphan = embedded ? await findOrphanedPostmaster(config.home) : undefined;
+    if (embedded && config.embeddedPgPort !== undefined && orphan?.port !== config.embeddedPgPort) await assertEmbeddedPgPortFree(config.embeddedPgPort);
     if (embedded) {
       // Released at exit (the lock removes its file); one left by a killed process is taken over.
       DataDirLock.acquire(config.home);
-      // Holding the lock, a PostgreSQL still running on the data directory was left by a Weft process that was killed
-      // (kill -9, OOM): it holds the data directory and its port, so it is stopped before the port is checked or chosen.
-      await stopOrphanedPostmaster(config.home, (m) => logger.warn(m)).catch((err: unknown) => exitWith((err as Error).message));
-      if (config.embeddedPgPort !== undefined) await assertEmbeddedPgPortFree(config.embeddedPgPort);
+      // Holding the lock, before the embedded database's port is chosen (the orphan holds the remembered one).
+      if (orphan) await stopOrphanedPostmaster(config.home, (m) => logger.warn(m)).catch((err: unknown) => exitWith((err as Error).message));
     }
   } catch (err) {
     if (err instanceof PreflightError) exitWith(err.message);

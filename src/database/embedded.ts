@@ -80,13 +80,9 @@ const ORPHAN_IMMEDIATE_STOP_MS = 10_000;
  */
 export async function stopOrphanedPostmaster(home: string, log: (msg: string) => void): Promise<void> {
   const dataDir = join(resolve(home), 'pgdata');
-  let pid: number;
-  try {
-    pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  } catch {
-    return;
-  }
-  if (!Number.isInteger(pid) || pid <= 0 || !(await isPostmasterOf(pid, dataDir))) return;
+  const orphan = await findOrphanedPostmaster(home);
+  if (!orphan) return;
+  const { pid } = orphan;
   log(`the embedded PostgreSQL (PID ${pid}) of a Weft process that ended without stopping it still runs on ${dataDir}; stopping it`);
   for (const [signal, ms] of [
     ['SIGINT', ORPHAN_FAST_STOP_MS],
@@ -103,6 +99,23 @@ export async function stopOrphanedPostmaster(home: string, log: (msg: string) =>
     }
   }
   throw new Error(`the embedded PostgreSQL (PID ${pid}) left running on ${dataDir} did not stop; stop it, then start Weft again`);
+}
+
+/**
+ * The PostgreSQL running on `home/pgdata`, by its `postmaster.pid` (PID on the first line, port on the fourth), when it
+ * is alive and serves that directory. Only a killed Weft leaves one behind while no Weft holds the data directory.
+ */
+export async function findOrphanedPostmaster(home: string): Promise<{ pid: number; port: number } | undefined> {
+  const dataDir = join(resolve(home), 'pgdata');
+  let lines: string[];
+  try {
+    lines = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !(await isPostmasterOf(pid, dataDir))) return undefined;
+  return { pid, port: Number(lines[3]) };
 }
 
 /** Whether `pid` is a live (not zombie) PostgreSQL whose command line names `dataDir` (Linux /proc). */
