@@ -3,7 +3,7 @@ import { cancelledResult, type CancelReason, type ExecutionResult, type TaskExec
 import { deliver, LogShipper } from './delivery.js';
 import { leaseLoop } from './lease-loop.js';
 import { contextVariables } from './domain/context-variables.js';
-import { LeaseLife } from './domain/lease-life.js';
+import { fenceDelayMs, LeaseLife } from './domain/lease-life.js';
 import { LeaseClient, LeaseLostError, type LeasedTask } from './lease-client.js';
 import { errorMessage } from '../common/error-text.js';
 
@@ -116,7 +116,7 @@ export class LocalWorker {
     // reaped it and leased the task again; the attempt stops rather than run beside its retry.
     const life = new LeaseLife(lease.lifeMs, () => {
       if (controller.signal.aborted) return;
-      log.warn('no heartbeat accepted for as long as the lease lives (the API unreachable or unavailable, or this worker stopped or stalled): stopping the task, which may be leased again');
+      log.warn('no heartbeat accepted for as long as the lease lives (the API unreachable or unavailable, or this worker stopped or stalled): stopping the task before it can be leased again');
       controller.abort('lease_expired' satisfies CancelReason);
     });
     const heartbeat = setInterval(() => {
@@ -152,7 +152,7 @@ export class LocalWorker {
             },
             env: contextVariables(lease),
             limits: this.opts.limits,
-            lease: lease.lifeMs === undefined ? undefined : { lifeMs: lease.lifeMs, onExtended: (listener) => life.onExtended(listener) },
+            lease: lease.lifeMs === undefined ? undefined : { fenceMs: fenceDelayMs(lease.lifeMs), onExtended: (listener) => life.onExtended(listener) },
           })
         : { status: 'failed', error: `this worker has no executor for task type '${lease.taskType}'`, retryable: true };
     } catch (err) {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { LeaseLife, leaseLifeMs } from './lease-life.js';
+import { fenceDelayMs, LeaseLife, leaseLifeMs } from './lease-life.js';
 
 describe(leaseLifeMs.name, () => {
   it("measures on the server's clock: the expiry minus the answer's Date, less the header's one-second resolution", () => {
@@ -24,6 +24,15 @@ describe(leaseLifeMs.name, () => {
   });
 });
 
+describe(fenceDelayMs.name, () => {
+  it('stops a second before the lease ends, or at half its life when that is shorter than two seconds', () => {
+    expect(fenceDelayMs(60_000)).toBe(59_000);
+    expect(fenceDelayMs(2_000)).toBe(1_000);
+    expect(fenceDelayMs(1_000)).toBe(500);
+    expect(fenceDelayMs(0)).toBe(0);
+  });
+});
+
 describe(LeaseLife.name, () => {
   beforeEach(() => {
     jest.useFakeTimers();
@@ -32,10 +41,10 @@ describe(LeaseLife.name, () => {
     jest.useRealTimers();
   });
 
-  it('expires once its life passes without an extension', () => {
+  it('expires a second before its life passes without an extension', () => {
     const expired = jest.fn();
     new LeaseLife(10_000, expired);
-    jest.advanceTimersByTime(9_999);
+    jest.advanceTimersByTime(8_999);
     expect(expired).not.toHaveBeenCalled();
     jest.advanceTimersByTime(1);
     expect(expired).toHaveBeenCalledTimes(1);
@@ -43,7 +52,7 @@ describe(LeaseLife.name, () => {
     expect(expired).toHaveBeenCalledTimes(1);
   });
 
-  it('lives on from each extension, and tells its listeners', () => {
+  it('lives on from each extension, and tells its listeners the new fence delay', () => {
     const expired = jest.fn();
     const life = new LeaseLife(10_000, expired);
     const heard: number[] = [];
@@ -52,11 +61,11 @@ describe(LeaseLife.name, () => {
     life.extend(10_000);
     jest.advanceTimersByTime(8_000);
     life.extend(undefined); // an answer without a Date changes nothing
-    jest.advanceTimersByTime(1_999);
+    jest.advanceTimersByTime(999);
     expect(expired).not.toHaveBeenCalled();
     jest.advanceTimersByTime(1);
     expect(expired).toHaveBeenCalledTimes(1);
-    expect(heard).toEqual([10_000]);
+    expect(heard).toEqual([9_000]);
   });
 
   it('never expires when the server did not tell, nor once stopped', () => {

@@ -18,7 +18,11 @@ export type ExecutionContext = {
    * outside this process (a shell command's process group) stops it by itself should the worker stop extending the
    * lease (frozen, cut off), so that it cannot run on beside its retry.
    */
-  lease?: { lifeMs: number; onExtended(listener: (lifeMs: number) => void): () => void };
+  lease?: {
+    /** In how long to stop the work unless `onExtended` says otherwise first (fenceDelayMs). */
+    fenceMs: number;
+    onExtended(listener: (fenceMs: number) => void): () => void;
+  };
 };
 
 export interface TaskExecutor<T> {

@@ -45,8 +45,8 @@ const seconds = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);
 
 /** What the shell executor holds for one running command. */
 export type WatchedGroup = {
-  /** A heartbeat was accepted: the lease lives `lifeMs` more. */
-  extended(lifeMs: number): void;
+  /** A heartbeat was accepted: stop the group in `fenceMs` unless extended again. */
+  extended(fenceMs: number): void;
   /** The worker has stopped the group itself (or it ended): the watchdog forgets it. */
   release(): void;
 };
@@ -70,19 +70,19 @@ export class GroupWatchdog {
   ) {}
 
   /**
-   * Watches group `pgid`. `lifeMs`, when known, is how long the attempt's lease lives unless extended: the group is
-   * stopped then, should no extension come (at the latest when the server may reap the lease, so before a retry can
-   * start; the worker's own fence, armed a moment earlier, usually acts first and reports it better).
+   * Watches group `pgid`. `fenceMs`, when the lease's life is known, is when to stop the group unless extended
+   * (fenceDelayMs: shortly before the server may reap the lease, so before a retry can start; the worker's own fence,
+   * armed a moment earlier, usually acts first and reports it better).
    */
-  watch(pgid: number, lifeMs?: number): WatchedGroup {
+  watch(pgid: number, fenceMs?: number): WatchedGroup {
     const child = this.running();
     let released = false;
     const write = (line: string) => {
       if (!released && child.stdin && !child.stdin.destroyed) child.stdin.write(line);
     };
-    write(`watch ${pgid} ${lifeMs === undefined ? 'none' : seconds(lifeMs)}\n`);
+    write(`watch ${pgid} ${fenceMs === undefined ? 'none' : seconds(fenceMs)}\n`);
     return {
-      extended: (life) => write(`beat ${pgid} ${seconds(life)}\n`),
+      extended: (ms) => write(`beat ${pgid} ${seconds(ms)}\n`),
       release: () => {
         write(`done ${pgid}\n`);
         released = true;

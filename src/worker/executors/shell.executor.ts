@@ -111,8 +111,8 @@ export class ShellExecutor implements TaskExecutor<ShellTaskPayload> {
       const group = new ProcessGroup(child.pid, this.killGraceMs);
       // Stops the group should this process die before it does (kill -9, a crash), or stop extending the lease (frozen):
       // the attempt must not run on beside its retry once the lease expires.
-      const watchdog = child.pid === undefined ? undefined : this.watchdog.watch(child.pid, ctx.lease?.lifeMs);
-      const unwatch = watchdog && ctx.lease ? ctx.lease.onExtended((lifeMs) => watchdog.extended(lifeMs)) : undefined;
+      const watchdog = child.pid === undefined ? undefined : this.watchdog.watch(child.pid, ctx.lease?.fenceMs);
+      const unwatch = watchdog && ctx.lease ? ctx.lease.onExtended((fenceMs) => watchdog.extended(fenceMs)) : undefined;
       let ending: Ending | undefined;
       let groupStopped = false;
       let pipesClosed = false;
