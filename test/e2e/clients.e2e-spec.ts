@@ -9,6 +9,7 @@ import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { buildTsClient, missingClientToolchains } from '../support/clients.js';
 import { waitFor } from '../support/wait.js';
+import { jsonCaller } from '../support/http-json.js';
 
 /**
  * The generated clients and their worker helpers, as real processes in three languages (clients/*): each example
@@ -39,16 +40,7 @@ let tsBuild: { dir: string; remove(): void } | undefined;
 const keys = {} as Record<Lang, string>;
 const workers = new Map<string, { proc: ChildProcess; output: string[] }>();
 
-async function call(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const call = jsonCaller(() => baseUrl, ADMIN);
 
 function startWorker(lang: Lang, workerId: string): ChildProcess {
   const command: Record<Lang, [string, string[]]> = {

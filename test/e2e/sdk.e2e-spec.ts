@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { buildTsClient, missingClientToolchains, ROOT, runProcess, type Ran } from '../support/clients.js';
+import { jsonCaller } from '../support/http-json.js';
 
 /**
  * Pipelines as code (docs/sdk.md): the same DAG from the TypeScript builder, the Python builder and a YAML file is
@@ -41,16 +42,7 @@ const ok = (r: Ran) => {
   return r.stdout;
 };
 
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const api = jsonCaller(() => baseUrl, ADMIN);
 
 beforeAll(async () => {
   if (SKIP) return;

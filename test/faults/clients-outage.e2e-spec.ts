@@ -11,6 +11,7 @@ import { buildTsClient, missingClientToolchains } from '../support/clients.js';
 import { sample } from '../support/metrics.js';
 import { adminUrl } from '../support/pg-urls.mjs';
 import { waitFor } from '../support/wait.js';
+import { jsonCaller } from '../support/http-json.js';
 
 /**
  * The worker helpers of the generated clients (TypeScript, Python, Go: clients/*, run as real processes as in
@@ -98,16 +99,7 @@ function outputs(): string {
   return [...workers].map(([id, w]) => `--- ${id}\n${w.output.join('').slice(-3000)}`).join('\n');
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const call = jsonCaller(() => baseUrl);
 
 async function setReadOnly(on: boolean): Promise<void> {
   await admin.query(`ALTER DATABASE ${t.db.name} ${on ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only'}`);

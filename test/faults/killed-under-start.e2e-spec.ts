@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { processGone } from '../../src/worker/executors/executor-testing.js';
 import { freePort } from '../support/own-postgres.js';
 import { waitFor } from '../support/wait.js';
+import { jsonCaller } from '../support/http-json.js';
 
 /**
  * `weft start` on its embedded database, killed with SIGKILL (an OOM kill, `kill -9`) while its built-in worker runs a
@@ -71,16 +72,7 @@ describe('weft start killed (SIGKILL) while its built-in worker runs a shell tas
       expect({ exitCode: proc.exitCode, output: proc.exitCode === null ? '' : out.text }).toEqual({ exitCode: null, output: '' });
       return { proc, out, exited };
     };
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
+    const call = jsonCaller(() => base, ADMIN);
     const ran = join(home, 'ran.txt');
     const go = join(home, 'go');
     const lines = () => (existsSync(ran) ? readFileSync(ran, 'utf8').trim().split('\n').filter(Boolean) : []);

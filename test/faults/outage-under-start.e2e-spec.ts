@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { sample } from '../support/metrics.js';
 import { freePort, OwnPostgres } from '../support/own-postgres.js';
 import { waitFor } from '../support/wait.js';
+import { jsonCaller } from '../support/http-json.js';
 
 /**
  * PostgreSQL crashes under `weft start` (a real process: API, scheduler and built-in worker) while its tasks are
@@ -58,16 +59,7 @@ describe('a PostgreSQL crash under weft start, with tasks finishing during it', 
     proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const base = `http://127.0.0.1:${port}`;
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`${method} ${path} -> ${res.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
+    const call = jsonCaller(() => base, ADMIN);
     await waitFor(async () => (await fetch(`${base}/health/ready`).catch(() => null))?.ok, `/health/ready (output: ${output})`, 60_000, 100);
 
     // Each task notes that it ran and waits for the test's signal; the even ones then say so in their log (their
