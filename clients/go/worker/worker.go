@@ -5,6 +5,13 @@
 // is requested, reports success (the returned value as XCom "return_value") or failure, asks for its next task in
 // the completion request (complete-and-lease-next) and stops gracefully when its context ends (e.g. on SIGTERM
 // with signal.NotifyContext).
+//
+// It fences itself as the built-in worker does (src/worker/domain/lease-life.ts): once no heartbeat has been accepted
+// for as long as the lease lives, measured on the server's clock, it cancels the handler's context a second before
+// the lease would end (Task.StopReason: ErrLeaseExpired), stops heartbeating that attempt and reports it
+// "cancelled: lease_expired" (retryable) at once, so that the attempt never runs beside its retry (a partition, an API
+// outage longer than the lease). A handler that ignores its context runs on in its goroutine (Go cannot stop it), but
+// its result is discarded.
 package worker
 
 import (
@@ -28,6 +35,7 @@ import (
 // Why a task's context ended (in the error reported for the attempt).
 var (
 	ErrLeaseLost        = errors.New("lease_lost")
+	ErrLeaseExpired     = errors.New("lease_expired")
 	ErrCancelRequested  = errors.New("cancel_requested")
 	ErrShutdown         = errors.New("shutdown")
 	ErrExecutionTimeout = errors.New("execution_timeout")
@@ -41,6 +49,16 @@ type Task struct {
 	xcom     map[string]interface{}
 	follow   []string   // a branch task's choice (Follow), nil when it named none
 	flushing sync.Mutex // one log request at a time, so lines stay in order
+	stopper  *stopper
+}
+
+// StopReason says why the handler's context ended: ErrLeaseLost, ErrLeaseExpired, ErrCancelRequested or nil (the
+// execution deadline or shutdown: ctx.Err() tells which). Nil while the task may go on.
+func (t *Task) StopReason() error {
+	if t.stopper == nil {
+		return nil
+	}
+	return t.stopper.err()
 }
 
 // MapIndex is this instance's position among its mapped task's instances (0…n−1); −1 for an unmapped task
@@ -99,8 +117,8 @@ func (t *Task) putBack(lines []interface{}) {
 	t.lines = append(lines, t.lines...)
 }
 
-// Handler runs one task. Its context ends when the task must stop (lease lost, cancellation requested, execution
-// deadline, shutdown). A non-nil result becomes XCom "return_value";
+// Handler runs one task. Its context ends when the task must stop (lease lost or expired, cancellation requested,
+// execution deadline, shutdown). A non-nil result becomes XCom "return_value";
 // an error fails the attempt (retried unless it is a *Failure with Retryable false).
 type Handler func(ctx context.Context, task *Task) (interface{}, error)
 
@@ -248,7 +266,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				break more
 			}
 		}
-		leases, res, err := w.lease(ctx, free)
+		leases, date, res, err := w.lease(ctx, free)
 		for i := len(leases); i < free; i++ {
 			<-w.slots // give back what was not used
 		}
@@ -272,7 +290,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		backoff = 0
 		for _, l := range leases {
-			w.start(ctx, taskCtx, l)
+			w.start(ctx, taskCtx, l, date)
 		}
 	}
 	done := make(chan struct{})
@@ -300,7 +318,8 @@ func (w *Worker) request(capacity int32, wait float32) (int32, float32, []string
 	return capacity, wait, w.taskTypes(), host
 }
 
-func (w *Worker) lease(ctx context.Context, capacity int) ([]weftapi.Lease, *http.Response, error) {
+// lease returns the leases and the answer's Date header (what their life is measured from).
+func (w *Worker) lease(ctx context.Context, capacity int) ([]weftapi.Lease, string, *http.Response, error) {
 	// The server holds the request up to WaitSeconds: the client waits longer than that.
 	reqCtx, cancel := context.WithTimeout(ctx, time.Duration(w.WaitSeconds+15)*time.Second)
 	defer cancel()
@@ -308,17 +327,17 @@ func (w *Worker) lease(ctx context.Context, capacity int) ([]weftapi.Lease, *htt
 	c, wait, types, host := w.request(int32(capacity), float32(w.WaitSeconds))
 	body.Capacity, body.WaitSeconds, body.TaskTypes, body.Hostname = &c, &wait, &types, &host
 	batch, res, err := w.API.LeasesApi.LeaseTasks(w.authed(reqCtx), w.WorkerID).LeaseTasksRequest(*body).Execute()
-	return batch.Leases, res, err
+	return batch.Leases, dateOf(res), res, err
 }
 
 // start runs one leased task; it holds one slot, released when the task is reported.
-func (w *Worker) start(loopCtx, taskCtx context.Context, l weftapi.Lease) {
+func (w *Worker) start(loopCtx, taskCtx context.Context, l weftapi.Lease, date string) {
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
 		// The finished task's slot goes to the task that came back with its completion (`next` asks for one).
-		if next := w.execute(loopCtx, taskCtx, l); len(next) > 0 {
-			w.start(loopCtx, taskCtx, next[0])
+		if next, nextDate := w.execute(loopCtx, taskCtx, l, date); len(next) > 0 {
+			w.start(loopCtx, taskCtx, next[0], nextDate)
 			return
 		}
 		<-w.slots
@@ -329,11 +348,20 @@ func (w *Worker) start(loopCtx, taskCtx context.Context, l weftapi.Lease) {
 // completion are sent until the API accepts or refuses them (a 503 while its database is down is retried with
 // backoff, however long it lasts), so an outage never makes a finished task run again. Only the heartbeat answering
 // 409 (the lease is gone) or the end of the shutdown grace stops that.
-func (w *Worker) execute(loopCtx, taskCtx context.Context, l weftapi.Lease) []weftapi.Lease {
-	task := &Task{Lease: l, xcom: map[string]interface{}{}}
+//
+// While the handler runs, the attempt is fenced: without an accepted heartbeat for as long as the lease lives
+// (leaseLife), its context is cancelled with ErrLeaseExpired a second before the lease would end (fenceDelay), its
+// heartbeat stops and it is reported failed and retryable without waiting for the handler.
+func (w *Worker) execute(loopCtx, taskCtx context.Context, l weftapi.Lease, date string) ([]weftapi.Lease, string) {
 	base, cancelBase := context.WithCancel(taskCtx)
 	defer cancelBase()
-	stopper := &stopper{cancel: cancelBase, gone: make(chan struct{})}
+	stopper := &stopper{cancel: cancelBase, gone: make(chan struct{}), expired: make(chan struct{})}
+	task := &Task{Lease: l, xcom: map[string]interface{}{}, stopper: stopper}
+	fence := &fence{expire: func() {
+		w.Logger.Printf("%s try %d: no heartbeat accepted for as long as the lease lives (the API unreachable or unavailable, or this worker stalled): stopping the task before it can be leased again; reporting cancelled: lease_expired, whatever the handler returns now is discarded", l.TaskId, l.TryNumber)
+		stopper.expire()
+	}}
+	fence.extend(leaseLife(l.LeaseExpiresAt, date))
 	ctx := base
 	if d, ok := l.GetExecutionDeadlineOk(); ok && d != nil {
 		var stop context.CancelFunc
@@ -342,7 +370,7 @@ func (w *Worker) execute(loopCtx, taskCtx context.Context, l weftapi.Lease) []we
 	}
 	beatDone := make(chan struct{})
 	defer close(beatDone)
-	go w.heartbeat(task, stopper, beatDone)
+	go w.heartbeat(task, stopper, fence, beatDone)
 
 	result := make(chan handlerResult, 1)
 	go func() {
@@ -366,9 +394,10 @@ func (w *Worker) execute(loopCtx, taskCtx context.Context, l weftapi.Lease) []we
 	case <-ctx.Done(): // the handler ignores its context: report without waiting for it
 		outcome = w.outcome(ctx, stopper, task, nil, ctx.Err())
 	}
+	fence.stop()
 	if errors.Is(stopper.err(), ErrLeaseLost) {
 		w.Logger.Printf("%s try %d: lease lost, result discarded", l.TaskId, l.TryNumber)
-		return nil
+		return nil, ""
 	}
 	if sent, reason := w.untilSettled(stopper, l, "sending log lines", func() (settled, string) { return w.flush(task, true) }); sent == refused {
 		w.Logger.Printf("%s try %d: log lines refused: %s", l.TaskId, l.TryNumber, reason)
@@ -411,8 +440,9 @@ func (w *Worker) outcome(ctx context.Context, stopper *stopper, task *Task, valu
 	return out
 }
 
-// heartbeat extends the lease at the server's interval, and at least three times per lease period, until done.
-func (w *Worker) heartbeat(task *Task, stopper *stopper, done <-chan struct{}) {
+// heartbeat extends the lease at the server's interval, and at least three times per lease period, until done or
+// the attempt is fenced; every accepted heartbeat extends the fence too.
+func (w *Worker) heartbeat(task *Task, stopper *stopper, fence *fence, done <-chan struct{}) {
 	every := time.Duration(task.Lease.HeartbeatIntervalSec) * time.Second
 	if ttl := time.Until(task.Lease.LeaseExpiresAt) / 3; ttl < every {
 		every = ttl
@@ -424,6 +454,8 @@ func (w *Worker) heartbeat(task *Task, stopper *stopper, done <-chan struct{}) {
 	for {
 		select {
 		case <-done:
+			return
+		case <-stopper.expired: // fenced: this attempt is over, its lease is not extended any more
 			return
 		case <-ticker.C:
 		}
@@ -442,6 +474,7 @@ func (w *Worker) heartbeat(task *Task, stopper *stopper, done <-chan struct{}) {
 			failing = true
 		default:
 			failing = false
+			fence.extend(leaseLife(hb.LeaseExpiresAt, dateOf(res)))
 			if hb.CancelRequested {
 				stopper.stop(ErrCancelRequested)
 			}
@@ -536,7 +569,8 @@ func backoff(attempt int) time.Duration {
 }
 
 // complete reports the outcome; while the worker runs, it asks for the next task in the same request.
-func (w *Worker) complete(loopCtx context.Context, stopper *stopper, l weftapi.Lease, out *weftapi.CompleteLeaseRequest) []weftapi.Lease {
+// It returns the leases that came back and the answer's Date header.
+func (w *Worker) complete(loopCtx context.Context, stopper *stopper, l weftapi.Lease, out *weftapi.CompleteLeaseRequest) ([]weftapi.Lease, string) {
 	if loopCtx.Err() == nil {
 		next := weftapi.NewCompleteLeaseRequestNext()
 		c, wait, types, host := w.request(1, 0)
@@ -544,13 +578,14 @@ func (w *Worker) complete(loopCtx context.Context, stopper *stopper, l weftapi.L
 		out.SetNext(*next)
 	}
 	var leases []weftapi.Lease
+	var date string
 	sent, reason := w.untilSettled(stopper, l, "sending the completion", func() (settled, string) {
 		ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
 		defer stop()
 		result, res, err := w.API.LeasesApi.CompleteLease(w.authed(ctx), l.LeaseId).CompleteLeaseRequest(*out).Execute()
 		switch classify(res, err) {
 		case accepted:
-			leases = result.GetLeases()
+			leases, date = result.GetLeases(), dateOf(res)
 			return accepted, ""
 		case refused:
 			return refused, fmt.Sprintf("%v %s", err, body(err))
@@ -563,7 +598,7 @@ func (w *Worker) complete(loopCtx context.Context, stopper *stopper, l weftapi.L
 	case stopped:
 		w.Logger.Printf("%s try %d: completion not sent (lease lost or shutting down)", l.TaskId, l.TryNumber)
 	}
-	return leases
+	return leases, date
 }
 
 type handlerResult struct {
@@ -572,16 +607,24 @@ type handlerResult struct {
 }
 
 // stopper cancels a task's context and remembers why (context.WithCancelCause needs Go 1.20; Debian 12 has 1.19);
-// gone is closed when the heartbeat hears that the lease is gone (nothing is reported any more).
+// gone is closed when the heartbeat hears that the lease is gone (nothing is reported any more), expired when the
+// attempt is fenced (the heartbeat stops).
 type stopper struct {
-	mu       sync.Mutex
-	cause    error
-	cancel   context.CancelFunc
-	gone     chan struct{}
-	goneOnce sync.Once
+	mu          sync.Mutex
+	cause       error
+	cancel      context.CancelFunc
+	gone        chan struct{}
+	goneOnce    sync.Once
+	expired     chan struct{}
+	expiredOnce sync.Once
 }
 
 func (s *stopper) leaseGone() { s.goneOnce.Do(func() { close(s.gone) }) }
+
+func (s *stopper) expire() {
+	s.expiredOnce.Do(func() { close(s.expired) })
+	s.stop(ErrLeaseExpired)
+}
 
 func (s *stopper) stop(cause error) {
 	s.mu.Lock()
@@ -596,6 +639,81 @@ func (s *stopper) err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cause
+}
+
+// leaseLife is how much longer the server counts a lease as live, on the server's own clock (no skew between the
+// worker's clock and the server's enters): leaseExpiresAt minus the Date header of the same answer, less a second for
+// the header's resolution (it is truncated to the second). Not ok when the header is missing or not a date (a proxy
+// that drops it): the worker cannot tell then, and does not fence. The built-in worker's rule
+// (src/worker/domain/lease-life.ts).
+func leaseLife(expiresAt time.Time, date string) (time.Duration, bool) {
+	if expiresAt.IsZero() || date == "" {
+		return 0, false
+	}
+	serverNow, err := http.ParseTime(date)
+	if err != nil {
+		return 0, false
+	}
+	return maxDuration(0, expiresAt.Sub(serverNow)-time.Second), true
+}
+
+// fenceDelay is when to stop an attempt whose lease lives `life` more unless a heartbeat extends it: a second before
+// the end (half the life, for a lease shorter than two seconds), so that it is gone before the reaper can hand the
+// task to another worker.
+func fenceDelay(life time.Duration) time.Duration {
+	return maxDuration(life/2, life-time.Second)
+}
+
+// fence is the attempt's own view of its lease: restarted by every answer that extends it (the lease, then each
+// accepted heartbeat); when it runs out, expire is called once, unless stop came first.
+type fence struct {
+	mu      sync.Mutex
+	timer   *time.Timer
+	gen     int // a timer that fired as it was replaced finds a newer generation and does nothing
+	stopped bool
+	expire  func()
+}
+
+func (f *fence) extend(life time.Duration, ok bool) {
+	if !ok {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return
+	}
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+	f.gen++
+	gen := f.gen
+	f.timer = time.AfterFunc(fenceDelay(life), func() {
+		f.mu.Lock()
+		if f.stopped || f.gen != gen {
+			f.mu.Unlock()
+			return
+		}
+		f.stopped = true
+		f.mu.Unlock()
+		f.expire()
+	})
+}
+
+func (f *fence) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+}
+
+func dateOf(res *http.Response) string {
+	if res == nil {
+		return ""
+	}
+	return res.Header.Get("Date")
 }
 
 func body(err error) string {

@@ -28,6 +28,8 @@ def step(ctx):
         ctx.log("first try: hanging until stopped")
         while ctx.sleep(1):
             pass
+        # Why it had to stop: lease_lost, lease_expired, cancel_requested, shutdown or execution_timeout.
+        logging.info("first try: stopped (%s)", ctx.cancel_reason)
     # Tests hold a task until a moment of their choosing (a file appears), and may ask for no log line (silent).
     while args.get("holdUntilFile") and not os.path.exists(args["holdUntilFile"]) and ctx.sleep(0.05):
         pass

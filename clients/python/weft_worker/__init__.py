@@ -6,6 +6,13 @@ is lost or its cancellation was requested, reports success (the return value as 
 asks for its next task in the completion request (complete-and-lease-next) and stops gracefully on SIGTERM/SIGINT.
 
 Python threads cannot be killed: a handler stops by checking ``ctx.cancelled`` (or sleeping with ``ctx.sleep``).
+
+The worker fences itself as the built-in worker does (src/worker/domain/lease-life.ts): once no heartbeat has been
+accepted for as long as the lease lives, measured on the server's clock, it sets ``ctx.cancelled`` (``cancel_reason``
+``lease_expired``) a second before the lease would end, stops heartbeating that attempt and reports it ``cancelled:
+lease_expired`` (retryable) at once, without waiting for the handler, so that the attempt is not reported as running
+beside its retry (a partition, an API outage longer than the lease). A handler that ignores the flag runs on in its
+thread; whatever it returns then is discarded (logged).
 """
 
 import logging
@@ -16,6 +23,7 @@ import socket
 import threading
 import time
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import weft_client
 from weft_client.api.leases_api import LeasesApi
@@ -48,13 +56,16 @@ class WorkerRefusedError(Exception):
 class TaskContext:
     """What a handler gets: the lease (a weft_client Lease), cancellation, logs and extra XCom."""
 
-    def __init__(self, lease):
+    def __init__(self, lease, life=None):
         self.lease = lease
+        self._life = life  # how long the lease lives from when its answer arrived (_lease_life), None: unknown
         self.xcom = {}
         self.follow_task_ids = None  # a branch task's choice (follow())
         self.cancel_reason = None
         self._cancelled = threading.Event()
         self._gone = threading.Event()  # the heartbeat answered 409/404: nothing is reported any more
+        self._expired = threading.Event()  # fenced (lease_expired): the heartbeat stops, the attempt is reported now
+        self._fence = None  # the attempt's _Fence while its handler runs
         self._lines = []
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()  # one log request at a time, so lines stay in order
@@ -168,7 +179,7 @@ class Worker:
                 failure = None
                 try:
                     self._polling = True
-                    leases = self._lease(free).leases
+                    leases, date = self._lease(free)
                     backoff = 0.0
                 except _Shutdown:
                     break
@@ -190,7 +201,7 @@ class Worker:
                     log.warning("lease request failed (%s); retrying in %.1f s", failure, backoff)
                     self._stopping.wait(backoff)
                     continue
-                self._start(leases)
+                self._start(leases, date)
         finally:
             self._drain()
         if refused is not None:
@@ -222,11 +233,13 @@ class Worker:
     def _lease(self, capacity):
         body = LeaseTasksRequest(**self._request(capacity, self.wait_seconds))
         # The server holds the request up to wait_seconds: the read timeout is longer.
-        return self.api.lease_tasks(self.worker_id, body, _request_timeout=(10, self.wait_seconds + 15))
+        batch, _, headers = self.api.lease_tasks_with_http_info(self.worker_id, body,
+                                                                _request_timeout=(10, self.wait_seconds + 15))
+        return batch.leases, headers.get("Date")
 
-    def _start(self, leases):
+    def _start(self, leases, date=None):
         for lease in leases or []:
-            ctx = TaskContext(lease)
+            ctx = TaskContext(lease, _lease_life(lease.lease_expires_at, date))
             thread = threading.Thread(target=self._execute, args=(ctx,), name="weft-%s" % lease.task_id, daemon=True)
             with self._lock:
                 self._running[lease.lease_id] = (ctx, thread)
@@ -250,7 +263,11 @@ class Worker:
         """One attempt: run the handler, then report it. The heartbeat goes on until the report is settled; log lines
         and the completion are sent until the API accepts or refuses them (a 503 while its database is down is retried
         with backoff, however long it lasts), so an outage never makes a finished task run again. Only the heartbeat
-        answering 409 (the lease is gone) or the end of the shutdown grace stops that."""
+        answering 409 (the lease is gone) or the end of the shutdown grace stops that.
+
+        While the handler runs (in its own thread), the attempt is fenced: without an accepted heartbeat for as long as
+        the lease lives (_lease_life), it is cancelled with 'lease_expired' a second before the lease would end
+        (_fence_delay), its heartbeat stops and it is reported failed and retryable without waiting for the handler."""
         lease = ctx.lease
         done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(ctx, done), daemon=True)
@@ -261,28 +278,43 @@ class Worker:
             deadline_timer = threading.Timer(max(0.0, wait), ctx._cancel, args=("execution_timeout",))
             deadline_timer.daemon = True
             deadline_timer.start()
-        try:
-            handler = self._handlers.get(lease.task_type)
-            if handler is None:
-                raise RuntimeError("no handler for task type %r" % lease.task_type)
-            value = handler(ctx)
-            if ctx.cancelled:
-                outcome = self._cancelled_outcome(ctx)
-            else:
-                if value is not None:
-                    ctx.xcom["return_value"] = value
-                outcome = dict(status="success", xcom=ctx.xcom or None)
-                if ctx.follow_task_ids is not None:
-                    outcome["follow_task_ids"] = ctx.follow_task_ids
-        except Exception as err:
-            if ctx.cancelled:
-                outcome = self._cancelled_outcome(ctx)
-            else:
-                retryable = err.retryable if isinstance(err, TaskFailure) else True
-                outcome = dict(status="failed", error=_short(err), retryable=retryable)
-        finally:
-            if deadline_timer is not None:
-                deadline_timer.cancel()
+        ended = threading.Event()  # the handler returned, or the attempt was fenced
+        result = {}
+
+        def call():
+            try:
+                handler = self._handlers.get(lease.task_type)
+                if handler is None:
+                    raise RuntimeError("no handler for task type %r" % lease.task_type)
+                result["value"] = handler(ctx)
+            except BaseException as err:  # reported as the attempt's failure, never as a success
+                result["error"] = err
+            finally:
+                if ctx._expired.is_set():
+                    log.warning("%s try %s: the handler returned after the lease expired; its result is discarded",
+                                lease.task_id, lease.try_number)
+                ended.set()
+
+        fence = _Fence(ctx, ended)
+        fence.extend(ctx._life)
+        threading.Thread(target=call, name="weft-%s-handler" % lease.task_id, daemon=True).start()
+        ended.wait()
+        fence.stop()
+        if deadline_timer is not None:
+            deadline_timer.cancel()
+        if ctx._expired.is_set() or ctx.cancelled:
+            outcome = self._cancelled_outcome(ctx)
+        elif "error" in result:
+            err = result["error"]
+            retryable = err.retryable if isinstance(err, TaskFailure) else True
+            outcome = dict(status="failed", error=_short(err), retryable=retryable)
+        else:
+            value = result.get("value")
+            if value is not None:
+                ctx.xcom["return_value"] = value
+            outcome = dict(status="success", xcom=ctx.xcom or None)
+            if ctx.follow_task_ids is not None:
+                outcome["follow_task_ids"] = ctx.follow_task_ids
         try:
             if ctx.cancel_reason == "lease_lost":
                 log.warning("%s try %s: lease lost, result discarded", lease.task_id, lease.try_number)
@@ -309,8 +341,14 @@ class Worker:
         every = max(0.5, min(float(lease.heartbeat_interval_sec), ttl / 3.0))
         failing = False
         while not done.wait(every):
+            if ctx._expired.is_set():
+                return  # fenced: this attempt is over, its lease is not extended any more
             try:
-                if self.api.heartbeat_lease(lease.lease_id, _request_timeout=(5, every * 2)).cancel_requested:
+                beat, _, headers = self.api.heartbeat_lease_with_http_info(lease.lease_id,
+                                                                           _request_timeout=(5, every * 2))
+                if ctx._fence is not None:
+                    ctx._fence.extend(_lease_life(beat.lease_expires_at, headers.get("Date")))
+                if beat.cancel_requested:
                     ctx._cancel("cancel_requested")
                 failing = False
             except ApiException as err:
@@ -374,10 +412,11 @@ class Worker:
         body = CompleteLeaseRequest(next=nxt, **outcome)
         settled, value = self._until_settled(
             ctx, "sending the completion",
-            lambda: _send(lambda: self.api.complete_lease(lease.lease_id, body, _request_timeout=(10, 30))))
+            lambda: _send(lambda: _leases_and_date(
+                self.api.complete_lease_with_http_info(lease.lease_id, body, _request_timeout=(10, 30)))))
         if settled == "accepted":
             # The finished task's slot goes to the next one (registered before this one is released).
-            self._start(value.leases)
+            self._start(*value)
         elif settled == "refused":
             log.warning("%s try %s: completion refused: %s", lease.task_id, lease.try_number, value)
         else:
@@ -385,6 +424,83 @@ class Worker:
 
 
 _STOPPED_REPORT_SECONDS = 5.0
+
+
+def _leases_and_date(answer):
+    """The leases a completion brought back, and its Date header (what their life is measured from)."""
+    result, _, headers = answer
+    return result.leases, headers.get("Date")
+
+
+def _lease_life(lease_expires_at, date_header):
+    """How many seconds longer the server counts a lease as live, on the server's own clock (no skew between the
+    worker's clock and the server's enters): leaseExpiresAt minus the Date header of the same answer, less a second
+    for the header's resolution (it is truncated to the second). None when either is missing or not a date (a proxy
+    that drops Date): the worker cannot tell then, and does not fence. The built-in worker's rule
+    (src/worker/domain/lease-life.ts)."""
+    if lease_expires_at is None or not date_header:
+        return None
+    try:
+        server_now = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+    if server_now is None or server_now.tzinfo is None or lease_expires_at.tzinfo is None:
+        return None
+    return max(0.0, (lease_expires_at - server_now).total_seconds() - 1.0)
+
+
+def _fence_delay(life):
+    """When to stop an attempt whose lease lives `life` seconds more unless a heartbeat extends it: a second before
+    the end (half the life, for a lease shorter than two seconds), so that it is gone before the reaper can hand the
+    task to another worker."""
+    return max(life / 2.0, life - 1.0)
+
+
+class _Fence:
+    """The attempt's own view of its lease: restarted by every answer that extends it (the lease, then each accepted
+    heartbeat); when it runs out, the attempt is cancelled ('lease_expired') and `ended` set so that it is reported."""
+
+    def __init__(self, ctx, ended):
+        self._ctx = ctx
+        self._ended = ended
+        self._lock = threading.Lock()
+        self._timer = None
+        self._generation = 0  # a timer that fired as it was replaced finds a newer generation and does nothing
+        self._stopped = False
+        ctx._fence = self
+
+    def extend(self, life):
+        if life is None:
+            return
+        with self._lock:
+            if self._stopped:
+                return
+            if self._timer is not None:
+                self._timer.cancel()
+            self._generation += 1
+            self._timer = threading.Timer(_fence_delay(life), self._expire, args=(self._generation,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def stop(self):
+        with self._lock:
+            self._stopped = True
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def _expire(self, generation):
+        with self._lock:
+            if self._stopped or generation != self._generation:
+                return
+            self._stopped = True
+        ctx = self._ctx
+        log.warning("%s try %s: no heartbeat accepted for as long as the lease lives (the API unreachable or "
+                    "unavailable, or this worker stalled): stopping the task before it can be leased again; reporting "
+                    "cancelled: lease_expired, whatever the handler returns now is discarded",
+                    ctx.lease.task_id, ctx.lease.try_number)
+        ctx._expired.set()
+        ctx._cancel("lease_expired")
+        self._ended.set()
 
 
 def _send(call):

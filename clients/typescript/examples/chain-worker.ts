@@ -19,6 +19,8 @@ async function step(ctx: TaskContext): Promise<StepResult> {
   if (args.hangOnFirstTry && ctx.lease.tryNumber === 1) {
     ctx.log('first try: hanging until stopped');
     await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+    // Why it had to stop (a CancelReason: lease_lost, lease_expired, cancel_requested, shutdown, execution_timeout).
+    console.log(`first try: stopped (${String(ctx.signal.reason)})`);
   }
   // Tests hold a task until a moment of their choosing (a file appears), and may ask for no log line (`silent`).
   while (args.holdUntilFile && !existsSync(args.holdUntilFile) && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 50));

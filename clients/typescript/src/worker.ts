@@ -3,13 +3,19 @@
  * tasks (client timeout above `waitSeconds`), heartbeats in the background, aborts a handler whose lease is lost
  * or whose cancellation was requested, reports success (the return value as XCom `return_value`) or failure, asks
  * for its next task in the same request (complete-and-lease-next) and stops gracefully on SIGTERM/SIGINT.
+ *
+ * It fences itself as the built-in worker does (src/worker/domain/lease-life.ts): once no heartbeat has been accepted
+ * for as long as the lease lives, measured on the server's clock, it aborts the handler a second before the lease would
+ * end, stops heartbeating that attempt and reports it `cancelled: lease_expired` (retryable), so that the attempt never
+ * runs beside its retry (a partition, an API outage longer than the lease). A handler that ignores `ctx.signal` keeps
+ * running in this process (JavaScript cannot stop it), but its result is discarded.
  */
 import { hostname } from 'node:os';
 import { createClient, createConfig, type Client } from './generated/client/index.js';
 import { appendLeaseLogs, completeLease, heartbeatLease, leaseTasks } from './generated/sdk.gen.js';
 import type { CompleteLeaseRequest, Lease } from './generated/types.gen.js';
 
-export type CancelReason = 'lease_lost' | 'cancel_requested' | 'shutdown' | 'execution_timeout';
+export type CancelReason = 'lease_lost' | 'lease_expired' | 'cancel_requested' | 'shutdown' | 'execution_timeout';
 
 export type TaskContext = {
   lease: Lease;
@@ -146,7 +152,7 @@ export class Worker {
       // The server holds the request up to waitSeconds: the client waits longer than that.
       signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout((this.opts.waitSeconds + 15) * 1000)]),
     });
-    if (data) return data.leases;
+    if (data) return withLife(data.leases, response);
     if (!response) throw new Error(`cannot reach the API at ${this.opts.baseUrl}: ${connectionCause(error)}`);
     const said = `${response.status}: ${(error as { message?: string } | undefined)?.message ?? JSON.stringify(error)}`;
     if (response.status === 401 || response.status === 403) throw new WorkerRefusedError(this.refusal(response.status, said), response.status);
@@ -165,7 +171,7 @@ export class Worker {
       : `${api} needs an API key (${said}): give the worker a key with role worker (apiKey; an admin creates one: POST /api/v1/apiKeys); stopping`;
   }
 
-  private start(leases: Lease[]): void {
+  private start(leases: LeaseWithLife[]): void {
     for (const lease of leases) {
       const abort = new AbortController();
       const done = this.execute(lease, abort).finally(() => {
@@ -196,8 +202,12 @@ export class Worker {
    * the completion are sent until the API accepts or refuses them (a 503 while its database is down is retried with
    * backoff, however long it lasts), so an outage never makes a finished task run again. Only the heartbeat
    * answering 409 (the lease is gone) or the end of the shutdown grace stops that.
+   *
+   * While the handler runs, the attempt is fenced: without an accepted heartbeat for as long as the lease lives
+   * (leaseLifeMs), it is aborted with 'lease_expired' a second before the lease would end (fenceDelayMs), its heartbeat
+   * stops and it is reported failed and retryable, whatever the handler does next.
    */
-  private async execute(lease: Lease, abort: AbortController): Promise<void> {
+  private async execute({ lifeMs, ...lease }: LeaseWithLife, abort: AbortController): Promise<void> {
     const lines: { line: string; stream: 'stdout' | 'stderr' }[] = [];
     const xcom: Record<string, unknown> = {};
     let followTaskIds: string[] | undefined;
@@ -220,18 +230,37 @@ export class Worker {
     // Heartbeat at the server's interval, and never less often than three times per lease period.
     const ttlMs = Date.parse(lease.leaseExpiresAt) - Date.now();
     const everyMs = Math.max(500, Math.min(lease.heartbeatIntervalSec * 1000, ttlMs / 3));
+    // Fencing: restarted by every answer that extends the lease (the lease itself, then each accepted heartbeat).
+    let fence: NodeJS.Timeout | undefined;
+    let running = true;
+    const extend = (life: number | undefined) => {
+      if (life === undefined || !running || abort.signal.aborted) return;
+      clearTimeout(fence);
+      fence = setTimeout(() => {
+        if (abort.signal.aborted) return;
+        clearInterval(heartbeat);
+        this.opts.logger(
+          `${lease.taskId} try ${lease.tryNumber}: no heartbeat accepted for as long as the lease lives (the API unreachable or unavailable, or this worker stalled): stopping the task before it can be leased again; reporting cancelled: lease_expired, whatever the handler returns now is discarded`,
+        );
+        abort.abort('lease_expired' satisfies CancelReason);
+      }, fenceDelayMs(life));
+    };
     const heartbeat = setInterval(() => {
       void heartbeatLease({ client: this.client, path: { leaseId: lease.leaseId }, signal: AbortSignal.timeout(everyMs * 2) }).then(
         ({ data, response }) => {
           if (response?.status === 409 || response?.status === 404) {
             abort.abort('lease_lost' satisfies CancelReason);
             gone.abort('lease_lost');
-          } else if (data?.cancelRequested) abort.abort('cancel_requested' satisfies CancelReason);
+            return;
+          }
+          if (response?.ok) extend(leaseLifeMs(data?.leaseExpiresAt, response.headers.get('date')));
+          if (data?.cancelRequested) abort.abort('cancel_requested' satisfies CancelReason);
         },
         () => undefined,
       );
       void flush();
     }, everyMs);
+    extend(lifeMs);
     const deadline = lease.executionDeadline ? Date.parse(lease.executionDeadline) - Date.now() : null;
     const timeout = deadline === null ? undefined : setTimeout(() => abort.abort('execution_timeout' satisfies CancelReason), Math.max(0, deadline));
 
@@ -262,6 +291,8 @@ export class Worker {
         : { status: 'failed', error: message(err), retryable: err instanceof TaskFailure ? err.retryable : true };
     } finally {
       clearTimeout(timeout);
+      running = false;
+      clearTimeout(fence);
     }
     try {
       if (abort.signal.reason === 'lease_lost') {
@@ -297,14 +328,14 @@ export class Worker {
   /** Reports the outcome and, while running, takes the next task in the same round trip. */
   private async complete(lease: Lease, outcome: CompleteLeaseRequest, stop: AbortSignal): Promise<void> {
     const next = this.stopping.signal.aborted ? undefined : this.leaseRequest(1, 0);
-    let leases: Lease[] | undefined;
+    let leases: LeaseWithLife[] | undefined;
     let refusal: unknown;
     const sent = await this.untilSettled(
       `${lease.taskId} try ${lease.tryNumber}: sending the completion`,
       () =>
         send(
           () => completeLease({ client: this.client, path: { leaseId: lease.leaseId }, body: { ...outcome, ...(next ? { next } : {}) }, signal: AbortSignal.timeout(30_000) }),
-          (data) => (leases = data?.leases),
+          (data, response) => (leases = withLife(data?.leases ?? [], response)),
           (error) => (refusal = error),
         ),
       stop,
@@ -325,13 +356,13 @@ type Sent = 'accepted' | 'refused' | 'retry';
  */
 async function send<T>(
   request: () => Promise<{ data?: T; error?: unknown; response?: Response }>,
-  onData: (data: T | undefined) => void = () => undefined,
+  onData: (data: T | undefined, response: Response) => void = () => undefined,
   onRefused: (error: unknown) => void = () => undefined,
 ): Promise<Sent> {
   try {
     const { data, error, response } = await request();
     if (response?.ok) {
-      onData(data);
+      onData(data, response);
       return 'accepted';
     }
     const status = response?.status;
@@ -341,6 +372,36 @@ async function send<T>(
   } catch {
     return 'retry';
   }
+}
+
+/** A lease and how long it lives from when its answer arrived, on the server's clock (leaseLifeMs). */
+type LeaseWithLife = Lease & { lifeMs?: number };
+
+function withLife(leases: Lease[], response: Response | undefined): LeaseWithLife[] {
+  const date = response?.headers.get('date');
+  return leases.map((l) => ({ ...l, lifeMs: leaseLifeMs(l.leaseExpiresAt, date) }));
+}
+
+/**
+ * How much longer the server counts a lease as live, on the server's own clock (no skew between the worker's clock and
+ * the server's enters): `leaseExpiresAt` minus the `Date` header of the same answer, less a second for the header's
+ * resolution (it is truncated to the second). Undefined when either is missing or not a date (a proxy that drops
+ * `Date`): the worker cannot tell then, and does not fence. The built-in worker's rule (src/worker/domain/lease-life.ts).
+ */
+function leaseLifeMs(leaseExpiresAt: unknown, dateHeader: string | null | undefined): number | undefined {
+  if (typeof leaseExpiresAt !== 'string' || !dateHeader) return undefined;
+  const expires = Date.parse(leaseExpiresAt);
+  const serverNow = Date.parse(dateHeader);
+  if (!Number.isFinite(expires) || !Number.isFinite(serverNow)) return undefined;
+  return Math.max(0, expires - serverNow - 1000);
+}
+
+/**
+ * When to stop an attempt whose lease lives `lifeMs` more unless a heartbeat extends it: a second before the end (half
+ * the life, for a lease shorter than two seconds), so that it is gone before the reaper can hand the task to another worker.
+ */
+function fenceDelayMs(lifeMs: number): number {
+  return Math.max(lifeMs / 2, lifeMs - 1000);
 }
 
 /** Doubling from 250 ms up to 2 s, each wait between half and all of that (workers that failed together spread out). */

@@ -32,6 +32,8 @@ func step(ctx context.Context, task *worker.Task) (interface{}, error) {
 	if hang, _ := args["hangOnFirstTry"].(bool); hang && task.Lease.TryNumber == 1 {
 		task.Log("first try: hanging until stopped")
 		<-ctx.Done()
+		// Why it had to stop: worker.ErrLeaseLost, ErrLeaseExpired, ErrCancelRequested, or nil (deadline, shutdown).
+		log.Printf("first try: stopped (%v)", task.StopReason())
 		return nil, ctx.Err()
 	}
 	// Tests hold a task until a moment of their choosing (a file appears), and may ask for no log line (silent).
