@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { buildTsClient, missingClientToolchains } from '../support/clients.js';
+import { buildGoChainWorker, buildTsClient, missingClientToolchains, chainWorkerCommand, clientWorkerEnv } from '../support/clients.js';
 import { waitFor } from '../support/wait.js';
 import { jsonCaller } from '../support/http-json.js';
 
@@ -43,25 +43,15 @@ const workers = new Map<string, { proc: ChildProcess; output: string[] }>();
 const call = jsonCaller(() => baseUrl, ADMIN);
 
 function startWorker(lang: Lang, workerId: string): ChildProcess {
-  const command: Record<Lang, [string, string[]]> = {
-    ts: [process.execPath, [join(tsBuild!.dir, 'examples/chain-worker.js')]],
-    py: ['/usr/bin/python3', [join(ROOT, 'clients/python/examples/chain_worker.py')]],
-    go: [join(tmp, 'go-chain-worker'), []],
-  };
-  const [bin, args] = command[lang];
+  const [bin, args] = chainWorkerCommand(lang, tsBuild!.dir, join(tmp, 'go-chain-worker'));
   const proc = spawn(bin, args, {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PYTHONPATH: join(ROOT, 'clients/python'),
-      // No __pycache__ in the source tree.
-      PYTHONDONTWRITEBYTECODE: '1',
+    env: clientWorkerEnv({
       WEFT_API_URL: baseUrl,
       WEFT_API_KEY: keys[lang],
       WEFT_WORKER_ID: workerId,
       WEFT_WORKER_QUEUES: QUEUE,
       WEFT_WAIT_SECONDS: '5',
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -103,10 +93,7 @@ beforeAll(async () => {
   // dependencies), Go offline (GOPROXY=off).
   await Promise.all([
     buildTsClient().then((b) => (tsBuild = b)),
-    run('go', ['build', '-o', join(tmp, 'go-chain-worker'), './examples/chain-worker'], {
-      cwd: join(ROOT, 'clients/go'),
-      env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
-    }),
+    buildGoChainWorker(join(tmp, 'go-chain-worker')),
   ]);
   // Short leases, so that a killed worker's attempt is reaped quickly; the scheduler loop (reaper, retries) runs.
   t = await startTestApp(

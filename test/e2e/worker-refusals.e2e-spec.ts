@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { buildTsClient, missingClientToolchains, ROOT } from '../support/clients.js';
+import { buildGoChainWorker, buildTsClient, missingClientToolchains, chainWorkerCommand, clientWorkerEnv } from '../support/clients.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -38,10 +37,7 @@ beforeAll(async () => {
     startTestApp({ WEFT_AUTH: 'on' }).then((app) => (t = app)),
     CLIENTS ? buildTsClient().then((b) => (tsBuild = b)) : undefined,
     CLIENTS
-      ? promisify(execFile)('go', ['build', '-o', join(tmp, 'go-chain-worker'), './examples/chain-worker'], {
-          cwd: join(ROOT, 'clients/go'),
-          env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
-        })
+      ? buildGoChainWorker(join(tmp, 'go-chain-worker'))
       : undefined,
   ]);
   baseUrl = await t.listen();
@@ -62,25 +58,15 @@ afterAll(async () => {
 type Ran = { proc: ChildProcess; output: () => string; exited: Promise<number | null> };
 
 function startWorker(kind: Kind, apiUrl: string, apiKey: string | undefined): Ran {
-  const command: Record<Kind, [string, string[]]> = {
-    weft: [process.execPath, [BIN, 'worker']],
-    ts: [process.execPath, [join(tsBuild?.dir ?? '', 'examples/chain-worker.js')]],
-    py: ['/usr/bin/python3', [join(ROOT, 'clients/python/examples/chain_worker.py')]],
-    go: [join(tmp, 'go-chain-worker'), []],
-  };
-  const [bin, args] = command[kind];
+  const [bin, args] = kind === 'weft' ? [process.execPath, [BIN, 'worker']] : chainWorkerCommand(kind, tsBuild?.dir ?? '', join(tmp, 'go-chain-worker'));
   const proc = spawn(bin, args, {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PYTHONPATH: join(ROOT, 'clients/python'),
-      PYTHONDONTWRITEBYTECODE: '1',
+    env: clientWorkerEnv({
       WEFT_API_URL: apiUrl,
       WEFT_WORKER_QUEUES: QUEUE,
       WEFT_WAIT_SECONDS: '1',
       WEFT_LOG_PRETTY: 'false',
       ...(apiKey ? { WEFT_API_KEY: apiKey } : {}),
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   procs.push(proc);

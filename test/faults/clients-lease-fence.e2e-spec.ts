@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { buildTsClient, missingClientToolchains, ROOT } from '../support/clients.js';
+import { buildGoChainWorker, buildTsClient, missingClientToolchains, chainWorkerCommand, clientWorkerEnv } from '../support/clients.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -20,7 +19,6 @@ import { waitFor } from '../support/wait.js';
  * the first heartbeats (each extends the lease by LEASE_MS), then answers 503 to every later one (an outage, a
  * partition), and refuses the first completions for a while (the report itself meets the outage).
  */
-const run = promisify(execFile);
 const LANGS = ['ts', 'py', 'go'] as const;
 type Lang = (typeof LANGS)[number];
 /** How long the lease, and each accepted heartbeat, says the lease lives. */
@@ -130,22 +128,13 @@ function lease(lang: Lang, expiresAt: number) {
 }
 
 function startWorker(lang: Lang): void {
-  const command: Record<Lang, [string, string[]]> = {
-    ts: [process.execPath, [join(tsBuild!.dir, 'examples/chain-worker.js')]],
-    py: ['/usr/bin/python3', [join(ROOT, 'clients/python/examples/chain_worker.py')]],
-    go: [join(tmp, 'go-chain-worker'), []],
-  };
-  const [bin, args] = command[lang];
+  const [bin, args] = chainWorkerCommand(lang, tsBuild!.dir, join(tmp, 'go-chain-worker'));
   const proc = spawn(bin, args, {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PYTHONPATH: join(ROOT, 'clients/python'),
-      PYTHONDONTWRITEBYTECODE: '1',
+    env: clientWorkerEnv({
       WEFT_API_URL: apis.get(lang)!.url,
       WEFT_WORKER_ID: `${lang}-worker`,
       WEFT_WAIT_SECONDS: '1',
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -163,10 +152,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'weft-clients-fence-'));
   await Promise.all([
     buildTsClient().then((b) => (tsBuild = b)),
-    run('go', ['build', '-o', join(tmp, 'go-chain-worker'), './examples/chain-worker'], {
-      cwd: join(ROOT, 'clients/go'),
-      env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
-    }),
+    buildGoChainWorker(join(tmp, 'go-chain-worker')),
   ]);
   for (const lang of LANGS) apis.set(lang, await fakeApi(lang));
 }, 300_000);

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { buildTsClient, missingClientToolchains } from '../support/clients.js';
+import { buildGoChainWorker, buildTsClient, missingClientToolchains, chainWorkerCommand, clientWorkerEnv } from '../support/clients.js';
 import { sample } from '../support/metrics.js';
 import { adminUrl } from '../support/pg-urls.mjs';
 import { waitFor } from '../support/wait.js';
@@ -21,8 +19,6 @@ import { jsonCaller } from '../support/http-json.js';
  * sending (and heartbeating) until the API takes them: no task runs twice, no line is lost, and the run finishes
  * promptly once the database is writable again.
  */
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUEUE = 'outage';
 const LANGS = ['ts', 'py', 'go'] as const;
 type Lang = (typeof LANGS)[number];
@@ -47,10 +43,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'weft-clients-outage-'));
   await Promise.all([
     buildTsClient().then((b) => (tsBuild = b)),
-    run('go', ['build', '-o', join(tmp, 'go-chain-worker'), './examples/chain-worker'], {
-      cwd: join(ROOT, 'clients/go'),
-      env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
-    }),
+    buildGoChainWorker(join(tmp, 'go-chain-worker')),
   ]);
   t = await startTestApp({ WEFT_LEASE_TTL_SEC: String(TTL_SEC), WEFT_HEARTBEAT_INTERVAL_SEC: '1', WEFT_SCHEDULER_TICK_MS: '250', DATABASE_CONNECT_TIMEOUT_SEC: '2' }, { runScheduler: true });
   baseUrl = await t.listen();
@@ -69,24 +62,15 @@ afterAll(async () => {
 });
 
 function startWorker(lang: Lang): void {
-  const command: Record<Lang, [string, string[]]> = {
-    ts: [process.execPath, [join(tsBuild!.dir, 'examples/chain-worker.js')]],
-    py: ['/usr/bin/python3', [join(ROOT, 'clients/python/examples/chain_worker.py')]],
-    go: [join(tmp, 'go-chain-worker'), []],
-  };
-  const [bin, args] = command[lang];
+  const [bin, args] = chainWorkerCommand(lang, tsBuild!.dir, join(tmp, 'go-chain-worker'));
   const proc = spawn(bin, args, {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PYTHONPATH: join(ROOT, 'clients/python'),
-      PYTHONDONTWRITEBYTECODE: '1',
+    env: clientWorkerEnv({
       WEFT_API_URL: baseUrl,
       WEFT_WORKER_ID: `${lang}-worker`,
       WEFT_WORKER_QUEUES: QUEUE,
       WEFT_WAIT_SECONDS: '5',
       WEFT_WORKER_CONCURRENCY: '2',
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -49,3 +49,25 @@ export function runProcess(bin: string, args: string[], env: Record<string, stri
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+export type ClientLang = 'ts' | 'py' | 'go';
+
+/** Builds the Go client's example chain worker into `out`, offline (GOPROXY=off: only what the repository holds). */
+export async function buildGoChainWorker(out: string): Promise<void> {
+  await promisify(execFile)('go', ['build', '-o', out, './examples/chain-worker'], {
+    cwd: join(ROOT, 'clients/go'),
+    env: { ...process.env, GOPROXY: 'off', GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+  });
+}
+
+/** How to start each client's example chain worker: the compiled TypeScript one in `tsBuildDir`, the Go one at `goBinary`. */
+export function chainWorkerCommand(lang: ClientLang, tsBuildDir: string, goBinary: string): [string, string[]] {
+  if (lang === 'ts') return [process.execPath, [join(tsBuildDir, 'examples/chain-worker.js')]];
+  if (lang === 'py') return ['/usr/bin/python3', [join(ROOT, 'clients/python/examples/chain_worker.py')]];
+  return [goBinary, []];
+}
+
+/** A client worker's environment: only PATH, HOME, the Python client on PYTHONPATH (no __pycache__ in the tree), and `settings`. */
+export function clientWorkerEnv(settings: Record<string, string>): Record<string, string | undefined> {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONPATH: join(ROOT, 'clients/python'), PYTHONDONTWRITEBYTECODE: '1', ...settings };
+}
